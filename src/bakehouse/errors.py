@@ -1,0 +1,200 @@
+"""The exceptions bakehouse raises, one tree under `BakehouseError`.
+
+Definition errors carry the user's ``file:line`` and print it first, so a message points at the
+code to change before it explains what is wrong. Errors that cross a process boundary travel as
+`ErrorInfo`, plain data with the original type, message and traceback.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+
+
+class BakehouseError(Exception):
+    """Base class of every error bakehouse raises on purpose."""
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """Where a definition was written: a file and a line in it."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class DefinitionError(BakehouseError):
+    """Raised when user definitions are invalid; names the file:line at fault."""
+
+    def __init__(self, message: str, *, source: SourceLocation | None = None) -> None:
+        self.source = source
+        self.detail = message
+        super().__init__(f"{source}: {message}" if source else message)
+
+
+class DuplicateKeyError(DefinitionError):
+    """Raised when two different definitions claim the same key."""
+
+    def __init__(
+        self,
+        kind: str,
+        key: str,
+        first: SourceLocation | None,
+        second: SourceLocation | None,
+    ) -> None:
+        self.kind = kind
+        self.key = key
+        self.first = first
+        self.second = second
+        where_first = str(first) if first else "an unknown place"
+        super().__init__(
+            f"duplicate {kind} key '{key}': also defined at {where_first}. "
+            "Give one of them another name or key_prefix.",
+            source=second,
+        )
+
+
+class CycleError(DefinitionError):
+    """Raised when asset dependencies form a cycle; `path` lists the keys around it."""
+
+    def __init__(self, path: Sequence[str], sources: Sequence[SourceLocation | None]) -> None:
+        self.path = list(path)
+        arrows = " -> ".join([*path, path[0]])
+        where = "\n".join(
+            f"  {key} at {src}" for key, src in zip(path, sources, strict=False) if src is not None
+        )
+        super().__init__(
+            f"dependency cycle: {arrows}" + (f"\n{where}" if where else ""),
+            source=sources[0] if sources else None,
+        )
+
+
+class MissingResourceError(DefinitionError):
+    """Raised when a definition requires a resource key that nothing provides."""
+
+    def __init__(
+        self, resource_key: str, required_by: str, source: SourceLocation | None, provided: Sequence[str]
+    ) -> None:
+        self.resource_key = resource_key
+        self.required_by = required_by
+        listed = ", ".join(sorted(provided)) or "none"
+        super().__init__(
+            f"{required_by} requires resource '{resource_key}', which is not provided "
+            f"(resources provided: {listed}). Add it to Definitions(resources={{...}}).",
+            source=source,
+        )
+
+
+class SelectionError(BakehouseError, ValueError):
+    """Raised when an asset selection string cannot be parsed or selects unknown keys."""
+
+
+class ProjectError(BakehouseError):
+    """Raised when a project's settings or layout cannot be understood."""
+
+
+class LocationLoadError(BakehouseError):
+    """Raised when a code location fails to load; carries the location's `ErrorInfo`."""
+
+    def __init__(self, location: str, error: ErrorInfo) -> None:
+        self.location = location
+        self.error = error
+        super().__init__(f"code location '{location}' failed to load:\n{error.render()}")
+
+
+class UserCodeError(BakehouseError):
+    """Raised when user code raised; `error` holds the user's exception with our frames trimmed."""
+
+    def __init__(self, message: str, error: ErrorInfo) -> None:
+        self.error = error
+        super().__init__(message)
+
+
+class StorageError(BakehouseError):
+    """Raised when instance storage cannot be opened, migrated or read."""
+
+
+class RunNotFoundError(StorageError):
+    """Raised when no run has the given id."""
+
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
+        super().__init__(f"no run with id '{run_id}'")
+
+
+class ProtocolError(BakehouseError):
+    """Raised when a message between processes is malformed or of an unknown version."""
+
+
+class ExecutionError(BakehouseError):
+    """Raised when a run cannot be planned or executed (not when a user step fails)."""
+
+
+# Frames under these path fragments are bakehouse's own plumbing; a user's traceback is clearer
+# without them.
+_FRAMEWORK_MARKERS = ("/bakehouse/execution/", "/bakehouse/definitions/", "/bakehouse/location/")
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """An exception as plain data, so it can cross a process boundary or be stored."""
+
+    cls_name: str
+    message: str
+    stack: list[str] = field(default_factory=list)
+    cause: ErrorInfo | None = None
+
+    @classmethod
+    def from_exception(cls, exc: BaseException, *, trim_framework: bool = True) -> ErrorInfo:
+        """Capture `exc`, its traceback (without bakehouse's frames) and its cause chain."""
+        stack = _format_stack(exc.__traceback__, trim_framework)
+        cause_exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+        cause = cls.from_exception(cause_exc, trim_framework=trim_framework) if cause_exc else None
+        message = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        return cls(cls_name=type(exc).__name__, message=message, stack=stack, cause=cause)
+
+    def render(self) -> str:
+        """The error as Python would print it, causes first."""
+        parts: list[str] = []
+        if self.cause is not None:
+            parts.append(self.cause.render())
+            parts.append("\nThe above exception was the direct cause of the following exception:\n")
+        if self.stack:
+            parts.append("Traceback (most recent call last):\n" + "".join(self.stack).rstrip("\n"))
+        parts.append(self.message)
+        return "\n".join(parts)
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict."""
+        return {
+            "cls_name": self.cls_name,
+            "message": self.message,
+            "stack": list(self.stack),
+            "cause": self.cause.to_dict() if self.cause else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> ErrorInfo:
+        """The inverse of `to_dict`."""
+        cause = data.get("cause")
+        stack = data.get("stack") or []
+        return cls(
+            cls_name=str(data.get("cls_name", "Exception")),
+            message=str(data.get("message", "")),
+            stack=[str(s) for s in stack] if isinstance(stack, list) else [],
+            cause=cls.from_dict(cause) if isinstance(cause, dict) else None,
+        )
+
+
+def _format_stack(tb: TracebackType | None, trim_framework: bool) -> list[str]:
+    frames = traceback.extract_tb(tb)
+    if trim_framework:
+        kept = [f for f in frames if not any(m in f.filename.replace("\\", "/") for m in _FRAMEWORK_MARKERS)]
+        # Keep at least the innermost frame: an error raised by bakehouse itself still needs a place.
+        frames = traceback.StackSummary.from_list(kept or frames[-1:])
+    return list(frames.format())

@@ -1,0 +1,115 @@
+"""The records instance storage keeps: runs, events and asset materializations, as plain data.
+
+Every process (run worker, CLI, webserver, daemon) reads and writes these; none of them needs the
+authoring API to do so. Timestamps are POSIX seconds (UTC); asset keys are user strings (``a/b``).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class RunStatus(str, enum.Enum):
+    """Where a run is in its life."""
+
+    QUEUED = "QUEUED"
+    STARTING = "STARTING"
+    STARTED = "STARTED"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    CANCELING = "CANCELING"
+    CANCELED = "CANCELED"
+
+    @property
+    def is_finished(self) -> bool:
+        """True once the run can change no more."""
+        return self in (RunStatus.SUCCESS, RunStatus.FAILURE, RunStatus.CANCELED)
+
+
+class EventType(str, enum.Enum):
+    """The kinds of event a run writes to the event log."""
+
+    RUN_QUEUED = "RUN_QUEUED"
+    RUN_STARTING = "RUN_STARTING"
+    RUN_START = "RUN_START"
+    RUN_SUCCESS = "RUN_SUCCESS"
+    RUN_FAILURE = "RUN_FAILURE"
+    RUN_CANCELED = "RUN_CANCELED"
+    STEP_START = "STEP_START"
+    STEP_INPUT = "STEP_INPUT"
+    STEP_OUTPUT = "STEP_OUTPUT"
+    ASSET_MATERIALIZATION = "ASSET_MATERIALIZATION"
+    STEP_SUCCESS = "STEP_SUCCESS"
+    STEP_FAILURE = "STEP_FAILURE"
+    STEP_SKIPPED = "STEP_SKIPPED"
+    LOG = "LOG"
+    ENGINE = "ENGINE"
+
+
+# Run lifecycle events set the run's status in the same transaction that stores them.
+RUN_STATUS_BY_EVENT: dict[EventType, RunStatus] = {
+    EventType.RUN_QUEUED: RunStatus.QUEUED,
+    EventType.RUN_STARTING: RunStatus.STARTING,
+    EventType.RUN_START: RunStatus.STARTED,
+    EventType.RUN_SUCCESS: RunStatus.SUCCESS,
+    EventType.RUN_FAILURE: RunStatus.FAILURE,
+    EventType.RUN_CANCELED: RunStatus.CANCELED,
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRecord:
+    """One run: what it materializes, where its code lives and how it ended."""
+
+    run_id: str
+    status: RunStatus = RunStatus.QUEUED
+    asset_selection: tuple[str, ...] = ()
+    selection_query: str | None = None
+    job_name: str | None = None
+    location_name: str | None = None
+    partition_key: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    run_config: dict[str, Any] = field(default_factory=dict)
+    created_at: float = 0.0
+    started_at: float | None = None
+    ended_at: float | None = None
+    updated_at: float = 0.0
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end; `None` until the run has both started and ended."""
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.started_at
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventRecord:
+    """One entry of a run's event log. `storage_id` is set once stored, and orders the log."""
+
+    run_id: str
+    event_type: EventType
+    timestamp: float
+    message: str = ""
+    level: str = "INFO"
+    step_key: str | None = None
+    asset_key: str | None = None
+    partition_key: str | None = None
+    # JSON-ready payload: metadata ({label: {"type": ..., "value": ...}}), error (ErrorInfo dict),
+    # duration_ms, paths; its keys depend on event_type.
+    data: dict[str, Any] = field(default_factory=dict)
+    storage_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetMaterializationRecord:
+    """The latest materialization of one asset, kept in an index for fast lookups."""
+
+    asset_key: str
+    run_id: str
+    storage_id: int
+    timestamp: float
+    partition_key: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
