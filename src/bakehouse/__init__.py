@@ -1,0 +1,125 @@
+"""bakehouse: a data orchestrator. ``import bakehouse as dg`` gives the authoring API.
+
+Names resolve lazily on first use, so ``import bakehouse`` is cheap and has no side effects;
+the CLI and host processes import it without paying for pydantic or the execution engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it.
+_PUBLIC_API: dict[str, str] = {
+    # assets
+    "asset": "bakehouse.authoring.assets",
+    "multi_asset": "bakehouse.authoring.assets",
+    "AssetIn": "bakehouse.authoring.assets",
+    "AssetOut": "bakehouse.authoring.assets",
+    "AssetDep": "bakehouse.authoring.assets",
+    "AssetSpec": "bakehouse.authoring.assets",
+    "AssetsDefinition": "bakehouse.authoring.assets",
+    "AssetKey": "bakehouse.graph.keys",
+    "AssetSelection": "bakehouse.authoring.asset_selection",
+    # definitions and loading
+    "Definitions": "bakehouse.authoring.definitions_class",
+    "definitions": "bakehouse.authoring.loading",
+    "load_defs": "bakehouse.authoring.loading",
+    "load_from_defs_folder": "bakehouse.authoring.loading",
+    # results and metadata
+    "MaterializeResult": "bakehouse.authoring.results",
+    "Output": "bakehouse.authoring.results",
+    "MetadataValue": "bakehouse.authoring.metadata",
+    "TableColumn": "bakehouse.authoring.metadata",
+    "TableRecord": "bakehouse.authoring.metadata",
+    "TableSchema": "bakehouse.authoring.metadata",
+    # config and resources
+    "Config": "bakehouse.authoring.config",
+    "RunConfig": "bakehouse.authoring.config",
+    "ConfigurableResource": "bakehouse.authoring.resources",
+    "ResourceParam": "bakehouse.authoring.resources",
+    "EnvVar": "bakehouse.authoring.resources",
+    # jobs and executors
+    "define_asset_job": "bakehouse.authoring.jobs",
+    "in_process_executor": "bakehouse.authoring.executors",
+    "ExecutorDefinition": "bakehouse.authoring.executors",
+    # execution
+    "AssetExecutionContext": "bakehouse.execution.context",
+    "OpExecutionContext": "bakehouse.execution.context",
+    "InitResourceContext": "bakehouse.execution.context",
+    "build_asset_context": "bakehouse.execution.context",
+    "IOManager": "bakehouse.execution.io_managers",
+    "InputContext": "bakehouse.execution.io_managers",
+    "OutputContext": "bakehouse.execution.io_managers",
+    "FilesystemIOManager": "bakehouse.execution.io_managers",
+    "InMemoryIOManager": "bakehouse.execution.io_managers",
+    "ConfigurableIOManager": "bakehouse.execution.configurable_io_manager",
+    "materialize": "bakehouse.execution.materialize",
+    "materialize_to_memory": "bakehouse.execution.materialize",
+    "ExecuteInProcessResult": "bakehouse.execution.materialize",
+    # errors
+    "BakehouseError": "bakehouse.errors",
+    "DefinitionError": "bakehouse.errors",
+}
+
+# Dagster spellings that mean the same thing here.
+_ALIASES = {"OpExecutionContext": "AssetExecutionContext"}
+
+__all__ = sorted([*_PUBLIC_API, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _PUBLIC_API.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'bakehouse' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), _ALIASES.get(name, name))
+    globals()[name] = value  # resolve once
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from bakehouse.authoring.asset_selection import AssetSelection
+    from bakehouse.authoring.assets import (
+        AssetDep,
+        AssetIn,
+        AssetOut,
+        AssetsDefinition,
+        AssetSpec,
+        asset,
+        multi_asset,
+    )
+    from bakehouse.authoring.config import Config, RunConfig
+    from bakehouse.authoring.definitions_class import Definitions
+    from bakehouse.authoring.executors import ExecutorDefinition, in_process_executor
+    from bakehouse.authoring.jobs import define_asset_job
+    from bakehouse.authoring.loading import definitions, load_defs, load_from_defs_folder
+    from bakehouse.authoring.metadata import MetadataValue, TableColumn, TableRecord, TableSchema
+    from bakehouse.authoring.resources import ConfigurableResource, EnvVar, ResourceParam
+    from bakehouse.authoring.results import MaterializeResult, Output
+    from bakehouse.errors import BakehouseError, DefinitionError
+    from bakehouse.execution.configurable_io_manager import ConfigurableIOManager
+    from bakehouse.execution.context import (
+        AssetExecutionContext,
+        InitResourceContext,
+        build_asset_context,
+    )
+    from bakehouse.execution.context import AssetExecutionContext as OpExecutionContext
+    from bakehouse.execution.io_managers import (
+        FilesystemIOManager,
+        InMemoryIOManager,
+        InputContext,
+        IOManager,
+        OutputContext,
+    )
+    from bakehouse.execution.materialize import (
+        ExecuteInProcessResult,
+        materialize,
+        materialize_to_memory,
+    )
+    from bakehouse.graph.keys import AssetKey

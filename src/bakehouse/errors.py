@@ -78,7 +78,11 @@ class MissingResourceError(DefinitionError):
     """Raised when a definition requires a resource key that nothing provides."""
 
     def __init__(
-        self, resource_key: str, required_by: str, source: SourceLocation | None, provided: Sequence[str]
+        self,
+        resource_key: str,
+        required_by: str,
+        source: SourceLocation | None,
+        provided: Sequence[str],
     ) -> None:
         self.resource_key = resource_key
         self.required_by = required_by
@@ -137,7 +141,13 @@ class ExecutionError(BakehouseError):
 
 # Frames under these path fragments are bakehouse's own plumbing; a user's traceback is clearer
 # without them.
-_FRAMEWORK_MARKERS = ("/bakehouse/execution/", "/bakehouse/definitions/", "/bakehouse/location/")
+_FRAMEWORK_MARKERS = (
+    "/bakehouse/execution/",
+    "/bakehouse/authoring/",
+    "/bakehouse/location/",
+    "<frozen importlib",
+    "/importlib/__init__.py",
+)
 
 
 @dataclass(frozen=True)
@@ -155,7 +165,11 @@ class ErrorInfo:
         stack = _format_stack(exc.__traceback__, trim_framework)
         cause_exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
         cause = cls.from_exception(cause_exc, trim_framework=trim_framework) if cause_exc else None
-        message = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        text = str(exc)
+        message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        if isinstance(exc, SyntaxError):
+            message = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            stack += [line for line in traceback.format_exception_only(type(exc), exc)[:-1]]
         return cls(cls_name=type(exc).__name__, message=message, stack=stack, cause=cause)
 
     def render(self) -> str:
@@ -194,7 +208,13 @@ class ErrorInfo:
 def _format_stack(tb: TracebackType | None, trim_framework: bool) -> list[str]:
     frames = traceback.extract_tb(tb)
     if trim_framework:
-        kept = [f for f in frames if not any(m in f.filename.replace("\\", "/") for m in _FRAMEWORK_MARKERS)]
-        # Keep at least the innermost frame: an error raised by bakehouse itself still needs a place.
-        frames = traceback.StackSummary.from_list(kept or frames[-1:])
+        # An error bakehouse raised on purpose keeps no frames at all: its message names the
+        # user's file:line, and its cause carries the user's traceback.
+        frames = traceback.StackSummary.from_list(
+            [
+                f
+                for f in frames
+                if not any(m in f.filename.replace("\\", "/") for m in _FRAMEWORK_MARKERS)
+            ]
+        )
     return list(frames.format())

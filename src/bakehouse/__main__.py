@@ -1,0 +1,74 @@
+"""``python -m bakehouse``: the process entry points that run in a code location's interpreter.
+
+``snapshot`` prints a location's snapshot as JSON; ``run-worker`` executes one run. Anything
+else goes to the ``bh`` command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    # User code may print while it is imported; keep stdout for the JSON alone.
+    real_stdout = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        from bakehouse.location.loader import load_snapshot
+        from bakehouse.location.snapshot import LoadFailure, dumps
+
+        snap = load_snapshot(args.module or "", name=args.name, defs_module=args.defs_module)
+        payload = dumps(snap).encode()
+    finally:
+        sys.stdout.flush()
+        os.dup2(real_stdout, 1)
+        sys.stdout = sys.__stdout__
+    with os.fdopen(real_stdout, "wb") as out:
+        out.write(payload)
+    return 1 if isinstance(snap, LoadFailure) else 0
+
+
+def _run_worker(args: argparse.Namespace) -> int:
+    from bakehouse.location.worker import run_worker
+
+    return run_worker(
+        run_id=args.run_id,
+        module=args.module or "",
+        defs_module=args.defs_module,
+        storage_url=args.storage_url,
+        storage_dir=Path(args.storage_dir) if args.storage_dir else None,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch to a process entry point, or to the CLI."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in ("snapshot", "run-worker"):
+        from bakehouse.cli import main as cli_main
+
+        cli_main(argv)
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m bakehouse")
+    sub = parser.add_subparsers(dest="command", required=True)
+    snap = sub.add_parser("snapshot", help="print a code location's snapshot as JSON")
+    snap.add_argument("--module", help="module holding the location's Definitions")
+    snap.add_argument("--defs-module", help="defs package to load when there is no module")
+    snap.add_argument("--name", required=True, help="the location's name")
+    snap.set_defaults(handler=_snapshot)
+    worker = sub.add_parser("run-worker", help="execute one run")
+    worker.add_argument("--run-id", required=True)
+    worker.add_argument("--module")
+    worker.add_argument("--defs-module")
+    worker.add_argument("--storage-url", required=True)
+    worker.add_argument("--storage-dir")
+    worker.set_defaults(handler=_run_worker)
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

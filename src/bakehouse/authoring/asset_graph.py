@@ -1,0 +1,84 @@
+"""The resolved asset graph of one code location: every asset, its definition and its edges.
+
+Built once when `Definitions` are resolved; refuses duplicate keys (naming both places) and
+cycles (naming the path). Dependencies on keys nobody defines are kept as external assets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bakehouse.authoring.assets import AssetsDefinition, AssetSpec
+from bakehouse.errors import CycleError, DuplicateKeyError
+from bakehouse.graph.dag import KeyGraph, NodeInfo
+from bakehouse.graph.keys import AssetKey
+
+
+class AssetGraph:
+    """Assets by key, with the `KeyGraph` that selection and planning walk."""
+
+    def __init__(self, assets: Iterable[AssetsDefinition | AssetSpec]) -> None:
+        self.assets_defs: list[AssetsDefinition] = []
+        self.assets_def_by_key: dict[AssetKey, AssetsDefinition] = {}
+        self.specs: dict[AssetKey, AssetSpec] = {}
+        self.external_keys: set[AssetKey] = set()
+        for item in assets:
+            if isinstance(item, AssetsDefinition):
+                self.assets_defs.append(item)
+                for spec in item.specs:
+                    self._add_spec(spec)
+                    self.assets_def_by_key[spec.key] = item
+            else:
+                self._add_spec(item)
+                self.external_keys.add(item.key)
+        # A dependency that no asset here defines stays in the graph as an external asset: it
+        # may live in another code location, or outside bakehouse altogether.
+        self.undefined_keys: set[AssetKey] = {
+            dep for spec in list(self.specs.values()) for dep in spec.deps if dep not in self.specs
+        }
+        self.key_graph = KeyGraph(self._nodes())
+        cycle = self.key_graph.find_cycle()
+        if cycle:
+            raise CycleError(
+                cycle, [self.specs[AssetKey.from_user_string(k)].source for k in cycle]
+            )
+
+    def _add_spec(self, spec: AssetSpec) -> None:
+        existing = self.specs.get(spec.key)
+        if existing is not None:
+            raise DuplicateKeyError(
+                "asset", spec.key.to_user_string(), existing.source, spec.source
+            )
+        self.specs[spec.key] = spec
+
+    def _nodes(self) -> list[NodeInfo]:
+        nodes = [
+            NodeInfo(
+                key=key.to_user_string(),
+                parents=tuple(d.to_user_string() for d in spec.deps),
+                group=spec.group_name,
+                kinds=spec.kinds,
+                tags=spec.tags,
+                owners=spec.owners,
+                is_external=key in self.external_keys,
+            )
+            for key, spec in self.specs.items()
+        ]
+        nodes.extend(
+            NodeInfo(key=key.to_user_string(), is_external=True) for key in self.undefined_keys
+        )
+        return nodes
+
+    @property
+    def executable_keys(self) -> set[AssetKey]:
+        """Keys some function here materializes."""
+        return set(self.assets_def_by_key)
+
+    def is_external(self, key: AssetKey) -> bool:
+        """True for AssetSpecs and for dependencies nothing here defines."""
+        return key in self.external_keys or key in self.undefined_keys
+
+    def toposorted_keys(self, keys: Iterable[AssetKey] | None = None) -> list[AssetKey]:
+        """`keys` (default all) in dependency order."""
+        wanted = None if keys is None else [k.to_user_string() for k in keys]
+        return [AssetKey.from_user_string(k) for k in self.key_graph.toposort(wanted)]

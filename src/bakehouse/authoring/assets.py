@@ -1,0 +1,559 @@
+"""Assets: `@asset`, `@multi_asset`, `AssetSpec` and the `AssetsDefinition` they build.
+
+The decorator reads the function's signature once, at import time: the name gives the key,
+parameters give inputs (upstream assets), resources and config, the docstring the description.
+Anything wrong is a `DefinitionError` pointing at the function's file:line.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, overload
+
+from bakehouse.authoring.source import caller_source, source_of_function
+from bakehouse.errors import DefinitionError, SourceLocation
+from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
+
+DEFAULT_GROUP = "default"
+DEFAULT_IO_MANAGER_KEY = "io_manager"
+
+
+def _prefix_tuple(prefix: str | Sequence[str] | None) -> tuple[str, ...]:
+    if prefix is None:
+        return ()
+    return (prefix,) if isinstance(prefix, str) else tuple(prefix)
+
+
+def _kinds(kinds: Iterable[str] | None, compute_kind: str | None) -> frozenset[str]:
+    result = set(kinds or ())
+    if compute_kind:
+        result.add(compute_kind)
+    return frozenset(result)
+
+
+@dataclass(frozen=True)
+class AssetIn:
+    """Maps a parameter to an upstream asset whose key differs from the parameter's name."""
+
+    key: CoercibleToAssetKey | None = None
+    key_prefix: str | Sequence[str] | None = None
+    metadata: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class AssetOut:
+    """One output of a `@multi_asset` declared with ``outs={"name": AssetOut(...)}``."""
+
+    key: CoercibleToAssetKey | None = None
+    key_prefix: str | Sequence[str] | None = None
+    group_name: str | None = None
+    description: str | None = None
+    metadata: Mapping[str, Any] | None = None
+    io_manager_key: str | None = None
+    is_required: bool = True
+    code_version: str | None = None
+    owners: Sequence[str] | None = None
+    tags: Mapping[str, str] | None = None
+    kinds: Iterable[str] | None = None
+
+
+@dataclass(frozen=True)
+class AssetDep:
+    """A dependency on an upstream asset that is not passed in as a value."""
+
+    asset: Any
+    partition_mapping: Any = None
+
+    @property
+    def key(self) -> AssetKey:
+        """The upstream asset's key."""
+        keys = _keys_of(self.asset)
+        if len(keys) != 1:
+            raise DefinitionError(f"AssetDep needs exactly one asset, got {len(keys)}")
+        return keys[0]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetSpec:
+    """An asset's description without a function: an asset produced outside bakehouse, or one
+    output of a `@multi_asset`. In `Definitions(assets=[...])` it stands for an external asset.
+    """
+
+    key: AssetKey
+    deps: tuple[AssetKey, ...] = ()
+    description: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    group_name: str = DEFAULT_GROUP
+    code_version: str | None = None
+    owners: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    kinds: frozenset[str] = frozenset()
+    skippable: bool = False
+    io_manager_key: str = DEFAULT_IO_MANAGER_KEY
+    source: SourceLocation | None = field(default=None, compare=False)
+
+    def __init__(
+        self,
+        key: CoercibleToAssetKey,
+        *,
+        deps: Iterable[Any] | None = None,
+        description: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        group_name: str | None = None,
+        code_version: str | None = None,
+        owners: Sequence[str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        kinds: Iterable[str] | None = None,
+        skippable: bool = False,
+        io_manager_key: str | None = None,
+        source: SourceLocation | None = None,
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "key", coerce_key(key))
+        set_(self, "deps", tuple(coerce_deps(deps)))
+        set_(self, "description", description)
+        set_(self, "metadata", dict(metadata or {}))
+        set_(self, "group_name", group_name or DEFAULT_GROUP)
+        set_(self, "code_version", code_version)
+        set_(self, "owners", tuple(owners or ()))
+        set_(self, "tags", dict(tags or {}))
+        set_(self, "kinds", frozenset(kinds or ()))
+        set_(self, "skippable", skippable)
+        set_(self, "io_manager_key", io_manager_key or DEFAULT_IO_MANAGER_KEY)
+        set_(self, "source", source or caller_source())
+
+    def replace_attributes(self, **changes: Any) -> AssetSpec:
+        """A copy with the given attributes replaced (`deps` and `key` are coerced)."""
+        if "key" in changes:
+            changes["key"] = coerce_key(changes["key"])
+        if "deps" in changes:
+            changes["deps"] = tuple(coerce_deps(changes["deps"]))
+        return replace(self, **changes)
+
+
+def _keys_of(value: Any) -> list[AssetKey]:
+    if isinstance(value, AssetsDefinition):
+        return list(value.keys)
+    if isinstance(value, AssetSpec):
+        return [value.key]
+    if isinstance(value, AssetDep):
+        return [value.key]
+    try:
+        return [coerce_key(value)]
+    except (TypeError, ValueError) as exc:
+        raise DefinitionError(
+            f"cannot use {value!r} as a dependency: give an asset, an AssetSpec, an AssetKey "
+            f"or a key string ({exc})"
+        ) from None
+
+
+def coerce_deps(deps: Iterable[Any] | None) -> list[AssetKey]:
+    """Keys of `deps`: assets, specs, AssetDep, AssetKey, ``"a/b"`` strings or lists of parts."""
+    if deps is None:
+        return []
+    if isinstance(deps, (str, AssetKey, AssetsDefinition, AssetSpec)):
+        deps = [deps]
+    keys: list[AssetKey] = []
+    for dep in deps:
+        for key in _keys_of(dep):
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+@dataclass(frozen=True)
+class _Params:
+    """What a compute function's signature asks for."""
+
+    context: str | None
+    inputs: dict[str, AssetKey]
+    resources: dict[str, str]
+    config: tuple[str, type] | None
+
+
+def _annotations(fn: Callable[..., Any]) -> dict[str, Any]:
+    # Modules with `from __future__ import annotations` hold strings; evaluate them where the
+    # function was written, and keep the string when a name there is unknown.
+    raw = dict(getattr(fn, "__annotations__", {}))
+    try:
+        return typing.get_type_hints(fn, include_extras=True)
+    except Exception:
+        hints: dict[str, Any] = {}
+        globalns = getattr(fn, "__globals__", {})
+        for name, ann in raw.items():
+            if isinstance(ann, str):
+                try:
+                    hints[name] = eval(ann, globalns)
+                except Exception:
+                    hints[name] = ann
+            else:
+                hints[name] = ann
+        return hints
+
+
+def _is_context(name: str, annotation: Any) -> bool:
+    if name == "context":
+        return True
+    label = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    return isinstance(label, str) and label.rsplit(".", 1)[-1].endswith("ExecutionContext")
+
+
+def _loaded_subclass(annotation: Any, module: str, class_name: str) -> bool:
+    # If the module defining the base class was never imported, no user class can derive from
+    # it: checking sys.modules first keeps pydantic off the import path of plain assets.
+    mod = sys.modules.get(module)
+    base = getattr(mod, class_name, None) if mod else None
+    return base is not None and isinstance(annotation, type) and issubclass(annotation, base)
+
+
+def _is_resource(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is typing.Annotated:
+        resources = sys.modules.get("bakehouse.authoring.resources")
+        marker = getattr(resources, "_ResourceParamMarker", None)
+        return marker is not None and marker in typing.get_args(annotation)[1:]
+    return _loaded_subclass(annotation, "bakehouse.authoring.resources", "ConfigurableResource")
+
+
+def _is_config(annotation: Any) -> bool:
+    return _loaded_subclass(annotation, "bakehouse.authoring.config", "Config")
+
+
+def _parse_params(
+    fn: Callable[..., Any],
+    ins: Mapping[str, AssetIn],
+    key_prefix: tuple[str, ...],
+    source: SourceLocation | None,
+) -> _Params:
+    hints = _annotations(fn)
+    params = inspect.signature(fn).parameters
+    context: str | None = None
+    inputs: dict[str, AssetKey] = {}
+    resources: dict[str, str] = {}
+    config: tuple[str, type] | None = None
+    for name, param in params.items():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise DefinitionError(
+                f"{fn.__name__}: *args and **kwargs are not supported in an asset function",
+                source=source,
+            )
+        annotation = hints.get(name, param.annotation)
+        if name not in ins and _is_context(name, annotation):
+            context = name
+        elif _is_resource(annotation):
+            resources[name] = name
+        elif _is_config(annotation):
+            config = (name, annotation)
+        elif name in ins:
+            spec = ins[name]
+            base = coerce_key(spec.key) if spec.key is not None else AssetKey(name)
+            prefix = _prefix_tuple(spec.key_prefix) or (key_prefix if spec.key is None else ())
+            inputs[name] = base.with_prefix(prefix) if prefix else base
+        else:
+            inputs[name] = AssetKey((*key_prefix, name))
+    unknown = set(ins) - set(params)
+    if unknown:
+        raise DefinitionError(
+            f"{fn.__name__}: ins names {sorted(unknown)}, which are not parameters of the "
+            f"function (parameters: {list(params)})",
+            source=source,
+        )
+    return _Params(context, inputs, resources, config)
+
+
+class AssetsDefinition:
+    """One or more assets computed by one function (one step of a run).
+
+    Built by `@asset` and `@multi_asset`; users rarely construct it directly.
+    """
+
+    def __init__(
+        self,
+        *,
+        specs: Sequence[AssetSpec],
+        fn: Callable[..., Any],
+        op_name: str,
+        params: _Params,
+        output_names: Mapping[AssetKey, str],
+        required_resource_keys: Iterable[str] = (),
+        source: SourceLocation | None,
+        can_subset: bool = False,
+        op_tags: Mapping[str, str] | None = None,
+        is_multi: bool = False,
+    ) -> None:
+        self.specs = list(specs)
+        self.fn = fn
+        self.op_name = op_name
+        self.params = params
+        self.output_names = dict(output_names)
+        self.required_resource_keys = frozenset(required_resource_keys) | frozenset(
+            params.resources.values()
+        )
+        self.source = source
+        self.can_subset = can_subset
+        self.op_tags = dict(op_tags or {})
+        self.is_multi = is_multi
+        self.specs_by_key = {s.key: s for s in self.specs}
+        self.__doc__ = fn.__doc__
+        self.__name__ = op_name
+
+    @property
+    def keys(self) -> list[AssetKey]:
+        """The keys this definition materializes."""
+        return [s.key for s in self.specs]
+
+    @property
+    def key(self) -> AssetKey:
+        """The key of a single-asset definition."""
+        if len(self.specs) != 1:
+            raise DefinitionError(
+                f"'{self.op_name}' produces {len(self.specs)} assets; use .keys", source=self.source
+            )
+        return self.specs[0].key
+
+    @property
+    def dependency_keys(self) -> set[AssetKey]:
+        """Every upstream key of every asset here, excluding the assets themselves."""
+        own = set(self.keys)
+        return {d for s in self.specs for d in s.deps} - own
+
+    @property
+    def input_keys(self) -> dict[str, AssetKey]:
+        """Parameter name to the upstream asset it loads."""
+        return dict(self.params.inputs)
+
+    @property
+    def group_names_by_key(self) -> dict[AssetKey, str]:
+        """Each key's group."""
+        return {s.key: s.group_name for s in self.specs}
+
+    @property
+    def descriptions_by_key(self) -> dict[AssetKey, str | None]:
+        """Each key's description."""
+        return {s.key: s.description for s in self.specs}
+
+    @property
+    def metadata_by_key(self) -> dict[AssetKey, Mapping[str, Any]]:
+        """Each key's definition metadata."""
+        return {s.key: s.metadata for s in self.specs}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the function directly, as in a unit test; a context is built if needed."""
+        if self.params.context and self.params.context not in kwargs:
+            positional = list(inspect.signature(self.fn).parameters)
+            if not args or positional[0] != self.params.context:
+                from bakehouse.execution.context import build_asset_context
+
+                kwargs[self.params.context] = build_asset_context()
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        keys = ", ".join(k.to_user_string() for k in self.keys)
+        return f"<AssetsDefinition {self.op_name}: {keys}>"
+
+
+AssetFunction = Callable[..., Any]
+
+
+@overload
+def asset(compute_fn: AssetFunction, /) -> AssetsDefinition: ...
+
+
+@overload
+def asset(
+    *,
+    name: str | None = ...,
+    key: CoercibleToAssetKey | None = ...,
+    key_prefix: str | Sequence[str] | None = ...,
+    ins: Mapping[str, AssetIn] | None = ...,
+    deps: Iterable[Any] | None = ...,
+    metadata: Mapping[str, Any] | None = ...,
+    description: str | None = ...,
+    required_resource_keys: Iterable[str] | None = ...,
+    io_manager_key: str | None = ...,
+    compute_kind: str | None = ...,
+    kinds: Iterable[str] | None = ...,
+    group_name: str | None = ...,
+    code_version: str | None = ...,
+    owners: Sequence[str] | None = ...,
+    tags: Mapping[str, str] | None = ...,
+    op_tags: Mapping[str, str] | None = ...,
+) -> Callable[[AssetFunction], AssetsDefinition]: ...
+
+
+def asset(
+    compute_fn: AssetFunction | None = None,
+    /,
+    *,
+    name: str | None = None,
+    key: CoercibleToAssetKey | None = None,
+    key_prefix: str | Sequence[str] | None = None,
+    ins: Mapping[str, AssetIn] | None = None,
+    deps: Iterable[Any] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    description: str | None = None,
+    required_resource_keys: Iterable[str] | None = None,
+    io_manager_key: str | None = None,
+    compute_kind: str | None = None,
+    kinds: Iterable[str] | None = None,
+    group_name: str | None = None,
+    code_version: str | None = None,
+    owners: Sequence[str] | None = None,
+    tags: Mapping[str, str] | None = None,
+    op_tags: Mapping[str, str] | None = None,
+) -> AssetsDefinition | Callable[[AssetFunction], AssetsDefinition]:
+    """Declare an asset computed by the decorated function.
+
+    The key is the function's name (or `name`, under `key_prefix`; or `key`). Parameters named
+    after other assets receive their values; `deps` adds upstream assets without loading them.
+    """
+
+    def build(fn: AssetFunction) -> AssetsDefinition:
+        source = source_of_function(fn)
+        if not callable(fn):
+            raise DefinitionError(f"@asset decorates functions, not {fn!r}", source=source)
+        if key is not None and (name is not None or key_prefix is not None):
+            raise DefinitionError(
+                f"{fn.__name__}: give either key= or name=/key_prefix=, not both", source=source
+            )
+        prefix = _prefix_tuple(key_prefix)
+        try:
+            asset_key = (
+                coerce_key(key) if key is not None else AssetKey((*prefix, name or fn.__name__))
+            )
+        except (TypeError, ValueError) as exc:
+            raise DefinitionError(f"{fn.__name__}: {exc}", source=source) from None
+        params = _parse_params(fn, ins or {}, prefix, source)
+        upstream = [*params.inputs.values(), *_deps_or_error(deps, fn.__name__, source)]
+        spec = AssetSpec(
+            asset_key,
+            deps=upstream,
+            description=description or inspect.getdoc(fn),
+            metadata=metadata,
+            group_name=group_name,
+            code_version=code_version,
+            owners=owners,
+            tags=tags,
+            kinds=_kinds(kinds, compute_kind),
+            io_manager_key=io_manager_key,
+            source=source,
+        )
+        return AssetsDefinition(
+            specs=[spec],
+            fn=fn,
+            # Step names must be unique in a location: derive them from the (unique) key.
+            op_name=asset_key.to_python_identifier(),
+            params=params,
+            output_names={asset_key: "result"},
+            required_resource_keys=required_resource_keys or (),
+            source=source,
+            op_tags=op_tags,
+        )
+
+    if compute_fn is not None:
+        return build(compute_fn)
+    return build
+
+
+def _deps_or_error(
+    deps: Iterable[Any] | None, fn_name: str, source: SourceLocation | None
+) -> list[AssetKey]:
+    try:
+        return coerce_deps(deps)
+    except DefinitionError as exc:
+        raise DefinitionError(f"{fn_name}: {exc.detail}", source=source) from None
+
+
+def multi_asset(
+    *,
+    outs: Mapping[str, AssetOut] | None = None,
+    specs: Sequence[AssetSpec] | None = None,
+    name: str | None = None,
+    ins: Mapping[str, AssetIn] | None = None,
+    deps: Iterable[Any] | None = None,
+    description: str | None = None,
+    required_resource_keys: Iterable[str] | None = None,
+    group_name: str | None = None,
+    compute_kind: str | None = None,
+    can_subset: bool = False,
+    op_tags: Mapping[str, str] | None = None,
+) -> Callable[[AssetFunction], AssetsDefinition]:
+    """Declare several assets computed by one function, with ``outs=`` or ``specs=``.
+
+    With `outs`, return a tuple of values in the order of `outs` (or yield `Output`s); with
+    `specs`, yield or return one `MaterializeResult(asset_key=...)` per asset.
+    """
+
+    def build(fn: AssetFunction) -> AssetsDefinition:
+        source = source_of_function(fn)
+        if bool(outs) == bool(specs):
+            raise DefinitionError(
+                f"{fn.__name__}: @multi_asset needs exactly one of outs= or specs=", source=source
+            )
+        params = _parse_params(fn, ins or {}, (), source)
+        shared_deps = [*params.inputs.values(), *_deps_or_error(deps, fn.__name__, source)]
+        kinds = _kinds(None, compute_kind)
+        built: list[AssetSpec] = []
+        output_names: dict[AssetKey, str] = {}
+        if outs:
+            for out_name, out in outs.items():
+                base = coerce_key(out.key) if out.key is not None else AssetKey(out_name)
+                out_prefix = _prefix_tuple(out.key_prefix)
+                out_key = base.with_prefix(out_prefix) if out_prefix else base
+                built.append(
+                    AssetSpec(
+                        out_key,
+                        deps=shared_deps,
+                        description=out.description or description,
+                        metadata=out.metadata,
+                        group_name=out.group_name or group_name,
+                        code_version=out.code_version,
+                        owners=out.owners,
+                        tags=out.tags,
+                        kinds=_kinds(out.kinds, None) | kinds,
+                        skippable=not out.is_required,
+                        io_manager_key=out.io_manager_key,
+                        source=source,
+                    )
+                )
+                output_names[out_key] = out_name
+        else:
+            for spec in specs or ():
+                merged = spec.replace_attributes(
+                    deps=[*shared_deps, *spec.deps],
+                    group_name=spec.group_name
+                    if spec.group_name != DEFAULT_GROUP
+                    else (group_name or DEFAULT_GROUP),
+                    kinds=spec.kinds | kinds,
+                    source=source,
+                )
+                built.append(merged)
+                output_names[merged.key] = merged.key.to_python_identifier()
+        seen: set[AssetKey] = set()
+        for spec in built:
+            if spec.key in seen:
+                raise DefinitionError(
+                    f"{fn.__name__}: asset key '{spec.key}' appears twice in one multi_asset",
+                    source=source,
+                )
+            seen.add(spec.key)
+        return AssetsDefinition(
+            specs=built,
+            fn=fn,
+            op_name=name or fn.__name__,
+            params=params,
+            output_names=output_names,
+            required_resource_keys=required_resource_keys or (),
+            source=source,
+            can_subset=can_subset,
+            op_tags=op_tags,
+            is_multi=True,
+        )
+
+    return build
+
+
+AssetsLike = AssetsDefinition | AssetSpec

@@ -1,0 +1,200 @@
+"""`Definitions`: everything one code location holds, validated as a whole."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from bakehouse.authoring.asset_graph import AssetGraph
+from bakehouse.authoring.assets import DEFAULT_IO_MANAGER_KEY, AssetsDefinition, AssetSpec
+from bakehouse.authoring.executors import ExecutorDefinition
+from bakehouse.authoring.jobs import AssetJobDefinition
+from bakehouse.authoring.source import caller_source
+from bakehouse.errors import (
+    DefinitionError,
+    DuplicateKeyError,
+    MissingResourceError,
+    SelectionError,
+    SourceLocation,
+)
+from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
+
+
+def _named_source(obj: object) -> SourceLocation | None:
+    source = getattr(obj, "source", None)
+    return source if isinstance(source, SourceLocation) else None
+
+
+class Definitions:
+    """The assets, resources, jobs, schedules and sensors of one code location.
+
+    A code location has exactly one. Build it directly, merge several with `Definitions.merge`,
+    or let `load_from_defs_folder` collect it from the project's ``defs/`` package.
+    """
+
+    def __init__(
+        self,
+        assets: Iterable[AssetsDefinition | AssetSpec] | None = None,
+        *,
+        resources: Mapping[str, Any] | None = None,
+        jobs: Iterable[AssetJobDefinition] | None = None,
+        schedules: Iterable[Any] | None = None,
+        sensors: Iterable[Any] | None = None,
+        executor: ExecutorDefinition | None = None,
+        asset_checks: Iterable[Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.source = caller_source()
+        self.assets: list[AssetsDefinition | AssetSpec] = _checked_list(
+            assets, (AssetsDefinition, AssetSpec), "assets", self.source
+        )
+        self.resources: dict[str, Any] = dict(resources or {})
+        self.jobs: list[AssetJobDefinition] = _checked_list(
+            jobs, (AssetJobDefinition,), "jobs", self.source
+        )
+        self.schedules: list[Any] = list(schedules or ())
+        self.sensors: list[Any] = list(sensors or ())
+        self.asset_checks: list[Any] = list(asset_checks or ())
+        self.executor = executor
+        self.metadata = dict(metadata or {})
+        self._asset_graph: AssetGraph | None = None
+
+    @staticmethod
+    def merge(*defs: Definitions) -> Definitions:
+        """One `Definitions` holding everything in `defs`.
+
+        Two different resources under one key, or two different executors, are errors.
+        """
+        merged = Definitions()
+        merged.source = defs[0].source if defs else merged.source
+        for item in defs:
+            if not isinstance(item, Definitions):
+                raise DefinitionError(f"Definitions.merge takes Definitions, got {item!r}")
+            merged.assets.extend(item.assets)
+            merged.jobs.extend(item.jobs)
+            merged.schedules.extend(item.schedules)
+            merged.sensors.extend(item.sensors)
+            merged.asset_checks.extend(item.asset_checks)
+            merged.metadata.update(item.metadata)
+            for key, resource in item.resources.items():
+                if key in merged.resources and merged.resources[key] is not resource:
+                    raise DuplicateKeyError("resource", key, None, item.source)
+                merged.resources[key] = resource
+            if item.executor is not None:
+                if merged.executor is not None and merged.executor != item.executor:
+                    raise DefinitionError(
+                        f"two different executors: {merged.executor.name} and {item.executor.name}",
+                        source=item.source,
+                    )
+                merged.executor = item.executor
+        merged.assets = _dedupe(merged.assets)
+        merged.jobs = _dedupe(merged.jobs)
+        merged.schedules = _dedupe(merged.schedules)
+        merged.sensors = _dedupe(merged.sensors)
+        return merged
+
+    def resolve_asset_graph(self) -> AssetGraph:
+        """The validated asset graph (built once)."""
+        if self._asset_graph is None:
+            self._asset_graph = AssetGraph(self.assets)
+        return self._asset_graph
+
+    def validate(self) -> None:
+        """Check everything a run would trip over later; raise a `DefinitionError` naming it."""
+        graph = self.resolve_asset_graph()
+        provided = set(self.resources) | {DEFAULT_IO_MANAGER_KEY}
+        for assets_def in graph.assets_defs:
+            needed = set(assets_def.required_resource_keys)
+            needed |= {s.io_manager_key for s in assets_def.specs}
+            for key in sorted(needed - provided):
+                raise MissingResourceError(
+                    key, f"asset '{assets_def.op_name}'", assets_def.source, sorted(provided)
+                )
+        seen_jobs: dict[str, AssetJobDefinition] = {}
+        for job in self.jobs:
+            if job.name in seen_jobs:
+                raise DuplicateKeyError("job", job.name, seen_jobs[job.name].source, job.source)
+            seen_jobs[job.name] = job
+            self.resolve_job_keys(job)
+        for kind, items in (("schedule", self.schedules), ("sensor", self.sensors)):
+            names: dict[str, Any] = {}
+            for item in items:
+                name = getattr(item, "name", None)
+                if name in names:
+                    raise DuplicateKeyError(
+                        kind, str(name), _named_source(names[name]), _named_source(item)
+                    )
+                names[str(name)] = item
+
+    def resolve_job_keys(self, job: AssetJobDefinition) -> list[AssetKey]:
+        """The executable keys `job` selects, in dependency order; errors name the job."""
+        graph = self.resolve_asset_graph()
+        try:
+            chosen = job.selection.resolve(graph.key_graph)
+        except SelectionError as exc:
+            raise DefinitionError(f"job '{job.name}': {exc}", source=job.source) from None
+        keys = [AssetKey.from_user_string(k) for k in chosen]
+        runnable = [k for k in keys if k in graph.assets_def_by_key]
+        if not runnable:
+            raise DefinitionError(
+                f"job '{job.name}' selects no asset that can be materialized "
+                f"(selection: {job.selection.description})",
+                source=job.source,
+            )
+        return graph.toposorted_keys(runnable)
+
+    def get_assets_def(self, key: CoercibleToAssetKey) -> AssetsDefinition:
+        """The definition that materializes `key`."""
+        asset_key = coerce_key(key)
+        found = self.resolve_asset_graph().assets_def_by_key.get(asset_key)
+        if found is None:
+            raise DefinitionError(f"no asset with key '{asset_key}' can be materialized here")
+        return found
+
+    def get_job_def(self, name: str) -> AssetJobDefinition:
+        """The job called `name`."""
+        for job in self.jobs:
+            if job.name == name:
+                return job
+        known = ", ".join(j.name for j in self.jobs) or "none"
+        raise DefinitionError(f"no job named '{name}' (jobs: {known})")
+
+    resolve_job_def = get_job_def
+
+    def __repr__(self) -> str:
+        return (
+            f"<Definitions assets={len(self.assets)} resources={len(self.resources)} "
+            f"jobs={len(self.jobs)} schedules={len(self.schedules)} sensors={len(self.sensors)}>"
+        )
+
+
+def _checked_list(
+    items: Iterable[Any] | None,
+    types: tuple[type, ...],
+    field_name: str,
+    source: SourceLocation | None,
+) -> list[Any]:
+    result: list[Any] = []
+    for item in items or ():
+        if not isinstance(item, types):
+            hint = ""
+            if callable(item) and field_name == "assets":
+                hint = " (did you forget the @asset decorator?)"
+            raise DefinitionError(
+                f"Definitions({field_name}=...) got {item!r}, which is not "
+                f"{' or '.join(t.__name__ for t in types)}{hint}",
+                source=source,
+            )
+        result.append(item)
+    return result
+
+
+def _dedupe(items: Sequence[Any]) -> list[Any]:
+    # The same object reached through two modules is one definition, not a duplicate.
+    seen: set[int] = set()
+    kept = []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            kept.append(item)
+    return kept

@@ -1,0 +1,64 @@
+"""Jobs: named selections of assets to materialize together (`define_asset_job`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bakehouse.authoring.asset_selection import AssetSelection, coerce_selection
+from bakehouse.authoring.executors import ExecutorDefinition
+from bakehouse.authoring.source import caller_source
+from bakehouse.errors import DefinitionError, SourceLocation
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssetJobDefinition:
+    """A job over a selection of assets; the selection is resolved against the location's graph."""
+
+    name: str
+    selection: AssetSelection
+    description: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    config: Mapping[str, Any] | None = None
+    executor_def: ExecutorDefinition | None = None
+    source: SourceLocation | None = None
+
+
+def define_asset_job(
+    name: str,
+    selection: object = None,
+    *,
+    config: Mapping[str, Any] | Any | None = None,
+    description: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    executor_def: ExecutorDefinition | None = None,
+) -> AssetJobDefinition:
+    """Define a job that materializes `selection` (default: every asset).
+
+    `selection` is an `AssetSelection`, a selection string (``"group:sales+"``) or a list of
+    assets or keys.
+    """
+    source = caller_source()
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise DefinitionError(
+            f"invalid job name {name!r}: use letters, digits and '_' (not starting with a digit)",
+            source=source,
+        )
+    try:
+        chosen = AssetSelection.all() if selection is None else coerce_selection(selection)
+    except (TypeError, ValueError) as exc:
+        raise DefinitionError(f"job '{name}': {exc}", source=source) from None
+    to_dict = getattr(config, "to_config_dict", None)
+    return AssetJobDefinition(
+        name=name,
+        selection=chosen,
+        description=description,
+        tags=dict(tags or {}),
+        config=to_dict() if callable(to_dict) else config,
+        executor_def=executor_def,
+        source=source,
+    )

@@ -1,0 +1,215 @@
+"""Loading a code location's `Definitions`: `@definitions`, `load_defs`, `load_from_defs_folder`.
+
+`load_defs` imports every module under a defs package (nested folders included) and collects
+every definition object found at module level, so nobody lists assets by hand.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from bakehouse.authoring.assets import AssetsDefinition, AssetSpec
+from bakehouse.authoring.definitions_class import Definitions
+from bakehouse.authoring.jobs import AssetJobDefinition
+from bakehouse.authoring.source import source_of_function
+from bakehouse.errors import DefinitionError, SourceLocation
+
+
+class LazyDefinitions:
+    """A function decorated with `@definitions`: called once, when the location loads."""
+
+    def __init__(self, fn: Callable[[], Definitions]) -> None:
+        self.fn = fn
+        self.source = source_of_function(fn)
+        self.__name__ = getattr(fn, "__name__", "defs")
+        self.__doc__ = fn.__doc__
+        self._result: Definitions | None = None
+
+    def __call__(self) -> Definitions:
+        if self._result is None:
+            result = self.fn()
+            if not isinstance(result, Definitions):
+                raise DefinitionError(
+                    f"@definitions function '{self.__name__}' returned {type(result).__name__}, "
+                    "not a Definitions object",
+                    source=self.source,
+                )
+            self._result = result
+        return self._result
+
+
+def definitions(fn: Callable[[], Definitions]) -> LazyDefinitions:
+    """Mark the function that builds a code location's `Definitions`; it runs at load time."""
+    return LazyDefinitions(fn)
+
+
+def _collectable(value: object) -> bool:
+    if isinstance(value, (AssetsDefinition, AssetSpec, AssetJobDefinition)):
+        return True
+    # Schedules and sensors register their classes here when their module is imported.
+    return isinstance(value, tuple(_EXTRA_KINDS))
+
+
+# Class -> the Definitions field ("schedules" or "sensors") its instances go into.
+_EXTRA_KINDS: dict[type, str] = {}
+
+
+def register_definition_kind(field_name: str) -> Callable[[type], type]:
+    """Class decorator: let `load_defs` collect module-level instances into `field_name`."""
+
+    def register(cls: type) -> type:
+        _EXTRA_KINDS[cls] = field_name
+        return cls
+
+    return register
+
+
+def _of_field(values: list[Any], field_name: str) -> list[Any]:
+    return [
+        v
+        for v in values
+        if any(isinstance(v, c) for c, f in _EXTRA_KINDS.items() if f == field_name)
+    ]
+
+
+def _import_error(module_name: str, exc: BaseException) -> DefinitionError:
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where = SourceLocation(exc.filename, exc.lineno or 0)
+    else:
+        frames = traceback.extract_tb(exc.__traceback__)
+        user = [
+            f for f in frames if "importlib" not in f.filename and "/bakehouse/" not in f.filename
+        ]
+        frame = (user or frames)[-1] if frames else None
+        where = SourceLocation(frame.filename, frame.lineno or 0) if frame else None
+    message = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return DefinitionError(f"error while importing {module_name}: {message}", source=where)
+
+
+def _import(module_name: str) -> ModuleType:
+    try:
+        return importlib.import_module(module_name)
+    except DefinitionError:
+        raise
+    except Exception as exc:
+        raise _import_error(module_name, exc) from exc
+
+
+def _iter_modules(package: ModuleType) -> Iterator[ModuleType]:
+    """`package` and every module below it, depth first, in file-name order."""
+    yield package
+    paths = getattr(package, "__path__", None)
+    if paths is None:
+        return
+    seen: set[str] = set()
+    for folder in (Path(p) for p in paths):
+        if not folder.is_dir():
+            continue
+        if (folder / "defs.yaml").exists() and folder != Path(paths[0]):
+            raise DefinitionError(
+                f"{folder / 'defs.yaml'}: component folders (defs.yaml) are not supported by "
+                "this version of bakehouse yet",
+                source=SourceLocation(str(folder / "defs.yaml"), 1),
+            )
+        for entry in sorted(folder.iterdir()):
+            name = entry.stem if entry.suffix == ".py" else entry.name
+            if name in seen or name.startswith((".", "__")) or not name.isidentifier():
+                continue
+            if entry.is_dir():
+                has_python = any(entry.rglob("*.py")) or (entry / "defs.yaml").exists()
+                if not has_python:
+                    continue
+            elif entry.suffix != ".py":
+                continue
+            seen.add(name)
+            yield from _iter_modules(_import(f"{package.__name__}.{name}"))
+
+
+def load_defs(defs_root: ModuleType | str) -> Definitions:
+    """Import every module under `defs_root` and merge every definition found at module level.
+
+    Objects reachable from several modules count once; two different objects with one key are
+    an error naming both places.
+    """
+    root = _import(defs_root) if isinstance(defs_root, str) else defs_root
+    found: list[Any] = []
+    parts: list[Definitions] = []
+    seen: set[int] = set()
+    for module in _iter_modules(root):
+        for value in list(vars(module).values()):
+            if id(value) in seen:
+                continue
+            if isinstance(value, Definitions):
+                seen.add(id(value))
+                parts.append(value)
+            elif isinstance(value, LazyDefinitions):
+                seen.add(id(value))
+                parts.append(value())
+            elif _collectable(value):
+                seen.add(id(value))
+                found.append(value)
+    collected = Definitions(
+        assets=[v for v in found if isinstance(v, (AssetsDefinition, AssetSpec))],
+        jobs=[v for v in found if isinstance(v, AssetJobDefinition)],
+        schedules=_of_field(found, "schedules"),
+        sensors=_of_field(found, "sensors"),
+    )
+    collected.source = SourceLocation(getattr(root, "__file__", None) or root.__name__, 1)
+    return Definitions.merge(collected, *parts)
+
+
+def load_from_defs_folder(
+    *, project_root: Path | str | None = None, path_within_project: Path | str | None = None
+) -> Definitions:
+    """Load the `Definitions` of the project at `project_root` (or the one holding
+    `path_within_project`) from its defs package, as set in its `pyproject.toml`.
+    """
+    from bakehouse.project.settings import find_project, read_project
+
+    if project_root is not None:
+        settings = read_project(Path(project_root) / "pyproject.toml")
+    elif path_within_project is not None:
+        settings = find_project(Path(path_within_project))
+    else:
+        raise DefinitionError("load_from_defs_folder needs project_root= or path_within_project=")
+    source_dir = str(settings.source_dir)
+    if source_dir not in sys.path:
+        sys.path.insert(0, source_dir)
+    return load_defs(settings.defs_module)
+
+
+def find_definitions(module: ModuleType) -> Definitions:
+    """The one `Definitions` a code location's module exposes (calling `@definitions` if so).
+
+    Zero or several is an error: a code location has exactly one `Definitions`.
+    """
+    candidates = [
+        (name, value)
+        for name, value in vars(module).items()
+        if isinstance(value, (Definitions, LazyDefinitions))
+    ]
+    where = SourceLocation(getattr(module, "__file__", None) or module.__name__, 1)
+    if not candidates:
+        raise DefinitionError(
+            f"module {module.__name__} has no Definitions: add `defs = Definitions(...)` or an "
+            "@definitions function",
+            source=where,
+        )
+    if len(candidates) > 1:
+        listed = ", ".join(
+            f"'{name}' ({value.source})" if value.source else f"'{name}'"
+            for name, value in candidates
+        )
+        raise DefinitionError(
+            f"module {module.__name__} exposes {len(candidates)} Definitions objects ({listed}); "
+            "a code location has exactly one. Merge them with Definitions.merge(...)",
+            source=where,
+        )
+    value = candidates[0][1]
+    return value() if isinstance(value, LazyDefinitions) else value

@@ -1,0 +1,31 @@
+"""Where a definition was written, so errors and the UI can point at `file:line`."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from bakehouse.errors import SourceLocation
+
+_OWN_PACKAGE = "bakehouse"
+
+
+def source_of_function(fn: Callable[..., Any]) -> SourceLocation | None:
+    """The file and first line (the first decorator's, as Python records it) of `fn`."""
+    code = getattr(inspect.unwrap(fn), "__code__", None)
+    if code is None:
+        return None
+    return SourceLocation(code.co_filename, code.co_firstlineno)
+
+
+def caller_source() -> SourceLocation | None:
+    """The first frame outside bakehouse on the stack: where the user built the object."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module != _OWN_PACKAGE and not module.startswith(_OWN_PACKAGE + "."):
+            return SourceLocation(frame.f_code.co_filename, frame.f_lineno)
+        frame = frame.f_back  # type: ignore[assignment]
+    return None

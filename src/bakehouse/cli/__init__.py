@@ -1,0 +1,66 @@
+"""The ``bh`` command line. Subcommands load lazily so ``bh --help`` stays fast.
+
+The CLI is a host process: it never imports user code or the authoring API; it asks code
+location processes for snapshots and starts run workers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+# name -> (module:attribute, short help shown by `bh --help` without importing the module)
+_SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("bakehouse.cli.check:check", "Check that definitions load, and report errors."),
+    "list": ("bakehouse.cli.listing:list_group", "List definitions: assets, jobs, schedules..."),
+    "launch": ("bakehouse.cli.launch:launch", "Materialize a selection of assets."),
+    "runs": ("bakehouse.cli.runs:runs", "Inspect runs and their event logs."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported only when invoked."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            target, _ = self.lazy[cmd_name]
+            module_name, attr = target.split(":")
+            command = getattr(importlib.import_module(module_name), attr)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{target} is not a click command")
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self.lazy[name][1]) for name in sorted(self.lazy)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=_SUBCOMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(package_name="bakehouse", prog_name="bh", message="%(prog)s %(version)s")
+def cli() -> None:
+    """bakehouse: write data assets in Python, see them as one graph, run them.
+
+    Run it inside a project (a folder whose pyproject.toml has [tool.bakehouse] or [tool.dg]).
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``bh`` console script."""
+    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="bh")

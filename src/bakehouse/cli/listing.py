@@ -1,0 +1,97 @@
+"""``bh list defs``: the definitions of the project's code location, as tables or JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import click
+
+from bakehouse.cli.context import project_target
+from bakehouse.cli.output import console, print_load_failure, relpath
+from bakehouse.location.client import fetch_snapshot
+from bakehouse.location.snapshot import LoadFailure, LocationSnap
+
+
+@click.group("list")
+def list_group() -> None:
+    """List things in a project."""
+
+
+def _as_json(snap: LocationSnap) -> dict[str, object]:
+    data = dataclasses.asdict(snap)
+    data.pop("packages", None)
+    return data
+
+
+@list_group.command("defs")
+@click.option("--json", "as_json", is_flag=True, help="Print the definitions as JSON.")
+def list_defs(as_json: bool) -> None:
+    """List assets (with group, deps and kinds), jobs, schedules, sensors and resources."""
+    _, target = project_target()
+    snap = fetch_snapshot(target)
+    if isinstance(snap, LoadFailure):
+        if as_json:
+            click.echo(json.dumps({"name": snap.name, "error": snap.error.to_dict()}, indent=2))
+        else:
+            print_load_failure(console(), snap)
+        raise SystemExit(1)
+    if as_json:
+        click.echo(json.dumps(_as_json(snap), indent=2))
+        return
+    _print_tables(snap)
+
+
+def _print_tables(snap: LocationSnap) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    out.print(f"Code location [bold]{snap.name}[/] ({snap.module}, Python {snap.python_version})")
+    assets = Table(title="Assets", title_justify="left", show_lines=False)
+    for column in ("Key", "Group", "Deps", "Kinds", "Description", "Defined at"):
+        assets.add_column(column, overflow="fold")
+    for node in sorted(snap.assets, key=lambda a: (a.is_external, a.key)):
+        key = escape(node.key)
+        if node.is_undefined:
+            key += " [dim](external: not defined here)[/]"
+        elif node.is_external:
+            key += " [dim](external)[/]"
+        where = f"{relpath(node.source_file)}:{node.source_line}" if node.source_file else "-"
+        assets.add_row(
+            key,
+            escape(node.group) if not node.is_undefined else "-",
+            escape(", ".join(node.deps)) or "-",
+            escape(", ".join(node.kinds)) or "-",
+            escape((node.description or "").strip().splitlines()[0]) if node.description else "-",
+            escape(where),
+        )
+    out.print(assets)
+    sections = [
+        (
+            "Jobs",
+            ("Name", "Assets", "Description"),
+            [(j.name, ", ".join(j.asset_keys), j.description or "-") for j in snap.jobs],
+        ),
+        (
+            "Schedules",
+            ("Name", "Cron", "Job"),
+            [(s.name, s.cron_schedule, s.job_name or "-") for s in snap.schedules],
+        ),
+        (
+            "Sensors",
+            ("Name", "Job", "Interval"),
+            [(s.name, s.job_name or "-", f"{s.minimum_interval_seconds} s") for s in snap.sensors],
+        ),
+        ("Resources", ("Key", "Type"), [(r.name, r.type) for r in snap.resources]),
+    ]
+    for title, columns, rows in sections:
+        if not rows:
+            out.print(f"[dim]{title}: none[/]")
+            continue
+        table = Table(title=title, title_justify="left")
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*(escape(str(v)) for v in row))
+        out.print(table)

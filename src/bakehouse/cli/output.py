@@ -1,0 +1,98 @@
+"""Terminal output shared by the commands: a console, statuses in colour, errors with file:line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bakehouse.errors import ErrorInfo
+    from bakehouse.location.snapshot import LoadFailure
+
+STATUS_STYLES = {
+    "SUCCESS": "green",
+    "FAILURE": "red",
+    "STARTED": "cyan",
+    "STARTING": "cyan",
+    "QUEUED": "yellow",
+    "CANCELING": "yellow",
+    "CANCELED": "magenta",
+}
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console; plain text when output is not a terminal."""
+    import shutil
+    import sys
+
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output has no width; 80 columns would fold every table, so use a roomier one.
+    width = None if stream.isatty() else max(shutil.get_terminal_size((140, 24)).columns, 140)
+    return Console(stderr=stderr, highlight=False, width=width)
+
+
+def status_text(status: str) -> str:
+    """`status` in its colour, as rich markup."""
+    style = STATUS_STYLES.get(status, "white")
+    return f"[{style}]{status}[/]"
+
+
+def format_time(ts: float | None) -> str:
+    """A local time like ``2026-11-23 19:45:02``."""
+    if ts is None:
+        return "-"
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_duration(seconds: float | None) -> str:
+    """``120 ms``, ``3.4 s`` or ``2m 05s``."""
+    if seconds is None:
+        return "-"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m {secs:02d}s"
+
+
+def print_error(out: Console, error: ErrorInfo, *, title: str) -> None:
+    """An error: title, the message, then the traceback."""
+    from rich.markup import escape
+
+    out.print(f"[red bold]✗ {escape(title)}[/]")
+    out.print(f"[red]{escape(error.message)}[/]")
+    rendered = error.render()
+    if rendered.strip() != error.message.strip():
+        out.print(escape(rendered), style="dim")
+
+
+def print_load_failure(out: Console, failure: LoadFailure) -> None:
+    """A location that failed to load; the user's file:line comes first in the message."""
+    print_error(out, failure.error, title=f"Code location '{failure.name}' failed to load")
+
+
+def metadata_preview(entry: dict[str, Any], width: int = 80) -> str:
+    """A one-line rendering of a stored metadata value."""
+    kind, value = entry.get("type"), entry.get("value")
+    if kind == "table" and isinstance(value, dict):
+        return f"<table: {len(value.get('records', []))} rows>"
+    text = str(value)
+    text = text.replace("\n", " ⏎ ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def relpath(path: str | None) -> str:
+    """`path` relative to the working directory when it is below it."""
+    if not path:
+        return "-"
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel

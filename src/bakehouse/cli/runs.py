@@ -1,0 +1,160 @@
+"""``bh runs list`` and ``bh runs show``: runs and their event logs, from instance storage."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from bakehouse.cli.context import open_instance_here
+from bakehouse.cli.output import (
+    console,
+    format_duration,
+    format_time,
+    metadata_preview,
+    print_error,
+    status_text,
+)
+from bakehouse.errors import ErrorInfo, RunNotFoundError
+from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
+
+if TYPE_CHECKING:
+    from bakehouse.storage import Instance
+
+
+@click.group()
+def runs() -> None:
+    """Inspect runs (of the project here, or of BAKEHOUSE_HOME)."""
+
+
+def _run_json(run: RunRecord) -> dict[str, Any]:
+    data = dataclasses.asdict(run)
+    data["status"] = run.status.value
+    data["duration"] = run.duration
+    return data
+
+
+@runs.command("list")
+@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice([s.value for s in RunStatus], case_sensitive=False),
+    help="Only runs with this status (repeatable).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_runs(limit: int, statuses: tuple[str, ...], as_json: bool) -> None:
+    """List recent runs."""
+    with open_instance_here() as instance:
+        chosen = [RunStatus(s.upper()) for s in statuses] or None
+        records = instance.get_runs(limit=limit, statuses=chosen)
+    if as_json:
+        click.echo(json.dumps([_run_json(r) for r in records], indent=2))
+        return
+    out = console()
+    if not records:
+        out.print("No runs yet. Start one with: bh launch --assets '*'")
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title_justify="left")
+    for column in ("Run", "Status", "Assets", "Created", "Duration", "Launched by"):
+        table.add_column(column, overflow="fold")
+    for run in records:
+        assets = ", ".join(run.asset_selection) or (run.selection_query or "-")
+        if len(assets) > 60:
+            assets = assets[:59] + "…"
+        table.add_row(
+            run.run_id[:8],
+            status_text(run.status.value),
+            escape(assets),
+            format_time(run.created_at),
+            format_duration(run.duration),
+            escape(run.tags.get("bakehouse/launched_by", "-")),
+        )
+    out.print(table)
+
+
+def _find_run(instance: Instance, run_id: str) -> RunRecord:
+    try:
+        return instance.get_run(run_id)
+    except RunNotFoundError:
+        pass
+    # Accept the short ids `bh runs list` prints.
+    matches = [r for r in instance.get_runs(limit=10_000) if r.run_id.startswith(run_id)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise click.ClickException(f"run id prefix '{run_id}' matches {len(matches)} runs")
+    raise click.ClickException(f"no run with id '{run_id}' (see bh runs list)")
+
+
+_HIDDEN_BY_DEFAULT = {EventType.STEP_INPUT, EventType.STEP_OUTPUT}
+
+
+@runs.command("show")
+@click.argument("run_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the run and its events as JSON.")
+@click.option("--all", "show_all", is_flag=True, help="Also show debug events (inputs, outputs).")
+def show_run(run_id: str, as_json: bool, show_all: bool) -> None:
+    """Show a run and its event log (RUN_ID may be the short id)."""
+    with open_instance_here() as instance:
+        run = _find_run(instance, run_id)
+        events = instance.get_events(run.run_id)
+    if as_json:
+        payload = {
+            "run": _run_json(run),
+            "events": [{**dataclasses.asdict(e), "event_type": e.event_type.value} for e in events],
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    _print_run(run, events, show_all)
+
+
+def _print_run(run: RunRecord, events: list[EventRecord], show_all: bool) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    out.print(f"Run [bold]{run.run_id}[/]  {status_text(run.status.value)}")
+    out.print(
+        f"  location {escape(run.location_name or '-')} · selection "
+        f"{escape(run.selection_query or ', '.join(run.asset_selection) or '-')} · "
+        f"created {format_time(run.created_at)} · duration {format_duration(run.duration)}"
+    )
+    table = Table(show_lines=False)
+    for column in ("Time", "Step", "Event", "Message"):
+        table.add_column(column, overflow="fold")
+    errors: list[tuple[str, ErrorInfo]] = []
+    for event in events:
+        if event.event_type in _HIDDEN_BY_DEFAULT and not show_all:
+            continue
+        if event.level == "DEBUG" and not show_all:
+            continue
+        message = escape(event.message)
+        metadata = event.data.get("metadata") or {}
+        for label, entry in metadata.items():
+            message += f"\n  [dim]{escape(label)}:[/] {escape(metadata_preview(entry))}"
+        if "duration_ms" in event.data:
+            message += f" [dim]({format_duration(event.data['duration_ms'] / 1000)})[/]"
+        style = (
+            "red"
+            if event.level in ("ERROR", "CRITICAL")
+            else ("yellow" if event.level == "WARNING" else "")
+        )
+        table.add_row(
+            format_time(event.timestamp)[11:],
+            escape(event.step_key or ""),
+            f"[{style}]{event.event_type.value}[/]" if style else event.event_type.value,
+            message,
+        )
+        error = event.data.get("error")
+        if isinstance(error, dict):
+            errors.append((event.step_key or "run", ErrorInfo.from_dict(error)))
+    out.print(table)
+    for where, error in errors:
+        print_error(out, error, title=f"Error in {where}")

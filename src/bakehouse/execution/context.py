@@ -1,0 +1,176 @@
+"""The contexts user code receives: asset and resource contexts, and the run logger."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
+
+_python_logger = logging.getLogger("bakehouse.user")
+
+LogSink = Callable[[str, str], None]
+"""Receives (level name, message) for each line user code logs."""
+
+
+class RunLogger:
+    """``context.log``: each call becomes a LOG event in the run's event log."""
+
+    def __init__(self, sink: LogSink | None = None, prefix: str = "") -> None:
+        self._sink = sink
+        self._prefix = prefix
+
+    def _log(self, level: int, msg: object, *args: Any) -> None:
+        text = str(msg) % args if args else str(msg)
+        name = logging.getLevelName(level)
+        if self._sink is not None:
+            self._sink(name, text)
+        _python_logger.log(level, "%s%s", self._prefix, text)
+
+    def debug(self, msg: object, *args: Any) -> None:
+        """Log at DEBUG."""
+        self._log(logging.DEBUG, msg, *args)
+
+    def info(self, msg: object, *args: Any) -> None:
+        """Log at INFO."""
+        self._log(logging.INFO, msg, *args)
+
+    def warning(self, msg: object, *args: Any) -> None:
+        """Log at WARNING."""
+        self._log(logging.WARNING, msg, *args)
+
+    warn = warning
+
+    def error(self, msg: object, *args: Any) -> None:
+        """Log at ERROR."""
+        self._log(logging.ERROR, msg, *args)
+
+    def exception(self, msg: object, *args: Any) -> None:
+        """Log at ERROR with the current exception's traceback."""
+        import traceback
+
+        self._log(logging.ERROR, f"{msg}\n{traceback.format_exc()}".rstrip(), *args)
+
+    def critical(self, msg: object, *args: Any) -> None:
+        """Log at CRITICAL."""
+        self._log(logging.CRITICAL, msg, *args)
+
+
+class Resources:
+    """``context.resources``: resources by key, as attributes."""
+
+    def __init__(self, resources: Mapping[str, Any]) -> None:
+        self._resources = dict(resources)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._resources[name]
+        except KeyError:
+            known = ", ".join(sorted(self._resources)) or "none"
+            raise AttributeError(
+                f"no resource '{name}' is available here (resources: {known}); declare it as a "
+                "typed parameter or in required_resource_keys"
+            ) from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._resources
+
+    def original_resource_dict(self) -> dict[str, Any]:
+        """The resources as a plain dict."""
+        return dict(self._resources)
+
+
+class AssetExecutionContext:
+    """What an asset function receives as ``context``: run id, keys, logger, resources, config."""
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        asset_keys: list[AssetKey],
+        step_key: str,
+        resources: Mapping[str, Any] | None = None,
+        op_config: Any = None,
+        log: RunLogger | None = None,
+        instance: Any = None,
+        run_tags: Mapping[str, str] | None = None,
+    ) -> None:
+        self.run_id = run_id
+        self.selected_asset_keys = set(asset_keys)
+        self.assets_keys = list(asset_keys)
+        self.step_key = step_key
+        self.op_name = step_key
+        self.resources = Resources(resources or {})
+        self.op_config = op_config
+        self.log = log or RunLogger()
+        self.instance = instance
+        self.run_tags = dict(run_tags or {})
+        self.has_partition_key = False
+        # (output_name, asset_key, metadata) in the order user code added them.
+        self._added_metadata: list[tuple[str | None, AssetKey | None, dict[str, Any]]] = []
+
+    @property
+    def asset_key(self) -> AssetKey:
+        """The key being materialized (single-asset steps)."""
+        if len(self.assets_keys) != 1:
+            raise AttributeError(
+                f"this step materializes {len(self.assets_keys)} assets; use selected_asset_keys"
+            )
+        return self.assets_keys[0]
+
+    def add_output_metadata(
+        self,
+        metadata: Mapping[str, Any],
+        output_name: str | None = None,
+        asset_key: CoercibleToAssetKey | None = None,
+    ) -> None:
+        """Attach `metadata` to this step's materialization (name the output or asset key in a
+        multi-asset)."""
+        key = coerce_key(asset_key) if asset_key is not None else None
+        self._added_metadata.append((output_name, key, dict(metadata)))
+
+    def added_metadata_for(self, key: AssetKey, output_name: str) -> dict[str, Any]:
+        """Metadata user code added for `key` (used when recording the materialization)."""
+        merged: dict[str, Any] = {}
+        single = len(self.assets_keys) == 1
+        for name, target, metadata in self._added_metadata:
+            unnamed = name is None and target is None
+            if (unnamed and single) or name == output_name or target == key:
+                merged.update(metadata)
+        return merged
+
+
+class InitResourceContext:
+    """What a resource's setup and teardown receive."""
+
+    def __init__(
+        self,
+        *,
+        resource_key: str,
+        run_id: str | None,
+        log: RunLogger | None = None,
+        instance: Any = None,
+    ) -> None:
+        self.resource_key = resource_key
+        self.run_id = run_id
+        self.log = log or RunLogger()
+        self.instance = instance
+
+
+def build_asset_context(
+    *,
+    resources: Mapping[str, Any] | None = None,
+    asset_config: Any = None,
+    run_id: str = "direct-invocation",
+    asset_key: CoercibleToAssetKey = "direct_invocation",
+) -> AssetExecutionContext:
+    """A context for calling an asset function directly in a unit test, without an instance."""
+    key = coerce_key(asset_key)
+    return AssetExecutionContext(
+        run_id=run_id,
+        asset_keys=[key],
+        step_key=key.to_python_identifier(),
+        resources=resources,
+        op_config=asset_config,
+    )

@@ -1,0 +1,149 @@
+"""`materialize()`: run assets in this process, as tests and notebooks do."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bakehouse.authoring.asset_selection import coerce_selection
+from bakehouse.authoring.assets import AssetsDefinition, AssetSpec
+from bakehouse.authoring.definitions_class import Definitions
+from bakehouse.errors import ErrorInfo, ExecutionError
+from bakehouse.execution.events import EventWriter
+from bakehouse.execution.io_managers import InMemoryIOManager
+from bakehouse.execution.run import RunOutcome, execute_run
+from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
+from bakehouse.storage.records import EventRecord, EventType, RunRecord
+
+
+class ExecuteInProcessResult:
+    """What `materialize` returns: success, events and the values each asset produced."""
+
+    def __init__(self, outcome: RunOutcome, events: list[EventRecord], instance: Any) -> None:
+        self._outcome = outcome
+        self.run_id = outcome.run_id
+        self.success = outcome.success
+        self.all_events = events
+        self.instance = instance
+
+    @property
+    def failed_steps(self) -> list[str]:
+        """Steps whose function raised."""
+        return list(self._outcome.failed)
+
+    @property
+    def skipped_steps(self) -> list[str]:
+        """Steps skipped because something upstream failed."""
+        return list(self._outcome.skipped)
+
+    def get_asset_materialization_events(self) -> list[EventRecord]:
+        """Every ASSET_MATERIALIZATION event of the run."""
+        return [e for e in self.all_events if e.event_type == EventType.ASSET_MATERIALIZATION]
+
+    def asset_materializations_for_node(self, node_name: str) -> list[EventRecord]:
+        """The materialization events of one step."""
+        return [e for e in self.get_asset_materialization_events() if e.step_key == node_name]
+
+    def asset_value(self, key: CoercibleToAssetKey) -> Any:
+        """The value the asset `key` produced in this run."""
+        asset_key = coerce_key(key)
+        if asset_key not in self._outcome.values:
+            raise KeyError(f"asset '{asset_key}' produced no value in this run")
+        return self._outcome.values[asset_key]
+
+    def output_for_node(self, node_name: str, output_name: str = "result") -> Any:
+        """The value a step produced, by step (asset) name."""
+        for key, value in self._outcome.values.items():
+            if key.to_python_identifier() == node_name or key.path[-1] == node_name:
+                return value
+        raise KeyError(f"no output of node '{node_name}' in this run")
+
+    def metadata_for(self, key: CoercibleToAssetKey) -> dict[str, Any]:
+        """The stored metadata of the materialization of `key` (``{label: {"type", "value"}}``)."""
+        wanted = coerce_key(key).to_user_string()
+        for event in self.get_asset_materialization_events():
+            if event.asset_key == wanted:
+                return dict(event.data.get("metadata", {}))
+        raise KeyError(f"asset '{wanted}' was not materialized in this run")
+
+
+def materialize(
+    assets: Sequence[AssetsDefinition | AssetSpec],
+    *,
+    resources: Mapping[str, Any] | None = None,
+    run_config: Mapping[str, Any] | Any | None = None,
+    instance: Any = None,
+    selection: Any = None,
+    tags: Mapping[str, str] | None = None,
+    raise_on_error: bool = True,
+) -> ExecuteInProcessResult:
+    """Materialize `assets` (or the `selection` of them) in this process and return the result.
+
+    Without an `instance`, runs are recorded in a temporary one. With `raise_on_error`, the
+    first user exception is raised again after the run is recorded.
+    """
+    from bakehouse.storage import Instance
+
+    defs = Definitions(assets=assets, resources=resources)
+    defs.validate()
+    graph = defs.resolve_asset_graph()
+    if selection is None:
+        keys = [k for k in graph.toposorted_keys() if k in graph.assets_def_by_key]
+    else:
+        chosen = coerce_selection(selection).resolve(graph.key_graph)
+        keys = graph.toposorted_keys(AssetKey.from_user_string(k) for k in chosen)
+    if not keys:
+        raise ExecutionError("nothing to materialize: no asset in the selection has a function")
+    to_dict = getattr(run_config, "to_config_dict", None)
+    config = to_dict() if callable(to_dict) else dict(run_config or {})
+    owned = instance is None
+    inst = Instance.ephemeral() if owned else instance
+    try:
+        run_id = str(uuid.uuid4())
+        inst.create_run(
+            RunRecord(
+                run_id=run_id,
+                asset_selection=tuple(k.to_user_string() for k in keys),
+                tags=dict(tags or {}),
+                run_config=config,
+            )
+        )
+        writer = EventWriter(inst, run_id)
+        outcome = execute_run(
+            defs=defs,
+            asset_keys=keys,
+            run_id=run_id,
+            writer=writer,
+            instance=inst,
+            run_config=config,
+            tags=tags,
+            capture_values=True,
+        )
+        events = inst.get_events(run_id)
+    finally:
+        if owned:
+            inst.close()
+    if raise_on_error:
+        _raise_first_error(outcome)
+    return ExecuteInProcessResult(outcome, events, None if owned else inst)
+
+
+def materialize_to_memory(
+    assets: Sequence[AssetsDefinition | AssetSpec], **kwargs: Any
+) -> ExecuteInProcessResult:
+    """`materialize` with values kept in memory instead of files."""
+    resources = dict(kwargs.pop("resources", None) or {})
+    resources.setdefault("io_manager", InMemoryIOManager())
+    return materialize(assets, resources=resources, **kwargs)
+
+
+def _raise_first_error(outcome: RunOutcome) -> None:
+    if outcome.run_exception is not None:
+        raise outcome.run_exception
+    for step in outcome.failed:
+        exc = outcome.exceptions.get(step)
+        if exc is not None:
+            raise exc
+    if outcome.error is not None:
+        raise ExecutionError(ErrorInfo.render(outcome.error))

@@ -1,0 +1,216 @@
+"""Executing a run: resolve config and resources, then execute the plan's steps in order.
+
+Records RUN_START, each step's events and RUN_SUCCESS or RUN_FAILURE. A failed step skips
+what depends on it; independent steps still run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bakehouse.authoring.definitions_class import Definitions
+from bakehouse.errors import BakehouseError, ErrorInfo, ExecutionError
+from bakehouse.execution.context import InitResourceContext, RunLogger
+from bakehouse.execution.events import EventWriter
+from bakehouse.execution.io_managers import FilesystemIOManager, IOManager
+from bakehouse.execution.plan import ExecutionPlan, build_plan
+from bakehouse.execution.step import StepEnvironment, execute_step
+from bakehouse.graph.keys import AssetKey
+from bakehouse.storage.records import EventType
+
+
+@dataclass
+class RunOutcome:
+    """How a run ended, step by step."""
+
+    run_id: str
+    success: bool
+    succeeded: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    error: ErrorInfo | None = None
+    # Filled for in-process callers (`materialize`): values by key, user exceptions by step.
+    values: dict[AssetKey, Any] = field(default_factory=dict)
+    exceptions: dict[str, BaseException] = field(default_factory=dict)
+    run_exception: BaseException | None = None
+
+
+def _step_configs(plan: ExecutionPlan, run_config: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate each step's config against its `Config` class; errors name the asset and field."""
+    ops = run_config.get("ops", {}) if run_config else {}
+    if not isinstance(ops, Mapping):
+        raise ExecutionError("run_config['ops'] must be a mapping of asset name to config")
+    unknown = (
+        set(ops) - {s.key for s in plan.steps} - {s.assets_def.fn.__name__ for s in plan.steps}
+    )
+    if unknown:
+        raise ExecutionError(
+            f"run_config names {sorted(unknown)}, which are not assets in this run "
+            f"(assets: {[s.key for s in plan.steps]})"
+        )
+    configs: dict[str, Any] = {}
+    for step in plan.steps:
+        config_param = step.assets_def.params.config
+        entry = ops.get(step.key, ops.get(step.assets_def.fn.__name__))
+        if config_param is None:
+            continue
+        cls = config_param[1]
+        if isinstance(entry, cls):
+            configs[step.key] = entry
+            continue
+        values = entry.get("config", {}) if isinstance(entry, Mapping) else {}
+        try:
+            configs[step.key] = cls(**values)
+        except Exception as exc:  # pydantic's ValidationError lists each field at fault
+            raise ExecutionError(f"invalid config for asset '{step.key}': {exc}") from None
+    return configs
+
+
+@contextlib.contextmanager
+def _open_resources(
+    defs: Definitions,
+    plan: ExecutionPlan,
+    run_id: str,
+    instance: Any,
+    overrides: Mapping[str, Any] | None,
+    writer: EventWriter,
+) -> Iterator[tuple[dict[str, Any], dict[str, IOManager]]]:
+    """Set up each resource the plan needs, once, and tear them down when the run ends."""
+    # No user class can derive from ConfigurableResource unless its module was imported; asking
+    # sys.modules keeps pydantic out of runs that use no configurable resources.
+    resources_module = sys.modules.get("bakehouse.authoring.resources")
+    configurable = getattr(resources_module, "ConfigurableResource", None)
+
+    available = {**defs.resources, **(overrides or {})}
+    needed: set[str] = set()
+    manager_keys: set[str] = set()
+    for step in plan.steps:
+        needed |= step.assets_def.required_resource_keys
+        manager_keys |= {s.io_manager_key for s in step.assets_def.specs}
+        for key in step.assets_def.params.inputs.values():
+            manager_keys.add(_manager_key_of(defs, key))
+    with contextlib.ExitStack() as stack:
+        ready: dict[str, Any] = {}
+        for key in sorted(needed | manager_keys):
+            if key not in available:
+                if key == "io_manager":
+                    ready[key] = FilesystemIOManager(instance.storage_dir)
+                    continue
+                raise ExecutionError(f"resource '{key}' is required but not provided")
+            resource = available[key]
+            if configurable is not None and isinstance(resource, configurable):
+                init = InitResourceContext(
+                    resource_key=key,
+                    run_id=run_id,
+                    log=RunLogger(writer.step_logger(f"resource:{key}")),
+                    instance=instance,
+                )
+                try:
+                    resolved = resource.with_env_vars_resolved(key)
+                    resource = stack.enter_context(resolved.yield_for_execution(init))
+                except BakehouseError:
+                    raise
+                except Exception as exc:
+                    raise ExecutionError(f"resource '{key}' failed to initialize: {exc}") from exc
+            ready[key] = resource
+        managers = {}
+        for key in manager_keys:
+            if not isinstance(ready[key], IOManager):
+                raise ExecutionError(
+                    f"resource '{key}' is used as an IO manager but is a "
+                    f"{type(ready[key]).__name__}, not an IOManager"
+                )
+            managers[key] = ready[key]
+        yield ready, managers
+
+
+def _manager_key_of(defs: Definitions, key: AssetKey) -> str:
+    spec = defs.resolve_asset_graph().specs.get(key)
+    return spec.io_manager_key if spec is not None else "io_manager"
+
+
+def execute_run(
+    *,
+    defs: Definitions,
+    asset_keys: list[AssetKey],
+    run_id: str,
+    writer: EventWriter,
+    instance: Any,
+    run_config: Mapping[str, Any] | None = None,
+    resources: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
+    capture_values: bool = False,
+) -> RunOutcome:
+    """Execute the steps that materialize `asset_keys`, recording every event through `writer`."""
+    outcome = RunOutcome(run_id=run_id, success=False)
+    writer.emit(EventType.RUN_START, f"Started run {run_id}.")
+    try:
+        graph = defs.resolve_asset_graph()
+        plan = build_plan(graph, asset_keys)
+        configs = _step_configs(plan, run_config or {})
+        writer.emit(
+            EventType.ENGINE,
+            f"Executing {len(plan.steps)} steps in process.",
+            data={"steps": [s.key for s in plan.steps]},
+        )
+        with _open_resources(defs, plan, run_id, instance, resources, writer) as (ready, managers):
+            env = StepEnvironment(
+                run_id=run_id,
+                writer=writer,
+                resources=ready,
+                io_managers=managers,
+                configs=configs,
+                io_manager_key_of={k: s.io_manager_key for k, s in graph.specs.items()},
+                instance=instance,
+                run_tags=dict(tags or {}),
+                captured_values={} if capture_values else None,
+            )
+            _execute_in_process(plan, env, outcome)
+            outcome.values = env.captured_values or {}
+            outcome.exceptions = env.exceptions
+    except Exception as exc:
+        outcome.error = ErrorInfo.from_exception(exc)
+        outcome.run_exception = exc
+        writer.emit(
+            EventType.RUN_FAILURE,
+            f"Run {run_id} failed: {outcome.error.message}",
+            level="ERROR",
+            data={"error": outcome.error.to_dict()},
+        )
+        return outcome
+    outcome.success = not outcome.failed
+    if outcome.success:
+        writer.emit(EventType.RUN_SUCCESS, f"Finished run {run_id}.")
+    else:
+        writer.emit(
+            EventType.RUN_FAILURE,
+            f"Run {run_id} failed: steps failed: {', '.join(outcome.failed)}",
+            level="ERROR",
+            data={"failed_steps": outcome.failed, "skipped_steps": outcome.skipped},
+        )
+    return outcome
+
+
+def _execute_in_process(plan: ExecutionPlan, env: StepEnvironment, outcome: RunOutcome) -> None:
+    blocked: dict[str, str] = {}  # step -> the failed or skipped upstream step that blocks it
+    for step in plan.steps:
+        cause = next((u for u in step.upstream_steps if u in blocked or u in outcome.failed), None)
+        if cause is not None:
+            blocked[step.key] = cause
+            outcome.skipped.append(step.key)
+            env.writer.emit(
+                EventType.STEP_SKIPPED,
+                f"Skipped step '{step.key}': upstream step '{cause}' did not succeed.",
+                level="WARNING",
+                step_key=step.key,
+                data={"upstream": cause},
+            )
+            continue
+        if execute_step(step, env):
+            outcome.succeeded.append(step.key)
+        else:
+            outcome.failed.append(step.key)

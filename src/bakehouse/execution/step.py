@@ -1,0 +1,236 @@
+"""Executing one step: load inputs, call the user's function, store outputs, record events."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bakehouse.authoring.assets import AssetSpec
+from bakehouse.authoring.metadata import normalize_metadata
+from bakehouse.authoring.results import MaterializeResult, Output
+from bakehouse.errors import ErrorInfo, ExecutionError
+from bakehouse.execution.context import AssetExecutionContext, RunLogger
+from bakehouse.execution.events import EventWriter
+from bakehouse.execution.io_managers import InputContext, IOManager, OutputContext
+from bakehouse.execution.plan import Step
+from bakehouse.graph.keys import AssetKey
+from bakehouse.storage.records import EventType
+
+
+@dataclass
+class StepEnvironment:
+    """What every step of a run shares: the run id, resources, config and the event writer."""
+
+    run_id: str
+    writer: EventWriter
+    resources: Mapping[str, Any]
+    io_managers: Mapping[str, IOManager]
+    # Validated config objects by step key.
+    configs: Mapping[str, Any] = field(default_factory=dict)
+    # Which IO manager stored each key's value, so downstream steps load it with the same one.
+    io_manager_key_of: Mapping[AssetKey, str] = field(default_factory=dict)
+    instance: Any = None
+    run_tags: Mapping[str, str] = field(default_factory=dict)
+    # When set, produced values are kept here too (for in-process `materialize` results).
+    captured_values: dict[AssetKey, Any] | None = None
+    exceptions: dict[str, BaseException] = field(default_factory=dict)
+
+
+@dataclass
+class _Produced:
+    key: AssetKey
+    output_name: str
+    value: Any
+    has_value: bool
+    metadata: dict[str, Any]
+
+
+def execute_step(step: Step, env: StepEnvironment) -> bool:
+    """Run `step`, recording STEP_START, its materializations and STEP_SUCCESS or STEP_FAILURE.
+
+    Returns True on success. A user exception never escapes: it is recorded with its traceback.
+    """
+    writer = env.writer
+    writer.emit(EventType.STEP_START, f"Started execution of step '{step.key}'.", step_key=step.key)
+    started = time.perf_counter()
+    try:
+        _run(step, env, started)
+    except Exception as exc:
+        env.exceptions[step.key] = exc
+        error = ErrorInfo.from_exception(exc)
+        writer.emit(
+            EventType.STEP_FAILURE,
+            f"Execution of step '{step.key}' failed: {error.message}",
+            level="ERROR",
+            step_key=step.key,
+            data={"error": error.to_dict(), "duration_ms": _ms_since(started)},
+        )
+        return False
+    return True
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+def _run(step: Step, env: StepEnvironment, started: float) -> None:
+    assets_def = step.assets_def
+    params = assets_def.params
+    log = RunLogger(env.writer.step_logger(step.key), prefix=f"[{step.key}] ")
+    context = AssetExecutionContext(
+        run_id=env.run_id,
+        asset_keys=list(step.keys),
+        step_key=step.key,
+        resources={k: env.resources[k] for k in assets_def.required_resource_keys},
+        op_config=env.configs.get(step.key),
+        log=log,
+        instance=env.instance,
+        run_tags=env.run_tags,
+    )
+    kwargs: dict[str, Any] = {}
+    if params.context:
+        kwargs[params.context] = context
+    for param, key in params.inputs.items():
+        kwargs[param] = _load_input(step, env, param, key, log)
+    for param, resource_key in params.resources.items():
+        kwargs[param] = env.resources[resource_key]
+    if params.config is not None:
+        kwargs[params.config[0]] = env.configs.get(step.key)
+    result = assets_def.fn(**kwargs)
+    produced = _collect_outputs(step, result)
+    for item in produced:
+        spec = assets_def.specs_by_key[item.key]
+        item.metadata.update(context.added_metadata_for(item.key, item.output_name))
+        if item.has_value:
+            _store_output(step, env, spec, item, log)
+            if env.captured_values is not None:
+                env.captured_values[item.key] = item.value
+        env.writer.emit(
+            EventType.ASSET_MATERIALIZATION,
+            f"Materialized asset {item.key.to_user_string()}.",
+            step_key=step.key,
+            asset_key=item.key.to_user_string(),
+            data={"metadata": normalize_metadata(item.metadata)},
+        )
+    env.writer.emit(
+        EventType.STEP_SUCCESS,
+        f"Finished execution of step '{step.key}'.",
+        step_key=step.key,
+        data={"duration_ms": _ms_since(started)},
+    )
+
+
+def _load_input(step: Step, env: StepEnvironment, param: str, key: AssetKey, log: RunLogger) -> Any:
+    manager_key = env.io_manager_key_of.get(key, "io_manager")
+    manager = env.io_managers[manager_key]
+    upstream = OutputContext(asset_key=key, step_key=step.key, run_id=env.run_id, log=log)
+    value = manager.load_input(
+        InputContext(asset_key=key, name=param, upstream_output=upstream, log=log)
+    )
+    env.writer.emit(
+        EventType.STEP_INPUT,
+        f"Loaded input '{param}' from asset {key.to_user_string()} using {manager_key}.",
+        level="DEBUG",
+        step_key=step.key,
+        asset_key=key.to_user_string(),
+    )
+    return value
+
+
+def _store_output(
+    step: Step, env: StepEnvironment, spec: AssetSpec, item: _Produced, log: RunLogger
+) -> None:
+    manager = env.io_managers[spec.io_manager_key]
+    context = OutputContext(
+        asset_key=item.key,
+        step_key=step.key,
+        run_id=env.run_id,
+        name=item.output_name,
+        definition_metadata=spec.metadata,
+        log=log,
+    )
+    manager.handle_output(context, item.value)
+    item.metadata.update(context.added_metadata)
+    env.writer.emit(
+        EventType.STEP_OUTPUT,
+        f"Stored output '{item.output_name}' of {item.key.to_user_string()} using "
+        f"{spec.io_manager_key}.",
+        level="DEBUG",
+        step_key=step.key,
+        asset_key=item.key.to_user_string(),
+    )
+
+
+def _collect_outputs(step: Step, result: Any) -> list[_Produced]:
+    """Turn what the function returned or yielded into one `_Produced` per materialized key."""
+    assets_def = step.assets_def
+    items = list(result) if inspect.isgenerator(result) else None
+    name_to_key = {name: key for key, name in assets_def.output_names.items()}
+    produced: dict[AssetKey, _Produced] = {}
+
+    def add(key: AssetKey, value: Any, has_value: bool, metadata: Mapping[str, Any] | None) -> None:
+        if key not in assets_def.specs_by_key:
+            raise ExecutionError(
+                f"step '{step.key}' returned a result for '{key.to_user_string()}', which it does "
+                f"not define (it defines {[k.to_user_string() for k in assets_def.keys]})"
+            )
+        if key in produced:
+            raise ExecutionError(f"step '{step.key}' returned '{key.to_user_string()}' twice")
+        produced[key] = _Produced(
+            key, assets_def.output_names[key], value, has_value, dict(metadata or {})
+        )
+
+    def add_item(item: Any, default_key: AssetKey | None) -> None:
+        if isinstance(item, MaterializeResult):
+            key = item.asset_key or default_key
+            if key is None:
+                raise ExecutionError(
+                    f"step '{step.key}' makes several assets: give MaterializeResult(asset_key=...)"
+                )
+            add(key, item.value, item.value is not None, item.metadata)
+        elif isinstance(item, Output):
+            key = name_to_key.get(item.output_name) if assets_def.is_multi else default_key
+            if key is None:
+                raise ExecutionError(
+                    f"step '{step.key}' yielded Output(output_name={item.output_name!r}); "
+                    f"its outputs are {sorted(name_to_key)}"
+                )
+            add(key, item.value, item.value is not None, item.metadata)
+        elif default_key is not None:
+            add(default_key, item, item is not None, None)
+        else:
+            raise ExecutionError(
+                f"step '{step.key}' yielded {type(item).__name__}; a multi-asset yields Output "
+                "or MaterializeResult"
+            )
+
+    single = None if assets_def.is_multi else assets_def.keys[0]
+    if items is not None:
+        for item in items:
+            add_item(item, single)
+    elif single is not None:
+        add_item(result, single)
+    elif (
+        isinstance(result, tuple)
+        and len(result) == len(assets_def.keys)
+        and not any(isinstance(r, (MaterializeResult, Output)) for r in result)
+    ):
+        for key, value in zip(assets_def.keys, result, strict=True):
+            add(key, value, value is not None, None)
+    elif isinstance(result, (list, tuple)):
+        for item in result:
+            add_item(item, None)
+    elif result is not None:
+        add_item(result, None)
+    missing = [
+        k for k in step.keys if k not in produced and not assets_def.specs_by_key[k].skippable
+    ]
+    if missing:
+        raise ExecutionError(
+            f"step '{step.key}' did not produce {[k.to_user_string() for k in missing]}: return "
+            "or yield a value, Output or MaterializeResult for each"
+        )
+    return [produced[k] for k in step.keys if k in produced]

@@ -1,0 +1,168 @@
+"""Host side of a code location: which interpreter runs it, fetching its snapshot, starting runs.
+
+Imports no user code and no authoring API: everything it learns of a location comes back as
+a snapshot over a pipe.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bakehouse.errors import ErrorInfo, LocationLoadError
+from bakehouse.location.snapshot import LoadFailure, LocationSnap, loads
+from bakehouse.project.settings import ProjectSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocationTarget:
+    """How to start one code location's processes."""
+
+    name: str
+    python: str
+    module: str
+    defs_module: str
+    root: Path
+    source_dir: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def process_env(self) -> dict[str, str]:
+        """The environment for the location's processes: the source folder on the import path."""
+        env = dict(os.environ)
+        env.update(self.env)
+        existing = env.get("PYTHONPATH")
+        env["PYTHONPATH"] = (
+            f"{self.source_dir}{os.pathsep}{existing}" if existing else str(self.source_dir)
+        )
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+    def module_args(self) -> list[str]:
+        """The arguments naming what to load."""
+        args = ["--defs-module", self.defs_module]
+        if self.module:
+            args += ["--module", self.module]
+        return args
+
+
+def interpreter_for(settings: ProjectSettings) -> str:
+    """The project's own ``.venv`` Python if it has one, else the one set in its settings, else
+    the host's."""
+    for candidate in (
+        settings.root / ".venv" / "bin" / "python",
+        settings.root / ".venv" / "Scripts" / "python.exe",
+    ):
+        if candidate.exists():
+            return str(candidate)
+    if settings.python:
+        configured = Path(settings.python)
+        return str(configured if configured.is_absolute() else settings.root / configured)
+    return sys.executable
+
+
+def target_for_project(settings: ProjectSettings) -> LocationTarget:
+    """The location a project defines."""
+    return LocationTarget(
+        name=settings.location_name,
+        python=interpreter_for(settings),
+        module=settings.definitions_module or "",
+        defs_module=settings.defs_module,
+        root=settings.root,
+        source_dir=settings.source_dir,
+        env=dict(settings.env),
+    )
+
+
+def _startup_failure(target: LocationTarget, detail: str) -> LoadFailure:
+    hint = ""
+    if "No module named bakehouse" in detail or "No module named 'bakehouse'" in detail:
+        hint = (
+            f"\nbakehouse is not installed for {target.python}: install it into the location's "
+            "environment (pip install bakehouse) or remove its .venv to use the host's Python."
+        )
+    return LoadFailure(
+        name=target.name,
+        error=ErrorInfo(
+            cls_name="LocationStartError",
+            message=f"the code location process for '{target.name}' failed to start{hint}",
+            stack=[detail[-4000:]] if detail else [],
+        ),
+        python_executable=target.python,
+    )
+
+
+def fetch_snapshot(target: LocationTarget, *, timeout: float = 600) -> LocationSnap | LoadFailure:
+    """Load the location once in a subprocess of its own interpreter and return its snapshot."""
+    cmd = [
+        target.python,
+        "-m",
+        "bakehouse",
+        "snapshot",
+        "--name",
+        target.name,
+        *target.module_args(),
+    ]
+    try:
+        proc = subprocess.run(
+            cmd,
+            cwd=target.root,
+            env=target.process_env(),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError:
+        return _startup_failure(target, f"interpreter not found: {target.python}")
+    except subprocess.TimeoutExpired:
+        return _startup_failure(target, f"loading took longer than {timeout:.0f} s")
+    out = proc.stdout.decode(errors="replace").strip()
+    if not out:
+        return _startup_failure(target, proc.stderr.decode(errors="replace"))
+    return loads(out)
+
+
+def require_snapshot(target: LocationTarget) -> LocationSnap:
+    """`fetch_snapshot`, raising `LocationLoadError` when the location fails to load."""
+    snap = fetch_snapshot(target)
+    if isinstance(snap, LoadFailure):
+        raise LocationLoadError(target.name, snap.error)
+    return snap
+
+
+def spawn_run_worker(
+    target: LocationTarget,
+    *,
+    run_id: str,
+    storage_url: str,
+    storage_dir: Path,
+    log_path: Path,
+) -> subprocess.Popen[bytes]:
+    """Start a run worker for `run_id` in the location's interpreter; its output goes to
+    `log_path` (what user code prints)."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        target.python,
+        "-m",
+        "bakehouse",
+        "run-worker",
+        "--run-id",
+        run_id,
+        "--storage-url",
+        storage_url,
+        "--storage-dir",
+        str(storage_dir),
+        *target.module_args(),
+    ]
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            cmd,
+            cwd=target.root,
+            env=target.process_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )

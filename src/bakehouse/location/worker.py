@@ -1,0 +1,72 @@
+"""The run worker: loads a location's code in its own interpreter and executes one run.
+
+Started as ``<location python> -m bakehouse run-worker --run-id ...``; everything it does is
+recorded in instance storage, which is how the CLI and the host follow it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bakehouse.errors import ErrorInfo
+from bakehouse.storage.records import EventType, RunStatus
+
+
+def run_worker(
+    *,
+    run_id: str,
+    module: str,
+    defs_module: str | None,
+    storage_url: str,
+    storage_dir: Path | None,
+) -> int:
+    """Execute run `run_id`; return 0 on success, 1 on failure."""
+    from bakehouse.storage import Instance
+
+    with Instance.open(storage_url, storage_dir=storage_dir) as instance:
+        run = instance.get_run(run_id)
+        if run.status.is_finished:
+            return 0 if run.status == RunStatus.SUCCESS else 1
+        from bakehouse.execution.events import EventWriter
+
+        writer = EventWriter(instance, run_id)
+        try:
+            from bakehouse.execution.run import execute_run
+            from bakehouse.graph.keys import AssetKey
+            from bakehouse.graph.selection import select_keys
+            from bakehouse.location.loader import load_definitions
+
+            defs = load_definitions(module, defs_module=defs_module)
+            graph = defs.resolve_asset_graph()
+            if run.selection_query:
+                chosen = select_keys(run.selection_query, graph.key_graph)
+                keys = [AssetKey.from_user_string(k) for k in chosen]
+            else:
+                keys = [AssetKey.from_user_string(k) for k in run.asset_selection]
+            runnable = graph.toposorted_keys(k for k in keys if k in graph.assets_def_by_key)
+            if not runnable:
+                raise ValueError(
+                    f"selection {run.selection_query or list(run.asset_selection)!r} contains no "
+                    "asset that can be materialized here (only external assets)"
+                )
+            instance.update_run(run_id, asset_selection=tuple(k.to_user_string() for k in runnable))
+        except Exception as exc:
+            error = ErrorInfo.from_exception(exc)
+            writer.emit(EventType.RUN_START, f"Started run {run_id}.")
+            writer.emit(
+                EventType.RUN_FAILURE,
+                f"Run {run_id} failed before any step ran: {error.message}",
+                level="ERROR",
+                data={"error": error.to_dict()},
+            )
+            return 1
+        outcome = execute_run(
+            defs=defs,
+            asset_keys=runnable,
+            run_id=run_id,
+            writer=writer,
+            instance=instance,
+            run_config=run.run_config,
+            tags=run.tags,
+        )
+        return 0 if outcome.success else 1

@@ -1,0 +1,159 @@
+"""Read `[tool.bakehouse]` (or `[tool.dg]`, same keys) from a project's `pyproject.toml`."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bakehouse.errors import ProjectError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+TOOL_TABLES = ("bakehouse", "dg")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectSettings:
+    """One project: a code location's module, where it lives and how to load it."""
+
+    root: Path
+    pyproject: Path
+    root_module: str
+    defs_module: str
+    definitions_module: str | None
+    location_name: str
+    source_dir: Path
+    python: str | None = None
+    registry_modules: tuple[str, ...] = ()
+    tool_table: str = "bakehouse"
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def home(self) -> Path:
+        """The default instance folder: ``.bakehouse/`` in the project."""
+        return self.root / ".bakehouse"
+
+
+def _tool_table(data: dict[str, Any], path: Path) -> tuple[str, dict[str, Any]] | None:
+    tool = data.get("tool", {})
+    for name in TOOL_TABLES:
+        table = tool.get(name)
+        if isinstance(table, dict) and "directory_type" in table:
+            return name, table
+    return None
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectError(f"{path}: invalid TOML: {exc}") from None
+
+
+def find_project_file(start: Path) -> Path:
+    """The nearest `pyproject.toml` at or above `start` with `[tool.bakehouse]` or `[tool.dg]`."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file() and _tool_table(_load_toml(candidate), candidate):
+            return candidate
+    raise ProjectError(
+        f"no bakehouse project found at or above {here}: expected a pyproject.toml with "
+        '[tool.bakehouse] directory_type = "project" (or [tool.dg]). '
+        "Run bh from inside a project."
+    )
+
+
+def read_project(pyproject: Path) -> ProjectSettings:
+    """Parse and validate the project settings in `pyproject`; errors name the key and file."""
+    data = _load_toml(pyproject)
+    found = _tool_table(data, pyproject)
+    if found is None:
+        raise ProjectError(
+            f"{pyproject}: no [tool.bakehouse] or [tool.dg] table with directory_type"
+        )
+    table_name, table = found
+    prefix = f"tool.{table_name}"
+    directory_type = table.get("directory_type")
+    if directory_type != "project":
+        raise ProjectError(
+            f"{pyproject}: {prefix}.directory_type is {directory_type!r}; this command needs "
+            '"project" (workspaces hold several projects)'
+        )
+    project = table.get("project", {})
+    if not isinstance(project, dict):
+        raise ProjectError(f"{pyproject}: {prefix}.project must be a table")
+    root = pyproject.parent.resolve()
+    root_module = project.get("root_module")
+    if root_module is None:
+        root_module = _guess_root_module(data, root)
+    if not isinstance(root_module, str) or not _MODULE.match(root_module):
+        raise ProjectError(
+            f"{pyproject}: {prefix}.project.root_module must be a module name, got {root_module!r}"
+        )
+    defs_module = project.get("defs_module", f"{root_module}.defs")
+    if not isinstance(defs_module, str) or not _MODULE.match(defs_module):
+        raise ProjectError(
+            f"{pyproject}: {prefix}.project.defs_module must be a module name, got {defs_module!r}"
+        )
+    top = root_module.split(".")[0]
+    source_dir = root / "src" if (root / "src" / top).exists() else root
+    if not (source_dir / top).exists():
+        raise ProjectError(
+            f"{pyproject}: {prefix}.project.root_module is {root_module!r}, but neither "
+            f"{root / 'src' / top} nor {root / top} exists"
+        )
+    target = project.get("code_location_target_module")
+    if target is None:
+        default = f"{root_module}.definitions"
+        module_path = source_dir.joinpath(*default.split("."))
+        target = (
+            default if module_path.with_suffix(".py").is_file() or module_path.is_dir() else None
+        )
+    elif not isinstance(target, str) or not _MODULE.match(target):
+        raise ProjectError(
+            f"{pyproject}: {prefix}.project.code_location_target_module must be a module name"
+        )
+    name = project.get("code_location_name", root_module)
+    if not isinstance(name, str) or not name:
+        raise ProjectError(f"{pyproject}: {prefix}.project.code_location_name must be a string")
+    registry = project.get("registry_modules", [])
+    if not isinstance(registry, list) or not all(isinstance(m, str) for m in registry):
+        raise ProjectError(
+            f"{pyproject}: {prefix}.project.registry_modules must be a list of strings"
+        )
+    python = project.get("python")
+    if python is not None and not isinstance(python, str):
+        raise ProjectError(f"{pyproject}: {prefix}.project.python must be a path string")
+    return ProjectSettings(
+        root=root,
+        pyproject=pyproject,
+        root_module=root_module,
+        defs_module=defs_module,
+        definitions_module=target,
+        location_name=name,
+        source_dir=source_dir,
+        python=python,
+        registry_modules=tuple(registry),
+        tool_table=table_name,
+    )
+
+
+def _guess_root_module(data: dict[str, Any], root: Path) -> str | None:
+    name = data.get("project", {}).get("name")
+    if isinstance(name, str):
+        return name.replace("-", "_")
+    return None
+
+
+def find_project(start: Path) -> ProjectSettings:
+    """The project at or above `start`."""
+    return read_project(find_project_file(start))
