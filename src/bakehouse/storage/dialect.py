@@ -1,0 +1,168 @@
+"""Everything that differs between SQLite and PostgreSQL, kept here so the rest of storage is not.
+
+That is: which URLs we accept, how an engine is built and each connection set up, how a write
+transaction takes its lock, and the one statement (the asset index upsert) whose SQL differs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.dml import Insert
+
+from bakehouse.errors import StorageError
+from bakehouse.storage.schema import asset_keys
+
+SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+
+# A run worker writing events and a CLI polling them share one SQLite file; a writer that finds
+# the file locked waits this long before giving up, instead of failing at once.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# Execution option that marks a connection as about to write, so that SQLite takes the write
+# lock at BEGIN: a deferred transaction that reads first and then writes can fail with
+# SQLITE_BUSY without waiting when another process committed in between.
+WRITE_OPTIONS: dict[str, Any] = {"bakehouse_write": True}
+
+# PostgreSQL advisory lock keys (two int4): a namespace of our own, then a key within it.
+_LOCK_NAMESPACE_SCHEMA = 0x62616B65  # "bake"
+_LOCK_NAMESPACE_RUN_LOG = 0x62616B66
+
+
+def parse_url(url: str | URL) -> URL:
+    """The URL as SQLAlchemy's `URL`, with a PostgreSQL driver we ship for; raises StorageError."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StorageError(f"not a database URL: {url!r}") from exc
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_DIALECTS:
+        raise StorageError(
+            f"unsupported storage backend '{backend}' in {parsed.render_as_string()}: "
+            f"use one of {', '.join(SUPPORTED_DIALECTS)}"
+        )
+    if parsed.drivername == "postgresql":
+        # SQLAlchemy's default PostgreSQL driver is psycopg2, which we do not depend on.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def is_sqlite_memory(url: URL) -> bool:
+    """True for an in-memory SQLite database, which lives only as long as its one connection."""
+    if url.get_backend_name() != "sqlite":
+        return False
+    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file of a file-backed SQLite database, else None."""
+    if url.get_backend_name() != "sqlite" or is_sqlite_memory(url) or url.database is None:
+        return None
+    return Path(url.database)
+
+
+def create_engine(url: URL) -> Engine:
+    """An engine for `url`, with every connection set up for how bakehouse uses the database."""
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url)
+    if is_sqlite_memory(url):
+        # One connection is the whole database, so every thread must share it; callers
+        # serialize their transactions on it (see `shares_one_connection`).
+        engine = sa.create_engine(
+            url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        path = sqlite_file(url)
+        if path is not None:
+            # sqlite3 cannot create a file in a folder that does not exist yet.
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url)
+    sa.event.listen(engine, "connect", _setup_sqlite_connection)
+    sa.event.listen(engine, "begin", _begin_sqlite_transaction)
+    return engine
+
+
+def shares_one_connection(url: URL) -> bool:
+    """True when all threads share one DBAPI connection and must take turns using it."""
+    return is_sqlite_memory(url)
+
+
+def _setup_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # sqlite3's own transaction handling does not BEGIN before SELECT or DDL, which breaks
+    # consistent reads and transactional schema setup; we emit BEGIN ourselves instead.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        # busy_timeout first: switching a fresh file to WAL needs a lock another process may hold.
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        # WAL lets readers (UI, CLI) run while a run worker writes; NORMAL skips the fsync per
+        # commit, which keeps every commit across a process crash, not across a power loss.
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite_transaction(conn: Connection) -> None:
+    if conn.get_execution_options().get("bakehouse_write"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def lock_for_schema_setup(conn: Connection) -> None:
+    """Serialize schema setup across processes until the current transaction ends.
+
+    On SQLite the write transaction (BEGIN IMMEDIATE) already excludes every other writer.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_NAMESPACE_SCHEMA, 0)))
+
+
+def lock_run_log(conn: Connection, run_id: str) -> None:
+    """Serialize writers of one run's log until the current transaction ends.
+
+    Readers page a log by storage_id, so ids must become visible in increasing order. PostgreSQL
+    hands out ids when rows are inserted, not when they commit; holding this lock from before the
+    insert until commit keeps one run's ids in commit order. SQLite writers are serialized anyway.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.select(
+                sa.func.pg_advisory_xact_lock(_LOCK_NAMESPACE_RUN_LOG, sa.func.hashtext(run_id))
+            )
+        )
+
+
+def _asset_index_upsert(insert: Any) -> Insert:
+    # `insert` is the dialect's own insert(), both of which spell ON CONFLICT the same way.
+    stmt = insert(asset_keys)
+    excluded = stmt.excluded
+    columns = [c.name for c in asset_keys.c if c.name != "asset_key"]
+    upsert: Insert = stmt.on_conflict_do_update(
+        index_elements=[asset_keys.c.asset_key],
+        set_={name: excluded[name] for name in columns},
+        # Concurrent runs may commit materializations of one asset out of storage_id order; the
+        # index keeps the newest by storage_id whatever order they arrive in.
+        where=asset_keys.c.last_materialization_storage_id
+        < excluded.last_materialization_storage_id,
+    )
+    return upsert
+
+
+_ASSET_INDEX_UPSERTS: dict[str, Insert] = {
+    "sqlite": _asset_index_upsert(sqlite.insert),
+    "postgresql": _asset_index_upsert(postgresql.insert),
+}
+
+
+def upsert_asset_index(conn: Connection, row: dict[str, Any]) -> None:
+    """Insert or replace the index row of ``row["asset_key"]``, unless it holds a newer one."""
+    conn.execute(_ASSET_INDEX_UPSERTS[conn.dialect.name], row)
