@@ -1,0 +1,134 @@
+"""Converts records to table rows and back: query columns plus the whole record as a JSON body.
+
+Reading trusts only the body (the columns are copies for queries) and validates it, since a row
+may have been written by another version of bakehouse: unknown keys are ignored, a body that is
+not a record raises StorageError.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from typing import Any
+
+from bakehouse.errors import StorageError
+from bakehouse.storage.records import (
+    AssetMaterializationRecord,
+    EventRecord,
+    EventType,
+    RunRecord,
+    RunStatus,
+)
+
+_RUN_FIELDS = frozenset(f.name for f in fields(RunRecord))
+_EVENT_FIELDS = frozenset(f.name for f in fields(EventRecord)) - {"storage_id"}
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text for a body or metadata column."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+def loads_object(text: str, what: str) -> dict[str, Any]:
+    """Parse a JSON object stored in a column; raises StorageError if it is not one."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise StorageError(f"corrupt {what}: {exc}") from exc
+    if not isinstance(value, dict):
+        raise StorageError(f"corrupt {what}: expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def run_to_row(run: RunRecord) -> dict[str, Any]:
+    """The `runs` row of `run`."""
+    body = {name: getattr(run, name) for name in _RUN_FIELDS}
+    # Callers across a process boundary may hand us the plain string; the enum checks it.
+    status = RunStatus(run.status).value
+    body["status"] = status
+    body["asset_selection"] = list(run.asset_selection)
+    return {
+        "run_id": run.run_id,
+        "status": status,
+        "job_name": run.job_name,
+        "location_name": run.location_name,
+        "partition_key": run.partition_key,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+        "updated_at": run.updated_at,
+        "body": body_text(body),
+    }
+
+
+def run_from_body(body: str) -> RunRecord:
+    """The run stored as `body`."""
+    data = loads_object(body, "run record")
+    kwargs = {name: value for name, value in data.items() if name in _RUN_FIELDS}
+    try:
+        kwargs["status"] = RunStatus(kwargs["status"])
+        kwargs["asset_selection"] = tuple(kwargs.get("asset_selection") or ())
+        return RunRecord(**kwargs)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StorageError(f"corrupt run record: {exc!r}") from exc
+
+
+def event_to_row(event: EventRecord) -> dict[str, Any]:
+    """The `event_logs` row of `event`, without its id (the database assigns it)."""
+    body = {name: getattr(event, name) for name in _EVENT_FIELDS}
+    event_type = EventType(event.event_type).value
+    body["event_type"] = event_type
+    return {
+        "run_id": event.run_id,
+        "event_type": event_type,
+        "timestamp": event.timestamp,
+        "step_key": event.step_key,
+        "asset_key": event.asset_key,
+        "partition_key": event.partition_key,
+        "level": event.level,
+        "message": event.message,
+        "body": body_text(body),
+    }
+
+
+def body_text(body: dict[str, Any]) -> str:
+    """`dumps`, raising StorageError when a record holds something JSON cannot express."""
+    try:
+        return dumps(body)
+    except (TypeError, ValueError) as exc:
+        raise StorageError(f"record is not JSON-serializable: {exc}") from exc
+
+
+def event_from_row(storage_id: int, body: str) -> EventRecord:
+    """The event stored as `body` under `storage_id`."""
+    data = loads_object(body, "event record")
+    kwargs = {name: value for name, value in data.items() if name in _EVENT_FIELDS}
+    try:
+        kwargs["event_type"] = EventType(kwargs["event_type"])
+        return EventRecord(**kwargs, storage_id=storage_id)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StorageError(f"corrupt event record {storage_id}: {exc!r}") from exc
+
+
+def materialization_to_row(event: EventRecord) -> dict[str, Any]:
+    """The `asset_keys` index row that a stored materialization event makes."""
+    return {
+        "asset_key": event.asset_key,
+        "last_materialization_storage_id": event.storage_id,
+        "last_run_id": event.run_id,
+        "last_materialization_timestamp": event.timestamp,
+        "partition_key": event.partition_key,
+        "metadata": body_text(event.data.get("metadata") or {}),
+    }
+
+
+def materialization_from_row(row: Any) -> AssetMaterializationRecord:
+    """The record of an `asset_keys` row."""
+    return AssetMaterializationRecord(
+        asset_key=row.asset_key,
+        run_id=row.last_run_id,
+        storage_id=row.last_materialization_storage_id,
+        timestamp=row.last_materialization_timestamp,
+        partition_key=row.partition_key,
+        metadata=loads_object(row.metadata, f"metadata of asset '{row.asset_key}'"),
+    )

@@ -1,0 +1,75 @@
+"""An open database at head revision, and the read and write transactions storage calls run in.
+
+Database errors leave here as StorageError, whatever the backend, so callers handle one type.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any
+
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from bakehouse.errors import StorageError
+from bakehouse.storage import dialect, migrate
+
+
+class Database:
+    """One engine on one database, opened and migrated to head on construction."""
+
+    def __init__(self, url: str | URL) -> None:
+        self.url = dialect.parse_url(url)
+        self.engine = dialect.create_engine(self.url)
+        # An in-memory SQLite database is one connection shared by all threads; they take turns.
+        self._turn: AbstractContextManager[Any] = (
+            threading.RLock() if dialect.shares_one_connection(self.url) else nullcontext()
+        )
+        self._closed = False
+        try:
+            with self._turn, self._errors("open"):
+                migrate.ensure_schema(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection in a read transaction: one consistent snapshot, rolled back at the end."""
+        self._check_open()
+        with self._turn, self._errors("read"), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection in a write transaction, committed at the end unless an error escapes."""
+        self._check_open()
+        with self._turn, self._errors("write"), self.engine.connect() as conn:
+            conn.execution_options(**dialect.WRITE_OPTIONS)
+            with conn.begin():
+                yield conn
+
+    def close(self) -> None:
+        """Close every pooled connection; further use raises StorageError."""
+        if not self._closed:
+            self._closed = True
+            self.engine.dispose()
+
+    @property
+    def closed(self) -> bool:
+        """True once `close` has been called."""
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError("this storage instance is closed")
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            where = self.url.render_as_string(hide_password=True)
+            raise StorageError(f"cannot {action} storage at {where}: {exc}") from exc

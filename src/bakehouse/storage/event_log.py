@@ -1,0 +1,70 @@
+"""Appends events to the log, with the run status and asset index changes they imply, and reads it.
+
+An event and its consequences are written in one transaction, so no reader ever sees a
+RUN_SUCCESS whose run is still STARTED, or a materialization missing from the asset index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bakehouse.errors import StorageError
+from bakehouse.storage import assets, codec, dialect, runs
+from bakehouse.storage.records import RUN_STATUS_BY_EVENT, EventRecord, EventType
+from bakehouse.storage.schema import asset_keys, event_logs
+
+# Built once: SQLAlchemy caches the compiled form of a statement object, and storing an event is
+# the hot path (several per step).
+_INSERT = sa.insert(event_logs)
+
+
+def store_event(conn: Connection, event: EventRecord) -> EventRecord:
+    """Append `event` and apply its consequences; returns it with its storage_id."""
+    event_type = EventType(event.event_type)
+    if event_type is EventType.ASSET_MATERIALIZATION and not event.asset_key:
+        raise StorageError(f"ASSET_MATERIALIZATION event of run '{event.run_id}' has no asset_key")
+    dialect.lock_run_log(conn, event.run_id)
+    key = conn.execute(_INSERT, codec.event_to_row(event)).inserted_primary_key
+    if key is None:  # only for an executemany, which this is not
+        raise StorageError("the database returned no storage_id for an event")
+    stored = replace(event, event_type=event_type, storage_id=int(key[0]))
+    if event_type in RUN_STATUS_BY_EVENT:
+        runs.apply_lifecycle_event(conn, stored)
+    elif event_type is EventType.ASSET_MATERIALIZATION:
+        assets.index_materialization(conn, stored)
+    return stored
+
+
+def select_events(
+    conn: Connection,
+    run_id: str,
+    *,
+    after_storage_id: int,
+    limit: int | None,
+    event_types: Sequence[EventType] | None,
+) -> list[EventRecord]:
+    """The run's events with a storage_id above `after_storage_id`, in log order."""
+    stmt = (
+        sa.select(event_logs.c.id, event_logs.c.body)
+        .where(event_logs.c.run_id == run_id, event_logs.c.id > after_storage_id)
+        .order_by(event_logs.c.id)
+    )
+    if event_types is not None:
+        stmt = stmt.where(event_logs.c.event_type.in_([EventType(t).value for t in event_types]))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [codec.event_from_row(row.id, row.body) for row in conn.execute(stmt)]
+
+
+def delete_events(conn: Connection, run_id: str) -> None:
+    """Delete the run's events, and re-point the asset index at what materializations remain."""
+    indexed_by_run = conn.execute(
+        sa.select(asset_keys.c.asset_key).where(asset_keys.c.last_run_id == run_id)
+    ).scalars()
+    keys = list(indexed_by_run)
+    conn.execute(sa.delete(event_logs).where(event_logs.c.run_id == run_id))
+    assets.reindex(conn, keys)

@@ -1,0 +1,251 @@
+"""`Instance`: where a deployment keeps its runs, events and files, and the calls that use them.
+
+The public methods delegate to `runs`, `event_log` and `assets`, each inside one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.engine import URL
+
+from bakehouse.errors import StorageError
+from bakehouse.storage import assets, dialect, event_log, runs
+from bakehouse.storage.database import Database
+from bakehouse.storage.records import (
+    AssetMaterializationRecord,
+    EventRecord,
+    EventType,
+    RunRecord,
+    RunStatus,
+)
+
+ENV_STORAGE_URL = "BAKEHOUSE_STORAGE_URL"
+ENV_HOME = "BAKEHOUSE_HOME"
+DATABASE_FILE = "bakehouse.db"
+STORAGE_FOLDER = "storage"
+
+
+class Instance:
+    """Instance storage: runs, the event log and the asset index in a database, files in a folder.
+
+    Open one with `open`, `for_home`, `ephemeral` or `from_env`, and close it (or use it as a
+    context manager). Several instances, in one process or many, may use one database at once.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        storage_dir: Path,
+        home: Path | None = None,
+        owns_storage_dir: bool = False,
+    ) -> None:
+        """Wrap an open `database`; prefer the constructors, which also resolve the folders."""
+        self._db = database
+        self._storage_dir = storage_dir
+        self._home = home
+        self._owns_storage_dir = owns_storage_dir
+
+    # -- opening ----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str | URL, *, storage_dir: Path | None = None) -> Instance:
+        """Open the database at `url`, creating or migrating its schema as needed.
+
+        Files go to `storage_dir`; if it is not given they go next to a SQLite file
+        (``<folder>/storage``), or to a temporary folder removed on close for in-memory SQLite.
+        Other databases need `storage_dir`. Raises StorageError.
+        """
+        parsed = dialect.parse_url(url)
+        owns = False
+        if storage_dir is None:
+            db_file = dialect.sqlite_file(parsed)
+            if db_file is not None:
+                storage_dir = db_file.parent / STORAGE_FOLDER
+            elif dialect.is_sqlite_memory(parsed):
+                storage_dir, owns = Path(tempfile.mkdtemp(prefix="bakehouse-")), True
+            else:
+                raise StorageError(f"storage_dir is required with {parsed.get_backend_name()}")
+        return cls._open(parsed, storage_dir=storage_dir, owns_storage_dir=owns)
+
+    @classmethod
+    def for_home(cls, home: Path) -> Instance:
+        """The instance kept in folder `home`: SQLite in ``bakehouse.db``, files in ``storage/``."""
+        home = Path(home).absolute()
+        home.mkdir(parents=True, exist_ok=True)
+        url = URL.create("sqlite", database=str(home / DATABASE_FILE))
+        return cls._open(url, storage_dir=home / STORAGE_FOLDER, home=home)
+
+    @classmethod
+    def ephemeral(cls) -> Instance:
+        """An in-memory instance for tests and one-off runs; everything is gone once closed."""
+        return cls.open("sqlite://")
+
+    @classmethod
+    def from_env(cls, default_home: Path) -> Instance:
+        """The instance the environment names, else the one in `default_home`.
+
+        ``BAKEHOUSE_STORAGE_URL`` selects the database (files then go to the home's ``storage/``);
+        otherwise ``BAKEHOUSE_HOME``, else `default_home`, is opened with `for_home`.
+        """
+        home = Path(os.environ.get(ENV_HOME) or default_home).absolute()
+        url = os.environ.get(ENV_STORAGE_URL)
+        if not url:
+            return cls.for_home(home)
+        return cls._open(dialect.parse_url(url), storage_dir=home / STORAGE_FOLDER, home=home)
+
+    @classmethod
+    def _open(
+        cls,
+        url: URL,
+        *,
+        storage_dir: Path,
+        home: Path | None = None,
+        owns_storage_dir: bool = False,
+    ) -> Instance:
+        try:
+            storage_dir.mkdir(parents=True, exist_ok=True)
+            database = Database(url)
+        except BaseException:
+            if owns_storage_dir:
+                shutil.rmtree(storage_dir, ignore_errors=True)
+            raise
+        return cls(database, storage_dir=storage_dir, home=home, owns_storage_dir=owns_storage_dir)
+
+    # -- where things are -------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The database URL, password included (pass it to other processes, do not show it)."""
+        return self._db.url.render_as_string(hide_password=False)
+
+    @property
+    def home(self) -> Path | None:
+        """The instance folder when opened from one (`for_home`, `from_env`), else None."""
+        return self._home
+
+    @property
+    def storage_dir(self) -> Path:
+        """The folder where IO managers keep files."""
+        return self._storage_dir
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def create_run(self, run: RunRecord) -> RunRecord:
+        """Store a new run and return it with created_at/updated_at set; duplicate ids raise."""
+        with self._db.write() as conn:
+            return runs.insert_run(conn, run)
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """The run `run_id`; raises RunNotFoundError."""
+        with self._db.read() as conn:
+            return runs.select_run(conn, run_id)
+
+    def get_runs(
+        self,
+        *,
+        limit: int | None = 50,
+        statuses: Sequence[RunStatus] | None = None,
+        before_created_at: float | None = None,
+    ) -> list[RunRecord]:
+        """Runs, newest first; page with `before_created_at` = the last run's created_at."""
+        with self._db.read() as conn:
+            return runs.select_runs(
+                conn, limit=limit, statuses=statuses, before_created_at=before_created_at
+            )
+
+    def update_run(self, run_id: str, /, **changes: Any) -> RunRecord:
+        """Change fields of a run (tags, status, ...) and return it; raises RunNotFoundError.
+
+        This writes the fields as given: it does not set started_at or ended_at from a status,
+        which run lifecycle events passed to `store_event` do.
+        """
+        with self._db.write() as conn:
+            return runs.update_run(conn, run_id, changes)
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run and its events; the asset index falls back to older materializations."""
+        with self._db.write() as conn:
+            runs.delete_run(conn, run_id)
+            event_log.delete_events(conn, run_id)
+
+    # -- events -----------------------------------------------------------------------------
+
+    def store_event(self, event: EventRecord) -> EventRecord:
+        """Append an event, in one transaction with the run status or asset index change it implies.
+
+        Returns the event with its storage_id. A run lifecycle event for an unknown run raises
+        RunNotFoundError and stores nothing.
+        """
+        with self._db.write() as conn:
+            return event_log.store_event(conn, event)
+
+    def store_events(self, events: Iterable[EventRecord]) -> list[EventRecord]:
+        """`store_event` for each event, all in one transaction: all are stored or none."""
+        with self._db.write() as conn:
+            return [event_log.store_event(conn, event) for event in events]
+
+    def get_events(
+        self,
+        run_id: str,
+        *,
+        after_storage_id: int = 0,
+        limit: int | None = None,
+        event_types: Sequence[EventType] | None = None,
+    ) -> list[EventRecord]:
+        """The run's events after a cursor, in order; the last storage_id is the next cursor."""
+        with self._db.read() as conn:
+            return event_log.select_events(
+                conn,
+                run_id,
+                after_storage_id=after_storage_id,
+                limit=limit,
+                event_types=event_types,
+            )
+
+    # -- assets -----------------------------------------------------------------------------
+
+    def get_latest_materializations(
+        self, asset_keys: Sequence[str] | None = None
+    ) -> dict[str, AssetMaterializationRecord]:
+        """The latest materialization of each asset in `asset_keys` (all assets if None).
+
+        Assets never materialized are absent from the result.
+        """
+        with self._db.read() as conn:
+            return assets.select_latest(conn, asset_keys)
+
+    def get_materialization_history(self, asset_key: str, *, limit: int = 20) -> list[EventRecord]:
+        """The asset's materialization events, newest first."""
+        with self._db.read() as conn:
+            return assets.select_history(conn, asset_key, limit=limit)
+
+    # -- lifetime ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the database connections (and an ephemeral storage folder); idempotent."""
+        self._db.close()
+        if self._owns_storage_dir:
+            shutil.rmtree(self._storage_dir, ignore_errors=True)
+
+    def __enter__(self) -> Instance:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        url = self._db.url.render_as_string(hide_password=True)
+        return f"Instance({url!r}, storage_dir={str(self._storage_dir)!r})"

@@ -1,0 +1,96 @@
+"""Reads and writes the `runs` table, including the status changes that lifecycle events make."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from bakehouse.errors import RunNotFoundError, StorageError
+from bakehouse.storage import codec
+from bakehouse.storage.records import RUN_STATUS_BY_EVENT, EventRecord, RunRecord, RunStatus
+from bakehouse.storage.schema import runs
+
+_INSERT = sa.insert(runs)
+
+
+def insert_run(conn: Connection, run: RunRecord) -> RunRecord:
+    """Store a new run, stamping created_at/updated_at when they are unset (0)."""
+    if not run.created_at:
+        run = replace(run, created_at=time.time())
+    if not run.updated_at:
+        run = replace(run, updated_at=run.created_at)
+    try:
+        conn.execute(_INSERT, codec.run_to_row(run))
+    except IntegrityError as exc:
+        raise StorageError(f"a run with id '{run.run_id}' already exists") from exc
+    return run
+
+
+def select_run(conn: Connection, run_id: str, *, for_update: bool = False) -> RunRecord:
+    """The run `run_id`; `for_update` locks its row until the transaction ends (PostgreSQL)."""
+    stmt = sa.select(runs.c.body).where(runs.c.run_id == run_id)
+    if for_update:
+        # Read-modify-write of the body must not lose a concurrent update. SQLite ignores
+        # FOR UPDATE, but there the write transaction already excludes other writers.
+        stmt = stmt.with_for_update()
+    body = conn.execute(stmt).scalar_one_or_none()
+    if body is None:
+        raise RunNotFoundError(run_id)
+    return codec.run_from_body(body)
+
+
+def select_runs(
+    conn: Connection,
+    *,
+    limit: int | None,
+    statuses: Sequence[RunStatus] | None,
+    before_created_at: float | None,
+) -> list[RunRecord]:
+    """Runs newest first, optionally only those with one of `statuses` or created before a time."""
+    stmt = sa.select(runs.c.body).order_by(runs.c.created_at.desc(), runs.c.run_id.desc())
+    if statuses is not None:
+        stmt = stmt.where(runs.c.status.in_([RunStatus(s).value for s in statuses]))
+    if before_created_at is not None:
+        stmt = stmt.where(runs.c.created_at < before_created_at)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [codec.run_from_body(body) for body in conn.execute(stmt).scalars()]
+
+
+def update_run(conn: Connection, run_id: str, changes: dict[str, Any]) -> RunRecord:
+    """Apply `changes` (RunRecord fields) to the run and return it; updated_at defaults to now."""
+    if changes.get("run_id", run_id) != run_id:
+        raise StorageError(f"cannot change the id of run '{run_id}'")
+    current = select_run(conn, run_id, for_update=True)
+    changes = {"updated_at": time.time(), **changes}
+    if "status" in changes:
+        changes["status"] = RunStatus(changes["status"])
+    try:
+        updated = replace(current, **changes)
+    except TypeError as exc:
+        raise TypeError(f"update_run: {exc}; valid fields are those of RunRecord") from None
+    conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(codec.run_to_row(updated)))
+    return updated
+
+
+def apply_lifecycle_event(conn: Connection, event: EventRecord) -> RunRecord:
+    """Set the run's status from a run lifecycle event, with started_at/ended_at from its time."""
+    status = RUN_STATUS_BY_EVENT[event.event_type]
+    changes: dict[str, Any] = {"status": status}
+    if status is RunStatus.STARTED:
+        changes["started_at"] = event.timestamp
+    elif status.is_finished:
+        changes["ended_at"] = event.timestamp
+    return update_run(conn, event.run_id, changes)
+
+
+def delete_run(conn: Connection, run_id: str) -> None:
+    """Delete the run's row (not its events); raises RunNotFoundError if there is none."""
+    if conn.execute(sa.delete(runs).where(runs.c.run_id == run_id)).rowcount == 0:
+        raise RunNotFoundError(run_id)
