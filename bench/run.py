@@ -1,0 +1,989 @@
+#!/usr/bin/env python3
+"""Measure bakehouse and Dagster on the same workloads, in one command.
+
+    python3 bench/run.py                  # everything: venvs, projects, all workloads
+    python3 bench/run.py --quick          # smoke run: n=1, no warm-up
+    python3 bench/run.py --only check_defs --only cli_start
+    python3 bench/run.py --write-docs     # also rewrite docs/benchmarks.md
+    python3 bench/run.py --list           # the workloads
+
+Steps: (1) create or refresh two venvs of its own, bench/.venv-dagster
+(`pip install 'dagster==1.13.*' dagster-dg-cli`) and bench/.venv-bakehouse
+(`pip install -e <repo>`); (2) generate the same synthetic projects for both
+tools under bench/.work/projects (bench/gen_project.py); (3) run the workloads,
+every command as a subprocess with a timeout, in its own process group, which is
+killed whatever happens; (4) print a table, write raw JSON to
+bench/.work/results/, and with --write-docs rewrite docs/benchmarks.md.
+
+Adding a workload: write a function `def wl_x(ctx: Ctx) -> None` that calls
+`ctx.compare(...)` (and `ctx.derived(...)`) and decorate it with
+`@workload("x", help=...)`. Standard library only; Python 3.10+.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+WORK = BENCH / ".work"
+PROJECTS = WORK / "projects"
+RESULTS = WORK / "results"
+HOMES = WORK / "homes"
+DOC = REPO / "docs" / "benchmarks.md"
+
+sys.path.insert(0, str(BENCH))
+import gen_project  # noqa: E402
+
+TOOLS = ("bakehouse", "dagster")
+TOOL_TITLE = {"bakehouse": "bakehouse", "dagster": "Dagster"}
+HOME_VAR = {"bakehouse": "BAKEHOUSE_HOME", "dagster": "DAGSTER_HOME"}
+
+# Dagster's figures from /work/shared/bench/dagster-1.13-baseline.md, for the targets.
+BASELINE_CHECK_DEFS_10 = 2.5
+BASELINE_PER_STEP = 0.049
+TARGET_HELP = 0.3
+
+# Typography for the table and the doc (escaped: ruff's RUF001 flags the literal characters).
+DASH = "\u2013"  # en dash, for ranges
+TIMES = "\u00d7"  # multiplication sign, for ratios
+MINUS = "\u2212"
+
+DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+
+
+# --------------------------------------------------------------------------- venvs
+
+
+@dataclass
+class Venv:
+    tool: str
+    path: Path
+    pip_args: list[str]
+    inputs: list[Path] = field(default_factory=list)  # files whose change means reinstall
+
+    def bin(self, name: str) -> Path:
+        return self.path / "bin" / name
+
+    @property
+    def python(self) -> Path:
+        return self.bin("python")
+
+    @property
+    def stamp_file(self) -> Path:
+        return self.path / ".bench-stamp.json"
+
+    def wanted_stamp(self, base_python: str) -> dict[str, object]:
+        return {
+            "pip_args": self.pip_args,
+            "base_python": base_python,
+            "base_version": _python_version(base_python),
+            "inputs": {str(p): _sha256(p) for p in self.inputs},
+        }
+
+
+VENVS = {
+    "dagster": Venv("dagster", BENCH / ".venv-dagster", ["dagster==1.13.*", "dagster-dg-cli"]),
+    "bakehouse": Venv(
+        "bakehouse", BENCH / ".venv-bakehouse", ["-e", str(REPO)], [REPO / "pyproject.toml"]
+    ),
+}
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def _python_version(python: str) -> str:
+    out = subprocess.run(
+        [python, "-c", "import sys; print(sys.version.split()[0])"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return out.stdout.strip()
+
+
+def ensure_venv(venv: Venv, base_python: str, force: bool) -> str | None:
+    """Create or refresh one venv. Returns an error message, or None when it is ready."""
+    wanted = venv.wanted_stamp(base_python)
+    if not force and venv.stamp_file.exists() and venv.python.exists():
+        try:
+            if json.loads(venv.stamp_file.read_text()) == wanted:
+                log(f"venv {venv.path.name}: up to date")
+                return None
+        except (OSError, ValueError):
+            pass
+    pip_args = " ".join(venv.pip_args)
+    log(f"venv {venv.path.name}: creating with {base_python} and pip install {pip_args}")
+    if venv.path.exists():
+        shutil.rmtree(venv.path)
+    started = time.perf_counter()
+    steps = [
+        [base_python, "-m", "venv", str(venv.path)],
+        [
+            str(venv.python),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-q",
+            *venv.pip_args,
+        ],
+    ]
+    for argv in steps:
+        res = run_process(argv, cwd=BENCH, env=clean_env(), timeout=1800)
+        if res.rc != 0:
+            msg = f"{' '.join(argv)} failed (rc={res.rc}): {tail(res.stderr or res.stdout)}"
+            log(msg)
+            return msg
+    venv.stamp_file.write_text(json.dumps(wanted, indent=1))
+    log(f"venv {venv.path.name}: ready in {time.perf_counter() - started:.1f} s")
+    return None
+
+
+# --------------------------------------------------------------------------- processes
+
+
+@dataclass
+class Proc:
+    seconds: float
+    rc: int | None  # None: timed out
+    stdout: str
+    stderr: str
+    leftovers: bool = False  # processes of its group were still alive after it exited
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM the process group led by `proc`, then SIGKILL what is left."""
+    pgid = proc.pid
+    for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 2.0)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            proc.poll()  # reap the leader, or its zombie keeps the group "alive"
+            if not _group_alive(pgid):
+                return
+            time.sleep(0.05)
+
+
+def run_process(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> Proc:
+    """Run one command in its own session; time it; never leave a process behind."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+    rc: int | None
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        rc = proc.returncode
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        out, err = proc.communicate()
+        rc = None
+    except BaseException:
+        _kill_group(proc)
+        proc.wait()
+        raise
+    seconds = time.perf_counter() - started
+    leftovers = _group_alive(proc.pid)
+    if leftovers:
+        _kill_group(proc)
+    return Proc(seconds, rc, out, err, leftovers)
+
+
+def tail(text: str, limit: int = 600) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else "..." + text[-limit:]
+
+
+def _is_venv_bin(entry: str) -> bool:
+    return bool(entry) and (Path(entry).parent / "pyvenv.cfg").exists()
+
+
+def clean_env() -> dict[str, str]:
+    """The caller's environment without anything that would pick another Python setup."""
+    drop = ("PYTHON", "VIRTUAL_ENV", "DAGSTER_", "BAKEHOUSE_", "CONDA", "BENCH_", "DG_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    path = [
+        p for p in os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep) if not _is_venv_bin(p)
+    ]
+    env["PATH"] = os.pathsep.join(path)
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    return env
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Cell:
+    """One tool's result for one row."""
+
+    times: list[float] = field(default_factory=list)  # successful runs, seconds
+    failures: list[str] = field(default_factory=list)
+    derived: bool = False  # computed from other rows: no min/max
+    value: float | None = None  # for derived cells
+    skipped: str = ""
+
+    @property
+    def n(self) -> int:
+        return len(self.times)
+
+    @property
+    def median(self) -> float | None:
+        if self.derived:
+            return self.value
+        return statistics.median(self.times) if self.times else None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "median": self.median,
+            "min": min(self.times) if self.times else None,
+            "max": max(self.times) if self.times else None,
+            "n": self.n,
+            "times": self.times,
+            "failures": self.failures,
+            "derived": self.derived,
+            "skipped": self.skipped,
+        }
+
+
+@dataclass
+class Row:
+    workload: str
+    label: str
+    cells: dict[str, Cell]
+    unit: str = "s"  # "s" or "ms" (display only; values are seconds)
+    note: str = ""
+    commands: dict[str, str] = field(default_factory=dict)
+    loadavg: float = 0.0
+
+    def ratio(self) -> float | None:
+        b = self.cells.get("bakehouse")
+        d = self.cells.get("dagster")
+        if b is None or d is None or not b.median or d.median is None:
+            return None
+        return d.median / b.median
+
+
+def fmt_value(seconds: float, unit: str) -> str:
+    if unit == "ms":
+        return f"{seconds * 1000:.1f} ms"
+    if seconds < 10:
+        return f"{seconds:.3f}"
+    return f"{seconds:.1f}"
+
+
+def fmt_cell(cell: Cell | None, unit: str) -> str:
+    if cell is None:
+        return "—"
+    if cell.skipped == "not applicable":
+        return "—"
+    if cell.skipped:
+        return f"skipped ({cell.skipped})"
+    med = cell.median
+    fails = len(cell.failures)
+    if cell.derived and med is None:
+        return "— (inputs failed)"
+    if med is None:
+        return f"FAILED ({fails} of {fails})" if fails else "—"
+    if cell.derived:
+        text = fmt_value(med, unit)
+    else:
+        lo, hi = min(cell.times), max(cell.times)
+        text = (
+            f"{fmt_value(med, unit)} ({fmt_value(lo, unit)}{DASH}{fmt_value(hi, unit)}, n={cell.n})"
+        )
+    if fails:
+        text += f" + {fails} failed"
+    return text
+
+
+def fmt_ratio(ratio: float | None) -> str:
+    if ratio is None:
+        return "—"
+    return f"{ratio:.1f}{TIMES}" if ratio >= 1.95 else f"{ratio:.2f}{TIMES}"
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class Workload:
+    name: str
+    fn: Callable[[Ctx], None]
+    heavy: bool
+    help: str
+
+
+WORKLOADS: dict[str, Workload] = {}
+
+
+def workload(
+    name: str, *, heavy: bool = False, help: str = ""
+) -> Callable[[Callable[[Ctx], None]], Callable[[Ctx], None]]:
+    """Register a workload. `heavy` ones default to n=3 instead of n=5."""
+
+    def register(fn: Callable[[Ctx], None]) -> Callable[[Ctx], None]:
+        WORKLOADS[name] = Workload(name, fn, heavy, help or (fn.__doc__ or "").strip())
+        return fn
+
+    return register
+
+
+class Ctx:
+    def __init__(self, args: argparse.Namespace, tools: list[str], broken: dict[str, str]):
+        self.args = args
+        self.tools = tools
+        self.broken = broken  # tool -> why it cannot run (venv failed)
+        self.rows: list[Row] = []
+        self.current: Workload | None = None
+        self.run_id = time.strftime("%Y%m%d-%H%M%S")
+        self.scratch = WORK / "scratch"
+        self.scratch.mkdir(parents=True, exist_ok=True)
+
+    # -- helpers for workloads
+    def reps(self) -> int:
+        if self.args.reps:
+            return int(self.args.reps)
+        if self.args.quick:
+            return 1
+        return 3 if self.current is not None and self.current.heavy else 5
+
+    def project(self, tool: str, shape: str, n: int) -> Path:
+        return gen_project.generate(PROJECTS, tool, shape, n)
+
+    def new_home(self, tool: str) -> Path:
+        base = HOMES / self.run_id
+        base.mkdir(parents=True, exist_ok=True)
+        home = Path(tempfile.mkdtemp(prefix=f"{tool}-", dir=base))
+        if tool == "dagster":
+            (home / "dagster.yaml").write_text(DAGSTER_YAML)
+        return home
+
+    def env_for(
+        self, tool: str, project: Path | None, home: Path, extra: dict[str, str] | None
+    ) -> dict[str, str]:
+        env = clean_env()
+        venv = VENVS[tool].path
+        env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env['PATH']}"
+        env["VIRTUAL_ENV"] = str(venv)
+        env[HOME_VAR[tool]] = str(home)
+        if project is not None:
+            env["PYTHONPATH"] = str(project / "src")
+        env.update(extra or {})
+        return env
+
+    def compare(
+        self,
+        label: str,
+        commands: dict[str, list[str]],
+        *,
+        project: tuple[str, int] | None = None,
+        env: dict[str, dict[str, str]] | None = None,
+        timeout: float = 300,
+        validate: Callable[[str, Proc, tuple[str, int] | None], str | None] | None = None,
+        reps: int | None = None,
+    ) -> dict[str, Cell]:
+        """Run each tool's command `reps` times (tools interleaved), add a row, return cells.
+
+        commands: tool -> argv; argv[0] is looked up in that tool's venv bin.
+        project: (shape, N) — generated per tool; the command runs inside it.
+        validate: returns an error text when a run that exited 0 is still wrong.
+        """
+        reps = reps or self.reps()
+        cells: dict[str, Cell] = {}
+        plans: dict[str, tuple[list[str], Path, dict[str, str]]] = {}
+        for tool in self.tools:
+            cell = cells[tool] = Cell()
+            if tool not in commands:
+                cell.skipped = "not applicable"
+                continue
+            if tool in self.broken:
+                cell.skipped = "venv not ready"
+                cell.failures.append(self.broken[tool])
+                continue
+            argv = list(commands[tool])
+            argv[0] = str(VENVS[tool].bin(argv[0]))
+            cwd = self.project(tool, *project) if project else self.scratch
+            home = self.new_home(tool)
+            plans[tool] = (
+                argv,
+                cwd,
+                self.env_for(tool, project and cwd, home, (env or {}).get(tool)),
+            )
+        load = os.getloadavg()[0]
+        log(f"{label}: n={reps} (load {load:.2f})")
+
+        def once(tool: str, record: bool) -> None:
+            argv, cwd, tool_env = plans[tool]
+            res = run_process(argv, cwd=cwd, env=tool_env, timeout=timeout)
+            error = None
+            if res.rc is None:
+                error = f"timed out after {timeout:.0f} s"
+            elif res.rc != 0:
+                error = f"exit {res.rc}: {tail(res.stderr or res.stdout)}"
+            elif validate is not None:
+                error = validate(tool, res, project)
+            if res.leftovers:
+                log(f"  {tool}: left processes behind; killed their group")
+            if error:
+                log(f"  {tool}: FAILED {error}")
+                # A failed warm-up is recorded too: the row must show it.
+                cells[tool].failures.append(error)
+            elif record:
+                cells[tool].times.append(res.seconds)
+            if record or error:
+                log(f"  {tool}: {res.seconds:.3f} s" + ("" if record else " (warm-up)"))
+
+        if not self.args.quick and not self.args.no_warmup:
+            for tool in plans:
+                once(tool, record=False)
+        for _ in range(reps):
+            for tool in plans:
+                if len(cells[tool].failures) >= 2 and not cells[tool].times:
+                    continue  # failing every time: do not spend the timeouts again
+                once(tool, record=True)
+        shown = {t: " ".join([Path(a[0]).name, *a[1:]]) for t, (a, _c, _e) in plans.items()}
+        assert self.current is not None
+        self.rows.append(Row(self.current.name, label, cells, commands=shown, loadavg=load))
+        return cells
+
+    def derived(
+        self, label: str, values: dict[str, float | None], *, unit: str = "s", note: str = ""
+    ) -> None:
+        cells: dict[str, Cell] = {}
+        for tool in self.tools:
+            value = values.get(tool)
+            cells[tool] = Cell(derived=True, value=value)
+            if value is None:
+                cells[tool].failures.append("inputs missing")
+        assert self.current is not None
+        self.rows.append(Row(self.current.name, label, cells, unit=unit, note=note))
+
+
+# --------------------------------------------------------------------------- workloads
+
+CLI_SIZES = [("chain", 10), ("chain", 1000), ("layered", 10), ("layered", 1000)]
+
+
+def validate_list_json(tool: str, res: Proc, project: tuple[str, int] | None) -> str | None:
+    """stdout must be JSON and name the last asset of the project."""
+    try:
+        json.loads(res.stdout)
+    except ValueError as exc:
+        return f"stdout is not JSON ({exc}): {tail(res.stdout, 200)}"
+    if project is not None:
+        last = gen_project.asset_names(*project)[-1]
+        if last not in res.stdout:
+            return f"asset {last} missing from the listing"
+    return None
+
+
+def validate_in_process(tool: str, res: Proc, project: tuple[str, int] | None) -> str | None:
+    """Dagster must really have used the in-process executor (BENCH_EXECUTOR reached it)."""
+    if tool == "dagster" and "Executing steps in process" not in res.stderr + res.stdout:
+        return "Dagster did not report 'Executing steps in process'"
+    return None
+
+
+@workload("cli_start", help="CLI start-up: `bh --help` vs `dg --version`; `dagster --version` too")
+def wl_cli_start(ctx: Ctx) -> None:
+    ctx.compare(
+        "CLI start: bh --help vs dg --version",
+        {"bakehouse": ["bh", "--help"], "dagster": ["dg", "--version"]},
+        timeout=60,
+    )
+    ctx.compare(
+        "CLI start: dagster --version (reference)",
+        {"dagster": ["dagster", "--version"]},
+        timeout=60,
+    )
+
+
+@workload("check_defs", help="`bh check defs` vs `dg check defs`, chain and layered, N=10 and 1000")
+def wl_check_defs(ctx: Ctx) -> None:
+    for shape, n in CLI_SIZES:
+        ctx.compare(
+            f"check defs, {shape} N={n}",
+            {"bakehouse": ["bh", "check", "defs"], "dagster": ["dg", "check", "defs"]},
+            project=(shape, n),
+            timeout=300,
+        )
+
+
+@workload(
+    "list_defs",
+    help="`bh list defs --json` vs `dg list defs --json`, chain and layered, N=10 and 1000",
+)
+def wl_list_defs(ctx: Ctx) -> None:
+    for shape, n in CLI_SIZES:
+        ctx.compare(
+            f"list defs --json, {shape} N={n}",
+            {
+                "bakehouse": ["bh", "list", "defs", "--json"],
+                "dagster": ["dg", "list", "defs", "--json"],
+            },
+            project=(shape, n),
+            timeout=300,
+            validate=validate_list_json,
+        )
+
+
+@workload(
+    "materialize",
+    heavy=True,
+    help="in-process materialization of a chain, N=10 and 100; per-step time from the slope",
+)
+def wl_materialize(ctx: Ctx) -> None:
+    walls: dict[int, dict[str, Cell]] = {}
+    for n in (10, 100):
+        pkg = gen_project.package_name("chain", n)
+        walls[n] = ctx.compare(
+            f"materialize chain N={n}, in-process (wall)",
+            {
+                "bakehouse": ["bh", "launch", "--assets", "*"],
+                "dagster": [
+                    "dagster",
+                    "asset",
+                    "materialize",
+                    "--select",
+                    "*",
+                    "-m",
+                    f"{pkg}.definitions",
+                ],
+            },
+            project=("chain", n),
+            env={tool: {"BENCH_EXECUTOR": "in_process"} for tool in TOOLS},
+            timeout=900,
+            validate=validate_in_process,
+        )
+    per_step: dict[str, float | None] = {}
+    for tool in ctx.tools:
+        lo, hi = walls[10][tool].median, walls[100][tool].median
+        per_step[tool] = None if lo is None or hi is None else (hi - lo) / 90
+    ctx.derived(f"per step, in-process: (wall N=100 {MINUS} wall N=10) / 90", per_step, unit="ms")
+
+
+# --------------------------------------------------------------------------- facts, report
+
+
+def machine_facts(tools: list[str], broken: dict[str, str]) -> dict[str, object]:
+    cpu = "unknown"
+    mem = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    facts: dict[str, object] = {
+        "nproc": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "cpu": cpu,
+        "memory": mem,
+        "os": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "harness_python": platform.python_version(),
+    }
+    code = (
+        "import sys, importlib.metadata as m\n"
+        "def v(d):\n"
+        "    try: return m.version(d)\n"
+        "    except Exception: return None\n"
+        "print(sys.version.split()[0])\n"
+        "for d in sys.argv[1:]: print(v(d))\n"
+    )
+    dists = {"dagster": ["dagster", "dagster-dg-cli"], "bakehouse": ["bakehouse"]}
+    for tool in tools:
+        if tool in broken:
+            continue
+        res = run_process(
+            [str(VENVS[tool].python), "-c", code, *dists[tool]],
+            cwd=BENCH,
+            env=clean_env(),
+            timeout=60,
+        )
+        lines = res.stdout.split()
+        if res.rc == 0 and lines:
+            facts[f"{tool}_python"] = lines[0]
+            for dist, version in zip(dists[tool], lines[1:], strict=False):
+                facts[dist] = version
+    git = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if git.returncode == 0:
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        facts["bakehouse_commit"] = git.stdout.strip() + (
+            " (+ uncommitted src changes)" if dirty else ""
+        )
+    return facts
+
+
+def table_grid(rows: list[Row], tools: list[str]) -> list[list[str]]:
+    """Header + one list of cells per row."""
+    both = set(TOOLS) <= set(tools)
+    head = ["workload"] + [f"{TOOL_TITLE[t]} median (min{DASH}max, n)" for t in tools]
+    grid = [head + (["ratio Dagster / bakehouse"] if both else [])]
+    for row in rows:
+        cols = [row.label] + [fmt_cell(row.cells.get(t), row.unit) for t in tools]
+        grid.append(cols + ([fmt_ratio(row.ratio())] if both else []))
+    return grid
+
+
+def table_lines(rows: list[Row], tools: list[str]) -> list[str]:
+    grid = table_grid(rows, tools)
+    md = ["| " + " | ".join(c.replace("|", "\\|") for c in cols) + " |" for cols in grid]
+    return [md[0], "|" + "---|" * len(grid[0]), *md[1:]]
+
+
+def print_table(rows: list[Row], tools: list[str]) -> None:
+    grid = table_grid(rows, tools)
+    widths = [max(len(r[i]) for r in grid) for i in range(len(grid[0]))]
+    print()
+    for k, r in enumerate(grid):
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        if k == 0:
+            print("  ".join("-" * w for w in widths))
+    print()
+
+
+def find_row(rows: list[Row], label_start: str) -> Row | None:
+    return next((r for r in rows if r.label.startswith(label_start)), None)
+
+
+def targets(rows: list[Row]) -> list[tuple[str, str, str]]:
+    """(target, measured bakehouse value, verdict)."""
+    out = []
+
+    def verdict(value: float | None, limit: float) -> str:
+        if value is None:
+            return "not measured"
+        return "met" if value < limit else "NOT met"
+
+    row = find_row(rows, "CLI start: bh --help")
+    v = row.cells["bakehouse"].median if row and "bakehouse" in row.cells else None
+    out.append(
+        (
+            f"`bh --help` < {TARGET_HELP} s",
+            "—" if v is None else f"{v:.3f} s",
+            verdict(v, TARGET_HELP),
+        )
+    )
+    limit = BASELINE_CHECK_DEFS_10 / 10
+    for shape in ("chain", "layered"):
+        row = find_row(rows, f"check defs, {shape} N=10")
+        v = row.cells["bakehouse"].median if row and "bakehouse" in row.cells else None
+        out.append(
+            (
+                f"`bh check defs`, {shape} N=10 < {limit:.2f} s "
+                f"(10{TIMES} better than Dagster's {BASELINE_CHECK_DEFS_10} s)",
+                "—" if v is None else f"{v:.3f} s",
+                verdict(v, limit),
+            )
+        )
+    limit = BASELINE_PER_STEP / 10
+    row = find_row(rows, "per step, in-process")
+    v = row.cells["bakehouse"].median if row and "bakehouse" in row.cells else None
+    out.append(
+        (
+            f"per-step in-process < {limit * 1000:.1f} ms "
+            f"(10{TIMES} better than Dagster's ~{BASELINE_PER_STEP * 1000:.0f} ms)",
+            "—" if v is None else f"{v * 1000:.1f} ms",
+            verdict(v, limit),
+        )
+    )
+    return out
+
+
+def write_docs(result: dict[str, object], rows: list[Row], tools: list[str]) -> None:
+    facts = result["machine"]
+    assert isinstance(facts, dict)
+    loads = [r.loadavg for r in rows if r.loadavg]
+    started = str(result["started"])
+    minutes = float(result["seconds"]) / 60  # type: ignore[arg-type]
+    lines = [
+        "# Benchmarks: bakehouse vs Dagster",
+        "",
+        "Generated by `python3 bench/run.py --write-docs`; do not edit by hand "
+        "(the next run rewrites it). What the workloads are and how the harness works: "
+        "[bench/README.md](../bench/README.md).",
+        "",
+        f"Measured {started[:16].replace('T', ' ')} UTC; the run took {minutes:.1f} min"
+        + (" (`--quick`: one repetition, no warm-up)" if result["quick"] else "")
+        + ".",
+        "",
+        "## Machine and versions",
+        "",
+        "| item | value |",
+        "|---|---|",
+        f"| CPU | {facts.get('cpu')} (`nproc` = {facts.get('nproc')}) |",
+        f"| RAM | {facts.get('memory')} |",
+        f"| OS | {facts.get('os')} |",
+        f"| Python | bakehouse venv {facts.get('bakehouse_python', '—')}, "
+        f"Dagster venv {facts.get('dagster_python', '—')} |",
+        f"| bakehouse | {facts.get('bakehouse', '—')} at commit "
+        f"{facts.get('bakehouse_commit', '—')}, installed with `pip install -e` |",
+        f"| Dagster | dagster {facts.get('dagster', '—')}, "
+        f"dagster-dg-cli {facts.get('dagster-dg-cli', '—')} |",
+        f"| load average (1 min) | {result['load_start']:.2f} at the start, "
+        f"{result['load_end']:.2f} at the end"
+        + (f", {min(loads):.2f}{DASH}{max(loads):.2f} before each row" if loads else "")
+        + " |",
+        "",
+        "## How to repeat",
+        "",
+        "```",
+        "python3 bench/run.py --write-docs      # or: bash bench/run.sh --write-docs",
+        "```",
+        "",
+        "It creates `bench/.venv-dagster` and `bench/.venv-bakehouse` when they are missing "
+        "or outdated, generates the projects under `bench/.work/projects/`, and writes the "
+        "raw JSON to `bench/.work/results/`.",
+        "",
+        "## Results",
+        "",
+        f"Seconds of wall time for the whole command, median (min{DASH}max, n = repetitions), "
+        "after one untimed warm-up run. Ratio = Dagster median / bakehouse median: above 1 "
+        "bakehouse is faster.",
+        "",
+        *table_lines(rows, tools),
+        "",
+    ]
+    failed = [
+        (r, t, c)
+        for r in rows
+        for t, c in r.cells.items()
+        if c.failures and not c.derived and not c.skipped
+    ]
+    if failed:
+        lines += ["### Failures", ""]
+        for r, t, c in failed:
+            first = c.failures[0].replace("\n", " ")[:400]
+            lines.append(
+                f"- {TOOL_TITLE[t]}, {r.label}: {len(c.failures)} failed; first: `{first}`"
+            )
+        lines.append("")
+    lines += [
+        "## Targets",
+        "",
+        "| target | bakehouse | verdict |",
+        "|---|---|---|",
+        *[f"| {a} | {b} | {c} |" for a, b, c in targets(rows)],
+        "",
+        "## Commands",
+        "",
+        "Each run starts in the generated project's directory with the tool's venv `bin` "
+        "first on `PATH`, `PYTHONPATH=<project>/src`, and a fresh temporary `DAGSTER_HOME` "
+        "(with telemetry off) or `BAKEHOUSE_HOME` per row. Materialization runs with "
+        "`BENCH_EXECUTOR=in_process` for both tools, which merges "
+        "`dg.Definitions(executor=dg.in_process_executor)` into the definitions.",
+        "",
+        "| workload | bakehouse | Dagster |",
+        "|---|---|---|",
+    ]
+    for r in rows:
+        if r.commands:
+            lines.append(
+                f"| {r.label} | "
+                + " | ".join(f"`{r.commands[t]}`" if t in r.commands else "—" for t in TOOLS)
+                + " |"
+            )
+    lines.append("")
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text("\n".join(lines))
+    log(f"wrote {DOC}")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="Measure bakehouse and Dagster on the same workloads.")
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only these workloads (repeat, or comma-separated); see --list",
+    )
+    p.add_argument("--list", action="store_true", help="list the workloads and exit")
+    p.add_argument("--quick", action="store_true", help="smoke run: n=1, no warm-up")
+    p.add_argument("--reps", type=int, help="repetitions for every workload")
+    p.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up runs")
+    p.add_argument(
+        "--tools", default=",".join(TOOLS), help="comma-separated subset of: bakehouse,dagster"
+    )
+    p.add_argument(
+        "--skip-setup",
+        action="store_true",
+        help="use the venvs as they are (do not create or refresh them)",
+    )
+    p.add_argument("--reinstall", action="store_true", help="recreate both venvs")
+    p.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter the venvs are created with (default: this one)",
+    )
+    p.add_argument("--write-docs", action="store_true", help=f"rewrite {DOC.relative_to(REPO)}")
+    p.add_argument(
+        "--keep-homes",
+        action="store_true",
+        help="keep the temporary DAGSTER_HOME / BAKEHOUSE_HOME folders",
+    )
+    return p.parse_args(argv)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.list:
+        for w in WORKLOADS.values():
+            print(f"{w.name:<12} {'n=3' if w.heavy else 'n=5'}  {w.help}")
+        return 0
+    only = [n for item in args.only for n in item.split(",") if n]
+    unknown = [n for n in only if n not in WORKLOADS]
+    if unknown:
+        print(
+            f"unknown workload(s): {', '.join(unknown)}; known: {', '.join(WORKLOADS)}",
+            file=sys.stderr,
+        )
+        return 2
+    tools = [t for t in args.tools.split(",") if t]
+    if not tools or any(t not in TOOLS for t in tools):
+        print(f"--tools takes a subset of {','.join(TOOLS)}", file=sys.stderr)
+        return 2
+
+    # A SIGTERM unwinds like Ctrl-C, so the running command's group is killed too.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+
+    started = time.perf_counter()
+    started_at = _dt.datetime.now(_dt.timezone.utc)
+    load_start = os.getloadavg()[0]
+    if load_start > 1.0:
+        log(
+            f"warning: load average is {load_start:.2f} on {os.cpu_count()} CPUs; "
+            "other work will distort the numbers"
+        )
+    WORK.mkdir(parents=True, exist_ok=True)
+    broken: dict[str, str] = {}
+    for tool in tools:
+        if args.skip_setup:
+            if not VENVS[tool].python.exists():
+                broken[tool] = f"{VENVS[tool].path} missing (--skip-setup)"
+            continue
+        error = ensure_venv(VENVS[tool], args.python, args.reinstall)
+        if error:
+            broken[tool] = error
+
+    ctx = Ctx(args, tools, broken)
+    try:
+        for w in WORKLOADS.values():
+            if only and w.name not in only:
+                continue
+            ctx.current = w
+            log(f"workload {w.name}")
+            w.fn(ctx)
+    except KeyboardInterrupt:
+        log("interrupted; reporting what was measured")
+    finally:
+        if not args.keep_homes:
+            shutil.rmtree(HOMES / ctx.run_id, ignore_errors=True)
+
+    result: dict[str, object] = {
+        "started": started_at.isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 1),
+        "argv": sys.argv,
+        "quick": args.quick,
+        "tools": tools,
+        "load_start": load_start,
+        "load_end": os.getloadavg()[0],
+        "machine": machine_facts(tools, broken),
+        "broken": broken,
+        "rows": [
+            {
+                "workload": r.workload,
+                "label": r.label,
+                "unit": r.unit,
+                "note": r.note,
+                "commands": r.commands,
+                "loadavg": r.loadavg,
+                "ratio": r.ratio(),
+                "cells": {t: c.to_json() for t, c in r.cells.items()},
+            }
+            for r in ctx.rows
+        ],
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{ctx.run_id}.json"
+    out.write_text(json.dumps(result, indent=1))
+    print_table(ctx.rows, tools)
+    log(f"raw results: {out}; took {result['seconds']} s")
+    if args.write_docs:
+        write_docs(result, ctx.rows, tools)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
