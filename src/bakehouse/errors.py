@@ -7,6 +7,7 @@ code to change before it explains what is wrong. Errors that cross a process bou
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -139,15 +140,14 @@ class ExecutionError(BakehouseError):
     """Raised when a run cannot be planned or executed (not when a user step fails)."""
 
 
-# Frames under these path fragments are bakehouse's own plumbing; a user's traceback is clearer
-# without them.
-_FRAMEWORK_MARKERS = (
-    "/bakehouse/execution/",
-    "/bakehouse/authoring/",
-    "/bakehouse/location/",
-    "<frozen importlib",
-    "/importlib/__init__.py",
-)
+# Frames in bakehouse's own package, or in the import machinery, are plumbing: a user's
+# traceback is clearer without them.
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_IMPORT_MACHINERY = ("<frozen importlib", f"{os.sep}importlib{os.sep}__init__.py")
+
+
+def _is_framework_frame(filename: str) -> bool:
+    return filename.startswith(_PACKAGE_DIR) or any(m in filename for m in _IMPORT_MACHINERY)
 
 
 @dataclass(frozen=True)
@@ -211,10 +211,6 @@ def _format_stack(tb: TracebackType | None, trim_framework: bool) -> list[str]:
         # An error bakehouse raised on purpose keeps no frames at all: its message names the
         # user's file:line, and its cause carries the user's traceback.
         frames = traceback.StackSummary.from_list(
-            [
-                f
-                for f in frames
-                if not any(m in f.filename.replace("\\", "/") for m in _FRAMEWORK_MARKERS)
-            ]
+            [f for f in frames if not _is_framework_frame(f.filename)]
         )
     return list(frames.format())

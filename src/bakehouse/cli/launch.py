@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bakehouse.cli.context import open_instance, project_target
-from bakehouse.cli.output import console, format_duration
+from bakehouse.cli.output import console, format_duration, print_load_failure
 from bakehouse.cli.progress import RunFollower
-from bakehouse.location.client import spawn_run_worker
+from bakehouse.errors import SelectionError
+from bakehouse.location.client import LocationTarget, fetch_snapshot, spawn_run_worker
+from bakehouse.location.global_graph import GlobalAssetGraph
+from bakehouse.location.snapshot import LoadFailure
 from bakehouse.storage.records import EventRecord, EventType, RunRecord
 
 if TYPE_CHECKING:
@@ -51,6 +54,21 @@ def _parse_tags(tags: tuple[str, ...]) -> dict[str, str]:
     return parsed
 
 
+def _resolve(target: LocationTarget, selection: str | None, job_name: str | None) -> list[str]:
+    """The keys to materialize, checked against the location's snapshot before any run exists."""
+    snap = fetch_snapshot(target)
+    if isinstance(snap, LoadFailure):
+        print_load_failure(console(), snap)
+        raise SystemExit(1)
+    graph = GlobalAssetGraph([snap])
+    try:
+        if job_name:
+            return list(graph.find_job(job_name)[1].asset_keys)
+        return graph.select(selection or "")
+    except SelectionError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 def _store(instance: Instance, run_id: str, event_type: EventType, message: str, **kw: Any) -> None:
     instance.store_event(
         EventRecord(
@@ -63,7 +81,6 @@ def _store(instance: Instance, run_id: str, event_type: EventType, message: str,
 @click.option(
     "--assets",
     "selection",
-    required=True,
     metavar="SELECTION",
     help="Assets to materialize: '*', 'name', 'a/b', 'name+', '+name', 'group:x', 'a, b'.",
 )
@@ -77,17 +94,25 @@ def _store(instance: Instance, run_id: str, event_type: EventType, message: str,
     help="Run config from a JSON file.",
 )
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag the run (repeatable).")
+@click.option("--job", "job_name", metavar="NAME", help="Run a job defined in the project.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final summary.")
 def launch(
-    selection: str,
+    selection: str | None,
+    job_name: str | None,
     config_json: str | None,
     config_file: Path | None,
     tags: tuple[str, ...],
     quiet: bool,
 ) -> None:
-    """Materialize SELECTION now, showing each step as it runs; exits 1 if the run fails."""
+    """Materialize --assets SELECTION (or a --job) now, showing each step as it runs.
+
+    Exits 1 if the run fails.
+    """
+    if bool(selection) == bool(job_name):
+        raise click.UsageError("give either --assets SELECTION or --job NAME")
     settings, target = project_target()
     run_config = _parse_config(config_json, config_file)
+    asset_keys = _resolve(target, selection, job_name)
     run_tags = {
         "bakehouse/launched_by": "cli",
         "bakehouse/user": os.environ.get("USER", ""),
@@ -100,6 +125,8 @@ def launch(
             RunRecord(
                 run_id=run_id,
                 selection_query=selection,
+                asset_selection=tuple(asset_keys),
+                job_name=job_name,
                 location_name=target.name,
                 tags=run_tags,
                 run_config=run_config,
@@ -121,7 +148,8 @@ def launch(
             f"Started run worker (pid {worker.pid}) with {target.python}.",
             data={"pid": worker.pid, "python": target.python, "log": str(log_path)},
         )
-        out.print(f"Run [bold]{run_id}[/] of [bold]{selection}[/] in location {target.name}")
+        what = f"job {job_name}" if job_name else selection
+        out.print(f"Run [bold]{run_id}[/] of [bold]{what}[/] in location {target.name}")
         follower = RunFollower(out, quiet=quiet)
         try:
             _follow(instance, run_id, worker, follower, log_path)

@@ -33,7 +33,8 @@ def console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     # Piped output has no width; 80 columns would fold every table, so use a roomier one.
     width = None if stream.isatty() else max(shutil.get_terminal_size((140, 24)).columns, 140)
-    return Console(stderr=stderr, highlight=False, width=width)
+    # soft_wrap: long lines (paths, messages) stay whole, for terminals and for grep alike.
+    return Console(stderr=stderr, highlight=False, width=width, soft_wrap=True)
 
 
 def status_text(status: str) -> str:

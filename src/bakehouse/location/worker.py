@@ -38,11 +38,23 @@ def run_worker(
 
             defs = load_definitions(module, defs_module=defs_module)
             graph = defs.resolve_asset_graph()
-            if run.selection_query:
+            run_config = dict(run.run_config)
+            tags = dict(run.tags)
+            job = defs.get_job_def(run.job_name) if run.job_name else None
+            if job is not None:
+                run_config = run_config or dict(job.config or {})
+                tags = {**job.tags, **tags}
+            # The launcher resolved the selection against a snapshot; resolve it here only for
+            # runs stored without one.
+            if run.asset_selection:
+                keys = [AssetKey.from_user_string(k) for k in run.asset_selection]
+            elif job is not None:
+                keys = defs.resolve_job_keys(job)
+            elif run.selection_query:
                 chosen = select_keys(run.selection_query, graph.key_graph)
                 keys = [AssetKey.from_user_string(k) for k in chosen]
             else:
-                keys = [AssetKey.from_user_string(k) for k in run.asset_selection]
+                raise ValueError("the run names no assets, selection or job")
             runnable = graph.toposorted_keys(k for k in keys if k in graph.assets_def_by_key)
             if not runnable:
                 raise ValueError(
@@ -66,7 +78,7 @@ def run_worker(
             run_id=run_id,
             writer=writer,
             instance=instance,
-            run_config=run.run_config,
-            tags=run.tags,
+            run_config=run_config,
+            tags=tags,
         )
         return 0 if outcome.success else 1
