@@ -114,6 +114,7 @@ def _run(step: Step, env: StepEnvironment, started: float) -> None:
             step_key=step.key,
             asset_key=item.key.to_user_string(),
             data={"metadata": normalize_metadata(item.metadata)},
+            defer=True,
         )
     env.writer.emit(
         EventType.STEP_SUCCESS,
@@ -136,6 +137,7 @@ def _load_input(step: Step, env: StepEnvironment, param: str, key: AssetKey, log
         level="DEBUG",
         step_key=step.key,
         asset_key=key.to_user_string(),
+        defer=True,
     )
     return value
 
@@ -161,6 +163,7 @@ def _store_output(
         level="DEBUG",
         step_key=step.key,
         asset_key=item.key.to_user_string(),
+        defer=True,
     )
 
 
