@@ -146,7 +146,8 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _IMPORT_MACHINERY = ("<frozen importlib", f"{os.sep}importlib{os.sep}__init__.py")
 
 
-def _is_framework_frame(filename: str) -> bool:
+def is_framework_frame(filename: str) -> bool:
+    """True for frames of bakehouse itself or of the import machinery."""
     return filename.startswith(_PACKAGE_DIR) or any(m in filename for m in _IMPORT_MACHINERY)
 
 
@@ -211,6 +212,6 @@ def _format_stack(tb: TracebackType | None, trim_framework: bool) -> list[str]:
         # An error bakehouse raised on purpose keeps no frames at all: its message names the
         # user's file:line, and its cause carries the user's traceback.
         frames = traceback.StackSummary.from_list(
-            [f for f in frames if not _is_framework_frame(f.filename)]
+            [f for f in frames if not is_framework_frame(f.filename)]
         )
     return list(frames.format())

@@ -18,7 +18,7 @@ from bakehouse.authoring.assets import AssetsDefinition, AssetSpec
 from bakehouse.authoring.definitions_class import Definitions
 from bakehouse.authoring.jobs import AssetJobDefinition
 from bakehouse.authoring.source import source_of_function
-from bakehouse.errors import DefinitionError, SourceLocation
+from bakehouse.errors import DefinitionError, SourceLocation, is_framework_frame
 
 
 class LazyDefinitions:
@@ -79,13 +79,12 @@ def _of_field(values: list[Any], field_name: str) -> list[Any]:
 
 
 def _import_error(module_name: str, exc: BaseException) -> DefinitionError:
+    where: SourceLocation | None
     if isinstance(exc, SyntaxError) and exc.filename:
         where = SourceLocation(exc.filename, exc.lineno or 0)
     else:
         frames = traceback.extract_tb(exc.__traceback__)
-        user = [
-            f for f in frames if "importlib" not in f.filename and "/bakehouse/" not in f.filename
-        ]
+        user = [f for f in frames if not is_framework_frame(f.filename)]
         frame = (user or frames)[-1] if frames else None
         where = SourceLocation(frame.filename, frame.lineno or 0) if frame else None
     message = traceback.format_exception_only(type(exc), exc)[-1].strip()

@@ -6,6 +6,7 @@ without importing this module. Plain Python values are accepted and typed by `no
 
 from __future__ import annotations
 
+import builtins
 import json
 import math
 import os
@@ -58,18 +59,18 @@ class MetadataValue:
         return MetadataValue("md", str(value))
 
     @staticmethod
-    def int(value: int) -> MetadataValue:
+    def int(value: builtins.int) -> MetadataValue:
         """An integer."""
         return MetadataValue("int", int(value))
 
     @staticmethod
-    def float(value: float) -> MetadataValue:
+    def float(value: builtins.float) -> MetadataValue:
         """A float; NaN and infinities are kept as strings, since JSON has no word for them."""
         number = float(value)
         return MetadataValue("float", number if math.isfinite(number) else str(number))
 
     @staticmethod
-    def bool(value: bool) -> MetadataValue:
+    def bool(value: builtins.bool) -> MetadataValue:
         """A boolean."""
         return MetadataValue("bool", bool(value))
 
@@ -95,7 +96,7 @@ class MetadataValue:
         return MetadataValue("null", None)
 
     @staticmethod
-    def timestamp(value: float) -> MetadataValue:
+    def timestamp(value: builtins.float) -> MetadataValue:
         """A POSIX timestamp in seconds."""
         return MetadataValue("timestamp", float(value))
 

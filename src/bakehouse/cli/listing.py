@@ -67,7 +67,7 @@ def _print_tables(snap: LocationSnap) -> None:
             escape(where),
         )
     out.print(assets)
-    sections = [
+    sections: list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]] = [
         (
             "Jobs",
             ("Name", "Assets", "Description"),

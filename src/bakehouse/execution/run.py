@@ -91,8 +91,8 @@ def _open_resources(
     for step in plan.steps:
         needed |= step.assets_def.required_resource_keys
         manager_keys |= {s.io_manager_key for s in step.assets_def.specs}
-        for key in step.assets_def.params.inputs.values():
-            manager_keys.add(_manager_key_of(defs, key))
+        for input_key in step.assets_def.params.inputs.values():
+            manager_keys.add(_manager_key_of(defs, input_key))
     with contextlib.ExitStack() as stack:
         ready: dict[str, Any] = {}
         for key in sorted(needed | manager_keys):
@@ -117,7 +117,7 @@ def _open_resources(
                 except Exception as exc:
                     raise ExecutionError(f"resource '{key}' failed to initialize: {exc}") from exc
             ready[key] = resource
-        managers = {}
+        managers: dict[str, IOManager] = {}
         for key in manager_keys:
             if not isinstance(ready[key], IOManager):
                 raise ExecutionError(

@@ -153,9 +153,9 @@ class _Parser:
             base = inner(g)
             result = set(base)
             if up is not False:
-                result |= g.upstream(base, up)  # type: ignore[arg-type]
+                result |= g.upstream(base, up)
             if down is not False:
-                result |= g.downstream(base, down)  # type: ignore[arg-type]
+                result |= g.downstream(base, down)
             return result
 
         return traverse
