@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import statistics
@@ -253,6 +254,58 @@ def clean_env() -> dict[str, str]:
     return env
 
 
+def _busy_cpu_seconds() -> float:
+    """CPU seconds spent busy by the whole machine since boot (all CPUs; /proc/stat)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    """CPU seconds of this process and of every child (and their children) it has reaped."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+class ForeignLoad:
+    """How many CPUs other processes kept busy while the bench ran: the machine's busy CPU
+    time minus the bench's own (this process and its reaped children), per second of wall."""
+
+    def __init__(self) -> None:
+        self.wall = time.monotonic()
+        self.busy = _busy_cpu_seconds()
+        self.own = _own_cpu_seconds()
+
+    def cpus(self) -> float:
+        wall = time.monotonic() - self.wall
+        if wall <= 0:
+            return 0.0
+        other = (_busy_cpu_seconds() - self.busy) - (_own_cpu_seconds() - self.own)
+        return max(0.0, other / wall)
+
+
+def wait_for_idle(max_wait: float, threshold: float = 0.3, window: float = 3.0) -> float:
+    """Wait until other processes use fewer than `threshold` CPUs in two windows of `window`
+    seconds in a row, or `max_wait` has passed. Returns the CPUs used in the last window."""
+    deadline = time.monotonic() + max_wait
+    quiet = 0
+    while True:
+        probe = ForeignLoad()
+        time.sleep(window)
+        busy = probe.cpus()
+        quiet = quiet + 1 if busy < threshold else 0
+        if quiet >= 2 or time.monotonic() >= deadline:
+            return busy
+        if not quiet:
+            log(f"other processes keep {busy:.2f} CPUs busy; waiting for an idle machine")
+
+
 def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
@@ -302,6 +355,7 @@ class Row:
     note: str = ""
     commands: dict[str, str] = field(default_factory=dict)
     loadavg: float = 0.0
+    foreign_cpus: float = 0.0  # CPUs other processes kept busy while the row ran
 
     def ratio(self) -> float | None:
         b = self.cells.get("bakehouse")
@@ -459,6 +513,7 @@ class Ctx:
             )
         load = os.getloadavg()[0]
         log(f"{label}: n={reps} (load {load:.2f})")
+        foreign = ForeignLoad()
 
         def once(tool: str, record: bool) -> None:
             argv, cwd, tool_env = plans[tool]
@@ -491,7 +546,19 @@ class Ctx:
                 once(tool, record=True)
         shown = {t: " ".join([Path(a[0]).name, *a[1:]]) for t, (a, _c, _e) in plans.items()}
         assert self.current is not None
-        self.rows.append(Row(self.current.name, label, cells, commands=shown, loadavg=load))
+        busy = foreign.cpus()
+        if busy > 0.3:
+            log(f"  other processes kept {busy:.2f} CPUs busy during this row")
+        self.rows.append(
+            Row(
+                self.current.name,
+                label,
+                cells,
+                commands=shown,
+                loadavg=load,
+                foreign_cpus=busy,
+            )
+        )
         return cells
 
     def derived(
@@ -752,6 +819,15 @@ def write_docs(result: dict[str, object], rows: list[Row], tools: list[str]) -> 
     facts = result["machine"]
     assert isinstance(facts, dict)
     loads = [r.loadavg for r in rows if r.loadavg]
+    foreign = [r.foreign_cpus for r in rows if r.commands]
+    foreign_text = "not measured"
+    if foreign:
+        foreign_text = (
+            f"{statistics.median(foreign):.2f} median, {max(foreign):.2f} max over the rows "
+            "(machine busy time minus the bench's own, per second)"
+        )
+        if result.get("foreign_cpus_at_start") is not None:
+            foreign_text += f"; {result['foreign_cpus_at_start']:.2f} just before the start"
     started = str(result["started"])
     minutes = float(result["seconds"]) / 60  # type: ignore[arg-type]
     lines = [
@@ -781,7 +857,8 @@ def write_docs(result: dict[str, object], rows: list[Row], tools: list[str]) -> 
         f"| load average (1 min) | {result['load_start']:.2f} at the start, "
         f"{result['load_end']:.2f} at the end"
         + (f", {min(loads):.2f}{DASH}{max(loads):.2f} before each row" if loads else "")
-        + " |",
+        + " (the bench's own commands count in it) |",
+        f"| CPUs kept busy by other processes | {foreign_text} |",
         "",
         "## How to repeat",
         "",
@@ -879,6 +956,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--write-docs", action="store_true", help=f"rewrite {DOC.relative_to(REPO)}")
     p.add_argument(
+        "--wait-idle",
+        type=float,
+        default=300,
+        metavar="SECONDS",
+        help="before measuring, wait up to this long for other processes to use < 0.3 CPUs "
+        "(default 300; 0: do not wait; never with --quick)",
+    )
+    p.add_argument(
         "--keep-homes",
         action="store_true",
         help="keep the temporary DAGSTER_HOME / BAKEHOUSE_HOME folders",
@@ -915,11 +1000,6 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     started_at = _dt.datetime.now(_dt.timezone.utc)
     load_start = os.getloadavg()[0]
-    if load_start > 1.0:
-        log(
-            f"warning: load average is {load_start:.2f} on {os.cpu_count()} CPUs; "
-            "other work will distort the numbers"
-        )
     WORK.mkdir(parents=True, exist_ok=True)
     broken: dict[str, str] = {}
     for tool in tools:
@@ -931,6 +1011,10 @@ def main(argv: list[str] | None = None) -> int:
         if error:
             broken[tool] = error
 
+    idle = wait_for_idle(0 if args.quick else args.wait_idle)
+    log(f"other processes use {idle:.2f} CPUs; starting")
+    if idle >= 0.3:
+        log("warning: other work is running; it will distort the numbers")
     ctx = Ctx(args, tools, broken)
     try:
         for w in WORKLOADS.values():
@@ -953,6 +1037,7 @@ def main(argv: list[str] | None = None) -> int:
         "tools": tools,
         "load_start": load_start,
         "load_end": os.getloadavg()[0],
+        "foreign_cpus_at_start": idle,
         "machine": machine_facts(tools, broken),
         "broken": broken,
         "rows": [
@@ -963,6 +1048,7 @@ def main(argv: list[str] | None = None) -> int:
                 "note": r.note,
                 "commands": r.commands,
                 "loadavg": r.loadavg,
+                "foreign_cpus": r.foreign_cpus,
                 "ratio": r.ratio(),
                 "cells": {t: c.to_json() for t, c in r.cells.items()},
             }
