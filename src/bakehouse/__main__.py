@@ -1,7 +1,7 @@
 """``python -m bakehouse``: the process entry points that run in a code location's interpreter.
 
-``snapshot`` prints a location's snapshot as JSON; ``run-worker`` executes one run. Anything
-else goes to the ``bh`` command line.
+``snapshot`` prints a location's snapshot as JSON; ``code-server`` serves it to the host;
+``run-worker`` executes one run. Anything else goes to the ``bh`` command line.
 """
 
 from __future__ import annotations
@@ -44,10 +44,27 @@ def _run_worker(args: argparse.Namespace) -> int:
     )
 
 
+def _code_server(args: argparse.Namespace) -> int:
+    from bakehouse.location.server import serve
+
+    return serve(
+        name=args.name,
+        module=args.module or "",
+        defs_module=args.defs_module,
+        host=args.host,
+        port=args.port,
+        heartbeat_timeout=args.heartbeat_timeout,
+        parent_pid=args.parent_pid,
+    )
+
+
+_ENTRY_POINTS = ("snapshot", "run-worker", "code-server")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Dispatch to a process entry point, or to the CLI."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in ("snapshot", "run-worker"):
+    if not argv or argv[0] not in _ENTRY_POINTS:
         from bakehouse.cli import main as cli_main
 
         cli_main(argv)
@@ -66,6 +83,15 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--storage-url", required=True)
     worker.add_argument("--storage-dir")
     worker.set_defaults(handler=_run_worker)
+    server = sub.add_parser("code-server", help="serve one code location to the host")
+    server.add_argument("--name", required=True)
+    server.add_argument("--module")
+    server.add_argument("--defs-module")
+    server.add_argument("--host", default="127.0.0.1")
+    server.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    server.add_argument("--heartbeat-timeout", type=float, default=60.0)
+    server.add_argument("--parent-pid", type=int, help="exit when this process exits")
+    server.set_defaults(handler=_code_server)
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

@@ -32,7 +32,7 @@ class ProjectSettings:
     source_dir: Path
     python: str | None = None
     registry_modules: tuple[str, ...] = ()
-    tool_table: str = "bakehouse"
+    tool_table: str = "tool.bakehouse"
     env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -42,11 +42,18 @@ class ProjectSettings:
 
 
 def _tool_table(data: dict[str, Any], path: Path) -> tuple[str, dict[str, Any]] | None:
+    """The settings table of a config file and how to name it in messages.
+
+    In ``pyproject.toml`` it is ``[tool.bakehouse]`` or ``[tool.dg]``; a ``dg.toml`` is the
+    table itself.
+    """
+    if path.name == "dg.toml":
+        return ("dg.toml", data) if "directory_type" in data else None
     tool = data.get("tool", {})
     for name in TOOL_TABLES:
         table = tool.get(name)
         if isinstance(table, dict) and "directory_type" in table:
-            return name, table
+            return f"tool.{name}", table
     return None
 
 
@@ -59,16 +66,30 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise ProjectError(f"{path}: invalid TOML: {exc}") from None
 
 
+CONFIG_FILES = ("dg.toml", "pyproject.toml")
+
+
+def settings_file_in(folder: Path) -> tuple[Path, str, dict[str, Any]] | None:
+    """The config file of `folder` that says what it is, its table's name and the table."""
+    for name in CONFIG_FILES:
+        candidate = folder / name
+        if candidate.is_file():
+            found = _tool_table(_load_toml(candidate), candidate)
+            if found:
+                return candidate, found[0], found[1]
+    return None
+
+
 def find_project_file(start: Path) -> Path:
-    """The nearest `pyproject.toml` at or above `start` with `[tool.bakehouse]` or `[tool.dg]`."""
+    """The nearest config file at or above `start` that declares a project or workspace."""
     here = start.resolve()
     for folder in (here, *here.parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file() and _tool_table(_load_toml(candidate), candidate):
-            return candidate
+        found = settings_file_in(folder)
+        if found:
+            return found[0]
     raise ProjectError(
         f"no bakehouse project found at or above {here}: expected a pyproject.toml with "
-        '[tool.bakehouse] directory_type = "project" (or [tool.dg]). '
+        '[tool.bakehouse] directory_type = "project" (or [tool.dg], or a dg.toml). '
         "Run bh from inside a project."
     )
 
@@ -81,8 +102,8 @@ def read_project(pyproject: Path) -> ProjectSettings:
         raise ProjectError(
             f"{pyproject}: no [tool.bakehouse] or [tool.dg] table with directory_type"
         )
-    table_name, table = found
-    prefix = f"tool.{table_name}"
+    prefix, table = found
+    table_name = prefix
     directory_type = table.get("directory_type")
     if directory_type != "project":
         raise ProjectError(
@@ -95,7 +116,7 @@ def read_project(pyproject: Path) -> ProjectSettings:
     root = pyproject.parent.resolve()
     root_module = project.get("root_module")
     if root_module is None:
-        root_module = _guess_root_module(data, root)
+        root_module = _guess_root_module(root)
     if not isinstance(root_module, str) or not _MODULE.match(root_module):
         raise ProjectError(
             f"{pyproject}: {prefix}.project.root_module must be a module name, got {root_module!r}"
@@ -145,14 +166,27 @@ def read_project(pyproject: Path) -> ProjectSettings:
         python=python,
         registry_modules=tuple(registry),
         tool_table=table_name,
+        env=load_env_file(root),
     )
 
 
-def _guess_root_module(data: dict[str, Any], root: Path) -> str | None:
-    name = data.get("project", {}).get("name")
+def _guess_root_module(root: Path) -> str | None:
+    # As dg does: without root_module, the distribution name in pyproject.toml, underscored.
+    pyproject = root / "pyproject.toml"
+    name = _load_toml(pyproject).get("project", {}).get("name") if pyproject.is_file() else None
     if isinstance(name, str):
-        return name.replace("-", "_")
+        return name.replace("-", "_").replace(".", "_")
     return None
+
+
+def load_env_file(root: Path) -> dict[str, str]:
+    """Variables of the project's ``.env`` file, for its code location's processes."""
+    env_file = root / ".env"
+    if not env_file.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(env_file).items() if v is not None}
 
 
 def find_project(start: Path) -> ProjectSettings:

@@ -1,0 +1,216 @@
+"""Host side of one code server process: start it, talk to it, stop it.
+
+The host learns the server's port from the ready line it prints, then speaks the JSON protocol
+of `bakehouse.location.server` over loopback HTTP. The server's stderr is kept (its tail) so a
+crash can be shown with what the process said.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import http.client
+import json
+import os
+import selectors
+import subprocess
+import threading
+import time
+from typing import Any
+
+from bakehouse.errors import ErrorInfo, ProtocolError
+from bakehouse.location.client import LocationTarget
+from bakehouse.location.server import READY_PREFIX
+from bakehouse.location.snapshot import PROTOCOL_VERSION, LoadFailure, LocationSnap, loads
+
+STDERR_LINES = 200
+
+
+class CodeServerStartError(Exception):
+    """Raised when a code server process exits or stalls before it is ready."""
+
+    def __init__(self, message: str, stderr_tail: str) -> None:
+        self.stderr_tail = stderr_tail
+        super().__init__(message)
+
+    def to_error_info(self) -> ErrorInfo:
+        """The failure as data, with what the process wrote to stderr."""
+        stack = [self.stderr_tail] if self.stderr_tail else []
+        return ErrorInfo(cls_name="CodeServerStartError", message=str(self), stack=stack)
+
+
+class CodeServerProcess:
+    """One running code server for one location."""
+
+    def __init__(self, target: LocationTarget, *, heartbeat_timeout: float = 60.0) -> None:
+        self.target = target
+        self.heartbeat_timeout = heartbeat_timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.host = "127.0.0.1"
+        self.port: int | None = None
+        self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
+        self._stderr_thread: threading.Thread | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id once started."""
+        return self.proc.pid if self.proc else None
+
+    def start(self, *, timeout: float = 300.0) -> LocationSnap | LoadFailure:
+        """Start the server, wait until it has loaded the code, and return what it loaded.
+
+        Raises `CodeServerStartError` if it dies or stays silent for `timeout` seconds.
+        """
+        cmd = [
+            self.target.python, "-m", "bakehouse", "code-server",
+            "--name", self.target.name,
+            "--heartbeat-timeout", str(self.heartbeat_timeout),
+            "--parent-pid", str(os.getpid()),
+            *self.target.module_args(),
+        ]  # fmt: skip
+        try:
+            self.proc = subprocess.Popen(
+                cmd,
+                cwd=self.target.root,
+                env=self.target.process_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise CodeServerStartError(
+                f"cannot start {self.target.python} for location '{self.target.name}': {exc}", ""
+            ) from None
+        assert self.proc.stderr is not None
+        self._stderr_thread = threading.Thread(
+            target=self._drain_stderr, args=(self.proc.stderr,), daemon=True
+        )
+        self._stderr_thread.start()
+        ready = self._read_ready_line(timeout)
+        self.host, self.port = str(ready["host"]), int(ready["port"])
+        return self.snapshot()
+
+    def _drain_stderr(self, stream: Any) -> None:
+        for raw in iter(stream.readline, b""):
+            self._stderr.append(raw.decode(errors="replace"))
+        stream.close()
+
+    def _read_ready_line(self, timeout: float) -> dict[str, Any]:
+        assert self.proc is not None
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        selector = selectors.DefaultSelector()
+        selector.register(self.proc.stdout, selectors.EVENT_READ)
+        buffer = b""
+        try:
+            while time.monotonic() < deadline:
+                if selector.select(timeout=0.1):
+                    chunk = os.read(self.proc.stdout.fileno(), 65536)
+                    if not chunk:
+                        break
+                    buffer += chunk
+                    for line in buffer.decode(errors="replace").splitlines():
+                        if line.startswith(READY_PREFIX):
+                            value: dict[str, Any] = json.loads(line[len(READY_PREFIX) :])
+                            return value
+                elif self.proc.poll() is not None:
+                    break
+        finally:
+            selector.close()
+        code = self.proc.poll()
+        self.kill()
+        self.wait_stderr()
+        tail = self.stderr_tail()
+        if code is None:
+            raise CodeServerStartError(
+                f"location '{self.target.name}' did not finish loading within {timeout:.0f} s",
+                tail,
+            )
+        hint = ""
+        if "No module named bakehouse" in tail:
+            hint = f" (bakehouse is not installed for {self.target.python})"
+        raise CodeServerStartError(
+            f"the code server of '{self.target.name}' exited with code {code} before it was "
+            f"ready{hint}",
+            tail,
+        )
+
+    def wait_stderr(self, timeout: float = 2.0) -> None:
+        """Wait until the process's stderr has been read to its end (after it exited)."""
+        if self._stderr_thread is not None:
+            self._stderr_thread.join(timeout)
+
+    def stderr_tail(self, lines: int = 40) -> str:
+        """The last lines the server wrote to stderr."""
+        return "".join(list(self._stderr)[-lines:])
+
+    def _request(self, method: str, path: str, timeout: float = 10.0) -> bytes:
+        if self.port is None:
+            raise ProtocolError(f"code server of '{self.target.name}' is not started")
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=b"" if method == "POST" else None)
+            response = conn.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise ProtocolError(
+                f"code server of '{self.target.name}' did not answer: {exc}"
+            ) from exc
+        finally:
+            conn.close()
+        if response.status != 200:
+            raise ProtocolError(
+                f"code server of '{self.target.name}' answered {response.status} to {path}"
+            )
+        return body
+
+    def ping(self, timeout: float = 5.0) -> dict[str, Any]:
+        """The server's status; raises `ProtocolError` if it does not answer properly."""
+        data = json.loads(self._request("GET", "/ping", timeout))
+        if not isinstance(data, dict) or data.get("protocol") != PROTOCOL_VERSION:
+            raise ProtocolError(f"code server of '{self.target.name}' speaks another protocol")
+        return data
+
+    def snapshot(self) -> LocationSnap | LoadFailure:
+        """What the server loaded."""
+        return loads(self._request("GET", "/snapshot", timeout=60.0).decode())
+
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def returncode(self) -> int | None:
+        """The exit code once it has exited."""
+        return self.proc.poll() if self.proc else None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the server to stop; terminate, then kill, if it does not."""
+        if not self.alive():
+            self._reap()
+            return
+        with contextlib.suppress(ProtocolError):
+            self._request("POST", "/shutdown", timeout=2.0)
+        assert self.proc is not None
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._reap()
+
+    def kill(self) -> None:
+        """Kill the process now."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._reap()
+
+    def _reap(self) -> None:
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                return
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()

@@ -1,0 +1,141 @@
+"""The code server: loads one code location in its own interpreter and answers the host.
+
+Started as ``<location python> -m bakehouse code-server ...``. It loads the user's code once,
+then listens on loopback and answers a small versioned JSON protocol:
+
+- ``GET /ping``: name, pid, status (LOADED or FAILED) and the protocol version.
+- ``GET /snapshot``: the `LocationSnap`, or the `LoadFailure` whose traceback says why not.
+- ``POST /shutdown``: stop.
+
+A failed import still starts the server, which then serves the failure as data. The server
+exits by itself when its parent process dies or the host stops talking to it (heartbeat), so a
+killed host leaves no code server behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from bakehouse.location.snapshot import PROTOCOL_VERSION, LoadFailure, LocationSnap, dumps
+
+READY_PREFIX = "BAKEHOUSE_CODE_SERVER_READY "
+
+
+class _State:
+    """What the handlers share: the loaded snapshot and when the host last called."""
+
+    def __init__(self, name: str, snapshot: LocationSnap | LoadFailure) -> None:
+        self.name = name
+        self.snapshot = snapshot
+        self.snapshot_json = dumps(snapshot).encode()
+        self.loaded_at = time.time()
+        self.last_contact = time.monotonic()
+        self.status = "FAILED" if isinstance(snapshot, LoadFailure) else "LOADED"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the host keeps the code server's stderr for errors only."""
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, payload: dict[str, Any]) -> None:
+        self._send(status, json.dumps(payload).encode())
+
+    def do_GET(self) -> None:
+        state = self.server.state
+        state.last_contact = time.monotonic()
+        if self.path == "/ping":
+            self._json(
+                200,
+                {
+                    "protocol": PROTOCOL_VERSION,
+                    "name": state.name,
+                    "pid": os.getpid(),
+                    "status": state.status,
+                    "loaded_at": state.loaded_at,
+                },
+            )
+        elif self.path == "/snapshot":
+            self._send(200, state.snapshot_json)
+        else:
+            self._json(404, {"error": f"unknown path {self.path}"})
+
+    def do_POST(self) -> None:
+        self.server.state.last_contact = time.monotonic()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        if self.path == "/shutdown":
+            self._json(200, {"stopping": True})
+            threading.Thread(target=self.server.shutdown, daemon=True).start()
+        else:
+            self._json(404, {"error": f"unknown path {self.path}"})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], state: _State) -> None:
+        super().__init__(address, _Handler)
+        self.state = state
+
+
+def _watch(server: _Server, parent_pid: int | None, heartbeat_timeout: float) -> None:
+    """Stop the server when the parent dies or the host has been silent too long."""
+    while True:
+        time.sleep(0.5)
+        orphaned = parent_pid is not None and os.getppid() != parent_pid
+        silent = time.monotonic() - server.state.last_contact > heartbeat_timeout
+        if orphaned or silent:
+            reason = "its parent process exited" if orphaned else "the host stopped calling"
+            print(f"code server '{server.state.name}' stopping: {reason}", file=sys.stderr)
+            server.shutdown()
+            return
+
+
+def serve(
+    *,
+    name: str,
+    module: str,
+    defs_module: str | None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    heartbeat_timeout: float = 60.0,
+    parent_pid: int | None = None,
+) -> int:
+    """Load the location, then serve until told to stop. Returns the process exit code."""
+    # User code may print while loading; stdout carries only the ready line.
+    real_stdout = sys.stdout
+    sys.stdout = sys.stderr
+    from bakehouse.location.loader import load_snapshot
+
+    snapshot = load_snapshot(module, name=name, defs_module=defs_module)
+    state = _State(name, snapshot)
+    server = _Server((host, port), state)
+    bound_host, bound_port = server.server_address[:2]
+    ready = {"host": bound_host, "port": bound_port, "pid": os.getpid(), "status": state.status}
+    real_stdout.write(READY_PREFIX + json.dumps(ready) + "\n")
+    real_stdout.flush()
+    threading.Thread(
+        target=_watch, args=(server, parent_pid, heartbeat_timeout), daemon=True
+    ).start()
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+    return 0

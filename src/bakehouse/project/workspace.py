@@ -1,0 +1,113 @@
+"""Workspaces: a folder of several projects, each one code location, served by one deployment.
+
+A workspace's ``pyproject.toml`` says ``[tool.bakehouse] directory_type = "workspace"`` and lists
+``[[tool.bakehouse.workspace.projects]] path = "projects/a"``; a dg workspace's ``dg.toml``
+(``directory_type = "workspace"``, ``[[workspace.projects]]``) is read the same way. A project
+folder on its own is a workspace of one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bakehouse.errors import ProjectError
+from bakehouse.project.settings import (
+    ProjectSettings,
+    find_project_file,
+    read_project,
+    settings_file_in,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Workspace:
+    """The projects one deployment serves, and where it keeps its instance."""
+
+    root: Path
+    config_file: Path
+    projects: tuple[ProjectSettings, ...]
+    is_single_project: bool = False
+
+    @property
+    def home(self) -> Path:
+        """The default instance folder: ``.bakehouse/`` at the workspace root."""
+        return self.root / ".bakehouse"
+
+    def project(self, location_name: str) -> ProjectSettings:
+        """The project whose code location is called `location_name`."""
+        for project in self.projects:
+            if project.location_name == location_name:
+                return project
+        names = ", ".join(p.location_name for p in self.projects)
+        raise ProjectError(f"no code location named '{location_name}' (locations: {names})")
+
+
+def _project_entries(table: dict[str, Any], prefix: str, config: Path) -> list[dict[str, Any]]:
+    workspace = table.get("workspace", {})
+    if not isinstance(workspace, dict):
+        raise ProjectError(f"{config}: {prefix}.workspace must be a table")
+    entries = workspace.get("projects", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ProjectError(
+            f"{config}: {prefix}.workspace.projects must be a list of tables like "
+            '{ path = "projects/a" }'
+        )
+    return entries
+
+
+def read_workspace(config: Path) -> Workspace:
+    """Parse the workspace (or single project) declared in `config`."""
+    found = settings_file_in(config.parent)
+    if found is None or found[0] != config:
+        raise ProjectError(f"{config}: declares neither a project nor a workspace")
+    _, prefix, table = found
+    root = config.parent.resolve()
+    kind = table.get("directory_type")
+    if kind == "project":
+        project = read_project(config)
+        return Workspace(root=root, config_file=config, projects=(project,), is_single_project=True)
+    if kind != "workspace":
+        raise ProjectError(
+            f'{config}: {prefix}.directory_type must be "project" or "workspace", got {kind!r}'
+        )
+    projects: list[ProjectSettings] = []
+    for index, entry in enumerate(_project_entries(table, prefix, config)):
+        where = f"{config}: {prefix}.workspace.projects[{index}]"
+        path = entry.get("path")
+        if not isinstance(path, str) or not path:
+            raise ProjectError(f"{where}.path must be a folder path")
+        folder = (root / path).resolve()
+        project_file = settings_file_in(folder) if folder.is_dir() else None
+        if project_file is None:
+            raise ProjectError(f"{where}.path: {folder} is not a project folder")
+        project = read_project(project_file[0])
+        name = entry.get("name")
+        if name is not None:
+            if not isinstance(name, str) or not name:
+                raise ProjectError(f"{where}.name must be a non-empty string")
+            project = _renamed(project, name)
+        projects.append(project)
+    seen: dict[str, Path] = {}
+    for project in projects:
+        if project.location_name in seen:
+            raise ProjectError(
+                f"{config}: two projects are named '{project.location_name}' "
+                f"({seen[project.location_name]} and {project.root}); set a name for one"
+            )
+        seen[project.location_name] = project.root
+    if not projects:
+        raise ProjectError(f"{config}: the workspace lists no projects")
+    return Workspace(root=root, config_file=config, projects=tuple(projects))
+
+
+def _renamed(project: ProjectSettings, name: str) -> ProjectSettings:
+    from dataclasses import replace
+
+    return replace(project, location_name=name)
+
+
+def find_workspace(start: Path) -> Workspace:
+    """The nearest project or workspace at or above `start`."""
+    return read_workspace(find_project_file(start))
