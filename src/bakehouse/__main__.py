@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -41,6 +42,7 @@ def _run_worker(args: argparse.Namespace) -> int:
         defs_module=args.defs_module,
         storage_url=args.storage_url,
         storage_dir=Path(args.storage_dir) if args.storage_dir else None,
+        only_keys=json.loads(Path(args.keys_file).read_text()) if args.keys_file else None,
     )
 
 
@@ -82,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--defs-module")
     worker.add_argument("--storage-url", required=True)
     worker.add_argument("--storage-dir")
+    worker.add_argument(
+        "--keys-file", help="JSON list of the asset keys to execute (one part of a larger run)"
+    )
     worker.set_defaults(handler=_run_worker)
     server = sub.add_parser("code-server", help="serve one code location to the host")
     server.add_argument("--name", required=True)

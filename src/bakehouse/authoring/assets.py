@@ -181,14 +181,14 @@ def _annotations(fn: Callable[..., Any]) -> dict[str, Any]:
     raw = dict(getattr(fn, "__annotations__", {}))
     try:
         return typing.get_type_hints(fn, include_extras=True)
-    except Exception:
+    except Exception:  # noqa: BLE001 - annotations that fail to evaluate stay raw
         hints: dict[str, Any] = {}
         globalns = getattr(fn, "__globals__", {})
         for name, ann in raw.items():
             if isinstance(ann, str):
                 try:
                     hints[name] = eval(ann, globalns)
-                except Exception:
+                except Exception:  # noqa: BLE001 - the user's own annotation; unknown names stay strings
                     hints[name] = ann
             else:
                 hints[name] = ann

@@ -67,6 +67,7 @@ class Definitions:
         """
         merged = Definitions()
         merged.source = defs[0].source if defs else merged.source
+        resource_sources: dict[str, SourceLocation | None] = {}  # to name both sides of a clash
         for item in defs:
             if not isinstance(item, Definitions):
                 raise DefinitionError(f"Definitions.merge takes Definitions, got {item!r}")
@@ -78,8 +79,9 @@ class Definitions:
             merged.metadata.update(item.metadata)
             for key, resource in item.resources.items():
                 if key in merged.resources and merged.resources[key] is not resource:
-                    raise DuplicateKeyError("resource", key, None, item.source)
+                    raise DuplicateKeyError("resource", key, resource_sources[key], item.source)
                 merged.resources[key] = resource
+                resource_sources.setdefault(key, item.source)
             if item.executor is not None:
                 if merged.executor is not None and merged.executor != item.executor:
                     raise DefinitionError(

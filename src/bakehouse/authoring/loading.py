@@ -7,7 +7,9 @@ every definition object found at module level, so nobody lists assets by hand.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import sysconfig
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -78,6 +80,13 @@ def _of_field(values: list[Any], field_name: str) -> list[Any]:
     ]
 
 
+def _library_dirs() -> tuple[str, ...]:
+    """The standard library's and site-packages' folders: code there is not the user's."""
+    paths = sysconfig.get_paths()
+    names = ("stdlib", "platstdlib", "purelib", "platlib")
+    return tuple({os.path.realpath(paths[n]) + os.sep for n in names if n in paths})
+
+
 def _import_error(module_name: str, exc: BaseException) -> DefinitionError:
     where: SourceLocation | None
     if isinstance(exc, SyntaxError) and exc.filename:
@@ -85,7 +94,11 @@ def _import_error(module_name: str, exc: BaseException) -> DefinitionError:
     else:
         frames = traceback.extract_tb(exc.__traceback__)
         user = [f for f in frames if not is_framework_frame(f.filename)]
-        frame = (user or frames)[-1] if frames else None
+        # When the user's code calls into a library that raises (json.loads on bad text), the
+        # line to change is the user's call, not the library's raise.
+        libraries = _library_dirs()
+        own = [f for f in user if not os.path.realpath(f.filename).startswith(libraries)]
+        frame = (own or user or frames)[-1] if frames else None
         where = SourceLocation(frame.filename, frame.lineno or 0) if frame else None
     message = traceback.format_exception_only(type(exc), exc)[-1].strip()
     return DefinitionError(f"error while importing {module_name}: {message}", source=where)

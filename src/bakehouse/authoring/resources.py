@@ -7,7 +7,13 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 
 from bakehouse.errors import DefinitionError
 
@@ -52,6 +58,16 @@ class ConfigurableResource(BaseModel):
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, extra="forbid")
 
+    @field_validator("*", mode="wrap")
+    @classmethod
+    def _keep_env_vars(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        # Pydantic would turn an EnvVar into a plain str (the variable's *name*), so the run
+        # would receive the name as the value. Keep the EnvVar as given; the value it resolves
+        # to is validated when the run starts (`with_env_vars_resolved`).
+        if isinstance(value, EnvVar):
+            return value
+        return handler(value)
+
     def setup_for_execution(self, context: InitResourceContext) -> None:
         """Called once per run before any asset uses the resource."""
 
@@ -81,8 +97,18 @@ class ConfigurableResource(BaseModel):
                     )
                 updates[name] = int(resolved) if getattr(value, "_as_int", False) else resolved
             elif isinstance(value, ConfigurableResource):
-                updates[name] = value.with_env_vars_resolved(f"{resource_key}.{name}")
-        return self.model_copy(update=updates) if updates else self
+                nested = value.with_env_vars_resolved(f"{resource_key}.{name}")
+                if nested is not value:
+                    updates[name] = nested
+        if not updates:
+            return self
+        values = {name: getattr(self, name) for name in self.model_fields_set}
+        try:
+            return type(self).model_validate({**values, **updates})
+        except ValidationError as exc:
+            raise DefinitionError(
+                f"resource '{resource_key}': a value read from the environment is invalid: {exc}"
+            ) from None
 
 
 class _ResourceParamMarker:

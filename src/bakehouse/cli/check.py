@@ -1,4 +1,4 @@
-"""``bh check defs``: load the project's code location and report its definitions or its error."""
+"""``bh check defs``: load each code location and report its definitions or its error."""
 
 from __future__ import annotations
 
@@ -6,36 +6,25 @@ import time
 
 import click
 
-from bakehouse.cli.context import project_target
+from bakehouse.cli.context import fetch_snapshots, load_workspace, workspace_targets
 from bakehouse.cli.output import console, print_load_failure
-from bakehouse.location.client import fetch_snapshot
-from bakehouse.location.snapshot import LoadFailure
+from bakehouse.location.snapshot import LoadFailure, LocationSnap
 
 
 @click.group()
 def check() -> None:
-    """Check a project."""
+    """Check a project or workspace."""
 
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-@check.command("defs")
-def check_defs() -> None:
-    """Load the definitions in the location's own Python; print counts, or the error with its
-    file:line. Exits 1 when loading fails."""
-    _, target = project_target()
-    started = time.perf_counter()
-    snap = fetch_snapshot(target)
-    elapsed = time.perf_counter() - started
-    out = console()
-    if isinstance(snap, LoadFailure):
-        print_load_failure(out, snap)
-        raise SystemExit(1)
+def summary(snap: LocationSnap) -> str:
+    """Counts of what a location defines, in words."""
     runnable = sum(1 for a in snap.assets if not a.is_external)
     external = len(snap.assets) - runnable
-    counts = ", ".join(
+    return ", ".join(
         [
             _plural(runnable, "asset") + (f" (+{external} external)" if external else ""),
             _plural(len(snap.jobs), "job"),
@@ -44,7 +33,28 @@ def check_defs() -> None:
             _plural(len(snap.resources), "resource"),
         ]
     )
-    out.print(
-        f"[green]✓[/] All definitions loaded: code location [bold]{snap.name}[/] "
-        f"({snap.module}, Python {snap.python_version}): {counts} in {elapsed:.2f} s"
-    )
+
+
+@check.command("defs")
+def check_defs() -> None:
+    """Load each code location in its own Python; print what it defines, or the error with its
+    file:line. Exits 1 when any location fails to load."""
+    workspace = load_workspace()
+    started = time.perf_counter()
+    results = fetch_snapshots(workspace_targets(workspace))
+    elapsed = time.perf_counter() - started
+    out = console()
+    failed = 0
+    for snap in results.values():
+        if isinstance(snap, LoadFailure):
+            failed += 1
+            print_load_failure(out, snap)
+            continue
+        out.print(
+            f"[green]✓[/] code location [bold]{snap.name}[/] ({snap.module}, Python "
+            f"{snap.python_version}): {summary(snap)}"
+        )
+    if failed:
+        out.print(f"[red]{failed} of {len(results)} code locations failed to load.[/]")
+        raise SystemExit(1)
+    out.print(f"All definitions loaded in {elapsed:.2f} s.")

@@ -1,49 +1,67 @@
-"""What every project command needs: the project, its code location and its instance."""
+"""What every project command needs: the workspace, its code locations and its instance."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from bakehouse.errors import ProjectError
-from bakehouse.location.client import LocationTarget, target_for_project
-from bakehouse.project.settings import ProjectSettings, find_project
+from bakehouse.location.client import LocationTarget, fetch_snapshot, target_for_project
+from bakehouse.location.snapshot import LoadFailure, LocationSnap
+from bakehouse.project.workspace import Workspace, find_workspace
 
 if TYPE_CHECKING:
     from bakehouse.storage import Instance
 
 
-def load_project(directory: Path | None = None) -> ProjectSettings:
-    """The project at or above `directory` (default: the working directory), or a clean exit."""
+def load_workspace(directory: Path | None = None) -> Workspace:
+    """The project or workspace at or above `directory` (default: here), or a clean exit."""
     try:
-        return find_project(directory or Path.cwd())
+        return find_workspace(directory or Path.cwd())
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def project_target(directory: Path | None = None) -> tuple[ProjectSettings, LocationTarget]:
-    """The project and its code location."""
-    settings = load_project(directory)
-    return settings, target_for_project(settings)
+def workspace_targets(workspace: Workspace) -> dict[str, LocationTarget]:
+    """Each code location of the workspace, by name."""
+    return {p.location_name: target_for_project(p) for p in workspace.projects}
 
 
-def open_instance(settings: ProjectSettings | None) -> Instance:
-    """The project's instance (``.bakehouse/``, or what BAKEHOUSE_HOME / _STORAGE_URL say)."""
+def fetch_snapshots(
+    targets: dict[str, LocationTarget],
+) -> dict[str, LocationSnap | LoadFailure]:
+    """Load every location once, in parallel, each in its own interpreter."""
+    results: dict[str, LocationSnap | LoadFailure] = {}
+
+    def load(name: str) -> None:
+        results[name] = fetch_snapshot(targets[name])
+
+    threads = [threading.Thread(target=load, args=(name,)) for name in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {name: results[name] for name in sorted(results)}
+
+
+def open_instance(workspace: Workspace | None) -> Instance:
+    """The workspace's instance (``.bakehouse/``, or what BAKEHOUSE_HOME / _STORAGE_URL say)."""
     from bakehouse.storage import Instance
 
-    default = settings.home if settings else Path.cwd() / ".bakehouse"
+    default = workspace.home if workspace else Path.cwd() / ".bakehouse"
     return Instance.from_env(default)
 
 
 def open_instance_here() -> Instance:
-    """The instance of the project around the working directory, if any, else ``./.bakehouse``.
+    """The instance of the workspace around the working directory, if any, else ``./.bakehouse``.
 
     Commands that only read runs work outside a project too, with BAKEHOUSE_HOME set.
     """
     try:
-        settings: ProjectSettings | None = find_project(Path.cwd())
+        workspace: Workspace | None = find_workspace(Path.cwd())
     except ProjectError:
-        settings = None
-    return open_instance(settings)
+        workspace = None
+    return open_instance(workspace)

@@ -1,4 +1,8 @@
-"""``bh launch``: materialize a selection in a run worker and follow it live."""
+"""``bh launch``: materialize a selection through run workers and follow it live.
+
+The selection is resolved against the snapshots of every code location of the workspace, so it
+may cross locations; the run then executes location by location, each in its own interpreter.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,21 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from bakehouse.cli.context import open_instance, project_target
-from bakehouse.cli.output import console, format_duration, print_load_failure
+from bakehouse.cli.context import fetch_snapshots, load_workspace, open_instance, workspace_targets
+from bakehouse.cli.output import console, print_load_failure
 from bakehouse.cli.progress import RunFollower
-from bakehouse.errors import SelectionError
-from bakehouse.location.client import LocationTarget, fetch_snapshot, spawn_run_worker
+from bakehouse.errors import ErrorInfo, SelectionError
 from bakehouse.location.global_graph import GlobalAssetGraph
-from bakehouse.location.snapshot import LoadFailure
-from bakehouse.storage.records import EventRecord, EventType, RunRecord
+from bakehouse.location.run_coordinator import Phase, RunCoordinator
+from bakehouse.location.snapshot import LoadFailure, LocationSnap
+from bakehouse.storage.records import EventRecord, EventType
 
 if TYPE_CHECKING:
     from bakehouse.storage import Instance
@@ -54,27 +58,23 @@ def _parse_tags(tags: tuple[str, ...]) -> dict[str, str]:
     return parsed
 
 
-def _resolve(target: LocationTarget, selection: str | None, job_name: str | None) -> list[str]:
-    """The keys to materialize, checked against the location's snapshot before any run exists."""
-    snap = fetch_snapshot(target)
-    if isinstance(snap, LoadFailure):
-        print_load_failure(console(), snap)
+def _graph(results: dict[str, LocationSnap | LoadFailure]) -> GlobalAssetGraph:
+    failures = [r for r in results.values() if isinstance(r, LoadFailure)]
+    if failures:
+        for failure in failures:
+            print_load_failure(console(), failure)
         raise SystemExit(1)
-    graph = GlobalAssetGraph([snap])
+    return GlobalAssetGraph([r for r in results.values() if isinstance(r, LocationSnap)])
+
+
+def _resolve(graph: GlobalAssetGraph, selection: str | None, job_name: str | None) -> list[str]:
+    """The keys to materialize, checked against the snapshots before any run exists."""
     try:
         if job_name:
             return list(graph.find_job(job_name)[1].asset_keys)
         return graph.select(selection or "")
     except SelectionError as exc:
         raise click.UsageError(str(exc)) from None
-
-
-def _store(instance: Instance, run_id: str, event_type: EventType, message: str, **kw: Any) -> None:
-    instance.store_event(
-        EventRecord(
-            run_id=run_id, event_type=event_type, timestamp=time.time(), message=message, **kw
-        )
-    )
 
 
 @click.command()
@@ -84,9 +84,8 @@ def _store(instance: Instance, run_id: str, event_type: EventType, message: str,
     metavar="SELECTION",
     help="Assets to materialize: '*', 'name', 'a/b', 'name+', '+name', 'group:x', 'a, b'.",
 )
-@click.option(
-    "--config-json", help='Run config as JSON: \'{"ops": {"asset": {"config": {...}}}}\'.'
-)
+@click.option("--job", "job_name", metavar="NAME", help="Run a job defined in the project.")
+@click.option("--config-json", help='Run config as JSON: \'{"ops": {"asset": {"config": {}}}}\'.')
 @click.option(
     "--config",
     "config_file",
@@ -94,7 +93,6 @@ def _store(instance: Instance, run_id: str, event_type: EventType, message: str,
     help="Run config from a JSON file.",
 )
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag the run (repeatable).")
-@click.option("--job", "job_name", metavar="NAME", help="Run a job defined in the project.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final summary.")
 def launch(
     selection: str | None,
@@ -110,120 +108,113 @@ def launch(
     """
     if bool(selection) == bool(job_name):
         raise click.UsageError("give either --assets SELECTION or --job NAME")
-    settings, target = project_target()
+    workspace = load_workspace()
     run_config = _parse_config(config_json, config_file)
-    asset_keys = _resolve(target, selection, job_name)
+    targets = workspace_targets(workspace)
+    graph = _graph(fetch_snapshots(targets))
+    keys = _resolve(graph, selection, job_name)
     run_tags = {
         "bakehouse/launched_by": "cli",
         "bakehouse/user": os.environ.get("USER", ""),
         **_parse_tags(tags),
     }
     out = console()
-    with open_instance(settings) as instance:
-        run_id = str(uuid.uuid4())
-        instance.create_run(
-            RunRecord(
-                run_id=run_id,
-                selection_query=selection,
-                asset_selection=tuple(asset_keys),
-                job_name=job_name,
-                location_name=target.name,
-                tags=run_tags,
-                run_config=run_config,
-            )
-        )
-        home = instance.home or settings.home
-        log_path = home / "logs" / f"{run_id}.log"
-        worker = spawn_run_worker(
-            target,
-            run_id=run_id,
-            storage_url=instance.url,
-            storage_dir=instance.storage_dir,
-            log_path=log_path,
-        )
-        _store(
-            instance,
-            run_id,
-            EventType.RUN_STARTING,
-            f"Started run worker (pid {worker.pid}) with {target.python}.",
-            data={"pid": worker.pid, "python": target.python, "log": str(log_path)},
+    with open_instance(workspace) as instance:
+        log_dir = (instance.home or workspace.home) / "logs"
+        coordinator = RunCoordinator(instance, targets, log_dir=log_dir)
+        run = coordinator.create_run(
+            graph,
+            keys,
+            selection_query=selection,
+            job_name=job_name,
+            tags=run_tags,
+            run_config=run_config,
         )
         what = f"job {job_name}" if job_name else selection
-        out.print(f"Run [bold]{run_id}[/] of [bold]{what}[/] in location {target.name}")
-        follower = RunFollower(out, quiet=quiet)
+        where = run.location_name or run.tags.get("bakehouse/locations", "")
+        out.print(f"Run [bold]{run.run_id}[/] of [bold]{what}[/] in {where}")
+        steps = len({graph.assets[k].node.step_key for k in keys})
+        follower = RunFollower(out, quiet=quiet, total=steps)
+        driver = _Driver(coordinator, run.run_id, graph)
+        driver.start()
         try:
-            _follow(instance, run_id, worker, follower, log_path)
+            _follow(instance, run.run_id, driver, follower)
         except KeyboardInterrupt:
-            _cancel(instance, run_id, worker)
+            driver.cancel(instance)
+            follower.close()
             out.print("[magenta]Run canceled.[/]")
             raise SystemExit(130) from None
         finally:
             follower.close()
-        run = instance.get_run(run_id)
-        follower.print_summary(run, instance.get_events(run_id), log_path)
-        raise SystemExit(0 if run.status.value == "SUCCESS" else 1)
+        final = instance.get_run(run.run_id)
+        follower.print_summary(
+            final, instance.get_events(run.run_id), log_dir / f"{run.run_id}.log"
+        )
+        raise SystemExit(0 if final.status.value == "SUCCESS" else 1)
 
 
-def _follow(
-    instance: Instance,
-    run_id: str,
-    worker: subprocess.Popen[bytes],
-    follower: RunFollower,
-    log_path: Path,
-) -> None:
+class _Driver(threading.Thread):
+    """Runs the coordinator in the background so the terminal can follow the events."""
+
+    def __init__(self, coordinator: RunCoordinator, run_id: str, graph: GlobalAssetGraph) -> None:
+        super().__init__(name="run-driver", daemon=True)
+        self.coordinator = coordinator
+        self.run_id = run_id
+        self.graph = graph
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.error: ErrorInfo | None = None
+
+    def _on_worker_started(self, phase: Phase, worker: subprocess.Popen[bytes]) -> None:
+        self.worker = worker
+
+    def run(self) -> None:
+        try:
+            self.coordinator.execute(
+                self.run_id, self.graph, on_worker_started=self._on_worker_started
+            )
+        except Exception as exc:  # noqa: BLE001 - reported as the run's failure
+            self.error = ErrorInfo.from_exception(exc)
+            self.coordinator.instance.store_event(
+                EventRecord(
+                    run_id=self.run_id,
+                    event_type=EventType.RUN_FAILURE,
+                    timestamp=time.time(),
+                    message=f"Run {self.run_id} failed in the launcher: {self.error.message}",
+                    level="ERROR",
+                    data={"error": self.error.to_dict()},
+                )
+            )
+
+    def cancel(self, instance: Instance) -> None:
+        """Stop the current worker and record the run as canceled."""
+        if not instance.get_run(self.run_id).status.is_finished:
+            instance.store_event(
+                EventRecord(
+                    run_id=self.run_id,
+                    event_type=EventType.RUN_CANCELED,
+                    timestamp=time.time(),
+                    message="Run canceled from the terminal.",
+                    level="WARNING",
+                )
+            )
+        worker = self.worker
+        if worker is not None and worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+        self.join(timeout=10)
+
+
+def _follow(instance: Instance, run_id: str, driver: _Driver, follower: RunFollower) -> None:
     cursor = 0
     while True:
-        events = instance.get_events(run_id, after_storage_id=cursor)
-        for event in events:
+        finished = not driver.is_alive()
+        for event in instance.get_events(run_id, after_storage_id=cursor):
             follower.handle(event)
             cursor = event.storage_id or cursor
-        if instance.get_run(run_id).status.is_finished:
-            worker.wait()
-            return
-        code = worker.poll()
-        if code is not None:
-            # The worker exited; read once more in case its last events landed just now.
-            for event in instance.get_events(run_id, after_storage_id=cursor):
-                follower.handle(event)
-                cursor = event.storage_id or cursor
-            if not instance.get_run(run_id).status.is_finished:
-                tail = _tail(log_path)
-                _store(
-                    instance,
-                    run_id,
-                    EventType.RUN_FAILURE,
-                    f"Run worker exited with code {code} before the run finished."
-                    + (f"\n{tail}" if tail else ""),
-                    level="ERROR",
-                    data={"exit_code": code},
-                )
-                for event in instance.get_events(run_id, after_storage_id=cursor):
-                    follower.handle(event)
+        if finished:
             return
         time.sleep(POLL_SECONDS)
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def _cancel(instance: Instance, run_id: str, worker: subprocess.Popen[bytes]) -> None:
-    started = time.monotonic()
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-    if not instance.get_run(run_id).status.is_finished:
-        _store(
-            instance,
-            run_id,
-            EventType.RUN_CANCELED,
-            f"Run canceled from the terminal after {format_duration(time.monotonic() - started)}.",
-            level="WARNING",
-        )

@@ -7,9 +7,8 @@ import json
 
 import click
 
-from bakehouse.cli.context import project_target
+from bakehouse.cli.context import fetch_snapshots, load_workspace, workspace_targets
 from bakehouse.cli.output import console, print_load_failure, relpath
-from bakehouse.location.client import fetch_snapshot
 from bakehouse.location.snapshot import LoadFailure, LocationSnap
 
 
@@ -27,19 +26,30 @@ def _as_json(snap: LocationSnap) -> dict[str, object]:
 @list_group.command("defs")
 @click.option("--json", "as_json", is_flag=True, help="Print the definitions as JSON.")
 def list_defs(as_json: bool) -> None:
-    """List assets (with group, deps and kinds), jobs, schedules, sensors and resources."""
-    _, target = project_target()
-    snap = fetch_snapshot(target)
-    if isinstance(snap, LoadFailure):
-        if as_json:
-            click.echo(json.dumps({"name": snap.name, "error": snap.error.to_dict()}, indent=2))
+    """List assets (with group, deps and kinds), jobs, schedules, sensors and resources.
+
+    In a workspace, each code location is listed; JSON is then ``{"locations": [...]}``.
+    """
+    workspace = load_workspace()
+    results = fetch_snapshots(workspace_targets(workspace))
+    documents: list[dict[str, object]] = []
+    failed = False
+    for snap in results.values():
+        if isinstance(snap, LoadFailure):
+            failed = True
+            if as_json:
+                documents.append({"name": snap.name, "error": snap.error.to_dict()})
+            else:
+                print_load_failure(console(), snap)
+        elif as_json:
+            documents.append(_as_json(snap))
         else:
-            print_load_failure(console(), snap)
-        raise SystemExit(1)
+            _print_tables(snap)
     if as_json:
-        click.echo(json.dumps(_as_json(snap), indent=2))
-        return
-    _print_tables(snap)
+        payload = documents[0] if workspace.is_single_project else {"locations": documents}
+        click.echo(json.dumps(payload, indent=2))
+    if failed:
+        raise SystemExit(1)
 
 
 def _print_tables(snap: LocationSnap) -> None:

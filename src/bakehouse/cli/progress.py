@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 class RunFollower:
     """Prints each step as it starts and ends, with a progress bar on a terminal."""
 
-    def __init__(self, out: Console, *, quiet: bool = False) -> None:
+    def __init__(self, out: Console, *, quiet: bool = False, total: int = 0) -> None:
         self.out = out
         self.quiet = quiet
-        self.total = 0
+        self.total = total
         self.done = 0
         self._progress: Progress | None = None
         self._task: TaskID | None = None
@@ -63,9 +63,9 @@ class RunFollower:
 
         kind = event.event_type
         step = escape(event.step_key or "")
-        if kind == EventType.ENGINE and "steps" in event.data:
-            self._start_bar(len(event.data["steps"]))
-        elif kind == EventType.STEP_START:
+        if kind == EventType.STEP_START:
+            if self._progress is None and self.total:
+                self._start_bar(self.total)
             self._line(f"  [cyan]▶[/] {step}")
         elif kind == EventType.STEP_SUCCESS:
             self._advance()
@@ -89,6 +89,8 @@ class RunFollower:
                 f"    [dim]materialized {escape(event.asset_key or '')}"
                 f"{' · ' + shown if shown else ''}[/]"
             )
+        elif kind == EventType.ENGINE and event.level == "ERROR":
+            self._line(f"  [red]✗[/] {escape(event.message)}")
         elif kind == EventType.LOG and event.level in ("WARNING", "ERROR", "CRITICAL", "INFO"):
             self._line(f"    [dim]{step} {event.level.lower()}:[/] {escape(event.message)}")
 
@@ -114,7 +116,12 @@ class RunFollower:
                 print_error(
                     self.out, ErrorInfo.from_dict(error), title=f"Step {event.step_key} failed"
                 )
-        run_failures = [e for e in events if e.event_type == EventType.RUN_FAILURE]
+        run_failures = [
+            e
+            for e in events
+            if e.event_type == EventType.RUN_FAILURE
+            or (e.event_type == EventType.ENGINE and e.level == "ERROR")
+        ]
         if not failed:
             for event in run_failures:
                 error = event.data.get("error")

@@ -92,7 +92,10 @@ def materialize(
         keys = [k for k in graph.toposorted_keys() if k in graph.assets_def_by_key]
     else:
         chosen = coerce_selection(selection).resolve(graph.key_graph)
-        keys = graph.toposorted_keys(AssetKey.from_user_string(k) for k in chosen)
+        # As for jobs, a selection that reaches external assets ("+orders") materializes only
+        # what has a function here; the external ones are its inputs, not its steps.
+        selected = [AssetKey.from_user_string(k) for k in chosen]
+        keys = graph.toposorted_keys(k for k in selected if k in graph.assets_def_by_key)
     if not keys:
         raise ExecutionError("nothing to materialize: no asset in the selection has a function")
     to_dict = getattr(run_config, "to_config_dict", None)

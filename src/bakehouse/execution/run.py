@@ -65,7 +65,7 @@ def _step_configs(plan: ExecutionPlan, run_config: Mapping[str, Any]) -> dict[st
         values = entry.get("config", {}) if isinstance(entry, Mapping) else {}
         try:
             configs[step.key] = cls(**values)
-        except Exception as exc:  # pydantic's ValidationError lists each field at fault
+        except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError lists each field at fault
             raise ExecutionError(f"invalid config for asset '{step.key}': {exc}") from None
     return configs
 
@@ -144,10 +144,17 @@ def execute_run(
     resources: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
     capture_values: bool = False,
+    lifecycle: bool = True,
 ) -> RunOutcome:
-    """Execute the steps that materialize `asset_keys`, recording every event through `writer`."""
+    """Execute the steps that materialize `asset_keys`, recording every event through `writer`.
+
+    With `lifecycle` off, this executes one part of a run that spans several code locations:
+    the run's start and end events are the launcher's to write, and an error that stops the
+    part is recorded as an ENGINE error event.
+    """
     outcome = RunOutcome(run_id=run_id, success=False)
-    writer.emit(EventType.RUN_START, f"Started run {run_id}.")
+    if lifecycle:
+        writer.emit(EventType.RUN_START, f"Started run {run_id}.")
     try:
         graph = defs.resolve_asset_graph()
         plan = build_plan(graph, asset_keys)
@@ -172,18 +179,20 @@ def execute_run(
             _execute_in_process(plan, env, outcome)
             outcome.values = env.captured_values or {}
             outcome.exceptions = env.exceptions
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a run that cannot start is recorded as failed
         outcome.error = ErrorInfo.from_exception(exc)
         outcome.run_exception = exc
         writer.emit(
-            EventType.RUN_FAILURE,
+            EventType.RUN_FAILURE if lifecycle else EventType.ENGINE,
             f"Run {run_id} failed: {outcome.error.message}",
             level="ERROR",
             data={"error": outcome.error.to_dict()},
         )
         return outcome
     outcome.success = not outcome.failed
-    if outcome.success:
+    if not lifecycle:
+        writer.flush()
+    elif outcome.success:
         writer.emit(EventType.RUN_SUCCESS, f"Finished run {run_id}.")
     else:
         writer.emit(

@@ -58,7 +58,7 @@ def execute_step(step: Step, env: StepEnvironment) -> bool:
     started = time.perf_counter()
     try:
         _run(step, env, started)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the failure is the user's, recorded as data
         env.exceptions[step.key] = exc
         error = ErrorInfo.from_exception(exc)
         writer.emit(

@@ -47,8 +47,10 @@ def _tokenize(text: str) -> list[_Token]:
     while pos < stripped_end:
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
+            # Point at the offending character, not at the blanks before it.
+            bad = len(text) - len(text[pos:].lstrip())
             raise SelectionError(
-                f"cannot parse selection {text!r} at position {pos}: unexpected {text[pos]!r}"
+                f"cannot parse selection {text!r} at position {bad}: unexpected {text[bad]!r}"
             )
         group = match.lastgroup or "word"
         value = match.group(group)

@@ -140,6 +140,7 @@ def spawn_run_worker(
     storage_url: str,
     storage_dir: Path,
     log_path: Path,
+    extra_args: list[str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start a run worker for `run_id` in the location's interpreter; its output goes to
     `log_path` (what user code prints)."""
@@ -156,6 +157,7 @@ def spawn_run_worker(
         "--storage-dir",
         str(storage_dir),
         *target.module_args(),
+        *(extra_args or []),
     ]
     with log_path.open("ab") as log:
         return subprocess.Popen(

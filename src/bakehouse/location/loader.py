@@ -183,7 +183,7 @@ def load_snapshot(
             module=module_name or defs_module or "",
             load_seconds=time.perf_counter() - started,
         )
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a failed load is reported as data
         return LoadFailure(
             name=name,
             error=ErrorInfo.from_exception(exc),

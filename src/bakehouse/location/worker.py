@@ -19,8 +19,13 @@ def run_worker(
     defs_module: str | None,
     storage_url: str,
     storage_dir: Path | None,
+    only_keys: list[str] | None = None,
 ) -> int:
-    """Execute run `run_id`; return 0 on success, 1 on failure."""
+    """Execute run `run_id`; return 0 on success, 1 on failure.
+
+    With `only_keys`, execute just those assets as one part of a run that the launcher drives
+    across locations: the launcher writes the run's start and end.
+    """
     from bakehouse.storage import Instance
 
     with Instance.open(storage_url, storage_dir=storage_dir) as instance:
@@ -46,7 +51,9 @@ def run_worker(
                 tags = {**job.tags, **tags}
             # The launcher resolved the selection against a snapshot; resolve it here only for
             # runs stored without one.
-            if run.asset_selection:
+            if only_keys is not None:
+                keys = [AssetKey.from_user_string(k) for k in only_keys]
+            elif run.asset_selection:
                 keys = [AssetKey.from_user_string(k) for k in run.asset_selection]
             elif job is not None:
                 keys = defs.resolve_job_keys(job)
@@ -61,12 +68,15 @@ def run_worker(
                     f"selection {run.selection_query or list(run.asset_selection)!r} contains no "
                     "asset that can be materialized here (only external assets)"
                 )
-            instance.update_run(run_id, asset_selection=tuple(k.to_user_string() for k in runnable))
-        except Exception as exc:
+            if only_keys is None:
+                selected = tuple(k.to_user_string() for k in runnable)
+                instance.update_run(run_id, asset_selection=selected)
+        except Exception as exc:  # noqa: BLE001 - recorded as the run's failure
             error = ErrorInfo.from_exception(exc)
-            writer.emit(EventType.RUN_START, f"Started run {run_id}.")
+            if only_keys is None:
+                writer.emit(EventType.RUN_START, f"Started run {run_id}.")
             writer.emit(
-                EventType.RUN_FAILURE,
+                EventType.RUN_FAILURE if only_keys is None else EventType.ENGINE,
                 f"Run {run_id} failed before any step ran: {error.message}",
                 level="ERROR",
                 data={"error": error.to_dict()},
@@ -80,5 +90,6 @@ def run_worker(
             instance=instance,
             run_config=run_config,
             tags=tags,
+            lifecycle=only_keys is None,
         )
         return 0 if outcome.success else 1

@@ -1,0 +1,231 @@
+"""Host side of a run: store it, then drive run workers in each location's interpreter.
+
+A run may select assets of several code locations (an asset in one may depend on an asset in
+another). The selection is cut into phases, each a stretch of the dependency order that one
+location executes in a run worker of its own; phases run one after another, so every asset
+runs after its upstream assets, whichever location they live in. The coordinator writes the
+run's start and end; workers write their steps' events.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bakehouse.location.client import LocationTarget, spawn_run_worker
+from bakehouse.location.global_graph import GlobalAssetGraph
+from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
+
+LOCATIONS_TAG = "bakehouse/locations"
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A stretch of a run that one location executes in one run worker."""
+
+    location: str
+    keys: tuple[str, ...]
+
+
+def plan_phases(graph: GlobalAssetGraph, keys: list[str]) -> list[Phase]:
+    """Cut `keys` into as few phases as dependency order allows.
+
+    Each key joins the earliest phase of its location that is not before any phase holding one
+    of its upstream keys; a worker orders the keys within its phase itself.
+    """
+    ordered = graph.key_graph.toposort(keys)
+    selected = set(ordered)
+    phase_of: dict[str, int] = {}
+    phases: list[tuple[str, list[str]]] = []
+    for key in ordered:
+        location = graph.location_of(key)
+        if location is None:
+            raise ValueError(f"asset '{key}' is not materialized by any loaded location")
+        after = max(
+            (phase_of[p] for p in graph.key_graph.parents(key) if p in selected), default=-1
+        )
+        target = next(
+            (i for i in range(max(after, 0), len(phases)) if phases[i][0] == location), None
+        )
+        if target is None:
+            phases.append((location, []))
+            target = len(phases) - 1
+        phases[target][1].append(key)
+        phase_of[key] = target
+    return [Phase(location, tuple(k)) for location, k in phases]
+
+
+def _event(run_id: str, event_type: EventType, message: str, **kw: Any) -> EventRecord:
+    return EventRecord(
+        run_id=run_id, event_type=event_type, timestamp=time.time(), message=message, **kw
+    )
+
+
+WorkerStarted = Callable[[Phase, "subprocess.Popen[bytes]"], None]
+
+
+class RunCoordinator:
+    """Creates runs and executes them through run workers, phase by phase."""
+
+    def __init__(
+        self,
+        instance: Any,
+        targets: Mapping[str, LocationTarget],
+        *,
+        log_dir: Path,
+    ) -> None:
+        self.instance = instance
+        self.targets = dict(targets)
+        self.log_dir = log_dir
+
+    def create_run(
+        self,
+        graph: GlobalAssetGraph,
+        keys: list[str],
+        *,
+        selection_query: str | None = None,
+        job_name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_config: Mapping[str, Any] | None = None,
+    ) -> RunRecord:
+        """Store a QUEUED run of `keys` (already resolved against `graph`)."""
+        locations = sorted({graph.location_of(k) or "?" for k in keys})
+        run = RunRecord(
+            run_id=str(uuid.uuid4()),
+            asset_selection=tuple(keys),
+            selection_query=selection_query,
+            job_name=job_name,
+            location_name=locations[0] if len(locations) == 1 else None,
+            tags={**(tags or {}), LOCATIONS_TAG: ",".join(locations)},
+            run_config=dict(run_config or {}),
+        )
+        self.instance.create_run(run)
+        self.instance.store_event(_event(run.run_id, EventType.RUN_QUEUED, "Run queued."))
+        return run
+
+    def execute(
+        self,
+        run_id: str,
+        graph: GlobalAssetGraph,
+        *,
+        on_worker_started: WorkerStarted | None = None,
+    ) -> RunStatus:
+        """Execute a stored run to its end; returns its final status."""
+        run = self.instance.get_run(run_id)
+        if run.status.is_finished:
+            return run.status
+        phases = plan_phases(graph, list(run.asset_selection))
+        store = self.instance.store_event
+        store(_event(run_id, EventType.RUN_START, f"Started run {run_id}.",
+                     data={"phases": [[p.location, list(p.keys)] for p in phases]}))  # fmt: skip
+        failed_keys: set[str] = set()
+        problems: list[str] = []
+        for phase in phases:
+            blocked = [k for k in phase.keys if graph.key_graph.upstream([k]) & failed_keys - {k}]
+            runnable = [k for k in phase.keys if k not in blocked]
+            for key in blocked:
+                store(_skip_event(run_id, graph, key))
+                failed_keys.add(key)
+            if not runnable:
+                continue
+            code, phase_failed = self._run_phase(run_id, graph, phase, runnable, on_worker_started)
+            failed_keys |= phase_failed
+            if code not in (0, 1):
+                problems.append(
+                    f"run worker for location '{phase.location}' exited with code {code}"
+                )
+                failed_keys |= set(runnable)
+            elif code == 1 and not phase_failed:
+                problems.append(f"location '{phase.location}' could not execute its steps")
+                failed_keys |= set(runnable)
+        if self.instance.get_run(run_id).status.is_finished:  # canceled meanwhile
+            return self.instance.get_run(run_id).status
+        if failed_keys or problems:
+            failed_steps = sorted(
+                {
+                    e.step_key
+                    for e in self.instance.get_events(run_id, event_types=[EventType.STEP_FAILURE])
+                    if e.step_key
+                }
+            )
+            reason = "; ".join(problems) or f"steps failed: {', '.join(failed_steps)}"
+            store(
+                _event(
+                    run_id, EventType.RUN_FAILURE, f"Run {run_id} failed: {reason}",
+                    level="ERROR", data={"failed_steps": failed_steps},
+                )
+            )  # fmt: skip
+            return RunStatus.FAILURE
+        store(_event(run_id, EventType.RUN_SUCCESS, f"Finished run {run_id}."))
+        return RunStatus.SUCCESS
+
+    def _run_phase(
+        self,
+        run_id: str,
+        graph: GlobalAssetGraph,
+        phase: Phase,
+        keys: list[str],
+        on_worker_started: WorkerStarted | None,
+    ) -> tuple[int, set[str]]:
+        """Run one worker for `keys`; return its exit code and the keys whose steps failed."""
+        target = self.targets[phase.location]
+        before = self._last_event_id(run_id)
+        with tempfile.NamedTemporaryFile(
+            "w", suffix=".json", prefix="bakehouse-keys-", delete=False
+        ) as fh:
+            json.dump(keys, fh)
+            keys_file = fh.name
+        try:
+            worker = spawn_run_worker(
+                target,
+                run_id=run_id,
+                storage_url=self.instance.url,
+                storage_dir=self.instance.storage_dir,
+                log_path=self.log_dir / f"{run_id}.log",
+                extra_args=["--keys-file", keys_file],
+            )
+            self.instance.store_event(
+                _event(
+                    run_id, EventType.ENGINE,
+                    f"Started run worker for location '{phase.location}' (pid {worker.pid}) to "
+                    f"execute {len(keys)} assets.",
+                    data={"pid": worker.pid, "location": phase.location, "python": target.python},
+                )
+            )  # fmt: skip
+            if on_worker_started is not None:
+                on_worker_started(phase, worker)
+            code = worker.wait()
+        finally:
+            os.unlink(keys_file)
+        failed_steps = {
+            e.step_key
+            for e in self.instance.get_events(
+                run_id, after_storage_id=before, event_types=[EventType.STEP_FAILURE]
+            )
+        }
+        failed = {k for k in keys if graph.assets[k].node.step_key in failed_steps}
+        return code, failed
+
+    def _last_event_id(self, run_id: str) -> int:
+        events = self.instance.get_events(run_id)
+        return events[-1].storage_id or 0 if events else 0
+
+
+def _skip_event(run_id: str, graph: GlobalAssetGraph, key: str) -> EventRecord:
+    node = graph.assets[key].node
+    return _event(
+        run_id,
+        EventType.STEP_SKIPPED,
+        f"Skipped '{key}': an upstream asset in this run did not materialize.",
+        level="WARNING",
+        step_key=node.step_key,
+        asset_key=key,
+    )
