@@ -123,19 +123,21 @@ def _iter_modules(package: ModuleType) -> Iterator[ModuleType]:
     for folder in (Path(p) for p in paths):
         if not folder.is_dir():
             continue
-        if (folder / "defs.yaml").exists() and folder != Path(paths[0]):
-            raise DefinitionError(
-                f"{folder / 'defs.yaml'}: component folders (defs.yaml) are not supported by "
-                "this version of bakehouse yet",
-                source=SourceLocation(str(folder / "defs.yaml"), 1),
-            )
         for entry in sorted(folder.iterdir()):
             name = entry.stem if entry.suffix == ".py" else entry.name
             if name in seen or name.startswith((".", "__")) or not name.isidentifier():
                 continue
             if entry.is_dir():
-                has_python = any(entry.rglob("*.py")) or (entry / "defs.yaml").exists()
-                if not has_python:
+                # Checked on the subfolder before importing it: once imported, a component
+                # folder is a namespace package that would load nothing, without a word.
+                component = entry / "defs.yaml"
+                if component.exists():
+                    raise DefinitionError(
+                        "component folders (defs.yaml) are not supported by this version of "
+                        "bakehouse yet",
+                        source=SourceLocation(str(component), 1),
+                    )
+                if not any(entry.rglob("*.py")):
                     continue
             elif entry.suffix != ".py":
                 continue
