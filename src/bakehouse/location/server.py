@@ -14,6 +14,7 @@ killed host leaves no code server behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -103,7 +104,10 @@ def _watch(server: _Server, parent_pid: int | None, heartbeat_timeout: float) ->
         silent = time.monotonic() - server.state.last_contact > heartbeat_timeout
         if orphaned or silent:
             reason = "its parent process exited" if orphaned else "the host stopped calling"
-            print(f"code server '{server.state.name}' stopping: {reason}", file=sys.stderr)
+            # The host may be gone with the read end of our stderr pipe: saying why must not
+            # stop us from stopping.
+            with contextlib.suppress(OSError):
+                print(f"code server '{server.state.name}' stopping: {reason}", file=sys.stderr)
             server.shutdown()
             return
 

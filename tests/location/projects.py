@@ -1,0 +1,86 @@
+"""Helpers that write real projects and workspaces to disk, and venvs for them."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_CACHE = REPO / ".test-venvs"
+
+
+def write_project(root: Path, module: str, files: dict[str, str]) -> Path:
+    """A project at `root` with root module `module`; `files` are paths under ``src/<module>/``."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""\
+            [project]
+            name = "{module}"
+            version = "0.1.0"
+
+            [tool.bakehouse]
+            directory_type = "project"
+
+            [tool.bakehouse.project]
+            root_module = "{module}"
+            """
+        )
+    )
+    package = root / "src" / module
+    (package / "defs").mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text("")
+    (package / "defs" / "__init__.py").write_text("")
+    (package / "definitions.py").write_text(
+        "from pathlib import Path\n\nimport bakehouse as dg\n\n\n@dg.definitions\ndef defs():\n"
+        "    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)\n"
+    )
+    for relative, text in files.items():
+        path = package / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def write_workspace(root: Path, project_paths: list[str]) -> Path:
+    """A workspace at `root` listing `project_paths`."""
+    root.mkdir(parents=True, exist_ok=True)
+    entries = "\n".join(
+        f'[[tool.bakehouse.workspace.projects]]\npath = "{p}"\n' for p in project_paths
+    )
+    (root / "pyproject.toml").write_text(
+        f'[tool.bakehouse]\ndirectory_type = "workspace"\n\n{entries}'
+    )
+    return root
+
+
+def cached_venv(python: str, packages: list[str]) -> Path:
+    """A venv of `python` with bakehouse (this checkout) and `packages`, built once and reused.
+
+    The cache key covers the interpreter, the packages and bakehouse's pyproject.toml.
+    """
+    key_text = "|".join([python, *packages, (REPO / "pyproject.toml").read_text()])
+    key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
+    venv = VENV_CACHE / key
+    stamp = venv / ".ready"
+    if stamp.exists():
+        return venv
+    shutil.rmtree(venv, ignore_errors=True)
+    VENV_CACHE.mkdir(exist_ok=True)
+    subprocess.run([python, "-m", "venv", str(venv)], check=True, timeout=300)
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+         "--disable-pip-version-check", "-e", str(REPO), *packages],
+        check=True,
+        timeout=900,
+    )  # fmt: skip
+    stamp.write_text("ok")
+    return venv
+
+
+def link_venv(project: Path, venv: Path) -> None:
+    """Give `project` its own ``.venv`` (a link to a cached one)."""
+    (project / ".venv").symlink_to(venv, target_is_directory=True)
