@@ -34,6 +34,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable
@@ -104,6 +105,38 @@ VENVS = {
         "bakehouse", BENCH / ".venv-bakehouse", ["-e", str(REPO)], [REPO / "pyproject.toml"]
     ),
 }
+
+
+def use_bakehouse_rev(rev: str) -> str:
+    """Point the bakehouse venv at a clean export of commit `rev` instead of the working tree
+    (which other people may be editing mid-run). Returns the full commit id."""
+    sha = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--verify", f"{rev}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    src = WORK / "bakehouse-src"
+    marker = src / ".bench-rev"
+    if not (marker.exists() and marker.read_text() == sha):
+        shutil.rmtree(src, ignore_errors=True)
+        src.mkdir(parents=True)
+        archive = WORK / "bakehouse-src.tar"
+        subprocess.run(
+            ["git", "-C", str(REPO), "archive", "--format=tar", "-o", str(archive), sha],
+            check=True,
+        )
+        with tarfile.open(archive) as tar:
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(src, filter="data")
+            else:
+                tar.extractall(src)  # our own repository
+        archive.unlink()
+        marker.write_text(sha)
+    VENVS["bakehouse"] = Venv(
+        "bakehouse", VENVS["bakehouse"].path, ["-e", str(src)], [src / "pyproject.toml", marker]
+    )
+    return sha
 
 
 def _sha256(path: Path) -> str:
@@ -360,7 +393,9 @@ class Row:
     def ratio(self) -> float | None:
         b = self.cells.get("bakehouse")
         d = self.cells.get("dagster")
-        if b is None or d is None or not b.median or d.median is None:
+        if b is None or d is None or b.median is None or d.median is None:
+            return None
+        if b.median <= 0 or d.median <= 0:  # a slope can come out negative in noisy runs
             return None
         return d.median / b.median
 
@@ -522,13 +557,16 @@ class Ctx:
             if res.rc is None:
                 error = f"timed out after {timeout:.0f} s"
             elif res.rc != 0:
-                error = f"exit {res.rc}: {tail(res.stderr or res.stdout)}"
+                output = res.stderr.strip() or res.stdout.strip()
+                last = output.splitlines()[-1] if output else "(no output)"
+                # The last line (usually the exception) first: logs and the doc show it.
+                error = f"exit {res.rc}: {last}\n{tail(output, 3000)}"
             elif validate is not None:
                 error = validate(tool, res, project)
             if res.leftovers:
                 log(f"  {tool}: left processes behind; killed their group")
             if error:
-                log(f"  {tool}: FAILED {error}")
+                log(f"  {tool}: FAILED {error.splitlines()[0]}")
                 # A failed warm-up is recorded too: the row must show it.
                 cells[tool].failures.append(error)
             elif record:
@@ -680,7 +718,9 @@ def wl_materialize(ctx: Ctx) -> None:
 # --------------------------------------------------------------------------- facts, report
 
 
-def machine_facts(tools: list[str], broken: dict[str, str]) -> dict[str, object]:
+def machine_facts(
+    tools: list[str], broken: dict[str, str], rev_sha: str | None
+) -> dict[str, object]:
     cpu = "unknown"
     mem = "unknown"
     try:
@@ -726,6 +766,9 @@ def machine_facts(tools: list[str], broken: dict[str, str]) -> dict[str, object]
             facts[f"{tool}_python"] = lines[0]
             for dist, version in zip(dists[tool], lines[1:], strict=False):
                 facts[dist] = version
+    if rev_sha:
+        facts["bakehouse_commit"] = f"{rev_sha[:7]} (clean export, `--bakehouse-rev`)"
+        return facts
     git = subprocess.run(
         ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
         capture_output=True,
@@ -888,7 +931,7 @@ def write_docs(result: dict[str, object], rows: list[Row], tools: list[str]) -> 
     if failed:
         lines += ["### Failures", ""]
         for r, t, c in failed:
-            first = c.failures[0].replace("\n", " ")[:400]
+            first = c.failures[0].splitlines()[0][:400].replace("`", "'")
             lines.append(
                 f"- {TOOL_TITLE[t]}, {r.label}: {len(c.failures)} failed; first: `{first}`"
             )
@@ -956,6 +999,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--write-docs", action="store_true", help=f"rewrite {DOC.relative_to(REPO)}")
     p.add_argument(
+        "--bakehouse-rev",
+        metavar="REV",
+        help="measure this commit of bakehouse (a clean `git archive` export under "
+        "bench/.work/bakehouse-src) instead of the repo's working tree",
+    )
+    p.add_argument(
         "--wait-idle",
         type=float,
         default=300,
@@ -1002,7 +1051,15 @@ def main(argv: list[str] | None = None) -> int:
     load_start = os.getloadavg()[0]
     WORK.mkdir(parents=True, exist_ok=True)
     broken: dict[str, str] = {}
+    rev_sha = None
+    if args.bakehouse_rev and "bakehouse" in tools:
+        try:
+            rev_sha = use_bakehouse_rev(args.bakehouse_rev)
+        except (subprocess.CalledProcessError, OSError, tarfile.TarError) as exc:
+            broken["bakehouse"] = f"cannot export {args.bakehouse_rev}: {exc}"
     for tool in tools:
+        if tool in broken:
+            continue
         if args.skip_setup:
             if not VENVS[tool].python.exists():
                 broken[tool] = f"{VENVS[tool].path} missing (--skip-setup)"
@@ -1038,7 +1095,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_start": load_start,
         "load_end": os.getloadavg()[0],
         "foreign_cpus_at_start": idle,
-        "machine": machine_facts(tools, broken),
+        "machine": machine_facts(tools, broken, rev_sha),
         "broken": broken,
         "rows": [
             {
