@@ -205,9 +205,13 @@ def _collect_outputs(step: Step, result: Any) -> list[_Produced]:
         elif default_key is not None:
             add(default_key, item, item is not None, None)
         else:
+            # Reached by a yielded value and by a returned one that is not a tuple of one
+            # value per output, so the message names both ways of getting it right.
+            outputs = ", ".join(name_to_key)
             raise ExecutionError(
-                f"step '{step.key}' yielded {type(item).__name__}; a multi-asset yields Output "
-                "or MaterializeResult"
+                f"step '{step.key}' produced a value of type {type(item).__name__}; a "
+                f"multi-asset returns a tuple with one value per output ({outputs}), or returns "
+                "or yields Output or MaterializeResult"
             )
 
     single = None if assets_def.is_multi else assets_def.keys[0]
