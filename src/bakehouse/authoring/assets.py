@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, overload
 
-from bakehouse.authoring.source import caller_source, source_of_function
+from bakehouse.authoring.source import caller_frame, caller_source, source_of_function
 from bakehouse.errors import DefinitionError, SourceLocation
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 
@@ -175,19 +175,31 @@ class _Params:
     config: tuple[str, type] | None
 
 
+def _defining_scope_locals() -> dict[str, Any] | None:
+    """The local names of the function scope applying the decorator; None at module level."""
+    frame = caller_frame()
+    if frame is None or frame.f_locals is frame.f_globals:
+        return None
+    return dict(frame.f_locals)
+
+
 def _annotations(fn: Callable[..., Any]) -> dict[str, Any]:
     # Modules with `from __future__ import annotations` hold strings; evaluate them where the
-    # function was written, and keep the string when a name there is unknown.
+    # function was written, and keep the string when a name there is unknown. "Where" includes
+    # the locals of the scope that applies the decorator (still on the stack, as pydantic does
+    # for models): a Config or resource class defined in a test function is found, instead of
+    # its parameter being taken for an upstream asset.
     raw = dict(getattr(fn, "__annotations__", {}))
+    localns = _defining_scope_locals() if any(isinstance(a, str) for a in raw.values()) else None
     try:
-        return typing.get_type_hints(fn, include_extras=True)
+        return typing.get_type_hints(fn, localns=localns, include_extras=True)
     except Exception:  # noqa: BLE001 - annotations that fail to evaluate stay raw
         hints: dict[str, Any] = {}
         globalns = getattr(fn, "__globals__", {})
         for name, ann in raw.items():
             if isinstance(ann, str):
                 try:
-                    hints[name] = eval(ann, globalns)
+                    hints[name] = eval(ann, globalns, localns)
                 except Exception:  # noqa: BLE001 - the user's own annotation; unknown names stay strings
                     hints[name] = ann
             else:

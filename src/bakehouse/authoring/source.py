@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 from bakehouse.errors import SourceLocation
@@ -20,12 +21,18 @@ def source_of_function(fn: Callable[..., Any]) -> SourceLocation | None:
     return SourceLocation(code.co_filename, code.co_firstlineno)
 
 
-def caller_source() -> SourceLocation | None:
-    """The first frame outside bakehouse on the stack: where the user built the object."""
-    frame = sys._getframe(1)
+def caller_frame() -> FrameType | None:
+    """The first frame outside bakehouse on the stack: the user's code that called us."""
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
         if module != _OWN_PACKAGE and not module.startswith(_OWN_PACKAGE + "."):
-            return SourceLocation(frame.f_code.co_filename, frame.f_lineno)
-        frame = frame.f_back  # type: ignore[assignment]
+            return frame
+        frame = frame.f_back
     return None
+
+
+def caller_source() -> SourceLocation | None:
+    """Where the user built the object: the file and line of `caller_frame`."""
+    frame = caller_frame()
+    return SourceLocation(frame.f_code.co_filename, frame.f_lineno) if frame else None

@@ -18,6 +18,8 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "list": ("bakehouse.cli.listing:list_group", "List definitions: assets, jobs, schedules..."),
     "launch": ("bakehouse.cli.launch:launch", "Materialize a selection of assets."),
     "runs": ("bakehouse.cli.runs:runs", "Inspect runs and their event logs."),
+    "dev": ("bakehouse.cli.dev:dev", "Start the UI, API, run queue and code locations locally."),
+    "locations": ("bakehouse.cli.locations:locations", "Code locations: status and reloads."),
 }
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -22,7 +20,7 @@ from bakehouse.cli.output import console, print_load_failure
 from bakehouse.cli.progress import RunFollower
 from bakehouse.errors import ErrorInfo, SelectionError
 from bakehouse.location.global_graph import GlobalAssetGraph
-from bakehouse.location.run_coordinator import Phase, RunCoordinator
+from bakehouse.location.run_coordinator import RunCoordinator
 from bakehouse.location.snapshot import LoadFailure, LocationSnap
 from bakehouse.storage.records import EventRecord, EventType
 
@@ -140,7 +138,7 @@ def launch(
         try:
             _follow(instance, run.run_id, driver, follower)
         except KeyboardInterrupt:
-            driver.cancel(instance)
+            driver.cancel()
             follower.close()
             out.print("[magenta]Run canceled.[/]")
             raise SystemExit(130) from None
@@ -161,17 +159,11 @@ class _Driver(threading.Thread):
         self.coordinator = coordinator
         self.run_id = run_id
         self.graph = graph
-        self.worker: subprocess.Popen[bytes] | None = None
         self.error: ErrorInfo | None = None
-
-    def _on_worker_started(self, phase: Phase, worker: subprocess.Popen[bytes]) -> None:
-        self.worker = worker
 
     def run(self) -> None:
         try:
-            self.coordinator.execute(
-                self.run_id, self.graph, on_worker_started=self._on_worker_started
-            )
+            self.coordinator.execute(self.run_id, self.graph)
         except Exception as exc:  # noqa: BLE001 - reported as the run's failure
             self.error = ErrorInfo.from_exception(exc)
             self.coordinator.instance.store_event(
@@ -185,26 +177,9 @@ class _Driver(threading.Thread):
                 )
             )
 
-    def cancel(self, instance: Instance) -> None:
+    def cancel(self) -> None:
         """Stop the current worker and record the run as canceled."""
-        if not instance.get_run(self.run_id).status.is_finished:
-            instance.store_event(
-                EventRecord(
-                    run_id=self.run_id,
-                    event_type=EventType.RUN_CANCELED,
-                    timestamp=time.time(),
-                    message="Run canceled from the terminal.",
-                    level="WARNING",
-                )
-            )
-        worker = self.worker
-        if worker is not None and worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+        self.coordinator.cancel(self.run_id, "Run canceled from the terminal.")
         self.join(timeout=10)
 
 

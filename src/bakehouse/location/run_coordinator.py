@@ -13,16 +13,20 @@ import json
 import os
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bakehouse.location.client import LocationTarget, spawn_run_worker
 from bakehouse.location.global_graph import GlobalAssetGraph
 from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
+
+if TYPE_CHECKING:
+    from bakehouse.storage import Instance
 
 LOCATIONS_TAG = "bakehouse/locations"
 
@@ -77,7 +81,7 @@ class RunCoordinator:
 
     def __init__(
         self,
-        instance: Any,
+        instance: Instance,
         targets: Mapping[str, LocationTarget],
         *,
         log_dir: Path,
@@ -85,6 +89,9 @@ class RunCoordinator:
         self.instance = instance
         self.targets = dict(targets)
         self.log_dir = log_dir
+        # The worker each run is waiting on now, so a cancel or shutdown can stop it.
+        self._workers: dict[str, subprocess.Popen[bytes]] = {}
+        self._lock = threading.Lock()
 
     def create_run(
         self,
@@ -129,6 +136,8 @@ class RunCoordinator:
         failed_keys: set[str] = set()
         problems: list[str] = []
         for phase in phases:
+            if self.instance.get_run(run_id).status.is_finished:
+                break  # canceled while an earlier phase ran
             blocked = [k for k in phase.keys if graph.key_graph.upstream([k]) & failed_keys - {k}]
             runnable = [k for k in phase.keys if k not in blocked]
             for key in blocked:
@@ -200,10 +209,14 @@ class RunCoordinator:
                     data={"pid": worker.pid, "location": phase.location, "python": target.python},
                 )
             )  # fmt: skip
+            with self._lock:
+                self._workers[run_id] = worker
             if on_worker_started is not None:
                 on_worker_started(phase, worker)
             code = worker.wait()
         finally:
+            with self._lock:
+                self._workers.pop(run_id, None)
             os.unlink(keys_file)
         failed_steps = {
             e.step_key
@@ -214,9 +227,37 @@ class RunCoordinator:
         failed = {k for k in keys if graph.assets[k].node.step_key in failed_steps}
         return code, failed
 
+    def cancel(self, run_id: str, reason: str) -> None:
+        """Record the run as canceled and stop its current worker."""
+        if not self.instance.get_run(run_id).status.is_finished:
+            self.instance.store_event(
+                _event(run_id, EventType.RUN_CANCELED, reason, level="WARNING")
+            )
+        with self._lock:
+            worker = self._workers.get(run_id)
+        if worker is not None:
+            _stop_process(worker)
+
+    def cancel_all(self, reason: str) -> None:
+        """Cancel every run this coordinator is executing (the deployment is stopping)."""
+        with self._lock:
+            run_ids = list(self._workers)
+        for run_id in run_ids:
+            self.cancel(run_id, reason)
+
     def _last_event_id(self, run_id: str) -> int:
         events = self.instance.get_events(run_id)
         return events[-1].storage_id or 0 if events else 0
+
+
+def _stop_process(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _skip_event(run_id: str, graph: GlobalAssetGraph, key: str) -> EventRecord:

@@ -1,0 +1,100 @@
+"""``bh dev``: the whole deployment on this machine: UI, API, run queue, one server per location."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import click
+
+from bakehouse.cli.context import load_workspace, open_instance
+from bakehouse.cli.output import console
+
+
+def _check_port_free(host: str, port: int) -> None:
+    if port == 0:
+        return
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port} ({exc.strerror}); is another bh dev running? "
+                "Pick another port with --port."
+            ) from None
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=3000, show_default=True, help="Port to listen on (0: any free).")
+@click.option("--no-reload", is_flag=True, help="Do not reload a location when its files change.")
+@click.option("--max-concurrent-runs", default=10, show_default=True, help="Run queue limit.")
+def dev(host: str, port: int, no_reload: bool, max_concurrent_runs: int) -> None:
+    """Start the UI, the API and the run queue, with one code server per location.
+
+    Stops every process it started on Ctrl-C or SIGTERM.
+    """
+    workspace = load_workspace()
+    _check_port_free(host, port)
+    import uvicorn
+
+    from bakehouse.host.deployment import Deployment
+    from bakehouse.web.app import create_app
+
+    out = console()
+    instance = open_instance(workspace)
+    deployment = Deployment(
+        workspace, instance, watch=not no_reload, max_concurrent_runs=max_concurrent_runs
+    )
+    app = create_app(deployment)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    )
+    names = ", ".join(p.location_name for p in workspace.projects)
+    out.print(f"Starting bakehouse for {workspace.root} ({names})")
+
+    def announce() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            time.sleep(0.02)
+        bound = server.servers[0].sockets[0].getsockname()
+        url = f"http://{bound[0]}:{bound[1]}"
+        deployment.write_deployment_file(url)
+        out.print(f"[green]Serving[/] [bold]{url}[/]  (Ctrl-C to stop)")
+        threading.Thread(target=_report_locations, args=(deployment, out), daemon=True).start()
+
+    deployment.start(wait_for_locations=False)
+    threading.Thread(target=announce, daemon=True).start()
+    try:
+        server.run()
+    finally:
+        out.print("Stopping code servers and runs…")
+        deployment.stop()
+        instance.close()
+        out.print("Stopped.")
+
+
+def _report_locations(deployment: object, out: object) -> None:
+    """Print each location's outcome once it has loaded or failed."""
+    from rich.console import Console
+
+    from bakehouse.host.deployment import Deployment
+    from bakehouse.location.supervisor import LocationStatus
+
+    assert isinstance(deployment, Deployment)
+    assert isinstance(out, Console)
+    reported: set[str] = set()
+    while len(reported) < len(deployment.targets):
+        for state in deployment.locations():
+            if state.name in reported or state.status == LocationStatus.LOADING:
+                continue
+            reported.add(state.name)
+            if state.status == LocationStatus.LOADED:
+                out.print(f"  [green]✓[/] {state.name}: {state.asset_count} assets")
+            else:
+                message = state.error.message if state.error else "failed"
+                out.print(f"  [red]✗[/] {state.name}: {message}")
+        time.sleep(0.1)

@@ -1,0 +1,99 @@
+"""``/api/assets``: the global asset graph with each asset's latest materialization."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from bakehouse.errors import SelectionError
+from bakehouse.graph.selection import select_keys
+from bakehouse.host.deployment import Deployment
+from bakehouse.location.global_graph import GlobalAssetGraph, PlacedAsset
+from bakehouse.storage.records import AssetMaterializationRecord, EventRecord
+from bakehouse.web.deps import deployment
+from bakehouse.web.models import AssetDetailOut, AssetOut, MaterializationOut
+
+router = APIRouter(prefix="/api", tags=["assets"])
+
+
+def _materialization(
+    record: AssetMaterializationRecord | EventRecord | None,
+) -> MaterializationOut | None:
+    if record is None:
+        return None
+    if isinstance(record, EventRecord):
+        return MaterializationOut(
+            run_id=record.run_id,
+            timestamp=record.timestamp,
+            metadata=dict(record.data.get("metadata", {})),
+            partition_key=record.partition_key,
+        )
+    return MaterializationOut(
+        run_id=record.run_id,
+        timestamp=record.timestamp,
+        metadata=dict(record.metadata),
+        partition_key=record.partition_key,
+    )
+
+
+def _asset_fields(
+    key: str, placed: PlacedAsset, latest: dict[str, AssetMaterializationRecord]
+) -> dict[str, Any]:
+    node = placed.node
+    return {
+        "key": key,
+        "location": placed.location,
+        "group": node.group,
+        "deps": list(node.deps),
+        "kinds": list(node.kinds),
+        "description": node.description,
+        "is_external": node.is_external,
+        "latest_materialization": _materialization(latest.get(key)),
+    }
+
+
+def select_or_400(graph: GlobalAssetGraph, selection: str | None) -> list[str]:
+    """Keys a selection picks (all when empty); a bad selection is the client's error."""
+    if not selection:
+        return sorted(graph.assets)
+    try:
+        return sorted(select_keys(selection, graph.key_graph))
+    except SelectionError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+@router.get("/assets", response_model=list[AssetOut])
+def list_assets(
+    selection: str | None = Query(default=None, description="Selection syntax, e.g. group:x+"),
+    dep: Deployment = Depends(deployment),
+) -> list[AssetOut]:
+    """Every asset of every location (or those `selection` picks), with its location, group,
+    deps and latest materialization."""
+    graph = dep.graph()
+    keys = select_or_400(graph, selection)
+    latest = dep.instance.get_latest_materializations(keys)
+    return [AssetOut(**_asset_fields(k, graph.assets[k], latest)) for k in keys]
+
+
+@router.get("/assets/{key:path}", response_model=AssetDetailOut)
+def get_asset(key: str, dep: Deployment = Depends(deployment)) -> AssetDetailOut:
+    """One asset: definition, upstream and downstream, and its materialization history."""
+    graph = dep.graph()
+    placed = graph.assets.get(key)
+    if placed is None:
+        raise HTTPException(404, f"no asset with key '{key}'")
+    latest = dep.instance.get_latest_materializations([key])
+    history = dep.instance.get_materialization_history(key, limit=50)
+    node = placed.node
+    return AssetDetailOut(
+        **_asset_fields(key, placed, latest),
+        downstream=sorted(graph.key_graph.children.get(key, ())),
+        metadata=dict(node.metadata),
+        tags=dict(node.tags),
+        owners=list(node.owners),
+        code_version=node.code_version,
+        source_file=node.source_file,
+        source_line=node.source_line,
+        history=[m for m in (_materialization(e) for e in history) if m is not None],
+    )

@@ -1,0 +1,111 @@
+"""``/api/runs``: launch runs, list them, read one with its event log, cancel, re-execute."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from starlette.concurrency import run_in_threadpool
+
+from bakehouse.errors import RunNotFoundError, SelectionError
+from bakehouse.host.deployment import Deployment
+from bakehouse.storage.records import EventType, RunRecord, RunStatus
+from bakehouse.web.deps import deployment
+from bakehouse.web.models import (
+    EventOut,
+    ReexecuteRequest,
+    RunCreated,
+    RunDetailOut,
+    RunOut,
+    RunRequest,
+)
+
+router = APIRouter(prefix="/api", tags=["runs"])
+
+
+def _run_or_404(dep: Deployment, run_id: str) -> RunRecord:
+    try:
+        return dep.instance.get_run(run_id)
+    except RunNotFoundError:
+        raise HTTPException(404, f"no run with id '{run_id}'") from None
+
+
+@router.post("/runs", response_model=RunCreated, status_code=201)
+async def launch_run(body: RunRequest, dep: Deployment = Depends(deployment)) -> RunCreated:
+    """Queue a run of ``selection`` (the syntax of ``bh launch --assets``), of explicit
+    ``asset_keys``, or of a ``job``. A selection that matches nothing is a 400."""
+    tags = {"bakehouse/launched_by": "ui", **body.tags}
+    try:
+        run = await run_in_threadpool(
+            lambda: dep.launch(
+                selection=body.selection,
+                asset_keys=body.asset_keys,
+                job_name=body.job,
+                tags=tags,
+                run_config=body.run_config,
+            )
+        )
+    except SelectionError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return RunCreated(run_id=run.run_id)
+
+
+@router.get("/runs", response_model=list[RunOut])
+def list_runs(
+    limit: int = Query(default=50, ge=1, le=1000),
+    status: list[RunStatus] | None = Query(default=None),
+    dep: Deployment = Depends(deployment),
+) -> list[RunOut]:
+    """Recent runs, newest first, optionally of some statuses."""
+    return [RunOut.of(r) for r in dep.instance.get_runs(limit=limit, statuses=status)]
+
+
+@router.get("/runs/{run_id}", response_model=RunDetailOut)
+def get_run(
+    run_id: str,
+    after: int = Query(default=0, ge=0, description="Only events after this storage id"),
+    dep: Deployment = Depends(deployment),
+) -> RunDetailOut:
+    """A run and its events."""
+    run = _run_or_404(dep, run_id)
+    events = dep.instance.get_events(run_id, after_storage_id=after)
+    return RunDetailOut(**RunOut.of(run).model_dump(), events=[EventOut.of(e) for e in events])
+
+
+@router.post("/runs/{run_id}/cancel", response_model=RunOut)
+async def cancel_run(run_id: str, dep: Deployment = Depends(deployment)) -> RunOut:
+    """Cancel a queued or running run (a finished run is left as it is)."""
+    run = _run_or_404(dep, run_id)
+    if not run.status.is_finished:
+        await run_in_threadpool(dep.cancel, run_id)
+    return RunOut.of(dep.instance.get_run(run_id))
+
+
+@router.post("/runs/{run_id}/reexecute", response_model=RunCreated, status_code=201)
+async def reexecute_run(
+    run_id: str, body: ReexecuteRequest, dep: Deployment = Depends(deployment)
+) -> RunCreated:
+    """Run the same assets again, or with ``from_failure`` only those that failed or were
+    skipped."""
+    run = _run_or_404(dep, run_id)
+    keys = list(run.asset_selection)
+    if body.from_failure:
+        if run.status != RunStatus.FAILURE:
+            raise HTTPException(409, f"run '{run_id}' did not fail ({run.status.value})")
+        done = {
+            e.asset_key
+            for e in dep.instance.get_events(run_id, event_types=[EventType.ASSET_MATERIALIZATION])
+        }
+        keys = [k for k in keys if k not in done]
+    if not keys:
+        raise HTTPException(409, "nothing left to re-execute")
+    tags = {
+        **{k: v for k, v in run.tags.items() if not k.startswith("bakehouse/")},
+        "bakehouse/launched_by": "ui",
+        "bakehouse/parent_run_id": run_id,
+    }
+    try:
+        new = await run_in_threadpool(
+            lambda: dep.launch(asset_keys=keys, tags=tags, run_config=run.run_config)
+        )
+    except SelectionError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return RunCreated(run_id=new.run_id)

@@ -1,0 +1,40 @@
+"""The ASGI app of a deployment: the JSON API under ``/api`` and the pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import bakehouse
+from bakehouse.host.deployment import Deployment
+from bakehouse.web import api_assets, api_locations, api_runs, streams
+
+
+def create_app(dep: Deployment) -> FastAPI:
+    """An app serving `dep`. The deployment's lifecycle is the caller's; the app only reads it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.feed.start()
+        try:
+            yield
+        finally:
+            await app.state.feed.stop()
+
+    app = FastAPI(
+        title="bakehouse",
+        version=bakehouse.__version__,
+        description="The API of a bakehouse deployment: code locations, assets and runs.",
+        lifespan=lifespan,
+        # The interactive docs pages load scripts from a CDN; the schema itself is served.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.deployment = dep
+    app.state.feed = streams.ChangeFeed(dep)
+    for module in (api_locations, api_assets, api_runs, streams):
+        app.include_router(module.router)
+    return app

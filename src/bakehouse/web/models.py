@@ -1,0 +1,196 @@
+"""The JSON API's request and response bodies (pydantic), and their conversion from records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bakehouse.errors import ErrorInfo
+from bakehouse.location.supervisor import LocationState
+from bakehouse.storage.records import EventRecord, RunRecord
+
+
+class ErrorOut(BaseModel):
+    """An error as data: its type, message and the rendered traceback."""
+
+    cls_name: str
+    message: str
+    traceback: str
+
+    @classmethod
+    def of(cls, error: ErrorInfo | None) -> ErrorOut | None:
+        """`error`, if any, for the API."""
+        if error is None:
+            return None
+        return cls(cls_name=error.cls_name, message=error.message, traceback=error.render())
+
+
+class LocationOut(BaseModel):
+    """A code location's state."""
+
+    name: str
+    status: str = Field(description="LOADING, LOADED or FAILED")
+    updated_at: float
+    python_version: str | None
+    pid: int | None
+    version: str | None
+    asset_count: int
+    error: ErrorOut | None
+    serving_last_good: bool = Field(
+        description="A reload failed and the last good definitions are still serving"
+    )
+    restarts: int
+
+    @classmethod
+    def of(cls, state: LocationState) -> LocationOut:
+        """The API view of a supervisor state."""
+        return cls(
+            name=state.name,
+            status=state.status.value,
+            updated_at=state.updated_at,
+            python_version=state.python_version,
+            pid=state.pid,
+            version=state.version,
+            asset_count=state.asset_count,
+            error=ErrorOut.of(state.error),
+            serving_last_good=state.serving_last_good,
+            restarts=state.restarts,
+        )
+
+
+class MaterializationOut(BaseModel):
+    """One materialization of an asset."""
+
+    run_id: str
+    timestamp: float
+    metadata: dict[str, Any]
+    partition_key: str | None = None
+
+
+class AssetOut(BaseModel):
+    """An asset of the global graph."""
+
+    key: str
+    location: str | None
+    group: str
+    deps: list[str]
+    kinds: list[str]
+    description: str | None
+    is_external: bool
+    latest_materialization: MaterializationOut | None
+    latest_run_status: str | None = Field(
+        default=None, description="Status of the newest run that included this asset"
+    )
+
+
+class AssetDetailOut(AssetOut):
+    """An asset with what its page shows."""
+
+    downstream: list[str]
+    metadata: dict[str, Any]
+    tags: dict[str, str]
+    owners: list[str]
+    code_version: str | None
+    source_file: str | None
+    source_line: int | None
+    history: list[MaterializationOut]
+
+
+class RunRequest(BaseModel):
+    """What to run: a selection string, explicit asset keys, or a job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    selection: str | None = Field(default=None, examples=["cookie_dough+"])
+    asset_keys: list[str] | None = None
+    job: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    run_config: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _exactly_one_target(self) -> RunRequest:
+        given = [n for n in ("selection", "asset_keys", "job") if getattr(self, n)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of selection, asset_keys or job")
+        return self
+
+
+class RunCreated(BaseModel):
+    """The id of a queued run."""
+
+    run_id: str
+
+
+class ReexecuteRequest(BaseModel):
+    """Re-execute a run: all of it, or only what failed or was skipped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    from_failure: bool = False
+
+
+class RunOut(BaseModel):
+    """A run."""
+
+    run_id: str
+    status: str
+    asset_selection: list[str]
+    selection_query: str | None
+    job_name: str | None
+    location_name: str | None
+    tags: dict[str, str]
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+    duration: float | None
+
+    @classmethod
+    def of(cls, run: RunRecord) -> RunOut:
+        """The API view of a run record."""
+        return cls(
+            run_id=run.run_id,
+            status=run.status.value,
+            asset_selection=list(run.asset_selection),
+            selection_query=run.selection_query,
+            job_name=run.job_name,
+            location_name=run.location_name,
+            tags=dict(run.tags),
+            created_at=run.created_at,
+            started_at=run.started_at,
+            ended_at=run.ended_at,
+            duration=run.duration,
+        )
+
+
+class EventOut(BaseModel):
+    """One event of a run's log."""
+
+    storage_id: int | None
+    event_type: str
+    timestamp: float
+    level: str
+    message: str
+    step_key: str | None
+    asset_key: str | None
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: EventRecord) -> EventOut:
+        """The API view of an event."""
+        return cls(
+            storage_id=event.storage_id,
+            event_type=event.event_type.value,
+            timestamp=event.timestamp,
+            level=event.level,
+            message=event.message,
+            step_key=event.step_key,
+            asset_key=event.asset_key,
+            data=dict(event.data),
+        )
+
+
+class RunDetailOut(RunOut):
+    """A run with its event log."""
+
+    events: list[EventOut]

@@ -1,0 +1,152 @@
+"""Live updates pushed to pages as server-sent events.
+
+One shared feed watches the deployment (location states, recent runs, latest
+materializations) and fans changes out to every connected page; a run page also gets its run's
+new events as they are stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from sse_starlette import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
+
+from bakehouse.errors import RunNotFoundError
+from bakehouse.host.deployment import Deployment
+from bakehouse.web.deps import deployment
+from bakehouse.web.models import EventOut, LocationOut, MaterializationOut, RunOut
+
+router = APIRouter(prefix="/api", tags=["streams"])
+
+FEED_INTERVAL = 0.3
+RUN_EVENTS_INTERVAL = 0.2
+
+
+class ChangeFeed:
+    """Polls the deployment in one task and broadcasts what changed to subscribers."""
+
+    def __init__(self, dep: Deployment) -> None:
+        self.dep = dep
+        self._subscribers: set[asyncio.Queue[tuple[str, Any]]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._last: dict[str, Any] = {}
+
+    def start(self) -> None:
+        """Begin polling (call from the app's event loop)."""
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop polling."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def subscribe(self) -> asyncio.Queue[tuple[str, Any]]:
+        """A queue that receives (event name, payload) for each change."""
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=100)
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[tuple[str, Any]]) -> None:
+        """Stop sending to `queue`."""
+        self._subscribers.discard(queue)
+
+    def _publish(self, name: str, payload: Any) -> None:
+        for queue in list(self._subscribers):
+            if queue.full():  # a stalled page gets the newest state when it catches up
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+            queue.put_nowait((name, payload))
+
+    def _snapshot(self) -> dict[str, Any]:
+        locations = [LocationOut.of(s).model_dump() for s in self.dep.locations()]
+        runs = [RunOut.of(r).model_dump() for r in self.dep.instance.get_runs(limit=50)]
+        latest = {
+            key: MaterializationOut(
+                run_id=m.run_id, timestamp=m.timestamp, metadata={}, partition_key=m.partition_key
+            ).model_dump()
+            for key, m in self.dep.instance.get_latest_materializations().items()
+        }
+        return {"locations": locations, "runs": runs, "materializations": latest}
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                current = await run_in_threadpool(self._snapshot)
+            except Exception:  # noqa: BLE001 - a failed poll is retried at the next tick
+                await asyncio.sleep(FEED_INTERVAL)
+                continue
+            for name in ("locations", "runs"):
+                if current[name] != self._last.get(name):
+                    self._publish(name, current[name])
+            before = self._last.get("materializations", {})
+            changed = {k: v for k, v in current["materializations"].items() if before.get(k) != v}
+            if changed and "materializations" in self._last:
+                self._publish("materializations", changed)
+            self._last = current
+            await asyncio.sleep(FEED_INTERVAL)
+
+
+def _events_after(dep: Deployment, run_id: str, cursor: int) -> list[Any]:
+    return list(dep.instance.get_events(run_id, after_storage_id=cursor))
+
+
+def feed(request: Request) -> ChangeFeed:
+    """The app's shared change feed."""
+    value: ChangeFeed = request.app.state.feed
+    return value
+
+
+@router.get("/stream", response_class=EventSourceResponse)
+async def stream(request: Request, changes: ChangeFeed = Depends(feed)) -> EventSourceResponse:
+    """Server-sent events: ``locations`` and ``runs`` (whole lists) and ``materializations``
+    (changed assets only), each when it changes."""
+    queue = changes.subscribe()
+
+    async def events() -> AsyncIterator[dict[str, str]]:
+        try:
+            while True:
+                name, payload = await queue.get()
+                yield {"event": name, "data": json.dumps(payload)}
+        finally:
+            changes.unsubscribe(queue)
+
+    return EventSourceResponse(events(), ping=15)
+
+
+@router.get("/runs/{run_id}/stream", response_class=EventSourceResponse)
+async def run_stream(
+    run_id: str, after: int = 0, dep: Deployment = Depends(deployment)
+) -> EventSourceResponse:
+    """Server-sent events of one run: ``event`` for each new log event, ``run`` when its status
+    changes; the stream ends after the run finishes."""
+    try:
+        await run_in_threadpool(dep.instance.get_run, run_id)
+    except RunNotFoundError:
+        raise HTTPException(404, f"no run with id '{run_id}'") from None
+
+    async def events() -> AsyncIterator[dict[str, str]]:
+        cursor = after
+        last_status = None
+        while True:
+            run = await run_in_threadpool(dep.instance.get_run, run_id)
+            new = await run_in_threadpool(_events_after, dep, run_id, cursor)
+            for event in new:
+                cursor = event.storage_id or cursor
+                yield {"event": "event", "data": EventOut.of(event).model_dump_json()}
+            if run.status != last_status:
+                last_status = run.status
+                yield {"event": "run", "data": RunOut.of(run).model_dump_json()}
+            if run.status.is_finished and not new:
+                yield {"event": "end", "data": "{}"}
+                return
+            await asyncio.sleep(RUN_EVENTS_INTERVAL)
+
+    return EventSourceResponse(events(), ping=15)
