@@ -18,20 +18,6 @@ from tests.authoring.conftest import line_of
 WriteModule = Callable[..., ModuleType]
 
 
-# At module level: with `from __future__ import annotations`, annotations are strings that can
-# only be resolved against the module's globals.
-class Api(dg.ConfigurableResource):
-    url: str = "http://x"
-
-
-class Settings(dg.Config):
-    limit: int = 10
-
-
-class Client:
-    pass
-
-
 def test_the_function_name_is_the_key_and_parameters_are_inputs() -> None:
     @dg.asset
     def orders() -> list[int]:
@@ -160,17 +146,34 @@ def test_defaults() -> None:
 
 
 def test_resources_and_config_are_recognised_by_type() -> None:
+    # This module has `from __future__ import annotations`: the annotations below are strings
+    # naming classes that exist only in this function's scope, and must still be found.
+    class Api(dg.ConfigurableResource):
+        url: str = "http://x"
+
+    class Settings(dg.Config):
+        limit: int = 10
+
     @dg.asset(required_resource_keys={"extra"})
     def pull(context: dg.AssetExecutionContext, api: Api, config: Settings, raw: int) -> int:
         return raw
+
+    @dg.multi_asset(outs={"a": dg.AssetOut(), "b": dg.AssetOut()})
+    def split(api: Api, raw: int) -> tuple[int, int]:
+        return raw, raw
 
     assert pull.params.resources == {"api": "api"}
     assert pull.params.config == ("config", Settings)
     assert pull.input_keys == {"raw": AssetKey("raw")}
     assert pull.required_resource_keys == {"api", "extra"}
+    assert split.params.resources == {"api": "api"}
+    assert split.input_keys == {"raw": AssetKey("raw")}
 
 
 def test_resource_param_marks_a_plain_object_resource() -> None:
+    class Client:
+        pass
+
     @dg.asset
     def pull(client: dg.ResourceParam[Client]) -> int:
         return 1
