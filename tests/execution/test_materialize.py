@@ -123,7 +123,8 @@ def test_result_lookups() -> None:
     result = dg.materialize_to_memory(ASSETS)
 
     assert result.output_for_node("clean") == [10, 20, 30]
-    assert [e.asset_key for e in result.asset_materializations_for_node("report")] == ["report"]
+    [report_materialization] = result.asset_materializations_for_node("report")
+    assert report_materialization.asset_key == dg.AssetKey("report")
     with pytest.raises(KeyError, match="asset 'nope' produced no value in this run"):
         result.asset_value("nope")
     with pytest.raises(KeyError, match="no output of node 'nope'"):
@@ -138,3 +139,24 @@ def test_materialize_to_memory_writes_no_files_and_keeps_given_resources(tmp_pat
     assert result.success
     assert {k.to_user_string() for k, _ in memory.values} == {"raw", "clean"}
     assert "path" not in result.metadata_for("raw")
+
+
+def test_materialization_events_read_like_dagsters() -> None:
+    @dg.asset(key_prefix="lake")
+    def counted() -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata={"rows": 3, "preview": dg.MetadataValue.md("# x")})
+
+    result = dg.materialize_to_memory([counted])
+
+    [event] = result.get_asset_materialization_events()
+    assert event.asset_key == dg.AssetKey(["lake", "counted"])
+    assert event.step_key == "lake__counted"
+    assert event.event_type_value == "ASSET_MATERIALIZATION"
+    metadata = event.materialization.metadata
+    assert metadata["rows"].value == 3
+    assert metadata["preview"] == dg.MetadataValue.md("# x")
+    assert event.step_materialization_data.materialization is event.materialization
+    assert event.event_specific_data.materialization.metadata["rows"].value == 3
+    assert event.record.asset_key == "lake/counted"
+    [materialization] = result.asset_materializations_for_node("lake__counted")
+    assert materialization.metadata["rows"] == dg.MetadataValue.int(3)

@@ -90,7 +90,7 @@ def test_downstream_is_skipped_independent_branches_run_and_the_run_fails() -> N
     assert skipped["after_broken"].message == (
         "Skipped step 'after_broken': upstream step 'broken' did not succeed."
     )
-    materialized = [e.asset_key for e in result.get_asset_materialization_events()]
+    materialized = [str(e.asset_key) for e in result.get_asset_materialization_events()]
     assert sorted(materialized) == ["independent", "source"]
     assert result.asset_value("independent") == 2
     last = result.all_events[-1]

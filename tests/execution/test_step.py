@@ -96,7 +96,7 @@ def test_multi_asset_outputs_by_name_and_optional_outputs() -> None:
 
     result = run(partial)
     assert result.asset_value("kept") == 1
-    assert [e.asset_key for e in result.get_asset_materialization_events()] == ["kept"]
+    assert [e.asset_key for e in result.get_asset_materialization_events()] == [AssetKey("kept")]
     assert result.metadata_for("kept") == {"k": {"type": "int", "value": 1}}
 
 
@@ -107,7 +107,7 @@ def test_multi_asset_specs_yield_results_by_key() -> None:
         yield dg.MaterializeResult(asset_key="s1", metadata={"a": 1})
 
     result = run(both)
-    assert [e.asset_key for e in result.get_asset_materialization_events()] == ["s1", "s2"]
+    assert [str(e.asset_key) for e in result.get_asset_materialization_events()] == ["s1", "s2"]
     assert result.metadata_for("s2") == {"b": {"type": "int", "value": 2}}
 
 

@@ -4,17 +4,63 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bakehouse.authoring.asset_selection import coerce_selection
 from bakehouse.authoring.assets import AssetsDefinition, AssetSpec
 from bakehouse.authoring.definitions_class import Definitions
+from bakehouse.authoring.metadata import MetadataValue
 from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.io_managers import InMemoryIOManager
 from bakehouse.execution.run import RunOutcome, execute_run
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 from bakehouse.storage.records import EventRecord, EventType, RunRecord
+
+
+@dataclass(frozen=True)
+class AssetMaterialization:
+    """One recorded materialization, as Dagster's result gives it: key and metadata values."""
+
+    asset_key: AssetKey
+    metadata: Mapping[str, MetadataValue]
+    partition: str | None = None
+
+
+@dataclass(frozen=True)
+class StepMaterializationData:
+    """Holds the materialization, for code that reads ``event.step_materialization_data``."""
+
+    materialization: AssetMaterialization
+
+
+class MaterializationEvent:
+    """An ASSET_MATERIALIZATION event read the way Dagster's tests read theirs:
+    ``event.asset_key == dg.AssetKey(...)``, ``event.materialization.metadata["rows"].value``.
+    The stored record is `record`.
+    """
+
+    def __init__(self, record: EventRecord) -> None:
+        self.record = record
+        self.step_key = record.step_key
+        self.event_type_value = record.event_type.value
+        stored = record.data.get("metadata", {})
+        self.materialization = AssetMaterialization(
+            asset_key=AssetKey.from_user_string(record.asset_key or ""),
+            metadata={label: MetadataValue(v["type"], v["value"]) for label, v in stored.items()},
+            partition=record.partition_key,
+        )
+        self.step_materialization_data = StepMaterializationData(self.materialization)
+        self.event_specific_data = self.step_materialization_data
+
+    @property
+    def asset_key(self) -> AssetKey:
+        """The materialized asset's key."""
+        return self.materialization.asset_key
+
+    def __repr__(self) -> str:
+        return f"<MaterializationEvent {self.asset_key.to_user_string()} step={self.step_key}>"
 
 
 class ExecuteInProcessResult:
@@ -37,13 +83,21 @@ class ExecuteInProcessResult:
         """Steps skipped because something upstream failed."""
         return list(self._outcome.skipped)
 
-    def get_asset_materialization_events(self) -> list[EventRecord]:
+    def get_asset_materialization_events(self) -> list[MaterializationEvent]:
         """Every ASSET_MATERIALIZATION event of the run."""
-        return [e for e in self.all_events if e.event_type == EventType.ASSET_MATERIALIZATION]
+        return [
+            MaterializationEvent(e)
+            for e in self.all_events
+            if e.event_type == EventType.ASSET_MATERIALIZATION
+        ]
 
-    def asset_materializations_for_node(self, node_name: str) -> list[EventRecord]:
-        """The materialization events of one step."""
-        return [e for e in self.get_asset_materialization_events() if e.step_key == node_name]
+    def asset_materializations_for_node(self, node_name: str) -> list[AssetMaterialization]:
+        """The materializations of one step."""
+        return [
+            e.materialization
+            for e in self.get_asset_materialization_events()
+            if e.step_key == node_name
+        ]
 
     def asset_value(self, key: CoercibleToAssetKey) -> Any:
         """The value the asset `key` produced in this run."""
@@ -62,8 +116,8 @@ class ExecuteInProcessResult:
     def metadata_for(self, key: CoercibleToAssetKey) -> dict[str, Any]:
         """The stored metadata of the materialization of `key` (``{label: {"type", "value"}}``)."""
         wanted = coerce_key(key).to_user_string()
-        for event in self.get_asset_materialization_events():
-            if event.asset_key == wanted:
+        for event in self.all_events:
+            if event.event_type == EventType.ASSET_MATERIALIZATION and event.asset_key == wanted:
                 return dict(event.data.get("metadata", {}))
         raise KeyError(f"asset '{wanted}' was not materialized in this run")
 
