@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -68,13 +69,27 @@ def dev(host: str, port: int, no_reload: bool, max_concurrent_runs: int) -> None
 
     deployment.start(wait_for_locations=False)
     threading.Thread(target=announce, daemon=True).start()
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again; our handler
+    # turns that into an exception so the deployment below is stopped before we exit.
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
         server.run()
+    except (_Stop, KeyboardInterrupt):
+        pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         out.print("Stopping code servers and runs…")
         deployment.stop()
         instance.close()
         out.print("Stopped.")
+
+
+class _Stop(BaseException):
+    """Raised by the SIGTERM handler once the web server has shut down."""
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise _Stop
 
 
 def _report_locations(deployment: object, out: object) -> None:

@@ -1,0 +1,38 @@
+"""A real uvicorn server for a deployment, on a free loopback port, in a background thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from bakehouse.host.deployment import Deployment
+from bakehouse.web.app import create_app
+
+
+@contextmanager
+def serve(deployment: Deployment) -> Iterator[str]:
+    """Serve `deployment`'s app until the block ends; yields its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(deployment), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+        )
+    )
+    # The test thread owns signals; the server runs in a plain thread.
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    host, port = server.servers[0].sockets[0].getsockname()[:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
