@@ -38,7 +38,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_bh_dev_serves_launches_and_stops_its_children(bakery: Path) -> None:
+def test_bh_dev_serves_launches_and_stops_its_children(bakery: Path, bh: RunBh) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BAKEHOUSE_")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "bakehouse", "dev", "--port", "0", "--no-reload"],
@@ -70,6 +70,24 @@ def test_bh_dev_serves_launches_and_stops_its_children(bakery: Path) -> None:
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
             assert http.get(f"/api/runs/{run_id}").json()["status"] == "SUCCESS"
+            code_server = http.get("/api/locations").json()[0]["pid"]
+
+        # The CLI finds the running deployment and goes through it.
+        launched = bh("launch", "--assets", "cookie_dough+", cwd=bakery)
+        assert launched.returncode == 0, launched.stdout + launched.stderr
+        assert f"queued in the deployment at {url}" in launched.stdout
+        assert "✓ chocolate_chip_cookies" in launched.stdout
+        listed = bh("locations", "list", "--json", cwd=bakery)
+        assert listed.returncode == 0, listed.stderr
+        (location,) = json.loads(listed.stdout)
+        assert (location["name"], location["status"], location["pid"]) == (
+            "bakery",
+            "LOADED",
+            code_server,
+        )
+        reloaded = bh("locations", "reload", "bakery", cwd=bakery)
+        assert reloaded.returncode == 0, reloaded.stdout + reloaded.stderr
+        assert "LOADED" in reloaded.stdout
         children = _children(proc.pid)
         assert children, "the code server should be a child of bh dev"
         proc.send_signal(signal.SIGTERM)
@@ -85,6 +103,16 @@ def test_bh_dev_serves_launches_and_stops_its_children(bakery: Path) -> None:
         for child in children:
             if _alive(child):
                 os.kill(child, signal.SIGKILL)
+
+
+def test_locations_without_a_deployment_load_each_location_once(bakery: Path, bh: RunBh) -> None:
+    listed = bh("locations", "list", cwd=bakery)
+    assert listed.returncode == 0, listed.stderr
+    assert "No deployment running" in listed.stdout
+    assert "LOADED" in listed.stdout
+    reload = bh("locations", "reload", "bakery", cwd=bakery)
+    assert reload.returncode == 1
+    assert "no deployment is running for this workspace" in reload.stderr
 
 
 def test_bh_dev_on_a_busy_port_says_so(bakery: Path, bh: RunBh) -> None:

@@ -92,6 +92,12 @@ def _resolve(graph: GlobalAssetGraph, selection: str | None, job_name: str | Non
 )
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag the run (repeatable).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final summary.")
+@click.option("--url", help="Launch through the deployment at this URL.")
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Run here even if a deployment (bh dev) is running for this workspace.",
+)
 def launch(
     selection: str | None,
     job_name: str | None,
@@ -99,15 +105,37 @@ def launch(
     config_file: Path | None,
     tags: tuple[str, ...],
     quiet: bool,
+    url: str | None,
+    local: bool,
 ) -> None:
     """Materialize --assets SELECTION (or a --job) now, showing each step as it runs.
 
-    Exits 1 if the run fails.
+    When a deployment (bh dev) runs for this workspace, the run goes through it (its queue and
+    UI see it); otherwise, or with --local, run workers are started from here. Exits 1 if the
+    run fails.
     """
     if bool(selection) == bool(job_name):
         raise click.UsageError("give either --assets SELECTION or --job NAME")
+    if url and local:
+        raise click.UsageError("give --url or --local, not both")
     workspace = load_workspace()
     run_config = _parse_config(config_json, config_file)
+    if not local:
+        from bakehouse.host.deployment import find_running_deployment
+
+        base = url.rstrip("/") if url else find_running_deployment(workspace.home)
+        if base is not None:
+            from bakehouse.cli.launch_remote import launch_through
+
+            launch_through(
+                base,
+                selection=selection,
+                job_name=job_name,
+                tags=_parse_tags(tags),
+                run_config=run_config,
+                quiet=quiet,
+            )
+            return
     targets = workspace_targets(workspace)
     graph = _graph(fetch_snapshots(targets))
     keys = _resolve(graph, selection, job_name)

@@ -100,7 +100,9 @@ class RunFollower:
             self._progress.stop()
             self._progress = None
 
-    def print_summary(self, run: RunRecord, events: list[EventRecord], log_path: Path) -> None:
+    def print_summary(
+        self, run: RunRecord, events: list[EventRecord], log_path: Path | None = None
+    ) -> None:
         """The run's outcome: status, duration, counts, and every failure with its traceback."""
         from rich.markup import escape
 
@@ -135,6 +137,5 @@ class RunFollower:
             f"{succeeded} steps succeeded, {len(failed)} failed, {skipped} skipped; "
             f"{materialized} assets materialized."
         )
-        self.out.print(
-            f"[dim]Details: bh runs show {run.run_id}   Output of user code: {log_path}[/]"
-        )
+        where = f"   Output of user code: {log_path}" if log_path else ""
+        self.out.print(f"[dim]Details: bh runs show {run.run_id}{where}[/]")
