@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 
+# Generic as in Dagster, so return annotations like ``-> dg.Output[list[dict]]`` evaluate.
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
-class Output:
+class Output(Generic[T]):
     """A value for the IO manager plus metadata for the materialization."""
 
-    value: Any
+    value: T
     output_name: str = "result"
     metadata: Mapping[str, Any] | None = None
     tags: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, init=False)
-class MaterializeResult:
+class MaterializeResult(Generic[T]):
     """Reports a materialization whose data the asset wrote itself (no IO manager output).
 
     ``MaterializeResult(metadata={"rows": 10})``; in a multi-asset, name the asset with
