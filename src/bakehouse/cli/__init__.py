@@ -19,6 +19,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "launch": ("bakehouse.cli.launch:launch", "Materialize a selection of assets."),
     "runs": ("bakehouse.cli.runs:runs", "Inspect runs and their event logs."),
     "dev": ("bakehouse.cli.dev:dev", "Start the UI, API, run queue and code locations locally."),
+    "webserver": ("bakehouse.cli.dev:webserver", "Serve the deployment, without file watching."),
     "locations": ("bakehouse.cli.locations:locations", "Code locations: status and reloads."),
 }
 

@@ -27,16 +27,41 @@ def _check_port_free(host: str, port: int) -> None:
             ) from None
 
 
+_host = click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+_port = click.option(
+    "--port", default=3000, show_default=True, help="Port to listen on (0: any free)."
+)
+_limit = click.option(
+    "--max-concurrent-runs", default=10, show_default=True, help="Run queue limit."
+)
+
+
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=3000, show_default=True, help="Port to listen on (0: any free).")
+@_host
+@_port
 @click.option("--no-reload", is_flag=True, help="Do not reload a location when its files change.")
-@click.option("--max-concurrent-runs", default=10, show_default=True, help="Run queue limit.")
+@_limit
 def dev(host: str, port: int, no_reload: bool, max_concurrent_runs: int) -> None:
-    """Start the UI, the API and the run queue, with one code server per location.
+    """Start the UI, the API and the run queue, with one code server per location; reload a
+    location when its files change.
 
     Stops every process it started on Ctrl-C or SIGTERM.
     """
+    serve_deployment(host, port, watch=not no_reload, max_concurrent_runs=max_concurrent_runs)
+
+
+@click.command()
+@_host
+@_port
+@_limit
+def webserver(host: str, port: int, max_concurrent_runs: int) -> None:
+    """Serve the deployment (UI, API, run queue, code locations) without watching files, as on
+    a server; reload locations from the UI or with bh locations reload."""
+    serve_deployment(host, port, watch=False, max_concurrent_runs=max_concurrent_runs)
+
+
+def serve_deployment(host: str, port: int, *, watch: bool, max_concurrent_runs: int) -> None:
+    """Run a deployment of the workspace here until Ctrl-C or SIGTERM, then stop all of it."""
     workspace = load_workspace()
     _check_port_free(host, port)
     import uvicorn
@@ -47,7 +72,7 @@ def dev(host: str, port: int, no_reload: bool, max_concurrent_runs: int) -> None
     out = console()
     instance = open_instance(workspace)
     deployment = Deployment(
-        workspace, instance, watch=not no_reload, max_concurrent_runs=max_concurrent_runs
+        workspace, instance, watch=watch, max_concurrent_runs=max_concurrent_runs
     )
     app = create_app(deployment)
     server = uvicorn.Server(
