@@ -28,7 +28,9 @@ import hashlib
 import json
 import os
 import platform
+import re
 import resource
+import shlex
 import shutil
 import signal
 import statistics
@@ -264,6 +266,18 @@ def run_process(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: flo
     if leftovers:
         _kill_group(proc)
     return Proc(seconds, rc, out, err, leftovers)
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b")
+
+
+def summary_line(output: str) -> str:
+    """The line that says what went wrong: the last exception line, else the last line."""
+    lines = [ln.strip() for ln in ANSI.sub("", output).splitlines() if ln.strip()]
+    if not lines:
+        return "(no output)"
+    return next((ln for ln in reversed(lines) if EXCEPTION_LINE.match(ln)), lines[-1])
 
 
 def tail(text: str, limit: int = 600) -> str:
@@ -557,10 +571,9 @@ class Ctx:
             if res.rc is None:
                 error = f"timed out after {timeout:.0f} s"
             elif res.rc != 0:
-                output = res.stderr.strip() or res.stdout.strip()
-                last = output.splitlines()[-1] if output else "(no output)"
-                # The last line (usually the exception) first: logs and the doc show it.
-                error = f"exit {res.rc}: {last}\n{tail(output, 3000)}"
+                output = ANSI.sub("", res.stderr.strip() or res.stdout.strip())
+                # The exception line first: logs and the doc show only the first line.
+                error = f"exit {res.rc}: {summary_line(output)}\n{tail(output, 3000)}"
             elif validate is not None:
                 error = validate(tool, res, project)
             if res.leftovers:
@@ -582,7 +595,7 @@ class Ctx:
                 if len(cells[tool].failures) >= 2 and not cells[tool].times:
                     continue  # failing every time: do not spend the timeouts again
                 once(tool, record=True)
-        shown = {t: " ".join([Path(a[0]).name, *a[1:]]) for t, (a, _c, _e) in plans.items()}
+        shown = {t: shlex.join([Path(a[0]).name, *a[1:]]) for t, (a, _c, _e) in plans.items()}
         assert self.current is not None
         busy = foreign.cpus()
         if busy > 0.3:
@@ -931,11 +944,30 @@ def write_docs(result: dict[str, object], rows: list[Row], tools: list[str]) -> 
     if failed:
         lines += ["### Failures", ""]
         for r, t, c in failed:
-            first = c.failures[0].splitlines()[0][:400].replace("`", "'")
+            text = ANSI.sub("", c.failures[0])
+            rc = text.split(":", 1)[0] + ": " if text.startswith("exit ") else ""
+            first = (rc + summary_line(text))[:400].replace("`", "'")
             lines.append(
                 f"- {TOOL_TITLE[t]}, {r.label}: {len(c.failures)} failed; first: `{first}`"
             )
         lines.append("")
+    speed = find_row(rows, "check defs, chain N=10")
+    dagster_now = speed.cells["dagster"].median if speed and "dagster" in speed.cells else None
+    if dagster_now:
+        lines += [
+            "## Reading the numbers",
+            "",
+            f"- The targets are absolute figures taken from Dagster's baseline "
+            f"(shared/bench/dagster-1.13-baseline.md: `dg check defs` {BASELINE_CHECK_DEFS_10} s "
+            f"at 10 assets, ~{BASELINE_PER_STEP * 1000:.0f} ms per in-process step). In this "
+            f"run the same `dg check defs` took {dagster_now:.2f} s, "
+            f"{dagster_now / BASELINE_CHECK_DEFS_10:.2f}{TIMES} the baseline's, so the machine "
+            "was that much slower (or busier) than when the baseline was taken; the ratio "
+            "column compares both tools under the same conditions.",
+            "- Other processes kept CPUs busy during the run (see the machine table): on "
+            "2 cores that inflates both tools' times and widens the ranges.",
+            "",
+        ]
     lines += [
         "## Targets",
         "",
@@ -999,6 +1031,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--write-docs", action="store_true", help=f"rewrite {DOC.relative_to(REPO)}")
     p.add_argument(
+        "--report",
+        metavar="RESULTS_JSON",
+        help="measure nothing: print the table of a saved run (and with --write-docs "
+        "rewrite the doc from it)",
+    )
+    p.add_argument(
         "--bakehouse-rev",
         metavar="REV",
         help="measure this commit of bakehouse (a clean `git archive` export under "
@@ -1026,6 +1064,9 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.report:
+        saved = json.loads(Path(args.report).read_text())
+        return report(saved, rows_from_json(saved), saved["tools"], args.write_docs, None)
     if args.list:
         for w in WORKLOADS.values():
             print(f"{w.name:<12} {'n=3' if w.heavy else 'n=5'}  {w.help}")
@@ -1112,14 +1153,50 @@ def main(argv: list[str] | None = None) -> int:
             for r in ctx.rows
         ],
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{ctx.run_id}.json"
-    out.write_text(json.dumps(result, indent=1))
-    print_table(ctx.rows, tools)
-    log(f"raw results: {out}; took {result['seconds']} s")
-    if args.write_docs:
-        write_docs(result, ctx.rows, tools)
+    return report(result, ctx.rows, tools, args.write_docs, RESULTS / f"{ctx.run_id}.json")
+
+
+def report(
+    result: dict[str, object], rows: list[Row], tools: list[str], docs: bool, out: Path | None
+) -> int:
+    """Print the table; save the raw JSON to `out` (unless None); rewrite the doc if asked."""
+    if out is not None:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=1))
+        log(f"raw results: {out}; took {result['seconds']} s")
+    print_table(rows, tools)
+    if docs:
+        write_docs(result, rows, tools)
     return 0
+
+
+def rows_from_json(result: dict[str, object]) -> list[Row]:
+    """Rebuild the rows of a saved run (for --report)."""
+    rows = []
+    for r in result["rows"]:  # type: ignore[attr-defined]
+        cells = {
+            tool: Cell(
+                times=c["times"],
+                failures=c["failures"],
+                derived=c["derived"],
+                value=c["median"] if c["derived"] else None,
+                skipped=c["skipped"],
+            )
+            for tool, c in r["cells"].items()
+        }
+        rows.append(
+            Row(
+                r["workload"],
+                r["label"],
+                cells,
+                unit=r["unit"],
+                note=r["note"],
+                commands=r["commands"],
+                loadavg=r["loadavg"],
+                foreign_cpus=r.get("foreign_cpus", 0.0),
+            )
+        )
+    return rows
 
 
 if __name__ == "__main__":
