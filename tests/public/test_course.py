@@ -324,6 +324,21 @@ def test_direct_invocation_with_inputs_config_and_resources() -> None:
     assert forecast["key_ends_with"] == "99"
 
 
+def test_direct_invocation_reads_env_vars_of_resources_as_a_run_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WX_KEY", "direct-77")
+
+    forecast = city_weather(weather=weather_resources()["weather"])
+    context = dg.build_asset_context(resources=weather_resources())
+
+    assert forecast["key_ends_with"] == "77"
+    assert context.resources.weather.api_key == "direct-77"
+    monkeypatch.delenv("WX_KEY")
+    with pytest.raises(dg.DefinitionError, match="environment variable WX_KEY is not set"):
+        city_weather(weather=weather_resources()["weather"])
+
+
 # -- Definitions and jobs ----------------------------------------------------------------------
 
 

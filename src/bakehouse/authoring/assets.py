@@ -353,13 +353,20 @@ class AssetsDefinition:
         return {s.key: s.metadata for s in self.specs}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Call the function directly, as in a unit test; a context is built if needed."""
+        """Call the function directly, as in a unit test; a context is built if needed.
+
+        Resources passed by keyword get their `EnvVar` fields read now, as a run would.
+        """
         if self.params.context and self.params.context not in kwargs:
             positional = list(inspect.signature(self.fn).parameters)
             if not args or positional[0] != self.params.context:
                 from bakehouse.execution.context import build_asset_context
 
                 kwargs[self.params.context] = build_asset_context()
+        for param in self.params.resources:
+            resolve = getattr(kwargs.get(param), "with_env_vars_resolved", None)
+            if callable(resolve):
+                kwargs[param] = resolve(param)
         return self.fn(*args, **kwargs)
 
     def __repr__(self) -> str:

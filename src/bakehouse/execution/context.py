@@ -165,12 +165,19 @@ def build_asset_context(
     run_id: str = "direct-invocation",
     asset_key: CoercibleToAssetKey = "direct_invocation",
 ) -> AssetExecutionContext:
-    """A context for calling an asset function directly in a unit test, without an instance."""
+    """A context for calling an asset function directly in a unit test, without an instance.
+
+    Configurable resources get their `EnvVar` fields read now, as a run would.
+    """
     key = coerce_key(asset_key)
+    ready: dict[str, Any] = {}
+    for name, resource in (resources or {}).items():
+        resolve = getattr(resource, "with_env_vars_resolved", None)
+        ready[name] = resolve(name) if callable(resolve) else resource
     return AssetExecutionContext(
         run_id=run_id,
         asset_keys=[key],
         step_key=key.to_python_identifier(),
-        resources=resources,
+        resources=ready,
         op_config=asset_config,
     )
