@@ -127,7 +127,7 @@ def test_result_lookups() -> None:
     assert report_materialization.asset_key == dg.AssetKey("report")
     with pytest.raises(KeyError, match="asset 'nope' produced no value in this run"):
         result.asset_value("nope")
-    with pytest.raises(KeyError, match="no output of node 'nope'"):
+    with pytest.raises(KeyError, match="no output 'result' of node 'nope'"):
         result.output_for_node("nope")
     with pytest.raises(KeyError, match="asset 'vendor_feed' was not materialized in this run"):
         result.metadata_for("vendor_feed")
@@ -160,3 +160,24 @@ def test_materialization_events_read_like_dagsters() -> None:
     assert event.record.asset_key == "lake/counted"
     [materialization] = result.asset_materializations_for_node("lake__counted")
     assert materialization.metadata["rows"] == dg.MetadataValue.int(3)
+
+
+def test_output_for_node_by_step_and_output_name() -> None:
+    @dg.multi_asset(outs={"left": dg.AssetOut(key_prefix="p"), "right": dg.AssetOut()})
+    def split() -> tuple[str, str]:
+        return "L", "R"
+
+    @dg.asset(key_prefix="lake")
+    def clean() -> str:
+        return "lake clean"
+
+    result = dg.materialize_to_memory([split, clean])
+
+    assert result.output_for_node("split", "left") == "L"
+    assert result.output_for_node("split", "right") == "R"
+    assert result.output_for_node("lake__clean") == "lake clean"
+    assert result.output_for_node("clean") == "lake clean"  # a key's last part, when unique
+    with pytest.raises(KeyError, match="no output 'result' of node 'split'"):
+        result.output_for_node("split")
+    with pytest.raises(KeyError, match="no output 'middle' of node 'split'"):
+        result.output_for_node("split", "middle")

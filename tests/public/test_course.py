@@ -254,6 +254,8 @@ def test_materialize_to_memory() -> None:
     result = dg.materialize_to_memory([taxi_zones, trips, split_trips])
     assert result.success
     assert result.asset_value("big/long_trips") == [2]
+    assert result.output_for_node("split_trips", "long_trips") == [2]
+    assert result.output_for_node("raw__trips")[0]["id"] == 1
     assert "path" not in metadata_of(result, "raw/trips")
 
 

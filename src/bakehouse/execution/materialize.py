@@ -66,8 +66,16 @@ class MaterializationEvent:
 class ExecuteInProcessResult:
     """What `materialize` returns: success, events and the values each asset produced."""
 
-    def __init__(self, outcome: RunOutcome, events: list[EventRecord], instance: Any) -> None:
+    def __init__(
+        self,
+        outcome: RunOutcome,
+        events: list[EventRecord],
+        instance: Any,
+        output_keys: Mapping[tuple[str, str], AssetKey] | None = None,
+    ) -> None:
         self._outcome = outcome
+        # (step, output name) -> the key that output materializes.
+        self._output_keys = dict(output_keys or {})
         self.run_id = outcome.run_id
         self.success = outcome.success
         self.all_events = events
@@ -107,11 +115,14 @@ class ExecuteInProcessResult:
         return self._outcome.values[asset_key]
 
     def output_for_node(self, node_name: str, output_name: str = "result") -> Any:
-        """The value a step produced, by step (asset) name."""
-        for key, value in self._outcome.values.items():
-            if key.to_python_identifier() == node_name or key.path[-1] == node_name:
-                return value
-        raise KeyError(f"no output of node '{node_name}' in this run")
+        """The value of one output of a step: ``("orders")``, or ``("split", "left")`` for a
+        multi-asset's output. A single asset may also be named by its key's last part."""
+        key = self._output_keys.get((node_name, output_name))
+        if key is None and output_name == "result":
+            key = next((k for k in self._outcome.values if k.path[-1] == node_name), None)
+        if key is None or key not in self._outcome.values:
+            raise KeyError(f"no output '{output_name}' of node '{node_name}' in this run")
+        return self._outcome.values[key]
 
     def metadata_for(self, key: CoercibleToAssetKey) -> dict[str, Any]:
         """The stored metadata of the materialization of `key` (``{label: {"type", "value"}}``)."""
@@ -183,7 +194,12 @@ def materialize(
             inst.close()
     if raise_on_error:
         _raise_first_error(outcome)
-    return ExecuteInProcessResult(outcome, events, None if owned else inst)
+    output_keys = {
+        (assets_def.op_name, name): key
+        for assets_def in graph.assets_defs
+        for key, name in assets_def.output_names.items()
+    }
+    return ExecuteInProcessResult(outcome, events, None if owned else inst, output_keys)
 
 
 def materialize_to_memory(
