@@ -163,6 +163,22 @@ def test_config_for_an_asset_not_in_the_run_is_refused() -> None:
     )
 
 
+def test_values_beside_config_are_refused_not_dropped() -> None:
+    # A common slip: the values without the "config" level. They would be ignored silently.
+    with pytest.raises(ExecutionError) as err:
+        dg.materialize([configured], run_config={"ops": {"configured": {"label": "a"}}})
+    assert str(err.value) == (
+        "run_config for asset 'lake__configured' has ['label'] beside 'config'; put the values "
+        "under it: {'ops': {'lake__configured': {'config': {...}}}}"
+    )
+
+
+def test_config_for_an_asset_without_a_config_parameter_is_refused() -> None:
+    with pytest.raises(ExecutionError, match="gives config to asset 'source', which takes no"):
+        dg.materialize([source], run_config={"ops": {"source": {"config": {"rows": 1}}}})
+    assert dg.materialize([source], run_config={"ops": {"source": {"config": {}}}}).success
+
+
 CALLS: list[str] = []  # pydantic copies a list field, so the resources log here
 
 

@@ -56,12 +56,29 @@ def _step_configs(plan: ExecutionPlan, run_config: Mapping[str, Any]) -> dict[st
     for step in plan.steps:
         config_param = step.assets_def.params.config
         entry = ops.get(step.key, ops.get(step.assets_def.fn.__name__))
+        # Config the asset would never see is a mistake to report, not to drop.
+        stray = sorted(set(entry) - {"config"}) if isinstance(entry, Mapping) else []
+        if stray:
+            raise ExecutionError(
+                f"run_config for asset '{step.key}' has {stray} beside 'config'; put the values "
+                f"under it: {{'ops': {{'{step.key}': {{'config': {{...}}}}}}}}"
+            )
         if config_param is None:
+            if entry is not None and (not isinstance(entry, Mapping) or entry.get("config")):
+                raise ExecutionError(
+                    f"run_config gives config to asset '{step.key}', which takes no Config "
+                    "parameter"
+                )
             continue
         cls = config_param[1]
         if isinstance(entry, cls):
             configs[step.key] = entry
             continue
+        if entry is not None and not isinstance(entry, Mapping):
+            raise ExecutionError(
+                f"run_config for asset '{step.key}' is a {type(entry).__name__}, not a "
+                f"{cls.__name__} or a dict"
+            )
         values = entry.get("config", {}) if isinstance(entry, Mapping) else {}
         try:
             configs[step.key] = cls(**values)
