@@ -45,6 +45,27 @@ _PUBLIC_API: dict[str, str] = {
     "define_asset_job": "bakehouse.authoring.jobs",
     "in_process_executor": "bakehouse.authoring.executors",
     "ExecutorDefinition": "bakehouse.authoring.executors",
+    # schedules and sensors
+    "ScheduleDefinition": "bakehouse.authoring.schedules",
+    "schedule": "bakehouse.authoring.schedules",
+    "ScheduleEvaluationContext": "bakehouse.authoring.schedules",
+    "build_schedule_context": "bakehouse.authoring.schedules",
+    "SensorDefinition": "bakehouse.authoring.sensors",
+    "sensor": "bakehouse.authoring.sensors",
+    "asset_sensor": "bakehouse.authoring.sensors",
+    "run_status_sensor": "bakehouse.authoring.sensors",
+    "run_failure_sensor": "bakehouse.authoring.sensors",
+    "SensorEvaluationContext": "bakehouse.authoring.sensors",
+    "RunStatusSensorContext": "bakehouse.authoring.sensors",
+    "RunFailureSensorContext": "bakehouse.authoring.sensors",
+    "DagsterRunStatus": "bakehouse.authoring.sensors",
+    "EventLogEntry": "bakehouse.authoring.sensors",
+    "build_sensor_context": "bakehouse.authoring.sensors",
+    "RunRequest": "bakehouse.authoring.run_request",
+    "SkipReason": "bakehouse.authoring.run_request",
+    "SensorResult": "bakehouse.authoring.run_request",
+    "DefaultScheduleStatus": "bakehouse.authoring.run_request",
+    "DefaultSensorStatus": "bakehouse.authoring.run_request",
     # execution
     "AssetExecutionContext": "bakehouse.execution.context",
     "OpExecutionContext": "bakehouse.execution.context",
@@ -102,6 +123,32 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bakehouse.authoring.metadata import MetadataValue, TableColumn, TableRecord, TableSchema
     from bakehouse.authoring.resources import ConfigurableResource, EnvVar, ResourceParam
     from bakehouse.authoring.results import MaterializeResult, Output
+    from bakehouse.authoring.run_request import (
+        DefaultScheduleStatus,
+        DefaultSensorStatus,
+        RunRequest,
+        SensorResult,
+        SkipReason,
+    )
+    from bakehouse.authoring.schedules import (
+        ScheduleDefinition,
+        ScheduleEvaluationContext,
+        build_schedule_context,
+        schedule,
+    )
+    from bakehouse.authoring.sensors import (
+        DagsterRunStatus,
+        EventLogEntry,
+        RunFailureSensorContext,
+        RunStatusSensorContext,
+        SensorDefinition,
+        SensorEvaluationContext,
+        asset_sensor,
+        build_sensor_context,
+        run_failure_sensor,
+        run_status_sensor,
+        sensor,
+    )
     from bakehouse.errors import BakehouseError, DefinitionError
     from bakehouse.execution.configurable_io_manager import ConfigurableIOManager
     from bakehouse.execution.context import (

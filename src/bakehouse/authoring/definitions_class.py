@@ -113,7 +113,7 @@ class Definitions:
                     key, f"asset '{assets_def.op_name}'", assets_def.source, sorted(provided)
                 )
         seen_jobs: dict[str, AssetJobDefinition] = {}
-        for job in self.jobs:
+        for job in self.all_jobs():
             if job.name in seen_jobs:
                 raise DuplicateKeyError("job", job.name, seen_jobs[job.name].source, job.source)
             seen_jobs[job.name] = job
@@ -127,6 +127,32 @@ class Definitions:
                         kind, str(name), _named_source(names[name]), _named_source(item)
                     )
                 names[str(name)] = item
+        self._validate_targets(seen_jobs)
+
+    def all_jobs(self) -> list[AssetJobDefinition]:
+        """The jobs given, plus the jobs schedules and sensors name by object (as Dagster adds
+        them)."""
+        jobs = list(self.jobs)
+        seen = {id(j) for j in jobs}
+        for item in [*self.schedules, *self.sensors]:
+            for job in [getattr(item, "job", None), *getattr(item, "jobs", [])]:
+                if isinstance(job, AssetJobDefinition) and id(job) not in seen:
+                    seen.add(id(job))
+                    jobs.append(job)
+        return jobs
+
+    def _validate_targets(self, jobs: dict[str, AssetJobDefinition]) -> None:
+        known = ", ".join(sorted(jobs)) or "none"
+        for item in [*self.schedules, *self.sensors]:
+            kind = "schedule" if item in self.schedules else "sensor"
+            names = getattr(item, "job_names", None) or [getattr(item, "job_name", None)]
+            for job_name in names:
+                if job_name is not None and job_name not in jobs:
+                    raise DefinitionError(
+                        f"{kind} '{item.name}' targets job '{job_name}', which does not exist "
+                        f"(jobs: {known})",
+                        source=_named_source(item),
+                    )
 
     def resolve_job_keys(self, job: AssetJobDefinition) -> list[AssetKey]:
         """The executable keys `job` selects, in dependency order; errors name the job."""
@@ -145,6 +171,14 @@ class Definitions:
             )
         return graph.toposorted_keys(runnable)
 
+    def get_schedule_def(self, name: str) -> Any:
+        """The schedule called `name`."""
+        return _named(self.schedules, name, "schedule")
+
+    def get_sensor_def(self, name: str) -> Any:
+        """The sensor called `name`."""
+        return _named(self.sensors, name, "sensor")
+
     def get_assets_def(self, key: CoercibleToAssetKey) -> AssetsDefinition:
         """The definition that materializes `key`."""
         asset_key = coerce_key(key)
@@ -155,10 +189,11 @@ class Definitions:
 
     def get_job_def(self, name: str) -> AssetJobDefinition:
         """The job called `name`."""
-        for job in self.jobs:
+        jobs = self.all_jobs()
+        for job in jobs:
             if job.name == name:
                 return job
-        known = ", ".join(j.name for j in self.jobs) or "none"
+        known = ", ".join(j.name for j in jobs) or "none"
         raise DefinitionError(f"no job named '{name}' (jobs: {known})")
 
     resolve_job_def = get_job_def
@@ -168,6 +203,14 @@ class Definitions:
             f"<Definitions assets={len(self.assets)} resources={len(self.resources)} "
             f"jobs={len(self.jobs)} schedules={len(self.schedules)} sensors={len(self.sensors)}>"
         )
+
+
+def _named(items: list[Any], name: str, kind: str) -> Any:
+    for item in items:
+        if getattr(item, "name", None) == name:
+            return item
+    known = ", ".join(sorted(str(getattr(i, "name", "?")) for i in items)) or "none"
+    raise DefinitionError(f"no {kind} named '{name}' ({kind}s: {known})")
 
 
 def _checked_list(

@@ -123,7 +123,7 @@ def build_snapshot(
             source_file=job.source.file if job.source else None,
             source_line=job.source.line if job.source else None,
         )
-        for job in defs.jobs
+        for job in defs.all_jobs()
     )
     return LocationSnap(
         name=name,
@@ -155,38 +155,59 @@ def _schedule_snap(schedule: Any) -> ScheduleSnap:
         job_name=_job_name(schedule),
         cron_schedule=str(getattr(schedule, "cron_schedule", "")),
         execution_timezone=getattr(schedule, "execution_timezone", None),
-        default_status=str(getattr(schedule, "default_status", "STOPPED")),
+        default_status=_status(getattr(schedule, "default_status", "STOPPED")),
         description=getattr(schedule, "description", None),
     )
 
 
 def _sensor_snap(sensor: Any) -> SensorSnap:
+    asset_key = getattr(sensor, "asset_key", None)
+    run_status = getattr(sensor, "run_status", None)
     return SensorSnap(
         name=sensor.name,
         job_name=_job_name(sensor),
+        job_names=tuple(getattr(sensor, "job_names", ())),
         minimum_interval_seconds=int(getattr(sensor, "minimum_interval_seconds", 30) or 30),
-        default_status=str(getattr(sensor, "default_status", "STOPPED")),
+        default_status=_status(getattr(sensor, "default_status", "STOPPED")),
         description=getattr(sensor, "description", None),
+        kind=str(getattr(getattr(sensor, "kind", None), "value", "standard")),
+        asset_key=asset_key.to_user_string() if asset_key is not None else None,
+        run_status=str(getattr(run_status, "value", run_status)) if run_status else None,
+        monitored_jobs=tuple(getattr(sensor, "monitored_jobs", ())),
+        asset_selection=tuple(k.to_user_string() for k in sensor.asset_selection)
+        if getattr(sensor, "asset_selection", None) is not None
+        else None,
     )
 
 
-def load_snapshot(
+def _status(value: Any) -> str:
+    return str(getattr(value, "value", value))
+
+
+def load_location(
     module_name: str, *, name: str, defs_module: str | None = None
-) -> LocationSnap | LoadFailure:
-    """Load the location and describe it, or describe why it could not be loaded."""
+) -> tuple[Definitions | None, LocationSnap | LoadFailure]:
+    """Load the location: its definitions and their snapshot, or why it could not be loaded."""
     started = time.perf_counter()
     try:
         defs = load_definitions(module_name, defs_module=defs_module)
-        return build_snapshot(
+        return defs, build_snapshot(
             defs,
             name=name,
             module=module_name or defs_module or "",
             load_seconds=time.perf_counter() - started,
         )
     except Exception as exc:  # noqa: BLE001 - a failed load is reported as data
-        return LoadFailure(
+        return None, LoadFailure(
             name=name,
             error=ErrorInfo.from_exception(exc),
             python_version=platform.python_version(),
             python_executable=sys.executable,
         )
+
+
+def load_snapshot(
+    module_name: str, *, name: str, defs_module: str | None = None
+) -> LocationSnap | LoadFailure:
+    """Load the location and describe it, or describe why it could not be loaded."""
+    return load_location(module_name, name=name, defs_module=defs_module)[1]

@@ -144,12 +144,20 @@ class CodeServerProcess:
         """The last lines the server wrote to stderr."""
         return "".join(list(self._stderr)[-lines:])
 
-    def _request(self, method: str, path: str, timeout: float = 10.0) -> bytes:
+    def _request(
+        self, method: str, path: str, timeout: float = 10.0, body: bytes | None = None
+    ) -> bytes:
         if self.port is None:
             raise ProtocolError(f"code server of '{self.target.name}' is not started")
         conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
-            conn.request(method, path, body=b"" if method == "POST" else None)
+            headers = {"Content-Type": "application/json"} if body else {}
+            conn.request(
+                method,
+                path,
+                body=body if body is not None else (b"" if method == "POST" else None),
+                headers=headers,
+            )
             response = conn.getresponse()
             body = response.read()
         except (OSError, http.client.HTTPException) as exc:
@@ -174,6 +182,40 @@ class CodeServerProcess:
     def snapshot(self) -> LocationSnap | LoadFailure:
         """What the server loaded."""
         return loads(self._request("GET", "/snapshot", timeout=60.0).decode())
+
+    def evaluate_schedule(self, name: str, scheduled_time: float) -> dict[str, Any]:
+        """Ask the location what schedule `name` requests for the tick at `scheduled_time`."""
+        return self._post_json(
+            "/evaluate/schedule", {"name": name, "scheduled_time": scheduled_time}
+        )
+
+    def evaluate_sensor(
+        self,
+        name: str,
+        *,
+        cursor: str | None,
+        last_tick_at: float | None,
+        payload: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Ask the location to evaluate sensor `name` once."""
+        return self._post_json(
+            "/evaluate/sensor",
+            {
+                "name": name,
+                "cursor": cursor,
+                "last_tick_at": last_tick_at,
+                "payload": payload or {},
+            },
+        )
+
+    def _post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        # User code runs during an evaluation: allow it the time a slow sensor takes.
+        answer = json.loads(
+            self._request("POST", path, timeout=300.0, body=json.dumps(body).encode())
+        )
+        if not isinstance(answer, dict):
+            raise ProtocolError(f"code server of '{self.target.name}' answered {answer!r}")
+        return answer
 
     def alive(self) -> bool:
         """True while the process runs."""

@@ -5,6 +5,9 @@ then listens on loopback and answers a small versioned JSON protocol:
 
 - ``GET /ping``: name, pid, status (LOADED or FAILED) and the protocol version.
 - ``GET /snapshot``: the `LocationSnap`, or the `LoadFailure` whose traceback says why not.
+- ``POST /evaluate/schedule`` ``{"name", "scheduled_time"}`` and ``POST /evaluate/sensor``
+  ``{"name", "cursor", "last_tick_at", "payload"}``: run requests, skip reason, new cursor, or
+  the user's error, as data.
 - ``POST /shutdown``: stop.
 
 A failed import still starts the server, which then serves the failure as data. The server
@@ -31,8 +34,9 @@ READY_PREFIX = "BAKEHOUSE_CODE_SERVER_READY "
 class _State:
     """What the handlers share: the loaded snapshot and when the host last called."""
 
-    def __init__(self, name: str, snapshot: LocationSnap | LoadFailure) -> None:
+    def __init__(self, name: str, defs: Any, snapshot: LocationSnap | LoadFailure) -> None:
         self.name = name
+        self.defs = defs
         self.snapshot = snapshot
         self.snapshot_json = dumps(snapshot).encode()
         self.loaded_at = time.time()
@@ -77,15 +81,42 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"error": f"unknown path {self.path}"})
 
     def do_POST(self) -> None:
-        self.server.state.last_contact = time.monotonic()
+        state = self.server.state
+        state.last_contact = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        raw = self.rfile.read(length) if length else b""
         if self.path == "/shutdown":
             self._json(200, {"stopping": True})
             threading.Thread(target=self.server.shutdown, daemon=True).start()
-        else:
+            return
+        if self.path not in ("/evaluate/schedule", "/evaluate/sensor"):
             self._json(404, {"error": f"unknown path {self.path}"})
+            return
+        try:
+            body = json.loads(raw or b"{}")
+            if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+                raise ValueError("the body must be a JSON object with a 'name'")
+        except ValueError as exc:
+            self._json(400, {"error": str(exc)})
+            return
+        if state.defs is None:
+            self._json(409, {"error": f"location '{state.name}' failed to load"})
+            return
+        from bakehouse.location.evaluate import evaluate_schedule, evaluate_sensor
+
+        if self.path == "/evaluate/schedule":
+            answer = evaluate_schedule(
+                state.defs, body["name"], float(body.get("scheduled_time") or time.time())
+            )
+        else:
+            answer = evaluate_sensor(
+                state.defs,
+                body["name"],
+                cursor=body.get("cursor"),
+                last_tick_at=body.get("last_tick_at"),
+                payload=body.get("payload") or {},
+            )
+        self._json(200, answer)
 
 
 class _Server(ThreadingHTTPServer):
@@ -126,10 +157,10 @@ def serve(
     # User code may print while loading; stdout carries only the ready line.
     real_stdout = sys.stdout
     sys.stdout = sys.stderr
-    from bakehouse.location.loader import load_snapshot
+    from bakehouse.location.loader import load_location
 
-    snapshot = load_snapshot(module, name=name, defs_module=defs_module)
-    state = _State(name, snapshot)
+    defs, snapshot = load_location(module, name=name, defs_module=defs_module)
+    state = _State(name, defs, snapshot)
     server = _Server((host, port), state)
     bound_host, bound_port = server.server_address[:2]
     ready = {"host": bound_host, "port": bound_port, "pid": os.getpid(), "status": state.status}

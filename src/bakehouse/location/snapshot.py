@@ -7,7 +7,9 @@ tag and the protocol version. New fields get defaults; renaming one bumps the ve
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,9 +74,16 @@ class SensorSnap:
 
     name: str
     job_name: str | None = None
+    job_names: tuple[str, ...] = ()
     minimum_interval_seconds: int = 30
     default_status: str = "STOPPED"
     description: str | None = None
+    # "standard", "asset" (fed an asset's materializations) or "run_status" (fed finished runs).
+    kind: str = "standard"
+    asset_key: str | None = None
+    run_status: str | None = None
+    monitored_jobs: tuple[str, ...] = ()
+    asset_selection: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,6 +152,17 @@ def _encode(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _tuple_fields(cls: type) -> frozenset[str]:
+    """Fields typed as tuples (or optional tuples): JSON brings them back as lists."""
+    found = set()
+    for name, hint in typing.get_type_hints(cls).items():
+        options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        if any(typing.get_origin(option) is tuple for option in options):
+            found.add(name)
+    return frozenset(found)
+
+
 def _decode(value: Any) -> Any:
     if isinstance(value, list):
         return [_decode(v) for v in value]
@@ -156,12 +176,12 @@ def _decode(value: Any) -> Any:
     cls = _TYPES.get(tag)
     if cls is None:
         raise ProtocolError(f"unknown snapshot type {tag!r}")
-    hints = typing.get_type_hints(cls)
+    tuple_fields = _tuple_fields(cls)
     kwargs = {}
     for f in dataclasses.fields(cls):
         if f.name in value:
             decoded = _decode(value[f.name])
-            if isinstance(decoded, list) and typing.get_origin(hints[f.name]) is tuple:
+            if isinstance(decoded, list) and f.name in tuple_fields:
                 decoded = tuple(decoded)
             kwargs[f.name] = decoded
     # Fields this version does not know are ignored: newer senders only add fields.

@@ -1,0 +1,332 @@
+"""Sensors: functions the daemon evaluates every so often that may request runs.
+
+`@sensor` keeps a cursor of its own; `@asset_sensor` is called with an asset's newest
+materialization; `@run_status_sensor` / `@run_failure_sensor` with each run that ended so.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bakehouse.authoring.jobs import AssetJobDefinition
+from bakehouse.authoring.loading import register_definition_kind
+from bakehouse.authoring.run_request import (
+    DefaultSensorStatus,
+    RunRequest,
+    SensorResult,
+    SkipReason,
+)
+from bakehouse.authoring.source import source_of_function
+from bakehouse.errors import DefinitionError
+from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
+
+DEFAULT_MINIMUM_INTERVAL_SECONDS = 30
+
+
+class DagsterRunStatus(str, enum.Enum):
+    """A run's status, as run status sensors name it."""
+
+    QUEUED = "QUEUED"
+    STARTING = "STARTING"
+    STARTED = "STARTED"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    CANCELING = "CANCELING"
+    CANCELED = "CANCELED"
+
+
+class SensorKind(str, enum.Enum):
+    """How the daemon feeds a sensor."""
+
+    STANDARD = "standard"
+    ASSET = "asset"
+    RUN_STATUS = "run_status"
+
+
+class SensorEvaluationContext:
+    """What a sensor function receives: its cursor, the last tick time and a logger."""
+
+    def __init__(
+        self,
+        *,
+        cursor: str | None = None,
+        last_tick_completion_time: float | None = None,
+        sensor_name: str = "sensor",
+        resources: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.cursor = cursor
+        self.last_tick_completion_time = last_tick_completion_time
+        # Kept for Dagster code that reads it; the last *completed* tick is what we know.
+        self.last_completion_time = last_tick_completion_time
+        self.sensor_name = sensor_name
+        self.log = logging.getLogger(f"bakehouse.sensor.{sensor_name}")
+        self.resources = dict(resources or {})
+        self._cursor_updated = False
+
+    def update_cursor(self, cursor: str | None) -> None:
+        """Store `cursor` for the next evaluation (kept even if this tick requests nothing)."""
+        self.cursor = cursor
+        self._cursor_updated = True
+
+
+def build_sensor_context(cursor: str | None = None) -> SensorEvaluationContext:
+    """A context for calling a sensor function in a test."""
+    return SensorEvaluationContext(cursor=cursor)
+
+
+@dataclass(frozen=True)
+class AssetMaterialization:
+    """The materialization an asset sensor is called with."""
+
+    asset_key: AssetKey
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    partition: str | None = None
+
+
+@dataclass(frozen=True)
+class EventLogEntry:
+    """One stored materialization event, as an asset sensor sees it."""
+
+    run_id: str
+    timestamp: float
+    storage_id: int
+    asset_materialization: AssetMaterialization
+
+    @property
+    def asset_key(self) -> AssetKey:
+        """The materialized asset."""
+        return self.asset_materialization.asset_key
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A finished run, as a run status sensor sees it (``context.dagster_run``)."""
+
+    run_id: str
+    status: DagsterRunStatus
+    job_name: str | None
+    tags: Mapping[str, str]
+    asset_selection: tuple[str, ...] = ()
+
+
+class RunStatusSensorContext(SensorEvaluationContext):
+    """What a run status sensor receives: the run that reached the status."""
+
+    def __init__(self, *, dagster_run: RunInfo, failure_message: str | None = None, **kw: Any):
+        super().__init__(**kw)
+        self.dagster_run = dagster_run
+        self.failure_message = failure_message
+
+
+RunFailureSensorContext = RunStatusSensorContext
+
+SensorFunction = Callable[..., Any]
+
+
+def _job_names(
+    job: AssetJobDefinition | None, jobs: Sequence[AssetJobDefinition] | None
+) -> list[str]:
+    names = [job.name] if job is not None else []
+    names.extend(j.name for j in jobs or ())
+    return names
+
+
+@register_definition_kind("sensors")
+class SensorDefinition:
+    """A function the daemon evaluates at most every `minimum_interval_seconds`."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        evaluation_fn: SensorFunction,
+        job: AssetJobDefinition | None = None,
+        jobs: Sequence[AssetJobDefinition] | None = None,
+        asset_selection: Sequence[CoercibleToAssetKey] | None = None,
+        minimum_interval_seconds: int | None = None,
+        description: str | None = None,
+        default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
+        kind: SensorKind = SensorKind.STANDARD,
+        asset_key: AssetKey | None = None,
+        run_status: DagsterRunStatus | None = None,
+        monitored_jobs: Sequence[str] | None = None,
+    ) -> None:
+        self.name = name
+        self.source = source_of_function(evaluation_fn)
+        self.evaluation_fn = evaluation_fn
+        self.jobs = [j for j in ([job] if job else []) + list(jobs or ())]
+        self.job_names = _job_names(job, jobs)
+        self.job_name = self.job_names[0] if len(self.job_names) == 1 else None
+        self.job = self.jobs[0] if len(self.jobs) == 1 else None
+        self.asset_selection = (
+            [coerce_key(k) for k in asset_selection] if asset_selection is not None else None
+        )
+        interval = (
+            DEFAULT_MINIMUM_INTERVAL_SECONDS
+            if minimum_interval_seconds is None
+            else int(minimum_interval_seconds)
+        )
+        if interval < 1:
+            raise DefinitionError(
+                f"sensor '{name}': minimum_interval_seconds must be at least 1", source=self.source
+            )
+        self.minimum_interval_seconds = interval
+        self.description = description
+        self.default_status = DefaultSensorStatus(default_status)
+        self.kind = kind
+        self.asset_key = asset_key
+        self.run_status = run_status
+        self.monitored_jobs = list(monitored_jobs or [])
+
+    def _call(self, context: SensorEvaluationContext, *extra: Any) -> Any:
+        params = list(inspect.signature(self.evaluation_fn).parameters)
+        if not params:
+            return self.evaluation_fn()
+        return self.evaluation_fn(context, *extra[: len(params) - 1])
+
+    def evaluate(self, context: SensorEvaluationContext, *extra: Any) -> SensorResult:
+        """Call the function and normalize what it returned or yielded into a `SensorResult`."""
+        result = self._call(context, *extra)
+        items = list(result) if inspect.isgenerator(result) else result
+        cursor = context.cursor if context._cursor_updated else None
+        if isinstance(items, SensorResult):
+            skip = items.skip_reason
+            return SensorResult(
+                run_requests=list(items.run_requests or []),
+                skip_reason=SkipReason(skip) if isinstance(skip, str) else skip,
+                cursor=items.cursor if items.cursor is not None else cursor,
+            )
+        if items is None:
+            return SensorResult(run_requests=[], cursor=cursor)
+        if isinstance(items, (RunRequest, SkipReason)):
+            items = [items]
+        if isinstance(items, list):
+            requests = [i for i in items if isinstance(i, RunRequest)]
+            skips = [i for i in items if isinstance(i, SkipReason)]
+            if len(requests) + len(skips) == len(items):
+                return SensorResult(
+                    run_requests=requests,
+                    skip_reason=skips[0] if skips and not requests else None,
+                    cursor=cursor,
+                )
+        raise DefinitionError(
+            f"sensor '{self.name}' returned {type(items).__name__}; return or yield RunRequest "
+            "or SkipReason, or return a SensorResult",
+            source=self.source,
+        )
+
+    def __repr__(self) -> str:
+        return f"<SensorDefinition {self.name} ({self.kind.value})>"
+
+
+def sensor(
+    job: AssetJobDefinition | None = None,
+    *,
+    jobs: Sequence[AssetJobDefinition] | None = None,
+    name: str | None = None,
+    minimum_interval_seconds: int | None = None,
+    description: str | None = None,
+    default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
+    asset_selection: Sequence[CoercibleToAssetKey] | None = None,
+) -> Callable[[SensorFunction], SensorDefinition]:
+    """Decorate ``fn(context)`` that yields `RunRequest`s (or a `SkipReason`), keeping a cursor
+    with ``context.update_cursor``."""
+
+    def build(fn: SensorFunction) -> SensorDefinition:
+        return SensorDefinition(
+            name or fn.__name__,
+            evaluation_fn=fn,
+            job=job,
+            jobs=jobs,
+            asset_selection=asset_selection,
+            minimum_interval_seconds=minimum_interval_seconds,
+            description=description or inspect.getdoc(fn),
+            default_status=default_status,
+        )
+
+    return build
+
+
+def asset_sensor(
+    asset_key: CoercibleToAssetKey,
+    *,
+    job: AssetJobDefinition | None = None,
+    jobs: Sequence[AssetJobDefinition] | None = None,
+    name: str | None = None,
+    minimum_interval_seconds: int | None = None,
+    description: str | None = None,
+    default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
+) -> Callable[[SensorFunction], SensorDefinition]:
+    """Decorate ``fn(context, asset_event)``, called with the newest materialization of
+    `asset_key` since the last tick."""
+
+    def build(fn: SensorFunction) -> SensorDefinition:
+        return SensorDefinition(
+            name or fn.__name__,
+            evaluation_fn=fn,
+            job=job,
+            jobs=jobs,
+            minimum_interval_seconds=minimum_interval_seconds,
+            description=description or inspect.getdoc(fn),
+            default_status=default_status,
+            kind=SensorKind.ASSET,
+            asset_key=coerce_key(asset_key),
+        )
+
+    return build
+
+
+def run_status_sensor(
+    run_status: DagsterRunStatus,
+    *,
+    name: str | None = None,
+    monitored_jobs: Sequence[AssetJobDefinition | str] | None = None,
+    request_job: AssetJobDefinition | None = None,
+    minimum_interval_seconds: int | None = None,
+    description: str | None = None,
+    default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
+) -> Callable[[SensorFunction], SensorDefinition]:
+    """Decorate ``fn(context)``, called once for each run that reached `run_status`."""
+
+    def build(fn: SensorFunction) -> SensorDefinition:
+        return SensorDefinition(
+            name or fn.__name__,
+            evaluation_fn=fn,
+            job=request_job,
+            minimum_interval_seconds=minimum_interval_seconds,
+            description=description or inspect.getdoc(fn),
+            default_status=default_status,
+            kind=SensorKind.RUN_STATUS,
+            run_status=DagsterRunStatus(run_status),
+            monitored_jobs=[j if isinstance(j, str) else j.name for j in monitored_jobs or ()],
+        )
+
+    return build
+
+
+def run_failure_sensor(
+    fn: SensorFunction | None = None,
+    *,
+    name: str | None = None,
+    monitored_jobs: Sequence[AssetJobDefinition | str] | None = None,
+    request_job: AssetJobDefinition | None = None,
+    minimum_interval_seconds: int | None = None,
+    description: str | None = None,
+    default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
+) -> Any:
+    """Decorate ``fn(context)``, called once for each run that failed."""
+    decorator = run_status_sensor(
+        DagsterRunStatus.FAILURE,
+        name=name,
+        monitored_jobs=monitored_jobs,
+        request_job=request_job,
+        minimum_interval_seconds=minimum_interval_seconds,
+        description=description,
+        default_status=default_status,
+    )
+    return decorator(fn) if fn is not None else decorator
