@@ -3,7 +3,7 @@ asset, resources open before the steps and close after them, and every event is 
 
 from __future__ import annotations
 
-import sys
+import inspect
 from pathlib import Path
 
 import pytest
@@ -23,12 +23,13 @@ def source() -> int:
     return 1
 
 
-RAISE_LINE = sys._getframe().f_lineno + 5  # the `raise` below
-
-
 @dg.asset
 def broken(source: int) -> int:
     raise ValueError(f"bad input {source}")
+
+
+_lines, _first = inspect.getsourcelines(broken.fn)
+RAISE_LINE = _first + next(i for i, line in enumerate(_lines) if "raise ValueError" in line)
 
 
 @dg.asset
