@@ -190,6 +190,23 @@ def test_a_library_raising_on_the_users_behalf_points_at_the_users_line(project:
     assert "JSONDecodeError" in str(err.value)
 
 
+def test_a_frozen_stdlib_module_raising_points_at_the_users_line(project: Project) -> None:
+    broken = project.write(
+        "defs/settings.py",
+        """
+        import os
+
+        TOKEN = os.environ["BH_TEST_SURELY_UNSET_TOKEN"]
+        """,
+    )
+
+    with pytest.raises(DefinitionError) as err:
+        project.load()
+
+    assert err.value.source == SourceLocation(str(broken), 3)  # not <frozen os>
+    assert "KeyError: 'BH_TEST_SURELY_UNSET_TOKEN'" in str(err.value)
+
+
 def test_an_error_in_a_helper_module_points_at_the_helper(project: Project) -> None:
     helper = project.write(
         "helpers.py",
@@ -432,3 +449,27 @@ def test_module_level_jobs_and_specs_are_collected(project: Project) -> None:
     assert any(isinstance(a, AssetSpec) and a.key == AssetKey("ext") for a in defs.assets)
     assert [type(j) for j in defs.jobs] == [AssetJobDefinition]
     assert defs.resolve_job_keys(defs.jobs[0]) == [AssetKey("uses_ext")]
+
+
+def test_an_error_inside_a_definitions_function_names_the_users_line(project: Project) -> None:
+    path = project.write(
+        "defs/resources.py",
+        """
+        import os
+
+        import bakehouse as dg
+
+
+        @dg.definitions
+        def resources():
+            token = os.environ["BH_TEST_SURELY_UNSET_TOKEN"]
+            return dg.Definitions(resources={"token": token})
+        """,
+    )
+
+    with pytest.raises(DefinitionError) as err:
+        project.load()
+
+    assert err.value.source == SourceLocation(str(path), 8)
+    assert "error while calling @definitions function 'resources': KeyError" in str(err.value)
+    assert isinstance(err.value.__cause__, KeyError)

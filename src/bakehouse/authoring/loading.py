@@ -35,7 +35,14 @@ class LazyDefinitions:
 
     def __call__(self) -> Definitions:
         if self._result is None:
-            result = self.fn()
+            try:
+                result = self.fn()
+            except DefinitionError:
+                raise
+            except Exception as exc:
+                raise _user_code_error(
+                    f"calling @definitions function '{self.__name__}'", exc
+                ) from exc
             if not isinstance(result, Definitions):
                 raise DefinitionError(
                     f"@definitions function '{self.__name__}' returned {type(result).__name__}, "
@@ -87,21 +94,31 @@ def _library_dirs() -> tuple[str, ...]:
     return tuple({os.path.realpath(paths[n]) + os.sep for n in names if n in paths})
 
 
-def _import_error(module_name: str, exc: BaseException) -> DefinitionError:
+def _user_code_error(doing: str, exc: BaseException) -> DefinitionError:
+    """`exc`, raised by user code while `doing` something, as an error naming the user's line."""
     where: SourceLocation | None
     if isinstance(exc, SyntaxError) and exc.filename:
         where = SourceLocation(exc.filename, exc.lineno or 0)
     else:
         frames = traceback.extract_tb(exc.__traceback__)
         user = [f for f in frames if not is_framework_frame(f.filename)]
-        # When the user's code calls into a library that raises (json.loads on bad text), the
-        # line to change is the user's call, not the library's raise.
+        # When the user's code calls into a library that raises (json.loads on bad text, or
+        # os.environ["X"] in a frozen stdlib module), the line to change is the user's call.
         libraries = _library_dirs()
-        own = [f for f in user if not os.path.realpath(f.filename).startswith(libraries)]
+        own = [
+            f
+            for f in user
+            if not f.filename.startswith("<frozen ")
+            and not os.path.realpath(f.filename).startswith(libraries)
+        ]
         frame = (own or user or frames)[-1] if frames else None
         where = SourceLocation(frame.filename, frame.lineno or 0) if frame else None
     message = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    return DefinitionError(f"error while importing {module_name}: {message}", source=where)
+    return DefinitionError(f"error while {doing}: {message}", source=where)
+
+
+def _import_error(module_name: str, exc: BaseException) -> DefinitionError:
+    return _user_code_error(f"importing {module_name}", exc)
 
 
 def _import(module_name: str) -> ModuleType:
