@@ -53,9 +53,13 @@ class DuplicateKeyError(DefinitionError):
         self.first = first
         self.second = second
         where_first = str(first) if first else "an unknown place"
+        advice = (
+            "Give one of them another name or key_prefix."
+            if kind == "asset"
+            else f"Give one of the {kind}s another name."
+        )
         super().__init__(
-            f"duplicate {kind} key '{key}': also defined at {where_first}. "
-            "Give one of them another name or key_prefix.",
+            f"duplicate {kind} key '{key}': also defined at {where_first}. {advice}",
             source=second,
         )
 

@@ -196,12 +196,55 @@ class Definitions:
         known = ", ".join(j.name for j in jobs) or "none"
         raise DefinitionError(f"no job named '{name}' (jobs: {known})")
 
-    resolve_job_def = get_job_def
+    def resolve_job_def(self, name: str) -> ResolvedAssetJob:
+        """The job called `name`, bound to these definitions so it can run in process."""
+        job = self.get_job_def(name)
+        self.resolve_job_keys(job)  # refuse a job that selects nothing now, not at run time
+        return ResolvedAssetJob(self, job)
+
+    @staticmethod
+    def validate_loadable(defs: Definitions) -> None:
+        """Raise the `DefinitionError` a code location would fail to load with, if any."""
+        defs.validate()
 
     def __repr__(self) -> str:
         return (
             f"<Definitions assets={len(self.assets)} resources={len(self.resources)} "
             f"jobs={len(self.jobs)} schedules={len(self.schedules)} sensors={len(self.sensors)}>"
+        )
+
+
+class ResolvedAssetJob:
+    """A job bound to the `Definitions` that hold its assets and resources."""
+
+    def __init__(self, defs: Definitions, job: AssetJobDefinition) -> None:
+        self.defs = defs
+        self.job = job
+        self.name = job.name
+
+    def execute_in_process(
+        self,
+        run_config: Mapping[str, Any] | Any | None = None,
+        *,
+        resources: Mapping[str, Any] | None = None,
+        instance: Any = None,
+        tags: Mapping[str, str] | None = None,
+        raise_on_error: bool = True,
+    ) -> Any:
+        """Run the job's assets in this process, as `bakehouse.materialize` does."""
+        # The one call from the authoring API into execution, made only when a user runs a job
+        # by hand; loading definitions never takes this path.
+        from bakehouse.execution.materialize import materialize
+
+        keys = self.defs.resolve_job_keys(self.job)
+        return materialize(
+            self.defs.assets,
+            resources={**self.defs.resources, **(resources or {})},
+            run_config=run_config if run_config is not None else self.job.config,
+            instance=instance,
+            selection=[k.to_user_string() for k in keys],
+            tags={**self.job.tags, **(tags or {})},
+            raise_on_error=raise_on_error,
         )
 
 

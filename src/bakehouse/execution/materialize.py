@@ -133,6 +133,22 @@ class ExecuteInProcessResult:
         raise KeyError(f"asset '{wanted}' was not materialized in this run")
 
 
+def plain_run_config(run_config: Mapping[str, Any] | Any | None) -> dict[str, Any]:
+    """Run config as plain JSON-ready data: `RunConfig`, or a dict whose ops may hold `Config`
+    objects, becomes ``{"ops": {name: {"config": {...}}}}``."""
+    to_dict = getattr(run_config, "to_config_dict", None)
+    if callable(to_dict):
+        return dict(to_dict())
+    config = dict(run_config or {})
+    ops = config.get("ops")
+    if isinstance(ops, Mapping):
+        config["ops"] = {
+            name: {"config": value.model_dump()} if hasattr(value, "model_dump") else value
+            for name, value in ops.items()
+        }
+    return config
+
+
 def materialize(
     assets: Sequence[AssetsDefinition | AssetSpec],
     *,
@@ -163,8 +179,7 @@ def materialize(
         keys = graph.toposorted_keys(k for k in selected if k in graph.assets_def_by_key)
     if not keys:
         raise ExecutionError("nothing to materialize: no asset in the selection has a function")
-    to_dict = getattr(run_config, "to_config_dict", None)
-    config = to_dict() if callable(to_dict) else dict(run_config or {})
+    config = plain_run_config(run_config)
     owned = instance is None
     inst = Instance.ephemeral() if owned else instance
     try:

@@ -58,7 +58,8 @@ def execute_step(step: Step, env: StepEnvironment) -> bool:
     started = time.perf_counter()
     try:
         _run(step, env, started)
-    except Exception as exc:  # noqa: BLE001 - the failure is the user's, recorded as data
+    # SystemExit too: a sys.exit() in an asset fails its step, not the whole worker.
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's failure, as data
         env.exceptions[step.key] = exc
         error = ErrorInfo.from_exception(exc)
         writer.emit(
