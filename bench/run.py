@@ -68,6 +68,8 @@ DASH = "\u2013"  # en dash, for ranges
 TIMES = "\u00d7"  # multiplication sign, for ratios
 MINUS = "\u2212"
 
+ROW_IDLE_WAIT = 90  # seconds a row waits at most for other processes to go quiet
+
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 
 
@@ -560,6 +562,11 @@ class Ctx:
                 cwd,
                 self.env_for(tool, project and cwd, home, (env or {}).get(tool)),
             )
+        if self.args.wait_idle > 0 and not self.args.quick:
+            # Other people's test runs come in bursts: let one finish before a row starts.
+            busy = wait_for_idle(min(ROW_IDLE_WAIT, self.args.wait_idle), window=1.0)
+            if busy >= 0.3:
+                log(f"  still {busy:.2f} CPUs busy elsewhere after {ROW_IDLE_WAIT} s; measuring")
         load = os.getloadavg()[0]
         log(f"{label}: n={reps} (load {load:.2f})")
         foreign = ForeignLoad()
@@ -1047,8 +1054,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=float,
         default=300,
         metavar="SECONDS",
-        help="before measuring, wait up to this long for other processes to use < 0.3 CPUs "
-        "(default 300; 0: do not wait; never with --quick)",
+        help="before measuring, wait up to this long for other processes to use < 0.3 CPUs, "
+        f"and up to {ROW_IDLE_WAIT} s before each row (default 300; 0: never wait; "
+        "never with --quick)",
     )
     p.add_argument(
         "--keep-homes",
@@ -1191,7 +1199,7 @@ def rows_from_json(result: dict[str, object]) -> list[Row]:
                 cells,
                 unit=r["unit"],
                 note=r["note"],
-                commands=r["commands"],
+                commands={t: shlex.join(shlex.split(c)) for t, c in r["commands"].items()},
                 loadavg=r["loadavg"],
                 foreign_cpus=r.get("foreign_cpus", 0.0),
             )
