@@ -68,7 +68,7 @@ DASH = "\u2013"  # en dash, for ranges
 TIMES = "\u00d7"  # multiplication sign, for ratios
 MINUS = "\u2212"
 
-ROW_IDLE_WAIT = 90  # seconds a row waits at most for other processes to go quiet
+ROW_IDLE_WAIT = 180  # seconds a row waits at most for other processes to go quiet
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 
@@ -344,6 +344,7 @@ def wait_for_idle(max_wait: float, threshold: float = 0.3, window: float = 3.0) 
     seconds in a row, or `max_wait` has passed. Returns the CPUs used in the last window."""
     deadline = time.monotonic() + max_wait
     quiet = 0
+    said = False
     while True:
         probe = ForeignLoad()
         time.sleep(window)
@@ -351,8 +352,9 @@ def wait_for_idle(max_wait: float, threshold: float = 0.3, window: float = 3.0) 
         quiet = quiet + 1 if busy < threshold else 0
         if quiet >= 2 or time.monotonic() >= deadline:
             return busy
-        if not quiet:
+        if not quiet and not said:
             log(f"other processes keep {busy:.2f} CPUs busy; waiting for an idle machine")
+            said = True
 
 
 def log(msg: str) -> None:
