@@ -257,7 +257,11 @@ def run_process(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: flo
         rc = proc.returncode
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        out, err = proc.communicate()
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # a process outside the group holds the pipes
+            proc.kill()
+            out, err = "", "(output lost: the pipes stayed open after the kill)"
         rc = None
     except BaseException:
         _kill_group(proc)
