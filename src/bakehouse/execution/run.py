@@ -19,6 +19,7 @@ from bakehouse.execution.events import EventWriter
 from bakehouse.execution.io_managers import FilesystemIOManager, IOManager
 from bakehouse.execution.plan import ExecutionPlan, build_plan
 from bakehouse.execution.step import StepEnvironment, execute_step
+from bakehouse.execution.step_executor import RunSteps, StepExecutor, record_skipped
 from bakehouse.graph.keys import AssetKey
 from bakehouse.storage.records import EventType
 
@@ -145,6 +146,55 @@ def _open_resources(
         yield ready, managers
 
 
+@contextlib.contextmanager
+def open_step_environment(
+    steps: RunSteps, instance: Any, writer: EventWriter, *, capture_values: bool = False
+) -> Iterator[StepEnvironment]:
+    """Set up the resources `steps` need and yield the environment their steps execute in.
+
+    Executors that run steps in other processes call this in each of them, with that process's
+    own storage and writer; resources are torn down when the context exits.
+    """
+    graph = steps.defs.resolve_asset_graph()
+    with _open_resources(
+        steps.defs, steps.plan, steps.run_id, instance, steps.resource_overrides, writer
+    ) as (ready, managers):
+        yield StepEnvironment(
+            run_id=steps.run_id,
+            writer=writer,
+            resources=ready,
+            io_managers=managers,
+            configs=steps.configs,
+            io_manager_key_of={k: s.io_manager_key for k, s in graph.specs.items()},
+            instance=instance,
+            run_tags=dict(steps.tags),
+            captured_values={} if capture_values else None,
+        )
+
+
+def plan_steps(
+    defs: Definitions,
+    asset_keys: list[AssetKey],
+    *,
+    run_id: str,
+    run_config: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
+    resources: Mapping[str, Any] | None = None,
+) -> RunSteps:
+    """Plan the steps that materialize `asset_keys` and validate their config; raises
+    ExecutionError."""
+    plan = build_plan(defs.resolve_asset_graph(), asset_keys)
+    return RunSteps(
+        defs=defs,
+        plan=plan,
+        run_id=run_id,
+        configs=_step_configs(plan, run_config or {}),
+        run_config=dict(run_config or {}),
+        tags=dict(tags or {}),
+        resource_overrides=resources,
+    )
+
+
 def _manager_key_of(defs: Definitions, key: AssetKey) -> str:
     spec = defs.resolve_asset_graph().specs.get(key)
     return spec.io_manager_key if spec is not None else "io_manager"
@@ -162,9 +212,11 @@ def execute_run(
     tags: Mapping[str, str] | None = None,
     capture_values: bool = False,
     lifecycle: bool = True,
+    executor: StepExecutor | None = None,
 ) -> RunOutcome:
     """Execute the steps that materialize `asset_keys`, recording every event through `writer`.
 
+    Steps run one after another in this process unless an `executor` is given.
     With `lifecycle` off, this executes one part of a run that spans several code locations:
     the run's start and end events are the launcher's to write, and an error that stops the
     part is recorded as an ENGINE error event.
@@ -173,29 +225,23 @@ def execute_run(
     if lifecycle:
         writer.emit(EventType.RUN_START, f"Started run {run_id}.")
     try:
-        graph = defs.resolve_asset_graph()
-        plan = build_plan(graph, asset_keys)
-        configs = _step_configs(plan, run_config or {})
-        writer.emit(
-            EventType.ENGINE,
-            f"Executing {len(plan.steps)} steps in process.",
-            data={"steps": [s.key for s in plan.steps]},
+        steps = plan_steps(
+            defs, asset_keys, run_id=run_id, run_config=run_config, tags=tags, resources=resources
         )
-        with _open_resources(defs, plan, run_id, instance, resources, writer) as (ready, managers):
-            env = StepEnvironment(
-                run_id=run_id,
-                writer=writer,
-                resources=ready,
-                io_managers=managers,
-                configs=configs,
-                io_manager_key_of={k: s.io_manager_key for k, s in graph.specs.items()},
-                instance=instance,
-                run_tags=dict(tags or {}),
-                captured_values={} if capture_values else None,
+        if executor is not None:
+            executor.execute(steps, writer, instance, outcome)
+        else:
+            writer.emit(
+                EventType.ENGINE,
+                f"Executing {len(steps.plan.steps)} steps in process.",
+                data={"steps": [s.key for s in steps.plan.steps]},
             )
-            _execute_in_process(plan, env, outcome)
-            outcome.values = env.captured_values or {}
-            outcome.exceptions = env.exceptions
+            with open_step_environment(
+                steps, instance, writer, capture_values=capture_values
+            ) as env:
+                _execute_in_process(steps.plan, env, outcome)
+                outcome.values = env.captured_values or {}
+                outcome.exceptions = env.exceptions
     except Exception as exc:  # noqa: BLE001 - a run that cannot start is recorded as failed
         outcome.error = ErrorInfo.from_exception(exc)
         outcome.run_exception = exc
@@ -227,14 +273,7 @@ def _execute_in_process(plan: ExecutionPlan, env: StepEnvironment, outcome: RunO
         cause = next((u for u in step.upstream_steps if u in blocked or u in outcome.failed), None)
         if cause is not None:
             blocked[step.key] = cause
-            outcome.skipped.append(step.key)
-            env.writer.emit(
-                EventType.STEP_SKIPPED,
-                f"Skipped step '{step.key}': upstream step '{cause}' did not succeed.",
-                level="WARNING",
-                step_key=step.key,
-                data={"upstream": cause},
-            )
+            record_skipped(env.writer, outcome, step.key, cause)
             continue
         if execute_step(step, env):
             outcome.succeeded.append(step.key)

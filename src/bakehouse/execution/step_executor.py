@@ -1,0 +1,93 @@
+"""The seam between a run and the executor of its steps: what an executor receives and records.
+
+`execute_run` plans the run and validates its config, then hands the steps to an executor: the
+in-process loop when none is given (``materialize()``), else a `StepExecutor` such as the
+multiprocess one, chosen by `executor_for`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from bakehouse.authoring.definitions_class import Definitions
+from bakehouse.authoring.executors import ExecutorDefinition
+from bakehouse.errors import ExecutionError
+from bakehouse.execution.events import EventWriter
+from bakehouse.execution.plan import ExecutionPlan
+from bakehouse.storage.records import EventType
+
+if TYPE_CHECKING:
+    from bakehouse.execution.run import RunOutcome
+
+
+@dataclass(frozen=True)
+class RunSteps:
+    """A planned run whose steps are ready to execute: config validated, nothing set up yet."""
+
+    defs: Definitions
+    plan: ExecutionPlan
+    run_id: str
+    # Validated config objects by step key, and the run config they came from (a process that
+    # reloads the code validates it again).
+    configs: Mapping[str, Any]
+    run_config: Mapping[str, Any]
+    tags: Mapping[str, str]
+    # Resources the caller gives in place of the definitions' own (in-process callers only).
+    resource_overrides: Mapping[str, Any] | None = None
+
+
+class StepExecutor(Protocol):
+    """Executes a run's steps in dependency order and fills `outcome` step by step.
+
+    It writes the steps' events, including STEP_SKIPPED for steps behind a failure (through
+    `record_skipped`), but not the run's start and end, which `execute_run` writes. An error that
+    stops the whole run is raised.
+    """
+
+    def execute(
+        self, steps: RunSteps, writer: EventWriter, instance: Any, outcome: RunOutcome
+    ) -> None:
+        """Execute every step of `steps.plan` that its upstream steps allow."""
+
+
+def record_skipped(writer: EventWriter, outcome: RunOutcome, step_key: str, cause: str) -> None:
+    """Record that `step_key` will not run because upstream step `cause` did not succeed."""
+    outcome.skipped.append(step_key)
+    writer.emit(
+        EventType.STEP_SKIPPED,
+        f"Skipped step '{step_key}': upstream step '{cause}' did not succeed.",
+        level="WARNING",
+        step_key=step_key,
+        data={"upstream": cause},
+    )
+
+
+@dataclass(frozen=True)
+class LocationModule:
+    """Where a run's code came from, for executor processes that must import it again."""
+
+    module: str
+    defs_module: str | None = None
+
+
+EXECUTORS = ("in_process", "multiprocess")
+
+
+def executor_for(
+    definition: ExecutorDefinition, *, location: LocationModule | None = None
+) -> StepExecutor | None:
+    """The implementation `definition` names; None means execute in process.
+
+    Raises ExecutionError for a name no implementation answers to.
+    """
+    if definition.name == "in_process":
+        return None
+    if definition.name == "multiprocess":
+        from bakehouse.execution.multiprocess import MultiprocessExecutor
+
+        return MultiprocessExecutor.from_definition(definition, location=location)
+    raise ExecutionError(
+        f"unknown executor '{definition.name}' (executors: {', '.join(EXECUTORS)})"
+    )
