@@ -44,6 +44,7 @@ _PUBLIC_API: dict[str, str] = {
     # jobs and executors
     "define_asset_job": "bakehouse.authoring.jobs",
     "in_process_executor": "bakehouse.authoring.executors",
+    "multiprocess_executor": "bakehouse.authoring.executors",
     "ExecutorDefinition": "bakehouse.authoring.executors",
     # schedules and sensors
     "ScheduleDefinition": "bakehouse.authoring.schedules",
@@ -117,7 +118,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from bakehouse.authoring.config import Config, RunConfig
     from bakehouse.authoring.definitions_class import Definitions
-    from bakehouse.authoring.executors import ExecutorDefinition, in_process_executor
+    from bakehouse.authoring.executors import (
+        ExecutorDefinition,
+        in_process_executor,
+        multiprocess_executor,
+    )
     from bakehouse.authoring.jobs import define_asset_job
     from bakehouse.authoring.loading import definitions, load_defs, load_from_defs_folder
     from bakehouse.authoring.metadata import MetadataValue, TableColumn, TableRecord, TableSchema

@@ -43,6 +43,7 @@ def _run_worker(args: argparse.Namespace) -> int:
         storage_url=args.storage_url,
         storage_dir=Path(args.storage_dir) if args.storage_dir else None,
         only_keys=json.loads(Path(args.keys_file).read_text()) if args.keys_file else None,
+        executor=args.executor,
     )
 
 
@@ -86,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--storage-dir")
     worker.add_argument(
         "--keys-file", help="JSON list of the asset keys to execute (one part of a larger run)"
+    )
+    worker.add_argument(
+        "--executor",
+        choices=("in_process", "multiprocess"),
+        help="executor to use, over the run's bakehouse/executor tag and the definitions'",
     )
     worker.set_defaults(handler=_run_worker)
     server = sub.add_parser("code-server", help="serve one code location to the host")

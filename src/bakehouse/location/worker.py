@@ -7,9 +7,19 @@ recorded in instance storage, which is how the CLI and the host follow it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bakehouse.errors import ErrorInfo
 from bakehouse.storage.records import EventType, RunStatus
+
+if TYPE_CHECKING:
+    from bakehouse.authoring.definitions_class import Definitions
+    from bakehouse.authoring.executors import ExecutorDefinition
+    from bakehouse.authoring.jobs import AssetJobDefinition
+
+EXECUTOR_TAG = "bakehouse/executor"
+"""A run tag naming the executor to use (``in_process`` or ``multiprocess``); `bh launch
+--executor` sets it, and it reaches the run worker however the run is started."""
 
 
 def run_worker(
@@ -20,11 +30,13 @@ def run_worker(
     storage_url: str,
     storage_dir: Path | None,
     only_keys: list[str] | None = None,
+    executor: str | None = None,
 ) -> int:
     """Execute run `run_id`; return 0 on success, 1 on failure.
 
     With `only_keys`, execute just those assets as one part of a run that the launcher drives
-    across locations: the launcher writes the run's start and end.
+    across locations: the launcher writes the run's start and end. `executor` names the executor
+    to use over the run's tag and the definitions (see `choose_executor`).
     """
     from bakehouse.storage import Instance
 
@@ -37,6 +49,7 @@ def run_worker(
         writer = EventWriter(instance, run_id)
         try:
             from bakehouse.execution.run import execute_run
+            from bakehouse.execution.step_executor import LocationModule, executor_for
             from bakehouse.graph.keys import AssetKey
             from bakehouse.graph.selection import select_keys
             from bakehouse.location.loader import load_definitions
@@ -68,6 +81,8 @@ def run_worker(
                     f"selection {run.selection_query or list(run.asset_selection)!r} contains no "
                     "asset that can be materialized here (only external assets)"
                 )
+            executor_def = choose_executor(executor or tags.get(EXECUTOR_TAG), job, defs)
+            step_executor = executor_for(executor_def, location=LocationModule(module, defs_module))
             if only_keys is None:
                 selected = tuple(k.to_user_string() for k in runnable)
                 instance.update_run(run_id, asset_selection=selected)
@@ -91,5 +106,22 @@ def run_worker(
             run_config=run_config,
             tags=tags,
             lifecycle=only_keys is None,
+            executor=step_executor,
         )
         return 0 if outcome.success else 1
+
+
+def choose_executor(
+    override: str | None, job: AssetJobDefinition | None, defs: Definitions
+) -> ExecutorDefinition:
+    """The executor of a run: `override` if given, else the job's, else the definitions', else
+    multiprocess (``materialize()`` does not come here: it always runs in process).
+
+    An override keeps the config of the job's or definitions' executor of the same name.
+    """
+    from bakehouse.authoring.executors import ExecutorDefinition, multiprocess_executor
+
+    configured = [d for d in (job.executor_def if job else None, defs.executor) if d is not None]
+    if override:
+        return next((d for d in configured if d.name == override), ExecutorDefinition(override))
+    return configured[0] if configured else multiprocess_executor

@@ -1,0 +1,264 @@
+"""The multiprocess executor: a run's independent steps execute in parallel in warm processes.
+
+A step goes to the `ProcessPool` once every upstream step has succeeded, with never more than
+`max_concurrent` steps executing at once; a step behind a failed one is skipped, as in process.
+Each process writes its own steps' events; this side writes the engine's events, the skips, and
+the failure of a step whose process died under it.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import multiprocessing
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING, Any
+
+from bakehouse.authoring.executors import ExecutorDefinition
+from bakehouse.errors import ErrorInfo, ExecutionError
+from bakehouse.execution.events import EventWriter
+from bakehouse.execution.plan import ExecutionPlan
+from bakehouse.execution.process_pool import (
+    ProcessPool,
+    Report,
+    SetupFailed,
+    StepDone,
+    StepLost,
+)
+from bakehouse.execution.step_executor import LocationModule, RunSteps, record_skipped
+from bakehouse.execution.step_process import StorageAddress
+from bakehouse.storage.records import EventType
+
+if TYPE_CHECKING:
+    from bakehouse.execution.run import RunOutcome
+
+
+def default_start_method() -> str:
+    """``fork`` where the platform has it and it is safe, else ``spawn``.
+
+    macOS has fork, but system frameworks loaded before it can crash the child, which is why
+    Python itself spawns there by default.
+    """
+    if sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "spawn"
+
+
+class MultiprocessExecutor:
+    """Executes steps in up to `max_concurrent` warm worker processes (a `StepExecutor`)."""
+
+    def __init__(
+        self,
+        *,
+        max_concurrent: int | None = None,
+        start_method: str | None = None,
+        location: LocationModule | None = None,
+    ) -> None:
+        self.max_concurrent = max_concurrent or os.cpu_count() or 1
+        self.start_method = start_method or default_start_method()
+        # Spawned processes import the code again from here; forked ones inherit it.
+        self.location = location
+
+    @classmethod
+    def from_definition(
+        cls, definition: ExecutorDefinition, *, location: LocationModule | None = None
+    ) -> MultiprocessExecutor:
+        """The executor `multiprocess_executor.configured(...)` describes."""
+        return cls(
+            max_concurrent=definition.config.get("max_concurrent"),
+            start_method=definition.config.get("start_method"),
+            location=location,
+        )
+
+    def execute(
+        self, steps: RunSteps, writer: EventWriter, instance: Any, outcome: RunOutcome
+    ) -> None:
+        """Execute `steps` in the pool; raises ExecutionError when the run cannot go on."""
+        storage = _storage_address(instance)
+        if self.start_method == "spawn" and self.location is None:
+            raise ExecutionError(
+                "the multiprocess executor cannot spawn worker processes here: it does not know "
+                "the code location's module to import in them"
+            )
+        size = max(1, min(self.max_concurrent, len(steps.plan.steps)))
+        writer.emit(
+            EventType.ENGINE,
+            f"Executing {len(steps.plan.steps)} steps in up to {size} worker processes "
+            f"({self.start_method}).",
+            data={
+                "steps": [s.key for s in steps.plan.steps],
+                "max_concurrent": self.max_concurrent,
+                "start_method": self.start_method,
+            },
+        )
+        with ProcessPool(
+            steps,
+            size=size,
+            storage=storage,
+            start_method=self.start_method,
+            location=self.location,
+            before_fork=functools.partial(_release_connections, instance),
+            on_started=functools.partial(_record_started, writer, self.start_method),
+        ) as pool:
+            setup_failure = _Scheduler(steps.plan, pool, writer, outcome).run()
+            teardown_failures = pool.close()
+        if setup_failure is not None:
+            writer.emit(
+                EventType.ENGINE,
+                f"Worker process pid {setup_failure.pid} could not set up the run: "
+                f"{setup_failure.error.message}",
+                level="ERROR",
+                data={
+                    "error": setup_failure.error.to_dict(),
+                    "worker_process_pid": setup_failure.pid,
+                },
+            )
+            raise ExecutionError(setup_failure.detail)
+        for failure in teardown_failures:
+            writer.emit(
+                EventType.ENGINE,
+                f"Worker process pid {failure.pid} failed to tear down its resources: "
+                f"{failure.error.message}",
+                level="ERROR",
+                data={"error": failure.error.to_dict(), "worker_process_pid": failure.pid},
+            )
+        if teardown_failures:
+            first = teardown_failures[0]
+            raise ExecutionError(
+                f"resource teardown failed in worker process pid {first.pid}: {first.error.message}"
+            )
+
+
+class _Scheduler:
+    """Feeds ready steps to the pool in plan order and records what comes back."""
+
+    def __init__(
+        self, plan: ExecutionPlan, pool: ProcessPool, writer: EventWriter, outcome: RunOutcome
+    ) -> None:
+        self.plan = plan
+        self.pool = pool
+        self.writer = writer
+        self.outcome = outcome
+        self.index = {step.key: i for i, step in enumerate(plan.steps)}
+        self.downstream: dict[str, list[str]] = {step.key: [] for step in plan.steps}
+        self.waiting: dict[str, set[str]] = {}
+        for step in plan.steps:
+            self.waiting[step.key] = set(step.upstream_steps)
+            for upstream in step.upstream_steps:
+                self.downstream[upstream].append(step.key)
+        # Plan indexes of steps whose upstream steps all succeeded; a heap, so that steps start
+        # in plan order as far as concurrency allows.
+        self.ready = [i for i, step in enumerate(plan.steps) if not step.upstream_steps]
+        self.unsuccessful: set[str] = set()  # failed or skipped
+        self.setup_failure: SetupFailed | None = None
+
+    def run(self) -> SetupFailed | None:
+        """Execute until no step can start; the first setup failure, if any stopped the run."""
+        while True:
+            # After a setup failure nothing new starts: the run fails once running steps end.
+            while self.ready and self.pool.busy < self.pool.size and self.setup_failure is None:
+                self.pool.submit(self.plan.steps[heapq.heappop(self.ready)].key)
+            if not self.pool.busy:
+                return self.setup_failure
+            for report in self.pool.wait():
+                self._handle(report)
+
+    def _handle(self, report: Report) -> None:
+        if isinstance(report, StepDone):
+            if report.ok:
+                self._succeeded(report.step_key)
+            else:
+                self._failed(report.step_key)
+        elif isinstance(report, StepLost):
+            self._record_lost(report)
+            self._failed(report.step_key)
+        elif self.setup_failure is None:
+            self.setup_failure = report
+
+    def _succeeded(self, key: str) -> None:
+        self.outcome.succeeded.append(key)
+        for child in self.downstream[key]:
+            self.waiting[child].discard(key)
+            if not self.waiting[child] and child not in self.unsuccessful:
+                heapq.heappush(self.ready, self.index[child])
+
+    def _failed(self, key: str) -> None:
+        self.outcome.failed.append(key)
+        self.unsuccessful.add(key)
+        behind: set[str] = set()
+        stack = [key]
+        while stack:
+            for child in self.downstream[stack.pop()]:
+                if child not in behind and child not in self.unsuccessful:
+                    behind.add(child)
+                    stack.append(child)
+        # In plan order, so each skip names an upstream step already failed or skipped.
+        for child in sorted(behind, key=self.index.__getitem__):
+            step = self.plan.steps[self.index[child]]
+            cause = next(u for u in step.upstream_steps if u in self.unsuccessful)
+            self.unsuccessful.add(child)
+            record_skipped(self.writer, self.outcome, child, cause)
+
+    def _record_lost(self, report: StepLost) -> None:
+        code = report.exitcode
+        if code is not None and code < 0:
+            how, signal_name = f"died with signal {-code}", _signal_name(-code)
+        else:
+            how, signal_name = f"exited with code {code}", None
+        text = f"worker process pid {report.pid} {how} while executing step '{report.step_key}'"
+        error = ErrorInfo(cls_name="WorkerProcessDied", message=f"WorkerProcessDied: {text}")
+        self.writer.emit(
+            EventType.STEP_FAILURE,
+            f"Execution of step '{report.step_key}' failed: {error.message}",
+            level="ERROR",
+            step_key=report.step_key,
+            data={
+                "error": error.to_dict(),
+                "worker_process_pid": report.pid,
+                "exitcode": code,
+                "signal": signal_name,
+            },
+        )
+
+
+def _signal_name(number: int) -> str | None:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return None
+
+
+def _storage_address(instance: Any) -> StorageAddress:
+    from bakehouse.storage import dialect
+
+    url = str(instance.url)
+    if dialect.is_sqlite_memory(dialect.parse_url(url)):
+        raise ExecutionError(
+            "the multiprocess executor needs storage other processes can open, and this run's "
+            "is in-memory SQLite: use the in_process executor"
+        )
+    return StorageAddress(url=url, storage_dir=str(instance.storage_dir))
+
+
+def _release_connections(instance: Any) -> None:
+    """Close this process's pooled database connections before a fork.
+
+    A forked child must never use, or even close, a connection it inherited (SQLite's file locks
+    and PostgreSQL's sockets would be shared); with none open at the fork there is nothing to
+    inherit, and this process reconnects on its next write. `Instance` has no public call for it,
+    so the engine is reached through the database it wraps.
+    """
+    engine = getattr(getattr(instance, "_db", None), "engine", None)
+    if engine is not None:
+        engine.dispose()
+
+
+def _record_started(writer: EventWriter, start_method: str, pid: int) -> None:
+    writer.emit(
+        EventType.ENGINE,
+        f"Started worker process pid {pid} ({start_method}).",
+        level="DEBUG",
+        data={"worker_process_pid": pid},
+    )

@@ -1,0 +1,204 @@
+"""What runs inside one warm worker process of the multiprocess executor: steps, on request.
+
+The process gets the run's planned steps either inherited (forked from the run worker, which
+has loaded the code already) or by importing the location module again (spawned). It opens its
+own storage, sets up the run's resources on its first step, executes each step it is sent with
+`execute_step` (so the step's events are written from here), answers with the outcome, and
+tears the resources down when told to stop, when the run worker goes away, or on SIGTERM.
+
+Messages are JSON over a pipe. From the run worker: ``{"op": "run", "step": KEY}`` and
+``{"op": "stop"}``. Answers: ``{"kind": "done", "step": KEY, "ok": BOOL}``,
+``{"kind": "setup_failed", "step": KEY|null, "detail": STR, "error": ERROR}`` when storage, code
+or resources cannot be set up (the step was not started), and ``{"kind": "stopped", "error":
+ERROR|null}`` once resources are torn down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from bakehouse.errors import ErrorInfo
+from bakehouse.execution.step_executor import LocationModule, RunSteps
+
+# prctl(2) option that sends this process a signal when its parent dies (Linux only).
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class StorageAddress:
+    """How a worker process opens the run worker's storage for itself."""
+
+    url: str
+    storage_dir: str
+
+
+class _Terminated(BaseException):
+    """Raised by the SIGTERM handler: unwinds the process so resources are torn down.
+
+    A BaseException, so that a user's ``except Exception`` in a step cannot swallow it.
+    """
+
+
+def serve_forked(
+    steps: RunSteps,
+    storage: StorageAddress,
+    conn: Connection,
+    inherited: list[Connection],
+    parent_pid: int,
+) -> None:
+    """Entry point of a forked worker process: the steps and loaded code are inherited."""
+    # Copies of the run worker's ends of every pipe came along with the fork; holding them
+    # would keep this process from seeing its own pipe close when the run worker dies.
+    for other in inherited:
+        other.close()
+    _serve(lambda: steps, storage, conn, parent_pid)
+
+
+def serve_spawned(recipe: str, conn: Connection, parent_pid: int) -> None:
+    """Entry point of a spawned worker process: imports the location module again by name."""
+    data = json.loads(recipe)
+    storage = StorageAddress(url=data["storage_url"], storage_dir=data["storage_dir"])
+
+    def reload() -> RunSteps:
+        from bakehouse.execution.run import plan_steps
+        from bakehouse.graph.keys import AssetKey
+        from bakehouse.location.loader import load_definitions
+
+        location = LocationModule(**data["location"])
+        defs = load_definitions(location.module, defs_module=location.defs_module)
+        keys = [AssetKey.from_user_string(k) for k in data["asset_keys"]]
+        return plan_steps(
+            defs, keys, run_id=data["run_id"], run_config=data["run_config"], tags=data["tags"]
+        )
+
+    _serve(reload, storage, conn, parent_pid)
+
+
+def spawn_recipe(steps: RunSteps, storage: StorageAddress, location: LocationModule) -> str:
+    """What `serve_spawned` needs to plan the same steps again, as JSON."""
+    return json.dumps(
+        {
+            "storage_url": storage.url,
+            "storage_dir": storage.storage_dir,
+            "location": {"module": location.module, "defs_module": location.defs_module},
+            "asset_keys": [k.to_user_string() for k in steps.plan.asset_keys],
+            "run_id": steps.run_id,
+            "run_config": dict(steps.run_config),
+            "tags": dict(steps.tags),
+        }
+    )
+
+
+def _serve(
+    load: Callable[[], RunSteps], storage: StorageAddress, conn: Connection, parent_pid: int
+) -> None:
+    # Ctrl-C reaches the whole process group; the run worker decides when its workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        _die_with(parent_pid)
+        _serve_steps(load, storage, conn)
+    except _Terminated:
+        # Resources are torn down by now; die of the signal so the run worker reports it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+    finally:
+        conn.close()
+
+
+def _serve_steps(load: Callable[[], RunSteps], storage: StorageAddress, conn: Connection) -> None:
+    from bakehouse.storage import Instance
+
+    try:
+        steps = load()
+        instance = Instance.open(storage.url, storage_dir=Path(storage.storage_dir))
+    except Exception as exc:  # noqa: BLE001 - reported to the run worker, which fails the run
+        _send(conn, _setup_failed(None, exc))
+        return
+    with instance:
+        resources = contextlib.ExitStack()
+        try:
+            _step_loop(steps, instance, conn, resources)
+        except BaseException:
+            resources.close()  # a stop by signal still tears resources down
+            raise
+        try:
+            resources.close()
+        except Exception as exc:  # noqa: BLE001 - a failed teardown fails the run
+            error: dict[str, object] | None = ErrorInfo.from_exception(exc).to_dict()
+        else:
+            error = None
+        _send(conn, {"kind": "stopped", "error": error})
+
+
+def _step_loop(
+    steps: RunSteps, instance: Any, conn: Connection, resources: contextlib.ExitStack
+) -> None:
+    from bakehouse.execution.events import EventWriter
+    from bakehouse.execution.run import open_step_environment
+    from bakehouse.execution.step import StepEnvironment, execute_step
+
+    by_key = {step.key: step for step in steps.plan.steps}
+    writer = EventWriter(instance, steps.run_id)
+    env: StepEnvironment | None = None
+    while True:
+        try:
+            request = json.loads(conn.recv_bytes())
+        except EOFError:
+            return  # the run worker is gone
+        if request.get("op") != "run":
+            return
+        key = request["step"]
+        if env is None:
+            # Resources are set up once per process, on its first step, and kept until it stops.
+            try:
+                env = resources.enter_context(open_step_environment(steps, instance, writer))
+            except Exception as exc:  # noqa: BLE001 - reported; the run worker fails the run
+                _send(conn, _setup_failed(key, exc))
+                continue
+        ok = execute_step(by_key[key], env)
+        _send(conn, {"kind": "done", "step": key, "ok": ok})
+
+
+def _setup_failed(step_key: str | None, exc: Exception) -> dict[str, object]:
+    return {
+        "kind": "setup_failed",
+        "step": step_key,
+        "detail": str(exc) or type(exc).__name__,
+        "error": ErrorInfo.from_exception(exc).to_dict(),
+    }
+
+
+def _send(conn: Connection, message: dict[str, object]) -> None:
+    # The run worker may be gone already; there is then no one left to tell.
+    with contextlib.suppress(OSError):
+        conn.send_bytes(json.dumps(message).encode())
+
+
+def _raise_terminated(_signum: int, _frame: FrameType | None) -> None:
+    # Once: a second SIGTERM during teardown must not interrupt it.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise _Terminated
+
+
+def _die_with(parent: int) -> None:
+    """Ask the kernel for SIGTERM when the run worker dies, so no worker outlives it."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    if os.getppid() != parent:  # it died before the request above took effect
+        raise _Terminated
