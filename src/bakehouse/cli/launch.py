@@ -22,6 +22,7 @@ from bakehouse.errors import ErrorInfo, SelectionError
 from bakehouse.location.global_graph import GlobalAssetGraph
 from bakehouse.location.run_coordinator import RunCoordinator
 from bakehouse.location.snapshot import LoadFailure, LocationSnap
+from bakehouse.location.worker import EXECUTOR_TAG
 from bakehouse.storage.records import EventRecord, EventType
 
 if TYPE_CHECKING:
@@ -91,6 +92,12 @@ def _resolve(graph: GlobalAssetGraph, selection: str | None, job_name: str | Non
     help="Run config from a JSON file.",
 )
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag the run (repeatable).")
+@click.option(
+    "--executor",
+    type=click.Choice(["in_process", "multiprocess"]),
+    help="Execute steps in the run worker's process, or in parallel worker processes "
+    "(default: the project's executor, else multiprocess).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final summary.")
 @click.option("--url", help="Launch through the deployment at this URL.")
 @click.option(
@@ -104,6 +111,7 @@ def launch(
     config_json: str | None,
     config_file: Path | None,
     tags: tuple[str, ...],
+    executor: str | None,
     quiet: bool,
     url: str | None,
     local: bool,
@@ -120,6 +128,9 @@ def launch(
         raise click.UsageError("give --url or --local, not both")
     workspace = load_workspace()
     run_config = _parse_config(config_json, config_file)
+    # The choice travels as a run tag, so it reaches the run worker by any path (here, or a
+    # deployment's queue).
+    given_tags = {**_parse_tags(tags), **({EXECUTOR_TAG: executor} if executor else {})}
     if not local:
         from bakehouse.host.deployment import find_running_deployment
 
@@ -131,7 +142,7 @@ def launch(
                 base,
                 selection=selection,
                 job_name=job_name,
-                tags=_parse_tags(tags),
+                tags=given_tags,
                 run_config=run_config,
                 quiet=quiet,
             )
@@ -142,7 +153,7 @@ def launch(
     run_tags = {
         "bakehouse/launched_by": "cli",
         "bakehouse/user": os.environ.get("USER", ""),
-        **_parse_tags(tags),
+        **given_tags,
     }
     out = console()
     with open_instance(workspace) as instance:
