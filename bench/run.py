@@ -1214,4 +1214,8 @@ def rows_from_json(result: dict[str, object]) -> list[Row]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before or after the workloads (during them it reports)
+        log("interrupted")
+        sys.exit(130)
