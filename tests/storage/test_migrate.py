@@ -27,8 +27,8 @@ TEST_REVISION = '''"""Test-only revision: a column and an index on runs, added i
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "{revision}"
+down_revision = "{down_revision}"
 branch_labels = None
 depends_on = None
 
@@ -160,16 +160,20 @@ def test_an_older_revision_is_upgraded_on_open(
 ) -> None:
     with Instance.open(db_url, storage_dir=tmp_path) as instance:
         instance.create_run(RunRecord(run_id="before", tags={"kept": "yes"}))
-    # A newer bakehouse: the shipped history plus revision 0002.
+    # A newer bakehouse: the shipped history plus one more revision.
+    head = migrate.known_revisions()[-1]
+    newer = f"{int(head) + 1:04d}"
     scripts = tmp_path / "migrations"
     shutil.copytree(migrate.MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_test_note.py").write_text(TEST_REVISION)
+    (scripts / "versions" / f"{newer}_test_note.py").write_text(
+        TEST_REVISION.format(revision=newer, down_revision=head)
+    )
     monkeypatch.setattr(migrate, "MIGRATIONS_DIR", scripts)
 
     with Instance.open(db_url, storage_dir=tmp_path) as instance:
         assert instance.get_run("before").tags == {"kept": "yes"}
         instance.create_run(RunRecord(run_id="after"))
-    assert _versions(engine) == ["0002"]
+    assert _versions(engine) == [newer]
     with engine.connect() as conn:
         inspector = sa.inspect(conn)
         assert "note" in {c["name"] for c in inspector.get_columns("runs")}
