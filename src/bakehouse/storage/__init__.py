@@ -1,4 +1,4 @@
-"""Instance storage: runs, the event log and the asset index, on SQLite or PostgreSQL.
+"""Instance storage on SQLite or PostgreSQL: runs, events, the asset index, schedules and sensors.
 
 Host processes (CLI, webserver, daemon) and run workers alike use it; it imports nothing from the
 authoring API or execution. See README.md in this folder for its contracts.
@@ -10,8 +10,13 @@ from bakehouse.storage.records import (
     AssetMaterializationRecord,
     EventRecord,
     EventType,
+    InstigatorState,
+    InstigatorStatus,
+    InstigatorType,
     RunRecord,
     RunStatus,
+    TickRecord,
+    TickStatus,
 )
 
 __all__ = [
@@ -20,6 +25,11 @@ __all__ = [
     "EventRecord",
     "EventType",
     "Instance",
+    "InstigatorState",
+    "InstigatorStatus",
+    "InstigatorType",
     "RunRecord",
     "RunStatus",
+    "TickRecord",
+    "TickStatus",
 ]

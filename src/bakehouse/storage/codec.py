@@ -7,6 +7,7 @@ not a record raises StorageError.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import fields
 from typing import Any
@@ -16,12 +17,19 @@ from bakehouse.storage.records import (
     AssetMaterializationRecord,
     EventRecord,
     EventType,
+    InstigatorState,
+    InstigatorStatus,
+    InstigatorType,
     RunRecord,
     RunStatus,
+    TickRecord,
+    TickStatus,
 )
 
 _RUN_FIELDS = frozenset(f.name for f in fields(RunRecord))
 _EVENT_FIELDS = frozenset(f.name for f in fields(EventRecord)) - {"storage_id"}
+_INSTIGATOR_FIELDS = frozenset(f.name for f in fields(InstigatorState))
+_TICK_FIELDS = frozenset(f.name for f in fields(TickRecord)) - {"tick_id"}
 
 
 def dumps(value: Any) -> str:
@@ -132,3 +140,85 @@ def materialization_from_row(row: Any) -> AssetMaterializationRecord:
         partition_key=row.partition_key,
         metadata=loads_object(row.metadata, f"metadata of asset '{row.asset_key}'"),
     )
+
+
+def digest(*parts: str) -> str:
+    """SHA-256 (hex) of a sequence of strings: the stand-in for user text in keys and indexes.
+
+    Migration 0002 computes the same for existing runs; changing this needs a migration.
+    """
+    return hashlib.sha256(dumps(list(parts)).encode()).hexdigest()
+
+
+def run_tag_rows(run: RunRecord) -> list[dict[str, Any]]:
+    """The `run_tags` rows of `run`, one per tag."""
+    # Tags are text; one that is not (the body keeps whatever it was given) is indexed as str().
+    pairs = dict.fromkeys((str(key), str(value)) for key, value in run.tags.items())
+    return [
+        {
+            "run_id": run.run_id,
+            "key": key,
+            "value": value,
+            "tag_digest": digest(key, value),
+            "created_at": run.created_at,
+        }
+        for key, value in pairs
+    ]
+
+
+def instigator_to_row(state: InstigatorState) -> dict[str, Any]:
+    """The `instigators` row of `state`."""
+    body = {name: getattr(state, name) for name in _INSTIGATOR_FIELDS}
+    body["type"] = InstigatorType(state.type).value
+    body["status"] = InstigatorStatus(state.status).value
+    return {
+        "origin": state.origin,
+        "type": body["type"],
+        "status": body["status"],
+        "updated_at": state.updated_at,
+        "body": body_text(body),
+    }
+
+
+def instigator_from_body(body: str) -> InstigatorState:
+    """The schedule or sensor state stored as `body`."""
+    data = loads_object(body, "instigator state")
+    kwargs = {name: value for name, value in data.items() if name in _INSTIGATOR_FIELDS}
+    try:
+        kwargs["type"] = InstigatorType(kwargs["type"])
+        kwargs["status"] = InstigatorStatus(kwargs["status"])
+        return InstigatorState(**kwargs)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StorageError(f"corrupt instigator state: {exc!r}") from exc
+
+
+def tick_to_row(tick: TickRecord) -> dict[str, Any]:
+    """The `ticks` row of `tick`, without its id."""
+    body = {name: getattr(tick, name) for name in _TICK_FIELDS}
+    body["type"] = InstigatorType(tick.type).value
+    body["status"] = TickStatus(tick.status).value
+    body["run_ids"] = list(tick.run_ids)
+    body["run_keys"] = list(tick.run_keys)
+    return {
+        "origin": tick.origin,
+        "type": body["type"],
+        "tick_at": tick.tick_at,
+        "status": body["status"],
+        "created_at": tick.created_at,
+        "updated_at": tick.updated_at,
+        "body": body_text(body),
+    }
+
+
+def tick_from_row(tick_id: int, body: str) -> TickRecord:
+    """The tick stored as `body` under `tick_id`."""
+    data = loads_object(body, "tick record")
+    kwargs = {name: value for name, value in data.items() if name in _TICK_FIELDS}
+    try:
+        kwargs["type"] = InstigatorType(kwargs["type"])
+        kwargs["status"] = TickStatus(kwargs["status"])
+        kwargs["run_ids"] = tuple(kwargs.get("run_ids") or ())
+        kwargs["run_keys"] = tuple(kwargs.get("run_keys") or ())
+        return TickRecord(**kwargs, tick_id=tick_id)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StorageError(f"corrupt tick record {tick_id}: {exc!r}") from exc

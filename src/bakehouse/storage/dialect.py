@@ -1,7 +1,9 @@
 """Everything that differs between SQLite and PostgreSQL, kept here so the rest of storage is not.
 
 That is: which URLs we accept, how an engine is built and each connection set up, how a write
-transaction takes its lock, and the one statement (the asset index upsert) whose SQL differs.
+transaction takes its lock, and the statements whose SQL differs: the upserts (asset index,
+instigator state) and the inserts that give way to an existing row (schedule ticks, run keys).
+Both dialects spell ``ON CONFLICT`` alike, but each through its own ``insert()``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import Insert
 
 from bakehouse.errors import StorageError
-from bakehouse.storage.schema import asset_keys
+from bakehouse.storage.schema import SCHEDULE_TICKS, asset_keys, instigators, run_keys, ticks
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
@@ -166,3 +168,68 @@ _ASSET_INDEX_UPSERTS: dict[str, Insert] = {
 def upsert_asset_index(conn: Connection, row: dict[str, Any]) -> None:
     """Insert or replace the index row of ``row["asset_key"]``, unless it holds a newer one."""
     conn.execute(_ASSET_INDEX_UPSERTS[conn.dialect.name], row)
+
+
+def _instigator_upsert(insert: Any) -> Insert:
+    stmt = insert(instigators)
+    upsert: Insert = stmt.on_conflict_do_update(
+        index_elements=[instigators.c.origin],
+        set_={c.name: stmt.excluded[c.name] for c in instigators.c if c.name != "origin"},
+    )
+    return upsert
+
+
+def _tick_insert(insert: Any) -> Insert:
+    # The conflict target is the partial unique index on schedule ticks: a schedule tick that
+    # exists already is not an error but the answer "taken". PostgreSQL waits for a concurrent
+    # insert of the same tick to commit or roll back before deciding.
+    stmt: Insert = (
+        insert(ticks)
+        .on_conflict_do_nothing(
+            index_elements=[ticks.c.origin, ticks.c.tick_at],
+            # Literal, not a bound parameter: PostgreSQL matches the partial index by its
+            # predicate, which it cannot do with a parameter once the statement is prepared.
+            index_where=SCHEDULE_TICKS,
+        )
+        .returning(ticks.c.id)
+    )
+    return stmt
+
+
+def _run_key_insert(insert: Any) -> Insert:
+    stmt: Insert = (
+        insert(run_keys)
+        .on_conflict_do_nothing(index_elements=[run_keys.c.key_digest])
+        .returning(run_keys.c.key_digest)
+    )
+    return stmt
+
+
+_INSTIGATOR_UPSERTS: dict[str, Insert] = {
+    "sqlite": _instigator_upsert(sqlite.insert),
+    "postgresql": _instigator_upsert(postgresql.insert),
+}
+_TICK_INSERTS: dict[str, Insert] = {
+    "sqlite": _tick_insert(sqlite.insert),
+    "postgresql": _tick_insert(postgresql.insert),
+}
+_RUN_KEY_INSERTS: dict[str, Insert] = {
+    "sqlite": _run_key_insert(sqlite.insert),
+    "postgresql": _run_key_insert(postgresql.insert),
+}
+
+
+def upsert_instigator(conn: Connection, row: dict[str, Any]) -> None:
+    """Insert the `instigators` row of ``row["origin"]``, or replace the one there is."""
+    conn.execute(_INSTIGATOR_UPSERTS[conn.dialect.name], row)
+
+
+def insert_tick(conn: Connection, row: dict[str, Any]) -> int | None:
+    """Insert a tick and return its id; None (nothing written) if that schedule tick exists."""
+    tick_id = conn.execute(_TICK_INSERTS[conn.dialect.name], row).scalar_one_or_none()
+    return None if tick_id is None else int(tick_id)
+
+
+def insert_run_key(conn: Connection, row: dict[str, Any]) -> bool:
+    """Insert a `run_keys` row; False (nothing written) if its key was claimed already."""
+    return conn.execute(_RUN_KEY_INSERTS[conn.dialect.name], row).first() is not None

@@ -1,6 +1,7 @@
 """`Instance`: where a deployment keeps its runs, events and files, and the calls that use them.
 
-The public methods delegate to `runs`, `event_log` and `assets`, each inside one transaction.
+The public methods delegate to `runs`, `event_log`, `assets` and `instigators`, each inside one
+transaction.
 """
 
 from __future__ import annotations
@@ -16,14 +17,18 @@ from typing import Any
 from sqlalchemy.engine import URL
 
 from bakehouse.errors import StorageError
-from bakehouse.storage import assets, dialect, event_log, runs
+from bakehouse.storage import assets, dialect, event_log, instigators, runs
 from bakehouse.storage.database import Database
 from bakehouse.storage.records import (
     AssetMaterializationRecord,
     EventRecord,
     EventType,
+    InstigatorState,
+    InstigatorType,
     RunRecord,
     RunStatus,
+    TickRecord,
+    TickStatus,
 )
 
 ENV_STORAGE_URL = "BAKEHOUSE_STORAGE_URL"
@@ -161,6 +166,11 @@ class Instance:
                 conn, limit=limit, statuses=statuses, before_created_at=before_created_at
             )
 
+    def get_runs_by_tag(self, key: str, value: str, *, limit: int | None = None) -> list[RunRecord]:
+        """Runs whose tag `key` is `value` (e.g. ``bakehouse/schedule``), newest first."""
+        with self._db.read() as conn:
+            return runs.select_runs_by_tag(conn, key, value, limit=limit)
+
     def update_run(self, run_id: str, /, **changes: Any) -> RunRecord:
         """Change fields of a run (tags, status, ...) and return it; raises RunNotFoundError.
 
@@ -226,6 +236,72 @@ class Instance:
         """The asset's materialization events, newest first."""
         with self._db.read() as conn:
             return assets.select_history(conn, asset_key, limit=limit)
+
+    # -- schedules and sensors --------------------------------------------------------------
+
+    def get_instigator_state(self, origin: str) -> InstigatorState | None:
+        """The stored state of schedule or sensor `origin` (``<location>:<name>``), else None."""
+        with self._db.read() as conn:
+            return instigators.select_state(conn, origin)
+
+    def get_instigator_states(self, type: InstigatorType | None = None) -> list[InstigatorState]:
+        """Every stored schedule and sensor state, or those of one type; ordered by origin."""
+        with self._db.read() as conn:
+            return instigators.select_states(conn, type)
+
+    def set_instigator_state(self, state: InstigatorState) -> InstigatorState:
+        """Store `state`, replacing the one of its origin; returns it with updated_at = now."""
+        with self._db.write() as conn:
+            return instigators.upsert_state(conn, state)
+
+    def create_tick(self, tick: TickRecord) -> TickRecord | None:
+        """Store a new tick and return it with its tick_id (and created_at/updated_at if unset).
+
+        A schedule has one tick per (origin, tick_at): if that tick is stored already this
+        returns None and changes nothing, so of several daemons only one takes the tick.
+        Sensor ticks are always stored. A tick that has a tick_id raises StorageError.
+        """
+        with self._db.write() as conn:
+            return instigators.insert_tick(conn, tick)
+
+    def update_tick(self, tick: TickRecord) -> TickRecord:
+        """Replace stored tick `tick.tick_id` with `tick` (updated_at = now) and return it.
+
+        Raises StorageError for a tick that is not stored, or whose origin, type or tick_at
+        differ from the stored one's.
+        """
+        with self._db.write() as conn:
+            return instigators.update_tick(conn, tick)
+
+    def get_tick(self, origin: str, tick_at: float) -> TickRecord | None:
+        """The tick of `origin` at `tick_at`, else None (of several sensor ticks, the newest)."""
+        with self._db.read() as conn:
+            return instigators.select_tick(conn, origin, tick_at)
+
+    def get_ticks(
+        self,
+        origin: str,
+        *,
+        limit: int | None = 20,
+        statuses: Sequence[TickStatus] | None = None,
+    ) -> list[TickRecord]:
+        """The ticks of `origin`, newest first (by tick_at, then tick_id)."""
+        with self._db.read() as conn:
+            return instigators.select_ticks(conn, origin, limit=limit, statuses=statuses)
+
+    def claim_run_key(self, origin: str, run_key: str, run_id: str) -> str | None:
+        """Record that `run_key` of `origin` launches `run_id`; None if this call claimed it.
+
+        If the key was claimed before, nothing changes and the run id that claimed it is
+        returned. Atomic across processes: of concurrent claims exactly one gets None.
+        """
+        with self._db.write() as conn:
+            return instigators.claim_run_key(conn, origin, run_key, run_id)
+
+    def get_run_id_for_key(self, origin: str, run_key: str) -> str | None:
+        """The run id that claimed `run_key` of `origin`, else None."""
+        with self._db.read() as conn:
+            return instigators.select_run_id_for_key(conn, origin, run_key)
 
     # -- lifetime ---------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The records instance storage keeps: runs, events and asset materializations, as plain data.
+"""The records instance storage keeps: runs, events, asset materializations, schedule and sensor
+state and their ticks, as plain data.
 
 Every process (run worker, CLI, webserver, daemon) reads and writes these; none of them needs the
 authoring API to do so. Timestamps are POSIX seconds (UTC); asset keys are user strings (``a/b``).
@@ -113,3 +114,58 @@ class AssetMaterializationRecord:
     timestamp: float
     partition_key: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class InstigatorType(str, enum.Enum):
+    """What starts runs on its own: a schedule (cron times) or a sensor (polled)."""
+
+    SCHEDULE = "SCHEDULE"
+    SENSOR = "SENSOR"
+
+
+class InstigatorStatus(str, enum.Enum):
+    """Whether the daemon evaluates a schedule or sensor."""
+
+    RUNNING = "RUNNING"
+    STOPPED = "STOPPED"
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstigatorState:
+    """What the daemon keeps about one schedule or sensor across restarts."""
+
+    origin: str  # "<location>:<name>", unique
+    name: str
+    location: str
+    type: InstigatorType
+    status: InstigatorStatus
+    cursor: str | None = None  # a sensor's cursor (opaque text)
+    last_tick_at: float | None = None  # schedules: the last tick evaluated (cron time, not wall)
+    updated_at: float = 0.0
+
+
+class TickStatus(str, enum.Enum):
+    """How one evaluation of a schedule or sensor went; STARTED until it is finished."""
+
+    STARTED = "STARTED"
+    SUCCESS = "SUCCESS"
+    SKIPPED = "SKIPPED"
+    FAILURE = "FAILURE"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TickRecord:
+    """One evaluation of a schedule or sensor. `tick_id` is set once stored."""
+
+    origin: str
+    type: InstigatorType
+    tick_at: float  # schedules: the cron time of the tick; sensors: evaluation time
+    status: TickStatus = TickStatus.STARTED
+    run_ids: tuple[str, ...] = ()
+    run_keys: tuple[str, ...] = ()
+    skip_reason: str | None = None
+    error: dict[str, Any] | None = None  # ErrorInfo.to_dict()
+    cursor: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    tick_id: int | None = None

@@ -1,4 +1,8 @@
-"""Reads and writes the `runs` table, including the status changes that lifecycle events make."""
+"""Reads and writes the `runs` table, including the status changes that lifecycle events make.
+
+Each run's tags are also rows of `run_tags`, written in the same transaction as the run, so that
+runs can be found by tag (a schedule's or sensor's runs) without reading every run.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from bakehouse.errors import RunNotFoundError, StorageError
 from bakehouse.storage import codec
 from bakehouse.storage.records import RUN_STATUS_BY_EVENT, EventRecord, RunRecord, RunStatus
-from bakehouse.storage.schema import runs
+from bakehouse.storage.schema import run_tags, runs
 
 _INSERT = sa.insert(runs)
+_INSERT_TAGS = sa.insert(run_tags)
 
 
 def insert_run(conn: Connection, run: RunRecord) -> RunRecord:
@@ -29,7 +34,18 @@ def insert_run(conn: Connection, run: RunRecord) -> RunRecord:
         conn.execute(_INSERT, codec.run_to_row(run))
     except IntegrityError as exc:
         raise StorageError(f"a run with id '{run.run_id}' already exists") from exc
+    _insert_tags(conn, run)
     return run
+
+
+def _insert_tags(conn: Connection, run: RunRecord) -> None:
+    rows = codec.run_tag_rows(run)
+    if rows:
+        conn.execute(_INSERT_TAGS, rows)
+
+
+def _delete_tags(conn: Connection, run_id: str) -> None:
+    conn.execute(sa.delete(run_tags).where(run_tags.c.run_id == run_id))
 
 
 def select_run(conn: Connection, run_id: str, *, for_update: bool = False) -> RunRecord:
@@ -63,6 +79,26 @@ def select_runs(
     return [codec.run_from_body(body) for body in conn.execute(stmt).scalars()]
 
 
+def select_runs_by_tag(
+    conn: Connection, key: str, value: str, *, limit: int | None
+) -> list[RunRecord]:
+    """Runs whose tag `key` is `value`, newest first (ordered as `select_runs` orders them)."""
+    stmt = (
+        sa.select(runs.c.body)
+        .select_from(run_tags.join(runs, runs.c.run_id == run_tags.c.run_id))
+        .where(
+            run_tags.c.tag_digest == codec.digest(key, value),
+            # The digest finds the rows through the index; these make a collision harmless.
+            run_tags.c.key == key,
+            run_tags.c.value == value,
+        )
+        .order_by(run_tags.c.created_at.desc(), run_tags.c.run_id.desc())
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [codec.run_from_body(body) for body in conn.execute(stmt).scalars()]
+
+
 def update_run(conn: Connection, run_id: str, changes: dict[str, Any]) -> RunRecord:
     """Apply `changes` (RunRecord fields) to the run and return it; updated_at defaults to now."""
     if changes.get("run_id", run_id) != run_id:
@@ -76,6 +112,9 @@ def update_run(conn: Connection, run_id: str, changes: dict[str, Any]) -> RunRec
     except TypeError as exc:
         raise TypeError(f"update_run: {exc}; valid fields are those of RunRecord") from None
     conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(codec.run_to_row(updated)))
+    if "tags" in changes or "created_at" in changes:
+        _delete_tags(conn, run_id)
+        _insert_tags(conn, updated)
     return updated
 
 
@@ -91,6 +130,7 @@ def apply_lifecycle_event(conn: Connection, event: EventRecord) -> RunRecord:
 
 
 def delete_run(conn: Connection, run_id: str) -> None:
-    """Delete the run's row (not its events); raises RunNotFoundError if there is none."""
+    """Delete the run's row and tags (not its events); raises RunNotFoundError if there is none."""
     if conn.execute(sa.delete(runs).where(runs.c.run_id == run_id)).rowcount == 0:
         raise RunNotFoundError(run_id)
+    _delete_tags(conn, run_id)

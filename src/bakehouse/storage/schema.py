@@ -15,9 +15,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -78,4 +80,76 @@ asset_keys = Table(
     Column("last_materialization_timestamp", Double, nullable=False),
     Column("partition_key", Text),
     Column("metadata", Text, nullable=False),
+)
+
+# A digest (SHA-256, hex; `codec.digest`) stands in for user text in the keys and indexes below:
+# a PostgreSQL btree entry cannot exceed about 2.7 kB, and tag values or run keys may be longer.
+Digest = String(64)
+
+run_tags = Table(
+    "run_tags",
+    metadata,
+    # One row per tag of a run, kept by create_run/update_run/delete_run.
+    Column("run_id", String(255), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("tag_digest", Digest, nullable=False),  # digest of (key, value)
+    Column("created_at", Double, nullable=False),  # the run's, so an index can order by it
+    PrimaryKeyConstraint("run_id", "tag_digest"),
+    # Runs with a tag, newest first (as get_runs orders them), stopping at the limit.
+    Index("ix_run_tags_tag_digest_created_at", "tag_digest", "created_at", "run_id"),
+)
+
+instigators = Table(
+    "instigators",
+    metadata,
+    Column("origin", Text, primary_key=True),
+    Column("type", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("updated_at", Double, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_instigators_type", "type"),
+)
+
+# The predicate of the partial unique index on schedule ticks; an ON CONFLICT clause that targets
+# the index repeats it, literally (see `dialect.insert_tick`).
+SCHEDULE_TICKS = text("type = 'SCHEDULE'")
+
+ticks = Table(
+    "ticks",
+    metadata,
+    Column("id", StorageId, primary_key=True, autoincrement=True),
+    Column("origin", Text, nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("tick_at", Double, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("updated_at", Double, nullable=False),
+    Column("body", Text, nullable=False),
+    # A schedule's tick at one cron time is recorded once, whichever daemon gets there first.
+    # Sensors may tick twice in one instant, so the constraint covers schedules only.
+    Index(
+        "ux_ticks_schedule_origin_tick_at",
+        "origin",
+        "tick_at",
+        unique=True,
+        sqlite_where=SCHEDULE_TICKS,
+        postgresql_where=SCHEDULE_TICKS,
+    ),
+    # An instigator's ticks newest first; with a status filter (the daemon looks for STARTED
+    # ticks every round) the second index finds the few without reading the whole history.
+    Index("ix_ticks_origin_tick_at_id", "origin", "tick_at", "id"),
+    Index("ix_ticks_origin_status_tick_at", "origin", "status", "tick_at"),
+    sqlite_autoincrement=True,
+)
+
+run_keys = Table(
+    "run_keys",
+    metadata,
+    # The run each sensor/schedule run key launched; the primary key makes claiming atomic.
+    Column("key_digest", Digest, primary_key=True),  # digest of (origin, run_key)
+    Column("origin", Text, nullable=False),
+    Column("run_key", Text, nullable=False),
+    Column("run_id", String(255), nullable=False),
+    Column("created_at", Double, nullable=False),
 )

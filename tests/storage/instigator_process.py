@@ -1,0 +1,66 @@
+"""A separate process that uses storage the way the daemon does, for the multi-process tests.
+
+Run as ``python instigator_process.py COMMAND URL STORAGE_DIR NAME START_AT COUNT FIRST``. It
+opens the instance, waits until the time START_AT (so that several processes race), does COUNT
+attempts numbered 0 … COUNT-1, starting at number FIRST and wrapping around (so that racing
+processes start apart and run into each other), and prints, as one JSON list in number order,
+what each attempt answered. Commands:
+
+- ``claim-run-keys``: claims run keys ``key-0`` … of origin ``loc:sensor`` for runs
+  ``NAME-0`` …; prints what each claim returned (None when this process claimed the key).
+- ``create-schedule-ticks``: creates the ticks of schedule ``loc:daily`` at times 0 …; prints
+  each created tick's id, or None when the tick was taken.
+- ``create-sensor-ticks``: creates COUNT ticks of sensor ``loc:sensor``, all at time 1.0;
+  prints their ids.
+- ``claim-and-hang``: claims ``key-0`` of ``loc:sensor`` for run ``NAME-0`` and creates the tick
+  of ``loc:daily`` at time 0, prints ``ready`` once both are committed and waits to be killed,
+  the way a daemon killed before launching its run would.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bakehouse.storage import Instance, InstigatorType, TickRecord
+
+SENSOR = "loc:sensor"
+SCHEDULE = "loc:daily"
+
+
+def _attempt(instance: Instance, command: str, name: str, i: int) -> Any:
+    if command == "claim-run-keys":
+        return instance.claim_run_key(SENSOR, f"key-{i}", f"{name}-{i}")
+    if command == "create-schedule-ticks":
+        tick = TickRecord(origin=SCHEDULE, type=InstigatorType.SCHEDULE, tick_at=float(i))
+    elif command == "create-sensor-ticks":
+        tick = TickRecord(origin=SENSOR, type=InstigatorType.SENSOR, tick_at=1.0)
+    else:
+        raise SystemExit(f"unknown command {command}")
+    created = instance.create_tick(tick)
+    return None if created is None else created.tick_id
+
+
+def main(
+    command: str, url: str, storage_dir: str, name: str, start_at: str, count: str, first: str
+) -> None:
+    """Run `command` (see the module docstring)."""
+    instance = Instance.open(url, storage_dir=Path(storage_dir))
+    time.sleep(max(0.0, float(start_at) - time.time()))
+    if command == "claim-and-hang":
+        instance.claim_run_key(SENSOR, "key-0", f"{name}-0")
+        instance.create_tick(TickRecord(origin=SCHEDULE, type=InstigatorType.SCHEDULE, tick_at=0.0))
+        print("ready", flush=True)
+        # Deliberately no close(): the test kills this process the way a crash would.
+        time.sleep(600)
+    numbers = [(int(first) + n) % int(count) for n in range(int(count))]
+    answers = {i: _attempt(instance, command, name, i) for i in numbers}
+    print(json.dumps([answers[i] for i in sorted(answers)]), flush=True)
+    instance.close()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
