@@ -129,7 +129,8 @@ def test_a_worker_killed_mid_run_is_recorded_as_a_failure(bakery: Path, bh: RunB
         "import os, signal\nimport bakehouse as dg\n\n\n@dg.asset\ndef crash():\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n",
     )
-    result = bh("launch", "--assets", "crash", cwd=bakery)
+    # in_process: the SIGKILL then hits the run worker itself, not one of its step processes.
+    result = bh("launch", "--assets", "crash", "--executor", "in_process", cwd=bakery)
     assert result.returncode == 1
     assert "run worker for location 'bakery' exited with code -9" in result.stdout
     run = _runs(bh, bakery)[0]

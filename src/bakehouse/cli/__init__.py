@@ -19,7 +19,10 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "launch": ("bakehouse.cli.launch:launch", "Materialize a selection of assets."),
     "runs": ("bakehouse.cli.runs:runs", "Inspect runs and their event logs."),
     "dev": ("bakehouse.cli.dev:dev", "Start the UI, API, run queue and code locations locally."),
-    "webserver": ("bakehouse.cli.dev:webserver", "Serve the deployment, without file watching."),
+    "webserver": ("bakehouse.cli.dev:webserver", "Serve the UI and API (runs start in bh daemon)."),
+    "daemon": ("bakehouse.cli.dev:daemon", "Run schedules, sensors, the run queue and monitoring."),
+    "schedule": ("bakehouse.cli.automation:schedule", "List, start and stop schedules."),
+    "sensor": ("bakehouse.cli.automation:sensor", "List, start, stop and preview sensors."),
     "locations": ("bakehouse.cli.locations:locations", "Code locations: status and reloads."),
 }
 

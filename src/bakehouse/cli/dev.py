@@ -54,13 +54,54 @@ def dev(host: str, port: int, no_reload: bool, max_concurrent_runs: int) -> None
 @_host
 @_port
 @_limit
-def webserver(host: str, port: int, max_concurrent_runs: int) -> None:
-    """Serve the deployment (UI, API, run queue, code locations) without watching files, as on
-    a server; reload locations from the UI or with bh locations reload."""
-    serve_deployment(host, port, watch=False, max_concurrent_runs=max_concurrent_runs)
+@click.option(
+    "--daemon/--no-daemon",
+    "with_daemon",
+    default=False,
+    show_default=True,
+    help="Also run the daemon loops here (then run no separate bh daemon).",
+)
+def webserver(host: str, port: int, max_concurrent_runs: int, with_daemon: bool) -> None:
+    """Serve the UI and API with the code locations, without watching files, as on a server.
+
+    Runs it queues are started by bh daemon (one per instance), unless --daemon.
+    """
+    serve_deployment(
+        host, port, watch=False, max_concurrent_runs=max_concurrent_runs, daemon=with_daemon
+    )
 
 
-def serve_deployment(host: str, port: int, *, watch: bool, max_concurrent_runs: int) -> None:
+@click.command()
+@_limit
+def daemon(max_concurrent_runs: int) -> None:
+    """Run the scheduler, the sensors, the run queue and run monitoring, with one code server
+    per location, until Ctrl-C or SIGTERM. Run one per instance."""
+    from bakehouse.host.deployment import Deployment
+
+    workspace = load_workspace()
+    out = console()
+    instance = open_instance(workspace)
+    deployment = Deployment(workspace, instance, max_concurrent_runs=max_concurrent_runs)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    deployment.start()
+    out.print(f"Daemon running for {workspace.root} (Ctrl-C to stop)")
+    threading.Thread(target=_report_locations, args=(deployment, out), daemon=True).start()
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        out.print("Stopping the daemon…")
+        deployment.stop()
+        instance.close()
+
+
+def serve_deployment(
+    host: str, port: int, *, watch: bool, max_concurrent_runs: int, daemon: bool = True
+) -> None:
     """Run a deployment of the workspace here until Ctrl-C or SIGTERM, then stop all of it."""
     workspace = load_workspace()
     _check_port_free(host, port)
@@ -72,7 +113,7 @@ def serve_deployment(host: str, port: int, *, watch: bool, max_concurrent_runs: 
     out = console()
     instance = open_instance(workspace)
     deployment = Deployment(
-        workspace, instance, watch=watch, max_concurrent_runs=max_concurrent_runs
+        workspace, instance, watch=watch, max_concurrent_runs=max_concurrent_runs, daemon=daemon
     )
     app = create_app(deployment)
     server = uvicorn.Server(

@@ -1,7 +1,9 @@
-"""The run queue: starts QUEUED runs, at most `max_concurrent_runs` at a time.
+"""The run queue: starts QUEUED runs, at most `max_concurrent_runs` at a time and within
+per-tag limits.
 
 Each started run is driven by the run coordinator in a thread of its own; the run workers it
-starts are processes in the locations' interpreters.
+starts are processes in the locations' interpreters. A run held back by a tag limit does not
+hold back the runs queued after it.
 """
 
 from __future__ import annotations
@@ -9,14 +11,30 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bakehouse.location.global_graph import GlobalAssetGraph
 from bakehouse.location.run_coordinator import RunCoordinator
-from bakehouse.storage.records import EventRecord, EventType, RunStatus
+from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
 
 log = logging.getLogger("bakehouse.daemon.run_queue")
+
+
+@dataclass(frozen=True)
+class TagConcurrencyLimit:
+    """At most `limit` runs at once with tag `key` (equal to `value`, if given)."""
+
+    key: str
+    limit: int
+    value: str | None = None
+
+    def matches(self, run: RunRecord) -> bool:
+        """True if `run` counts against this limit."""
+        if self.key not in run.tags:
+            return False
+        return self.value is None or run.tags[self.key] == self.value
 
 
 class RunQueue:
@@ -29,14 +47,17 @@ class RunQueue:
         graph: Callable[[], GlobalAssetGraph],
         *,
         max_concurrent_runs: int = 10,
+        tag_concurrency_limits: Sequence[TagConcurrencyLimit] = (),
         interval: float = 0.2,
     ) -> None:
         self.instance = instance
         self.coordinator = coordinator
         self.graph = graph
         self.max_concurrent_runs = max_concurrent_runs
+        self.tag_concurrency_limits = list(tag_concurrency_limits)
         self.interval = interval
         self._active: dict[str, threading.Thread] = {}
+        self._active_runs: dict[str, RunRecord] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
@@ -64,21 +85,32 @@ class RunQueue:
             self._wake.wait(self.interval)
             self._wake.clear()
 
+    def _allowed(self, run: RunRecord) -> bool:
+        if len(self._active) >= self.max_concurrent_runs:
+            return False
+        for limit in self.tag_concurrency_limits:
+            if limit.matches(run):
+                busy = sum(1 for r in self._active_runs.values() if limit.matches(r))
+                if busy >= limit.limit:
+                    return False
+        return True
+
     def tick(self) -> list[str]:
-        """Start as many queued runs as the limit allows; returns the ids started."""
+        """Start as many queued runs as the limits allow; returns the ids started."""
         self._active = {k: t for k, t in self._active.items() if t.is_alive()}
-        free = self.max_concurrent_runs - len(self._active)
-        if free <= 0:
+        self._active_runs = {k: r for k, r in self._active_runs.items() if k in self._active}
+        if len(self._active) >= self.max_concurrent_runs:
             return []
         queued = self.instance.get_runs(limit=None, statuses=[RunStatus.QUEUED])
         started = []
-        for run in sorted(queued, key=lambda r: r.created_at)[:free]:
-            if run.run_id in self._active:
+        for run in sorted(queued, key=lambda r: r.created_at):
+            if run.run_id in self._active or not self._allowed(run):
                 continue
             thread = threading.Thread(
                 target=self._execute, args=(run.run_id,), name=f"run-{run.run_id[:8]}", daemon=True
             )
             self._active[run.run_id] = thread
+            self._active_runs[run.run_id] = run
             self.instance.store_event(
                 EventRecord(
                     run_id=run.run_id,

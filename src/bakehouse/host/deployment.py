@@ -11,11 +11,12 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bakehouse.daemon.run_queue import RunQueue
+from bakehouse.daemon.daemon import Daemon
+from bakehouse.daemon.run_queue import RunQueue, TagConcurrencyLimit
 from bakehouse.errors import SelectionError
 from bakehouse.location.client import LocationTarget, target_for_project
 from bakehouse.location.global_graph import GlobalAssetGraph
@@ -30,7 +31,11 @@ DEPLOYMENT_FILE = "deployment.json"
 
 
 class Deployment:
-    """Code locations + instance + run queue (+ file watcher) for one workspace."""
+    """Code locations + instance + daemon loops and run queue (+ file watcher) for a workspace.
+
+    With `daemon` off (a webserver beside a separate ``bh daemon``), runs it queues wait for
+    that daemon to start them.
+    """
 
     def __init__(
         self,
@@ -39,7 +44,9 @@ class Deployment:
         *,
         watch: bool = False,
         max_concurrent_runs: int = 10,
+        tag_concurrency_limits: Sequence[TagConcurrencyLimit] = (),
         heartbeat_interval: float = 2.0,
+        daemon: bool = True,
     ) -> None:
         self.workspace = workspace
         self.instance = instance
@@ -56,6 +63,12 @@ class Deployment:
             self.coordinator,
             self.supervisor.global_graph,
             max_concurrent_runs=max_concurrent_runs,
+            tag_concurrency_limits=tag_concurrency_limits,
+        )
+        self.daemon = (
+            Daemon(instance, self.supervisor, self.coordinator, on_launch=self.run_queue.wake)
+            if daemon
+            else None
         )
         self.watch = watch
         self._watcher: threading.Thread | None = None
@@ -67,7 +80,9 @@ class Deployment:
     def start(self, *, wait_for_locations: bool = True) -> None:
         """Start every code location, the run queue and (if asked) the file watcher."""
         self.supervisor.start(wait=wait_for_locations)
-        self.run_queue.start()
+        if self.daemon is not None:
+            self.run_queue.start()
+            self.daemon.start()
         if self.watch:
             self._watcher = threading.Thread(target=self._watch, name="file-watcher", daemon=True)
             self._watcher.start()
@@ -75,6 +90,8 @@ class Deployment:
     def stop(self) -> None:
         """Stop everything this deployment started; runs still going are canceled."""
         self._stop_watching.set()
+        if self.daemon is not None:
+            self.daemon.stop()
         self.run_queue.stop()
         self.coordinator.cancel_all("Run canceled: the deployment stopped.")
         self.supervisor.stop()

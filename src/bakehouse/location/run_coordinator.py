@@ -91,6 +91,7 @@ class RunCoordinator:
         self.log_dir = log_dir
         # The worker each run is waiting on now, so a cancel or shutdown can stop it.
         self._workers: dict[str, subprocess.Popen[bytes]] = {}
+        self._driving: set[str] = set()
         self._lock = threading.Lock()
 
     def create_run(
@@ -102,11 +103,12 @@ class RunCoordinator:
         job_name: str | None = None,
         tags: Mapping[str, str] | None = None,
         run_config: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
     ) -> RunRecord:
         """Store a QUEUED run of `keys` (already resolved against `graph`)."""
         locations = sorted({graph.location_of(k) or "?" for k in keys})
         run = RunRecord(
-            run_id=str(uuid.uuid4()),
+            run_id=run_id or str(uuid.uuid4()),
             asset_selection=tuple(keys),
             selection_query=selection_query,
             job_name=job_name,
@@ -126,6 +128,25 @@ class RunCoordinator:
         on_worker_started: WorkerStarted | None = None,
     ) -> RunStatus:
         """Execute a stored run to its end; returns its final status."""
+        with self._lock:
+            self._driving.add(run_id)
+        try:
+            return self._execute(run_id, graph, on_worker_started)
+        finally:
+            with self._lock:
+                self._driving.discard(run_id)
+
+    def is_driving(self, run_id: str) -> bool:
+        """True while this coordinator executes `run_id`."""
+        with self._lock:
+            return run_id in self._driving
+
+    def _execute(
+        self,
+        run_id: str,
+        graph: GlobalAssetGraph,
+        on_worker_started: WorkerStarted | None,
+    ) -> RunStatus:
         run = self.instance.get_run(run_id)
         if run.status.is_finished:
             return run.status

@@ -1,0 +1,245 @@
+"""``bh schedule`` and ``bh sensor``: list them with their state, turn them on and off, preview.
+
+On/off state lives in instance storage, so a running daemon picks up a change at its next pass.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from bakehouse.cli.context import fetch_snapshots, load_workspace, open_instance, workspace_targets
+from bakehouse.cli.output import console, format_time, print_load_failure
+from bakehouse.daemon.scheduler import effective_status, next_tick, origin_of
+from bakehouse.location.snapshot import LoadFailure, LocationSnap, ScheduleSnap, SensorSnap
+from bakehouse.storage.records import InstigatorState, InstigatorStatus, InstigatorType
+
+if TYPE_CHECKING:
+    from bakehouse.storage import Instance
+
+Item = ScheduleSnap | SensorSnap
+
+
+def _snapshots() -> list[LocationSnap]:
+    results = fetch_snapshots(workspace_targets(load_workspace()))
+    loaded = []
+    for result in results.values():
+        if isinstance(result, LoadFailure):
+            print_load_failure(console(stderr=True), result)
+        else:
+            loaded.append(result)
+    return loaded
+
+
+def _items(kind: InstigatorType) -> list[tuple[LocationSnap, Item]]:
+    found: list[tuple[LocationSnap, Item]] = []
+    for snap in _snapshots():
+        items: tuple[Item, ...] = (
+            snap.schedules if kind == InstigatorType.SCHEDULE else snap.sensors
+        )
+        found.extend((snap, item) for item in items)
+    return found
+
+
+def _find(kind: InstigatorType, name: str, location: str | None) -> tuple[LocationSnap, Item]:
+    word = kind.value.lower()
+    matches = [
+        (snap, item)
+        for snap, item in _items(kind)
+        if item.name == name and (location is None or snap.name == location)
+    ]
+    if not matches:
+        raise click.ClickException(f"no {word} named '{name}' (see bh {word} list)")
+    if len(matches) > 1:
+        places = ", ".join(snap.name for snap, _ in matches)
+        raise click.ClickException(
+            f"{word} '{name}' exists in several locations ({places}); pick one with --location"
+        )
+    return matches[0]
+
+
+def _rows(instance: Instance, kind: InstigatorType) -> list[dict[str, Any]]:
+    rows = []
+    now = time.time()
+    for snap, item in _items(kind):
+        origin = origin_of(snap.name, item.name)
+        state = instance.get_instigator_state(origin)
+        status = effective_status(state, item.default_status)
+        ticks = instance.get_ticks(origin, limit=1)
+        last = ticks[0] if ticks else None
+        row: dict[str, Any] = {
+            "location": snap.name,
+            "name": item.name,
+            "status": status.value,
+            "default_status": item.default_status,
+            "job": item.job_name,
+            "last_tick": {
+                "at": last.tick_at,
+                "status": last.status.value,
+                "run_ids": list(last.run_ids),
+                "skip_reason": last.skip_reason,
+                "error": (last.error or {}).get("message"),
+            }
+            if last
+            else None,
+        }
+        if isinstance(item, ScheduleSnap):
+            row["cron_schedule"] = item.cron_schedule
+            row["execution_timezone"] = item.execution_timezone or "UTC"
+            row["next_tick"] = (
+                next_tick(item.cron_schedule, item.execution_timezone, now)
+                if status == InstigatorStatus.RUNNING
+                else None
+            )
+        else:
+            row["kind"] = item.kind
+            row["minimum_interval_seconds"] = item.minimum_interval_seconds
+            row["cursor"] = state.cursor if state else None
+        rows.append(row)
+    return rows
+
+
+def _print_rows(rows: list[dict[str, Any]], kind: InstigatorType) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    word = kind.value.lower()
+    if not rows:
+        out.print(f"No {word}s are defined. Scaffold one with: bh scaffold defs {word} {word}s.py")
+        return
+    table = Table()
+    columns = ["Location", "Name", "Status", "Job"]
+    columns += ["Cron", "Next tick"] if kind == InstigatorType.SCHEDULE else ["Kind", "Interval"]
+    columns += ["Last tick"]
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        colour = "green" if row["status"] == "RUNNING" else "dim"
+        last = row["last_tick"]
+        last_text = (
+            f"{format_time(last['at'])} {last['status']}"
+            + (f" ({len(last['run_ids'])} runs)" if last["run_ids"] else "")
+            + (f": {last['skip_reason']}" if last["skip_reason"] else "")
+            + (f": {last['error']}" if last["error"] else "")
+            if last
+            else "-"
+        )
+        cells = [row["location"], row["name"], f"[{colour}]{row['status']}[/]", row["job"] or "-"]
+        if kind == InstigatorType.SCHEDULE:
+            cells += [
+                f"{row['cron_schedule']} ({row['execution_timezone']})",
+                format_time(row["next_tick"]),
+            ]
+        else:
+            cells += [row["kind"], f"{row['minimum_interval_seconds']} s"]
+        cells.append(escape(last_text))
+        table.add_row(*[c if c.startswith("[") else escape(c) for c in cells])
+    out.print(table)
+
+
+def _set_status(kind: InstigatorType, name: str, location: str | None, running: bool) -> None:
+    snap, item = _find(kind, name, location)
+    origin = origin_of(snap.name, item.name)
+    status = InstigatorStatus.RUNNING if running else InstigatorStatus.STOPPED
+    with open_instance(load_workspace()) as instance:
+        state = instance.get_instigator_state(origin) or InstigatorState(
+            origin=origin, name=item.name, location=snap.name, type=kind, status=status
+        )
+        # A schedule turned on starts from now: it does not catch up the ticks it was off for.
+        last = time.time() if running and kind == InstigatorType.SCHEDULE else state.last_tick_at
+        instance.set_instigator_state(replace(state, status=status, last_tick_at=last))
+    word = "started" if running else "stopped"
+    console().print(f"{kind.value.lower().capitalize()} [bold]{name}[/] ({snap.name}) {word}.")
+
+
+def _group(kind: InstigatorType) -> click.Group:
+    word = kind.value.lower()
+
+    @click.group(name=word, help=f"List {word}s, start and stop them.")
+    def group() -> None:
+        pass
+
+    @group.command("list")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    def list_command(as_json: bool) -> None:
+        with open_instance(load_workspace()) as instance:
+            rows = _rows(instance, kind)
+        if as_json:
+            click.echo(json.dumps(rows, indent=2))
+        else:
+            _print_rows(rows, kind)
+
+    list_command.help = f"Each {word}: status (stored, or its default), target job, last tick."
+
+    location_option = click.option("--location", help="The code location, if names repeat.")
+
+    @group.command("start")
+    @click.argument("name")
+    @location_option
+    def start(name: str, location: str | None) -> None:
+        _set_status(kind, name, location, True)
+
+    start.help = f"Turn {word} NAME on; a running daemon evaluates it from its next pass."
+
+    @group.command("stop")
+    @click.argument("name")
+    @location_option
+    def stop(name: str, location: str | None) -> None:
+        _set_status(kind, name, location, False)
+
+    stop.help = f"Turn {word} NAME off."
+    return group
+
+
+schedule = _group(InstigatorType.SCHEDULE)
+sensor = _group(InstigatorType.SENSOR)
+
+
+@sensor.command("preview")
+@click.argument("name")
+@click.option("--location", help="The code location, if names repeat.")
+@click.option("--cursor", help="Evaluate from this cursor instead of the stored one.")
+def preview(name: str, location: str | None, cursor: str | None) -> None:
+    """Evaluate sensor NAME once and show what it would request, launching nothing."""
+    from bakehouse.daemon.sensors import sensor_payload
+    from bakehouse.location.process import CodeServerProcess
+
+    snap, item = _find(InstigatorType.SENSOR, name, location)
+    assert isinstance(item, SensorSnap)
+    workspace = load_workspace()
+    target = workspace_targets(workspace)[snap.name]
+    with open_instance(workspace) as instance:
+        state = instance.get_instigator_state(origin_of(snap.name, name))
+        start_cursor = cursor if cursor is not None else (state.cursor if state else None)
+        payload, start_cursor = sensor_payload(instance, item, start_cursor, time.time())
+    server = CodeServerProcess(target)
+    try:
+        server.start()
+        answer = server.evaluate_sensor(
+            name,
+            cursor=start_cursor,
+            last_tick_at=state.last_tick_at if state else None,
+            payload=payload,
+        )
+    finally:
+        server.stop()
+    out = console()
+    if answer.get("error"):
+        from bakehouse.cli.output import print_error
+        from bakehouse.errors import ErrorInfo
+
+        print_error(out, ErrorInfo.from_dict(answer["error"]), title=f"Sensor {name} raised")
+        raise SystemExit(1)
+    requests = answer.get("run_requests") or []
+    out.print(f"Sensor [bold]{name}[/] from cursor {start_cursor!r}:")
+    for request in requests:
+        target_text = request.get("job_name") or ", ".join(request.get("asset_selection") or [])
+        out.print(f"  run request key={request.get('run_key')!r} → {target_text}")
+    if not requests:
+        out.print(f"  skipped: {answer.get('skip_reason') or 'no run requests'}")
+    out.print(f"New cursor: {answer.get('cursor')!r} (not saved: this is a preview)")

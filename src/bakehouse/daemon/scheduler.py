@@ -1,0 +1,201 @@
+"""The scheduler: evaluates running schedules at their cron ticks and queues their runs.
+
+Each tick is recorded before anything is launched, and a tick is unique per schedule and time,
+so a daemon killed half-way and restarted finishes the tick it was on without launching it
+twice; ticks missed while the daemon was down are caught up (the most recent
+`max_catchup_ticks` of them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import zoneinfo
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from bakehouse.daemon.launching import launch_request
+from bakehouse.errors import ErrorInfo, ProtocolError
+from bakehouse.location.run_coordinator import RunCoordinator
+from bakehouse.location.snapshot import LocationSnap, ScheduleSnap
+from bakehouse.location.supervisor import LocationSupervisor
+from bakehouse.storage.records import (
+    InstigatorState,
+    InstigatorStatus,
+    InstigatorType,
+    TickRecord,
+    TickStatus,
+)
+
+if TYPE_CHECKING:
+    from bakehouse.storage import Instance
+
+log = logging.getLogger("bakehouse.daemon.scheduler")
+
+Clock = Callable[[], float]
+
+
+def cron_ticks(
+    cron_schedule: str, timezone: str | None, after: float, until: float
+) -> Iterator[float]:
+    """Tick times (POSIX seconds) of `cron_schedule` in (after, until], oldest first."""
+    from croniter import croniter
+
+    zone = zoneinfo.ZoneInfo(timezone or "UTC")
+    start = dt.datetime.fromtimestamp(after, zone)
+    iterator = croniter(cron_schedule, start)
+    while True:
+        tick = iterator.get_next(dt.datetime).timestamp()
+        if tick > until:
+            return
+        yield tick
+
+
+def next_tick(cron_schedule: str, timezone: str | None, after: float) -> float:
+    """The first tick of `cron_schedule` after `after`."""
+    return next(cron_ticks(cron_schedule, timezone, after, float("inf")))
+
+
+def origin_of(location: str, name: str) -> str:
+    """How storage names a schedule or sensor: ``location:name``."""
+    return f"{location}:{name}"
+
+
+def effective_status(state: InstigatorState | None, default_status: str) -> InstigatorStatus:
+    """The stored on/off state, else the definition's default."""
+    if state is not None:
+        return state.status
+    return InstigatorStatus.RUNNING if default_status == "RUNNING" else InstigatorStatus.STOPPED
+
+
+class Scheduler:
+    """Evaluates every running schedule of the serving locations; `tick` does one pass."""
+
+    def __init__(
+        self,
+        instance: Instance,
+        supervisor: LocationSupervisor,
+        coordinator: RunCoordinator,
+        *,
+        clock: Clock = time.time,
+        max_catchup_ticks: int = 5,
+        on_launch: Callable[[], None] | None = None,
+    ) -> None:
+        self.instance = instance
+        self.supervisor = supervisor
+        self.coordinator = coordinator
+        self.clock = clock
+        self.max_catchup_ticks = max_catchup_ticks
+        self.on_launch = on_launch
+
+    def tick(self) -> list[TickRecord]:
+        """Evaluate every tick that is due now; returns the ticks processed."""
+        now = self.clock()
+        done: list[TickRecord] = []
+        for location in self.supervisor.states():
+            snapshot = location.snapshot
+            if snapshot is None:
+                continue
+            for schedule in snapshot.schedules:
+                done.extend(self._schedule_tick(snapshot, schedule, now))
+        return done
+
+    def _schedule_tick(
+        self, snapshot: LocationSnap, schedule: ScheduleSnap, now: float
+    ) -> list[TickRecord]:
+        origin = origin_of(snapshot.name, schedule.name)
+        state = self.instance.get_instigator_state(origin)
+        if effective_status(state, schedule.default_status) != InstigatorStatus.RUNNING:
+            return []
+        if state is None or state.last_tick_at is None:
+            # A schedule that starts running starts from now: no backfill of its past.
+            self.instance.set_instigator_state(
+                InstigatorState(
+                    origin=origin,
+                    name=schedule.name,
+                    location=snapshot.name,
+                    type=InstigatorType.SCHEDULE,
+                    status=InstigatorStatus.RUNNING,
+                    last_tick_at=now,
+                )
+            )
+            return []
+        unfinished = [
+            t.tick_at
+            for t in self.instance.get_ticks(origin, limit=self.max_catchup_ticks,
+                                             statuses=[TickStatus.STARTED])
+        ]  # fmt: skip
+        due = list(cron_ticks(schedule.cron_schedule, schedule.execution_timezone,
+                              state.last_tick_at, now))[-self.max_catchup_ticks :]  # fmt: skip
+        processed = []
+        for tick_at in sorted(set(unfinished) | set(due)):
+            processed.append(self._run_tick(snapshot, schedule, origin, tick_at))
+        if due:
+            self.instance.set_instigator_state(replace(state, last_tick_at=due[-1]))
+        return processed
+
+    def _run_tick(
+        self, snapshot: LocationSnap, schedule: ScheduleSnap, origin: str, tick_at: float
+    ) -> TickRecord:
+        tick = self.instance.create_tick(
+            TickRecord(origin=origin, type=InstigatorType.SCHEDULE, tick_at=tick_at)
+        )
+        if tick is None:  # recorded before: finish it only if a killed daemon left it open
+            existing = self.instance.get_tick(origin, tick_at)
+            if existing is None or existing.status != TickStatus.STARTED:
+                return existing or TickRecord(origin=origin, type=InstigatorType.SCHEDULE,
+                                              tick_at=tick_at)  # fmt: skip
+            tick = existing
+        server = self.supervisor.server(snapshot.name)
+        try:
+            if server is None:
+                raise ProtocolError(f"code location '{snapshot.name}' has no running code server")
+            answer = server.evaluate_schedule(schedule.name, tick_at)
+        except ProtocolError as exc:
+            return self.instance.update_tick(
+                replace(
+                    tick, status=TickStatus.FAILURE, error=ErrorInfo.from_exception(exc).to_dict()
+                )
+            )
+        if answer.get("error"):
+            return self.instance.update_tick(
+                replace(tick, status=TickStatus.FAILURE, error=answer["error"])
+            )
+        requests = answer.get("run_requests") or []
+        if not requests:
+            return self.instance.update_tick(
+                replace(tick, status=TickStatus.SKIPPED, skip_reason=answer.get("skip_reason"))
+            )
+        run_ids, run_keys = [], []
+        graph = self.supervisor.global_graph()
+        try:
+            for index, request in enumerate(requests):
+                # One run per request per tick, even if the tick is finished twice.
+                run_key = f"{tick_at}:{request.get('run_key') or index}"
+                run_id, _ = launch_request(
+                    instance=self.instance,
+                    coordinator=self.coordinator,
+                    graph=graph,
+                    snapshot=snapshot,
+                    origin=origin,
+                    request=request,
+                    run_key=run_key,
+                    tags={"bakehouse/schedule": schedule.name,
+                          "bakehouse/tick": str(tick_at), "bakehouse/launched_by": "schedule"},
+                )  # fmt: skip
+                run_ids.append(run_id)
+                run_keys.append(run_key)
+        except Exception as exc:  # noqa: BLE001 - recorded on the tick
+            return self.instance.update_tick(
+                replace(tick, status=TickStatus.FAILURE, run_ids=tuple(run_ids),
+                        run_keys=tuple(run_keys), error=ErrorInfo.from_exception(exc).to_dict())
+            )  # fmt: skip
+        if self.on_launch is not None:
+            self.on_launch()
+        return self.instance.update_tick(
+            replace(
+                tick, status=TickStatus.SUCCESS, run_ids=tuple(run_ids), run_keys=tuple(run_keys)
+            )
+        )

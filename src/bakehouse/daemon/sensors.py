@@ -1,0 +1,220 @@
+"""The sensor loop: evaluates running sensors every `minimum_interval_seconds`.
+
+The cursor lives in storage, so it survives daemon restarts; a run key launches at most one
+run per sensor. Asset sensors are fed the watched asset's new materializations, run status
+sensors the runs that ended with their status, both after their cursor.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from bakehouse.daemon.launching import launch_request
+from bakehouse.daemon.scheduler import Clock, effective_status, origin_of
+from bakehouse.errors import ErrorInfo, ProtocolError
+from bakehouse.location.run_coordinator import RunCoordinator
+from bakehouse.location.snapshot import LocationSnap, SensorSnap
+from bakehouse.location.supervisor import LocationSupervisor
+from bakehouse.storage.records import (
+    EventType,
+    InstigatorState,
+    InstigatorStatus,
+    InstigatorType,
+    RunStatus,
+    TickRecord,
+    TickStatus,
+)
+
+if TYPE_CHECKING:
+    from bakehouse.storage import Instance
+
+log = logging.getLogger("bakehouse.daemon.sensors")
+
+
+def sensor_payload(
+    instance: Instance, sensor: SensorSnap, cursor: str | None, now: float
+) -> tuple[dict[str, Any], str | None]:
+    """What the sensor is fed, and the cursor to start from (set to "now" on first use)."""
+    if sensor.kind == "asset" and sensor.asset_key:
+        history = instance.get_materialization_history(sensor.asset_key, limit=100)
+        if cursor is None:
+            # A new asset sensor reacts to what happens from now on, not to history.
+            newest = max((e.storage_id or 0 for e in history), default=0)
+            return {"materializations": []}, str(newest)
+        after = int(cursor)
+        events = [
+            {
+                "storage_id": e.storage_id,
+                "run_id": e.run_id,
+                "timestamp": e.timestamp,
+                "asset_key": e.asset_key,
+                "partition_key": e.partition_key,
+                "metadata": e.data.get("metadata", {}),
+            }
+            for e in history
+            if (e.storage_id or 0) > after
+        ]
+        return {"materializations": events}, cursor
+    if sensor.kind == "run_status" and sensor.run_status:
+        if cursor is None:
+            return {"runs": []}, str(now)
+        since = float(cursor)
+        runs = [
+            r
+            for r in instance.get_runs(limit=200, statuses=[RunStatus(sensor.run_status)])
+            if r.ended_at is not None
+            and r.ended_at > since
+            and (not sensor.monitored_jobs or r.job_name in sensor.monitored_jobs)
+        ]
+        return {
+            "runs": [
+                {
+                    "run_id": r.run_id,
+                    "status": r.status.value,
+                    "job_name": r.job_name,
+                    "tags": dict(r.tags),
+                    "ended_at": r.ended_at,
+                    "asset_selection": list(r.asset_selection),
+                    "failure_message": _failure_message(instance, r.run_id)
+                    if r.status == RunStatus.FAILURE
+                    else None,
+                }
+                for r in runs
+            ]
+        }, cursor
+    return {}, cursor
+
+
+def _failure_message(instance: Instance, run_id: str) -> str | None:
+    failures = instance.get_events(run_id, event_types=[EventType.RUN_FAILURE])
+    return failures[-1].message if failures else None
+
+
+class SensorDaemon:
+    """Evaluates every running sensor that is due; `tick` does one pass."""
+
+    def __init__(
+        self,
+        instance: Instance,
+        supervisor: LocationSupervisor,
+        coordinator: RunCoordinator,
+        *,
+        clock: Clock = time.time,
+        on_launch: Any = None,
+    ) -> None:
+        self.instance = instance
+        self.supervisor = supervisor
+        self.coordinator = coordinator
+        self.clock = clock
+        self.on_launch = on_launch
+
+    def tick(self) -> list[TickRecord]:
+        """Evaluate each running sensor whose interval has passed; returns the ticks."""
+        now = self.clock()
+        done = []
+        for location in self.supervisor.states():
+            if location.snapshot is None:
+                continue
+            for sensor in location.snapshot.sensors:
+                origin = origin_of(location.snapshot.name, sensor.name)
+                state = self.instance.get_instigator_state(origin)
+                if effective_status(state, sensor.default_status) != InstigatorStatus.RUNNING:
+                    continue
+                last = state.last_tick_at if state else None
+                if last is not None and now - last < sensor.minimum_interval_seconds:
+                    continue
+                done.append(self.evaluate(location.snapshot, sensor, state, now))
+        return done
+
+    def evaluate(
+        self,
+        snapshot: LocationSnap,
+        sensor: SensorSnap,
+        state: InstigatorState | None,
+        now: float,
+        *,
+        launch: bool = True,
+    ) -> TickRecord:
+        """Evaluate `sensor` once, launch what it requests (unless `launch` is off: a preview),
+        and record the tick and the new cursor."""
+        origin = origin_of(snapshot.name, sensor.name)
+        state = state or InstigatorState(
+            origin=origin,
+            name=sensor.name,
+            location=snapshot.name,
+            type=InstigatorType.SENSOR,
+            status=InstigatorStatus.RUNNING,
+        )
+        payload, cursor = sensor_payload(self.instance, sensor, state.cursor, now)
+        tick = TickRecord(origin=origin, type=InstigatorType.SENSOR, tick_at=now, cursor=cursor)
+        if launch:
+            tick = self.instance.create_tick(tick) or tick
+        server = self.supervisor.server(snapshot.name)
+        try:
+            if server is None:
+                raise ProtocolError(f"code location '{snapshot.name}' has no running code server")
+            answer = server.evaluate_sensor(
+                sensor.name, cursor=cursor, last_tick_at=state.last_tick_at, payload=payload
+            )
+        except ProtocolError as exc:
+            answer = {"error": ErrorInfo.from_exception(exc).to_dict()}
+        if answer.get("error"):
+            tick = replace(tick, status=TickStatus.FAILURE, error=answer["error"])
+            return self._finish(state, tick, now, cursor, launch)
+        new_cursor = answer.get("cursor", cursor)
+        requests = answer.get("run_requests") or []
+        if not launch:
+            return replace(
+                tick,
+                status=TickStatus.SUCCESS if requests else TickStatus.SKIPPED,
+                run_keys=tuple(str(r.get("run_key")) for r in requests),
+                skip_reason=answer.get("skip_reason"),
+                cursor=new_cursor,
+            )
+        run_ids, run_keys = [], []
+        graph = self.supervisor.global_graph()
+        try:
+            for request in requests:
+                run_id, created = launch_request(
+                    instance=self.instance,
+                    coordinator=self.coordinator,
+                    graph=graph,
+                    snapshot=snapshot,
+                    origin=origin,
+                    request=request,
+                    run_key=request.get("run_key"),
+                    tags={"bakehouse/sensor": sensor.name, "bakehouse/launched_by": "sensor"},
+                )
+                if created:
+                    run_ids.append(run_id)
+                if request.get("run_key"):
+                    run_keys.append(str(request["run_key"]))
+        except Exception as exc:  # noqa: BLE001 - recorded on the tick
+            tick = replace(tick, status=TickStatus.FAILURE, run_ids=tuple(run_ids),
+                           error=ErrorInfo.from_exception(exc).to_dict())  # fmt: skip
+            return self._finish(state, tick, now, new_cursor, launch)
+        if run_ids and self.on_launch is not None:
+            self.on_launch()
+        status = TickStatus.SUCCESS if run_ids else TickStatus.SKIPPED
+        skip = answer.get("skip_reason")
+        if not run_ids and requests and not skip:
+            skip = "every run key was launched before"
+        tick = replace(tick, status=status, run_ids=tuple(run_ids), run_keys=tuple(run_keys),
+                       skip_reason=skip, cursor=new_cursor)  # fmt: skip
+        return self._finish(state, tick, now, new_cursor, launch)
+
+    def _finish(
+        self,
+        state: InstigatorState,
+        tick: TickRecord,
+        now: float,
+        cursor: str | None,
+        launch: bool,
+    ) -> TickRecord:
+        if not launch:
+            return tick
+        self.instance.set_instigator_state(replace(state, cursor=cursor, last_tick_at=now))
+        return self.instance.update_tick(tick) if tick.tick_id is not None else tick

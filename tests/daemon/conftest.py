@@ -1,0 +1,58 @@
+"""A real deployment's parts for daemon tests: code server, storage, coordinator, a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bakehouse.location.client import target_for_project
+from bakehouse.location.run_coordinator import RunCoordinator
+from bakehouse.location.supervisor import LocationSupervisor
+from bakehouse.project.workspace import find_workspace
+from bakehouse.storage import Instance
+from tests.location.projects import write_project
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Parts:
+    """What the daemon loops are built from."""
+
+    root: Path
+    instance: Instance
+    supervisor: LocationSupervisor
+    coordinator: RunCoordinator
+
+
+@pytest.fixture
+def make_parts(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
+    """Build a one-location deployment from `files` (paths under src/<module>/)."""
+    opened: list[tuple[Instance, LocationSupervisor]] = []
+
+    def make(module: str, files: dict[str, str]) -> Parts:
+        root = write_project(tmp_path / module, module, files)
+        workspace = find_workspace(root)
+        instance = Instance.for_home(root / ".bakehouse")
+        targets = {p.location_name: target_for_project(p) for p in workspace.projects}
+        supervisor = LocationSupervisor(targets.values(), heartbeat_interval=0.5)
+        supervisor.start()
+        opened.append((instance, supervisor))
+        coordinator = RunCoordinator(instance, targets, log_dir=root / ".bakehouse" / "logs")
+        return Parts(root, instance, supervisor, coordinator)
+
+    yield make
+    for instance, supervisor in opened:
+        supervisor.stop()
+        instance.close()

@@ -1,0 +1,127 @@
+"""The run queue's limits, and failed workers recorded as failed runs."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from bakehouse.daemon.monitor import RunMonitor
+from bakehouse.daemon.run_queue import RunQueue, TagConcurrencyLimit
+from bakehouse.location.global_graph import GlobalAssetGraph
+from bakehouse.storage import EventType, RunStatus
+from bakehouse.storage.records import EventRecord, RunRecord
+from tests.daemon.conftest import FakeClock
+
+SLOW = {
+    "defs/slow.py": """\
+        import os
+        import signal
+        import time
+
+        import bakehouse as dg
+
+
+        @dg.asset
+        def nap():
+            time.sleep(0.4)
+            return 1
+
+
+        @dg.asset
+        def crash():
+            os.kill(os.getpid(), signal.SIGKILL)
+        """
+}
+
+
+def _wait_all_finished(instance, run_ids, timeout: float = 120) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not all(instance.get_run(r).status.is_finished for r in run_ids):
+        assert time.monotonic() < deadline, "runs did not finish"
+        time.sleep(0.1)
+
+
+def _max_overlap(runs: list[RunRecord]) -> int:
+    edges = sorted([(r.started_at, 1) for r in runs] + [(r.ended_at, -1) for r in runs])
+    busy = peak = 0
+    for _, step in edges:
+        busy += step
+        peak = max(peak, busy)
+    return peak
+
+
+@pytest.mark.timeout(300)
+def test_ten_queued_runs_never_exceed_two_at_once_and_all_finish(make_parts) -> None:  # type: ignore[no-untyped-def]
+    parts = make_parts("queue_limit", SLOW)
+    graph = GlobalAssetGraph(parts.supervisor.snapshots())
+    run_ids = [parts.coordinator.create_run(graph, ["nap"]).run_id for _ in range(10)]
+    queue = RunQueue(parts.instance, parts.coordinator, lambda: graph, max_concurrent_runs=2,
+                     interval=0.05)  # fmt: skip
+    queue.start()
+    try:
+        _wait_all_finished(parts.instance, run_ids)
+    finally:
+        queue.stop()
+    runs = [parts.instance.get_run(r) for r in run_ids]
+    assert all(r.status == RunStatus.SUCCESS for r in runs)
+    assert _max_overlap(runs) == 2
+
+
+@pytest.mark.timeout(300)
+def test_a_tag_limit_holds_back_only_the_runs_it_matches(make_parts) -> None:  # type: ignore[no-untyped-def]
+    parts = make_parts("queue_tags", SLOW)
+    graph = GlobalAssetGraph(parts.supervisor.snapshots())
+    tagged = [parts.coordinator.create_run(graph, ["nap"], tags={"db": "warehouse"}).run_id
+              for _ in range(3)]  # fmt: skip
+    free = [parts.coordinator.create_run(graph, ["nap"]).run_id for _ in range(2)]
+    queue = RunQueue(parts.instance, parts.coordinator, lambda: graph, max_concurrent_runs=10,
+                     tag_concurrency_limits=[TagConcurrencyLimit("db", 1, "warehouse")],
+                     interval=0.05)  # fmt: skip
+    queue.start()
+    try:
+        _wait_all_finished(parts.instance, tagged + free)
+    finally:
+        queue.stop()
+    assert _max_overlap([parts.instance.get_run(r) for r in tagged]) == 1
+    assert all(parts.instance.get_run(r).status == RunStatus.SUCCESS for r in tagged + free)
+
+
+@pytest.mark.timeout(300)
+def test_a_sigkilled_worker_fails_its_run_with_the_reason_in_its_log(make_parts) -> None:  # type: ignore[no-untyped-def]
+    parts = make_parts("queue_kill", SLOW)
+    graph = GlobalAssetGraph(parts.supervisor.snapshots())
+    run_id = parts.coordinator.create_run(graph, ["crash"]).run_id
+    queue = RunQueue(parts.instance, parts.coordinator, lambda: graph, interval=0.05)
+    queue.start()
+    try:
+        _wait_all_finished(parts.instance, [run_id], timeout=60)
+    finally:
+        queue.stop()
+    assert parts.instance.get_run(run_id).status == RunStatus.FAILURE
+    # Whichever process the kill hit (the run worker, or the executor's child process that ran
+    # the step), the log says it died of signal 9.
+    log = "\n".join(e.message for e in parts.instance.get_events(run_id))
+    assert "exited with code -9" in log or "signal 9" in log, log
+
+
+def test_monitoring_fails_a_run_whose_worker_died_while_nobody_watched(make_parts) -> None:  # type: ignore[no-untyped-def]
+    parts = make_parts("monitor_orphan", SLOW)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    now = time.time()
+    parts.instance.create_run(RunRecord(run_id="orphan", asset_selection=("nap",)))
+    for event_type, data in ((EventType.RUN_START, {}), (EventType.ENGINE, {"pid": dead.pid})):
+        parts.instance.store_event(
+            EventRecord(run_id="orphan", event_type=event_type, timestamp=now, data=data)
+        )
+    clock = FakeClock(now + 5)
+    monitor = RunMonitor(parts.instance, parts.coordinator, clock=clock, grace=15)
+    assert monitor.tick() == []  # within the grace period
+    clock.now = now + 60
+    assert monitor.tick() == ["orphan"]
+    run = parts.instance.get_run("orphan")
+    assert run.status == RunStatus.FAILURE
+    message = parts.instance.get_events("orphan", event_types=[EventType.RUN_FAILURE])[-1].message
+    assert f"run worker (pid {dead.pid}) is no longer running" in message
