@@ -99,7 +99,8 @@ def test_a_schedule_on_a_job_that_does_not_exist_is_named(bakery: Path, bh: RunB
 def test_a_job_selecting_nothing_is_named(bakery: Path, bh: RunBh) -> None:
     path = write(
         bakery / "src/bakery/defs/empty_job.py",
-        "import bakehouse as dg\n\nnothing = dg.define_asset_job('nothing', selection='group:nope')\n",
+        "import bakehouse as dg\n\n"
+        "nothing = dg.define_asset_job('nothing', selection='group:nope')\n",
     )
     result = bh("check", "defs", cwd=bakery)
     assert result.returncode == 1
