@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 import bakehouse
 from bakehouse.host.deployment import Deployment
-from bakehouse.web import api_assets, api_locations, api_runs, streams
+from bakehouse.web import api_assets, api_locations, api_runs, pages, streams
 
 
 def create_app(dep: Deployment) -> FastAPI:
@@ -37,4 +37,5 @@ def create_app(dep: Deployment) -> FastAPI:
     app.state.feed = streams.ChangeFeed(dep)
     for module in (api_locations, api_assets, api_runs, streams):
         app.include_router(module.router)
+    pages.mount(app)
     return app

@@ -1,0 +1,213 @@
+"""The runs list and the run page (header, step timeline, live event log), and their forms."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bakehouse.errors import ErrorInfo, RunNotFoundError
+from bakehouse.host.deployment import Deployment
+from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
+from bakehouse.web import api_runs
+from bakehouse.web.deps import deployment
+from bakehouse.web.models import ReexecuteRequest
+from bakehouse.web.templating import problem, render
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+FILTERS: dict[str, tuple[str, list[RunStatus] | None]] = {
+    "": ("All", None),
+    "in_progress": (
+        "In progress",
+        [RunStatus.QUEUED, RunStatus.STARTING, RunStatus.STARTED, RunStatus.CANCELING],
+    ),
+    "failed": ("Failed", [RunStatus.FAILURE]),
+    "succeeded": ("Succeeded", [RunStatus.SUCCESS]),
+    "canceled": ("Canceled", [RunStatus.CANCELED]),
+}
+LEVELS = {"": 0, "DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
+
+
+def launched_by(run: RunRecord) -> str:
+    """Who or what launched `run`: the UI, the CLI, a schedule or a sensor (by name)."""
+    tags = run.tags
+    by = tags.get("bakehouse/launched_by", "")
+    if by == "schedule" and "bakehouse/schedule" in tags:
+        return f"schedule {tags['bakehouse/schedule']}"
+    if by == "sensor" and "bakehouse/sensor" in tags:
+        return f"sensor {tags['bakehouse/sensor']}"
+    return {"ui": "UI", "cli": "CLI"}.get(by, by or "—")
+
+
+def locations_of(run: RunRecord) -> str:
+    """The code locations a run executes in, comma-separated."""
+    names = run.tags.get("bakehouse/locations") or run.location_name or ""
+    return ", ".join(n.strip() for n in names.split(",") if n.strip())
+
+
+def _list_context(dep: Deployment, status: str, before: float | None) -> dict[str, Any]:
+    statuses = FILTERS.get(status, FILTERS[""])[1]
+    runs = dep.instance.get_runs(limit=PAGE_SIZE, statuses=statuses, before_created_at=before)
+    return {
+        "runs": runs,
+        "status": status if status in FILTERS else "",
+        "filters": FILTERS,
+        "before": before,
+        "older": runs[-1].created_at if len(runs) == PAGE_SIZE else None,
+        "launched_by": launched_by,
+        "locations_of": locations_of,
+        "any_runs": bool(runs) or bool(dep.instance.get_runs(limit=1)),
+    }
+
+
+@router.get("/runs", response_class=HTMLResponse)
+def runs_page(
+    request: Request,
+    status: str = "",
+    before: float | None = None,
+    part: str | None = None,
+    dep: Deployment = Depends(deployment),
+) -> HTMLResponse:
+    """Recent runs, newest first, filtered by status; ``?part=rows`` is the table body alone."""
+    context = _list_context(dep, status, before)
+    if part == "rows":
+        return render(request, "_run_rows.html", **context)
+    return render(request, "runs.html", active="runs", **context)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An error to show prominently: which step (or the run) and the rendered traceback."""
+
+    title: str
+    message: str
+    traceback: str
+
+
+def failures(events: list[EventRecord]) -> list[Failure]:
+    """The step failures of a run, or the run's own failure when no step failed."""
+    found = []
+    for event in events:
+        error = event.data.get("error")
+        if not isinstance(error, dict):
+            continue
+        info = ErrorInfo.from_dict(error)
+        if event.event_type == EventType.STEP_FAILURE:
+            found.append(Failure(f"Step {event.step_key} failed", info.message, info.render()))
+        elif event.event_type == EventType.RUN_FAILURE or event.level == "ERROR":
+            found.append(Failure("The run failed", info.message, info.render()))
+    steps = [f for f in found if f.title.startswith("Step ")]
+    return steps or found
+
+
+def _header_context(dep: Deployment, run: RunRecord, events: list[EventRecord]) -> dict[str, Any]:
+    counts = {t: 0 for t in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED")}
+    for event in events:
+        if event.event_type.value in counts:
+            counts[event.event_type.value] += 1
+    parent = run.tags.get("bakehouse/parent_run_id")
+    return {
+        "run": run,
+        "failures": failures(events) if run.status == RunStatus.FAILURE else [],
+        "counts": counts,
+        "parent": parent,
+        "launched_by": launched_by(run),
+        "locations": locations_of(run),
+    }
+
+
+def run_not_found(request: Request, run_id: str) -> Response:
+    """The 404 page for an unknown run id."""
+    return problem(
+        request,
+        status_code=404,
+        title="No run",
+        name=run_id,
+        hint=(
+            "Runs is the list of every run of this deployment's instance, newest first; "
+            "a run id is the long id in its URL. A deleted run is gone for good."
+        ),
+        back=("/runs", "Runs"),
+        active="runs",
+    )
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+def run_page(
+    request: Request,
+    run_id: str,
+    part: str | None = None,
+    step: str = "",
+    level: str = "",
+    dep: Deployment = Depends(deployment),
+) -> Response:
+    """A run: header, failures, step timeline and event log (streamed live by its script);
+    ``?part=header`` is the header alone. `step` and `level` filter the log."""
+    try:
+        run = dep.instance.get_run(run_id)
+    except RunNotFoundError:
+        return run_not_found(request, run_id)
+    events = dep.instance.get_events(run_id)
+    context = _header_context(dep, run, events)
+    if part == "header":
+        return render(request, "_run_header.html", **context)
+    steps = sorted({e.step_key for e in events if e.step_key})
+    minimum = LEVELS.get(level, 0)
+    shown = sum(
+        1 for e in events if (not step or e.step_key == step) and LEVELS.get(e.level, 20) >= minimum
+    )
+    return render(
+        request,
+        "run.html",
+        active="runs",
+        events=events,
+        shown=shown,
+        levels=LEVELS,
+        minimum=minimum,
+        last_id=max((e.storage_id or 0 for e in events), default=0),
+        steps=steps,
+        step=step,
+        level=level if level in LEVELS else "",
+        error_text=lambda data: ErrorInfo.from_dict(data).render(),
+        **context,
+    )
+
+
+@router.post("/runs/{run_id}/reexecute")
+async def reexecute(
+    request: Request,
+    run_id: str,
+    from_failure: bool = False,
+    dep: Deployment = Depends(deployment),
+) -> Response:
+    """Re-execute a run (or what failed of it) and open the new run (the form behind the
+    Re-execute buttons, for browsers without scripts)."""
+    try:
+        created = await api_runs.reexecute_run(
+            run_id, ReexecuteRequest(from_failure=from_failure), dep
+        )
+    except HTTPException as exc:
+        if exc.status_code == 404:
+            return run_not_found(request, run_id)
+        return problem(
+            request,
+            status_code=exc.status_code,
+            title="The run was not re-executed",
+            hint=str(exc.detail),
+            back=(f"/runs/{run_id}", "the run"),
+            active="runs",
+        )
+    return RedirectResponse(f"/runs/{created.run_id}", status_code=303)
+
+
+@router.post("/runs/{run_id}/cancel")
+async def cancel(run_id: str, dep: Deployment = Depends(deployment)) -> RedirectResponse:
+    """Cancel a run, then show it again (the form behind Cancel)."""
+    with contextlib.suppress(HTTPException):  # an unknown run shows its 404 page next
+        await api_runs.cancel_run(run_id, dep)
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)

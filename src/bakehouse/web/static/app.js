@@ -1,0 +1,239 @@
+// bakehouse UI: shared behaviour for every page. No framework, no build step.
+// - relative times (<time data-ts>) kept fresh, exact time on hover
+// - one EventSource on /api/stream shared by the page (BH.on(name, fn))
+// - [data-refresh-on="runs locations"][data-src]: re-fetch that fragment when the event arrives
+// - form[data-api]: post to the JSON API instead, then follow the result
+// - a[data-dialog-template]: open the template's content in the shared dialog
+"use strict";
+
+const BH = (() => {
+  const listeners = {};
+  let source = null;
+
+  function ago(ts) {
+    const s = Date.now() / 1000 - ts;
+    if (s < 10) return "just now";
+    if (s < 60) return Math.floor(s) + " s ago";
+    const m = s / 60;
+    if (m < 60) return Math.floor(m) + " min ago";
+    const h = m / 60;
+    if (h < 24) return Math.floor(h) + " h ago";
+    const d = h / 24;
+    if (d < 30) return Math.floor(d) + (Math.floor(d) === 1 ? " day ago" : " days ago");
+    return new Date(ts * 1000).toISOString().slice(0, 10);
+  }
+
+  function exact(ts) {
+    return new Date(ts * 1000).toLocaleString(undefined, {
+      year: "numeric", month: "short", day: "numeric",
+      hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short",
+    });
+  }
+
+  function duration(seconds) {
+    if (seconds == null || isNaN(seconds)) return "—";
+    if (seconds < 1) return Math.round(seconds * 1000) + " ms";
+    if (seconds < 60) return seconds.toFixed(1) + " s";
+    const m = Math.floor(seconds / 60), s = Math.floor(seconds % 60);
+    if (m < 60) return m + " min " + s + " s";
+    return Math.floor(m / 60) + " h " + (m % 60) + " min";
+  }
+
+  function timeEl(ts) {
+    const el = document.createElement("time");
+    el.dataset.ts = ts;
+    el.dateTime = new Date(ts * 1000).toISOString();
+    el.title = exact(ts);
+    el.textContent = ago(ts);
+    return el;
+  }
+
+  function refreshTimes(root) {
+    (root || document).querySelectorAll("time[data-ts]").forEach((el) => {
+      const ts = parseFloat(el.dataset.ts);
+      if (!el.hasAttribute("data-absolute")) el.textContent = ago(ts);
+      el.title = exact(ts);
+    });
+    (root || document).querySelectorAll("[data-since]").forEach((el) => {
+      el.textContent = duration(Date.now() / 1000 - parseFloat(el.dataset.since));
+    });
+  }
+
+  function on(name, fn) {
+    (listeners[name] = listeners[name] || []).push(fn);
+    connect();
+    if (source && !source._names.has(name)) {
+      source._names.add(name);
+      source.addEventListener(name, (e) => dispatch(name, e.data));
+    }
+  }
+
+  function dispatch(name, raw) {
+    let data = null;
+    try { data = JSON.parse(raw); } catch (_) { return; }
+    (listeners[name] || []).forEach((fn) => {
+      try { fn(data); } catch (err) { console.error(err); }
+    });
+  }
+
+  function setLive(state, label) {
+    const dot = document.getElementById("live-status");
+    const text = document.getElementById("live-label");
+    if (dot) dot.dataset.state = state;
+    if (text) text.textContent = label;
+  }
+
+  function connect() {
+    if (source || !window.EventSource) return;
+    source = new EventSource("/api/stream");
+    source._names = new Set();
+    source.onopen = () => setLive("live", "Live updates on");
+    source.onerror = () => setLive("down", "Reconnecting…");
+    Object.keys(listeners).forEach((name) => {
+      source._names.add(name);
+      source.addEventListener(name, (e) => dispatch(name, e.data));
+    });
+  }
+
+  async function api(method, url, body) {
+    let response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new Error("The server did not answer. Is bh dev still running?");
+    }
+    let data = null;
+    const text = await response.text();
+    try { data = text ? JSON.parse(text) : null; } catch (_) { data = text; }
+    if (!response.ok) {
+      let detail = data && data.detail !== undefined ? data.detail : data;
+      if (Array.isArray(detail)) {
+        detail = detail.map((d) => (d.loc ? d.loc.join(".") + ": " : "") + d.msg).join("\n");
+      }
+      const error = new Error(typeof detail === "string" && detail ? detail : response.status + " " + response.statusText);
+      error.status = response.status;
+      throw error;
+    }
+    return data;
+  }
+
+  function toast(message, kind) {
+    const box = document.getElementById("toasts");
+    if (!box) return;
+    const el = document.createElement("div");
+    el.className = "toast" + (kind ? " toast-" + kind : "");
+    el.setAttribute("role", kind === "bad" ? "alert" : "status");
+    el.textContent = message;
+    box.appendChild(el);
+    setTimeout(() => el.remove(), kind === "bad" ? 9000 : 4000);
+  }
+
+  // Re-fetch server-rendered fragments when their event arrives; one fetch in flight each.
+  function bindFragments() {
+    document.querySelectorAll("[data-refresh-on][data-src]").forEach((el) => {
+      let busy = false, again = false;
+      async function refresh() {
+        if (busy) { again = true; return; }
+        busy = true;
+        try {
+          const response = await fetch(el.dataset.src, { headers: { accept: "text/html" } });
+          if (response.ok) {
+            el.innerHTML = await response.text();
+            refreshTimes(el);
+            el.dispatchEvent(new CustomEvent("bh:refreshed", { bubbles: true }));
+          }
+        } catch (_) { /* the stream reconnects and triggers the next refresh */ }
+        busy = false;
+        if (again) { again = false; refresh(); }
+      }
+      el._refresh = refresh;
+      // data-refresh-key: only events about that asset (a runs list or a materializations map).
+      const key = el.dataset.refreshKey;
+      const concerns = (data) => !key || (Array.isArray(data)
+        ? data.some((run) => (run.asset_selection || []).includes(key))
+        : data !== null && typeof data === "object" && key in data);
+      el.dataset.refreshOn.split(/\s+/).filter(Boolean).forEach((name) => on(name, (data) => concerns(data) && refresh()));
+    });
+  }
+
+  function refreshAll() {
+    document.querySelectorAll("[data-refresh-on][data-src]").forEach((el) => el._refresh && el._refresh());
+  }
+
+  // form[data-api="/api/..."] posts JSON (data-body) to the API; a run_id answer opens the run.
+  function bindForms() {
+    document.addEventListener("submit", async (event) => {
+      const form = event.target;
+      if (!(form instanceof HTMLFormElement) || !form.dataset.api) return;
+      event.preventDefault();
+      const button = form.querySelector("button");
+      if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+      if (button) button.setAttribute("aria-busy", "true");
+      form.dispatchEvent(new CustomEvent("bh:submitting", { bubbles: true }));
+      try {
+        const body = form.dataset.body ? JSON.parse(form.dataset.body) : undefined;
+        const result = await api("POST", form.dataset.api, body);
+        if (result && result.run_id && form.dataset.then !== "stay") {
+          window.location.href = "/runs/" + encodeURIComponent(result.run_id);
+          return;
+        }
+        if (form.dataset.done) toast(form.dataset.done, "ok");
+        form.dispatchEvent(new CustomEvent("bh:done", { bubbles: true, detail: result }));
+        refreshAll();
+      } catch (err) {
+        toast(err.message, "bad");
+        form.dispatchEvent(new CustomEvent("bh:failed", { bubbles: true, detail: err }));
+        refreshAll();
+      } finally {
+        if (button) button.removeAttribute("aria-busy");
+      }
+    });
+  }
+
+  // a[data-dialog-template="id"]: show the <template id> in the shared dialog.
+  function bindDialogs() {
+    const dialog = document.getElementById("dialog");
+    if (!dialog || !dialog.showModal) return;
+    document.addEventListener("click", (event) => {
+      const link = event.target.closest("[data-dialog-template]");
+      if (link) {
+        const template = document.getElementById(link.dataset.dialogTemplate);
+        if (!template) return;
+        event.preventDefault();
+        dialog.querySelector(".dialog-title").textContent = link.dataset.dialogTitle || "";
+        const body = dialog.querySelector(".dialog-body");
+        body.replaceChildren(template.content.cloneNode(true));
+        dialog.showModal();
+        return;
+      }
+      if (event.target === dialog || event.target.closest("[data-close-dialog]")) dialog.close();
+    });
+  }
+
+  function failedBadge() {
+    on("locations", (locations) => {
+      const badge = document.querySelector("[data-failed-badge]");
+      if (!badge) return;
+      const failed = locations.filter((l) => l.status === "FAILED").length;
+      badge.textContent = failed;
+      badge.hidden = failed === 0;
+      badge.title = failed + " code location" + (failed === 1 ? "" : "s") + " failed to load";
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    refreshTimes();
+    setInterval(refreshTimes, 1000);
+    bindFragments();
+    bindForms();
+    bindDialogs();
+    failedBadge();
+  });
+
+  return { ago, exact, duration, timeEl, refreshTimes, on, api, toast, refreshAll };
+})();
+window.BH = BH;

@@ -1,0 +1,687 @@
+// Global asset lineage: draws the server's layout on a canvas, with pan, zoom, search,
+// selection, filters and live asset statuses. Only what is in view is drawn, and detail
+// drops as you zoom out, so thousands of assets stay smooth.
+"use strict";
+(() => {
+  const canvas = document.getElementById("lineage-canvas");
+  const wrap = document.getElementById("canvas-wrap");
+  const ctx = canvas.getContext("2d");
+  const panel = document.getElementById("side-panel");
+  const css = getComputedStyle(document.documentElement);
+  const color = (name) => css.getPropertyValue(name).trim();
+  const C = {
+    text: color("--text"), muted: color("--muted"), faint: color("--faint"),
+    border: color("--border-strong"), accent: color("--accent"), surface: "#ffffff",
+    ok: color("--ok"), info: color("--info"), bad: color("--bad"), warn: color("--warn"),
+    edge: "#a9b2c1",
+  };
+  const STATE_COLOR = { materialized: C.ok, never: "#c5ccd6", failed: C.bad, running: C.info, queued: "#8aa4c8" };
+  const STATE_TEXT = {
+    materialized: "Materialized", never: "Never materialized", failed: "Failed in last run",
+    running: "Running…", queued: "Queued",
+  };
+  const PALETTE = ["#5b5bd6", "#0e9384", "#dd6b20", "#c11574", "#2e90fa", "#7a5af8", "#4e9a06", "#b54708"];
+  const MIN_ZOOM = 0.01, MAX_ZOOM = 2.5;
+
+  let graph, nodes, edges, byKey, parents, children, locationColor, W, H;
+  const view = { k: 1, x: 0, y: 0 };
+  let selected = new Set();
+  let focus = -1, hover = -1;
+  let newestRun = new Map();
+  let frameRequested = false;
+  const drawn = { nodes: 0, edges: [] };
+  const dpr = () => window.devicePixelRatio || 1;
+
+  // ---- data ------------------------------------------------------------------------------
+  function load(data) {
+    graph = data;
+    nodes = data.nodes;
+    edges = data.edges;
+    W = data.node_width;
+    H = data.node_height;
+    byKey = new Map(nodes.map((n, i) => [n.key, i]));
+    parents = nodes.map(() => []);
+    children = nodes.map(() => []);
+    edges.forEach(([p, c]) => { parents[c].push(p); children[p].push(c); });
+    const names = [...new Set(data.locations.map((b) => b.location))];
+    locationColor = new Map(names.map((name, i) => [name, name === null ? "#98a2b3" : PALETTE[i % PALETTE.length]]));
+    nodes.forEach((n) => { n._label = null; });
+    selected = new Set([...selected].filter((k) => byKey.has(k)));
+    focus = -1;
+    hover = -1;
+    document.getElementById("lineage-stats").textContent =
+      nodes.length + " of " + data.total + " assets · " + data.locations.length +
+      " location" + (data.locations.length === 1 ? "" : "s");
+    document.getElementById("lineage-empty").hidden = nodes.length > 0;
+    if (!nodes.length) {
+      const stillLoading = (data.locations_state || []).some((l) => l.status === "LOADING");
+      if (stillLoading) {
+        document.getElementById("empty-title").textContent = "Loading code locations…";
+        document.getElementById("empty-text").textContent = "The graph appears as soon as they have loaded.";
+      }
+    }
+  }
+
+  function assetState(n) {
+    const run = newestRun.get(n.key);
+    if (run && n.materialized_run !== run.run_id) {
+      if (run.status === "QUEUED") return "queued";
+      if (run.status === "STARTING" || run.status === "STARTED" || run.status === "CANCELING") return "running";
+      if (run.status === "FAILURE" || run.status === "CANCELED") return "failed";
+    }
+    return n.materialized_at != null ? "materialized" : "never";
+  }
+
+  function onRuns(runs) {
+    newestRun = new Map();
+    runs.forEach((run) => run.asset_selection.forEach((key) => {
+      if (!newestRun.has(key)) newestRun.set(key, run);
+    }));
+    newestRun.forEach((run, key) => {
+      const i = byKey.get(key);
+      if (i !== undefined) { nodes[i].state = assetState(nodes[i]); nodes[i].run_id = run.run_id; }
+    });
+    invalidate();
+    renderPanel();
+  }
+
+  function onMaterializations(changed) {
+    Object.entries(changed).forEach(([key, m]) => {
+      const i = byKey.get(key);
+      if (i === undefined) return;
+      nodes[i].materialized_at = m.timestamp;
+      nodes[i].materialized_run = m.run_id;
+      nodes[i].state = assetState(nodes[i]);
+    });
+    invalidate();
+    renderPanel();
+  }
+
+  // ---- view ------------------------------------------------------------------------------
+  function resize() {
+    const r = wrap.getBoundingClientRect();
+    canvas.width = Math.max(1, Math.round(r.width * dpr()));
+    canvas.height = Math.max(1, Math.round(r.height * dpr()));
+    invalidate();
+  }
+
+  function size() { return { w: canvas.width / dpr(), h: canvas.height / dpr() }; }
+
+  function fit() {
+    animation++;
+    const { w, h } = size();
+    if (!nodes.length) return;
+    const pad = 40;
+    const k = Math.min((w - pad * 2) / graph.width, (h - pad * 2) / graph.height, 1);
+    view.k = Math.max(MIN_ZOOM, k);
+    view.x = (w - graph.width * view.k) / 2;
+    view.y = Math.max(pad, (h - graph.height * view.k) / 2);
+    if (graph.height * view.k > h) view.y = pad;
+    invalidate();
+  }
+
+  function zoomAt(factor, sx, sy) {
+    animation++;
+    const k = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, view.k * factor));
+    view.x = sx - ((sx - view.x) * k) / view.k;
+    view.y = sy - ((sy - view.y) * k) / view.k;
+    view.k = k;
+    invalidate();
+  }
+
+  function centerOn(i, minZoom) {
+    const { w, h } = size();
+    const n = nodes[i];
+    const target = { k: Math.max(view.k, minZoom || 0.8) };
+    target.x = w / 2 - (n.x + W / 2) * target.k;
+    target.y = h / 2 - (n.y + H / 2) * target.k;
+    animateTo(target);
+  }
+
+  let animation = 0; // bumped by any other move, which stops a running animation
+  function animateTo(target) {
+    const start = { ...view }, t0 = performance.now(), ms = 260, token = ++animation;
+    function step(now) {
+      if (token !== animation) return;
+      const t = Math.min(1, (now - t0) / ms), e = 1 - Math.pow(1 - t, 3);
+      view.k = start.k + (target.k - start.k) * e;
+      view.x = start.x + (target.x - start.x) * e;
+      view.y = start.y + (target.y - start.y) * e;
+      draw();
+      if (t < 1) requestAnimationFrame(step);
+    }
+    requestAnimationFrame(step);
+  }
+
+  function toWorld(sx, sy) { return { x: (sx - view.x) / view.k, y: (sy - view.y) / view.k }; }
+
+  function hit(sx, sy) {
+    const p = toWorld(sx, sy);
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      const n = nodes[i];
+      if (p.x >= n.x && p.x <= n.x + W && p.y >= n.y && p.y <= n.y + H) return i;
+    }
+    return -1;
+  }
+
+  // ---- drawing ---------------------------------------------------------------------------
+  function invalidate() {
+    if (frameRequested) return;
+    frameRequested = true;
+    requestAnimationFrame(() => { frameRequested = false; draw(); });
+  }
+
+  function roundRect(x, y, w, h, r) {
+    ctx.beginPath();
+    ctx.moveTo(x + r, y);
+    ctx.arcTo(x + w, y, x + w, y + h, r);
+    ctx.arcTo(x + w, y + h, x, y + h, r);
+    ctx.arcTo(x, y + h, x, y, r);
+    ctx.arcTo(x, y, x + w, y, r);
+    ctx.closePath();
+  }
+
+  function fitText(text, max) {
+    if (ctx.measureText(text).width <= max) return text;
+    let lo = 0, hi = text.length;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (ctx.measureText(text.slice(0, mid) + "…").width <= max) lo = mid; else hi = mid - 1;
+    }
+    return text.slice(0, lo) + "…";
+  }
+
+  function draw() {
+    const { w: sw, h: sh } = size();
+    const k = view.k;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.setTransform(dpr() * k, 0, 0, dpr() * k, dpr() * view.x, dpr() * view.y);
+    const vx0 = -view.x / k, vy0 = -view.y / k, vx1 = vx0 + sw / k, vy1 = vy0 + sh / k;
+    const visible = (x, y, w, h) => x + w >= vx0 && x <= vx1 && y + h >= vy0 && y <= vy1;
+    const states = new Map((graph.locations_state || []).map((s) => [s.name, s]));
+
+    // Location boxes, then group lanes.
+    graph.locations.forEach((b) => {
+      if (!visible(b.x, b.y, b.width, b.height)) return;
+      const c = locationColor.get(b.location);
+      roundRect(b.x, b.y, b.width, b.height, 12);
+      ctx.fillStyle = c + "0d";
+      ctx.fill();
+      ctx.lineWidth = 1.5 / Math.max(k, 0.35);
+      ctx.strokeStyle = c + "66";
+      ctx.stroke();
+    });
+    graph.lanes.forEach((b) => {
+      if (!visible(b.x, b.y, b.width, b.height)) return;
+      roundRect(b.x, b.y, b.width, b.height, 8);
+      ctx.fillStyle = "rgba(255,255,255,0.72)";
+      ctx.fill();
+      ctx.lineWidth = 1 / Math.max(k, 0.35);
+      ctx.strokeStyle = "#dfe3ea";
+      ctx.stroke();
+    });
+
+    // Edges: plain, cross-location (dashed, accent) and those touching the selection.
+    const lod = k < 0.28 ? 0 : k < 0.5 ? 1 : 2;
+    const buckets = { plain: [], cross: [], hot: [] };
+    drawn.edges = [];
+    for (let e = 0; e < edges.length; e++) {
+      const [p, c] = edges[e];
+      const a = nodes[p], b = nodes[c];
+      const x0 = a.x + W, y0 = a.y + H / 2, x1 = b.x, y1 = b.y + H / 2;
+      if (Math.max(x0, x1) < vx0 || Math.min(x0, x1) > vx1 || Math.max(y0, y1) < vy0 || Math.min(y0, y1) > vy1) continue;
+      drawn.edges.push(e);
+      const hot = selected.has(a.key) || selected.has(b.key) || p === focus || c === focus;
+      (hot ? buckets.hot : a.location !== b.location ? buckets.cross : buckets.plain).push([x0, y0, x1, y1]);
+    }
+    function strokeEdges(list, style, width, dash) {
+      if (!list.length) return;
+      ctx.beginPath();
+      list.forEach(([x0, y0, x1, y1]) => {
+        ctx.moveTo(x0, y0);
+        if (lod === 0) { ctx.lineTo(x1, y1); return; }
+        const dx = Math.max(40, Math.abs(x1 - x0) / 2);
+        ctx.bezierCurveTo(x0 + dx, y0, x1 - dx, y1, x1, y1);
+      });
+      ctx.setLineDash(dash ? dash.map((d) => d / Math.max(k, 0.3)) : []);
+      ctx.lineWidth = width / Math.max(k, 0.3);
+      ctx.strokeStyle = style;
+      ctx.stroke();
+      ctx.setLineDash([]);
+      if (lod === 2) {
+        ctx.fillStyle = style;
+        ctx.beginPath();
+        list.forEach(([, , x1, y1]) => {
+          ctx.moveTo(x1, y1);
+          ctx.lineTo(x1 - 7, y1 - 4);
+          ctx.lineTo(x1 - 7, y1 + 4);
+          ctx.closePath();
+        });
+        ctx.fill();
+      }
+    }
+    strokeEdges(buckets.plain, C.edge, 1.3);
+    strokeEdges(buckets.cross, C.accent, 1.6, [6, 4]);
+    strokeEdges(buckets.hot, C.accent, 2.4);
+
+    // Nodes.
+    let count = 0;
+    const now = Date.now() / 1000;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i];
+      if (!visible(n.x, n.y, W, H)) continue;
+      count++;
+      const state = n.state || "never";
+      const isSel = selected.has(n.key);
+      if (lod === 0) {
+        ctx.fillStyle = isSel || i === focus ? C.accent : STATE_COLOR[state];
+        ctx.fillRect(n.x, n.y, W, H);
+        continue;
+      }
+      roundRect(n.x, n.y, W, H, 8);
+      ctx.fillStyle = n.external ? "#f6f7f9" : C.surface;
+      ctx.fill();
+      if (i === focus) {
+        ctx.save();
+        ctx.shadowColor = C.accent;
+        ctx.shadowBlur = 16;
+        ctx.strokeStyle = C.accent;
+        ctx.lineWidth = 3;
+        ctx.stroke();
+        ctx.restore();
+      }
+      ctx.lineWidth = isSel ? 2.5 : i === hover ? 1.8 : 1;
+      ctx.strokeStyle = isSel ? C.accent : i === hover ? "#8d96a7" : C.border;
+      if (n.external) ctx.setLineDash([4, 3]);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      // Status stripe on the left edge.
+      ctx.save();
+      roundRect(n.x, n.y, W, H, 8);
+      ctx.clip();
+      ctx.fillStyle = STATE_COLOR[state];
+      ctx.fillRect(n.x, n.y, 5, H);
+      ctx.restore();
+      ctx.fillStyle = C.text;
+      ctx.font = "600 13px " + css.getPropertyValue("--sans");
+      if (!n._label) n._label = fitText(n.key, W - 26);
+      ctx.fillText(n._label, n.x + 14, n.y + (lod === 2 ? 22 : 33));
+      if (lod === 2) {
+        ctx.font = "12px " + css.getPropertyValue("--sans");
+        ctx.fillStyle = state === "failed" ? C.bad : state === "running" ? C.info : C.muted;
+        let sub = n.external ? "External asset" : STATE_TEXT[state];
+        if (state === "materialized" && n.materialized_at) sub += " " + BH.ago(n.materialized_at);
+        ctx.fillText(sub, n.x + 14, n.y + 41);
+        if (n.kinds && n.kinds.length) {
+          const kind = n.kinds[0];
+          ctx.font = "600 10.5px " + css.getPropertyValue("--sans");
+          const tw = ctx.measureText(kind).width + 10;
+          roundRect(n.x + W - tw - 8, n.y + 31, tw, 15, 4);
+          ctx.fillStyle = "#f2f4f7";
+          ctx.fill();
+          ctx.fillStyle = C.muted;
+          ctx.fillText(kind, n.x + W - tw - 3, n.y + 42);
+        }
+      }
+    }
+    drawn.nodes = count;
+    void now;
+
+    // Labels in screen space, so they stay readable at any zoom.
+    ctx.setTransform(dpr(), 0, 0, dpr(), 0, 0);
+    graph.locations.forEach((b) => {
+      if (!visible(b.x, b.y, b.width, b.height)) return;
+      const sx = b.x * k + view.x, sy = b.y * k + view.y;
+      if (b.width * k < 40) return;
+      const name = b.location === null ? "Not defined in any location" : b.location;
+      const st = states.get(b.location);
+      ctx.font = "700 13px " + css.getPropertyValue("--sans");
+      ctx.fillStyle = locationColor.get(b.location);
+      const label = fitText(name, Math.max(30, b.width * k - 24));
+      ctx.fillText(label, Math.max(sx + 12, 8), Math.max(sy + 20, 16));
+      if (st && st.status === "FAILED" && st.serving_last_good) {
+        const lw = ctx.measureText(label).width;
+        ctx.font = "600 11.5px " + css.getPropertyValue("--sans");
+        ctx.fillStyle = C.warn;
+        ctx.fillText("reload failed · serving last good", Math.max(sx + 12, 8) + lw + 10, Math.max(sy + 20, 16));
+      }
+    });
+    graph.lanes.forEach((b) => {
+      if (!visible(b.x, b.y, b.width, b.height) || b.width * k < 50 || b.height * k < 14) return;
+      const sx = b.x * k + view.x, sy = b.y * k + view.y;
+      ctx.font = "600 11.5px " + css.getPropertyValue("--sans");
+      ctx.fillStyle = C.muted;
+      ctx.fillText(fitText(b.group, b.width * k - 16), sx + 10, sy + Math.min(19, Math.max(12, 19 * k)));
+    });
+
+    canvas.dataset.drawnNodes = String(count);
+    if (!document.body.dataset.lineage) {
+      document.body.dataset.lineage = "ready";
+      document.getElementById("lineage-loading").hidden = true;
+    }
+  }
+
+  // ---- selection and the side panel ------------------------------------------------------
+  function escapeHtml(s) {
+    return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  }
+  const assetUrl = (key) => "/assets/" + key.split("/").map(encodeURIComponent).join("/");
+
+  function pill(state) {
+    const style = { materialized: "ok", never: "muted", failed: "bad", running: "info", queued: "muted" }[state] || "muted";
+    return '<span class="pill pill-' + style + '">' + escapeHtml(STATE_TEXT[state] || state) + "</span>";
+  }
+
+  function keyButtons(list) {
+    if (!list.length) return '<p class="muted" style="padding:0 16px">None</p>';
+    return '<ul class="dep-list">' + list.map((i) => {
+      const n = nodes[i];
+      const cross = n.location !== (focus >= 0 ? nodes[focus].location : n.location);
+      return '<li><button class="btn btn-sm btn-ghost" data-goto="' + escapeHtml(n.key) + '">' + escapeHtml(n.key) +
+        "</button>" + (cross ? '<span class="tag tag-accent" title="Defined in ' + escapeHtml(n.location) + '">' + escapeHtml(n.location || "external") + "</span>" : "") + "</li>";
+    }).join("") + "</ul>";
+  }
+
+  function renderPanel() {
+    const materializeButton = document.getElementById("materialize-selected");
+    const count = selected.size;
+    materializeButton.disabled = count === 0;
+    materializeButton.textContent = count ? "Materialize selected (" + count + ")" : "Materialize selected";
+    if (count === 0) {
+      const locs = graph.locations.map((b) =>
+        '<li><button class="btn btn-sm btn-ghost" data-zoom-location="' + escapeHtml(b.location === null ? "" : b.location) + '"><i style="display:inline-block;width:10px;height:10px;border-radius:3px;background:' +
+        locationColor.get(b.location) + '"></i>' + escapeHtml(b.location === null ? "Not defined in any location" : b.location) + "</button></li>").join("");
+      panel.innerHTML = '<div class="card-head"><h2>Lineage</h2></div>' +
+        '<div class="section-label">Locations</div><ul class="dep-list">' + (locs || '<li class="muted">None loaded</li>') + "</ul>" +
+        '<div class="card-body muted" style="font-size:13px">Click an asset to select it; shift- or ctrl-click to select several. ' +
+        "Drag to pan, scroll to zoom, double-click to open an asset. Press <kbd>/</kbd> to search.</div>";
+      return;
+    }
+    if (count > 1) {
+      const keys = [...selected];
+      panel.innerHTML = '<div class="card-head"><h2>' + count + ' assets selected</h2><button class="btn btn-sm btn-ghost" data-clear>Clear</button></div>' +
+        '<ul class="dep-list">' + keys.slice(0, 200).map((key) => '<li><a href="' + assetUrl(key) + '">' + escapeHtml(key) + "</a>" + pill(nodes[byKey.get(key)].state) + "</li>").join("") + "</ul>";
+      return;
+    }
+    const i = byKey.get([...selected][0]);
+    const n = nodes[i];
+    const when = n.materialized_at ? ' <time data-ts="' + n.materialized_at + '" title="' + escapeHtml(BH.exact(n.materialized_at)) + '">' + BH.ago(n.materialized_at) + "</time>" : "";
+    panel.innerHTML = '<div class="card-head"><h2 style="overflow-wrap:anywhere">' + escapeHtml(n.key) + '</h2><button class="btn btn-sm btn-ghost" data-clear aria-label="Clear selection">✕</button></div>' +
+      '<div class="card-body"><dl class="facts">' +
+      "<dt>Status</dt><dd>" + pill(n.state) + when + "</dd>" +
+      "<dt>Location</dt><dd>" + escapeHtml(n.location || "not defined") + "</dd>" +
+      "<dt>Group</dt><dd>" + escapeHtml(n.group) + "</dd>" +
+      (n.kinds && n.kinds.length ? "<dt>Kinds</dt><dd>" + n.kinds.map((x) => '<span class="tag">' + escapeHtml(x) + "</span>").join(" ") + "</dd>" : "") +
+      (n.run_id ? '<dt>Last run</dt><dd><a class="run-id" href="/runs/' + encodeURIComponent(n.run_id) + '">' + escapeHtml(n.run_id.slice(0, 8)) + "</a></dd>" : "") +
+      '</dl><p style="margin:14px 0 0"><a class="btn btn-sm" href="' + assetUrl(n.key) + '">Open asset page →</a></p></div>' +
+      '<div class="section-label">Upstream (' + parents[i].length + ")</div>" + keyButtons(parents[i]) +
+      '<div class="section-label">Downstream (' + children[i].length + ")</div>" + keyButtons(children[i]);
+  }
+
+  function select(i, additive) {
+    if (i < 0) {
+      if (!additive) selected.clear();
+    } else {
+      const key = nodes[i].key;
+      if (additive) { if (selected.has(key)) selected.delete(key); else selected.add(key); }
+      else selected = new Set([key]);
+    }
+    focus = selected.size === 1 ? byKey.get([...selected][0]) : -1;
+    invalidate();
+    renderPanel();
+  }
+
+  panel.addEventListener("click", (event) => {
+    const go = event.target.closest("[data-goto]");
+    if (go) { const i = byKey.get(go.dataset.goto); if (i !== undefined) { select(i, false); centerOn(i); } return; }
+    if (event.target.closest("[data-clear]")) { select(-1, false); return; }
+    const loc = event.target.closest("[data-zoom-location]");
+    if (loc) {
+      const name = loc.dataset.zoomLocation || null;
+      const b = graph.locations.find((x) => x.location === name);
+      if (!b) return;
+      const { w, h } = size();
+      const k = Math.max(MIN_ZOOM, Math.min(1, (w - 80) / b.width, (h - 80) / b.height));
+      animateTo({ k, x: (w - b.width * k) / 2 - b.x * k, y: (h - b.height * k) / 2 - b.y * k });
+    }
+  });
+
+  // ---- pointer, wheel, keys --------------------------------------------------------------
+  let drag = null;
+  canvas.addEventListener("pointerdown", (e) => {
+    canvas.setPointerCapture(e.pointerId);
+    animation++;
+    drag = { x: e.clientX, y: e.clientY, vx: view.x, vy: view.y, moved: false };
+  });
+  canvas.addEventListener("pointermove", (e) => {
+    const r = canvas.getBoundingClientRect();
+    if (drag) {
+      const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 3) drag.moved = true;
+      if (drag.moved) {
+        canvas.classList.add("dragging");
+        view.x = drag.vx + dx;
+        view.y = drag.vy + dy;
+        invalidate();
+      }
+      return;
+    }
+    const i = hit(e.clientX - r.left, e.clientY - r.top);
+    if (i !== hover) {
+      hover = i;
+      canvas.classList.toggle("over-node", i >= 0);
+      canvas.title = i >= 0 ? nodes[i].key : "";
+      invalidate();
+    }
+  });
+  canvas.addEventListener("pointerup", (e) => {
+    canvas.classList.remove("dragging");
+    if (drag && !drag.moved) {
+      const r = canvas.getBoundingClientRect();
+      select(hit(e.clientX - r.left, e.clientY - r.top), e.shiftKey || e.ctrlKey || e.metaKey);
+    }
+    drag = null;
+  });
+  canvas.addEventListener("dblclick", (e) => {
+    const r = canvas.getBoundingClientRect();
+    const i = hit(e.clientX - r.left, e.clientY - r.top);
+    if (i >= 0) window.location.href = assetUrl(nodes[i].key);
+  });
+  canvas.addEventListener("wheel", (e) => {
+    e.preventDefault();
+    const r = canvas.getBoundingClientRect();
+    const delta = e.deltaMode === 1 ? e.deltaY * 16 : e.deltaY;
+    zoomAt(Math.exp(-delta * 0.0015), e.clientX - r.left, e.clientY - r.top);
+  }, { passive: false });
+  const zoomCenter = (f) => { const { w, h } = size(); zoomAt(f, w / 2, h / 2); };
+  document.getElementById("zoom-in").addEventListener("click", () => zoomCenter(1.3));
+  document.getElementById("zoom-out").addEventListener("click", () => zoomCenter(1 / 1.3));
+  document.getElementById("zoom-fit").addEventListener("click", fit);
+  document.addEventListener("keydown", (e) => {
+    if (e.target.matches("input, textarea, select")) return;
+    if (e.key === "/") { e.preventDefault(); search.focus(); }
+    else if (e.key === "+" || e.key === "=") zoomCenter(1.3);
+    else if (e.key === "-") zoomCenter(1 / 1.3);
+    else if (e.key === "0") fit();
+    else if (e.key === "Escape") select(-1, false);
+  });
+
+  // ---- search ----------------------------------------------------------------------------
+  const search = document.getElementById("lineage-search");
+  const suggest = document.getElementById("search-suggest");
+  let matches = [], active = 0;
+  function showMatches() {
+    const q = search.value.trim().toLowerCase();
+    if (!q) { suggest.hidden = true; return; }
+    const prefix = [], inner = [];
+    for (let i = 0; i < nodes.length && prefix.length < 12; i++) {
+      const key = nodes[i].key.toLowerCase();
+      if (key.startsWith(q)) prefix.push(i);
+      else if (inner.length < 12 && key.includes(q)) inner.push(i);
+    }
+    matches = prefix.concat(inner).slice(0, 12);
+    active = 0;
+    suggest.innerHTML = matches.length
+      ? matches.map((i, j) => '<button type="button" role="option" data-i="' + i + '" class="' + (j === 0 ? "on" : "") + '"><span>' +
+        escapeHtml(nodes[i].key) + '</span><span class="muted">' + escapeHtml(nodes[i].location || "") + "</span></button>").join("")
+      : '<div class="muted" style="padding:8px 10px">No asset key contains “' + escapeHtml(search.value.trim()) + "”.</div>";
+    suggest.hidden = false;
+  }
+  function pick(i) {
+    suggest.hidden = true;
+    search.value = nodes[i].key;
+    select(i, false);
+    centerOn(i);
+  }
+  search.addEventListener("input", showMatches);
+  search.addEventListener("keydown", (e) => {
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      if (!matches.length) return;
+      active = (active + (e.key === "ArrowDown" ? 1 : matches.length - 1)) % matches.length;
+      suggest.querySelectorAll("button").forEach((b, j) => b.classList.toggle("on", j === active));
+    } else if (e.key === "Enter") {
+      e.preventDefault();
+      if (matches.length) pick(matches[active]);
+    } else if (e.key === "Escape") {
+      suggest.hidden = true;
+      search.blur();
+    }
+  });
+  suggest.addEventListener("mousedown", (e) => {
+    const b = e.target.closest("button[data-i]");
+    if (b) { e.preventDefault(); pick(parseInt(b.dataset.i, 10)); }
+  });
+  search.addEventListener("blur", () => setTimeout(() => (suggest.hidden = true), 150));
+
+  // ---- filter, reload, materialize -------------------------------------------------------
+  const filterForm = document.getElementById("lineage-filter");
+  const filterInput = document.getElementById("lineage-selection");
+  const filterError = document.getElementById("selection-error");
+  let filter = filterInput.value.trim();
+
+  async function fetchGraph(selection) {
+    const url = "/api/graph" + (selection ? "?selection=" + encodeURIComponent(selection) : "");
+    return BH.api("GET", url);
+  }
+
+  filterForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const selection = filterInput.value.trim();
+    try {
+      const data = await fetchGraph(selection);
+      filterError.hidden = true;
+      filter = selection;
+      load(data);
+      fit();
+      renderPanel();
+      history.replaceState(null, "", selection ? "/lineage?selection=" + encodeURIComponent(selection) : "/lineage");
+      document.getElementById("clear-filter").hidden = !selection;
+      const all = document.querySelector("#materialize-all button");
+      all.textContent = selection ? "Materialize all shown" : "Materialize all";
+    } catch (err) {
+      filterError.textContent = err.message;
+      filterError.hidden = false;
+    }
+  });
+  document.getElementById("clear-filter").addEventListener("click", (e) => {
+    e.preventDefault();
+    filterInput.value = "";
+    filterForm.requestSubmit();
+  });
+
+  async function refreshGraph() {
+    try {
+      const data = await fetchGraph(filter);
+      const wasEmpty = !nodes.length;
+      load(data);
+      if (wasEmpty) fit(); else invalidate();
+      renderPanel();
+    } catch (err) {
+      BH.toast("Could not refresh the graph: " + err.message, "bad");
+    }
+  }
+
+  document.getElementById("reload-defs").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const button = e.target.querySelector("button");
+    button.setAttribute("aria-busy", "true");
+    try {
+      const states = await BH.api("POST", "/api/reload");
+      const failed = states.filter((s) => s.status === "FAILED");
+      if (failed.length) {
+        BH.toast(failed.map((s) => s.name + " failed to load: " + (s.error ? s.error.message : "")).join("\n") + "\nSee Code locations for the traceback.", "bad");
+      } else {
+        BH.toast("Reloaded " + states.length + " code location" + (states.length === 1 ? "" : "s") + ".", "ok");
+      }
+      await refreshGraph();
+    } catch (err) {
+      BH.toast(err.message, "bad");
+    } finally {
+      button.removeAttribute("aria-busy");
+    }
+  });
+
+  async function launch(body, button) {
+    button.setAttribute("aria-busy", "true");
+    try {
+      const result = await BH.api("POST", "/api/runs", body);
+      window.location.href = "/runs/" + encodeURIComponent(result.run_id);
+    } catch (err) {
+      BH.toast("Could not launch the run: " + err.message, "bad");
+      button.removeAttribute("aria-busy");
+    }
+  }
+  document.getElementById("materialize-selected").addEventListener("click", (e) => {
+    const keys = [...selected].filter((key) => !nodes[byKey.get(key)].external);
+    if (!keys.length) { BH.toast("External assets are not materialized by bakehouse; select another asset.", "bad"); return; }
+    launch({ asset_keys: keys }, e.currentTarget);
+  });
+  document.getElementById("materialize-all").addEventListener("submit", (e) => {
+    e.preventDefault();
+    launch({ selection: filter || "*" }, e.target.querySelector("button"));
+  });
+
+  // ---- live updates ----------------------------------------------------------------------
+  BH.on("materializations", onMaterializations);
+  BH.on("runs", onRuns);
+  BH.on("locations", (locations) => {
+    const version = locations.filter((l) => l.version).map((l) => l.name + "=" + l.version).join(";");
+    graph.locations_state = locations.map((l) => ({ name: l.name, status: l.status, serving_last_good: l.serving_last_good }));
+    if (version !== graph.version) refreshGraph(); else invalidate();
+  });
+  setInterval(invalidate, 30000); // keep "materialized 3 min ago" fresh
+
+  // ---- start -----------------------------------------------------------------------------
+  load(JSON.parse(document.getElementById("graph-data").textContent));
+  new ResizeObserver(resize).observe(wrap);
+  resize();
+  fit();
+  renderPanel();
+  draw();
+  const wanted = new URLSearchParams(window.location.search).get("focus");
+  if (wanted && byKey.has(wanted)) {
+    select(byKey.get(wanted), false);
+    centerOn(byKey.get(wanted), 0.9);
+  }
+
+  // A small handle for tests and the bench: where a node is on screen, what was drawn.
+  window.bhLineage = {
+    get count() { return nodes.length; },
+    get selected() { return [...selected]; },
+    drawnNodes: () => drawn.nodes,
+    edgeDrawn(from, to) {
+      const p = byKey.get(from), c = byKey.get(to);
+      return drawn.edges.some((e) => edges[e][0] === p && edges[e][1] === c);
+    },
+    screenPoint(key) {
+      const n = nodes[byKey.get(key)];
+      const r = canvas.getBoundingClientRect();
+      return { x: r.left + view.x + (n.x + W / 2) * view.k, y: r.top + view.y + (n.y + H / 2) * view.k };
+    },
+    state: (key) => nodes[byKey.get(key)].state,
+    centerOn: (key) => centerOn(byKey.get(key)),
+    fit,
+  };
+})();

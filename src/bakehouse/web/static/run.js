@@ -1,0 +1,257 @@
+// Run page: streams the run's events into the log (/api/runs/{id}/stream), draws the step
+// timeline from the log, filters the log by step, level and text, and refreshes the header
+// (status, actions, failures) when the run's status changes.
+"use strict";
+(() => {
+  const info = JSON.parse(document.getElementById("run-data").textContent);
+  const log = document.getElementById("log");
+  const wrap = document.getElementById("log-wrap");
+  const stepSelect = document.getElementById("filter-step");
+  const levelSelect = document.getElementById("filter-level");
+  const textInput = document.getElementById("filter-text");
+  const empty = document.getElementById("log-empty");
+  const status = document.getElementById("log-status");
+  const LEVELS = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40 };
+  let running = !info.finished;
+  let ended = info.ended_at;
+
+  // ---- log rows ---------------------------------------------------------------------------
+  function pad(n, w) { return String(n).padStart(w || 2, "0"); }
+  function clock(ts) {
+    const d = new Date(ts * 1000);
+    return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds()) + "." + pad(d.getMilliseconds(), 3);
+  }
+  function renderError(e) {
+    const parts = [];
+    if (e.cause) {
+      parts.push(renderError(e.cause));
+      parts.push("\nThe above exception was the direct cause of the following exception:\n");
+    }
+    if (e.stack && e.stack.length) parts.push("Traceback (most recent call last):\n" + e.stack.join("").replace(/\n+$/, ""));
+    parts.push(e.message);
+    return parts.join("\n");
+  }
+  function summary(metadata) {
+    const items = Object.entries(metadata || {});
+    const span = document.createElement("span");
+    items.slice(0, 3).forEach(([k, v]) => {
+      const kv = document.createElement("span");
+      kv.className = "kv";
+      const key = document.createElement("span");
+      key.className = "k";
+      key.textContent = k;
+      let text = v && typeof v === "object" && "value" in v ? v.value : v;
+      if (v && v.type === "table" && text) text = "table, " + (text.records || []).length + " rows";
+      else if (typeof text === "object") text = JSON.stringify(text);
+      text = String(text);
+      kv.append(key, " " + (text.length > 48 ? text.slice(0, 47) + "…" : text));
+      span.append(kv, " ");
+    });
+    if (items.length > 3) {
+      const more = document.createElement("span");
+      more.className = "muted";
+      more.textContent = "+" + (items.length - 3) + " more";
+      span.append(more);
+    }
+    return span;
+  }
+  function cell(cls, text, title) {
+    const td = document.createElement("td");
+    if (cls) td.className = cls;
+    if (text != null) td.textContent = text;
+    if (title) td.title = title;
+    return td;
+  }
+  function row(e) {
+    const tr = document.createElement("tr");
+    tr.className = "lvl-" + e.level + (e.event_type === "ASSET_MATERIALIZATION" ? " ev-mat" : "") +
+      (e.event_type === "STEP_FAILURE" || e.event_type === "RUN_FAILURE" ? " ev-fail" : "");
+    tr.dataset.id = e.storage_id;
+    tr.dataset.step = e.step_key || "";
+    tr.dataset.level = e.level;
+    tr.dataset.type = e.event_type;
+    tr.dataset.time = e.timestamp;
+    const lvl = document.createElement("span");
+    lvl.className = "lvl";
+    lvl.textContent = e.level;
+    const levelCell = cell("", null);
+    levelCell.append(lvl);
+    const msg = cell("msg", e.message);
+    if (e.event_type === "ASSET_MATERIALIZATION" && e.asset_key) {
+      const div = document.createElement("div");
+      div.style.marginTop = "4px";
+      const a = document.createElement("a");
+      a.href = "/assets/" + e.asset_key.split("/").map(encodeURIComponent).join("/");
+      a.textContent = e.asset_key;
+      div.append(a, " ", summary((e.data || {}).metadata));
+      msg.append(div);
+    }
+    if (e.data && e.data.error && typeof e.data.error === "object") {
+      const details = document.createElement("details");
+      details.open = e.event_type === "STEP_FAILURE";
+      const s = document.createElement("summary");
+      s.textContent = "Traceback";
+      const pre = document.createElement("pre");
+      pre.className = "traceback";
+      pre.textContent = renderError(e.data.error);
+      details.append(s, pre);
+      msg.append(details);
+    }
+    tr.append(cell("t", clock(e.timestamp), BH.exact(e.timestamp)), levelCell, cell("ty", e.event_type),
+      cell("st", e.step_key || "", e.step_key || ""), msg);
+    return tr;
+  }
+
+  // ---- filters ----------------------------------------------------------------------------
+  function matches(tr) {
+    const step = stepSelect.value, min = LEVELS[levelSelect.value] || 0, text = textInput.value.trim().toLowerCase();
+    if (step && tr.dataset.step !== step) return false;
+    if ((LEVELS[tr.dataset.level] || 20) < min) return false;
+    if (text && !tr.textContent.toLowerCase().includes(text)) return false;
+    return true;
+  }
+  function applyFilters() {
+    let shown = 0;
+    log.querySelectorAll("tr").forEach((tr) => { tr.hidden = !matches(tr); if (!tr.hidden) shown++; });
+    const total = log.children.length;
+    empty.hidden = shown > 0;
+    empty.textContent = total ? "No events match these filters." : "No events yet.";
+    status.textContent = shown === total ? total + " events" : shown + " of " + total + " events";
+    const params = new URLSearchParams();
+    if (stepSelect.value) params.set("step", stepSelect.value);
+    if (levelSelect.value) params.set("level", levelSelect.value);
+    history.replaceState(null, "", window.location.pathname + (params.toString() ? "?" + params : ""));
+  }
+  [stepSelect, levelSelect].forEach((el) => el.addEventListener("change", applyFilters));
+  textInput.addEventListener("input", applyFilters);
+  document.getElementById("log-filters").addEventListener("submit", (e) => { e.preventDefault(); applyFilters(); });
+  function addStepOption(step) {
+    if (!step || [...stepSelect.options].some((o) => o.value === step)) return;
+    const option = document.createElement("option");
+    option.value = option.textContent = step;
+    stepSelect.append(option);
+  }
+
+  // ---- timeline ---------------------------------------------------------------------------
+  const timeline = document.getElementById("timeline");
+  const note = document.getElementById("timeline-note");
+  function steps() {
+    const byStep = new Map();
+    let start = null;
+    log.querySelectorAll("tr").forEach((tr) => {
+      const t = parseFloat(tr.dataset.time), type = tr.dataset.type, key = tr.dataset.step;
+      if (type === "RUN_START" && start === null) start = t;
+      if (!key || !type.startsWith("STEP_")) return;
+      const s = byStep.get(key) || { key, start: null, end: null, state: "info" };
+      if (type === "STEP_START") s.start = t;
+      else if (type === "STEP_SUCCESS") { s.end = t; s.state = "ok"; }
+      else if (type === "STEP_FAILURE") { s.end = t; s.state = "bad"; }
+      else if (type === "STEP_SKIPPED") { s.end = t; s.state = "muted"; if (s.start === null) s.start = t; }
+      byStep.set(key, s);
+    });
+    const list = [...byStep.values()].filter((s) => s.start !== null);
+    list.sort((a, b) => a.start - b.start);
+    return { list, start };
+  }
+  function drawTimeline() {
+    const { list, start } = steps();
+    if (!list.length) {
+      timeline.innerHTML = '<p class="muted" style="margin:0">' + (running ? "No step has started yet." : "This run executed no steps.") + "</p>";
+      note.textContent = "";
+      return;
+    }
+    const now = Date.now() / 1000;
+    const t0 = start !== null ? Math.min(start, list[0].start) : list[0].start;
+    const t1 = Math.max(...list.map((s) => (s.end !== null ? s.end : running ? now : s.start)), ended || 0, t0 + 0.001);
+    const span = t1 - t0;
+    const frag = document.createDocumentFragment();
+    const axis = document.createElement("div");
+    axis.className = "timeline-axis";
+    axis.innerHTML = "<span></span><span class='ticks'>" + [0, 0.25, 0.5, 0.75, 1].map((f) => "<span>" + BH.duration(span * f) + "</span>").join("") + "</span><span></span>";
+    frag.append(axis);
+    const shownSteps = list.slice(0, 300);
+    shownSteps.forEach((s) => {
+      const end = s.end !== null ? s.end : running ? now : s.start;
+      const div = document.createElement("div");
+      div.className = "timeline-row";
+      div.dataset.step = s.key;
+      div.dataset.state = s.state;
+      const name = document.createElement("span");
+      name.className = "step";
+      name.textContent = s.key;
+      name.title = s.key;
+      const track = document.createElement("div");
+      track.className = "track";
+      const bar = document.createElement("div");
+      bar.className = "bar bar-" + s.state;
+      bar.style.left = ((s.start - t0) / span) * 100 + "%";
+      bar.style.width = Math.max(0, ((end - s.start) / span) * 100) + "%";
+      bar.title = s.key + ": " + { ok: "succeeded", bad: "failed", muted: "skipped", info: "running" }[s.state] + " in " + BH.duration(end - s.start);
+      track.append(bar);
+      const dur = document.createElement("span");
+      dur.className = "dur";
+      dur.textContent = s.state === "muted" ? "skipped" : BH.duration(end - s.start);
+      div.append(name, track, dur);
+      frag.append(div);
+    });
+    timeline.replaceChildren(frag);
+    note.textContent = list.length + " step" + (list.length === 1 ? "" : "s") + (list.length > shownSteps.length ? " (first " + shownSteps.length + " shown)" : "");
+  }
+
+  // ---- stream -----------------------------------------------------------------------------
+  function atBottom() { return wrap.scrollHeight - wrap.scrollTop - wrap.clientHeight < 40; }
+  let timelineQueued = false;
+  function queueTimeline() {
+    if (timelineQueued) return;
+    timelineQueued = true;
+    requestAnimationFrame(() => { timelineQueued = false; drawTimeline(); });
+  }
+  const header = document.getElementById("run-header");
+  function connect() {
+    const source = new EventSource("/api/runs/" + encodeURIComponent(info.run_id) + "/stream?after=" + info.last_id);
+    source.addEventListener("event", (msg) => {
+      const e = JSON.parse(msg.data);
+      if (e.storage_id && e.storage_id <= info.last_id) return;
+      info.last_id = e.storage_id || info.last_id;
+      const follow = atBottom();
+      const tr = row(e);
+      tr.hidden = !matches(tr);
+      log.append(tr);
+      addStepOption(e.step_key);
+      empty.hidden = !!log.querySelector("tr:not([hidden])");
+      if (follow) wrap.scrollTop = wrap.scrollHeight;
+      status.textContent = log.children.length + " events";
+      queueTimeline();
+    });
+    source.addEventListener("run", (msg) => {
+      const run = JSON.parse(msg.data);
+      running = !["SUCCESS", "FAILURE", "CANCELED"].includes(run.status);
+      ended = run.ended_at;
+      if (run.status !== info.status) {
+        info.status = run.status;
+        if (header._refresh) header._refresh();
+      }
+      queueTimeline();
+    });
+    source.addEventListener("end", () => {
+      source.close();
+      running = false;
+      document.body.dataset.runStream = "ended";
+      if (header._refresh) header._refresh();
+      drawTimeline();
+    });
+    source.onerror = () => {
+      status.textContent = "Connection lost; reconnecting…";
+    };
+  }
+
+  applyFilters();
+  drawTimeline();
+  wrap.scrollTop = wrap.scrollHeight;
+  if (running) {
+    connect();
+    setInterval(() => running && drawTimeline(), 500);
+  } else {
+    document.body.dataset.runStream = "ended";
+  }
+})();

@@ -1,0 +1,208 @@
+"""The Jinja environment the pages render with: templates, static URLs and display filters."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+
+import bakehouse
+from bakehouse.web import metadata_html
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+# status -> (pill style, label). Styles: ok, info, bad, warn, muted.
+PILLS: dict[str, tuple[str, str]] = {
+    # locations
+    "LOADED": ("ok", "Loaded"),
+    "LOADING": ("info", "Loading"),
+    "FAILED": ("bad", "Failed"),
+    # runs
+    "QUEUED": ("muted", "Queued"),
+    "STARTING": ("info", "Starting"),
+    "STARTED": ("info", "Running"),
+    "SUCCESS": ("ok", "Succeeded"),
+    "FAILURE": ("bad", "Failed"),
+    "CANCELING": ("warn", "Canceling"),
+    "CANCELED": ("muted", "Canceled"),
+    # assets
+    "never": ("muted", "Never materialized"),
+    "materialized": ("ok", "Materialized"),
+    "failed": ("bad", "Failed"),
+    "running": ("info", "Running"),
+    "queued": ("muted", "Queued"),
+}
+
+
+def ago(ts: float | None, now: float | None = None) -> str:
+    """How long ago `ts` was, in words ("just now", "3 min ago", "2 days ago")."""
+    if ts is None:
+        return "—"
+    seconds = (time.time() if now is None else now) - ts
+    if seconds < 0:
+        return "in the future" if seconds < -5 else "just now"
+    if seconds < 10:
+        return "just now"
+    if seconds < 60:
+        return f"{int(seconds)} s ago"
+    minutes = seconds / 60
+    if minutes < 60:
+        return f"{int(minutes)} min ago"
+    hours = minutes / 60
+    if hours < 24:
+        return f"{int(hours)} h ago"
+    days = hours / 24
+    if days < 30:
+        return f"{int(days)} day{'s' if int(days) != 1 else ''} ago"
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d")
+
+
+def exact(ts: float | None) -> str:
+    """The exact local time of `ts`, with its UTC offset."""
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def iso(ts: float | None) -> str:
+    """`ts` as an ISO 8601 UTC string (for ``<time datetime>``)."""
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat()
+
+
+def clock(ts: float | None) -> str:
+    """The local time of day of `ts` with milliseconds, for event logs."""
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")[:-3]
+
+
+def duration(seconds: float | None) -> str:
+    """A duration in the largest units that keep it short ("820 ms", "4.2 s", "3 min 5 s")."""
+    if seconds is None:
+        return "—"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def reltime(ts: float | None) -> Markup:
+    """A ``<time>``: `ts` relative to now, the exact time on hover; JS keeps it fresh."""
+    if ts is None:
+        return Markup('<span class="muted">—</span>')
+    return Markup('<time datetime="{}" data-ts="{}" title="{}">{}</time>').format(
+        iso(ts), f"{ts:.3f}", exact(ts), ago(ts)
+    )
+
+
+def pill(status: str | None, label: str | None = None) -> Markup:
+    """A status pill for a location, run or asset status."""
+    style, default = PILLS.get(status or "", ("muted", status or "Unknown"))
+    return Markup('<span class="pill pill-{}" data-status="{}">{}</span>').format(
+        style, status or "", label or default
+    )
+
+
+def tojson_script(value: Any) -> Markup:
+    """`value` as JSON safe to embed in a ``<script type="application/json">``."""
+    text = json.dumps(value, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def _static_versions() -> dict[str, str]:
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+        for path in STATIC.iterdir()
+        if path.is_file()
+    }
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    versions = _static_versions()
+    env.globals["static"] = lambda name: f"/static/{name}?v={versions.get(name, '0')}"
+    env.globals["pill"] = pill
+    env.globals["asset_url"] = asset_url
+    env.globals["reltime"] = reltime
+    env.globals["meta_value"] = metadata_html.render_value
+    env.globals["meta_summary"] = metadata_html.summary
+    env.filters["ago"] = ago
+    env.filters["exact"] = exact
+    env.filters["clock"] = clock
+    env.filters["duration"] = duration
+    env.filters["tojson_script"] = tojson_script
+    return env
+
+
+def asset_url(key: str) -> str:
+    """The asset page of `key` (keys may hold slashes)."""
+    return "/assets/" + quote(key, safe="/")
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render `template` with `context`, plus what the frame shows (failed locations, version)."""
+    dep = request.app.state.deployment
+    failed = sum(1 for s in dep.locations() if s.status.value == "FAILED")
+    html = ENV.get_template(template).render(
+        request=request,
+        path=request.url.path,
+        nav_failed=failed,
+        version=bakehouse.__version__,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def problem(
+    request: Request,
+    *,
+    status_code: int,
+    title: str,
+    hint: str,
+    back: tuple[str, str],
+    name: str = "",
+    active: str = "",
+    suggestions: Sequence[tuple[str, str]] = (),
+) -> HTMLResponse:
+    """A page saying what is missing or wrong (`title`, `name`), what to do (`hint`), where to go
+    (`back`: URL and label) and, for a mistyped name, the closest ones (URL and label)."""
+    return render(
+        request,
+        "problem.html",
+        status_code=status_code,
+        code=status_code,
+        title=title,
+        name=name,
+        hint=hint,
+        back=back,
+        active=active,
+        suggestions=list(suggestions),
+    )
+
+
+ENV = _environment()
