@@ -1,0 +1,392 @@
+"""The pages in headless chromium, over `bh dev` as a real process with real code servers.
+
+One workspace for the module: ``ui_mill`` (flour, sugar), ``ui_oven`` (bread, which depends on
+flour across locations, and burnt, which fails) and ``ui_cake``, whose import raises.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.location.projects import write_project, write_workspace
+from tests.web.conftest import DevServer, Shots, start_bh_dev, stop_bh_dev
+
+MILL = {
+    "defs/mill.py": """\
+        import bakehouse as dg
+
+
+        @dg.asset(group_name="milling", kinds={"python"}, owners=["team:millers"])
+        def flour() -> int:
+            \"\"\"Stone-milled wheat flour, in grams.\"\"\"
+            return 500
+
+
+        @dg.asset(group_name="milling", kinds={"python"})
+        def sugar() -> int:
+            \"\"\"Cane sugar, in grams.\"\"\"
+            return 200
+        """
+}
+OVEN = {
+    "defs/oven.py": """\
+        import time
+
+        import bakehouse as dg
+
+
+        @dg.asset(
+            deps=["flour"],
+            group_name="baking",
+            kinds={"python"},
+            metadata={"recipe": dg.MetadataValue.md("Knead **well**, bake at *230 °C*.")},
+        )
+        def bread(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+            \"\"\"Loaves baked from the mill's flour.\"\"\"
+            context.log.info("kneading the dough")
+            time.sleep(1.5)
+            context.log.info("baked 2 loaves")
+            return dg.MaterializeResult(
+                metadata={
+                    "loaves": 2,
+                    "note": dg.MetadataValue.md("**warm** loaves <script>alert(1)</script>"),
+                    "preview": dg.MetadataValue.table(
+                        [dg.TableRecord(loaf=1, grams=450), dg.TableRecord(loaf=2, grams=455)]
+                    ),
+                    "config": dg.MetadataValue.json({"oven": {"temperature_c": 230}}),
+                    "docs": dg.MetadataValue.url("https://example.com/bread"),
+                    "stored_at": dg.MetadataValue.path("/tmp/bread.parquet"),
+                }
+            )
+
+
+        @dg.asset(group_name="baking", kinds={"python"})
+        def burnt() -> None:
+            raise RuntimeError("the crust is charcoal")
+        """
+}
+BROKEN_CAKE = "import bakehouse as dg\n\nraise RuntimeError('the oven is cold')\n"
+FIXED_CAKE = """\
+import bakehouse as dg
+
+
+@dg.asset(deps=["sugar"], group_name="cakes")
+def cake() -> int:
+    return 1
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    root = tmp_path_factory.mktemp("ui")
+    write_project(root / "mill", "ui_mill", MILL)
+    write_project(root / "oven", "ui_oven", OVEN)
+    write_project(root / "cake", "ui_cake", {"defs/cake.py": BROKEN_CAKE})
+    write_workspace(root, ["mill", "oven", "cake"])
+    dev = start_bh_dev(root)
+    try:
+        yield dev
+    finally:
+        stop_bh_dev(dev)
+
+
+@pytest.fixture
+def page(browser: Any, server: DevServer) -> Iterator[Any]:
+    context = browser.new_context(
+        base_url=server.url, viewport={"width": 1440, "height": 900}, locale="en-GB"
+    )
+    tab = context.new_page()
+    tab.set_default_timeout(20_000)
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield tab
+    finally:
+        context.close()
+    assert not errors, f"scripts failed on the page: {errors}"
+
+
+def _expect() -> Any:
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def _wait_run(server: DevServer, run_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        while time.monotonic() < deadline:
+            run: dict[str, Any] = http.get(f"/api/runs/{run_id}").json()
+            if run["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
+                return run
+            time.sleep(0.1)
+    raise AssertionError(f"run {run_id} did not finish")
+
+
+def _lineage(page: Any) -> None:
+    page.goto("/lineage")
+    page.wait_for_function("window.bhLineage && window.bhLineage.count >= 4")
+    page.wait_for_selector("body[data-lineage=ready]", state="attached")
+
+
+def test_locations_page_lists_each_location_with_its_status(page: Any, shots: Shots) -> None:
+    expect = _expect()
+    page.goto("/locations")
+    rows = page.locator("tr[data-location]")
+    # Locations may still be loading when the page opens; their states arrive by the stream.
+    expect(page.locator("tr[data-location=ui_mill] .status-cell")).to_have_text("Loaded")
+    expect(page.locator("tr[data-location=ui_oven] .status-cell")).to_have_text("Loaded")
+    expect(page.locator("tr[data-location=ui_cake] .status-cell")).to_have_text("Failed")
+    expect(rows).to_have_count(3)
+    mill = page.locator("tr[data-location=ui_mill]")
+    expect(mill.locator("td.num")).to_have_text("2")
+    expect(mill).to_contain_text(re.compile(r"3\.\d+\.\d+"))  # the location's Python version
+    expect(page.locator("[data-failed-badge]")).to_have_text("1")
+    shots.take(page, "locations")
+
+
+def test_view_error_shows_the_traceback_of_the_broken_location(page: Any, shots: Shots) -> None:
+    expect = _expect()
+    page.goto("/locations")
+    cake = page.locator("tr[data-location=ui_cake]")
+    expect(cake.locator(".status-cell")).to_have_text("Failed")
+    cake.get_by_role("link", name="View error").click()
+    dialog = page.locator("dialog#dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator(".error-message")).to_contain_text("RuntimeError: the oven is cold")
+    traceback = dialog.locator("pre.traceback")
+    expect(traceback).to_contain_text("Traceback (most recent call last)")
+    expect(traceback).to_contain_text("cake.py")
+    shots.take(page, "locations-error")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+
+    # Without scripts, the same link is a page with the traceback.
+    page.goto("/locations/ui_cake/error")
+    expect(page.locator("pre.traceback")).to_contain_text("the oven is cold")
+
+
+def test_lineage_draws_every_location_and_the_cross_location_edge(page: Any, shots: Shots) -> None:
+    expect = _expect()
+    _lineage(page)
+    assert page.evaluate("bhLineage.count") == 4  # flour, sugar, bread, burnt
+    assert page.evaluate("bhLineage.drawnNodes()") == 4
+    assert page.evaluate("bhLineage.edgeDrawn('flour', 'bread')")
+    # The broken location is named above the graph, with the way to its error.
+    expect(page.locator("#lineage-notices")).to_contain_text("ui_cake")
+    expect(page.locator("#lineage-notices")).to_contain_text("failed to load")
+
+    # Search by key selects and centers the asset; its panel shows the cross-location parent.
+    page.locator("#lineage-search").fill("bre")
+    page.locator("#lineage-search").press("Enter")
+    assert page.evaluate("bhLineage.selected") == ["bread"]
+    panel = page.locator("#side-panel")
+    expect(panel.locator("h2")).to_have_text("bread")
+    expect(panel).to_contain_text("flour")
+    expect(panel.locator(".tag-accent")).to_have_text("ui_mill")
+    page.locator("#zoom-fit").click()
+    shots.take(page, "lineage-selected")
+
+
+def test_a_bad_selection_shows_the_apis_message(page: Any, server: DevServer) -> None:
+    expect = _expect()
+    _lineage(page)
+    page.locator("#lineage-selection").fill("group:milling and (")
+    page.locator("#lineage-selection").press("Enter")
+    error = page.locator("#selection-error")
+    expect(error).to_be_visible()
+    message = httpx.get(
+        server.url + "/api/assets", params={"selection": "group:milling and ("}
+    ).json()["detail"]
+    expect(error).to_have_text(message)
+
+    page.locator("#lineage-selection").fill("group:milling")
+    page.locator("#lineage-selection").press("Enter")
+    expect(error).to_be_hidden()
+    page.wait_for_function("bhLineage.count === 2")
+    expect(page.locator("#materialize-all button")).to_have_text("Materialize all shown")
+
+
+def test_materialize_selected_opens_the_run_and_its_log_streams_to_success(
+    page: Any, shots: Shots
+) -> None:
+    expect = _expect()
+    _lineage(page)
+    for key, modifiers in (("bread", []), ("flour", ["Shift"])):
+        point = page.evaluate(f"bhLineage.screenPoint('{key}')")
+        if modifiers:
+            page.keyboard.down("Shift")
+        page.mouse.click(point["x"], point["y"])
+        if modifiers:
+            page.keyboard.up("Shift")
+    assert sorted(page.evaluate("bhLineage.selected")) == ["bread", "flour"]
+    page.get_by_role("button", name="Materialize selected (2)").click()
+    page.wait_for_url(re.compile(r"/runs/[0-9a-f-]{36}$"))
+    rows_at_load = page.locator("#log tr").count()
+
+    # The run is still going when its page opens; its events arrive by the stream.
+    header = page.locator("#run-header h1 .pill")
+    expect(header).to_have_text("Succeeded", timeout=60_000)
+    page.wait_for_selector("body[data-run-stream=ended]", state="attached")
+    log = page.locator("#log")
+    expect(log.locator("tr[data-type=ASSET_MATERIALIZATION]")).to_have_count(2)
+    expect(log.locator("tr[data-type=RUN_SUCCESS]")).to_have_count(1)
+    assert page.locator("#log tr").count() > rows_at_load
+    expect(log).to_contain_text("baked 2 loaves")
+    expect(page.locator(".timeline-row[data-state=ok]")).to_have_count(2)
+
+    # Filters: by step, and by level.
+    page.locator("#filter-step").select_option("bread")
+    expect(log.locator("tr:not([hidden])[data-step=flour]")).to_have_count(0)
+    page.locator("#filter-step").select_option("")
+    page.locator("#filter-level").select_option("INFO")
+    expect(log.locator("tr:not([hidden])[data-level=DEBUG]")).to_have_count(0)
+    page.locator("#filter-level").select_option("")
+    shots.take(page, "run")
+
+
+def test_a_failed_run_shows_its_traceback_and_re_executes_from_failure(
+    page: Any, server: DevServer, shots: Shots
+) -> None:
+    expect = _expect()
+    run_id = httpx.post(server.url + "/api/runs", json={"asset_keys": ["burnt"]}).json()["run_id"]
+    page.goto(f"/runs/{run_id}")
+    failure = page.locator("[data-failure]")
+    expect(failure).to_contain_text("Step burnt failed", timeout=60_000)
+    expect(failure.locator(".error-message")).to_contain_text("RuntimeError: the crust is charcoal")
+    expect(failure.locator("pre.traceback")).to_contain_text("oven.py")
+    expect(page.locator(".timeline-row[data-state=bad]")).to_have_count(1)
+    shots.take(page, "run-failed")
+    page.get_by_role("button", name="Re-execute from failure").click()
+    page.wait_for_url(re.compile(r"/runs/(?!" + run_id + r")[0-9a-f-]{36}$"))
+    expect(page.locator("#run-header")).to_contain_text("Re-execution of")
+
+
+def test_lineage_statuses_update_live(page: Any, server: DevServer) -> None:
+    _lineage(page)
+    before = page.evaluate("bhLineage.state('sugar')")
+    assert before == "never"
+    run_id = httpx.post(server.url + "/api/runs", json={"asset_keys": ["sugar"]}).json()["run_id"]
+    # No reload: the runs and materializations streams change the node.
+    page.wait_for_function("bhLineage.state('sugar') === 'materialized'", timeout=60_000)
+    assert _wait_run(server, run_id)["status"] == "SUCCESS"
+
+
+def test_asset_page_shows_definition_lineage_and_rendered_metadata(
+    page: Any, server: DevServer, shots: Shots
+) -> None:
+    expect = _expect()
+    launched = httpx.post(server.url + "/api/runs", json={"asset_keys": ["bread"]})
+    assert launched.status_code == 201, launched.text
+    run_id = launched.json()["run_id"]
+    assert _wait_run(server, run_id)["status"] == "SUCCESS"
+    page.goto("/assets/bread")
+    expect(page.locator("h1")).to_have_text("bread")
+    expect(page.locator(".subtitle")).to_have_text("Loaves baked from the mill's flour.")
+    live = page.locator("#asset-live")
+    expect(live.locator(".pill").first).to_have_text("Materialized")
+    # md as HTML (its raw HTML escaped), table as a table, json pretty, url a link, path code.
+    note = live.locator(".md").filter(has_text="warm loaves")
+    expect(note.locator("strong")).to_have_text("warm")
+    expect(note.locator("script")).to_have_count(0)
+    expect(note).to_contain_text("<script>")
+    expect(live.locator("table.meta-table tbody tr")).to_have_count(2)
+    expect(live.locator("pre.json")).to_contain_text('"temperature_c": 230')
+    expect(live.locator("a[href='https://example.com/bread']")).to_be_visible()
+    expect(live.locator("code.path")).to_have_text("/tmp/bread.parquet")
+    expect(live.locator(f"a[href='/runs/{run_id}']").first).to_be_visible()
+    # Definition metadata, source, and the upstream asset in another location.
+    expect(page.locator(".meta-list").last.locator("em")).to_have_text("230 °C")
+    expect(page.locator("code.path").filter(has_text="oven.py")).to_be_visible()
+    upstream = page.locator("section.card").filter(has_text="Upstream")
+    expect(upstream.locator("a")).to_have_text("flour")
+    expect(upstream.locator(".tag-accent")).to_have_text("ui_mill")
+    shots.take(page, "asset")
+
+    page.get_by_role("button", name="Materialize").click()
+    page.wait_for_url(re.compile(r"/runs/[0-9a-f-]{36}$"))
+
+
+def test_runs_page_lists_runs_live(page: Any, server: DevServer, shots: Shots) -> None:
+    expect = _expect()
+    page.goto("/runs")
+    first = page.locator("#runs tbody tr").first
+    expect(first.locator("td").nth(5)).to_have_text("UI")
+    count = page.locator("#runs tbody tr").count()
+    run_id = httpx.post(server.url + "/api/runs", json={"asset_keys": ["sugar"]}).json()["run_id"]
+    # The new run appears without a reload, and turns Succeeded.
+    row = page.locator(f"tr[data-run='{run_id}']")
+    expect(row.locator(".pill")).to_have_text("Succeeded", timeout=60_000)
+    assert page.locator("#runs tbody tr").count() == count + 1
+    expect(row.locator("td").nth(3)).to_have_text(re.compile(r"\d+(\.\d)? (ms|s)"))
+    shots.take(page, "runs")
+    page.get_by_role("link", name="Failed", exact=True).click()
+    expect(page.locator("#runs tbody tr .pill").first).to_have_text("Failed")
+
+
+def test_unknown_assets_and_runs_get_a_404_that_says_where_to_look(page: Any) -> None:
+    expect = _expect()
+    response = page.goto("/assets/brea")
+    assert response.status == 404
+    expect(page.locator(".empty h2")).to_contain_text("No asset brea")
+    expect(page.get_by_role("link", name="bread")).to_have_attribute("href", "/assets/bread")
+    response = page.goto("/runs/not-a-run")
+    assert response.status == 404
+    expect(page.locator(".empty")).to_contain_text("Runs is the list of every run")
+    response = page.goto("/nowhere")
+    assert response.status == 404
+    assert page.goto("/").url.endswith("/lineage")
+
+
+def test_reload_after_fixing_the_broken_location_turns_it_loaded(
+    page: Any, server: DevServer, shots: Shots
+) -> None:
+    expect = _expect()
+    page.goto("/locations")
+    cake = page.locator("tr[data-location=ui_cake]")
+    expect(cake.locator(".status-cell")).to_have_text("Failed")
+    (server.root / "cake" / "src" / "ui_cake" / "defs" / "cake.py").write_text(
+        textwrap.dedent(FIXED_CAKE)
+    )
+    cake.get_by_role("button", name="Reload").click()
+    expect(cake.locator(".status-cell")).to_have_text("Loaded", timeout=60_000)
+    expect(cake.get_by_role("link", name="View error")).to_have_count(0)
+    expect(page.locator("[data-failed-badge]")).to_be_hidden()
+    _lineage(page)
+    assert page.evaluate("bhLineage.count") == 5
+    assert page.evaluate("bhLineage.edgeDrawn('sugar', 'cake')")
+    assert page.evaluate("bhLineage.state('burnt')") == "failed"
+    assert page.evaluate("bhLineage.state('bread')") == "materialized"
+    assert page.evaluate("bhLineage.state('cake')") == "never"
+    shots.take(page, "lineage")
+
+
+@pytest.mark.parametrize("path", ["/locations", "/lineage", "/runs", "/assets/flour"])
+def test_pages_load_nothing_from_other_hosts(page: Any, server: DevServer, path: str) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(path)
+    page.wait_for_load_state("load")
+    assert len(requested) >= 3  # the page, its stylesheet and its scripts
+    assert [u for u in requested if not u.startswith(server.url + "/")] == []
+
+
+def test_a_page_works_without_scripts(browser: Any, server: DevServer) -> None:
+    context = browser.new_context(base_url=server.url, java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto("/runs")
+        assert tab.locator("#runs tbody tr").count() >= 1
+        tab.goto("/assets/flour")
+        tab.get_by_role("button", name="Materialize").click()
+        tab.wait_for_url(re.compile(r"/runs/[0-9a-f-]{36}$"))
+        assert tab.locator("#log tr").count() >= 1
+    finally:
+        context.close()
