@@ -68,10 +68,10 @@ _PUBLIC_API: dict[str, str] = {
     "DefaultScheduleStatus": "bakehouse.authoring.run_request",
     "DefaultSensorStatus": "bakehouse.authoring.run_request",
     # execution
-    "AssetExecutionContext": "bakehouse.execution.context",
-    "OpExecutionContext": "bakehouse.execution.context",
-    "InitResourceContext": "bakehouse.execution.context",
-    "build_asset_context": "bakehouse.execution.context",
+    "AssetExecutionContext": "bakehouse.authoring.context",
+    "OpExecutionContext": "bakehouse.authoring.context",
+    "InitResourceContext": "bakehouse.authoring.context",
+    "build_asset_context": "bakehouse.authoring.context",
     "IOManager": "bakehouse.execution.io_managers",
     "InputContext": "bakehouse.execution.io_managers",
     "OutputContext": "bakehouse.execution.io_managers",
@@ -106,72 +106,4 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from bakehouse.authoring.asset_selection import AssetSelection
-    from bakehouse.authoring.assets import (
-        AssetDep,
-        AssetIn,
-        AssetOut,
-        AssetsDefinition,
-        AssetSpec,
-        asset,
-        multi_asset,
-    )
-    from bakehouse.authoring.config import Config, RunConfig
-    from bakehouse.authoring.definitions_class import Definitions
-    from bakehouse.authoring.executors import (
-        ExecutorDefinition,
-        in_process_executor,
-        multiprocess_executor,
-    )
-    from bakehouse.authoring.jobs import define_asset_job
-    from bakehouse.authoring.loading import definitions, load_defs, load_from_defs_folder
-    from bakehouse.authoring.metadata import MetadataValue, TableColumn, TableRecord, TableSchema
-    from bakehouse.authoring.resources import ConfigurableResource, EnvVar, ResourceParam
-    from bakehouse.authoring.results import MaterializeResult, Output
-    from bakehouse.authoring.run_request import (
-        DefaultScheduleStatus,
-        DefaultSensorStatus,
-        RunRequest,
-        SensorResult,
-        SkipReason,
-    )
-    from bakehouse.authoring.schedules import (
-        ScheduleDefinition,
-        ScheduleEvaluationContext,
-        build_schedule_context,
-        schedule,
-    )
-    from bakehouse.authoring.sensors import (
-        DagsterRunStatus,
-        EventLogEntry,
-        RunFailureSensorContext,
-        RunStatusSensorContext,
-        SensorDefinition,
-        SensorEvaluationContext,
-        asset_sensor,
-        build_sensor_context,
-        run_failure_sensor,
-        run_status_sensor,
-        sensor,
-    )
-    from bakehouse.errors import BakehouseError, DefinitionError
-    from bakehouse.execution.configurable_io_manager import ConfigurableIOManager
-    from bakehouse.execution.context import (
-        AssetExecutionContext,
-        InitResourceContext,
-        build_asset_context,
-    )
-    from bakehouse.execution.context import AssetExecutionContext as OpExecutionContext
-    from bakehouse.execution.io_managers import (
-        FilesystemIOManager,
-        InMemoryIOManager,
-        InputContext,
-        IOManager,
-        OutputContext,
-    )
-    from bakehouse.execution.materialize import (
-        ExecuteInProcessResult,
-        materialize,
-        materialize_to_memory,
-    )
-    from bakehouse.graph.keys import AssetKey
+    pass

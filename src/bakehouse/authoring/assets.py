@@ -360,7 +360,7 @@ class AssetsDefinition:
         if self.params.context and self.params.context not in kwargs:
             positional = list(inspect.signature(self.fn).parameters)
             if not args or positional[0] != self.params.context:
-                from bakehouse.execution.context import build_asset_context
+                from bakehouse.authoring.context import build_asset_context
 
                 kwargs[self.params.context] = build_asset_context()
         for param in self.params.resources:

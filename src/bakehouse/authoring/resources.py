@@ -18,7 +18,7 @@ from pydantic import (
 from bakehouse.errors import DefinitionError
 
 if TYPE_CHECKING:
-    from bakehouse.execution.context import InitResourceContext
+    from bakehouse.authoring.context import InitResourceContext
 
 T = TypeVar("T")
 

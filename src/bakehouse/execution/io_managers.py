@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bakehouse.authoring.context import RunLogger
 from bakehouse.authoring.metadata import MetadataValue
-from bakehouse.execution.context import RunLogger
 from bakehouse.graph.keys import AssetKey
 
 

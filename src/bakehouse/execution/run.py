@@ -12,9 +12,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bakehouse.authoring.context import InitResourceContext, RunLogger
 from bakehouse.authoring.definitions_class import Definitions
 from bakehouse.errors import BakehouseError, ErrorInfo, ExecutionError
-from bakehouse.execution.context import InitResourceContext, RunLogger
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.io_managers import FilesystemIOManager, IOManager
 from bakehouse.execution.plan import ExecutionPlan, build_plan

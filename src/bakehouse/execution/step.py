@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bakehouse.authoring.assets import AssetSpec
+from bakehouse.authoring.context import AssetExecutionContext, RunLogger
 from bakehouse.authoring.metadata import normalize_metadata
 from bakehouse.authoring.results import MaterializeResult, Output
 from bakehouse.errors import ErrorInfo, ExecutionError
-from bakehouse.execution.context import AssetExecutionContext, RunLogger
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.io_managers import InputContext, IOManager, OutputContext
 from bakehouse.execution.plan import Step

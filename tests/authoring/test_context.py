@@ -7,7 +7,7 @@ import logging
 import pytest
 
 import bakehouse as dg
-from bakehouse.execution.context import AssetExecutionContext, Resources, RunLogger
+from bakehouse.authoring.context import AssetExecutionContext, Resources, RunLogger
 from bakehouse.graph.keys import AssetKey
 
 
