@@ -106,4 +106,72 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    pass
+    from bakehouse.authoring.asset_selection import AssetSelection
+    from bakehouse.authoring.assets import (
+        AssetDep,
+        AssetIn,
+        AssetOut,
+        AssetsDefinition,
+        AssetSpec,
+        asset,
+        multi_asset,
+    )
+    from bakehouse.authoring.config import Config, RunConfig
+    from bakehouse.authoring.context import (
+        AssetExecutionContext,
+        InitResourceContext,
+        build_asset_context,
+    )
+    from bakehouse.authoring.context import AssetExecutionContext as OpExecutionContext
+    from bakehouse.authoring.definitions_class import Definitions
+    from bakehouse.authoring.executors import (
+        ExecutorDefinition,
+        in_process_executor,
+        multiprocess_executor,
+    )
+    from bakehouse.authoring.jobs import define_asset_job
+    from bakehouse.authoring.loading import definitions, load_defs, load_from_defs_folder
+    from bakehouse.authoring.metadata import MetadataValue, TableColumn, TableRecord, TableSchema
+    from bakehouse.authoring.resources import ConfigurableResource, EnvVar, ResourceParam
+    from bakehouse.authoring.results import MaterializeResult, Output
+    from bakehouse.authoring.run_request import (
+        DefaultScheduleStatus,
+        DefaultSensorStatus,
+        RunRequest,
+        SensorResult,
+        SkipReason,
+    )
+    from bakehouse.authoring.schedules import (
+        ScheduleDefinition,
+        ScheduleEvaluationContext,
+        build_schedule_context,
+        schedule,
+    )
+    from bakehouse.authoring.sensors import (
+        DagsterRunStatus,
+        EventLogEntry,
+        RunFailureSensorContext,
+        RunStatusSensorContext,
+        SensorDefinition,
+        SensorEvaluationContext,
+        asset_sensor,
+        build_sensor_context,
+        run_failure_sensor,
+        run_status_sensor,
+        sensor,
+    )
+    from bakehouse.errors import BakehouseError, DefinitionError
+    from bakehouse.execution.configurable_io_manager import ConfigurableIOManager
+    from bakehouse.execution.io_managers import (
+        FilesystemIOManager,
+        InMemoryIOManager,
+        InputContext,
+        IOManager,
+        OutputContext,
+    )
+    from bakehouse.execution.materialize import (
+        ExecuteInProcessResult,
+        materialize,
+        materialize_to_memory,
+    )
+    from bakehouse.graph.keys import AssetKey
