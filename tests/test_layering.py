@@ -14,12 +14,20 @@ import pytest
 
 HOST_SIDE = [
     "bakehouse.cli",
+    "bakehouse.cli.dev",
+    "bakehouse.cli.launch",
+    "bakehouse.cli.automation",
     "bakehouse.location.client",
     "bakehouse.location.snapshot",
-    "bakehouse.project.settings",
+    "bakehouse.location.supervisor",
+    "bakehouse.location.run_coordinator",
+    "bakehouse.project.workspace",
     "bakehouse.storage",
+    "bakehouse.host.deployment",
+    "bakehouse.daemon.daemon",
+    "bakehouse.web.app",
 ]
-CODE_SERVER_ONLY = ("bakehouse.authoring", "bakehouse.execution")
+CODE_SERVER_ONLY = ("bakehouse.authoring", "bakehouse.execution", "bakehouse.components")
 
 
 def loaded_after(code: str) -> set[str]:
