@@ -33,7 +33,7 @@ def test_a_table_value_is_an_html_table_with_escaped_cells() -> None:
 
 
 def test_json_url_path_and_plain_values() -> None:
-    assert '&#34;b&#34;: 1' in render_value({"type": "json", "value": {"a": {"b": 1}}})
+    assert "&#34;b&#34;: 1" in render_value({"type": "json", "value": {"a": {"b": 1}}})
     link = render_value({"type": "url", "value": "https://example.com/a?b=1&c=2"})
     assert 'href="https://example.com/a?b=1&amp;c=2"' in link
     assert "href" not in render_value({"type": "url", "value": "javascript:alert(1)"})
@@ -41,7 +41,7 @@ def test_json_url_path_and_plain_values() -> None:
     assert "1,234" in render_value({"type": "int", "value": 1234})
     assert "&lt;script&gt;" in render_value({"type": "text", "value": "<script>"})
     assert "null" in render_value({"type": "null", "value": None})
-    assert '&#34;unknown&#34;' in render_value({"type": "whatever", "value": "unknown"})
+    assert "&#34;unknown&#34;" in render_value({"type": "whatever", "value": "unknown"})
 
 
 def test_summary_shows_the_first_values_and_how_many_more() -> None:

@@ -368,6 +368,31 @@ def test_reload_after_fixing_the_broken_location_turns_it_loaded(
     shots.take(page, "lineage")
 
 
+def test_a_failed_reload_keeps_serving_the_last_good_definitions_and_says_so(
+    page: Any, server: DevServer, shots: Shots
+) -> None:
+    expect = _expect()
+    cake_file = server.root / "cake" / "src" / "ui_cake" / "defs" / "cake.py"
+    cake_file.write_text(textwrap.dedent(FIXED_CAKE))
+    httpx.post(server.url + "/api/locations/ui_cake/reload", timeout=60).raise_for_status()
+    _lineage(page)
+    assert page.evaluate("bhLineage.count") == 5
+    cake_file.write_text(BROKEN_CAKE)
+    # Reload definitions from the lineage page: every location reloads, the cake fails again.
+    page.get_by_role("button", name="Reload definitions").click()
+    expect(page.locator(".toast-bad")).to_contain_text("ui_cake failed to load")
+    notices = page.locator("#lineage-notices")
+    expect(notices).to_contain_text("its last good definitions are still shown")
+    assert page.evaluate("bhLineage.count") == 5  # cake still drawn, from the last good load
+
+    page.goto("/locations")
+    cake = page.locator("tr[data-location=ui_cake]")
+    expect(cake.locator(".status-cell")).to_have_text("Failed")
+    expect(cake.locator("[data-last-good]")).to_contain_text("Serving last good")
+    expect(cake.locator("[data-last-good]")).to_contain_text("1 asset from the previous load")
+    shots.take(page, "locations-last-good")
+
+
 @pytest.mark.parametrize("path", ["/locations", "/lineage", "/runs", "/assets/flour"])
 def test_pages_load_nothing_from_other_hosts(page: Any, server: DevServer, path: str) -> None:
     requested: list[str] = []

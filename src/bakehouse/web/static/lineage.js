@@ -22,6 +22,7 @@
   };
   const PALETTE = ["#5b5bd6", "#0e9384", "#dd6b20", "#c11574", "#2e90fa", "#7a5af8", "#4e9a06", "#b54708"];
   const MIN_ZOOM = 0.01, MAX_ZOOM = 2.5;
+  const SANS = css.getPropertyValue("--sans");
 
   let graph, nodes, edges, byKey, parents, children, locationColor, W, H;
   const view = { k: 1, x: 0, y: 0 };
@@ -29,7 +30,7 @@
   let focus = -1, hover = -1;
   let newestRun = new Map();
   let frameRequested = false;
-  const drawn = { nodes: 0, edges: [] };
+  const drawn = { nodes: 0, edges: [], ms: 0 };
   const dpr = () => window.devicePixelRatio || 1;
 
   // ---- data ------------------------------------------------------------------------------
@@ -192,6 +193,7 @@
   }
 
   function draw() {
+    const started = performance.now();
     const { w: sw, h: sh } = size();
     const k = view.k;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -267,7 +269,6 @@
 
     // Nodes.
     let count = 0;
-    const now = Date.now() / 1000;
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i];
       if (!visible(n.x, n.y, W, H)) continue;
@@ -304,18 +305,26 @@
       ctx.fillRect(n.x, n.y, 5, H);
       ctx.restore();
       ctx.fillStyle = C.text;
-      ctx.font = "600 13px " + css.getPropertyValue("--sans");
+      if (lod === 1) {
+        // Zoomed out: the key alone, in a font that stays about 11 px on screen.
+        const size = Math.min(30, Math.round(11 / k / 2) * 2);
+        ctx.font = "600 " + size + "px " + SANS;
+        if (n._labelSize !== size) { n._labelSize = size; n._label1 = fitText(n.key, W - 22); }
+        ctx.fillText(n._label1, n.x + 13, n.y + H / 2 + size * 0.36);
+        continue;
+      }
+      ctx.font = "600 13px " + SANS;
       if (!n._label) n._label = fitText(n.key, W - 26);
-      ctx.fillText(n._label, n.x + 14, n.y + (lod === 2 ? 22 : 33));
+      ctx.fillText(n._label, n.x + 14, n.y + 22);
       if (lod === 2) {
-        ctx.font = "12px " + css.getPropertyValue("--sans");
+        ctx.font = "12px " + SANS;
         ctx.fillStyle = state === "failed" ? C.bad : state === "running" ? C.info : C.muted;
         let sub = n.external ? "External asset" : STATE_TEXT[state];
         if (state === "materialized" && n.materialized_at) sub += " " + BH.ago(n.materialized_at);
         ctx.fillText(sub, n.x + 14, n.y + 41);
         if (n.kinds && n.kinds.length) {
           const kind = n.kinds[0];
-          ctx.font = "600 10.5px " + css.getPropertyValue("--sans");
+          ctx.font = "600 10.5px " + SANS;
           const tw = ctx.measureText(kind).width + 10;
           roundRect(n.x + W - tw - 8, n.y + 31, tw, 15, 4);
           ctx.fillStyle = "#f2f4f7";
@@ -326,7 +335,6 @@
       }
     }
     drawn.nodes = count;
-    void now;
 
     // Labels in screen space, so they stay readable at any zoom.
     ctx.setTransform(dpr(), 0, 0, dpr(), 0, 0);
@@ -336,25 +344,42 @@
       if (b.width * k < 40) return;
       const name = b.location === null ? "Not defined in any location" : b.location;
       const st = states.get(b.location);
-      ctx.font = "700 13px " + css.getPropertyValue("--sans");
+      ctx.font = "700 13px " + SANS;
       ctx.fillStyle = locationColor.get(b.location);
       const label = fitText(name, Math.max(30, b.width * k - 24));
       ctx.fillText(label, Math.max(sx + 12, 8), Math.max(sy + 20, 16));
       if (st && st.status === "FAILED" && st.serving_last_good) {
         const lw = ctx.measureText(label).width;
-        ctx.font = "600 11.5px " + css.getPropertyValue("--sans");
+        ctx.font = "600 11.5px " + SANS;
         ctx.fillStyle = C.warn;
         ctx.fillText("reload failed · serving last good", Math.max(sx + 12, 8) + lw + 10, Math.max(sy + 20, 16));
       }
     });
     graph.lanes.forEach((b) => {
       if (!visible(b.x, b.y, b.width, b.height) || b.width * k < 50 || b.height * k < 14) return;
-      const sx = b.x * k + view.x, sy = b.y * k + view.y;
-      ctx.font = "600 11.5px " + css.getPropertyValue("--sans");
-      ctx.fillStyle = C.muted;
-      ctx.fillText(fitText(b.group, b.width * k - 16), sx + 10, sy + Math.min(19, Math.max(12, 19 * k)));
+      const sx = b.x * k + view.x, sy = b.y * k + view.y, sw2 = b.width * k, sh2 = b.height * k;
+      if (k >= 0.45) {
+        ctx.font = "600 11.5px " + SANS;
+        ctx.fillStyle = C.muted;
+        ctx.fillText(fitText(b.group, sw2 - 16), sx + 10, sy + Math.min(19, 19 * k + 2));
+        return;
+      }
+      // Zoomed out: the group's name large across the middle of its box, over the nodes.
+      const size = Math.max(12, Math.min(26, sh2 / 4));
+      ctx.font = "700 " + size + "px " + SANS;
+      const text = fitText(b.group, sw2 - 12);
+      const tw = ctx.measureText(text).width;
+      const cx = Math.min(Math.max(sx + sw2 / 2, 8 + tw / 2), sx + sw2 - tw / 2);
+      const cy = Math.min(Math.max(sy + sh2 / 2, 40), sy + sh2 - 8);
+      ctx.lineJoin = "round";
+      ctx.lineWidth = 5;
+      ctx.strokeStyle = "rgba(255,255,255,0.92)";
+      ctx.strokeText(text, cx - tw / 2, cy);
+      ctx.fillStyle = "#475467";
+      ctx.fillText(text, cx - tw / 2, cy);
     });
 
+    drawn.ms = performance.now() - started;
     canvas.dataset.drawnNodes = String(count);
     if (!document.body.dataset.lineage) {
       document.body.dataset.lineage = "ready";
@@ -671,6 +696,9 @@
     get count() { return nodes.length; },
     get selected() { return [...selected]; },
     drawnNodes: () => drawn.nodes,
+    lastDrawMs: () => drawn.ms,
+    redraw: () => { draw(); return drawn.ms; },
+    zoom(k) { const { w, h } = size(); zoomAt(k / view.k, w / 2, h / 2); },
     edgeDrawn(from, to) {
       const p = byKey.get(from), c = byKey.get(to);
       return drawn.edges.some((e) => edges[e][0] === p && edges[e][1] === c);
