@@ -116,6 +116,8 @@ def page(browser: Any, server: DevServer) -> Iterator[Any]:
 def _expect() -> Any:
     from playwright.sync_api import expect
 
+    # Code servers and runs are real processes; a loaded machine needs more than 5 s.
+    expect.set_options(timeout=20_000)
     return expect
 
 

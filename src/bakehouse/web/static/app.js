@@ -87,7 +87,13 @@ const BH = (() => {
     if (source || !window.EventSource) return;
     source = new EventSource("/api/stream");
     source._names = new Set();
-    source.onopen = () => setLive("live", "Live updates on");
+    // On every (re)connection, catch up with what changed before the stream was listening:
+    // the stream only sends changes, and the page was rendered a moment earlier.
+    source.onopen = () => {
+      setLive("live", "Live updates on");
+      refreshAll();
+      document.dispatchEvent(new CustomEvent("bh:stream-open"));
+    };
     source.onerror = () => setLive("down", "Reconnecting…");
     Object.keys(listeners).forEach((name) => {
       source._names.add(name);

@@ -54,6 +54,7 @@
       nodes.length + " of " + data.total + " assets · " + data.locations.length +
       " location" + (data.locations.length === 1 ? "" : "s");
     document.getElementById("lineage-empty").hidden = nodes.length > 0;
+    document.querySelector("#materialize-all button").disabled = !nodes.some((n) => !n.external);
     if (!nodes.length) {
       const stillLoading = (data.locations_state || []).some((l) => l.status === "LOADING");
       if (stillLoading) {
@@ -70,6 +71,7 @@
       if (run.status === "STARTING" || run.status === "STARTED" || run.status === "CANCELING") return "running";
       if (run.status === "FAILURE" || run.status === "CANCELED") return "failed";
     }
+    if (run && run.status === "SUCCESS" && n.materialized_at == null) return "materialized";
     return n.materialized_at != null ? "materialized" : "never";
   }
 
@@ -671,10 +673,19 @@
   // ---- live updates ----------------------------------------------------------------------
   BH.on("materializations", onMaterializations);
   BH.on("runs", onRuns);
-  BH.on("locations", (locations) => {
+  function onLocations(locations) {
     const version = locations.filter((l) => l.version).map((l) => l.name + "=" + l.version).join(";");
     graph.locations_state = locations.map((l) => ({ name: l.name, status: l.status, serving_last_good: l.serving_last_good }));
     if (version !== graph.version) refreshGraph(); else invalidate();
+  }
+  BH.on("locations", onLocations);
+  document.addEventListener("bh:stream-open", async () => {
+    // Catch up with what happened between rendering the page and the stream's first event.
+    try {
+      const [locations, runs] = await Promise.all([BH.api("GET", "/api/locations"), BH.api("GET", "/api/runs?limit=50")]);
+      onLocations(locations);
+      onRuns(runs);
+    } catch (_) { /* the next event brings the news */ }
   });
   setInterval(invalidate, 30000); // keep "materialized 3 min ago" fresh
 
