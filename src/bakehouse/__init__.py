@@ -81,6 +81,13 @@ _PUBLIC_API: dict[str, str] = {
     "materialize": "bakehouse.execution.materialize",
     "materialize_to_memory": "bakehouse.execution.materialize",
     "ExecuteInProcessResult": "bakehouse.execution.materialize",
+    # components
+    "Component": "bakehouse.components.component",
+    "ComponentLoadContext": "bakehouse.components.component",
+    "Model": "bakehouse.components.component",
+    "Resolvable": "bakehouse.components.component",
+    "SqlFolderComponent": "bakehouse.components.sql_folder",
+    "ScriptComponent": "bakehouse.components.script",
     # errors
     "BakehouseError": "bakehouse.errors",
     "DefinitionError": "bakehouse.errors",
@@ -160,6 +167,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         run_status_sensor,
         sensor,
     )
+    from bakehouse.components.component import (
+        Component,
+        ComponentLoadContext,
+        Model,
+        Resolvable,
+    )
+    from bakehouse.components.script import ScriptComponent
+    from bakehouse.components.sql_folder import SqlFolderComponent
     from bakehouse.errors import BakehouseError, DefinitionError
     from bakehouse.execution.configurable_io_manager import ConfigurableIOManager
     from bakehouse.execution.io_managers import (

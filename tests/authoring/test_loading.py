@@ -292,7 +292,9 @@ def test_two_defs_files_giving_one_resource_key_name_both_places(project: Projec
     assert f"also defined at {one}" in str(err.value)
 
 
-def test_component_folders_are_refused_with_the_file_named(project: Project) -> None:
+def test_a_component_folder_of_an_unknown_type_is_refused_at_its_line(project: Project) -> None:
+    # Component folders load through their type (tests/components); an unknown one names the
+    # defs.yaml line, instead of being skipped as a namespace package would be.
     project.write("defs/orders.py", ORDERS)
     yaml = project.write("defs/component/defs.yaml", "type: some.Component\n")
 
@@ -300,7 +302,7 @@ def test_component_folders_are_refused_with_the_file_named(project: Project) -> 
         project.load()
 
     assert err.value.source == SourceLocation(str(yaml), 1)
-    assert "component folders (defs.yaml) are not supported" in str(err.value)
+    assert "unknown component type 'some.Component'" in str(err.value)
 
 
 def test_load_defs_takes_a_module_or_its_name(project: Project) -> None:

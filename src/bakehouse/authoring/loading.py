@@ -1,7 +1,8 @@
 """Loading a code location's `Definitions`: `@definitions`, `load_defs`, `load_from_defs_folder`.
 
 `load_defs` imports every module under a defs package (nested folders included) and collects
-every definition object found at module level, so nobody lists assets by hand.
+every definition object found at module level, so nobody lists assets by hand; a folder holding
+``defs.yaml`` is loaded through its component type instead.
 """
 
 from __future__ import annotations
@@ -130,8 +131,19 @@ def _import(module_name: str) -> ModuleType:
         raise _import_error(module_name, exc) from exc
 
 
-def _iter_modules(package: ModuleType) -> Iterator[ModuleType]:
-    """`package` and every module below it, depth first, in file-name order."""
+def _component_defs(folder: Path) -> Definitions:
+    # Imported only when a project has a component, so plain projects never load pydantic.
+    from bakehouse.components.loader import load_component_folder
+
+    return load_component_folder(folder)
+
+
+def _iter_modules(package: ModuleType) -> Iterator[ModuleType | Definitions]:
+    """`package` and every module below it, depth first, in file-name order.
+
+    A folder holding ``defs.yaml`` is a component instance: it yields the definitions its
+    component builds, and no module in it is imported.
+    """
     yield package
     paths = getattr(package, "__path__", None)
     if paths is None:
@@ -142,19 +154,16 @@ def _iter_modules(package: ModuleType) -> Iterator[ModuleType]:
             continue
         for entry in sorted(folder.iterdir()):
             name = entry.stem if entry.suffix == ".py" else entry.name
-            if name in seen or name.startswith((".", "__")) or not name.isidentifier():
+            if name in seen or name.startswith((".", "__")):
+                continue
+            if entry.is_dir() and (entry / "defs.yaml").is_file():
+                seen.add(name)
+                yield _component_defs(entry)
+                continue
+            if not name.isidentifier():
                 continue
             if entry.is_dir():
-                # Checked on the subfolder before importing it: once imported, a component
-                # folder is a namespace package that would load nothing, without a word.
-                component = entry / "defs.yaml"
-                if component.exists():
-                    raise DefinitionError(
-                        "component folders (defs.yaml) are not supported by this version of "
-                        "bakehouse yet",
-                        source=SourceLocation(str(component), 1),
-                    )
-                if not any(entry.rglob("*.py")):
+                if not any(entry.rglob("*.py")) and not any(entry.rglob("defs.yaml")):
                     continue
             elif entry.suffix != ".py":
                 continue
@@ -173,6 +182,9 @@ def load_defs(defs_root: ModuleType | str) -> Definitions:
     parts: list[Definitions] = []
     seen: set[int] = set()
     for module in _iter_modules(root):
+        if isinstance(module, Definitions):
+            parts.append(module)
+            continue
         for value in list(vars(module).values()):
             if id(value) in seen:
                 continue
