@@ -88,9 +88,31 @@ _PUBLIC_API: dict[str, str] = {
     "Resolvable": "bakehouse.components.component",
     "SqlFolderComponent": "bakehouse.components.sql_folder",
     "ScriptComponent": "bakehouse.components.script",
+    # partitions
+    "PartitionsDefinition": "bakehouse.authoring.partitions",
+    "StaticPartitionsDefinition": "bakehouse.authoring.partitions",
+    "MultiPartitionsDefinition": "bakehouse.authoring.partitions",
+    "MultiPartitionKey": "bakehouse.authoring.partitions",
+    "DynamicPartitionsDefinition": "bakehouse.authoring.partitions",
+    "PartitionKeyRange": "bakehouse.authoring.partitions",
+    "TimeWindow": "bakehouse.authoring.time_window_partitions",
+    "TimeWindowPartitionsDefinition": "bakehouse.authoring.time_window_partitions",
+    "HourlyPartitionsDefinition": "bakehouse.authoring.time_window_partitions",
+    "DailyPartitionsDefinition": "bakehouse.authoring.time_window_partitions",
+    "WeeklyPartitionsDefinition": "bakehouse.authoring.time_window_partitions",
+    "MonthlyPartitionsDefinition": "bakehouse.authoring.time_window_partitions",
+    "PartitionMapping": "bakehouse.authoring.partition_mappings",
+    "IdentityPartitionMapping": "bakehouse.authoring.partition_mappings",
+    "AllPartitionMapping": "bakehouse.authoring.partition_mappings",
+    "LastPartitionMapping": "bakehouse.authoring.partition_mappings",
+    "SpecificPartitionsPartitionMapping": "bakehouse.authoring.partition_mappings",
+    "StaticPartitionMapping": "bakehouse.authoring.partition_mappings",
+    "TimeWindowPartitionMapping": "bakehouse.authoring.partition_mappings",
+    "MultiToSingleDimensionPartitionMapping": "bakehouse.authoring.partition_mappings",
     # errors
     "BakehouseError": "bakehouse.errors",
     "DefinitionError": "bakehouse.errors",
+    "UnknownPartitionError": "bakehouse.errors",
 }
 
 # Dagster spellings that mean the same thing here.
@@ -139,6 +161,24 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bakehouse.authoring.jobs import define_asset_job
     from bakehouse.authoring.loading import definitions, load_defs, load_from_defs_folder
     from bakehouse.authoring.metadata import MetadataValue, TableColumn, TableRecord, TableSchema
+    from bakehouse.authoring.partition_mappings import (
+        AllPartitionMapping,
+        IdentityPartitionMapping,
+        LastPartitionMapping,
+        MultiToSingleDimensionPartitionMapping,
+        PartitionMapping,
+        SpecificPartitionsPartitionMapping,
+        StaticPartitionMapping,
+        TimeWindowPartitionMapping,
+    )
+    from bakehouse.authoring.partitions import (
+        DynamicPartitionsDefinition,
+        MultiPartitionKey,
+        MultiPartitionsDefinition,
+        PartitionKeyRange,
+        PartitionsDefinition,
+        StaticPartitionsDefinition,
+    )
     from bakehouse.authoring.resources import ConfigurableResource, EnvVar, ResourceParam
     from bakehouse.authoring.results import MaterializeResult, Output
     from bakehouse.authoring.run_request import (
@@ -167,6 +207,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         run_status_sensor,
         sensor,
     )
+    from bakehouse.authoring.time_window_partitions import (
+        DailyPartitionsDefinition,
+        HourlyPartitionsDefinition,
+        MonthlyPartitionsDefinition,
+        TimeWindow,
+        TimeWindowPartitionsDefinition,
+        WeeklyPartitionsDefinition,
+    )
     from bakehouse.components.component import (
         Component,
         ComponentLoadContext,
@@ -175,7 +223,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from bakehouse.components.script import ScriptComponent
     from bakehouse.components.sql_folder import SqlFolderComponent
-    from bakehouse.errors import BakehouseError, DefinitionError
+    from bakehouse.errors import BakehouseError, DefinitionError, UnknownPartitionError
     from bakehouse.execution.configurable_io_manager import ConfigurableIOManager
     from bakehouse.execution.io_managers import (
         FilesystemIOManager,

@@ -144,6 +144,15 @@ class ExecutionError(BakehouseError):
     """Raised when a run cannot be planned or executed (not when a user step fails)."""
 
 
+class UnknownPartitionError(ExecutionError, ValueError):
+    """Raised when a partition key is not one of the keys of the partitions definition used."""
+
+    def __init__(self, partition_key: str, partitions: str) -> None:
+        self.partition_key = partition_key
+        self.partitions = partitions
+        super().__init__(f"no partition {partition_key!r} in {partitions}")
+
+
 # Frames in bakehouse's own package, or in the import machinery, are plumbing: a user's
 # traceback is clearer without them.
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep

@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL
 from bakehouse.errors import StorageError
 from bakehouse.storage import assets, dialect, event_log, instigators, runs
 from bakehouse.storage.database import Database
+from bakehouse.storage.dynamic_partitions import DynamicPartitionKeys, JsonFileDynamicPartitions
 from bakehouse.storage.records import (
     AssetMaterializationRecord,
     EventRecord,
@@ -57,6 +58,7 @@ class Instance:
         self._storage_dir = storage_dir
         self._home = home
         self._owns_storage_dir = owns_storage_dir
+        self._dynamic_partitions: DynamicPartitionKeys = JsonFileDynamicPartitions(storage_dir)
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -236,6 +238,29 @@ class Instance:
         """The asset's materialization events, newest first."""
         with self._db.read() as conn:
             return assets.select_history(conn, asset_key, limit=limit)
+
+    # -- dynamic partitions -----------------------------------------------------------------
+    # Kept in a JSON file in the storage folder for now (see storage/dynamic_partitions.py).
+
+    def add_dynamic_partitions(
+        self, partitions_def_name: str, partition_keys: Sequence[str]
+    ) -> None:
+        """Add keys to the `DynamicPartitionsDefinition` called `partitions_def_name`."""
+        if isinstance(partition_keys, str):
+            raise TypeError("partition_keys is a list of keys, not one string")
+        self._dynamic_partitions.add(partitions_def_name, list(partition_keys))
+
+    def delete_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> None:
+        """Remove one key of a dynamic partitions definition (its stored values stay)."""
+        self._dynamic_partitions.delete(partitions_def_name, partition_key)
+
+    def get_dynamic_partitions(self, partitions_def_name: str) -> list[str]:
+        """The keys of a dynamic partitions definition, in the order they were added."""
+        return self._dynamic_partitions.get(partitions_def_name)
+
+    def has_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> bool:
+        """True if `partition_key` is a key of the dynamic partitions definition now."""
+        return self._dynamic_partitions.has(partitions_def_name, partition_key)
 
     # -- schedules and sensors --------------------------------------------------------------
 
