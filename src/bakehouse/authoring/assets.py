@@ -12,11 +12,15 @@ import sys
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from bakehouse.authoring.source import caller_frame, caller_source, source_of_function
 from bakehouse.errors import DefinitionError, SourceLocation
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
+
+if TYPE_CHECKING:
+    from bakehouse.authoring.partition_mappings import PartitionMapping
+    from bakehouse.authoring.partitions import PartitionsDefinition
 
 DEFAULT_GROUP = "default"
 DEFAULT_IO_MANAGER_KEY = "io_manager"
@@ -42,6 +46,7 @@ class AssetIn:
     key: CoercibleToAssetKey | None = None
     key_prefix: str | Sequence[str] | None = None
     metadata: Mapping[str, Any] | None = None
+    partition_mapping: PartitionMapping | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ class AssetDep:
     """A dependency on an upstream asset that is not passed in as a value."""
 
     asset: Any
-    partition_mapping: Any = None
+    partition_mapping: PartitionMapping | None = None
 
     @property
     def key(self) -> AssetKey:
@@ -95,6 +100,9 @@ class AssetSpec:
     skippable: bool = False
     io_manager_key: str = DEFAULT_IO_MANAGER_KEY
     source: SourceLocation | None = field(default=None, compare=False)
+    partitions_def: PartitionsDefinition | None = None
+    # Upstream key -> how this asset's partitions map to its partitions (from AssetDep/AssetIn).
+    partition_mappings: Mapping[AssetKey, PartitionMapping] = field(default_factory=dict)
 
     def __init__(
         self,
@@ -111,8 +119,11 @@ class AssetSpec:
         skippable: bool = False,
         io_manager_key: str | None = None,
         source: SourceLocation | None = None,
+        partitions_def: PartitionsDefinition | None = None,
+        partition_mappings: Mapping[AssetKey, PartitionMapping] | None = None,
     ) -> None:
         set_ = object.__setattr__
+        source = source or caller_source()
         set_(self, "key", coerce_key(key))
         set_(self, "deps", tuple(coerce_deps(deps)))
         set_(self, "description", description)
@@ -124,15 +135,61 @@ class AssetSpec:
         set_(self, "kinds", frozenset(kinds or ()))
         set_(self, "skippable", skippable)
         set_(self, "io_manager_key", io_manager_key or DEFAULT_IO_MANAGER_KEY)
-        set_(self, "source", source or caller_source())
+        set_(self, "source", source)
+        set_(self, "partitions_def", _checked_partitions_def(partitions_def, str(self.key), source))
+        mappings = {**dep_partition_mappings(deps), **(partition_mappings or {})}
+        set_(self, "partition_mappings", _checked_mappings(mappings, str(self.key), source))
 
     def replace_attributes(self, **changes: Any) -> AssetSpec:
         """A copy with the given attributes replaced (`deps` and `key` are coerced)."""
         if "key" in changes:
             changes["key"] = coerce_key(changes["key"])
         if "deps" in changes:
+            found = dep_partition_mappings(changes["deps"])
             changes["deps"] = tuple(coerce_deps(changes["deps"]))
+            if found:
+                changes["partition_mappings"] = {**self.partition_mappings, **found}
         return replace(self, **changes)
+
+
+def _checked_partitions_def(
+    value: Any, where: str, source: SourceLocation | None
+) -> PartitionsDefinition | None:
+    # The partitions module is loaded once a definition exists: asking sys.modules keeps it off
+    # the import path of unpartitioned projects.
+    module = sys.modules.get("bakehouse.authoring.partitions")
+    if value is None or (module is not None and isinstance(value, module.PartitionsDefinition)):
+        return value
+    raise DefinitionError(
+        f"{where}: partitions_def must be a partitions definition such as "
+        f"DailyPartitionsDefinition(start_date=...), got {value!r}",
+        source=source,
+    )
+
+
+def _checked_mappings(
+    mappings: Mapping[AssetKey, Any], where: str, source: SourceLocation | None
+) -> dict[AssetKey, PartitionMapping]:
+    module = sys.modules.get("bakehouse.authoring.partition_mappings")
+    for dep, mapping in mappings.items():
+        if module is None or not isinstance(mapping, module.PartitionMapping):
+            raise DefinitionError(
+                f"{where}: the partition_mapping for '{dep}' must be a PartitionMapping such as "
+                f"TimeWindowPartitionMapping(), got {mapping!r}",
+                source=source,
+            )
+    return dict(mappings)
+
+
+def dep_partition_mappings(deps: Iterable[Any] | None) -> dict[AssetKey, PartitionMapping]:
+    """The partition mappings that `AssetDep` entries of `deps` give, by upstream key."""
+    if deps is None or isinstance(deps, (str, AssetKey)):
+        return {}
+    found: dict[AssetKey, PartitionMapping] = {}
+    for dep in deps:
+        if isinstance(dep, AssetDep) and dep.partition_mapping is not None:
+            found[dep.key] = dep.partition_mapping
+    return found
 
 
 def _keys_of(value: Any) -> list[AssetKey]:
@@ -327,6 +384,11 @@ class AssetsDefinition:
         return self.specs[0].key
 
     @property
+    def partitions_def(self) -> PartitionsDefinition | None:
+        """How this step's assets are partitioned (one definition for all of them), or None."""
+        return self.specs[0].partitions_def if self.specs else None
+
+    @property
     def dependency_keys(self) -> set[AssetKey]:
         """Every upstream key of every asset here, excluding the assets themselves."""
         own = set(self.keys)
@@ -357,12 +419,19 @@ class AssetsDefinition:
 
         Resources passed by keyword get their `EnvVar` fields read now, as a run would.
         """
-        if self.params.context and self.params.context not in kwargs:
+        context_param = self.params.context
+        if context_param and context_param not in kwargs:
             positional = list(inspect.signature(self.fn).parameters)
-            if not args or positional[0] != self.params.context:
+            if not args or positional[0] != context_param:
                 from bakehouse.authoring.context import build_asset_context
 
-                kwargs[self.params.context] = build_asset_context()
+                kwargs[context_param] = build_asset_context()
+        if context_param:
+            given = kwargs[context_param] if context_param in kwargs else args[0]
+            # A context built by hand learns the asset's partitions (for partition_time_window).
+            bind = getattr(given, "bind_partitions_def", None)
+            if callable(bind):
+                bind(self.partitions_def)
         for param in self.params.resources:
             resolve = getattr(kwargs.get(param), "with_env_vars_resolved", None)
             if callable(resolve):
@@ -400,6 +469,7 @@ def asset(
     owners: Sequence[str] | None = ...,
     tags: Mapping[str, str] | None = ...,
     op_tags: Mapping[str, str] | None = ...,
+    partitions_def: PartitionsDefinition | None = ...,
 ) -> Callable[[AssetFunction], AssetsDefinition]: ...
 
 
@@ -423,11 +493,13 @@ def asset(
     owners: Sequence[str] | None = None,
     tags: Mapping[str, str] | None = None,
     op_tags: Mapping[str, str] | None = None,
+    partitions_def: PartitionsDefinition | None = None,
 ) -> AssetsDefinition | Callable[[AssetFunction], AssetsDefinition]:
     """Declare an asset computed by the decorated function.
 
     The key is the function's name (or `name`, under `key_prefix`; or `key`). Parameters named
     after other assets receive their values; `deps` adds upstream assets without loading them.
+    With `partitions_def`, each run materializes one partition (``context.partition_key``).
     """
 
     def build(fn: AssetFunction) -> AssetsDefinition:
@@ -447,6 +519,7 @@ def asset(
             raise DefinitionError(f"{fn.__name__}: {exc}", source=source) from None
         params = _parse_params(fn, ins or {}, prefix, source)
         upstream = [*params.inputs.values(), *_deps_or_error(deps, fn.__name__, source)]
+        mappings = {**dep_partition_mappings(deps), **_in_partition_mappings(ins, params)}
         spec = AssetSpec(
             asset_key,
             deps=upstream,
@@ -459,6 +532,8 @@ def asset(
             kinds=_kinds(kinds, compute_kind),
             io_manager_key=io_manager_key,
             source=source,
+            partitions_def=partitions_def,
+            partition_mappings=mappings,
         )
         return AssetsDefinition(
             specs=[spec],
@@ -475,6 +550,16 @@ def asset(
     if compute_fn is not None:
         return build(compute_fn)
     return build
+
+
+def _in_partition_mappings(
+    ins: Mapping[str, AssetIn] | None, params: _Params
+) -> dict[AssetKey, PartitionMapping]:
+    return {
+        params.inputs[name]: spec.partition_mapping
+        for name, spec in (ins or {}).items()
+        if spec.partition_mapping is not None and name in params.inputs
+    }
 
 
 def _deps_or_error(
@@ -499,6 +584,7 @@ def multi_asset(
     compute_kind: str | None = None,
     can_subset: bool = False,
     op_tags: Mapping[str, str] | None = None,
+    partitions_def: PartitionsDefinition | None = None,
 ) -> Callable[[AssetFunction], AssetsDefinition]:
     """Declare several assets computed by one function, with ``outs=`` or ``specs=``.
 
@@ -514,6 +600,7 @@ def multi_asset(
             )
         params = _parse_params(fn, ins or {}, (), source)
         shared_deps = [*params.inputs.values(), *_deps_or_error(deps, fn.__name__, source)]
+        mappings = {**dep_partition_mappings(deps), **_in_partition_mappings(ins, params)}
         kinds = _kinds(None, compute_kind)
         built: list[AssetSpec] = []
         output_names: dict[AssetKey, str] = {}
@@ -536,6 +623,8 @@ def multi_asset(
                         skippable=not out.is_required,
                         io_manager_key=out.io_manager_key,
                         source=source,
+                        partitions_def=partitions_def,
+                        partition_mappings=mappings,
                     )
                 )
                 output_names[out_key] = out_name
@@ -548,6 +637,8 @@ def multi_asset(
                     else (group_name or DEFAULT_GROUP),
                     kinds=spec.kinds | kinds,
                     source=source,
+                    partitions_def=spec.partitions_def or partitions_def,
+                    partition_mappings={**mappings, **spec.partition_mappings},
                 )
                 built.append(merged)
                 output_names[merged.key] = merged.key.to_python_identifier()
@@ -559,6 +650,12 @@ def multi_asset(
                     source=source,
                 )
             seen.add(spec.key)
+        if len({s.partitions_def for s in built}) > 1:
+            raise DefinitionError(
+                f"{fn.__name__}: every asset of a multi_asset runs in one step, so they need one "
+                "partitions_def; give it once with @multi_asset(partitions_def=...)",
+                source=source,
+            )
         return AssetsDefinition(
             specs=built,
             fn=fn,

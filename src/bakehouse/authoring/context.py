@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
+
+if TYPE_CHECKING:
+    from bakehouse.authoring.partitions import PartitionKeyRange, PartitionsDefinition
+    from bakehouse.authoring.time_window_partitions import TimeWindow
 
 _python_logger = logging.getLogger("bakehouse.user")
 
@@ -95,6 +99,8 @@ class AssetExecutionContext:
         log: RunLogger | None = None,
         instance: Any = None,
         run_tags: Mapping[str, str] | None = None,
+        partition_key: str | None = None,
+        partitions_def: PartitionsDefinition | None = None,
     ) -> None:
         self.run_id = run_id
         self.selected_asset_keys = set(asset_keys)
@@ -106,7 +112,8 @@ class AssetExecutionContext:
         self.log = log or RunLogger()
         self.instance = instance
         self.run_tags = dict(run_tags or {})
-        self.has_partition_key = False
+        self._partition_key = partition_key
+        self._partitions_def = partitions_def
         # (output_name, asset_key, metadata) in the order user code added them.
         self._added_metadata: list[tuple[str | None, AssetKey | None, dict[str, Any]]] = []
 
@@ -118,6 +125,72 @@ class AssetExecutionContext:
                 f"this step materializes {len(self.assets_keys)} assets; use selected_asset_keys"
             )
         return self.assets_keys[0]
+
+    # -- partitions ---------------------------------------------------------------------------
+
+    @property
+    def has_partition_key(self) -> bool:
+        """True when this step materializes one partition."""
+        return self._partition_key is not None
+
+    @property
+    def partition_key(self) -> str:
+        """The partition this step materializes (a `MultiPartitionKey` for multi-partitions)."""
+        if self._partition_key is None:
+            raise AttributeError("Cannot access partition_key for a non-partitioned run")
+        parse = getattr(self._partitions_def, "get_partition_key_from_str", None)
+        return parse(self._partition_key) if callable(parse) else self._partition_key
+
+    @property
+    def partition_keys(self) -> list[str]:
+        """The partitions this step materializes."""
+        return [self.partition_key]
+
+    @property
+    def partition_key_range(self) -> PartitionKeyRange:
+        """The range of partitions this step materializes (one partition: start == end)."""
+        from bakehouse.authoring.partitions import PartitionKeyRange
+
+        return PartitionKeyRange(self.partition_key, self.partition_key)
+
+    @property
+    def partition_time_window(self) -> TimeWindow:
+        """The time window of the partition (of its time dimension, for multi-partitions)."""
+        key = self.partition_key
+        if self._partitions_def is None:
+            raise AttributeError(
+                "partition_time_window needs the asset's partitions_def; this context has only "
+                f"the key {key!r}"
+            )
+        try:
+            return self._partitions_def.time_window_for_partition_key(key)
+        except TypeError as exc:
+            raise AttributeError(f"no partition_time_window: {exc}") from None
+
+    def asset_partition_key_for_output(self, output_name: str = "result") -> str:
+        """The partition an output materializes (every output of a step shares it)."""
+        return self.partition_key
+
+    def asset_partition_key_range_for_output(
+        self, output_name: str = "result"
+    ) -> PartitionKeyRange:
+        """The range of partitions an output materializes."""
+        return self.partition_key_range
+
+    def asset_partitions_time_window_for_output(self, output_name: str = "result") -> TimeWindow:
+        """The time window of the partition an output materializes."""
+        return self.partition_time_window
+
+    def asset_partitions_def_for_output(self, output_name: str = "result") -> PartitionsDefinition:
+        """The partitions definition of the step's assets."""
+        if self._partitions_def is None:
+            raise AttributeError("this asset is not partitioned")
+        return self._partitions_def
+
+    def bind_partitions_def(self, partitions_def: PartitionsDefinition | None) -> None:
+        """Give a context built by hand the partitions of the asset it is passed to."""
+        if self._partitions_def is None:
+            self._partitions_def = partitions_def
 
     def add_output_metadata(
         self,
@@ -164,6 +237,7 @@ def build_asset_context(
     asset_config: Any = None,
     run_id: str = "direct-invocation",
     asset_key: CoercibleToAssetKey = "direct_invocation",
+    partition_key: str | None = None,
 ) -> AssetExecutionContext:
     """A context for calling an asset function directly in a unit test, without an instance.
 
@@ -180,4 +254,5 @@ def build_asset_context(
         step_key=key.to_python_identifier(),
         resources=ready,
         op_config=asset_config,
+        partition_key=partition_key,
     )

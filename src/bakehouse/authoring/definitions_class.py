@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -112,6 +113,11 @@ class Definitions:
                 raise MissingResourceError(
                     key, f"asset '{assets_def.op_name}'", assets_def.source, sorted(provided)
                 )
+        # Loaded only once some asset is partitioned: plain projects never import partitions.
+        if "bakehouse.authoring.partitions" in sys.modules:
+            from bakehouse.authoring.partition_mappings import check_partition_mappings
+
+            check_partition_mappings(graph.specs)
         seen_jobs: dict[str, AssetJobDefinition] = {}
         for job in self.all_jobs():
             if job.name in seen_jobs:
@@ -167,6 +173,19 @@ class Definitions:
             raise DefinitionError(
                 f"job '{job.name}' selects no asset that can be materialized "
                 f"(selection: {job.selection.description})",
+                source=job.source,
+            )
+        partitioned = {
+            k: graph.specs[k].partitions_def for k in runnable if graph.specs[k].partitions_def
+        }
+        wanted = {job.partitions_def} if job.partitions_def is not None else set()
+        if len(set(partitioned.values()) | wanted) > 1:
+            listed = ", ".join(f"{k.to_user_string()} ({p})" for k, p in partitioned.items())
+            expected = f" the job's {job.partitions_def};" if job.partitions_def else ""
+            raise DefinitionError(
+                f"job '{job.name}' selects assets partitioned differently:{expected} {listed}. "
+                "A run materializes one partition, so a job's partitioned assets share one "
+                "partitions definition",
                 source=job.source,
             )
         return graph.toposorted_keys(runnable)
@@ -230,6 +249,7 @@ class ResolvedAssetJob:
         instance: Any = None,
         tags: Mapping[str, str] | None = None,
         raise_on_error: bool = True,
+        partition_key: str | None = None,
     ) -> Any:
         """Run the job's assets in this process, as `bakehouse.materialize` does."""
         # The one call from the authoring API into execution, made only when a user runs a job
@@ -245,6 +265,7 @@ class ResolvedAssetJob:
             selection=[k.to_user_string() for k in keys],
             tags={**self.job.tags, **(tags or {})},
             raise_on_error=raise_on_error,
+            partition_key=partition_key,
         )
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bakehouse.authoring.asset_selection import AssetSelection, coerce_selection
 from bakehouse.authoring.executors import ExecutorDefinition
 from bakehouse.authoring.source import caller_source
 from bakehouse.errors import DefinitionError, SourceLocation
+
+if TYPE_CHECKING:
+    from bakehouse.authoring.partitions import PartitionsDefinition
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -26,6 +29,8 @@ class AssetJobDefinition:
     config: Mapping[str, Any] | None = None
     executor_def: ExecutorDefinition | None = None
     source: SourceLocation | None = None
+    # The partitions each run of the job picks one of; its partitioned assets must have them.
+    partitions_def: PartitionsDefinition | None = None
 
 
 def define_asset_job(
@@ -36,11 +41,13 @@ def define_asset_job(
     description: str | None = None,
     tags: Mapping[str, str] | None = None,
     executor_def: ExecutorDefinition | None = None,
+    partitions_def: PartitionsDefinition | None = None,
 ) -> AssetJobDefinition:
     """Define a job that materializes `selection` (default: every asset).
 
     `selection` is an `AssetSelection`, a selection string (``"group:sales+"``) or a list of
-    assets or keys.
+    assets or keys. With `partitions_def`, each run materializes one of its partitions (the
+    selected partitioned assets must be partitioned the same way).
     """
     source = caller_source()
     if not isinstance(name, str) or not _NAME.match(name):
@@ -61,4 +68,5 @@ def define_asset_job(
         config=to_dict() if callable(to_dict) else config,
         executor_def=executor_def,
         source=source,
+        partitions_def=partitions_def,
     )

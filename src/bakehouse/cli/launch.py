@@ -93,6 +93,12 @@ def _resolve(graph: GlobalAssetGraph, selection: str | None, job_name: str | Non
 )
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Tag the run (repeatable).")
 @click.option(
+    "--partition",
+    "partition_key",
+    metavar="KEY",
+    help="The partition of the partitioned assets to materialize (e.g. 2024-01-07).",
+)
+@click.option(
     "--executor",
     type=click.Choice(["in_process", "multiprocess"]),
     help="Execute steps in the run worker's process, or in parallel worker processes "
@@ -111,6 +117,7 @@ def launch(
     config_json: str | None,
     config_file: Path | None,
     tags: tuple[str, ...],
+    partition_key: str | None,
     executor: str | None,
     quiet: bool,
     url: str | None,
@@ -135,6 +142,10 @@ def launch(
         from bakehouse.host.deployment import find_running_deployment
 
         base = url.rstrip("/") if url else find_running_deployment(workspace.home)
+        if base is not None and partition_key is not None:
+            raise click.UsageError(
+                "--partition does not go through a running deployment yet: add --local"
+            )
         if base is not None:
             from bakehouse.cli.launch_remote import launch_through
 
@@ -150,6 +161,7 @@ def launch(
     targets = workspace_targets(workspace)
     graph = _graph(fetch_snapshots(targets))
     keys = _resolve(graph, selection, job_name)
+    _check_partition(graph, keys, partition_key)
     run_tags = {
         "bakehouse/launched_by": "cli",
         "bakehouse/user": os.environ.get("USER", ""),
@@ -166,8 +178,10 @@ def launch(
             job_name=job_name,
             tags=run_tags,
             run_config=run_config,
+            partition_key=partition_key,
         )
-        what = f"job {job_name}" if job_name else selection
+        what = f"job {job_name}" if job_name else str(selection)
+        what += f" [partition {partition_key}]" if partition_key else ""
         where = run.location_name or run.tags.get("bakehouse/locations", "")
         out.print(f"Run [bold]{run.run_id}[/] of [bold]{what}[/] in {where}")
         steps = len({graph.assets[k].node.step_key for k in keys})
@@ -188,6 +202,19 @@ def launch(
             final, instance.get_events(run.run_id), log_dir / f"{run.run_id}.log"
         )
         raise SystemExit(0 if final.status.value == "SUCCESS" else 1)
+
+
+def _check_partition(graph: GlobalAssetGraph, keys: list[str], partition_key: str | None) -> None:
+    """Refuse a partition for unpartitioned assets, or partitioned assets without one; whether
+    the key exists is the run worker's to check, with the code."""
+    partitioned = [k for k in keys if graph.assets[k].node.partitions is not None]
+    if partition_key is not None and not partitioned:
+        raise click.UsageError(f"--partition {partition_key}: no selected asset is partitioned")
+    if partition_key is None and partitioned:
+        raise click.UsageError(
+            f"{', '.join(partitioned)} {'is' if len(partitioned) == 1 else 'are'} partitioned: "
+            "give --partition KEY"
+        )
 
 
 class _Driver(threading.Thread):

@@ -65,10 +65,14 @@ class EventWriter:
                 listener(event)
         return list(stored)
 
-    def step_logger(self, step_key: str) -> Callable[[str, str], None]:
-        """A sink for ``context.log`` lines of one step."""
+    def step_logger(
+        self, step_key: str, partition_key: str | None = None
+    ) -> Callable[[str, str], None]:
+        """A sink for ``context.log`` lines of one step (of one partition)."""
 
         def sink(level: str, message: str) -> None:
-            self.emit(EventType.LOG, message, level=level, step_key=step_key)
+            self.emit(
+                EventType.LOG, message, level=level, step_key=step_key, partition_key=partition_key
+            )
 
         return sink

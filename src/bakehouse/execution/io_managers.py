@@ -6,16 +6,80 @@ import os
 import pickle
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bakehouse.authoring.context import RunLogger
 from bakehouse.authoring.metadata import MetadataValue
 from bakehouse.graph.keys import AssetKey
 
+if TYPE_CHECKING:
+    from bakehouse.authoring.partitions import PartitionKeyRange, PartitionsDefinition
+    from bakehouse.authoring.time_window_partitions import TimeWindow
 
-class OutputContext:
+
+class _AssetPartitions:
+    """The partitions of the asset an IO manager context is about (Dagster's asset_partition_*)."""
+
+    asset_key: AssetKey
+    _asset_partition_keys: list[str] | None
+    _partitions_def: PartitionsDefinition | None
+
+    @property
+    def has_asset_partitions(self) -> bool:
+        """True when the asset is partitioned (values are stored per partition)."""
+        return self._asset_partition_keys is not None
+
+    @property
+    def asset_partition_keys(self) -> list[str]:
+        """The asset's partitions stored or loaded here."""
+        if self._asset_partition_keys is None:
+            raise AttributeError(f"asset '{self.asset_key}' is not partitioned")
+        return list(self._asset_partition_keys)
+
+    @property
+    def asset_partition_key(self) -> str:
+        """The one partition stored or loaded here."""
+        keys = self.asset_partition_keys
+        if len(keys) != 1:
+            raise AttributeError(
+                f"{len(keys)} partitions of '{self.asset_key}' are involved; use "
+                "asset_partition_keys"
+            )
+        return keys[0]
+
+    @property
+    def asset_partition_key_range(self) -> PartitionKeyRange:
+        """The first to the last partition stored or loaded here."""
+        from bakehouse.authoring.partitions import PartitionKeyRange
+
+        keys = self.asset_partition_keys
+        if not keys:
+            raise AttributeError(f"no partition of '{self.asset_key}' is involved")
+        return PartitionKeyRange(keys[0], keys[-1])
+
+    @property
+    def asset_partitions_def(self) -> PartitionsDefinition:
+        """The asset's partitions definition."""
+        if self._partitions_def is None:
+            raise AttributeError(f"asset '{self.asset_key}' is not partitioned")
+        return self._partitions_def
+
+    @property
+    def asset_partitions_time_window(self) -> TimeWindow:
+        """From the start of the first partition involved to the end of the last."""
+        from bakehouse.authoring.time_window_partitions import TimeWindow
+
+        first, last = self.asset_partition_key_range
+        partitions = self.asset_partitions_def
+        return TimeWindow(
+            partitions.time_window_for_partition_key(first).start,
+            partitions.time_window_for_partition_key(last).end,
+        )
+
+
+class OutputContext(_AssetPartitions):
     """What `IOManager.handle_output` receives about the value it stores."""
 
     def __init__(
@@ -28,6 +92,7 @@ class OutputContext:
         definition_metadata: Mapping[str, Any] | None = None,
         partition_key: str | None = None,
         log: RunLogger | None = None,
+        partitions_def: PartitionsDefinition | None = None,
     ) -> None:
         self.asset_key = asset_key
         self.step_key = step_key
@@ -36,6 +101,8 @@ class OutputContext:
         self.definition_metadata = dict(definition_metadata or {})
         self.partition_key = partition_key
         self.has_partition_key = partition_key is not None
+        self._asset_partition_keys = [partition_key] if partition_key is not None else None
+        self._partitions_def = partitions_def
         self.log = log or RunLogger()
         self.added_metadata: dict[str, Any] = {}
 
@@ -44,8 +111,19 @@ class OutputContext:
         self.added_metadata.update(metadata)
 
 
-class InputContext:
-    """What `IOManager.load_input` receives about the value it loads."""
+class _Same:
+    """Default of `InputContext.asset_partition_keys`: the partition the step materializes."""
+
+
+_SAME = _Same()
+
+
+class InputContext(_AssetPartitions):
+    """What `IOManager.load_input` receives about the value it loads.
+
+    `partition_key` is the partition the loading step materializes; `asset_partition_keys` are
+    the upstream partitions to load (given by the partition mapping; default: `partition_key`).
+    """
 
     def __init__(
         self,
@@ -55,12 +133,19 @@ class InputContext:
         upstream_output: OutputContext,
         partition_key: str | None = None,
         log: RunLogger | None = None,
+        asset_partition_keys: list[str] | _Same | None = _SAME,
+        partitions_def: PartitionsDefinition | None = None,
     ) -> None:
         self.asset_key = asset_key
         self.name = name
         self.upstream_output = upstream_output
         self.partition_key = partition_key
         self.has_partition_key = partition_key is not None
+        if isinstance(asset_partition_keys, _Same):
+            # Built by hand without upstream partitions: the same partition as the step's.
+            asset_partition_keys = [partition_key] if partition_key is not None else None
+        self._asset_partition_keys = asset_partition_keys
+        self._partitions_def = partitions_def
         self.log = log or RunLogger()
 
 
@@ -76,15 +161,30 @@ class IOManager(ABC):
         """Load the value of the upstream asset `context.asset_key`."""
 
 
+def load_partitions(context: InputContext, load_one: Callable[[str | None], Any]) -> Any:
+    """What Dagster's default IO managers return for an input: the value of an unpartitioned
+    asset or of its one partition, a ``{partition_key: value}`` dict for several partitions,
+    and None for none."""
+    if not context.has_asset_partitions:
+        return load_one(None)
+    keys = context.asset_partition_keys
+    if not keys:
+        return None
+    if len(keys) == 1:
+        return load_one(keys[0])
+    return {key: load_one(key) for key in keys}
+
+
 class MissingValueError(LookupError):
     """Raised when an input's upstream asset has no stored value."""
 
 
-def _missing(key: AssetKey, where: str) -> MissingValueError:
+def _missing(key: AssetKey, where: str, partition: str | None = None) -> MissingValueError:
+    what = f"partition {partition!r} of asset" if partition is not None else "asset"
     return MissingValueError(
-        f"no stored value for asset '{key.to_user_string()}' ({where}). Materialize it first; if "
-        "its function returns nothing and you only need ordering, use deps=[...] instead of a "
-        "parameter"
+        f"no stored value for {what} '{key.to_user_string()}' ({where}). Materialize it first; "
+        "if its function returns nothing and you only need ordering, use deps=[...] instead of "
+        "a parameter"
     )
 
 
@@ -101,7 +201,13 @@ class FilesystemIOManager(IOManager):
         if self.base_dir is None:
             raise RuntimeError("FilesystemIOManager needs a base_dir")
         path = self.base_dir.joinpath(*key.path)
-        return path / partition_key if partition_key is not None else path
+        if partition_key is None:
+            return path
+        # A multi-partition key "2024-01-01|us" is stored as 2024-01-01/us, as Dagster does.
+        parts = partition_key.split("|")
+        if any(p in ("", ".", "..") or p.startswith("/") for p in parts):
+            raise ValueError(f"partition key {partition_key!r} cannot name a file")
+        return path.joinpath(*parts)
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         """Pickle `obj` atomically (write to a temp file, then rename)."""
@@ -118,13 +224,17 @@ class FilesystemIOManager(IOManager):
         context.add_output_metadata({"path": MetadataValue.path(path)})
 
     def load_input(self, context: InputContext) -> Any:
-        """Unpickle the upstream value."""
-        path = self._path(context.asset_key, context.partition_key)
-        try:
-            with path.open("rb") as fh:
-                return pickle.load(fh)
-        except FileNotFoundError:
-            raise _missing(context.asset_key, f"expected at {path}") from None
+        """Unpickle the upstream value (a dict by partition key for several partitions)."""
+
+        def load_one(partition: str | None) -> Any:
+            path = self._path(context.asset_key, partition)
+            try:
+                with path.open("rb") as fh:
+                    return pickle.load(fh)
+            except FileNotFoundError:
+                raise _missing(context.asset_key, f"expected at {path}", partition) from None
+
+        return load_partitions(context, load_one)
 
 
 class InMemoryIOManager(IOManager):
@@ -138,8 +248,13 @@ class InMemoryIOManager(IOManager):
         self.values[(context.asset_key, context.partition_key)] = obj
 
     def load_input(self, context: InputContext) -> Any:
-        """Return the kept value."""
-        try:
-            return self.values[(context.asset_key, context.partition_key)]
-        except KeyError:
-            raise _missing(context.asset_key, "not in this in-memory IO manager") from None
+        """Return the kept value (a dict by partition key for several partitions)."""
+
+        def load_one(partition: str | None) -> Any:
+            try:
+                return self.values[(context.asset_key, partition)]
+            except KeyError:
+                where = "not in this in-memory IO manager"
+                raise _missing(context.asset_key, where, partition) from None
+
+        return load_partitions(context, load_one)

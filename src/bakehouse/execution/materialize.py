@@ -14,6 +14,8 @@ from bakehouse.authoring.metadata import MetadataValue
 from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.io_managers import InMemoryIOManager
+from bakehouse.execution.partitions import check_run_partition
+from bakehouse.execution.plan import build_plan
 from bakehouse.execution.run import RunOutcome, execute_run
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 from bakehouse.storage.records import EventRecord, EventType, RunRecord
@@ -158,11 +160,14 @@ def materialize(
     selection: Any = None,
     tags: Mapping[str, str] | None = None,
     raise_on_error: bool = True,
+    partition_key: str | None = None,
 ) -> ExecuteInProcessResult:
     """Materialize `assets` (or the `selection` of them) in this process and return the result.
 
     Without an `instance`, runs are recorded in a temporary one. With `raise_on_error`, the
-    first user exception is raised again after the run is recorded.
+    first user exception is raised again after the run is recorded. With `partition_key`, the
+    partitioned assets materialize that partition and the unpartitioned ones run once; a key
+    the assets do not have raises `UnknownPartitionError` before any run is recorded.
     """
     from bakehouse.storage import Instance
 
@@ -183,6 +188,8 @@ def materialize(
     owned = instance is None
     inst = Instance.ephemeral() if owned else instance
     try:
+        # A wrong partition is the caller's mistake, raised as Dagster does before any run exists.
+        check_run_partition(build_plan(graph, keys), partition_key, inst)
         run_id = str(uuid.uuid4())
         inst.create_run(
             RunRecord(
@@ -190,6 +197,7 @@ def materialize(
                 asset_selection=tuple(k.to_user_string() for k in keys),
                 tags=dict(tags or {}),
                 run_config=config,
+                partition_key=partition_key,
             )
         )
         writer = EventWriter(inst, run_id)
@@ -202,6 +210,7 @@ def materialize(
             run_config=config,
             tags=tags,
             capture_values=True,
+            partition_key=partition_key,
         )
         events = inst.get_events(run_id)
     finally:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bakehouse.authoring.executors import ExecutorDefinition
 from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
+from bakehouse.execution.partitions import step_partition_key
 from bakehouse.execution.plan import ExecutionPlan
 from bakehouse.execution.process_pool import (
     ProcessPool,
@@ -199,7 +200,8 @@ class _Scheduler:
             step = self.plan.steps[self.index[child]]
             cause = next(u for u in step.upstream_steps if u in self.unsuccessful)
             self.unsuccessful.add(child)
-            record_skipped(self.writer, self.outcome, child, cause)
+            partition = step_partition_key(step.assets_def, self.pool.steps.partition_key)
+            record_skipped(self.writer, self.outcome, child, cause, partition)
 
     def _record_lost(self, report: StepLost) -> None:
         code = report.exitcode
@@ -214,6 +216,10 @@ class _Scheduler:
             f"Execution of step '{report.step_key}' failed: {error.message}",
             level="ERROR",
             step_key=report.step_key,
+            partition_key=step_partition_key(
+                self.plan.steps[self.index[report.step_key]].assets_def,
+                self.pool.steps.partition_key,
+            ),
             data={
                 "error": error.to_dict(),
                 "worker_process_pid": report.pid,

@@ -17,6 +17,7 @@ from bakehouse.authoring.definitions_class import Definitions
 from bakehouse.errors import BakehouseError, ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.io_managers import FilesystemIOManager, IOManager
+from bakehouse.execution.partitions import check_run_partition, step_partition_key
 from bakehouse.execution.plan import ExecutionPlan, build_plan
 from bakehouse.execution.step import StepEnvironment, execute_step
 from bakehouse.execution.step_executor import RunSteps, StepExecutor, record_skipped
@@ -169,6 +170,8 @@ def open_step_environment(
             instance=instance,
             run_tags=dict(steps.tags),
             captured_values={} if capture_values else None,
+            partition_key=steps.partition_key,
+            partitions_defs={k: s.partitions_def for k, s in graph.specs.items()},
         )
 
 
@@ -180,6 +183,7 @@ def plan_steps(
     run_config: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
     resources: Mapping[str, Any] | None = None,
+    partition_key: str | None = None,
 ) -> RunSteps:
     """Plan the steps that materialize `asset_keys` and validate their config; raises
     ExecutionError."""
@@ -192,6 +196,7 @@ def plan_steps(
         run_config=dict(run_config or {}),
         tags=dict(tags or {}),
         resource_overrides=resources,
+        partition_key=partition_key,
     )
 
 
@@ -213,10 +218,12 @@ def execute_run(
     capture_values: bool = False,
     lifecycle: bool = True,
     executor: StepExecutor | None = None,
+    partition_key: str | None = None,
 ) -> RunOutcome:
     """Execute the steps that materialize `asset_keys`, recording every event through `writer`.
 
-    Steps run one after another in this process unless an `executor` is given.
+    Steps run one after another in this process unless an `executor` is given. With a
+    `partition_key`, the partitioned steps materialize that partition; the others run once.
     With `lifecycle` off, this executes one part of a run that spans several code locations:
     the run's start and end events are the launcher's to write, and an error that stops the
     part is recorded as an ENGINE error event.
@@ -226,8 +233,15 @@ def execute_run(
         writer.emit(EventType.RUN_START, f"Started run {run_id}.")
     try:
         steps = plan_steps(
-            defs, asset_keys, run_id=run_id, run_config=run_config, tags=tags, resources=resources
+            defs,
+            asset_keys,
+            run_id=run_id,
+            run_config=run_config,
+            tags=tags,
+            resources=resources,
+            partition_key=partition_key,
         )
+        check_run_partition(steps.plan, partition_key, instance)
         if executor is not None:
             executor.execute(steps, writer, instance, outcome)
         else:
@@ -273,7 +287,8 @@ def _execute_in_process(plan: ExecutionPlan, env: StepEnvironment, outcome: RunO
         cause = next((u for u in step.upstream_steps if u in blocked or u in outcome.failed), None)
         if cause is not None:
             blocked[step.key] = cause
-            record_skipped(env.writer, outcome, step.key, cause)
+            partition = step_partition_key(step.assets_def, env.partition_key)
+            record_skipped(env.writer, outcome, step.key, cause, partition)
             continue
         if execute_step(step, env):
             outcome.succeeded.append(step.key)

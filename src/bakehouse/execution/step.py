@@ -15,6 +15,7 @@ from bakehouse.authoring.results import MaterializeResult, Output
 from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.io_managers import InputContext, IOManager, OutputContext
+from bakehouse.execution.partitions import input_partition_keys, step_partition_key
 from bakehouse.execution.plan import Step
 from bakehouse.graph.keys import AssetKey
 from bakehouse.storage.records import EventType
@@ -37,6 +38,10 @@ class StepEnvironment:
     # When set, produced values are kept here too (for in-process `materialize` results).
     captured_values: dict[AssetKey, Any] | None = None
     exceptions: dict[str, BaseException] = field(default_factory=dict)
+    # The run's partition (its partitioned steps materialize it), and every asset's partitions
+    # definition, to map inputs to upstream partitions.
+    partition_key: str | None = None
+    partitions_defs: Mapping[AssetKey, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -54,10 +59,17 @@ def execute_step(step: Step, env: StepEnvironment) -> bool:
     Returns True on success. A user exception never escapes: it is recorded with its traceback.
     """
     writer = env.writer
-    writer.emit(EventType.STEP_START, f"Started execution of step '{step.key}'.", step_key=step.key)
+    partition = step_partition_key(step.assets_def, env.partition_key)
+    where = f" for partition {partition}" if partition is not None else ""
+    writer.emit(
+        EventType.STEP_START,
+        f"Started execution of step '{step.key}'{where}.",
+        step_key=step.key,
+        partition_key=partition,
+    )
     started = time.perf_counter()
     try:
-        _run(step, env, started)
+        _run(step, env, started, partition)
     # SystemExit too: a sys.exit() in an asset fails its step, not the whole worker.
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's failure, as data
         env.exceptions[step.key] = exc
@@ -67,6 +79,7 @@ def execute_step(step: Step, env: StepEnvironment) -> bool:
             f"Execution of step '{step.key}' failed: {error.message}",
             level="ERROR",
             step_key=step.key,
+            partition_key=partition,
             data={"error": error.to_dict(), "duration_ms": _ms_since(started)},
         )
         return False
@@ -77,10 +90,10 @@ def _ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
 
-def _run(step: Step, env: StepEnvironment, started: float) -> None:
+def _run(step: Step, env: StepEnvironment, started: float, partition: str | None) -> None:
     assets_def = step.assets_def
     params = assets_def.params
-    log = RunLogger(env.writer.step_logger(step.key), prefix=f"[{step.key}] ")
+    log = RunLogger(env.writer.step_logger(step.key, partition), prefix=f"[{step.key}] ")
     context = AssetExecutionContext(
         run_id=env.run_id,
         asset_keys=list(step.keys),
@@ -90,12 +103,14 @@ def _run(step: Step, env: StepEnvironment, started: float) -> None:
         log=log,
         instance=env.instance,
         run_tags=env.run_tags,
+        partition_key=partition,
+        partitions_def=assets_def.partitions_def,
     )
     kwargs: dict[str, Any] = {}
     if params.context:
         kwargs[params.context] = context
     for param, key in params.inputs.items():
-        kwargs[param] = _load_input(step, env, param, key, log)
+        kwargs[param] = _load_input(step, env, param, key, log, partition)
     for param, resource_key in params.resources.items():
         kwargs[param] = env.resources[resource_key]
     if params.config is not None:
@@ -106,7 +121,7 @@ def _run(step: Step, env: StepEnvironment, started: float) -> None:
         spec = assets_def.specs_by_key[item.key]
         item.metadata.update(context.added_metadata_for(item.key, item.output_name))
         if item.has_value:
-            _store_output(step, env, spec, item, log)
+            _store_output(step, env, spec, item, log, partition)
             if env.captured_values is not None:
                 env.captured_values[item.key] = item.value
         env.writer.emit(
@@ -114,6 +129,7 @@ def _run(step: Step, env: StepEnvironment, started: float) -> None:
             f"Materialized asset {item.key.to_user_string()}.",
             step_key=step.key,
             asset_key=item.key.to_user_string(),
+            partition_key=partition,
             data={"metadata": normalize_metadata(item.metadata)},
             defer=True,
         )
@@ -121,30 +137,66 @@ def _run(step: Step, env: StepEnvironment, started: float) -> None:
         EventType.STEP_SUCCESS,
         f"Finished execution of step '{step.key}'.",
         step_key=step.key,
+        partition_key=partition,
         data={"duration_ms": _ms_since(started)},
     )
 
 
-def _load_input(step: Step, env: StepEnvironment, param: str, key: AssetKey, log: RunLogger) -> Any:
+def _load_input(
+    step: Step,
+    env: StepEnvironment,
+    param: str,
+    key: AssetKey,
+    log: RunLogger,
+    partition: str | None,
+) -> Any:
     manager_key = env.io_manager_key_of.get(key, "io_manager")
     manager = env.io_managers[manager_key]
-    upstream = OutputContext(asset_key=key, step_key=step.key, run_id=env.run_id, log=log)
-    value = manager.load_input(
-        InputContext(asset_key=key, name=param, upstream_output=upstream, log=log)
+    upstream_keys = input_partition_keys(
+        step.assets_def, key, partition, env.partitions_defs, env.instance
     )
+    upstream = OutputContext(
+        asset_key=key,
+        step_key=step.key,
+        run_id=env.run_id,
+        log=log,
+        partitions_def=env.partitions_defs.get(key),
+    )
+    value = manager.load_input(
+        InputContext(
+            asset_key=key,
+            name=param,
+            upstream_output=upstream,
+            partition_key=partition,
+            asset_partition_keys=upstream_keys,
+            partitions_def=env.partitions_defs.get(key),
+            log=log,
+        )
+    )
+    what = ""
+    if upstream_keys is not None:
+        shown = ", ".join(upstream_keys[:3]) + (", ..." if len(upstream_keys) > 3 else "")
+        what = f" (partitions {shown})" if len(upstream_keys) != 1 else f" (partition {shown})"
     env.writer.emit(
         EventType.STEP_INPUT,
-        f"Loaded input '{param}' from asset {key.to_user_string()} using {manager_key}.",
+        f"Loaded input '{param}' from asset {key.to_user_string()}{what} using {manager_key}.",
         level="DEBUG",
         step_key=step.key,
         asset_key=key.to_user_string(),
+        partition_key=partition,
+        data={"upstream_partitions": upstream_keys} if upstream_keys is not None else None,
         defer=True,
     )
     return value
 
 
 def _store_output(
-    step: Step, env: StepEnvironment, spec: AssetSpec, item: _Produced, log: RunLogger
+    step: Step,
+    env: StepEnvironment,
+    spec: AssetSpec,
+    item: _Produced,
+    log: RunLogger,
+    partition: str | None,
 ) -> None:
     manager = env.io_managers[spec.io_manager_key]
     context = OutputContext(
@@ -153,6 +205,8 @@ def _store_output(
         run_id=env.run_id,
         name=item.output_name,
         definition_metadata=spec.metadata,
+        partition_key=partition,
+        partitions_def=spec.partitions_def,
         log=log,
     )
     manager.handle_output(context, item.value)
@@ -164,6 +218,7 @@ def _store_output(
         level="DEBUG",
         step_key=step.key,
         asset_key=item.key.to_user_string(),
+        partition_key=partition,
         defer=True,
     )
 

@@ -36,6 +36,8 @@ class RunSteps:
     tags: Mapping[str, str]
     # Resources the caller gives in place of the definitions' own (in-process callers only).
     resource_overrides: Mapping[str, Any] | None = None
+    # The partition the run's partitioned steps materialize.
+    partition_key: str | None = None
 
 
 class StepExecutor(Protocol):
@@ -52,7 +54,13 @@ class StepExecutor(Protocol):
         """Execute every step of `steps.plan` that its upstream steps allow."""
 
 
-def record_skipped(writer: EventWriter, outcome: RunOutcome, step_key: str, cause: str) -> None:
+def record_skipped(
+    writer: EventWriter,
+    outcome: RunOutcome,
+    step_key: str,
+    cause: str,
+    partition_key: str | None = None,
+) -> None:
     """Record that `step_key` will not run because upstream step `cause` did not succeed."""
     outcome.skipped.append(step_key)
     writer.emit(
@@ -60,6 +68,7 @@ def record_skipped(writer: EventWriter, outcome: RunOutcome, step_key: str, caus
         f"Skipped step '{step_key}': upstream step '{cause}' did not succeed.",
         level="WARNING",
         step_key=step_key,
+        partition_key=partition_key,
         data={"upstream": cause},
     )
 

@@ -78,7 +78,12 @@ def serve_spawned(recipe: str, conn: Connection, parent_pid: int) -> None:
         defs = load_definitions(location.module, defs_module=location.defs_module)
         keys = [AssetKey.from_user_string(k) for k in data["asset_keys"]]
         return plan_steps(
-            defs, keys, run_id=data["run_id"], run_config=data["run_config"], tags=data["tags"]
+            defs,
+            keys,
+            run_id=data["run_id"],
+            run_config=data["run_config"],
+            tags=data["tags"],
+            partition_key=data.get("partition_key"),
         )
 
     _serve(reload, storage, conn, parent_pid)
@@ -95,6 +100,7 @@ def spawn_recipe(steps: RunSteps, storage: StorageAddress, location: LocationMod
             "run_id": steps.run_id,
             "run_config": dict(steps.run_config),
             "tags": dict(steps.tags),
+            "partition_key": steps.partition_key,
         }
     )
 

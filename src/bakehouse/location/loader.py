@@ -24,6 +24,8 @@ from bakehouse.location.snapshot import (
     JobSnap,
     LoadFailure,
     LocationSnap,
+    PartitionDimensionSnap,
+    PartitionsSnap,
     ResourceSnap,
     ScheduleSnap,
     SensorSnap,
@@ -109,6 +111,7 @@ def build_snapshot(
                 else (),
                 source_file=spec.source.file if spec.source else None,
                 source_line=spec.source.line if spec.source else None,
+                partitions=partitions_snap(spec.partitions_def),
             )
         )
     for key in sorted(graph.undefined_keys):
@@ -122,6 +125,7 @@ def build_snapshot(
             tags=dict(job.tags),
             source_file=job.source.file if job.source else None,
             source_line=job.source.line if job.source else None,
+            partitions=partitions_snap(_job_partitions(defs, job)),
         )
         for job in defs.all_jobs()
     )
@@ -142,6 +146,50 @@ def build_snapshot(
         module=module,
         load_seconds=round(load_seconds, 4),
     )
+
+
+def partitions_snap(partitions_def: Any) -> PartitionsSnap | None:
+    """`partitions_def` as plain data; None when there is none."""
+    if partitions_def is None:
+        return None
+    from bakehouse.authoring.partitions import (
+        DynamicPartitionsDefinition,
+        MultiPartitionsDefinition,
+        StaticPartitionsDefinition,
+    )
+    from bakehouse.authoring.time_window_partitions import TimeWindowPartitionsDefinition
+
+    if isinstance(partitions_def, StaticPartitionsDefinition):
+        return PartitionsSnap(kind="static", keys=tuple(partitions_def.get_partition_keys()))
+    if isinstance(partitions_def, TimeWindowPartitionsDefinition):
+        return PartitionsSnap(
+            kind="time_window",
+            cron_schedule=partitions_def.cron_schedule,
+            start=partitions_def.start.isoformat(),
+            end=partitions_def.end.isoformat() if partitions_def.end is not None else None,
+            timezone=partitions_def.timezone,
+            fmt=partitions_def.fmt,
+            end_offset=partitions_def.end_offset,
+            schedule_type=partitions_def.schedule_type,
+        )
+    if isinstance(partitions_def, MultiPartitionsDefinition):
+        dims = []
+        for dim in partitions_def.partitions_defs:
+            inner = partitions_snap(dim.partitions_def)
+            assert inner is not None
+            dims.append(PartitionDimensionSnap(name=dim.name, partitions=inner))
+        return PartitionsSnap(kind="multi", dimensions=tuple(dims))
+    if isinstance(partitions_def, DynamicPartitionsDefinition):
+        return PartitionsSnap(kind="dynamic", name=partitions_def.name)
+    return PartitionsSnap(kind=type(partitions_def).__name__)
+
+
+def _job_partitions(defs: Definitions, job: Any) -> Any:
+    if job.partitions_def is not None:
+        return job.partitions_def
+    graph = defs.resolve_asset_graph()
+    found = [graph.specs[k].partitions_def for k in defs.resolve_job_keys(job)]
+    return next((p for p in found if p is not None), None)
 
 
 def _job_name(obj: Any) -> str | None:

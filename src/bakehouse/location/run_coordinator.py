@@ -104,8 +104,10 @@ class RunCoordinator:
         tags: Mapping[str, str] | None = None,
         run_config: Mapping[str, Any] | None = None,
         run_id: str | None = None,
+        partition_key: str | None = None,
     ) -> RunRecord:
-        """Store a QUEUED run of `keys` (already resolved against `graph`)."""
+        """Store a QUEUED run of `keys` (already resolved against `graph`); with
+        `partition_key`, its partitioned assets materialize that partition."""
         locations = sorted({graph.location_of(k) or "?" for k in keys})
         run = RunRecord(
             run_id=run_id or str(uuid.uuid4()),
@@ -115,6 +117,7 @@ class RunCoordinator:
             location_name=locations[0] if len(locations) == 1 else None,
             tags={**(tags or {}), LOCATIONS_TAG: ",".join(locations)},
             run_config=dict(run_config or {}),
+            partition_key=partition_key,
         )
         self.instance.create_run(run)
         self.instance.store_event(_event(run.run_id, EventType.RUN_QUEUED, "Run queued."))

@@ -20,6 +20,39 @@ PROTOCOL_VERSION = 1
 
 
 @dataclass(frozen=True, kw_only=True)
+class PartitionsSnap:
+    """How an asset or job is partitioned: the definition's parameters, from which the host can
+    compute keys without user code (Dagster's rules, as `authoring.time_window_partitions`)."""
+
+    # "static", "time_window", "multi" or "dynamic".
+    kind: str
+    # static: the keys, in order.
+    keys: tuple[str, ...] = ()
+    # time_window: windows between ticks of the cron schedule in the time zone, from the first
+    # tick at or after start (ISO 8601 with offset) to end; keys formatted with fmt.
+    cron_schedule: str | None = None
+    start: str | None = None
+    end: str | None = None
+    timezone: str | None = None
+    fmt: str | None = None
+    end_offset: int = 0
+    # "HOURLY", "DAILY", "WEEKLY" or "MONTHLY" when the schedule has one of those shapes.
+    schedule_type: str | None = None
+    # dynamic: the definition's name (its keys live in the instance).
+    name: str | None = None
+    # multi: the two dimensions, in name order.
+    dimensions: tuple[PartitionDimensionSnap, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartitionDimensionSnap:
+    """One named dimension of a multi-partitioned asset."""
+
+    name: str
+    partitions: PartitionsSnap
+
+
+@dataclass(frozen=True, kw_only=True)
 class AssetNodeSnap:
     """One asset as the host sees it."""
 
@@ -41,6 +74,8 @@ class AssetNodeSnap:
     required_resources: tuple[str, ...] = ()
     source_file: str | None = None
     source_line: int | None = None
+    # None when the asset is not partitioned.
+    partitions: PartitionsSnap | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +89,8 @@ class JobSnap:
     tags: dict[str, str] = field(default_factory=dict)
     source_file: str | None = None
     source_line: int | None = None
+    # The partitions a run of the job picks one of (the job's, else its assets'), or None.
+    partitions: PartitionsSnap | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +163,8 @@ class LoadFailure:
 _TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (
+        PartitionsSnap,
+        PartitionDimensionSnap,
         AssetNodeSnap,
         JobSnap,
         ScheduleSnap,

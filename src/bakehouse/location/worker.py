@@ -107,6 +107,7 @@ def run_worker(
             tags=tags,
             lifecycle=only_keys is None,
             executor=step_executor,
+            partition_key=run.partition_key,
         )
         return 0 if outcome.success else 1
 
