@@ -196,6 +196,13 @@ def test_bh_launch_weekly_over_monthly_and_partition_errors(project: Path) -> No
         "months": ["2024-01-01", "2024-02-01"]
     }
 
+    # The default executor (worker processes) materializes the partition too.
+    default = bh(
+        project, "launch", "--local", "--assets", "daily_trips", "--partition", "2024-01-02"
+    )
+    assert default.returncode == 0, default.stdout + default.stderr
+    assert stored(project, "daily_trips", "2024-01-02") == {"day": "2024-01-02", "trips": 2}
+
     missing = bh(project, "launch", "--local", "--assets", "daily_trips")
     assert missing.returncode == 2
     assert "daily_trips is partitioned: give --partition KEY" in missing.stderr
