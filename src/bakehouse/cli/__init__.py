@@ -24,6 +24,8 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "schedule": ("bakehouse.cli.automation:schedule", "List, start and stop schedules."),
     "sensor": ("bakehouse.cli.automation:sensor", "List, start, stop and preview sensors."),
     "locations": ("bakehouse.cli.locations:locations", "Code locations: status and reloads."),
+    "create": ("bakehouse.cli.create:create", "Create a new project or workspace."),
+    "scaffold": ("bakehouse.cli.scaffold:scaffold", "Add definitions or component types."),
 }
 
 

@@ -9,11 +9,22 @@ import click
 from bakehouse.cli.context import fetch_snapshots, load_workspace, workspace_targets
 from bakehouse.cli.output import console, print_load_failure
 from bakehouse.location.snapshot import LoadFailure, LocationSnap
+from bakehouse.project.workspace import Workspace
 
 
 @click.group()
 def check() -> None:
     """Check a project or workspace."""
+
+
+def _add_settings() -> None:
+    # `bh check settings` lives beside the settings it reads.
+    from bakehouse.cli.settings import check_settings
+
+    check.add_command(check_settings)
+
+
+_add_settings()
 
 
 def _plural(count: int, word: str) -> str:
@@ -35,11 +46,24 @@ def summary(snap: LocationSnap) -> str:
     )
 
 
+def _print_settings_warnings(workspace: Workspace) -> None:
+    from rich.markup import escape
+
+    from bakehouse.project.settings import settings_warnings
+
+    configs = [] if workspace.is_single_project else [workspace.config_file]
+    configs += [p.pyproject for p in workspace.projects]
+    for config in configs:
+        for warning in settings_warnings(config):
+            console().print(f"[yellow]! {escape(warning)}[/] (see bh check settings)")
+
+
 @check.command("defs")
 def check_defs() -> None:
     """Load each code location in its own Python; print what it defines, or the error with its
     file:line. Exits 1 when any location fails to load."""
     workspace = load_workspace()
+    _print_settings_warnings(workspace)
     started = time.perf_counter()
     results = fetch_snapshots(workspace_targets(workspace))
     elapsed = time.perf_counter() - started

@@ -105,3 +105,13 @@ def _print_tables(snap: LocationSnap) -> None:
         for row in rows:
             table.add_row(*(escape(str(v)) for v in row))
         out.print(table)
+
+
+def _add_components() -> None:
+    # `bh list components` lives with the other component commands.
+    from bakehouse.cli.components import list_components
+
+    list_group.add_command(list_components)
+
+
+_add_components()

@@ -152,6 +152,13 @@ def read_project(pyproject: Path) -> ProjectSettings:
         raise ProjectError(
             f"{pyproject}: {prefix}.project.registry_modules must be a list of strings"
         )
+    for index, pattern in enumerate(registry):
+        if not _MODULE.match(pattern.removesuffix(".*")):
+            raise ProjectError(
+                f"{pyproject}: {prefix}.project.registry_modules[{index}] must be a module name "
+                f'or a package followed by .* (like "{root_module}.components.*"), '
+                f"got {pattern!r}"
+            )
     python = project.get("python")
     if python is not None and not isinstance(python, str):
         raise ProjectError(f"{pyproject}: {prefix}.project.python must be a path string")
@@ -187,6 +194,71 @@ def load_env_file(root: Path) -> dict[str, str]:
     from dotenv import dotenv_values
 
     return {k: v for k, v in dotenv_values(env_file).items() if v is not None}
+
+
+# Every key a settings table may hold, by sub-table ("" is the table itself). Dagster's keys
+# that bakehouse reads no meaning from are known too, so a dg project checks clean.
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "": ("directory_type", "project", "workspace", "cli"),
+    "project": (
+        "root_module",
+        "defs_module",
+        "code_location_target_module",
+        "code_location_name",
+        "registry_modules",
+        "python",
+        "autoload_defs",
+        "python_environment",
+    ),
+    "workspace": ("projects", "scaffold_project_options"),
+    "workspace.projects": ("path", "name"),
+}
+
+
+def settings_warnings(config: Path) -> list[str]:
+    """What is suspicious but not wrong in `config`'s settings: unknown keys (with the known
+    key they look like), two settings tables, an interpreter path that does not exist.
+    """
+    import difflib
+
+    found = settings_file_in(config.parent)
+    if found is None:
+        return []
+    _, prefix, table = found
+    warnings: list[str] = []
+
+    def check(values: dict[str, Any], section: str, shown: str) -> None:
+        known = KNOWN_KEYS[section]
+        for key in values:
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(known)})"
+                warnings.append(f"{config}: {shown}.{key}: unknown key, ignored{hint}")
+
+    check(table, "", prefix)
+    for section in ("project", "workspace"):
+        value = table.get(section)
+        if isinstance(value, dict):
+            check(value, section, f"{prefix}.{section}")
+    workspace = table.get("workspace")
+    entries = workspace.get("projects") if isinstance(workspace, dict) else None
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(entry, dict):
+            check(entry, "workspace.projects", f"{prefix}.workspace.projects[{index}]")
+    if config.name == "pyproject.toml":
+        tools = _load_toml(config).get("tool", {})
+        both = [n for n in TOOL_TABLES if isinstance(tools.get(n), dict)]
+        if len(both) > 1:
+            warnings.append(
+                f"{config}: both [tool.bakehouse] and [tool.dg] are present; only {prefix} is read"
+            )
+    project = table.get("project")
+    python = project.get("python") if isinstance(project, dict) else None
+    if isinstance(python, str):
+        path = Path(python) if Path(python).is_absolute() else config.parent / python
+        if not path.exists():
+            warnings.append(f"{config}: {prefix}.project.python: {path} does not exist")
+    return warnings
 
 
 def find_project(start: Path) -> ProjectSettings:

@@ -1,0 +1,7 @@
+"""Fixtures for scaffolding tests: throwaway projects (imported for real when loaded)."""
+
+from __future__ import annotations
+
+from tests.authoring.conftest import Project, project
+
+__all__ = ["Project", "project"]
