@@ -107,6 +107,10 @@ class ProjectError(BakehouseError):
     """Raised when a project's settings or layout cannot be understood."""
 
 
+class ScaffoldError(BakehouseError):
+    """Raised when a project, workspace or definition file cannot be created where asked."""
+
+
 class LocationLoadError(BakehouseError):
     """Raised when a code location fails to load; carries the location's `ErrorInfo`."""
 
