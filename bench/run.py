@@ -994,10 +994,16 @@ def write_docs(result: dict[str, object], rows: list[Row], tools: list[str]) -> 
             f"{dagster_now / BASELINE_CHECK_DEFS_10:.2f}{TIMES} the baseline's, so the machine "
             "was that much slower (or busier) than when the baseline was taken; the ratio "
             "column compares both tools under the same conditions.",
-            "- Other processes kept CPUs busy during the run (see the machine table): on "
-            "2 cores that inflates both tools' times and widens the ranges.",
-            "",
+            "- The per-step figures are slopes between two small medians (n=3). bakehouse's "
+            "step costs a few ms against a fixed cost near a second, so its slope moves by a "
+            "few ms between runs; the slope of the fastest runs is given as a second estimate.",
         ]
+        if foreign and max(foreign) > NOISY_CPUS:
+            lines.append(
+                f"- Other processes kept CPUs busy during the rows marked {DISTURBED} (see the "
+                "machine table): on 2 cores that inflates both tools' times and widens the ranges."
+            )
+        lines.append("")
     lines += [
         "## Targets",
         "",
