@@ -242,6 +242,7 @@ def execute_run(
             partition_key=partition_key,
         )
         check_run_partition(steps.plan, partition_key, instance)
+        _record_planned_partitions(steps.plan, partition_key, writer)
         if executor is not None:
             executor.execute(steps, writer, instance, outcome)
         else:
@@ -279,6 +280,34 @@ def execute_run(
             data={"failed_steps": outcome.failed, "skipped_steps": outcome.skipped},
         )
     return outcome
+
+
+def _record_planned_partitions(
+    plan: ExecutionPlan, partition_key: str | None, writer: EventWriter
+) -> None:
+    """Record each (asset, partition) the run will materialize, so storage shows the partition
+    in progress from now until its materialization or its step's failure.
+
+    Unpartitioned assets get no marker: whether they are being materialized is the run's status.
+    """
+    planned = 0
+    for step in plan.steps:
+        partition = step_partition_key(step.assets_def, partition_key)
+        if partition is None:
+            continue
+        for key in step.keys:
+            writer.emit(
+                EventType.ASSET_MATERIALIZATION_PLANNED,
+                f"Planned materialization of '{key.to_user_string()}' for partition {partition}.",
+                level="DEBUG",
+                step_key=step.key,
+                asset_key=key.to_user_string(),
+                partition_key=partition,
+                defer=True,
+            )
+            planned += 1
+    if planned:
+        writer.flush()  # all in one transaction, visible before the first step starts
 
 
 def _execute_in_process(plan: ExecutionPlan, env: StepEnvironment, outcome: RunOutcome) -> None:

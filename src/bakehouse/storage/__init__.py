@@ -1,4 +1,5 @@
-"""Instance storage on SQLite or PostgreSQL: runs, events, the asset index, schedules and sensors.
+"""Instance storage on SQLite or PostgreSQL: runs, events, the asset and partition indexes,
+schedules, sensors and backfills.
 
 Host processes (CLI, webserver, daemon) and run workers alike use it; it imports nothing from the
 authoring API or execution. See README.md in this folder for its contracts.
@@ -6,13 +7,18 @@ authoring API or execution. See README.md in this folder for its contracts.
 
 from bakehouse.storage.instance import Instance
 from bakehouse.storage.records import (
+    BACKFILL_TAG,
+    PARTITION_TAG,
     RUN_STATUS_BY_EVENT,
     AssetMaterializationRecord,
+    BackfillRecord,
+    BackfillStatus,
     EventRecord,
     EventType,
     InstigatorState,
     InstigatorStatus,
     InstigatorType,
+    PartitionStatus,
     RunRecord,
     RunStatus,
     TickRecord,
@@ -20,14 +26,19 @@ from bakehouse.storage.records import (
 )
 
 __all__ = [
+    "BACKFILL_TAG",
+    "PARTITION_TAG",
     "RUN_STATUS_BY_EVENT",
     "AssetMaterializationRecord",
+    "BackfillRecord",
+    "BackfillStatus",
     "EventRecord",
     "EventType",
     "Instance",
     "InstigatorState",
     "InstigatorStatus",
     "InstigatorType",
+    "PartitionStatus",
     "RunRecord",
     "RunStatus",
     "TickRecord",

@@ -26,7 +26,7 @@ def reindex(conn: Connection, keys: Iterable[str]) -> None:
     """Rebuild the index rows of `keys` from the event log, e.g. after events were deleted."""
     for key in keys:
         conn.execute(sa.delete(asset_keys).where(asset_keys.c.asset_key == key))
-        history = select_history(conn, key, limit=1)
+        history = select_history(conn, key, partition_key=None, limit=1)
         if history:
             index_materialization(conn, history[0])
 
@@ -47,13 +47,19 @@ def select_latest(
     return {row.asset_key: codec.materialization_from_row(row) for row in rows}
 
 
-def select_history(conn: Connection, key: str, *, limit: int | None) -> list[EventRecord]:
-    """The asset's materialization events, newest first."""
+def select_history(
+    conn: Connection, key: str, *, partition_key: str | None, limit: int | None
+) -> list[EventRecord]:
+    """The asset's materialization events (of one partition, if given), newest first."""
     stmt = (
         sa.select(event_logs.c.id, event_logs.c.body)
         .where(event_logs.c.asset_key == key, event_logs.c.event_type == _MATERIALIZATION)
         .order_by(event_logs.c.id.desc())
     )
+    if partition_key is not None:
+        # The (asset_key, event_type, id) index walks the asset's materializations newest
+        # first and this filters them: a scan of the asset's history, stopped at `limit`.
+        stmt = stmt.where(event_logs.c.partition_key == partition_key)
     if limit is not None:
         stmt = stmt.limit(limit)
     return [codec.event_from_row(row.id, row.body) for row in conn.execute(stmt)]

@@ -15,11 +15,14 @@ from typing import Any
 from bakehouse.errors import StorageError
 from bakehouse.storage.records import (
     AssetMaterializationRecord,
+    BackfillRecord,
+    BackfillStatus,
     EventRecord,
     EventType,
     InstigatorState,
     InstigatorStatus,
     InstigatorType,
+    PartitionStatus,
     RunRecord,
     RunStatus,
     TickRecord,
@@ -30,6 +33,8 @@ _RUN_FIELDS = frozenset(f.name for f in fields(RunRecord))
 _EVENT_FIELDS = frozenset(f.name for f in fields(EventRecord)) - {"storage_id"}
 _INSTIGATOR_FIELDS = frozenset(f.name for f in fields(InstigatorState))
 _TICK_FIELDS = frozenset(f.name for f in fields(TickRecord)) - {"tick_id"}
+# partition_runs has a table of its own (backfill_partition_runs), not a place in the body.
+_BACKFILL_FIELDS = frozenset(f.name for f in fields(BackfillRecord)) - {"partition_runs"}
 
 
 def dumps(value: Any) -> str:
@@ -142,6 +147,40 @@ def materialization_from_row(row: Any) -> AssetMaterializationRecord:
     )
 
 
+def materialization_from_event(event: EventRecord) -> AssetMaterializationRecord:
+    """The materialization record of a stored ASSET_MATERIALIZATION event."""
+    metadata = event.data.get("metadata") or {}
+    if event.asset_key is None or event.storage_id is None or not isinstance(metadata, dict):
+        raise StorageError(f"corrupt materialization event {event.storage_id}")
+    return AssetMaterializationRecord(
+        asset_key=event.asset_key,
+        run_id=event.run_id,
+        storage_id=event.storage_id,
+        timestamp=event.timestamp,
+        partition_key=event.partition_key,
+        metadata=metadata,
+    )
+
+
+def asset_partition_row(event: EventRecord, status: PartitionStatus) -> dict[str, Any]:
+    """The `asset_partitions` row that stored `event` (planned or materialized) makes."""
+    assert event.asset_key is not None
+    assert event.partition_key is not None
+    materialized = status is PartitionStatus.MATERIALIZED
+    return {
+        "asset_digest": digest(event.asset_key),
+        "partition_digest": digest(event.partition_key),
+        "asset_key": event.asset_key,
+        "partition_key": event.partition_key,
+        "status": status.value,
+        "run_id": event.run_id,
+        "step_key": event.step_key,
+        "storage_id": event.storage_id,
+        "timestamp": event.timestamp,
+        "materialization_storage_id": event.storage_id if materialized else None,
+    }
+
+
 def digest(*parts: str) -> str:
     """SHA-256 (hex) of a sequence of strings: the stand-in for user text in keys and indexes.
 
@@ -222,3 +261,33 @@ def tick_from_row(tick_id: int, body: str) -> TickRecord:
         return TickRecord(**kwargs, tick_id=tick_id)
     except (KeyError, TypeError, ValueError) as exc:
         raise StorageError(f"corrupt tick record {tick_id}: {exc!r}") from exc
+
+
+def backfill_to_row(backfill: BackfillRecord) -> dict[str, Any]:
+    """The `backfills` row of `backfill` (its partition_runs are rows of their own table)."""
+    body = {name: getattr(backfill, name) for name in _BACKFILL_FIELDS}
+    body["status"] = BackfillStatus(backfill.status).value
+    body["partition_keys"] = list(backfill.partition_keys)
+    body["asset_selection"] = list(backfill.asset_selection)
+    return {
+        "backfill_id": backfill.backfill_id,
+        "status": body["status"],
+        "created_at": backfill.created_at,
+        "updated_at": backfill.updated_at,
+        "body": body_text(body),
+    }
+
+
+def backfill_from_body(body: str, partition_runs: dict[str, str]) -> BackfillRecord:
+    """The backfill stored as `body`, with the runs its partitions got, in partition order."""
+    data = loads_object(body, "backfill record")
+    kwargs = {name: value for name, value in data.items() if name in _BACKFILL_FIELDS}
+    try:
+        kwargs["status"] = BackfillStatus(kwargs["status"])
+        kwargs["partition_keys"] = keys = tuple(kwargs.get("partition_keys") or ())
+        kwargs["asset_selection"] = tuple(kwargs.get("asset_selection") or ())
+        ordered = {key: partition_runs[key] for key in keys if key in partition_runs}
+        ordered.update(partition_runs)  # keys outside the backfill's list (changed since) last
+        return BackfillRecord(**kwargs, partition_runs=ordered)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StorageError(f"corrupt backfill record: {exc!r}") from exc

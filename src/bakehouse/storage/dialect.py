@@ -2,7 +2,8 @@
 
 That is: which URLs we accept, how an engine is built and each connection set up, how a write
 transaction takes its lock, and the statements whose SQL differs: the upserts (asset index,
-instigator state) and the inserts that give way to an existing row (schedule ticks, run keys).
+partition status, instigator state) and the inserts that give way to an existing row (schedule
+ticks, run keys, backfill partition claims).
 Both dialects spell ``ON CONFLICT`` alike, but each through its own ``insert()``.
 """
 
@@ -19,7 +20,15 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import Insert
 
 from bakehouse.errors import StorageError
-from bakehouse.storage.schema import SCHEDULE_TICKS, asset_keys, instigators, run_keys, ticks
+from bakehouse.storage.schema import (
+    SCHEDULE_TICKS,
+    asset_keys,
+    asset_partitions,
+    backfill_partition_runs,
+    instigators,
+    run_keys,
+    ticks,
+)
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
@@ -168,6 +177,66 @@ _ASSET_INDEX_UPSERTS: dict[str, Insert] = {
 def upsert_asset_index(conn: Connection, row: dict[str, Any]) -> None:
     """Insert or replace the index row of ``row["asset_key"]``, unless it holds a newer one."""
     conn.execute(_ASSET_INDEX_UPSERTS[conn.dialect.name], row)
+
+
+def _asset_partition_upsert(insert: Any) -> Insert:
+    stmt = insert(asset_partitions)
+    excluded, table = stmt.excluded, asset_partitions.c
+    # Like the asset index, each part keeps the newest by storage_id whatever order concurrent
+    # writers commit in; but the two parts move separately: a planned or failed attempt replaces
+    # the status and leaves the last materialization, which only a newer materialization moves.
+    # (SET expressions all see the row as it was, so the comparisons use the old storage_id.)
+    newer = table.storage_id < excluded.storage_id
+    status_columns = ("status", "run_id", "step_key", "storage_id", "timestamp")
+    set_: dict[str, Any] = {
+        name: sa.case((newer, excluded[name]), else_=table[name]) for name in status_columns
+    }
+    materialized = table.materialization_storage_id
+    set_["materialization_storage_id"] = sa.case(
+        (
+            sa.and_(
+                excluded.materialization_storage_id.is_not(None),
+                sa.or_(materialized.is_(None), materialized < excluded.materialization_storage_id),
+            ),
+            excluded.materialization_storage_id,
+        ),
+        else_=materialized,
+    )
+    upsert: Insert = stmt.on_conflict_do_update(
+        index_elements=[table.asset_digest, table.partition_digest], set_=set_
+    )
+    return upsert
+
+
+_ASSET_PARTITION_UPSERTS: dict[str, Insert] = {
+    "sqlite": _asset_partition_upsert(sqlite.insert),
+    "postgresql": _asset_partition_upsert(postgresql.insert),
+}
+
+
+def upsert_asset_partition(conn: Connection, row: dict[str, Any]) -> None:
+    """Record an attempt on one asset partition (`asset_partitions` row), newest event wins."""
+    conn.execute(_ASSET_PARTITION_UPSERTS[conn.dialect.name], row)
+
+
+def insert_backfill_partition_runs(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert `backfill_partition_runs` rows of one backfill, skipping partitions claimed
+    already; returns the partition digests this statement inserted."""
+    insert: Any = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
+    # One statement of many rows (the caller keeps it under the bound-parameter limits); it is
+    # built per call, as its shape depends on the number of rows.
+    stmt = (
+        insert(backfill_partition_runs)
+        .values(rows)
+        .on_conflict_do_nothing(
+            index_elements=[
+                backfill_partition_runs.c.backfill_id,
+                backfill_partition_runs.c.partition_digest,
+            ]
+        )
+        .returning(backfill_partition_runs.c.partition_digest)
+    )
+    return set(conn.execute(stmt).scalars())
 
 
 def _instigator_upsert(insert: Any) -> Insert:

@@ -1,7 +1,9 @@
-"""Appends events to the log, with the run status and asset index changes they imply, and reads it.
+"""Appends events to the log, with the run status, asset index and partition status changes they
+imply, and reads it.
 
 An event and its consequences are written in one transaction, so no reader ever sees a
-RUN_SUCCESS whose run is still STARTED, or a materialization missing from the asset index.
+RUN_SUCCESS whose run is still STARTED, or a materialization missing from the asset index or
+from its partition's status.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bakehouse.errors import StorageError
-from bakehouse.storage import assets, codec, dialect, runs
+from bakehouse.storage import assets, codec, dialect, partitions, runs
 from bakehouse.storage.records import RUN_STATUS_BY_EVENT, EventRecord, EventType
 from bakehouse.storage.schema import asset_keys, event_logs
 
@@ -21,12 +23,19 @@ from bakehouse.storage.schema import asset_keys, event_logs
 # the hot path (several per step).
 _INSERT = sa.insert(event_logs)
 
+_NEEDS_ASSET_KEY = (EventType.ASSET_MATERIALIZATION, EventType.ASSET_MATERIALIZATION_PLANNED)
+_CHANGES_PARTITION_STATUS = (
+    EventType.ASSET_MATERIALIZATION,
+    EventType.ASSET_MATERIALIZATION_PLANNED,
+    EventType.STEP_FAILURE,
+)
+
 
 def store_event(conn: Connection, event: EventRecord) -> EventRecord:
     """Append `event` and apply its consequences; returns it with its storage_id."""
     event_type = EventType(event.event_type)
-    if event_type is EventType.ASSET_MATERIALIZATION and not event.asset_key:
-        raise StorageError(f"ASSET_MATERIALIZATION event of run '{event.run_id}' has no asset_key")
+    if event_type in _NEEDS_ASSET_KEY and not event.asset_key:
+        raise StorageError(f"{event_type.value} event of run '{event.run_id}' has no asset_key")
     dialect.lock_run_log(conn, event.run_id)
     key = conn.execute(_INSERT, codec.event_to_row(event)).inserted_primary_key
     if key is None:  # only for an executemany, which this is not
@@ -36,6 +45,8 @@ def store_event(conn: Connection, event: EventRecord) -> EventRecord:
         runs.apply_lifecycle_event(conn, stored)
     elif event_type is EventType.ASSET_MATERIALIZATION:
         assets.index_materialization(conn, stored)
+    if event_type in _CHANGES_PARTITION_STATUS:
+        partitions.record_event(conn, stored)
     return stored
 
 
@@ -61,10 +72,13 @@ def select_events(
 
 
 def delete_events(conn: Connection, run_id: str) -> None:
-    """Delete the run's events, and re-point the asset index at what materializations remain."""
+    """Delete the run's events, and re-point the asset index and the partition status at what
+    materializations remain."""
     indexed_by_run = conn.execute(
         sa.select(asset_keys.c.asset_key).where(asset_keys.c.last_run_id == run_id)
     ).scalars()
     keys = list(indexed_by_run)
+    touched = partitions.partitions_touched_by_run(conn, run_id)
     conn.execute(sa.delete(event_logs).where(event_logs.c.run_id == run_id))
     assets.reindex(conn, keys)
+    partitions.rederive(conn, touched)

@@ -1,7 +1,7 @@
 """`Instance`: where a deployment keeps its runs, events and files, and the calls that use them.
 
-The public methods delegate to `runs`, `event_log`, `assets` and `instigators`, each inside one
-transaction.
+The public methods delegate to `runs`, `event_log`, `assets`, `partitions`, `backfills` and
+`instigators`, each inside one transaction.
 """
 
 from __future__ import annotations
@@ -17,15 +17,18 @@ from typing import Any
 from sqlalchemy.engine import URL
 
 from bakehouse.errors import StorageError
-from bakehouse.storage import assets, dialect, event_log, instigators, runs
+from bakehouse.storage import assets, backfills, dialect, event_log, instigators, partitions, runs
 from bakehouse.storage.database import Database
 from bakehouse.storage.dynamic_partitions import DynamicPartitionKeys, JsonFileDynamicPartitions
 from bakehouse.storage.records import (
     AssetMaterializationRecord,
+    BackfillRecord,
+    BackfillStatus,
     EventRecord,
     EventType,
     InstigatorState,
     InstigatorType,
+    PartitionStatus,
     RunRecord,
     RunStatus,
     TickRecord,
@@ -234,10 +237,88 @@ class Instance:
         with self._db.read() as conn:
             return assets.select_latest(conn, asset_keys)
 
-    def get_materialization_history(self, asset_key: str, *, limit: int = 20) -> list[EventRecord]:
-        """The asset's materialization events, newest first."""
+    def get_materialization_history(
+        self, asset_key: str, *, partition_key: str | None = None, limit: int | None = 20
+    ) -> list[EventRecord]:
+        """The asset's materialization events (of one partition, if given), newest first."""
         with self._db.read() as conn:
-            return assets.select_history(conn, asset_key, limit=limit)
+            return assets.select_history(conn, asset_key, partition_key=partition_key, limit=limit)
+
+    # -- partitions -------------------------------------------------------------------------
+
+    def get_partition_status(self, asset_key: str) -> dict[str, PartitionStatus]:
+        """The status of each partition of `asset_key` after its latest attempt.
+
+        Partitions never planned nor materialized (missing) are absent. A partition whose run
+        ended (failed, canceled, its worker lost) without materializing it is FAILED, never
+        left IN_PROGRESS. One indexed read, however many partitions and events there are.
+        """
+        with self._db.read() as conn:
+            return partitions.select_statuses(conn, asset_key)
+
+    def get_partition_status_counts(self, asset_key: str) -> dict[PartitionStatus, int]:
+        """How many partitions of `asset_key` have each status, as `get_partition_status` says
+        (counted by the database); statuses no partition has are absent."""
+        with self._db.read() as conn:
+            return partitions.count_statuses(conn, asset_key)
+
+    def get_latest_partition_materializations(
+        self, asset_key: str, partition_keys: Sequence[str] | None = None
+    ) -> dict[str, AssetMaterializationRecord]:
+        """The newest materialization of each partition of `asset_key`, by partition key.
+
+        Only `partition_keys` if given; partitions never materialized are absent. A partition
+        whose latest attempt failed still has its last materialization here.
+        """
+        with self._db.read() as conn:
+            return partitions.select_latest(conn, asset_key, partition_keys)
+
+    # -- backfills --------------------------------------------------------------------------
+
+    def create_backfill(self, backfill: BackfillRecord) -> BackfillRecord:
+        """Store a new backfill; returns it with created_at/updated_at set. A duplicate id
+        raises StorageError."""
+        with self._db.write() as conn:
+            return backfills.insert_backfill(conn, backfill)
+
+    def get_backfill(self, backfill_id: str) -> BackfillRecord | None:
+        """The backfill `backfill_id` with the runs its partitions got, or None."""
+        with self._db.read() as conn:
+            return backfills.select_backfill(conn, backfill_id)
+
+    def get_backfills(
+        self,
+        *,
+        statuses: Sequence[BackfillStatus] | None = None,
+        limit: int | None = None,
+    ) -> list[BackfillRecord]:
+        """Backfills newest first (by created_at, then id), of `statuses` only if given."""
+        with self._db.read() as conn:
+            return backfills.select_backfills(conn, statuses=statuses, limit=limit)
+
+    def update_backfill(self, backfill_id: str, /, **changes: Any) -> BackfillRecord:
+        """Change fields of a backfill (status, error, ...) and return it; updated_at = now.
+
+        Raises StorageError for an unknown backfill, a new id, or `partition_runs` (which only
+        `claim_backfill_partitions` adds to).
+        """
+        with self._db.write() as conn:
+            return backfills.update_backfill(conn, backfill_id, changes)
+
+    def claim_backfill_partitions(
+        self, backfill_id: str, partition_keys: Sequence[str], run_id: str
+    ) -> dict[str, str]:
+        """Record that `partition_keys` of the backfill are run by `run_id`: all, or none.
+
+        Returns {} when this call recorded every key. If any key was claimed before, nothing
+        is recorded and the result maps each such key to the run id it got. Atomic across
+        processes: of concurrent claims of one partition exactly one records it. Claim before
+        creating the run, so that a daemon restarted between the two finds the claim (and the
+        run id to create) instead of launching the partition again. An unknown backfill raises
+        StorageError.
+        """
+        with self._db.write() as conn:
+            return backfills.claim_partitions(conn, backfill_id, partition_keys, run_id)
 
     # -- dynamic partitions -----------------------------------------------------------------
     # Kept in a JSON file in the storage folder for now (see storage/dynamic_partitions.py).

@@ -42,6 +42,9 @@ class EventType(str, enum.Enum):
     STEP_INPUT = "STEP_INPUT"
     STEP_OUTPUT = "STEP_OUTPUT"
     ASSET_MATERIALIZATION = "ASSET_MATERIALIZATION"
+    # Written at run start for each (asset, partition) the run will materialize, so that the
+    # partition shows as in progress until its materialization or failure arrives.
+    ASSET_MATERIALIZATION_PLANNED = "ASSET_MATERIALIZATION_PLANNED"
     STEP_SUCCESS = "STEP_SUCCESS"
     STEP_FAILURE = "STEP_FAILURE"
     STEP_SKIPPED = "STEP_SKIPPED"
@@ -58,6 +61,12 @@ RUN_STATUS_BY_EVENT: dict[EventType, RunStatus] = {
     EventType.RUN_FAILURE: RunStatus.FAILURE,
     EventType.RUN_CANCELED: RunStatus.CANCELED,
 }
+
+
+# Tags on the runs a backfill launches: the backfill's id and the partition (or the first
+# partition of a single-run range) each run covers; `Instance.get_runs_by_tag` finds them.
+BACKFILL_TAG = "bakehouse/backfill"
+PARTITION_TAG = "bakehouse/partition"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,3 +178,54 @@ class TickRecord:
     created_at: float = 0.0
     updated_at: float = 0.0
     tick_id: int | None = None
+
+
+class PartitionStatus(str, enum.Enum):
+    """The state of one partition of an asset, after its latest attempt.
+
+    A partition with no record (never planned, never materialized) is missing and has no status.
+    """
+
+    MATERIALIZED = "MATERIALIZED"
+    FAILED = "FAILED"
+    IN_PROGRESS = "IN_PROGRESS"
+
+
+class BackfillStatus(str, enum.Enum):
+    """Where a backfill is in its life: REQUESTED until every partition's run is done."""
+
+    REQUESTED = "REQUESTED"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELING = "CANCELING"
+    CANCELED = "CANCELED"
+
+    @property
+    def is_finished(self) -> bool:
+        """True once the daemon has nothing left to do for the backfill."""
+        return self in (BackfillStatus.COMPLETED, BackfillStatus.FAILED, BackfillStatus.CANCELED)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackfillRecord:
+    """A request to materialize a selection for many partitions, which the daemon carries out.
+
+    `partition_runs` maps each partition that got a run to that run's id (with `single_run`, all
+    partitions map to the one run). It is read from its own table and only ever grows, through
+    `Instance.claim_backfill_partitions`; `update_backfill` cannot change it.
+    """
+
+    backfill_id: str
+    status: BackfillStatus = BackfillStatus.REQUESTED
+    partition_keys: tuple[str, ...] = ()
+    asset_selection: tuple[str, ...] = ()
+    selection_query: str | None = None
+    job_name: str | None = None
+    location_name: str | None = None  # None: the selection spans code locations
+    single_run: bool = False  # one run for the whole range, else one run per partition
+    tags: dict[str, str] = field(default_factory=dict)
+    run_config: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    partition_runs: dict[str, str] = field(default_factory=dict)

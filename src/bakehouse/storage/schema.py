@@ -153,3 +153,51 @@ run_keys = Table(
     Column("run_id", String(255), nullable=False),
     Column("created_at", Double, nullable=False),
 )
+
+asset_partitions = Table(
+    "asset_partitions",
+    metadata,
+    # One row per (asset, partition) ever planned or materialized: the latest attempt's status,
+    # kept by store_event in the event's transaction (see `partitions.py`), so the status of
+    # every partition of an asset is one indexed read, however long the event log.
+    Column("asset_digest", Digest, nullable=False),  # digest of (asset_key,)
+    Column("partition_digest", Digest, nullable=False),  # digest of (partition_key,)
+    Column("asset_key", Text, nullable=False),
+    Column("partition_key", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # as recorded; IN_PROGRESS is resolved on read
+    Column("run_id", String(255), nullable=False),  # the run of the latest attempt
+    Column("step_key", Text),  # the step that planned or materialized it
+    Column("storage_id", StorageId, nullable=False),  # the event that set the status
+    Column("timestamp", Double, nullable=False),  # that event's time
+    # The partition's newest materialization, kept even when a later attempt failed.
+    Column("materialization_storage_id", StorageId),
+    PrimaryKeyConstraint("asset_digest", "partition_digest"),
+    # A failed step fails what its run planned; delete_run re-derives what its run set.
+    Index("ix_asset_partitions_run_id", "run_id"),
+)
+
+backfills = Table(
+    "backfills",
+    metadata,
+    Column("backfill_id", String(255), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("updated_at", Double, nullable=False),
+    Column("body", Text, nullable=False),  # the BackfillRecord without partition_runs
+    # Listed newest first; the daemon looks for the unfinished ones every round.
+    Index("ix_backfills_status", "status"),
+    Index("ix_backfills_created_at", "created_at"),
+)
+
+backfill_partition_runs = Table(
+    "backfill_partition_runs",
+    metadata,
+    # The run each partition of a backfill got. The primary key makes the claim atomic: of two
+    # daemons racing for a partition exactly one records its run.
+    Column("backfill_id", String(255), nullable=False),
+    Column("partition_digest", Digest, nullable=False),  # digest of (partition_key,)
+    Column("partition_key", Text, nullable=False),
+    Column("run_id", String(255), nullable=False),
+    Column("created_at", Double, nullable=False),
+    PrimaryKeyConstraint("backfill_id", "partition_digest"),
+)
