@@ -45,6 +45,9 @@ class EventType(str, enum.Enum):
     # Written at run start for each (asset, partition) the run will materialize, so that the
     # partition shows as in progress until its materialization or failure arrives.
     ASSET_MATERIALIZATION_PLANNED = "ASSET_MATERIALIZATION_PLANNED"
+    # The result of one asset check: asset_key is the checked asset; data holds check_name,
+    # passed, severity ("ERROR"/"WARN"), blocking, metadata and description.
+    ASSET_CHECK_EVALUATION = "ASSET_CHECK_EVALUATION"
     STEP_SUCCESS = "STEP_SUCCESS"
     STEP_FAILURE = "STEP_FAILURE"
     STEP_SKIPPED = "STEP_SKIPPED"
