@@ -51,6 +51,7 @@ _PUBLIC_API: dict[str, str] = {
     "schedule": "bakehouse.authoring.schedules",
     "ScheduleEvaluationContext": "bakehouse.authoring.schedules",
     "build_schedule_context": "bakehouse.authoring.schedules",
+    "build_schedule_from_partitioned_job": "bakehouse.authoring.partitioned_schedules",
     "SensorDefinition": "bakehouse.authoring.sensors",
     "sensor": "bakehouse.authoring.sensors",
     "asset_sensor": "bakehouse.authoring.sensors",
@@ -171,6 +172,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         StaticPartitionMapping,
         TimeWindowPartitionMapping,
     )
+    from bakehouse.authoring.partitioned_schedules import build_schedule_from_partitioned_job
     from bakehouse.authoring.partitions import (
         DynamicPartitionsDefinition,
         MultiPartitionKey,

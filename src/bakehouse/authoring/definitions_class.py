@@ -134,6 +134,13 @@ class Definitions:
                     )
                 names[str(name)] = item
         self._validate_targets(seen_jobs)
+        for schedule in self.schedules:
+            # A schedule on a partitioned job picks its partition at each tick; it learns the
+            # job's partitions here, where the job's assets are resolved.
+            resolve = getattr(schedule, "resolve_partitions", None)
+            target = seen_jobs.get(str(getattr(schedule, "job_name", None)))
+            if callable(resolve) and target is not None:
+                resolve(self.resolve_job_partitions_def(target), target)
 
     def all_jobs(self) -> list[AssetJobDefinition]:
         """The jobs given, plus the jobs schedules and sensors name by object (as Dagster adds
@@ -189,6 +196,14 @@ class Definitions:
                 source=job.source,
             )
         return graph.toposorted_keys(runnable)
+
+    def resolve_job_partitions_def(self, job: AssetJobDefinition) -> Any:
+        """The partitions a run of `job` picks one of: the job's own, else its assets'."""
+        if job.partitions_def is not None:
+            return job.partitions_def
+        graph = self.resolve_asset_graph()
+        found = [graph.specs[k].partitions_def for k in self.resolve_job_keys(job)]
+        return next((p for p in found if p is not None), None)
 
     def get_schedule_def(self, name: str) -> Any:
         """The schedule called `name`."""

@@ -108,10 +108,28 @@ class ScheduleDefinition:
         self.description = description
         self.default_status = DefaultScheduleStatus(default_status)
         self.execution_fn = execution_fn
+        # The partitions of the job, once `Definitions` resolved it; a tick without its own
+        # function then runs the newest partition.
+        self.partitions_def: Any = None
+
+    def resolve_partitions(self, partitions_def: Any, job: AssetJobDefinition) -> None:
+        """Learn the partitions of the job this schedule runs (`Definitions` calls it)."""
+        if partitions_def is not None and self.execution_fn is None:
+            from bakehouse.authoring.partitioned_schedules import check_schedulable
+
+            check_schedulable(partitions_def, f"schedule '{self.name}'", self.source)
+        self.partitions_def = partitions_def
 
     def evaluate(self, scheduled_time: dt.datetime) -> list[RunRequest] | SkipReason:
         """What this schedule asks for at the tick `scheduled_time`."""
         if self.execution_fn is None:
+            if self.partitions_def is not None:
+                from bakehouse.authoring.partitioned_schedules import partition_requests
+
+                return partition_requests(
+                    self.partitions_def, scheduled_time, run_config=self.run_config,
+                    tags=self.tags,
+                )  # fmt: skip
             return [RunRequest(run_config=self.run_config, tags=self.tags)]
         context = ScheduleEvaluationContext(scheduled_execution_time=scheduled_time)
         params = inspect.signature(self.execution_fn).parameters

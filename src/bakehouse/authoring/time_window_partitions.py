@@ -344,9 +344,45 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
             tick = self._ticks.before(timestamp)
         return self._format(tick)
 
-    def get_cron_schedule(self) -> str:
-        """The cron schedule whose ticks bound the windows."""
-        return self.cron_schedule
+    def get_cron_schedule(
+        self,
+        minute_of_hour: int | None = None,
+        hour_of_day: int | None = None,
+        day_of_week: int | None = None,
+        day_of_month: int | None = None,
+    ) -> str:
+        """The cron schedule whose ticks bound the windows; with overrides, the same cadence at
+        another minute, hour or day (a daily job partitioned midnight to midnight, run at 2 am).
+
+        Overrides need an hourly, daily, weekly or monthly shape; an hourly cadence takes no
+        hour, a daily one no day. Unset parts keep the partitions' offsets.
+        """
+        overrides = (minute_of_hour, hour_of_day, day_of_week, day_of_month)
+        if all(v is None for v in overrides):
+            return self.cron_schedule
+        kind = self.schedule_type
+        if kind is None:
+            raise DefinitionError(
+                f"partitions on cron schedule {self.cron_schedule!r} take no "
+                "minute_of_hour/hour_of_day/day_of_week/day_of_month overrides",
+                source=self.source,
+            )
+        if kind == "HOURLY" and hour_of_day is not None:
+            raise DefinitionError("hourly partitions take no hour_of_day", source=self.source)
+        if kind in ("HOURLY", "DAILY") and (day_of_week is not None or day_of_month is not None):
+            raise DefinitionError(
+                f"{kind.lower()} partitions take no day_of_week or day_of_month",
+                source=self.source,
+            )
+        minute = self.minute_offset if minute_of_hour is None else minute_of_hour
+        hour = self.hour_offset if hour_of_day is None else hour_of_day
+        if kind == "MONTHLY":
+            day: int | None = day_of_month if day_of_month is not None else self.day_offset or 1
+        elif kind == "WEEKLY":
+            day = day_of_week if day_of_week is not None else self.day_offset
+        else:
+            day = None
+        return _cron(None, kind, minute, hour, day, self.source)
 
     # -- the schedule's shape -----------------------------------------------------------------
 

@@ -1,4 +1,7 @@
-"""Turning a schedule's or sensor's run request into a queued run, at most once per run key."""
+"""Turning a schedule's or sensor's run request into a queued run, at most once per run key.
+
+A request's `partition_key` becomes the run's, as `bh launch --partition` makes it.
+"""
 
 from __future__ import annotations
 
@@ -51,6 +54,13 @@ def launch_request(
     made, and a run lost between claim and creation (a killed daemon) is created then.
     """
     keys = request_keys(request, snapshot, graph)
+    partition_key = request.get("partition_key")
+    if partition_key is not None and not any(graph.assets[k].node.partitions for k in keys):
+        # The code server checks keys against the definitions; this guards a request that
+        # reached the host some other way.
+        raise SelectionError(
+            f"run request asks for partition {partition_key!r}, but none of {keys} is partitioned"
+        )
     run_id = str(uuid.uuid4())
     if run_key is not None:
         claimed = instance.claim_run_key(origin, run_key, run_id)
@@ -68,5 +78,6 @@ def launch_request(
         | ({"bakehouse/run_key": run_key} if run_key else {}),
         run_config=request.get("run_config") or {},
         run_id=run_id,
+        partition_key=partition_key,
     )
     return run.run_id, True

@@ -125,7 +125,7 @@ def build_snapshot(
             tags=dict(job.tags),
             source_file=job.source.file if job.source else None,
             source_line=job.source.line if job.source else None,
-            partitions=partitions_snap(_job_partitions(defs, job)),
+            partitions=partitions_snap(defs.resolve_job_partitions_def(job)),
         )
         for job in defs.all_jobs()
     )
@@ -182,14 +182,6 @@ def partitions_snap(partitions_def: Any) -> PartitionsSnap | None:
     if isinstance(partitions_def, DynamicPartitionsDefinition):
         return PartitionsSnap(kind="dynamic", name=partitions_def.name)
     return PartitionsSnap(kind=type(partitions_def).__name__)
-
-
-def _job_partitions(defs: Definitions, job: Any) -> Any:
-    if job.partitions_def is not None:
-        return job.partitions_def
-    graph = defs.resolve_asset_graph()
-    found = [graph.specs[k].partitions_def for k in defs.resolve_job_keys(job)]
-    return next((p for p in found if p is not None), None)
 
 
 def _job_name(obj: Any) -> str | None:
