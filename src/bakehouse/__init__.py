@@ -23,6 +23,14 @@ _PUBLIC_API: dict[str, str] = {
     "AssetsDefinition": "bakehouse.authoring.assets",
     "AssetKey": "bakehouse.graph.keys",
     "AssetSelection": "bakehouse.authoring.asset_selection",
+    # asset checks
+    "asset_check": "bakehouse.authoring.asset_checks",
+    "AssetChecksDefinition": "bakehouse.authoring.asset_checks",
+    "AssetCheckExecutionContext": "bakehouse.authoring.asset_checks",
+    "AssetCheckKey": "bakehouse.authoring.check_spec",
+    "AssetCheckSpec": "bakehouse.authoring.check_spec",
+    "AssetCheckResult": "bakehouse.authoring.results",
+    "AssetCheckSeverity": "bakehouse.authoring.results",
     # definitions and loading
     "Definitions": "bakehouse.authoring.definitions_class",
     "definitions": "bakehouse.authoring.loading",
@@ -136,6 +144,11 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from bakehouse.authoring.asset_checks import (
+        AssetCheckExecutionContext,
+        AssetChecksDefinition,
+        asset_check,
+    )
     from bakehouse.authoring.asset_selection import AssetSelection
     from bakehouse.authoring.assets import (
         AssetDep,
@@ -146,6 +159,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         asset,
         multi_asset,
     )
+    from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
     from bakehouse.authoring.config import Config, RunConfig
     from bakehouse.authoring.context import (
         AssetExecutionContext,
@@ -182,7 +196,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         StaticPartitionsDefinition,
     )
     from bakehouse.authoring.resources import ConfigurableResource, EnvVar, ResourceParam
-    from bakehouse.authoring.results import MaterializeResult, Output
+    from bakehouse.authoring.results import (
+        AssetCheckResult,
+        AssetCheckSeverity,
+        MaterializeResult,
+        Output,
+    )
     from bakehouse.authoring.run_request import (
         DefaultScheduleStatus,
         DefaultSensorStatus,

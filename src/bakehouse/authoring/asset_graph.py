@@ -1,15 +1,19 @@
-"""The resolved asset graph of one code location: every asset, its definition and its edges.
+"""The resolved asset graph of one code location: every asset, its definition, its edges and
+the checks of each asset.
 
-Built once when `Definitions` are resolved; refuses duplicate keys (naming both places) and
-cycles (naming the path). Dependencies on keys nobody defines are kept as external assets.
+Built once when `Definitions` are resolved; refuses duplicate keys and duplicate check names on
+one asset (naming both places) and cycles (naming the path). Dependencies and check targets that
+nobody here defines are kept as external assets (they may live in another code location).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bakehouse.authoring.asset_checks import AssetChecksDefinition
 from bakehouse.authoring.assets import AssetsDefinition, AssetSpec
-from bakehouse.errors import CycleError, DuplicateKeyError
+from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
+from bakehouse.errors import CycleError, DuplicateKeyError, SourceLocation
 from bakehouse.graph.dag import KeyGraph, NodeInfo
 from bakehouse.graph.keys import AssetKey
 
@@ -17,7 +21,11 @@ from bakehouse.graph.keys import AssetKey
 class AssetGraph:
     """Assets by key, with the `KeyGraph` that selection and planning walk."""
 
-    def __init__(self, assets: Iterable[AssetsDefinition | AssetSpec]) -> None:
+    def __init__(
+        self,
+        assets: Iterable[AssetsDefinition | AssetSpec],
+        checks: Iterable[AssetChecksDefinition] = (),
+    ) -> None:
         self.assets_defs: list[AssetsDefinition] = []
         self.assets_def_by_key: dict[AssetKey, AssetsDefinition] = {}
         self.specs: dict[AssetKey, AssetSpec] = {}
@@ -36,6 +44,20 @@ class AssetGraph:
         self.undefined_keys: set[AssetKey] = {
             dep for spec in list(self.specs.values()) for dep in spec.deps if dep not in self.specs
         }
+        # Every check by key: a check function run as its own step, or an asset step that
+        # evaluates the check itself (its check_specs).
+        self.check_specs: dict[AssetCheckKey, AssetCheckSpec] = {}
+        self.check_sources: dict[AssetCheckKey, SourceLocation | None] = {}
+        self.checks_defs: list[AssetChecksDefinition] = list(checks)
+        self.check_def_by_key: dict[AssetCheckKey, AssetChecksDefinition | AssetsDefinition] = {}
+        for assets_def in self.assets_defs:
+            for check_spec in assets_def.check_specs:
+                self._add_check(check_spec, assets_def, assets_def.source)
+        for check_def in self.checks_defs:
+            self._add_check(check_def.spec, check_def, check_def.source)
+            # As Dagster does, a check of an asset nobody here defines targets an external
+            # stub; the host finds the asset in another location, or reports that none has it.
+            self.undefined_keys |= {k for k in check_def.dependency_keys if k not in self.specs}
         self.key_graph = KeyGraph(self._nodes())
         cycle = self.key_graph.find_cycle()
         if cycle:
@@ -50,6 +72,25 @@ class AssetGraph:
                 "asset", spec.key.to_user_string(), existing.source, spec.source
             )
         self.specs[spec.key] = spec
+
+    def _add_check(
+        self,
+        spec: AssetCheckSpec,
+        owner: AssetChecksDefinition | AssetsDefinition,
+        source: SourceLocation | None,
+    ) -> None:
+        if spec.key in self.check_specs:
+            raise DuplicateKeyError(
+                "asset check", spec.key.to_user_string(), self.check_sources[spec.key], source
+            )
+        self.check_specs[spec.key] = spec
+        self.check_sources[spec.key] = source
+        self.check_def_by_key[spec.key] = owner
+
+    def checks_of(self, keys: Iterable[AssetKey]) -> list[AssetCheckKey]:
+        """The keys of the checks of the assets `keys`, in a stable order."""
+        wanted = set(keys)
+        return sorted(k for k in self.check_specs if k.asset_key in wanted)
 
     def _nodes(self) -> list[NodeInfo]:
         nodes = [

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, overload
 
+from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
 from bakehouse.authoring.source import caller_frame, caller_source, source_of_function
 from bakehouse.errors import DefinitionError, SourceLocation
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
@@ -352,8 +353,11 @@ class AssetsDefinition:
         can_subset: bool = False,
         op_tags: Mapping[str, str] | None = None,
         is_multi: bool = False,
+        check_specs: Sequence[AssetCheckSpec] = (),
     ) -> None:
         self.specs = list(specs)
+        # Checks this step evaluates itself, yielding AssetCheckResults beside its outputs.
+        self.check_specs = list(check_specs)
         self.fn = fn
         self.op_name = op_name
         self.params = params
@@ -382,6 +386,11 @@ class AssetsDefinition:
                 f"'{self.op_name}' produces {len(self.specs)} assets; use .keys", source=self.source
             )
         return self.specs[0].key
+
+    @property
+    def check_keys(self) -> list[AssetCheckKey]:
+        """The keys of the checks this step evaluates (its `check_specs`)."""
+        return [c.key for c in self.check_specs]
 
     @property
     def partitions_def(self) -> PartitionsDefinition | None:
@@ -470,6 +479,7 @@ def asset(
     tags: Mapping[str, str] | None = ...,
     op_tags: Mapping[str, str] | None = ...,
     partitions_def: PartitionsDefinition | None = ...,
+    check_specs: Sequence[AssetCheckSpec] | None = ...,
 ) -> Callable[[AssetFunction], AssetsDefinition]: ...
 
 
@@ -494,12 +504,15 @@ def asset(
     tags: Mapping[str, str] | None = None,
     op_tags: Mapping[str, str] | None = None,
     partitions_def: PartitionsDefinition | None = None,
+    check_specs: Sequence[AssetCheckSpec] | None = None,
 ) -> AssetsDefinition | Callable[[AssetFunction], AssetsDefinition]:
     """Declare an asset computed by the decorated function.
 
     The key is the function's name (or `name`, under `key_prefix`; or `key`). Parameters named
     after other assets receive their values; `deps` adds upstream assets without loading them.
     With `partitions_def`, each run materializes one partition (``context.partition_key``).
+    With `check_specs`, the function also returns (in ``MaterializeResult(check_results=...)``)
+    or yields an `AssetCheckResult` for each check.
     """
 
     def build(fn: AssetFunction) -> AssetsDefinition:
@@ -545,6 +558,7 @@ def asset(
             required_resource_keys=required_resource_keys or (),
             source=source,
             op_tags=op_tags,
+            check_specs=_checked_check_specs(check_specs, [asset_key], fn.__name__, source),
         )
 
     if compute_fn is not None:
@@ -560,6 +574,37 @@ def _in_partition_mappings(
         for name, spec in (ins or {}).items()
         if spec.partition_mapping is not None and name in params.inputs
     }
+
+
+def _checked_check_specs(
+    check_specs: Sequence[AssetCheckSpec] | None,
+    keys: Sequence[AssetKey],
+    fn_name: str,
+    source: SourceLocation | None,
+) -> list[AssetCheckSpec]:
+    """`check_specs`, each checking an asset of this step, with no name twice on one asset."""
+    seen: set[AssetCheckKey] = set()
+    for spec in check_specs or ():
+        if not isinstance(spec, AssetCheckSpec):
+            raise DefinitionError(
+                f"{fn_name}: check_specs holds {spec!r}, which is not an AssetCheckSpec",
+                source=source,
+            )
+        if spec.asset_key not in keys:
+            produced = ", ".join(k.to_user_string() for k in keys)
+            raise DefinitionError(
+                f"{fn_name}: check spec '{spec.name}' checks asset '{spec.asset_key}', which "
+                f"this function does not materialize ({produced}); use @asset_check for a check "
+                "of another asset",
+                source=source,
+            )
+        if spec.key in seen:
+            raise DefinitionError(
+                f"{fn_name}: two check specs are named '{spec.name}' on asset '{spec.asset_key}'",
+                source=source,
+            )
+        seen.add(spec.key)
+    return list(check_specs or ())
 
 
 def _deps_or_error(
@@ -585,6 +630,7 @@ def multi_asset(
     can_subset: bool = False,
     op_tags: Mapping[str, str] | None = None,
     partitions_def: PartitionsDefinition | None = None,
+    check_specs: Sequence[AssetCheckSpec] | None = None,
 ) -> Callable[[AssetFunction], AssetsDefinition]:
     """Declare several assets computed by one function, with ``outs=`` or ``specs=``.
 
@@ -667,6 +713,9 @@ def multi_asset(
             can_subset=can_subset,
             op_tags=op_tags,
             is_multi=True,
+            check_specs=_checked_check_specs(
+                check_specs, [s.key for s in built], fn.__name__, source
+            ),
         )
 
     return build

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from bakehouse.authoring.asset_checks import AssetChecksDefinition
 from bakehouse.authoring.asset_graph import AssetGraph
 from bakehouse.authoring.assets import DEFAULT_IO_MANAGER_KEY, AssetsDefinition, AssetSpec
 from bakehouse.authoring.executors import ExecutorDefinition
@@ -42,7 +43,7 @@ class Definitions:
         schedules: Iterable[Any] | None = None,
         sensors: Iterable[Any] | None = None,
         executor: ExecutorDefinition | None = None,
-        asset_checks: Iterable[Any] | None = None,
+        asset_checks: Iterable[AssetChecksDefinition] | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         self.source = caller_source()
@@ -55,7 +56,9 @@ class Definitions:
         )
         self.schedules: list[Any] = list(schedules or ())
         self.sensors: list[Any] = list(sensors or ())
-        self.asset_checks: list[Any] = list(asset_checks or ())
+        self.asset_checks: list[AssetChecksDefinition] = _checked_list(
+            asset_checks, (AssetChecksDefinition,), "asset_checks", self.source
+        )
         self.executor = executor
         self.metadata = dict(metadata or {})
         self._asset_graph: AssetGraph | None = None
@@ -94,12 +97,13 @@ class Definitions:
         merged.jobs = _dedupe(merged.jobs)
         merged.schedules = _dedupe(merged.schedules)
         merged.sensors = _dedupe(merged.sensors)
+        merged.asset_checks = _dedupe(merged.asset_checks)
         return merged
 
     def resolve_asset_graph(self) -> AssetGraph:
         """The validated asset graph (built once)."""
         if self._asset_graph is None:
-            self._asset_graph = AssetGraph(self.assets)
+            self._asset_graph = AssetGraph(self.assets, self.asset_checks)
         return self._asset_graph
 
     def validate(self) -> None:
@@ -113,6 +117,7 @@ class Definitions:
                 raise MissingResourceError(
                     key, f"asset '{assets_def.op_name}'", assets_def.source, sorted(provided)
                 )
+        self._validate_checks(graph, provided)
         # Loaded only once some asset is partitioned: plain projects never import partitions.
         if "bakehouse.authoring.partitions" in sys.modules:
             from bakehouse.authoring.partition_mappings import check_partition_mappings
@@ -141,6 +146,19 @@ class Definitions:
             target = seen_jobs.get(str(getattr(schedule, "job_name", None)))
             if callable(resolve) and target is not None:
                 resolve(self.resolve_job_partitions_def(target), target)
+
+    def _validate_checks(self, graph: AssetGraph, provided: set[str]) -> None:
+        step_sources = {a.op_name: a.source for a in graph.assets_defs}
+        for check_def in graph.checks_defs:
+            what = f"asset check '{check_def.check_key}'"
+            for key in sorted(set(check_def.required_resource_keys) - provided):
+                raise MissingResourceError(key, what, check_def.source, sorted(provided))
+            if check_def.op_name in step_sources:
+                # A check runs as a step named after its asset and itself; an asset function
+                # of that name would make the run's steps ambiguous.
+                raise DuplicateKeyError(
+                    "step", check_def.op_name, step_sources[check_def.op_name], check_def.source
+                )
 
     def all_jobs(self) -> list[AssetJobDefinition]:
         """The jobs given, plus the jobs schedules and sensors name by object (as Dagster adds
@@ -273,7 +291,7 @@ class ResolvedAssetJob:
 
         keys = self.defs.resolve_job_keys(self.job)
         return materialize(
-            self.defs.assets,
+            [*self.defs.assets, *self.defs.asset_checks],
             resources={**self.defs.resources, **(resources or {})},
             run_config=run_config if run_config is not None else self.job.config,
             instance=instance,

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from bakehouse.authoring.asset_checks import AssetChecksDefinition
 from bakehouse.authoring.assets import AssetsDefinition, AssetSpec
 from bakehouse.authoring.definitions_class import Definitions
 from bakehouse.authoring.jobs import AssetJobDefinition
@@ -60,7 +61,7 @@ def definitions(fn: Callable[[], Definitions]) -> LazyDefinitions:
 
 
 def _collectable(value: object) -> bool:
-    if isinstance(value, (AssetsDefinition, AssetSpec, AssetJobDefinition)):
+    if isinstance(value, (AssetsDefinition, AssetSpec, AssetJobDefinition, AssetChecksDefinition)):
         return True
     # Schedules and sensors register their classes here when their module is imported.
     return isinstance(value, tuple(_EXTRA_KINDS))
@@ -200,6 +201,7 @@ def load_defs(defs_root: ModuleType | str) -> Definitions:
     collected = Definitions(
         assets=[v for v in found if isinstance(v, (AssetsDefinition, AssetSpec))],
         jobs=[v for v in found if isinstance(v, AssetJobDefinition)],
+        asset_checks=[v for v in found if isinstance(v, AssetChecksDefinition)],
         schedules=_of_field(found, "schedules"),
         sensors=_of_field(found, "sensors"),
     )

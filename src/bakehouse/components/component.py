@@ -162,4 +162,5 @@ def located(assets_def: AssetsDefinition, source: SourceLocation) -> AssetsDefin
         can_subset=assets_def.can_subset,
         op_tags=assets_def.op_tags,
         is_multi=assets_def.is_multi,
+        check_specs=assets_def.check_specs,
     )

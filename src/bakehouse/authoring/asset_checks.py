@@ -1,0 +1,199 @@
+"""Asset checks: `@asset_check` and the `AssetChecksDefinition` it builds.
+
+A check is a function that looks at an asset and returns an `AssetCheckResult`. It runs as its
+own step after the asset's step; a parameter that is not the context, a resource or config
+receives the asset's value, loaded through the asset's IO manager (whatever its name, as in
+Dagster). Anything wrong is a `DefinitionError` pointing at the function's file:line.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from bakehouse.authoring.assets import AssetIn, AssetSpec, _Params, _parse_params
+from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
+from bakehouse.authoring.context import AssetExecutionContext
+from bakehouse.authoring.source import source_of_function
+from bakehouse.errors import DefinitionError, SourceLocation
+from bakehouse.graph.keys import AssetKey
+
+
+class AssetCheckExecutionContext(AssetExecutionContext):
+    """What a check function receives as ``context``: the asset context of the checked asset,
+    plus the checks this step evaluates."""
+
+    def __init__(self, *, check_specs: Iterable[AssetCheckSpec], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.check_specs = list(check_specs)
+        self.selected_asset_check_keys = {s.key for s in self.check_specs}
+
+    @property
+    def op_execution_context(self) -> AssetCheckExecutionContext:
+        """This context (Dagster code reaches the op context through here)."""
+        return self
+
+
+class AssetChecksDefinition:
+    """One check computed by one function, run as its own step. Built by `@asset_check`."""
+
+    def __init__(
+        self,
+        *,
+        spec: AssetCheckSpec,
+        fn: Callable[..., Any],
+        params: _Params,
+        required_resource_keys: Iterable[str] = (),
+        source: SourceLocation | None,
+    ) -> None:
+        self.spec = spec
+        self.fn = fn
+        self.params = params
+        self.required_resource_keys = frozenset(required_resource_keys) | frozenset(
+            params.resources.values()
+        )
+        self.source = source
+        self.op_name = spec.key.to_python_identifier()
+        self.__doc__ = fn.__doc__
+        self.__name__ = spec.name
+
+    @property
+    def check_specs(self) -> list[AssetCheckSpec]:
+        """The checks this definition evaluates (one for `@asset_check`)."""
+        return [self.spec]
+
+    @property
+    def check_key(self) -> AssetCheckKey:
+        """The key of the check."""
+        return self.spec.key
+
+    @property
+    def check_keys(self) -> list[AssetCheckKey]:
+        """The keys of the checks this definition evaluates."""
+        return [self.spec.key]
+
+    @property
+    def asset_key(self) -> AssetKey:
+        """The key of the checked asset."""
+        return self.spec.asset_key
+
+    @property
+    def partitions_def(self) -> None:
+        """Checks run once per run, unpartitioned."""
+        return None
+
+    @property
+    def specs(self) -> list[AssetSpec]:
+        """No assets: a check materializes nothing (so a check step stores no output)."""
+        return []
+
+    @property
+    def keys(self) -> list[AssetKey]:
+        """No asset keys: a check materializes nothing."""
+        return []
+
+    @property
+    def dependency_keys(self) -> set[AssetKey]:
+        """The checked asset, the assets it loads and its `additional_deps`: what it runs after."""
+        return {self.spec.asset_key, *self.params.inputs.values(), *self.spec.additional_deps}
+
+    def get_spec_for_check_key(self, key: AssetCheckKey) -> AssetCheckSpec:
+        """The spec of check `key`."""
+        if key != self.spec.key:
+            raise KeyError(f"'{self.op_name}' evaluates {self.spec.key}, not {key}")
+        return self.spec
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the function directly, as in a unit test; a context is built if needed."""
+        context_param = self.params.context
+        if context_param and context_param not in kwargs:
+            positional = list(inspect.signature(self.fn).parameters)
+            if not args or positional[0] != context_param:
+                kwargs[context_param] = AssetCheckExecutionContext(
+                    check_specs=self.check_specs,
+                    run_id="direct-invocation",
+                    asset_keys=[self.asset_key],
+                    step_key=self.op_name,
+                )
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<AssetChecksDefinition {self.spec.key}>"
+
+
+def asset_check(
+    *,
+    asset: Any,
+    name: str | None = None,
+    description: str | None = None,
+    blocking: bool = False,
+    additional_ins: Mapping[str, AssetIn] | None = None,
+    additional_deps: Iterable[Any] | None = None,
+    required_resource_keys: Iterable[str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    compute_kind: str | None = None,
+) -> Callable[[Callable[..., Any]], AssetChecksDefinition]:
+    """Declare a check of `asset` computed by the decorated function.
+
+    The check is named after the function (or `name`) and runs after each materialization of
+    the asset that its run includes. A parameter that is not ``context``, a resource or config
+    receives the asset's value; `additional_ins` loads other assets. With `blocking`, a failed
+    check of ERROR severity keeps the assets downstream of `asset` from running.
+    """
+    del compute_kind  # accepted for Dagster code; a check has no kind to show
+
+    def build(fn: Callable[..., Any]) -> AssetChecksDefinition:
+        source = source_of_function(fn)
+        if not callable(fn):
+            raise DefinitionError(f"@asset_check decorates functions, not {fn!r}", source=source)
+        check_name = name or fn.__name__
+        try:
+            spec = AssetCheckSpec(
+                check_name,
+                asset=asset,
+                description=description or inspect.getdoc(fn),
+                blocking=blocking,
+                additional_deps=additional_deps,
+                metadata=metadata,
+            )
+        except DefinitionError as exc:
+            raise DefinitionError(f"{fn.__name__}: {exc.detail}", source=source) from None
+        params = _check_params(fn, spec, additional_ins or {}, source)
+        return AssetChecksDefinition(
+            spec=spec,
+            fn=fn,
+            params=params,
+            required_resource_keys=required_resource_keys or (),
+            source=source,
+        )
+
+    return build
+
+
+def _check_params(
+    fn: Callable[..., Any],
+    spec: AssetCheckSpec,
+    additional_ins: Mapping[str, AssetIn],
+    source: SourceLocation | None,
+) -> _Params:
+    """The function's parameters, with the one asset parameter pointed at the checked asset."""
+    params = _parse_params(fn, additional_ins, (), source)
+    if any(params.inputs[p] == spec.asset_key for p in additional_ins if p in params.inputs):
+        raise DefinitionError(
+            f"{fn.__name__}: additional_ins names the checked asset '{spec.asset_key}'; a "
+            "parameter outside additional_ins receives it",
+            source=source,
+        )
+    inputs = dict(params.inputs)
+    own = [p for p in inputs if p not in additional_ins]
+    if len(own) > 1:
+        raise DefinitionError(
+            f"{fn.__name__}: check '{spec.name}' has several parameters that would be assets "
+            f"({own}); one receives the checked asset '{spec.asset_key}', others go in "
+            "additional_ins={name: AssetIn(...)}",
+            source=source,
+        )
+    for param in own:
+        inputs[param] = spec.asset_key
+    return _Params(params.context, inputs, params.resources, params.config)
