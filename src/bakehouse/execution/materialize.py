@@ -7,10 +7,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bakehouse.authoring.asset_checks import AssetChecksDefinition
 from bakehouse.authoring.asset_selection import coerce_selection
 from bakehouse.authoring.assets import AssetsDefinition, AssetSpec
+from bakehouse.authoring.check_spec import AssetCheckKey
 from bakehouse.authoring.definitions_class import Definitions
 from bakehouse.authoring.metadata import MetadataValue
+from bakehouse.authoring.results import AssetCheckSeverity
 from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.io_managers import InMemoryIOManager
@@ -65,6 +68,39 @@ class MaterializationEvent:
         return f"<MaterializationEvent {self.asset_key.to_user_string()} step={self.step_key}>"
 
 
+@dataclass(frozen=True)
+class AssetCheckEvaluation:
+    """One recorded asset check result, as Dagster's ``get_asset_check_evaluations`` gives it."""
+
+    asset_key: AssetKey
+    check_name: str
+    passed: bool
+    metadata: Mapping[str, MetadataValue]
+    severity: AssetCheckSeverity
+    description: str | None = None
+    blocking: bool = False
+
+    @property
+    def asset_check_key(self) -> AssetCheckKey:
+        """The evaluated check's key."""
+        return AssetCheckKey(self.asset_key, self.check_name)
+
+    @classmethod
+    def from_record(cls, record: EventRecord) -> AssetCheckEvaluation:
+        """The evaluation an ASSET_CHECK_EVALUATION event records."""
+        data = record.data
+        stored = data.get("metadata", {})
+        return cls(
+            asset_key=AssetKey.from_user_string(record.asset_key or ""),
+            check_name=str(data.get("check_name", "")),
+            passed=bool(data.get("passed")),
+            metadata={label: MetadataValue(v["type"], v["value"]) for label, v in stored.items()},
+            severity=AssetCheckSeverity(data.get("severity", "ERROR")),
+            description=data.get("description"),
+            blocking=bool(data.get("blocking")),
+        )
+
+
 class ExecuteInProcessResult:
     """What `materialize` returns: success, events and the values each asset produced."""
 
@@ -99,6 +135,17 @@ class ExecuteInProcessResult:
             MaterializationEvent(e)
             for e in self.all_events
             if e.event_type == EventType.ASSET_MATERIALIZATION
+        ]
+
+    def get_asset_check_evaluations(self) -> list[AssetCheckEvaluation]:
+        """The result of every asset check evaluated in the run, in the order they were recorded.
+
+        A check whose function raised has no evaluation: its step is in `failed_steps`.
+        """
+        return [
+            AssetCheckEvaluation.from_record(e)
+            for e in self.all_events
+            if e.event_type == EventType.ASSET_CHECK_EVALUATION
         ]
 
     def asset_materializations_for_node(self, node_name: str) -> list[AssetMaterialization]:
@@ -152,7 +199,7 @@ def plain_run_config(run_config: Mapping[str, Any] | Any | None) -> dict[str, An
 
 
 def materialize(
-    assets: Sequence[AssetsDefinition | AssetSpec],
+    assets: Sequence[AssetsDefinition | AssetSpec | AssetChecksDefinition],
     *,
     resources: Mapping[str, Any] | None = None,
     run_config: Mapping[str, Any] | Any | None = None,
@@ -164,6 +211,9 @@ def materialize(
 ) -> ExecuteInProcessResult:
     """Materialize `assets` (or the `selection` of them) in this process and return the result.
 
+    Asset checks in `assets` run after the assets they check: all of them without a
+    `selection`, else those of the selected assets.
+
     Without an `instance`, runs are recorded in a temporary one. With `raise_on_error`, the
     first user exception is raised again after the run is recorded. With `partition_key`, the
     partitioned assets materialize that partition and the unpartitioned ones run once; a key
@@ -171,25 +221,33 @@ def materialize(
     """
     from bakehouse.storage import Instance
 
-    defs = Definitions(assets=assets, resources=resources)
+    checks = [a for a in assets if isinstance(a, AssetChecksDefinition)]
+    defs = Definitions(
+        assets=[a for a in assets if not isinstance(a, AssetChecksDefinition)],
+        asset_checks=checks,
+        resources=resources,
+    )
     defs.validate()
     graph = defs.resolve_asset_graph()
+    check_keys: list[AssetCheckKey] | None = None
     if selection is None:
         keys = [k for k in graph.toposorted_keys() if k in graph.assets_def_by_key]
+        # Every check given runs, also one whose asset is not materialized here (as Dagster).
+        check_keys = sorted(graph.check_specs)
     else:
         chosen = coerce_selection(selection).resolve(graph.key_graph)
         # As for jobs, a selection that reaches external assets ("+orders") materializes only
         # what has a function here; the external ones are its inputs, not its steps.
         selected = [AssetKey.from_user_string(k) for k in chosen]
         keys = graph.toposorted_keys(k for k in selected if k in graph.assets_def_by_key)
-    if not keys:
+    if not keys and not check_keys:
         raise ExecutionError("nothing to materialize: no asset in the selection has a function")
     config = plain_run_config(run_config)
     owned = instance is None
     inst = Instance.ephemeral() if owned else instance
     try:
         # A wrong partition is the caller's mistake, raised as Dagster does before any run exists.
-        check_run_partition(build_plan(graph, keys), partition_key, inst)
+        check_run_partition(build_plan(graph, keys, check_keys), partition_key, inst)
         run_id = str(uuid.uuid4())
         inst.create_run(
             RunRecord(
@@ -211,6 +269,7 @@ def materialize(
             tags=tags,
             capture_values=True,
             partition_key=partition_key,
+            check_keys=check_keys,
         )
         events = inst.get_events(run_id)
     finally:
@@ -227,7 +286,7 @@ def materialize(
 
 
 def materialize_to_memory(
-    assets: Sequence[AssetsDefinition | AssetSpec], **kwargs: Any
+    assets: Sequence[AssetsDefinition | AssetSpec | AssetChecksDefinition], **kwargs: Any
 ) -> ExecuteInProcessResult:
     """`materialize` with values kept in memory instead of files."""
     resources = dict(kwargs.pop("resources", None) or {})

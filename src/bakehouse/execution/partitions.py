@@ -14,6 +14,7 @@ from bakehouse.errors import ExecutionError
 from bakehouse.graph.keys import AssetKey
 
 if TYPE_CHECKING:
+    from bakehouse.authoring.asset_checks import AssetChecksDefinition
     from bakehouse.authoring.assets import AssetsDefinition
     from bakehouse.authoring.partitions import PartitionsDefinition
     from bakehouse.execution.plan import ExecutionPlan
@@ -50,13 +51,15 @@ def check_run_partition(plan: ExecutionPlan, partition_key: str | None, store: A
     partitions_def.validate_partition_key(partition_key, dynamic_partitions_store=store)
 
 
-def step_partition_key(assets_def: AssetsDefinition, run_partition_key: str | None) -> str | None:
+def step_partition_key(
+    assets_def: AssetsDefinition | AssetChecksDefinition, run_partition_key: str | None
+) -> str | None:
     """The partition a step materializes: the run's for a partitioned step, else None."""
     return run_partition_key if assets_def.partitions_def is not None else None
 
 
 def input_partition_keys(
-    assets_def: AssetsDefinition,
+    assets_def: AssetsDefinition | AssetChecksDefinition,
     upstream_key: AssetKey,
     partition_key: str | None,
     upstream_partitions: Mapping[AssetKey, PartitionsDefinition | None],

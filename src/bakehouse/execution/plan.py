@@ -1,7 +1,9 @@
 """The execution plan: which steps a run executes and in what order.
 
-One step per `AssetsDefinition` that has a selected key; a step waits for the steps that
-materialize its upstream assets in the same run.
+One step per `AssetsDefinition` that has a selected key, and one per asset check function whose
+check is selected (by default: the checks of the selected assets, as in Dagster). A step waits
+for the steps that materialize its upstream assets in the same run; a check step waits for its
+asset's step, and an asset's step waits for the blocking checks of the assets it depends on.
 """
 
 from __future__ import annotations
@@ -9,21 +11,32 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bakehouse.authoring.asset_checks import AssetChecksDefinition
 from bakehouse.authoring.asset_graph import AssetGraph
 from bakehouse.authoring.assets import AssetsDefinition
+from bakehouse.authoring.check_spec import AssetCheckKey
 from bakehouse.errors import ExecutionError
 from bakehouse.graph.dag import KeyGraph, NodeInfo
 from bakehouse.graph.keys import AssetKey
 
+# What a step calls: an asset function, or a check function run on its own.
+StepDefinition = AssetsDefinition | AssetChecksDefinition
+
 
 @dataclass(frozen=True)
 class Step:
-    """One call of one asset function, materializing `keys`."""
+    """One call of one function, materializing `keys` and evaluating `check_keys`."""
 
     key: str
-    assets_def: AssetsDefinition
+    assets_def: StepDefinition
     keys: tuple[AssetKey, ...]
     upstream_steps: tuple[str, ...]
+    check_keys: tuple[AssetCheckKey, ...] = ()
+
+    @property
+    def is_check(self) -> bool:
+        """True for a step that runs a check function (it materializes nothing)."""
+        return isinstance(self.assets_def, AssetChecksDefinition)
 
 
 @dataclass(frozen=True)
@@ -37,14 +50,24 @@ class ExecutionPlan:
         """Every key the plan materializes."""
         return [k for s in self.steps for k in s.keys]
 
+    @property
+    def check_keys(self) -> list[AssetCheckKey]:
+        """Every check the plan evaluates."""
+        return [k for s in self.steps for k in s.check_keys]
+
     def downstream_of(self, step_key: str) -> set[str]:
         """Steps that depend, directly or not, on `step_key`."""
         graph = KeyGraph(NodeInfo(key=s.key, parents=s.upstream_steps) for s in self.steps)
         return graph.downstream([step_key]) - {step_key}
 
 
-def build_plan(graph: AssetGraph, keys: Iterable[AssetKey]) -> ExecutionPlan:
-    """Plan the materialization of `keys`; external keys are refused by name."""
+def build_plan(
+    graph: AssetGraph,
+    keys: Iterable[AssetKey],
+    check_keys: Iterable[AssetCheckKey] | None = None,
+) -> ExecutionPlan:
+    """Plan the materialization of `keys` and the evaluation of `check_keys` (default: every
+    check of the assets materialized); external keys are refused by name."""
     selected: dict[int, list[AssetKey]] = {}
     defs_by_id: dict[int, AssetsDefinition] = {}
     for key in keys:
@@ -55,7 +78,7 @@ def build_plan(graph: AssetGraph, keys: Iterable[AssetKey]) -> ExecutionPlan:
         defs_by_id[id(assets_def)] = assets_def
         selected.setdefault(id(assets_def), []).append(key)
     step_of_key: dict[AssetKey, str] = {}
-    chosen: dict[str, tuple[AssetsDefinition, tuple[AssetKey, ...]]] = {}
+    chosen: dict[str, tuple[StepDefinition, tuple[AssetKey, ...]]] = {}
     for ident, step_keys in selected.items():
         assets_def = defs_by_id[ident]
         # A multi-asset that cannot run for part of its outputs runs whole.
@@ -63,19 +86,60 @@ def build_plan(graph: AssetGraph, keys: Iterable[AssetKey]) -> ExecutionPlan:
         chosen[assets_def.op_name] = (assets_def, produced)
         for key in produced:
             step_of_key[key] = assets_def.op_name
+    wanted = set(graph.checks_of(step_of_key) if check_keys is None else check_keys)
+    checks_of_step = _check_steps(graph, wanted, chosen)
+    # A blocking check stands between its asset and what depends on that asset.
+    blocking: dict[AssetKey, set[str]] = {}
+    for step_key, (definition, _) in chosen.items():
+        if isinstance(definition, AssetChecksDefinition) and definition.spec.blocking:
+            blocking.setdefault(definition.asset_key, set()).add(step_key)
     nodes = []
-    for step_key, (assets_def, produced) in chosen.items():
-        upstream = {
-            step_of_key[dep]
-            for key in produced
-            for dep in assets_def.specs_by_key[key].deps
-            if dep in step_of_key and step_of_key[dep] != step_key
-        }
+    for step_key, (definition, produced) in chosen.items():
+        if isinstance(definition, AssetChecksDefinition):
+            deps = definition.dependency_keys
+        else:
+            deps = {d for key in produced for d in definition.specs_by_key[key].deps}
+        upstream = {step_of_key[d] for d in deps if d in step_of_key}
+        if not isinstance(definition, AssetChecksDefinition):
+            upstream |= {c for d in deps for c in blocking.get(d, ())}
+        upstream.discard(step_key)
         nodes.append(NodeInfo(key=step_key, parents=tuple(sorted(upstream))))
     order = KeyGraph(nodes).toposort()
     parents = {n.key: n.parents for n in nodes}
     steps = tuple(
-        Step(key=k, assets_def=chosen[k][0], keys=chosen[k][1], upstream_steps=parents[k])
+        Step(
+            key=k,
+            assets_def=chosen[k][0],
+            keys=chosen[k][1],
+            upstream_steps=parents[k],
+            check_keys=checks_of_step.get(k, ()),
+        )
         for k in order
     )
     return ExecutionPlan(steps)
+
+
+def _check_steps(
+    graph: AssetGraph,
+    wanted: set[AssetCheckKey],
+    chosen: dict[str, tuple[StepDefinition, tuple[AssetKey, ...]]],
+) -> dict[str, tuple[AssetCheckKey, ...]]:
+    """Add a step for each wanted check function to `chosen`; the checks each step evaluates."""
+    checks_of_step: dict[str, tuple[AssetCheckKey, ...]] = {}
+    for step_key, (definition, produced) in chosen.items():
+        own = tuple(c.key for c in definition.check_specs if c.asset_key in produced)
+        if own:
+            checks_of_step[step_key] = own
+    evaluated = {k for keys in checks_of_step.values() for k in keys}
+    for check_key in sorted(wanted - evaluated):
+        owner = graph.check_def_by_key.get(check_key)
+        if owner is None:
+            raise ExecutionError(f"cannot evaluate asset check '{check_key}': it is not defined")
+        if not isinstance(owner, AssetChecksDefinition):
+            raise ExecutionError(
+                f"cannot evaluate asset check '{check_key}' without materializing "
+                f"'{check_key.asset_key}': the asset's function evaluates it"
+            )
+        chosen[owner.op_name] = (owner, ())
+        checks_of_step[owner.op_name] = (check_key,)
+    return checks_of_step

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bakehouse.authoring.check_spec import AssetCheckKey
 from bakehouse.authoring.context import InitResourceContext, RunLogger
 from bakehouse.authoring.definitions_class import Definitions
 from bakehouse.errors import BakehouseError, ErrorInfo, ExecutionError
@@ -184,10 +185,11 @@ def plan_steps(
     tags: Mapping[str, str] | None = None,
     resources: Mapping[str, Any] | None = None,
     partition_key: str | None = None,
+    check_keys: list[AssetCheckKey] | None = None,
 ) -> RunSteps:
-    """Plan the steps that materialize `asset_keys` and validate their config; raises
-    ExecutionError."""
-    plan = build_plan(defs.resolve_asset_graph(), asset_keys)
+    """Plan the steps that materialize `asset_keys` and evaluate `check_keys` (default: the
+    checks of those assets) and validate their config; raises ExecutionError."""
+    plan = build_plan(defs.resolve_asset_graph(), asset_keys, check_keys)
     return RunSteps(
         defs=defs,
         plan=plan,
@@ -219,6 +221,7 @@ def execute_run(
     lifecycle: bool = True,
     executor: StepExecutor | None = None,
     partition_key: str | None = None,
+    check_keys: list[AssetCheckKey] | None = None,
 ) -> RunOutcome:
     """Execute the steps that materialize `asset_keys`, recording every event through `writer`.
 
@@ -240,6 +243,7 @@ def execute_run(
             tags=tags,
             resources=resources,
             partition_key=partition_key,
+            check_keys=check_keys,
         )
         check_run_partition(steps.plan, partition_key, instance)
         _record_planned_partitions(steps.plan, partition_key, writer)

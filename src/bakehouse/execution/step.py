@@ -1,4 +1,8 @@
-"""Executing one step: load inputs, call the user's function, store outputs, record events."""
+"""Executing one step: load inputs, call the user's function, store outputs, record events.
+
+A step runs an asset function (recording its materializations and the results of its own
+check specs) or a check function (recording its check's evaluation).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bakehouse.authoring.assets import AssetSpec
+from bakehouse.authoring.asset_checks import AssetCheckExecutionContext, AssetChecksDefinition
+from bakehouse.authoring.assets import AssetsDefinition, AssetSpec, _Params
+from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
 from bakehouse.authoring.context import AssetExecutionContext, RunLogger
 from bakehouse.authoring.metadata import normalize_metadata
-from bakehouse.authoring.results import MaterializeResult, Output
+from bakehouse.authoring.results import AssetCheckResult, MaterializeResult, Output
 from bakehouse.errors import ErrorInfo, ExecutionError
+from bakehouse.execution.check_results import match_results, record_results
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.io_managers import InputContext, IOManager, OutputContext
 from bakehouse.execution.partitions import input_partition_keys, step_partition_key
@@ -74,13 +81,21 @@ def execute_step(step: Step, env: StepEnvironment) -> bool:
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's failure, as data
         env.exceptions[step.key] = exc
         error = ErrorInfo.from_exception(exc)
+        data: dict[str, Any] = {"error": error.to_dict(), "duration_ms": _ms_since(started)}
+        checked: str | None = None
+        if isinstance(step.assets_def, AssetChecksDefinition):
+            # The failure of a check function is its check's latest execution: the asset page
+            # finds it by the asset's key.
+            checked = step.assets_def.asset_key.to_user_string()
+            data["check_names"] = [k.name for k in step.check_keys]
         writer.emit(
             EventType.STEP_FAILURE,
             f"Execution of step '{step.key}' failed: {error.message}",
             level="ERROR",
             step_key=step.key,
+            asset_key=checked,
             partition_key=partition,
-            data={"error": error.to_dict(), "duration_ms": _ms_since(started)},
+            data=data,
         )
         return False
     return True
@@ -92,6 +107,9 @@ def _ms_since(started: float) -> float:
 
 def _run(step: Step, env: StepEnvironment, started: float, partition: str | None) -> None:
     assets_def = step.assets_def
+    if isinstance(assets_def, AssetChecksDefinition):
+        _run_check(step, assets_def, env, started)
+        return
     params = assets_def.params
     log = RunLogger(env.writer.step_logger(step.key, partition), prefix=f"[{step.key}] ")
     context = AssetExecutionContext(
@@ -106,17 +124,11 @@ def _run(step: Step, env: StepEnvironment, started: float, partition: str | None
         partition_key=partition,
         partitions_def=assets_def.partitions_def,
     )
-    kwargs: dict[str, Any] = {}
-    if params.context:
-        kwargs[params.context] = context
-    for param, key in params.inputs.items():
-        kwargs[param] = _load_input(step, env, param, key, log, partition)
-    for param, resource_key in params.resources.items():
-        kwargs[param] = env.resources[resource_key]
-    if params.config is not None:
-        kwargs[params.config[0]] = env.configs.get(step.key)
-    result = assets_def.fn(**kwargs)
-    produced = _collect_outputs(step, result)
+    result = assets_def.fn(**_arguments(step, env, params, context, log, partition))
+    produced, check_results = _collect_outputs(step, assets_def, result)
+    specs = _specs_of(step, assets_def.check_specs)
+    # Checked before anything is recorded, so a step that forgot a check records no half.
+    matched = match_results(step.key, specs, check_results)
     for item in produced:
         spec = assets_def.specs_by_key[item.key]
         item.metadata.update(context.added_metadata_for(item.key, item.output_name))
@@ -133,11 +145,74 @@ def _run(step: Step, env: StepEnvironment, started: float, partition: str | None
             data={"metadata": normalize_metadata(item.metadata)},
             defer=True,
         )
+    record_results(env.writer, step.key, specs, matched, partition)
     env.writer.emit(
         EventType.STEP_SUCCESS,
         f"Finished execution of step '{step.key}'.",
         step_key=step.key,
         partition_key=partition,
+        data={"duration_ms": _ms_since(started)},
+    )
+
+
+def _arguments(
+    step: Step,
+    env: StepEnvironment,
+    params: _Params,
+    context: AssetExecutionContext,
+    log: RunLogger,
+    partition: str | None,
+) -> dict[str, Any]:
+    """What the step's function is called with: context, inputs, resources and config."""
+    kwargs: dict[str, Any] = {}
+    if params.context:
+        kwargs[params.context] = context
+    for param, key in params.inputs.items():
+        kwargs[param] = _load_input(step, env, param, key, log, partition)
+    for param, resource_key in params.resources.items():
+        kwargs[param] = env.resources[resource_key]
+    if params.config is not None:
+        kwargs[params.config[0]] = env.configs.get(step.key)
+    return kwargs
+
+
+def _specs_of(step: Step, check_specs: list[AssetCheckSpec]) -> dict[AssetCheckKey, AssetCheckSpec]:
+    """The specs of the checks this step evaluates (of a multi-asset: those of its subset)."""
+    by_key = {spec.key: spec for spec in check_specs}
+    return {key: by_key[key] for key in step.check_keys}
+
+
+def _run_check(
+    step: Step, check_def: AssetChecksDefinition, env: StepEnvironment, started: float
+) -> None:
+    """Call a check function with the checked asset's value and record its result."""
+    log = RunLogger(env.writer.step_logger(step.key), prefix=f"[{step.key}] ")
+    context = AssetCheckExecutionContext(
+        check_specs=check_def.check_specs,
+        run_id=env.run_id,
+        asset_keys=[check_def.asset_key],
+        step_key=step.key,
+        resources={k: env.resources[k] for k in check_def.required_resource_keys},
+        op_config=env.configs.get(step.key),
+        log=log,
+        instance=env.instance,
+        run_tags=env.run_tags,
+    )
+    result = check_def.fn(**_arguments(step, env, check_def.params, context, log, None))
+    items = list(result) if inspect.isgenerator(result) else [result]
+    results = [r for r in items if isinstance(r, AssetCheckResult)]
+    if len(results) != len(items):
+        wrong = next(type(r).__name__ for r in items if not isinstance(r, AssetCheckResult))
+        raise ExecutionError(
+            f"asset check '{check_def.check_key}' returned a {wrong}; a check function returns "
+            "(or yields) an AssetCheckResult"
+        )
+    specs = _specs_of(step, check_def.check_specs)
+    record_results(env.writer, step.key, specs, match_results(step.key, specs, results))
+    env.writer.emit(
+        EventType.STEP_SUCCESS,
+        f"Finished execution of step '{step.key}'.",
+        step_key=step.key,
         data={"duration_ms": _ms_since(started)},
     )
 
@@ -223,10 +298,13 @@ def _store_output(
     )
 
 
-def _collect_outputs(step: Step, result: Any) -> list[_Produced]:
-    """Turn what the function returned or yielded into one `_Produced` per materialized key."""
-    assets_def = step.assets_def
+def _collect_outputs(
+    step: Step, assets_def: AssetsDefinition, result: Any
+) -> tuple[list[_Produced], list[AssetCheckResult]]:
+    """Turn what the function returned or yielded into one `_Produced` per materialized key,
+    and the results of the step's checks (yielded, or in ``MaterializeResult.check_results``)."""
     items = list(result) if inspect.isgenerator(result) else None
+    check_results: list[AssetCheckResult] = []
     name_to_key = {name: key for key, name in assets_def.output_names.items()}
     produced: dict[AssetKey, _Produced] = {}
 
@@ -243,7 +321,10 @@ def _collect_outputs(step: Step, result: Any) -> list[_Produced]:
         )
 
     def add_item(item: Any, default_key: AssetKey | None) -> None:
-        if isinstance(item, MaterializeResult):
+        if isinstance(item, AssetCheckResult):
+            check_results.append(item)
+        elif isinstance(item, MaterializeResult):
+            check_results.extend(item.check_results)
             key = item.asset_key or default_key
             if key is None:
                 raise ExecutionError(
@@ -279,7 +360,7 @@ def _collect_outputs(step: Step, result: Any) -> list[_Produced]:
     elif (
         isinstance(result, tuple)
         and len(result) == len(assets_def.keys)
-        and not any(isinstance(r, (MaterializeResult, Output)) for r in result)
+        and not any(isinstance(r, (MaterializeResult, Output, AssetCheckResult)) for r in result)
     ):
         for key, value in zip(assets_def.keys, result, strict=True):
             add(key, value, value is not None, None)
@@ -296,4 +377,4 @@ def _collect_outputs(step: Step, result: Any) -> list[_Produced]:
             f"step '{step.key}' did not produce {[k.to_user_string() for k in missing]}: return "
             "or yield a value, Output or MaterializeResult for each"
         )
-    return [produced[k] for k in step.keys if k in produced]
+    return [produced[k] for k in step.keys if k in produced], check_results
