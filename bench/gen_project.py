@@ -15,6 +15,13 @@ Shapes:
     chain    a_i(a_{i-1}: int) -> int; the value goes through the default IO manager.
     layered  10 layers of N/10 assets; each asset takes 2 assets of the layer before
              as inputs (1 when a layer has a single asset).
+    fanout   one root f_00000 and N-1 leaves, each taking the root as its only input.
+
+A workspace of several such projects (one code location each) is the `dg` workspace
+layout, which both tools read:
+
+    <root>/<tool>/bench_ws_<K>/dg.toml           directory_type = "workspace"
+    <root>/<tool>/bench_ws_<K>/projects/bench_loc_NN/...   a project as above
 
 Files are only rewritten when their content changes, so the tools' bytecode caches
 stay warm between runs. Stdlib only; usable as a script:
@@ -30,7 +37,7 @@ from pathlib import Path
 
 ASSETS_PER_FILE = 50
 LAYERS = 10
-SHAPES = ("chain", "layered")
+SHAPES = ("chain", "layered", "fanout")
 TOOLS = {"dagster": "import dagster as dg", "bakehouse": "import bakehouse as dg"}
 
 # Bump when the generated code changes meaning (stale trees are then rewritten).
@@ -74,12 +81,25 @@ def package_name(shape: str, n: int) -> str:
     return f"bench_{shape}_{n}"
 
 
-def asset_names(shape: str, n: int) -> list[str]:
+def location_package(index: int) -> str:
+    """The package (and so the code location) name of a workspace's `index`-th project."""
+    return f"bench_loc_{index:02d}"
+
+
+def location_prefix(index: int) -> str:
+    """What the asset names of a workspace's `index`-th project start with (asset keys must
+    be unique across a workspace's locations)."""
+    return f"loc{index:02d}_"
+
+
+def asset_names(shape: str, n: int, prefix: str = "") -> list[str]:
     """Asset names in definition order (upstream before downstream)."""
     if shape == "chain":
-        return [f"a_{i:05d}" for i in range(n)]
+        return [f"{prefix}a_{i:05d}" for i in range(n)]
+    if shape == "fanout":
+        return [f"{prefix}f_{i:05d}" for i in range(n)]
     width = layer_width(n)
-    return [f"l{layer}_{j:05d}" for layer in range(LAYERS) for j in range(width)]
+    return [f"{prefix}l{layer}_{j:05d}" for layer in range(LAYERS) for j in range(width)]
 
 
 def layer_width(n: int) -> int:
@@ -88,15 +108,17 @@ def layer_width(n: int) -> int:
     return n // LAYERS
 
 
-def _upstreams(shape: str, n: int, index: int) -> list[str]:
+def _upstreams(shape: str, n: int, index: int, prefix: str = "") -> list[str]:
     if shape == "chain":
-        return [] if index == 0 else [f"a_{index - 1:05d}"]
+        return [] if index == 0 else [f"{prefix}a_{index - 1:05d}"]
+    if shape == "fanout":
+        return [] if index == 0 else [f"{prefix}f_00000"]
     width = layer_width(n)
     layer, j = divmod(index, width)
     if layer == 0:
         return []
     picks = sorted({j, (j + 1) % width})
-    return [f"l{layer - 1}_{k:05d}" for k in picks]
+    return [f"{prefix}l{layer - 1}_{k:05d}" for k in picks]
 
 
 def _asset_source(name: str, upstreams: list[str]) -> str:
@@ -107,8 +129,11 @@ def _asset_source(name: str, upstreams: list[str]) -> str:
     return f"@dg.asset\ndef {name}({params}) -> int:\n    return {total} + 1\n"
 
 
-def project_files(tool: str, shape: str, n: int) -> dict[str, str]:
-    """Relative path -> content for one project."""
+def project_files(
+    tool: str, shape: str, n: int, pkg: str | None = None, prefix: str = ""
+) -> dict[str, str]:
+    """Relative path -> content for one project (package `pkg`, default `package_name`;
+    asset names start with `prefix`, so several projects' assets can share one graph)."""
     if tool not in TOOLS:
         raise ValueError(f"unknown tool {tool!r}")
     if shape not in SHAPES:
@@ -116,7 +141,7 @@ def project_files(tool: str, shape: str, n: int) -> dict[str, str]:
     if n < 1:
         raise ValueError("N must be at least 1")
     import_line = TOOLS[tool]
-    pkg = package_name(shape, n)
+    pkg = pkg or package_name(shape, n)
     src = f"src/{pkg}"
     files = {
         "pyproject.toml": PYPROJECT_TOML.format(pkg=pkg, version=GENERATOR_VERSION),
@@ -124,10 +149,10 @@ def project_files(tool: str, shape: str, n: int) -> dict[str, str]:
         f"{src}/definitions.py": DEFINITIONS_PY.format(import_line=import_line),
         f"{src}/defs/__init__.py": "",
     }
-    names = asset_names(shape, n)
+    names = asset_names(shape, n, prefix)
     for file_no, start in enumerate(range(0, n, ASSETS_PER_FILE)):
         chunk = [
-            _asset_source(names[i], _upstreams(shape, n, i))
+            _asset_source(names[i], _upstreams(shape, n, i, prefix))
             for i in range(start, min(start + ASSETS_PER_FILE, n))
         ]
         files[f"{src}/defs/assets_{file_no:04d}.py"] = f"{import_line}\n\n\n" + "\n\n".join(chunk)
@@ -137,7 +162,50 @@ def project_files(tool: str, shape: str, n: int) -> dict[str, str]:
 def generate(root: Path, tool: str, shape: str, n: int) -> Path:
     """Write (or bring up to date) one project; return its directory."""
     proj = Path(root) / tool / package_name(shape, n)
-    files = project_files(tool, shape, n)
+    _write_project(proj, project_files(tool, shape, n))
+    return proj
+
+
+DG_TOML = """\
+# generated by bakehouse bench/gen_project.py (version {version}): do not edit
+directory_type = "workspace"
+
+[workspace]
+{projects}
+[cli]
+telemetry.enabled = false
+"""
+
+
+def workspace_name(locations: int) -> str:
+    return f"bench_ws_{locations}"
+
+
+def generate_workspace(root: Path, tool: str, locations: int, shape: str, n: int) -> Path:
+    """Write (or bring up to date) a `dg` workspace of `locations` projects of `shape` with
+    `n` assets each (packages bench_loc_00, bench_loc_01, ... whose asset names start with
+    loc00_, loc01_, ...); return its directory."""
+    if locations < 1:
+        raise ValueError("a workspace needs at least one location")
+    ws = Path(root) / tool / workspace_name(locations)
+    entries = ""
+    for index in range(locations):
+        pkg = location_package(index)
+        files = project_files(tool, shape, n, pkg, location_prefix(index))
+        _write_project(ws / "projects" / pkg, files)
+        entries += f'[[workspace.projects]]\npath = "projects/{pkg}"\n\n'
+    _write_file(ws / "dg.toml", DG_TOML.format(version=GENERATOR_VERSION, projects=entries))
+    return ws
+
+
+def _write_file(path: Path, content: str) -> None:
+    if path.exists() and path.read_text() == content:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+
+
+def _write_project(proj: Path, files: dict[str, str]) -> None:
     # Drop files a previous generation left behind (e.g. more defs files for another N).
     src = proj / "src"
     if src.exists():
@@ -146,12 +214,7 @@ def generate(root: Path, tool: str, shape: str, n: int) -> Path:
                 path.unlink()
                 shutil.rmtree(path.parent / "__pycache__", ignore_errors=True)
     for rel, content in files.items():
-        path = proj / rel
-        if path.exists() and path.read_text() == content:
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-    return proj
+        _write_file(proj / rel, content)
 
 
 def main() -> None:

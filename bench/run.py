@@ -23,6 +23,7 @@ Adding a workload: write a function `def wl_x(ctx: Ctx) -> None` that calls
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -39,9 +40,10 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -106,7 +108,12 @@ class Venv:
 
 
 VENVS = {
-    "dagster": Venv("dagster", BENCH / ".venv-dagster", ["dagster==1.13.*", "dagster-dg-cli"]),
+    "dagster": Venv(
+        "dagster",
+        BENCH / ".venv-dagster",
+        # dagster-webserver: `dg dev` needs it (workload locations_start).
+        ["dagster==1.13.*", "dagster-dg-cli", "dagster-webserver"],
+    ),
     "bakehouse": Venv(
         "bakehouse", BENCH / ".venv-bakehouse", ["-e", str(REPO)], [REPO / "pyproject.toml"]
     ),
@@ -211,6 +218,8 @@ class Proc:
     stdout: str
     stderr: str
     leftovers: bool = False  # processes of its group were still alive after it exited
+    error: str | None = None  # why a run that exited (or was stopped) cleanly still failed
+    note: str = ""  # something worth reporting that is not a failure (e.g. a slow stop)
 
 
 def _group_alive(pgid: int) -> bool:
@@ -223,7 +232,7 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def _kill_group(proc: subprocess.Popen[str]) -> None:
+def _kill_group(proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
     """SIGTERM the process group led by `proc`, then SIGKILL what is left."""
     pgid = proc.pid
     for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 2.0)):
@@ -274,6 +283,188 @@ def run_process(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: flo
     if leftovers:
         _kill_group(proc)
     return Proc(seconds, rc, out, err, leftovers)
+
+
+# A server's readiness probe: called with the port every POLL_SECONDS; returns None while
+# not ready, "" once ready, or an error text when it can never become ready.
+Probe = Callable[[int], "str | None"]
+POLL_SECONDS = 0.05
+STOP_GRACE = 20.0  # seconds a server gets to stop on SIGINT before its processes are killed
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _proc_stat(pid: int) -> tuple[int, int, int] | None:
+    """(parent pid, session id, start time) of a live process, from /proc/<pid>/stat."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()  # after "pid (comm)": state ppid pgrp session ...
+    if fields[0] == "Z":
+        return None  # a zombie is dead; only its parent's wait() is missing
+    return int(fields[1]), int(fields[3]), int(fields[19])
+
+
+def _process_tree(leader: int) -> dict[int, int]:
+    """pid -> start time of `leader`, its descendants, and every process of its session
+    (a child that left the process group but not the session is still ours)."""
+    table = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit() and (stat := _proc_stat(int(entry.name))) is not None:
+            table[int(entry.name)] = stat
+    tree = {pid: st[2] for pid, st in table.items() if pid == leader or st[1] == leader}
+    grew = True
+    while grew:
+        grew = False
+        for pid, (ppid, _sid, start) in table.items():
+            if ppid in tree and pid not in tree:
+                tree[pid] = start
+                grew = True
+    return tree
+
+
+def _alive(tree: dict[int, int]) -> list[int]:
+    """The processes of `tree` still running (the same processes: start times must match)."""
+    return [pid for pid, start in tree.items() if (st := _proc_stat(pid)) and st[2] == start]
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> tuple[bool, float]:
+    """Stop a server as Ctrl-C in its terminal does (SIGINT to its process group), wait up to
+    STOP_GRACE seconds for every process it started to exit, then kill what is left, in the
+    group and outside it. Returns (something had to be killed, seconds the stop took)."""
+    started = time.perf_counter()
+    tree = _process_tree(proc.pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
+    deadline = time.monotonic() + STOP_GRACE
+    while time.monotonic() < deadline:
+        proc.poll()
+        if proc.returncode is not None and not _alive(tree) and not _group_alive(proc.pid):
+            return False, time.perf_counter() - started
+        time.sleep(0.05)
+    _kill_group(proc)
+    for pid in _alive(tree):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait()
+    return True, time.perf_counter() - started
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def run_server(
+    argv: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float,
+    probe: Probe,
+    verify: Probe,
+) -> Proc:
+    """Start a server (`{port}` in argv becomes a free port) in its own session, time it from
+    start until `probe` says ready, check it with `verify` (untimed), then stop it and every
+    process it started. The output goes to temporary files (a server never exits by itself,
+    so pipes nobody reads could fill up and block it)."""
+    port = free_port()
+    argv = [a.replace("{port}", str(port)) for a in argv]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+            # Ctrl-C must work in it as in a terminal, even if this bench runs with SIGINT
+            # ignored (as `python3 bench/run.py &` does): ignored signals are inherited.
+            preexec_fn=_default_sigint,
+        )
+        seconds = 0.0
+        error: str | None = None
+        rc: int | None = 0
+        try:
+            while True:
+                state = probe(port)
+                elapsed = time.perf_counter() - started
+                if state is not None:
+                    seconds = elapsed
+                    error = state or verify(port) or None
+                    break
+                if proc.poll() is not None:
+                    rc = proc.returncode
+                    error = f"exited with {rc} before it was ready"
+                    break
+                if elapsed > timeout:
+                    rc = None
+                    error = f"not ready after {timeout:.0f} s"
+                    break
+                time.sleep(POLL_SECONDS)
+        finally:
+            killed, stop_seconds = stop_server(proc)
+        note = ""
+        if killed:
+            note = f"did not stop within {STOP_GRACE:.0f} s of Ctrl-C (SIGINT): killed"
+        elif stop_seconds > 5:
+            note = f"took {stop_seconds:.0f} s to stop on Ctrl-C (SIGINT)"
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode(errors="replace")
+        stderr = err.read().decode(errors="replace")
+    if error and rc == 0:
+        rc = 1  # a failure the server's exit code does not show
+    if error:
+        error = f"{error}\n{tail(ANSI.sub('', stderr or stdout), 3000)}"
+    return Proc(seconds, rc, stdout, stderr, leftovers=killed, error=error, note=note)
+
+
+class Runner(Protocol):
+    """Runs one tool's command once (instead of `run_process`)."""
+
+    def __call__(
+        self, tool: str, argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float
+    ) -> Proc: ...
+
+
+def server_runner(probes: dict[str, tuple[Probe, Probe]]) -> Runner:
+    """A runner that starts each tool's server with `run_server`, using that tool's
+    (readiness probe, verification)."""
+
+    def run(tool: str, argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> Proc:
+        probe, verify = probes[tool]
+        return run_server(argv, cwd=cwd, env=env, timeout=timeout, probe=probe, verify=verify)
+
+    return run
+
+
+def http_json(port: int, path: str, body: object = None, timeout: float = 5) -> object | None:
+    """GET (or POST `body` as JSON to) http://127.0.0.1:port/path; the decoded JSON answer,
+    or None while nothing answers there (not listening yet, or not answering in time)."""
+    import http.client
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        data=data,
+        headers={"Content-Type": "application/json"} if data else {},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return json.loads(answer.read())
+    except (OSError, http.client.HTTPException, ValueError):  # URLError is an OSError
+        return None
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -505,6 +696,8 @@ class Ctx:
         self.run_id = time.strftime("%Y%m%d-%H%M%S")
         self.scratch = WORK / "scratch"
         self.scratch.mkdir(parents=True, exist_ok=True)
+        # tool -> (argv, cwd, env) of the row being measured, for validators.
+        self.plans: dict[str, tuple[list[str], Path, dict[str, str]]] = {}
 
     # -- helpers for workloads
     def reps(self) -> int:
@@ -547,17 +740,29 @@ class Ctx:
         env: dict[str, dict[str, str]] | None = None,
         timeout: float = 300,
         validate: Callable[[str, Proc, tuple[str, int] | None], str | None] | None = None,
-        reps: int | None = None,
+        reps: int | dict[str, int] | None = None,
+        cwd: Callable[[str], Path] | None = None,
+        runner: Runner | None = None,
+        warmup: Collection[str] = TOOLS,
     ) -> dict[str, Cell]:
         """Run each tool's command `reps` times (tools interleaved), add a row, return cells.
 
         commands: tool -> argv; argv[0] is looked up in that tool's venv bin.
-        project: (shape, N) — generated per tool; the command runs inside it.
-        validate: returns an error text when a run that exited 0 is still wrong.
+        project: (shape, N) — generated per tool; the command runs inside it, with
+        PYTHONPATH=<project>/src.
+        cwd: tool -> directory to run in instead (no PYTHONPATH), e.g. a workspace.
+        validate: returns an error text when a run that exited 0 is still wrong; it may look
+        at `self.plans` (tool -> argv, cwd, env of this row).
+        reps: one count for all tools, or tool -> count (others get the default).
+        runner: runs one command (default: `run_process`); see `server_runner`.
+        warmup: the tools that get an untimed warm-up run first.
         """
-        reps = reps or self.reps()
+        per_tool = reps if isinstance(reps, dict) else {}
+        default_reps = reps if isinstance(reps, int) else self.reps()
+        tool_reps = {t: per_tool.get(t, default_reps) for t in self.tools}
         cells: dict[str, Cell] = {}
         plans: dict[str, tuple[list[str], Path, dict[str, str]]] = {}
+        self.plans = plans
         for tool in self.tools:
             cell = cells[tool] = Cell()
             if tool not in commands:
@@ -569,12 +774,15 @@ class Ctx:
                 continue
             argv = list(commands[tool])
             argv[0] = str(VENVS[tool].bin(argv[0]))
-            cwd = self.project(tool, *project) if project else self.scratch
+            if cwd is not None:
+                where = cwd(tool)
+            else:
+                where = self.project(tool, *project) if project else self.scratch
             home = self.new_home(tool)
             plans[tool] = (
                 argv,
-                cwd,
-                self.env_for(tool, project and cwd, home, (env or {}).get(tool)),
+                where,
+                self.env_for(tool, where if project else None, home, (env or {}).get(tool)),
             )
         if self.args.wait_idle > 0 and not self.args.quick:
             # Other people's test runs come in bursts: let one finish before a row starts.
@@ -582,22 +790,36 @@ class Ctx:
             if busy >= NOISY_CPUS:
                 log(f"  still {busy:.2f} CPUs busy elsewhere after {ROW_IDLE_WAIT} s; measuring")
         load = os.getloadavg()[0]
-        log(f"{label}: n={reps} (load {load:.2f})")
+        counts = sorted({tool_reps[t] for t in plans}) or [0]
+        n_text = (
+            str(counts[0]) if len(counts) == 1 else ", ".join(f"{t} {tool_reps[t]}" for t in plans)
+        )
+        log(f"{label}: n={n_text} (load {load:.2f})")
         foreign = ForeignLoad()
+
+        notes: dict[str, list[str]] = {}
+        attempts = dict.fromkeys(plans, 0)
 
         def once(tool: str, record: bool) -> None:
             argv, cwd, tool_env = plans[tool]
-            res = run_process(argv, cwd=cwd, env=tool_env, timeout=timeout)
-            error = None
-            if res.rc is None:
+            attempts[tool] += 1
+            if runner is None:
+                res = run_process(argv, cwd=cwd, env=tool_env, timeout=timeout)
+            else:
+                res = runner(tool, argv, cwd=cwd, env=tool_env, timeout=timeout)
+            error = res.error  # set by a runner that checks more than the exit code
+            if error is None and res.rc is None:
                 error = f"timed out after {timeout:.0f} s"
-            elif res.rc != 0:
+            elif error is None and res.rc != 0:
                 output = ANSI.sub("", res.stderr.strip() or res.stdout.strip())
                 # The exception line first: logs and the doc show only the first line.
                 error = f"exit {res.rc}: {summary_line(output)}\n{tail(output, 3000)}"
-            elif validate is not None:
+            elif error is None and validate is not None:
                 error = validate(tool, res, project)
-            if res.leftovers:
+            if res.note:
+                log(f"  {tool}: {res.note}")
+                notes.setdefault(tool, []).append(res.note)
+            elif res.leftovers:
                 log(f"  {tool}: left processes behind; killed their group")
             if error:
                 log(f"  {tool}: FAILED {error.splitlines()[0]}")
@@ -610,9 +832,12 @@ class Ctx:
 
         if not self.args.quick and not self.args.no_warmup:
             for tool in plans:
-                once(tool, record=False)
-        for _ in range(reps):
+                if tool in warmup:
+                    once(tool, record=False)
+        for rep in range(max(tool_reps[t] for t in plans) if plans else 0):
             for tool in plans:
+                if rep >= tool_reps[tool]:
+                    continue
                 if len(cells[tool].failures) >= 2 and not cells[tool].times:
                     continue  # failing every time: do not spend the timeouts again
                 once(tool, record=True)
@@ -629,6 +854,12 @@ class Ctx:
                 commands=shown,
                 loadavg=load,
                 foreign_cpus=busy,
+                note="; ".join(
+                    f"{TOOL_TITLE[t]} {text} in {said.count(text)} of {attempts[t]} runs "
+                    "(warm-up included)"
+                    for t, said in notes.items()
+                    for text in dict.fromkeys(said)
+                ),
             )
         )
         return cells
@@ -722,37 +953,257 @@ def wl_list_defs(ctx: Ctx) -> None:
 def wl_materialize(ctx: Ctx) -> None:
     walls: dict[int, dict[str, Cell]] = {}
     for n in (10, 100):
-        pkg = gen_project.package_name("chain", n)
         walls[n] = ctx.compare(
             f"materialize chain N={n}, in-process (wall)",
-            {
-                "bakehouse": ["bh", "launch", "--assets", "*"],
-                "dagster": [
-                    "dagster",
-                    "asset",
-                    "materialize",
-                    "--select",
-                    "*",
-                    "-m",
-                    f"{pkg}.definitions",
-                ],
-            },
+            materialize_commands(gen_project.package_name("chain", n)),
             project=("chain", n),
             env={tool: {"BENCH_EXECUTOR": "in_process"} for tool in TOOLS},
             timeout=900,
             validate=validate_in_process,
         )
+    per_step_rows(ctx, "per step, in-process", walls, 10, 100)
+
+
+def materialize_commands(pkg: str, *bakehouse_options: str) -> dict[str, list[str]]:
+    """`bh launch` vs `dagster asset materialize` of every asset of package `pkg`."""
+    return {
+        "bakehouse": ["bh", "launch", "--assets", "*", *bakehouse_options],
+        "dagster": ["dagster", "asset", "materialize", "--select", "*", "-m", f"{pkg}.definitions"],
+    }
+
+
+def per_step_rows(
+    ctx: Ctx, title: str, walls: dict[int, dict[str, Cell]], small: int, large: int
+) -> None:
+    """Rows of the time per step: the slope between the walls of N=small and N=large."""
     # Medians give the headline figure; the fastest runs give a second estimate that noise
     # from other processes hardly touches (a step of a few ms is small against a fixed cost
     # near a second, so one slow run moves a median slope a lot).
+    steps = large - small
     for what, pick in (("wall", Cell.median_or_none), ("fastest run", Cell.min_or_none)):
         per_step: dict[str, float | None] = {}
         for tool in ctx.tools:
-            lo, hi = pick(walls[10][tool]), pick(walls[100][tool])
-            per_step[tool] = None if lo is None or hi is None else (hi - lo) / 90
+            lo, hi = pick(walls[small][tool]), pick(walls[large][tool])
+            per_step[tool] = None if lo is None or hi is None else (hi - lo) / steps
         ctx.derived(
-            f"per step, in-process: ({what} N=100 {MINUS} {what} N=10) / 90", per_step, unit="ms"
+            f"{title}: ({what} N={large} {MINUS} {what} N={small}) / {steps}", per_step, unit="ms"
         )
+
+
+LOCATION_COUNTS = (1, 3, 10)
+ASSETS_PER_LOCATION = 10
+
+# Dagster's GraphQL: every code location entry, its load status, and whether it loaded.
+DAGSTER_LOCATIONS_QUERY = (
+    "{ workspaceOrError { __typename "
+    "... on Workspace { locationEntries { name loadStatus "
+    "locationOrLoadError { __typename ... on PythonError { message } } } } "
+    "... on PythonError { message } } }"
+)
+DAGSTER_ASSETS_QUERY = "{ assetNodes { assetKey { path } } }"
+
+
+def _workspace_assets(locations: int) -> set[str]:
+    return {
+        name
+        for i in range(locations)
+        for name in gen_project.asset_names(
+            "chain", ASSETS_PER_LOCATION, gen_project.location_prefix(i)
+        )
+    }
+
+
+def _workspace_locations(locations: int) -> set[str]:
+    return {gen_project.location_package(i) for i in range(locations)}
+
+
+def _all_loaded(states: list[tuple[str, str, str | None]], locations: int) -> str | None:
+    """(name, status, error) per location -> None (not yet), "" (all LOADED) or an error."""
+    for name, _status, error in states:
+        if error:
+            return f"location {name} failed to load: {error}"
+    names = {name for name, _s, _e in states}
+    if names == _workspace_locations(locations) and all(s == "LOADED" for _n, s, _e in states):
+        return ""
+    return None
+
+
+def bakehouse_probe(locations: int) -> Probe:
+    """Ready when GET /api/locations lists every location of the workspace as LOADED."""
+
+    def probe(port: int) -> str | None:
+        answer = http_json(port, "/api/locations")
+        if not isinstance(answer, list):
+            return None
+        states = [
+            (
+                str(loc.get("name")),
+                str(loc.get("status")),
+                (loc.get("error") or {}).get("message") if loc.get("status") == "FAILED" else None,
+            )
+            for loc in answer
+        ]
+        return _all_loaded(states, locations)
+
+    return probe
+
+
+def bakehouse_verify(locations: int) -> Probe:
+    """Every asset of every location is in the host's global graph (GET /api/assets)."""
+
+    def verify(port: int) -> str | None:
+        answer = http_json(port, "/api/assets", timeout=30)
+        if not isinstance(answer, list):
+            return f"GET /api/assets gave no list: {str(answer)[:200]}"
+        return _same_assets({str(a.get("key")) for a in answer}, locations)
+
+    return verify
+
+
+def dagster_probe(locations: int) -> Probe:
+    """Ready when Dagster's GraphQL workspaceOrError reports every location entry as LOADED
+    with a RepositoryLocation (not a PythonError)."""
+
+    def probe(port: int) -> str | None:
+        answer = http_json(port, "/graphql", {"query": DAGSTER_LOCATIONS_QUERY})
+        if not isinstance(answer, dict):
+            return None
+        workspace = (answer.get("data") or {}).get("workspaceOrError") or {}
+        if workspace.get("__typename") != "Workspace":
+            return None
+        states = []
+        for entry in workspace.get("locationEntries") or []:
+            loaded = entry.get("locationOrLoadError") or {}
+            error = loaded.get("message") if loaded.get("__typename") == "PythonError" else None
+            status = entry.get("loadStatus")
+            if status == "LOADED" and loaded.get("__typename") != "RepositoryLocation":
+                error = error or f"loaded as {loaded.get('__typename')}"
+            states.append((str(entry.get("name")), str(status), error))
+        return _all_loaded(states, locations)
+
+    return probe
+
+
+def dagster_verify(locations: int) -> Probe:
+    """Every asset of every location is in Dagster's asset graph (GraphQL assetNodes)."""
+
+    def verify(port: int) -> str | None:
+        answer = http_json(port, "/graphql", {"query": DAGSTER_ASSETS_QUERY}, timeout=30)
+        nodes = ((answer or {}).get("data") or {}).get("assetNodes") if answer else None
+        if not isinstance(nodes, list):
+            return f"GraphQL assetNodes gave no list: {str(answer)[:200]}"
+        return _same_assets({"/".join(n["assetKey"]["path"]) for n in nodes}, locations)
+
+    return verify
+
+
+def _same_assets(seen: set[str], locations: int) -> str | None:
+    wanted = _workspace_assets(locations)
+    if seen == wanted:
+        return None
+    missing, extra = sorted(wanted - seen), sorted(seen - wanted)
+    return f"asset graph differs from the projects: missing {missing[:5]}, extra {extra[:5]}"
+
+
+@workload(
+    "locations_start",
+    heavy=True,
+    help="`bh dev --no-reload` vs `dg dev --use-active-venv` on a workspace of 1, 3 and 10 "
+    "locations (10 assets each): start to every location LOADED",
+)
+def wl_locations_start(ctx: Ctx) -> None:
+    for k in LOCATION_COUNTS:
+        probes = {
+            "bakehouse": (bakehouse_probe(k), bakehouse_verify(k)),
+            "dagster": (dagster_probe(k), dagster_verify(k)),
+        }
+        ctx.compare(
+            f"start to all locations LOADED, {k} location{'s' if k > 1 else ''} "
+            f"{TIMES} {ASSETS_PER_LOCATION} assets",
+            {
+                "bakehouse": ["bh", "dev", "--no-reload", "--port", "{port}"],
+                "dagster": [
+                    "dg",
+                    "dev",
+                    "--use-active-venv",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "{port}",
+                ],
+            },
+            cwd=lambda tool, k=k: gen_project.generate_workspace(
+                PROJECTS, tool, k, "chain", ASSETS_PER_LOCATION
+            ),
+            runner=server_runner(probes),
+            timeout=300,
+        )
+
+
+MULTIPROCESS_SIZES = (10, 100)
+MULTIPROCESS_SIZES_QUICK = (10, 30)  # Dagster needs ~2 s a step: keep --quick short
+
+
+def validate_multiprocess(ctx: Ctx) -> Callable[[str, Proc, tuple[str, int] | None], str | None]:
+    """Both tools must have run every step, with their multiprocess executor."""
+
+    def validate(tool: str, res: Proc, project: tuple[str, int] | None) -> str | None:
+        assert project is not None
+        n = project[1]
+        output = ANSI.sub("", res.stdout + res.stderr)
+        if tool == "dagster":
+            if "Executing steps using multiprocess executor" not in output:
+                return "Dagster did not report 'Executing steps using multiprocess executor'"
+            done = output.count("- STEP_SUCCESS -")
+            if done != n or "RUN_SUCCESS" not in output:
+                return f"Dagster reported {done} of {n} steps succeeded (or no RUN_SUCCESS)"
+            return None
+        found = re.search(r"Run SUCCESS in .*?: (\d+) steps succeeded", output)
+        if not found or int(found.group(1)) != n:
+            return f"bakehouse did not report {n} steps succeeded: {summary_line(output)}"
+        run_id = re.search(r"^Run (\S+) of ", output, re.MULTILINE)
+        if not run_id:
+            return "bakehouse printed no run id"
+        argv, cwd, env = ctx.plans[tool]
+        shown = run_process(
+            [str(Path(argv[0]).parent / "bh"), "runs", "show", run_id.group(1)],
+            cwd=cwd,
+            env=env,
+            timeout=60,
+        )
+        if not re.search(r"Executing \d+ steps in up to \d+ worker processes", shown.stdout):
+            return f"the run's events show no multiprocess executor: {tail(shown.stdout, 300)}"
+        return None
+
+    return validate
+
+
+@workload(
+    "multiprocess",
+    heavy=True,
+    help="each tool's multiprocess executor on a chain and a fan-out (1 root, N-1 leaves), "
+    "N=10 and 100 (30 with --quick); per-step time from the slope",
+)
+def wl_multiprocess(ctx: Ctx) -> None:
+    small, large = MULTIPROCESS_SIZES_QUICK if ctx.args.quick else MULTIPROCESS_SIZES
+    for shape in ("chain", "fanout"):
+        walls: dict[int, dict[str, Cell]] = {}
+        for n in (small, large):
+            # Dagster's step costs ~2 s here, so N=100 runs once, with no warm-up: ~210 s for
+            # the chain. bakehouse gets the usual warm-up and repetitions.
+            slow = n >= 100 and not ctx.args.reps
+            walls[n] = ctx.compare(
+                f"multiprocess {shape} N={n} (wall)",
+                materialize_commands(
+                    gen_project.package_name(shape, n), "--executor", "multiprocess"
+                ),
+                project=(shape, n),
+                timeout=1200,
+                validate=validate_multiprocess(ctx),
+                reps={"dagster": 1} if slow else None,
+                warmup=("bakehouse",) if slow else TOOLS,
+            )
+        per_step_rows(ctx, f"per step, multiprocess {shape}", walls, small, large)
 
 
 # --------------------------------------------------------------------------- facts, report
@@ -1106,7 +1557,7 @@ def main(argv: list[str] | None = None) -> int:
         return report(saved, rows_from_json(saved), saved["tools"], args.write_docs, None)
     if args.list:
         for w in WORKLOADS.values():
-            print(f"{w.name:<12} {'n=3' if w.heavy else 'n=5'}  {w.help}")
+            print(f"{w.name:<16} {'n=3' if w.heavy else 'n=5'}  {w.help}")
         return 0
     only = [n for item in args.only for n in item.split(",") if n]
     unknown = [n for n in only if n not in WORKLOADS]
