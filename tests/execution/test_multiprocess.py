@@ -27,7 +27,13 @@ import pytest
 import bakehouse as dg
 from bakehouse.errors import DefinitionError
 from bakehouse.storage import Instance
-from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
+from bakehouse.storage.records import (
+    EventRecord,
+    EventType,
+    PartitionStatus,
+    RunRecord,
+    RunStatus,
+)
 
 MODULE = "mp_project"
 
@@ -389,6 +395,52 @@ def test_a_worker_process_killed_mid_step_fails_that_step_and_is_replaced(
     assert pid in started
     assert done.run.status == RunStatus.FAILURE
     assert "steps failed: doomed" in done.of_type(EventType.RUN_FAILURE)[0].message
+
+
+KILLED_PARTITIONED = """
+DAILY = dg.DailyPartitionsDefinition(start_date="2024-01-01")
+
+@dg.asset(partitions_def=DAILY)
+def root() -> int:
+    return 1
+
+@dg.asset(partitions_def=DAILY)
+def doomed(root: int) -> int:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return root
+
+@dg.asset(partitions_def=DAILY)
+def after_doomed(doomed: int) -> int:
+    return doomed
+
+defs = dg.Definitions(
+    assets=[root, doomed, after_doomed],
+    executor=dg.multiprocess_executor.configured({"max_concurrent": 1}),
+)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_partition_status_of_a_run_whose_worker_process_was_killed(tmp_path: Path) -> None:
+    done = run_project(tmp_path, KILLED_PARTITIONED, partition_key="2024-01-03")
+
+    assert done.code == 1, done.output
+    planned = done.of_type(EventType.ASSET_MATERIALIZATION_PLANNED)
+    assert [(e.asset_key, e.partition_key) for e in planned] == [
+        ("root", "2024-01-03"),
+        ("doomed", "2024-01-03"),
+        ("after_doomed", "2024-01-03"),
+    ]
+    with Instance.open(f"sqlite:///{tmp_path / 'home' / 'bakehouse.db'}") as instance:
+        status = {
+            key: instance.get_partition_status(key) for key in ("root", "doomed", "after_doomed")
+        }
+    # doomed's process died (STEP_FAILURE); after_doomed was skipped and the run failed.
+    assert status == {
+        "root": {"2024-01-03": PartitionStatus.MATERIALIZED},
+        "doomed": {"2024-01-03": PartitionStatus.FAILED},
+        "after_doomed": {"2024-01-03": PartitionStatus.FAILED},
+    }
 
 
 # -- resources --------------------------------------------------------------------------------

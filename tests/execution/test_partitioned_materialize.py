@@ -11,7 +11,7 @@ import pytest
 
 import bakehouse as dg
 from bakehouse.storage import Instance
-from bakehouse.storage.records import EventType
+from bakehouse.storage.records import EventType, PartitionStatus
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2024-01-01")
 WEEKLY = dg.WeeklyPartitionsDefinition(start_date="2024-01-01")
@@ -366,3 +366,73 @@ def test_a_static_mapping_between_time_partitions_is_refused_at_load() -> None:
 
     with pytest.raises(dg.DefinitionError, match="needs static partitions on both sides"):
         dg.Definitions(assets=[daily_sales, misfit]).validate()
+
+
+def test_partition_status_follows_materialize_runs(instance: Instance) -> None:
+    seen_status: list[dict[str, PartitionStatus]] = []
+    fail = {"2024-01-02"}
+
+    @dg.asset(partitions_def=DAILY, name="daily_sales")
+    def flaky(context: dg.AssetExecutionContext) -> str:
+        # While the step runs, storage shows the run's partition in progress.
+        seen_status.append(context.instance.get_partition_status("daily_sales"))
+        if context.partition_key in fail:
+            raise ValueError(f"no data for {context.partition_key}")
+        return context.partition_key
+
+    first = dg.materialize([flaky], partition_key="2024-01-01", instance=instance)
+    failed = dg.materialize(
+        [flaky], partition_key="2024-01-02", instance=instance, raise_on_error=False
+    )
+
+    assert not failed.success
+    assert seen_status == [
+        {"2024-01-01": PartitionStatus.IN_PROGRESS},
+        {"2024-01-01": PartitionStatus.MATERIALIZED, "2024-01-02": PartitionStatus.IN_PROGRESS},
+    ]
+    assert instance.get_partition_status("daily_sales") == {
+        "2024-01-01": PartitionStatus.MATERIALIZED,
+        "2024-01-02": PartitionStatus.FAILED,
+    }
+    planned = [
+        (e.asset_key, e.partition_key)
+        for e in instance.get_events(failed.run_id)
+        if e.event_type == EventType.ASSET_MATERIALIZATION_PLANNED
+    ]
+    assert planned == [("daily_sales", "2024-01-02")]
+
+    # A re-run that succeeds replaces the failure; one that fails replaces the success.
+    fail.clear()
+    dg.materialize([flaky], partition_key="2024-01-02", instance=instance)
+    fail.add("2024-01-01")
+    dg.materialize([flaky], partition_key="2024-01-01", instance=instance, raise_on_error=False)
+    assert instance.get_partition_status("daily_sales") == {
+        "2024-01-01": PartitionStatus.FAILED,
+        "2024-01-02": PartitionStatus.MATERIALIZED,
+    }
+    assert instance.get_partition_status_counts("daily_sales") == {
+        PartitionStatus.FAILED: 1,
+        PartitionStatus.MATERIALIZED: 1,
+    }
+    # The failed partition's last good materialization is still the first run's.
+    latest = instance.get_latest_partition_materializations("daily_sales")
+    assert latest["2024-01-01"].run_id == first.run_id
+    assert sorted(latest) == ["2024-01-01", "2024-01-02"]
+
+
+def test_unpartitioned_assets_of_a_partitioned_run_get_no_partition_status(
+    instance: Instance,
+) -> None:
+    result = dg.materialize(
+        [company_config, daily_target], partition_key="2024-01-02", instance=instance
+    )
+    planned = [
+        e.asset_key
+        for e in instance.get_events(result.run_id)
+        if e.event_type == EventType.ASSET_MATERIALIZATION_PLANNED
+    ]
+    assert planned == ["daily_target"]
+    assert instance.get_partition_status("company_config") == {}
+    assert instance.get_partition_status("daily_target") == {
+        "2024-01-02": PartitionStatus.MATERIALIZED
+    }

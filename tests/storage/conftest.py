@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import OperationalError
 
-from bakehouse.storage import Instance
+from bakehouse.storage import Instance, dialect, migrate
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "BAKEHOUSE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -101,3 +101,24 @@ def open_instance(db_url: str, tmp_path: Path) -> Iterator[OpenInstance]:
 def instance(open_instance: OpenInstance) -> Instance:
     """An Instance on an empty database of the backend under test."""
     return open_instance()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on the test's empty database, set up the way storage sets up its own."""
+    engine = dialect.create_engine(dialect.parse_url(db_url))
+    yield engine
+    engine.dispose()
+
+
+def upgrade_to(engine: Engine, revision: str) -> None:
+    """Run the shipped Alembic history on `engine` up to `revision` (an older one, in tests of
+    what a later revision does to the data it finds)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrate.MIGRATIONS_DIR))
+    with engine.connect() as conn, conn.begin():
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)

@@ -1,5 +1,7 @@
 """A separate process that uses storage the way the daemon does, for the multi-process tests.
 
+The daemon's schedules, sensors and backfills all claim work through storage; this races them.
+
 Run as ``python instigator_process.py COMMAND URL STORAGE_DIR NAME START_AT COUNT FIRST``. It
 opens the instance, waits until the time START_AT (so that several processes race), does COUNT
 attempts numbered 0 … COUNT-1, starting at number FIRST and wrapping around (so that racing
@@ -12,6 +14,11 @@ what each attempt answered. Commands:
   each created tick's id, or None when the tick was taken.
 - ``create-sensor-ticks``: creates COUNT ticks of sensor ``loc:sensor``, all at time 1.0;
   prints their ids.
+- ``claim-backfill-partitions``: claims partitions ``p-0`` … of backfill ``bf`` (which the
+  test created) one call each, for runs ``NAME-0`` …; prints what each claim returned ({} when
+  this process recorded the partition, else the earlier claim).
+- ``claim-backfill-ranges``: attempt i claims the range ``p-i`` … ``p-(i+4)`` (clipped to
+  COUNT) of backfill ``bf`` for run ``NAME-i`` in one call; prints what each claim returned.
 - ``claim-and-hang``: claims ``key-0`` of ``loc:sensor`` for run ``NAME-0`` and creates the tick
   of ``loc:daily`` at time 0, prints ``ready`` once both are committed and waits to be killed,
   the way a daemon killed before launching its run would.
@@ -31,9 +38,18 @@ SENSOR = "loc:sensor"
 SCHEDULE = "loc:daily"
 
 
-def _attempt(instance: Instance, command: str, name: str, i: int) -> Any:
+BACKFILL = "bf"
+RANGE = 5
+
+
+def _attempt(instance: Instance, command: str, name: str, i: int, count: int) -> Any:
     if command == "claim-run-keys":
         return instance.claim_run_key(SENSOR, f"key-{i}", f"{name}-{i}")
+    if command == "claim-backfill-partitions":
+        return instance.claim_backfill_partitions(BACKFILL, [f"p-{i}"], f"{name}-{i}")
+    if command == "claim-backfill-ranges":
+        keys = [f"p-{k}" for k in range(i, min(i + RANGE, count))]
+        return instance.claim_backfill_partitions(BACKFILL, keys, f"{name}-{i}")
     if command == "create-schedule-ticks":
         tick = TickRecord(origin=SCHEDULE, type=InstigatorType.SCHEDULE, tick_at=float(i))
     elif command == "create-sensor-ticks":
@@ -57,7 +73,7 @@ def main(
         # Deliberately no close(): the test kills this process the way a crash would.
         time.sleep(600)
     numbers = [(int(first) + n) % int(count) for n in range(int(count))]
-    answers = {i: _attempt(instance, command, name, i) for i in numbers}
+    answers = {i: _attempt(instance, command, name, i, int(count)) for i in numbers}
     print(json.dumps([answers[i] for i in sorted(answers)]), flush=True)
     instance.close()
 

@@ -5,12 +5,9 @@ Every test runs on every backend (see conftest.py); the last ones race real proc
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,7 @@ from bakehouse.storage import (
     TickRecord,
     TickStatus,
 )
+from tests.storage import racing
 
 SCRIPT = Path(__file__).with_name("instigator_process.py")
 
@@ -340,38 +338,11 @@ def test_runs_by_tag_with_text_longer_than_an_index_entry(instance: Instance) ->
 def _start(
     command: str, db_url: str, tmp_path: Path, name: str, start_at: str, count: int, first: int
 ) -> subprocess.Popen[str]:
-    args = [command, db_url, str(tmp_path / "s"), name, start_at, str(count), str(first)]
-    return subprocess.Popen(
-        [sys.executable, str(SCRIPT), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _kill_if_running(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.kill()
+    return racing.start(SCRIPT, command, db_url, tmp_path, name, start_at, count, first)
 
 
 def _race(command: str, db_url: str, tmp_path: Path, *, processes: int, count: int) -> list[Any]:
-    """Run `command` of instigator_process.py in several processes at once; their answers."""
-    start_at = str(time.time() + 2.0)  # long enough for every interpreter to be waiting
-    with ExitStack() as stack:
-        procs = []
-        for n in range(processes):
-            first = n * count // processes
-            proc = stack.enter_context(
-                _start(command, db_url, tmp_path, f"p{n}", start_at, count, first)
-            )
-            stack.callback(_kill_if_running, proc)
-            procs.append(proc)
-        answers = []
-        for proc in procs:
-            out, err = proc.communicate(timeout=120)
-            assert proc.returncode == 0, err
-            answers.append(json.loads(out))
-    return answers
+    return racing.race(SCRIPT, command, db_url, tmp_path, processes=processes, count=count)
 
 
 def test_processes_claiming_the_same_run_keys_each_get_one_owner(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from bakehouse.errors import StorageError
-from bakehouse.storage import Instance, RunRecord, dialect, migrate
+from bakehouse.storage import Instance, RunRecord, migrate
 from bakehouse.storage.schema import metadata
 
 TEST_REVISION = '''"""Test-only revision: a column and an index on runs, added in batch mode."""
@@ -44,14 +43,6 @@ def downgrade() -> None:
         batch.drop_index("ix_runs_note")
         batch.drop_column("note")
 '''
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """An engine on the test's empty database, set up the way storage sets up its own."""
-    engine = dialect.create_engine(dialect.parse_url(db_url))
-    yield engine
-    engine.dispose()
 
 
 def _alembic_config(conn: sa.Connection) -> Config:

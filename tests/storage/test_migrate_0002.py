@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Engine
 
 from bakehouse.errors import StorageError
@@ -26,25 +23,10 @@ from bakehouse.storage import (
     migrate,
     schema,
 )
+from tests.storage.conftest import upgrade_to
 
 # More than one batch of the migration's copy of run tags (1000 runs).
 RUNS = 2100
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """An engine on the test's empty database, set up the way storage sets up its own."""
-    engine = dialect.create_engine(dialect.parse_url(db_url))
-    yield engine
-    engine.dispose()
-
-
-def _upgrade_to(engine: Engine, revision: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(migrate.MIGRATIONS_DIR))
-    with engine.connect() as conn, conn.begin():
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
 
 
 def _versions(engine: Engine) -> list[str]:
@@ -77,7 +59,7 @@ def _write_as_0001(engine: Engine, runs: list[RunRecord], events: list[EventReco
 def test_a_database_at_0001_with_runs_and_events_upgrades_on_open(
     db_url: str, engine: Engine, tmp_path: Path
 ) -> None:
-    _upgrade_to(engine, "0001")
+    upgrade_to(engine, "0001")
     runs = [_run(i) for i in range(RUNS)]
     events = [
         EventRecord(run_id="run-00003", event_type=EventType.LOG, timestamp=1.0, message="hi"),
@@ -125,7 +107,7 @@ def test_a_database_at_0001_with_runs_and_events_upgrades_on_open(
 def test_a_corrupt_run_body_does_not_stop_the_upgrade(
     db_url: str, engine: Engine, tmp_path: Path
 ) -> None:
-    _upgrade_to(engine, "0001")
+    upgrade_to(engine, "0001")
     _write_as_0001(engine, [_run(0), _run(1)], [])
     with engine.begin() as conn:
         conn.execute(
