@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from bakehouse.errors import SelectionError
 from bakehouse.graph.dag import KeyGraph, NodeInfo
 from bakehouse.graph.selection import select_keys
-from bakehouse.location.snapshot import AssetNodeSnap, JobSnap, LocationSnap
+from bakehouse.location.snapshot import AssetCheckSnap, AssetNodeSnap, JobSnap, LocationSnap
+
+
+@dataclass(frozen=True)
+class PlacedCheck:
+    """An asset check and the location that defines it."""
+
+    check: AssetCheckSnap
+    location: str
 
 
 @dataclass(frozen=True)
@@ -31,9 +39,13 @@ class GlobalAssetGraph:
         self.assets: dict[str, PlacedAsset] = {}
         # Keys defined by more than one location; the first location (by name) wins.
         self.conflicts: dict[str, list[str]] = {}
+        # Each asset's checks, from every location (a check may live apart from its asset).
+        self.checks: dict[str, list[PlacedCheck]] = {}
         for name in sorted(self.locations):
             for node in self.locations[name].assets:
                 self._place(node, name)
+            for check in self.locations[name].asset_checks:
+                self.checks.setdefault(check.asset_key, []).append(PlacedCheck(check, name))
         self.key_graph = KeyGraph(
             NodeInfo(
                 key=key,
@@ -62,6 +74,20 @@ class GlobalAssetGraph:
             self.assets[node.key] = PlacedAsset(node, location)
         elif not current.node.is_external and not node.is_external:
             self.conflicts.setdefault(node.key, [current.location]).append(location)
+
+    def checks_of_missing_assets(self) -> list[PlacedCheck]:
+        """Checks of assets that no location defines (a typo, or a location not loaded)."""
+        return [
+            placed
+            for key, checks in sorted(self.checks.items())
+            if self.location_of(key) is None and not self._is_external_spec(key)
+            for placed in checks
+        ]
+
+    def _is_external_spec(self, key: str) -> bool:
+        # An AssetSpec some location declares: it exists, outside bakehouse.
+        placed = self.assets.get(key)
+        return placed is not None and placed.location is not None
 
     def select(self, query: str) -> list[str]:
         """The materializable keys `query` selects, in dependency order."""

@@ -20,6 +20,7 @@ from bakehouse.authoring.loading import find_definitions, load_defs
 from bakehouse.authoring.metadata import normalize_metadata
 from bakehouse.errors import DefinitionError, ErrorInfo
 from bakehouse.location.snapshot import (
+    AssetCheckSnap,
     AssetNodeSnap,
     JobSnap,
     LoadFailure,
@@ -138,6 +139,7 @@ def build_snapshot(
         resources=tuple(
             ResourceSnap(name=k, type=_type_name(v)) for k, v in sorted(defs.resources.items())
         ),
+        asset_checks=_check_snaps(defs),
         executor=defs.executor.name if defs.executor else None,
         python_version=platform.python_version(),
         python_executable=sys.executable,
@@ -146,6 +148,27 @@ def build_snapshot(
         module=module,
         load_seconds=round(load_seconds, 4),
     )
+
+
+def _check_snaps(defs: Definitions) -> tuple[AssetCheckSnap, ...]:
+    graph = defs.resolve_asset_graph()
+    snaps = []
+    for key in sorted(graph.check_specs):
+        spec = graph.check_specs[key]
+        source = graph.check_sources[key]
+        snaps.append(
+            AssetCheckSnap(
+                name=spec.name,
+                asset_key=key.asset_key.to_user_string(),
+                description=spec.description,
+                blocking=spec.blocking,
+                step_key=graph.check_def_by_key[key].op_name,
+                additional_deps=tuple(d.to_user_string() for d in spec.additional_deps),
+                source_file=source.file if source else None,
+                source_line=source.line if source else None,
+            )
+        )
+    return tuple(snaps)
 
 
 def partitions_snap(partitions_def: Any) -> PartitionsSnap | None:

@@ -79,6 +79,21 @@ class AssetNodeSnap:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AssetCheckSnap:
+    """One asset check: the asset it checks and where it was written."""
+
+    name: str
+    asset_key: str
+    description: str | None = None
+    blocking: bool = False
+    # The step that evaluates it: its own (an @asset_check) or its asset's (check_specs).
+    step_key: str | None = None
+    additional_deps: tuple[str, ...] = ()
+    source_file: str | None = None
+    source_line: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class JobSnap:
     """A job and the keys it selects."""
 
@@ -141,6 +156,7 @@ class LocationSnap:
     schedules: tuple[ScheduleSnap, ...] = ()
     sensors: tuple[SensorSnap, ...] = ()
     resources: tuple[ResourceSnap, ...] = ()
+    asset_checks: tuple[AssetCheckSnap, ...] = ()
     executor: str | None = None
     python_version: str = ""
     python_executable: str = ""
@@ -166,6 +182,7 @@ _TYPES: dict[str, type] = {
         PartitionsSnap,
         PartitionDimensionSnap,
         AssetNodeSnap,
+        AssetCheckSnap,
         JobSnap,
         ScheduleSnap,
         SensorSnap,
