@@ -38,6 +38,7 @@ def summary(snap: LocationSnap) -> str:
     return ", ".join(
         [
             _plural(runnable, "asset") + (f" (+{external} external)" if external else ""),
+            _plural(len(snap.asset_checks), "asset check"),
             _plural(len(snap.jobs), "job"),
             _plural(len(snap.schedules), "schedule"),
             _plural(len(snap.sensors), "sensor"),
@@ -56,6 +57,24 @@ def _print_settings_warnings(workspace: Workspace) -> None:
     for config in configs:
         for warning in settings_warnings(config):
             console().print(f"[yellow]! {escape(warning)}[/] (see bh check settings)")
+
+
+def _print_unplaced_checks(snaps: list[LocationSnap]) -> None:
+    """Warn of checks whose asset no location defines; Dagster loads them too (the asset may be
+    added later), so they warn rather than fail."""
+    from rich.markup import escape
+
+    from bakehouse.cli.output import relpath
+    from bakehouse.location.global_graph import GlobalAssetGraph
+
+    for placed in GlobalAssetGraph(snaps).checks_of_missing_assets():
+        check = placed.check
+        where = f"{relpath(check.source_file)}:{check.source_line}: " if check.source_file else ""
+        console().print(
+            f"[yellow]! {escape(where)}asset check '{escape(check.name)}' (code location "
+            f"{escape(placed.location)}) checks asset '{escape(check.asset_key)}', which no "
+            "code location defines, so no run evaluates it[/]"
+        )
 
 
 @check.command("defs")
@@ -81,4 +100,5 @@ def check_defs() -> None:
     if failed:
         out.print(f"[red]{failed} of {len(results)} code locations failed to load.[/]")
         raise SystemExit(1)
+    _print_unplaced_checks([s for s in results.values() if isinstance(s, LocationSnap)])
     out.print(f"All definitions loaded in {elapsed:.2f} s.")

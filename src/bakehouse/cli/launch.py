@@ -184,7 +184,16 @@ def launch(
         what += f" [partition {partition_key}]" if partition_key else ""
         where = run.location_name or run.tags.get("bakehouse/locations", "")
         out.print(f"Run [bold]{run.run_id}[/] of [bold]{what}[/] in {where}")
-        steps = len({graph.assets[k].node.step_key for k in keys})
+        steps = len(
+            {graph.assets[k].node.step_key for k in keys}
+            # Checks of these assets that their run evaluates (those of the same location).
+            | {
+                c.check.step_key
+                for k in keys
+                for c in graph.checks.get(k, ())
+                if c.location == graph.location_of(k)
+            }
+        )
         follower = RunFollower(out, quiet=quiet, total=steps)
         driver = _Driver(coordinator, run.run_id, graph)
         driver.start()

@@ -26,7 +26,8 @@ def _as_json(snap: LocationSnap) -> dict[str, object]:
 @list_group.command("defs")
 @click.option("--json", "as_json", is_flag=True, help="Print the definitions as JSON.")
 def list_defs(as_json: bool) -> None:
-    """List assets (with group, deps and kinds), jobs, schedules, sensors and resources.
+    """List assets (with group, deps and kinds), asset checks, jobs, schedules, sensors and
+    resources.
 
     In a workspace, each code location is listed; JSON is then ``{"locations": [...]}``.
     """
@@ -78,6 +79,20 @@ def _print_tables(snap: LocationSnap) -> None:
         )
     out.print(assets)
     sections: list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]] = [
+        (
+            "Asset checks",
+            ("Asset", "Check", "Blocking", "Description", "Defined at"),
+            [
+                (
+                    c.asset_key,
+                    c.name,
+                    "yes" if c.blocking else "no",
+                    (c.description or "-").strip().splitlines()[0],
+                    f"{relpath(c.source_file)}:{c.source_line}" if c.source_file else "-",
+                )
+                for c in snap.asset_checks
+            ],
+        ),
         (
             "Jobs",
             ("Name", "Assets", "Description"),

@@ -14,6 +14,26 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 
+def check_line(event: EventRecord) -> str:
+    """One ASSET_CHECK_EVALUATION as a line of markup: verdict, check, severity, metadata."""
+    from rich.markup import escape
+
+    data = event.data
+    name = escape(f"{event.asset_key or ''}:{data.get('check_name', '')}")
+    if data.get("passed"):
+        head = f"[green]✓[/] check {name} passed"
+    else:
+        severity = str(data.get("severity", "ERROR"))
+        color = "red" if severity == "ERROR" else "yellow"
+        blocking = ", blocking" if data.get("blocking") else ""
+        head = f"[{color}]✗ check {name} failed ({escape(severity)}{blocking})[/]"
+    metadata = data.get("metadata") or {}
+    shown = ", ".join(f"{escape(k)}={escape(metadata_preview(v, 40))}" for k, v in metadata.items())
+    description = data.get("description")
+    tail = f" [dim]{escape(str(description))}[/]" if description else ""
+    return head + (f" [dim]· {shown}[/]" if shown else "") + tail
+
+
 class RunFollower:
     """Prints each step as it starts and ends, with a progress bar on a terminal."""
 
@@ -89,6 +109,8 @@ class RunFollower:
                 f"    [dim]materialized {escape(event.asset_key or '')}"
                 f"{' · ' + shown if shown else ''}[/]"
             )
+        elif kind == EventType.ASSET_CHECK_EVALUATION:
+            self._line(f"    {check_line(event)}")
         elif kind == EventType.ENGINE and event.level == "ERROR":
             self._line(f"  [red]✗[/] {escape(event.message)}")
         elif kind == EventType.LOG and event.level in ("WARNING", "ERROR", "CRITICAL", "INFO"):
@@ -112,6 +134,8 @@ class RunFollower:
         failed = [e for e in events if e.event_type == EventType.STEP_FAILURE]
         skipped = sum(1 for e in events if e.event_type == EventType.STEP_SKIPPED)
         materialized = sum(1 for e in events if e.event_type == EventType.ASSET_MATERIALIZATION)
+        checks = [e for e in events if e.event_type == EventType.ASSET_CHECK_EVALUATION]
+        checks_failed = [e for e in checks if not e.data.get("passed")]
         for event in failed:
             error = event.data.get("error")
             if isinstance(error, dict):
@@ -135,7 +159,14 @@ class RunFollower:
         self.out.print(
             f"Run {status_text(run.status.value)} in {format_duration(duration)}: "
             f"{succeeded} steps succeeded, {len(failed)} failed, {skipped} skipped; "
-            f"{materialized} assets materialized."
+            f"{materialized} assets materialized"
+            + (
+                f"; {len(checks) - len(checks_failed)} checks passed, {len(checks_failed)} failed."
+                if checks
+                else "."
+            )
         )
+        for event in checks_failed:
+            self.out.print(f"  {check_line(event)}")
         where = f"   Output of user code: {log_path}" if log_path else ""
         self.out.print(f"[dim]Details: bh runs show {run.run_id}{where}[/]")

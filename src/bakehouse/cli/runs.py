@@ -139,6 +139,8 @@ def _print_run(run: RunRecord, events: list[EventRecord], show_all: bool) -> Non
         metadata = event.data.get("metadata") or {}
         for label, entry in metadata.items():
             message += f"\n  [dim]{escape(label)}:[/] {escape(metadata_preview(entry))}"
+        if event.event_type == EventType.ASSET_CHECK_EVALUATION and event.data.get("description"):
+            message += f"\n  [dim]{escape(str(event.data['description']))}[/]"
         if "duration_ms" in event.data:
             message += f" [dim]({format_duration(event.data['duration_ms'] / 1000)})[/]"
         style = (
