@@ -27,6 +27,7 @@ Files are only rewritten when their content changes, so the tools' bytecode cach
 stay warm between runs. Stdlib only; usable as a script:
 
     python3 bench/gen_project.py OUT_DIR dagster chain 100
+    python3 bench/gen_project.py OUT_DIR bakehouse chain 10 --locations 3   # a workspace
 """
 
 from __future__ import annotations
@@ -223,8 +224,14 @@ def main() -> None:
     parser.add_argument("tool", choices=sorted(TOOLS))
     parser.add_argument("shape", choices=SHAPES)
     parser.add_argument("n", type=int)
+    parser.add_argument(
+        "--locations", type=int, metavar="K", help="a workspace of K such projects instead"
+    )
     args = parser.parse_args()
-    print(generate(args.out, args.tool, args.shape, args.n))
+    if args.locations:
+        print(generate_workspace(args.out, args.tool, args.locations, args.shape, args.n))
+    else:
+        print(generate(args.out, args.tool, args.shape, args.n))
 
 
 if __name__ == "__main__":

@@ -184,7 +184,7 @@ def asset_partition_row(event: EventRecord, status: PartitionStatus) -> dict[str
 def digest(*parts: str) -> str:
     """SHA-256 (hex) of a sequence of strings: the stand-in for user text in keys and indexes.
 
-    Migration 0002 computes the same for existing runs; changing this needs a migration.
+    Migrations 0002 and 0003 compute the same for existing rows; changing this needs a migration.
     """
     return hashlib.sha256(dumps(list(parts)).encode()).hexdigest()
 

@@ -186,7 +186,8 @@ class Instance:
             return runs.update_run(conn, run_id, changes)
 
     def delete_run(self, run_id: str) -> None:
-        """Delete a run and its events; the asset index falls back to older materializations."""
+        """Delete a run and its events; the asset index and the status of the partitions it
+        touched fall back to the older materializations."""
         with self._db.write() as conn:
             runs.delete_run(conn, run_id)
             event_log.delete_events(conn, run_id)
