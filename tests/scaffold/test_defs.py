@@ -86,14 +86,16 @@ def test_a_module_inside_a_component_instance_is_refused(project: Project) -> No
         scaffold_python_defs(settings(project), "asset", "warehouse/orders.py", force=False)
 
 
-def test_a_missing_api_is_refused_before_writing(project: Project) -> None:
-    import bakehouse
-
-    if hasattr(bakehouse, "asset_check"):
-        pytest.skip("bakehouse has dg.asset_check now: nothing to refuse")
-    with pytest.raises(ScaffoldError, match=r"no dg\.AssetCheckResult, dg\.asset_check yet"):
-        scaffold_python_defs(settings(project), "asset_check", "orders_check.py", force=False)
-    assert not project.path("defs/orders_check.py").exists()
+def test_an_asset_check_is_written_for_the_asset_named(project: Project) -> None:
+    result = scaffold_python_defs(
+        settings(project), "asset_check", "quality/orders_ok.py", force=False, asset="raw/orders"
+    )
+    written = project.path("defs/quality/orders_ok.py")
+    assert result.written[-1] == written
+    text = written.read_text()
+    assert '@dg.asset_check(asset="raw/orders"' in text
+    # The checked asset's value arrives in a parameter named after it.
+    assert "def orders_ok(orders: Any) -> dg.AssetCheckResult:" in text
 
 
 def test_a_component_instance_folder_gets_its_files(project: Project) -> None:

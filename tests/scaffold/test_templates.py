@@ -9,20 +9,10 @@ import pytest
 import bakehouse as dg
 from bakehouse.project.settings import read_project
 from bakehouse.scaffold.defs import PYTHON_KINDS, scaffold_python_defs
-from bakehouse.scaffold.templates import _DG_NAME, TEMPLATES
 from tests.scaffold.conftest import Project
 
 
-def skip_unless_available(kind: str) -> None:
-    """Skip, naming the symbol, when this bakehouse lacks a name the template uses."""
-    text = (TEMPLATES / "defs" / f"{kind}.py.tmpl").read_text()
-    missing = sorted({n for n in _DG_NAME.findall(text) if not hasattr(dg, n)})
-    if missing:
-        pytest.skip(f"bakehouse has no {', '.join('dg.' + n for n in missing)} yet")
-
-
 def load(project: Project, kind: str, path: str) -> dg.Definitions:
-    skip_unless_available(kind)
     project.write(
         "defs/raw/orders.py", "import bakehouse as dg\n\n@dg.asset\ndef orders():\n    return [1]\n"
     )
@@ -99,4 +89,21 @@ def test_the_job_selects_every_asset(project: Project) -> None:
 
 def test_the_asset_check_checks_its_asset(project: Project) -> None:
     defs = load(project, "asset_check", "orders_check.py")
-    assert defs.asset_checks
+    [check] = defs.asset_checks
+    assert check.check_key == dg.AssetCheckKey(dg.AssetKey("orders"), "orders_check")
+    result = dg.materialize([*defs.assets, *defs.asset_checks])
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.passed
+    assert evaluation.metadata == {"row_count": dg.MetadataValue.int(1)}
+
+
+def test_the_asset_check_fails_on_an_empty_asset(project: Project) -> None:
+    project.write(
+        "defs/orders.py", "import bakehouse as dg\n\n@dg.asset\ndef orders():\n    return []\n"
+    )
+    settings = read_project(project.root / "pyproject.toml")
+    scaffold_python_defs(settings, "asset_check", "checks/orders.py", force=False, asset="orders")
+    defs = project.load()
+    result = dg.materialize([*defs.assets, *defs.asset_checks])
+    [evaluation] = result.get_asset_check_evaluations()
+    assert (evaluation.check_name, evaluation.passed) == ("orders", False)

@@ -7,6 +7,7 @@ a new component type into the project's components package.
 
 from __future__ import annotations
 
+import keyword
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from bakehouse.errors import ScaffoldError
 from bakehouse.project.settings import ProjectSettings
 from bakehouse.scaffold.names import check_class_name, snake_case
-from bakehouse.scaffold.templates import missing_api, render
+from bakehouse.scaffold.templates import render
 
 PYTHON_KINDS = ("asset", "multi_asset", "schedule", "sensor", "resource", "job", "asset_check")
 _ALIASES = {"resources": "resource", "assets": "asset", "check": "asset_check"}
@@ -126,6 +127,11 @@ def _values(kind: str, name: str, group: str | None, asset: str | None) -> dict[
     asset_args = f'group_name="{group}", kinds={{"python"}}' if group else 'kinds={"python"}'
     multi_args = f'\n    group_name="{group}",' if group else ""
     checked = asset or name.removesuffix("_check").removeprefix("check_") or name
+    # The check receives the asset's value in a parameter; name it after the asset when it can.
+    last = checked.rsplit("/", 1)[-1]
+    taken = {name, "dg", "Any"}  # names the template itself uses
+    usable = last.isidentifier() and last not in taken and not keyword.iskeyword(last)
+    value = last if usable else "value"
     return {
         "name": name,
         "upper": name.upper(),
@@ -133,6 +139,7 @@ def _values(kind: str, name: str, group: str | None, asset: str | None) -> dict[
         "asset_args": asset_args,
         "multi_args": multi_args,
         "asset": checked,
+        "value": value,
     }
 
 
@@ -163,13 +170,6 @@ def scaffold_python_defs(
     folders = _check_packages(defs, target, raw_path)
     group = target.parent.name if target.parent != defs else None
     text = render(f"defs/{template}.py", **_values(template, name, group, asset))
-    missing = missing_api(text)
-    if missing:
-        names = ", ".join(f"dg.{n}" for n in missing)
-        raise ScaffoldError(
-            f"this version of bakehouse has no {names} yet, so the {template} template would "
-            "not load; nothing was written"
-        )
     result = Scaffolded()
     if target.exists() and not force:
         raise ScaffoldError(f"{target} already exists; use --force to replace it")
