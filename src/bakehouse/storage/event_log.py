@@ -71,6 +71,22 @@ def select_events(
     return [codec.event_from_row(row.id, row.body) for row in conn.execute(stmt)]
 
 
+def select_asset_events(
+    conn: Connection, asset_key: str, event_types: Sequence[EventType], *, limit: int
+) -> list[EventRecord]:
+    """The newest events of `event_types` about `asset_key`, newest first (across runs)."""
+    stmt = (
+        sa.select(event_logs.c.id, event_logs.c.body)
+        .where(
+            event_logs.c.asset_key == asset_key,
+            event_logs.c.event_type.in_([EventType(t).value for t in event_types]),
+        )
+        .order_by(event_logs.c.id.desc())
+        .limit(limit)
+    )
+    return [codec.event_from_row(row.id, row.body) for row in conn.execute(stmt)]
+
+
 def delete_events(conn: Connection, run_id: str) -> None:
     """Delete the run's events, and re-point the asset index and the partition status at what
     materializations remain."""

@@ -226,6 +226,18 @@ class Instance:
                 event_types=event_types,
             )
 
+    def get_asset_check_history(self, asset_key: str, *, limit: int = 100) -> list[EventRecord]:
+        """The newest results of the asset's checks, newest first: ASSET_CHECK_EVALUATION events,
+        and the STEP_FAILURE of a check function that raised (it names its checks in
+        ``data["check_names"]``)."""
+        with self._db.read() as conn:
+            return event_log.select_asset_events(
+                conn,
+                asset_key,
+                [EventType.ASSET_CHECK_EVALUATION, EventType.STEP_FAILURE],
+                limit=limit,
+            )
+
     # -- assets -----------------------------------------------------------------------------
 
     def get_latest_materializations(
