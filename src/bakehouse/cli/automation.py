@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from bakehouse.cli.context import fetch_snapshots, load_workspace, open_instance, workspace_targets
 from bakehouse.cli.output import console, format_time, print_load_failure
-from bakehouse.daemon.scheduler import effective_status, next_tick, origin_of
+from bakehouse.daemon.scheduler import effective_status, next_tick, origin_of, set_running
 from bakehouse.location.snapshot import LoadFailure, LocationSnap, ScheduleSnap, SensorSnap
-from bakehouse.storage.records import InstigatorState, InstigatorStatus, InstigatorType
+from bakehouse.storage.records import InstigatorStatus, InstigatorType
 
 if TYPE_CHECKING:
     from bakehouse.storage import Instance
@@ -144,15 +143,11 @@ def _print_rows(rows: list[dict[str, Any]], kind: InstigatorType) -> None:
 
 def _set_status(kind: InstigatorType, name: str, location: str | None, running: bool) -> None:
     snap, item = _find(kind, name, location)
-    origin = origin_of(snap.name, item.name)
-    status = InstigatorStatus.RUNNING if running else InstigatorStatus.STOPPED
     with open_instance(load_workspace()) as instance:
-        state = instance.get_instigator_state(origin) or InstigatorState(
-            origin=origin, name=item.name, location=snap.name, type=kind, status=status
-        )
-        # A schedule turned on starts from now: it does not catch up the ticks it was off for.
-        last = time.time() if running and kind == InstigatorType.SCHEDULE else state.last_tick_at
-        instance.set_instigator_state(replace(state, status=status, last_tick_at=last))
+        set_running(
+            instance, location=snap.name, name=item.name, type=kind, running=running,
+            now=time.time(),
+        )  # fmt: skip
     word = "started" if running else "stopped"
     console().print(f"{kind.value.lower().capitalize()} [bold]{name}[/] ({snap.name}) {word}.")
 

@@ -70,6 +70,33 @@ def effective_status(state: InstigatorState | None, default_status: str) -> Inst
     return InstigatorStatus.RUNNING if default_status == "RUNNING" else InstigatorStatus.STOPPED
 
 
+def set_running(
+    instance: Instance,
+    *,
+    location: str,
+    name: str,
+    type: InstigatorType,
+    running: bool,
+    now: float,
+) -> InstigatorState:
+    """Turn a schedule or sensor on or off in storage (the CLI and the UI both do it here).
+
+    A schedule that was off starts from `now` rather than catching up the time it was off; one
+    that runs already keeps its place, so a second "start" loses no pending catch-up.
+    """
+    origin = origin_of(location, name)
+    status = InstigatorStatus.RUNNING if running else InstigatorStatus.STOPPED
+    state = instance.get_instigator_state(origin)
+    was_running = state is not None and state.status == InstigatorStatus.RUNNING
+    state = state or InstigatorState(
+        origin=origin, name=name, location=location, type=type, status=status
+    )
+    last = state.last_tick_at
+    if running and type == InstigatorType.SCHEDULE and not was_running:
+        last = now
+    return instance.set_instigator_state(replace(state, status=status, last_tick_at=last))
+
+
 class Scheduler:
     """Evaluates every running schedule of the serving locations; `tick` does one pass."""
 

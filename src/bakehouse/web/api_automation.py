@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 
-from bakehouse.daemon.scheduler import effective_status, next_tick, origin_of
+from bakehouse.daemon.scheduler import effective_status, next_tick, origin_of, set_running
+from bakehouse.errors import ErrorInfo
 from bakehouse.host.deployment import Deployment
 from bakehouse.location.snapshot import ScheduleSnap, SensorSnap
-from bakehouse.storage.records import (
-    InstigatorState,
-    InstigatorStatus,
-    InstigatorType,
-    TickRecord,
-)
+from bakehouse.storage.records import InstigatorStatus, InstigatorType, TickRecord
 from bakehouse.web.deps import deployment
+from bakehouse.web.models import ErrorOut
 
 router = APIRouter(prefix="/api", tags=["automation"])
 
@@ -31,7 +27,7 @@ class TickOut(BaseModel):
     run_ids: list[str]
     run_keys: list[str]
     skip_reason: str | None
-    error: dict[str, Any] | None
+    error: ErrorOut | None
     cursor: str | None
 
     @classmethod
@@ -43,7 +39,7 @@ class TickOut(BaseModel):
             run_ids=list(tick.run_ids),
             run_keys=list(tick.run_keys),
             skip_reason=tick.skip_reason,
-            error=tick.error,
+            error=ErrorOut.of(ErrorInfo.from_dict(tick.error)) if tick.error else None,
             cursor=tick.cursor,
         )
 
@@ -67,6 +63,9 @@ class InstigatorOut(BaseModel):
     ticks: list[TickOut]
 
 
+TICKS_SHOWN = 10
+
+
 def _items(dep: Deployment) -> list[tuple[str, ScheduleSnap | SensorSnap]]:
     found: list[tuple[str, ScheduleSnap | SensorSnap]] = []
     for state in dep.locations():
@@ -76,11 +75,14 @@ def _items(dep: Deployment) -> list[tuple[str, ScheduleSnap | SensorSnap]]:
     return found
 
 
-def _out(dep: Deployment, location: str, item: ScheduleSnap | SensorSnap) -> InstigatorOut:
+def instigator_out(
+    dep: Deployment, location: str, item: ScheduleSnap | SensorSnap, ticks: int = TICKS_SHOWN
+) -> InstigatorOut:
+    """The API view of one schedule or sensor, with its `ticks` newest ticks."""
     origin = origin_of(location, item.name)
     state = dep.instance.get_instigator_state(origin)
     status = effective_status(state, item.default_status)
-    ticks = [TickOut.of(t) for t in dep.instance.get_ticks(origin, limit=10)]
+    recent = [TickOut.of(t) for t in dep.instance.get_ticks(origin, limit=ticks)]
     common: dict[str, Any] = {
         "location": location,
         "name": item.name,
@@ -88,7 +90,7 @@ def _out(dep: Deployment, location: str, item: ScheduleSnap | SensorSnap) -> Ins
         "default_status": item.default_status,
         "job": item.job_name,
         "description": item.description,
-        "ticks": ticks,
+        "ticks": recent,
     }
     if isinstance(item, ScheduleSnap):
         upcoming = (
@@ -112,13 +114,25 @@ def _out(dep: Deployment, location: str, item: ScheduleSnap | SensorSnap) -> Ins
     )
 
 
+def automation(dep: Deployment, ticks: int = TICKS_SHOWN) -> list[InstigatorOut]:
+    """Every schedule and sensor of the serving locations, by location then name."""
+    found = [instigator_out(dep, location, item, ticks) for location, item in _items(dep)]
+    return sorted(found, key=lambda i: (i.location, i.type, i.name))
+
+
 @router.get("/automation", response_model=list[InstigatorOut])
-def list_automation(dep: Deployment = Depends(deployment)) -> list[InstigatorOut]:
+def list_automation(
+    ticks: int = Query(TICKS_SHOWN, ge=0, le=200, description="Newest ticks per item"),
+    dep: Deployment = Depends(deployment),
+) -> list[InstigatorOut]:
     """Every schedule and sensor of the serving locations, with its state and last ticks."""
-    return [_out(dep, location, item) for location, item in _items(dep)]
+    return automation(dep, ticks)
 
 
-def _toggle(dep: Deployment, kind: str, location: str, name: str, running: bool) -> InstigatorOut:
+def toggle(dep: Deployment, kind: str, location: str, name: str, running: bool) -> InstigatorOut:
+    """Turn schedule or sensor `name` of `location` on or off; 404 if there is none."""
+    if kind not in ("schedules", "sensors"):
+        raise HTTPException(404, f"unknown kind '{kind}': use schedules or sensors")
     wanted = ScheduleSnap if kind == "schedules" else SensorSnap
     match = next(
         (item for loc, item in _items(dep)
@@ -127,16 +141,11 @@ def _toggle(dep: Deployment, kind: str, location: str, name: str, running: bool)
     )  # fmt: skip
     if match is None:
         raise HTTPException(404, f"no {kind[:-1]} '{name}' in location '{location}'")
-    origin = origin_of(location, name)
-    instigator_type = InstigatorType.SCHEDULE if kind == "schedules" else InstigatorType.SENSOR
-    status = InstigatorStatus.RUNNING if running else InstigatorStatus.STOPPED
-    state = dep.instance.get_instigator_state(origin) or InstigatorState(
-        origin=origin, name=name, location=location, type=instigator_type, status=status
-    )
-    # A schedule turned on starts from now rather than catching up the time it was off.
-    last = time.time() if running and kind == "schedules" else state.last_tick_at
-    dep.instance.set_instigator_state(replace(state, status=status, last_tick_at=last))
-    return _out(dep, location, match)
+    set_running(
+        dep.instance, location=location, name=name, running=running, now=time.time(),
+        type=InstigatorType.SCHEDULE if kind == "schedules" else InstigatorType.SENSOR,
+    )  # fmt: skip
+    return instigator_out(dep, location, match)
 
 
 @router.post("/{kind}/{location}/{name}/start", response_model=InstigatorOut)
@@ -144,9 +153,7 @@ def start(
     kind: str, location: str, name: str, dep: Deployment = Depends(deployment)
 ) -> InstigatorOut:
     """Turn a schedule or sensor on (``kind`` is ``schedules`` or ``sensors``)."""
-    if kind not in ("schedules", "sensors"):
-        raise HTTPException(404, f"unknown kind '{kind}'")
-    return _toggle(dep, kind, location, name, True)
+    return toggle(dep, kind, location, name, True)
 
 
 @router.post("/{kind}/{location}/{name}/stop", response_model=InstigatorOut)
@@ -154,6 +161,4 @@ def stop(
     kind: str, location: str, name: str, dep: Deployment = Depends(deployment)
 ) -> InstigatorOut:
     """Turn a schedule or sensor off."""
-    if kind not in ("schedules", "sensors"):
-        raise HTTPException(404, f"unknown kind '{kind}'")
-    return _toggle(dep, kind, location, name, False)
+    return toggle(dep, kind, location, name, False)
