@@ -155,3 +155,30 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Shots:
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         return Shots(SCREENSHOTS)
     return Shots(tmp_path_factory.mktemp("screenshots"))
+
+
+@pytest.fixture
+def page(browser: Any, server: DevServer) -> Iterator[Any]:
+    """A chromium tab on the module's `server` (each page test module defines `server`); the
+    test fails if a script on the page raised."""
+    context = browser.new_context(
+        base_url=server.url, viewport={"width": 1440, "height": 900}, locale="en-GB"
+    )
+    tab = context.new_page()
+    tab.set_default_timeout(20_000)
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield tab
+    finally:
+        context.close()
+    assert not errors, f"scripts failed on the page: {errors}"
+
+
+def playwright_expect() -> Any:
+    """Playwright's `expect`, waiting up to 20 s."""
+    from playwright.sync_api import expect
+
+    # Code servers and runs are real processes; a loaded machine needs more than 5 s.
+    expect.set_options(timeout=20_000)
+    return expect

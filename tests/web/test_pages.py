@@ -17,6 +17,7 @@ import pytest
 
 from tests.location.projects import write_project, write_workspace
 from tests.web.conftest import DevServer, Shots, start_bh_dev, stop_bh_dev
+from tests.web.conftest import playwright_expect as _expect
 
 MILL = {
     "defs/mill.py": """\
@@ -97,30 +98,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
         stop_bh_dev(dev)
 
 
-@pytest.fixture
-def page(browser: Any, server: DevServer) -> Iterator[Any]:
-    context = browser.new_context(
-        base_url=server.url, viewport={"width": 1440, "height": 900}, locale="en-GB"
-    )
-    tab = context.new_page()
-    tab.set_default_timeout(20_000)
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        yield tab
-    finally:
-        context.close()
-    assert not errors, f"scripts failed on the page: {errors}"
-
-
-def _expect() -> Any:
-    from playwright.sync_api import expect
-
-    # Code servers and runs are real processes; a loaded machine needs more than 5 s.
-    expect.set_options(timeout=20_000)
-    return expect
-
-
 def _wait_run(server: DevServer, run_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 60
     with httpx.Client(base_url=server.url, timeout=30) as http:
@@ -173,6 +150,16 @@ def test_view_error_shows_the_traceback_of_the_broken_location(page: Any, shots:
     # Without scripts, the same link is a page with the traceback.
     page.goto("/locations/ui_cake/error")
     expect(page.locator("pre.traceback")).to_contain_text("the oven is cold")
+
+
+def test_automation_page_says_how_to_add_a_schedule_when_there_is_none(page: Any) -> None:
+    expect = _expect()
+    page.goto("/automation")
+    empty = page.locator("#automation .empty")
+    expect(empty).to_contain_text("No schedules or sensors")
+    expect(empty).to_contain_text("bh scaffold defs schedule nightly.py")
+    # The broken location's schedules cannot be known: the page says so rather than hide it.
+    expect(page.locator("[data-failed-location=ui_cake]")).to_contain_text("failed to load")
 
 
 def test_lineage_draws_every_location_and_the_cross_location_edge(page: Any, shots: Shots) -> None:
@@ -395,7 +382,9 @@ def test_a_failed_reload_keeps_serving_the_last_good_definitions_and_says_so(
     shots.take(page, "locations-last-good")
 
 
-@pytest.mark.parametrize("path", ["/locations", "/lineage", "/runs", "/assets/flour"])
+@pytest.mark.parametrize(
+    "path", ["/locations", "/lineage", "/runs", "/assets/flour", "/automation"]
+)
 def test_pages_load_nothing_from_other_hosts(page: Any, server: DevServer, path: str) -> None:
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))

@@ -12,7 +12,14 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bakehouse.web import api_graph, page_assets, page_lineage, page_locations, page_runs
+from bakehouse.web import (
+    api_graph,
+    page_assets,
+    page_automation,
+    page_lineage,
+    page_locations,
+    page_runs,
+)
 from bakehouse.web.graph_view import GraphViews
 from bakehouse.web.templating import STATIC, problem
 
@@ -45,7 +52,14 @@ def mount(app: FastAPI) -> None:
     """Add the pages, their static files and ``/api/graph`` to `app`."""
     app.state.graph_views = GraphViews(app.state.deployment)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (api_graph, page_locations, page_lineage, page_assets, page_runs):
+    for module in (
+        api_graph,
+        page_locations,
+        page_lineage,
+        page_assets,
+        page_runs,
+        page_automation,
+    ):
         app.include_router(module.router)
     app.include_router(router)
     app.add_exception_handler(StarletteHTTPException, _not_found)

@@ -1,8 +1,8 @@
 """Live updates pushed to pages as server-sent events.
 
 One shared feed watches the deployment (location states, recent runs, latest
-materializations) and fans changes out to every connected page; a run page also gets its run's
-new events as they are stored.
+materializations, schedule and sensor ticks) and fans changes out to every connected page; a
+run page also gets its run's new events as they are stored.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ class ChangeFeed:
         self._subscribers: set[asyncio.Queue[tuple[str, Any]]] = set()
         self._task: asyncio.Task[None] | None = None
         self._last: dict[str, Any] = {}
+        # Per schedule or sensor: its stored state as last seen, and its newest tick.
+        self._states: dict[str, tuple[Any, ...]] = {}
+        self._newest: dict[str, tuple[int | None, str] | None] = {}
 
     def start(self) -> None:
         """Begin polling (call from the app's event loop)."""
@@ -74,7 +77,43 @@ class ChangeFeed:
             ).model_dump()
             for key, m in self.dep.instance.get_latest_materializations().items()
         }
-        return {"locations": locations, "runs": runs, "materializations": latest}
+        return {
+            "locations": locations,
+            "runs": runs,
+            "materializations": latest,
+            "automation": self._automation(),
+        }
+
+    def _automation(self) -> list[dict[str, Any]]:
+        """Each schedule's and sensor's state and newest tick, in one query while nothing ticks.
+
+        A tick changes its instigator's stored state (last tick time, cursor) when it ends, so
+        the newest tick is read again only after such a change, or while it is still open.
+        """
+        found = []
+        for state in self.dep.instance.get_instigator_states():
+            seen = (state.status.value, state.last_tick_at, state.cursor, state.updated_at)
+            newest = self._newest.get(state.origin)
+            unknown = state.origin not in self._newest
+            if (
+                unknown
+                or self._states.get(state.origin) != seen
+                or (newest and newest[1] == "STARTED")
+            ):
+                ticks = self.dep.instance.get_ticks(state.origin, limit=1)
+                newest = (ticks[0].tick_id, ticks[0].status.value) if ticks else None
+                self._newest[state.origin] = newest
+            self._states[state.origin] = seen
+            found.append(
+                {
+                    "origin": state.origin,
+                    "status": state.status.value,
+                    "last_tick_at": state.last_tick_at,
+                    "tick_id": newest[0] if newest else None,
+                    "tick_status": newest[1] if newest else None,
+                }
+            )
+        return found
 
     async def _run(self) -> None:
         while True:
@@ -83,7 +122,7 @@ class ChangeFeed:
             except Exception:  # noqa: BLE001 - a failed poll is retried at the next tick
                 await asyncio.sleep(FEED_INTERVAL)
                 continue
-            for name in ("locations", "runs"):
+            for name in ("locations", "runs", "automation"):
                 if current[name] != self._last.get(name):
                     self._publish(name, current[name])
             before = self._last.get("materializations", {})
@@ -106,8 +145,9 @@ def feed(request: Request) -> ChangeFeed:
 
 @router.get("/stream", response_class=EventSourceResponse)
 async def stream(request: Request, changes: ChangeFeed = Depends(feed)) -> EventSourceResponse:
-    """Server-sent events: ``locations`` and ``runs`` (whole lists) and ``materializations``
-    (changed assets only), each when it changes."""
+    """Server-sent events: ``locations``, ``runs`` and ``automation`` (whole lists: schedules'
+    and sensors' states and newest ticks) and ``materializations`` (changed assets only), each
+    when it changes."""
     queue = changes.subscribe()
 
     async def events() -> AsyncIterator[dict[str, str]]:

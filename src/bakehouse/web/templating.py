@@ -29,6 +29,10 @@ PILLS: dict[str, tuple[str, str]] = {
     "LOADED": ("ok", "Loaded"),
     "LOADING": ("info", "Loading"),
     "FAILED": ("bad", "Failed"),
+    # schedules and sensors (on/off), and their ticks
+    "RUNNING": ("ok", "On"),
+    "STOPPED": ("muted", "Off"),
+    "SKIPPED": ("muted", "Skipped"),
     # runs
     "QUEUED": ("muted", "Queued"),
     "STARTING": ("info", "Starting"),
@@ -47,26 +51,26 @@ PILLS: dict[str, tuple[str, str]] = {
 
 
 def ago(ts: float | None, now: float | None = None) -> str:
-    """How long ago `ts` was, in words ("just now", "3 min ago", "2 days ago")."""
+    """How long ago `ts` was, in words ("just now", "3 min ago", "2 days ago"); a time to come
+    reads "in 3 min" (a schedule's next tick)."""
     if ts is None:
         return "—"
     seconds = (time.time() if now is None else now) - ts
-    if seconds < 0:
-        return "in the future" if seconds < -5 else "just now"
-    if seconds < 10:
+    if abs(seconds) < 10:
         return "just now"
-    if seconds < 60:
-        return f"{int(seconds)} s ago"
-    minutes = seconds / 60
-    if minutes < 60:
-        return f"{int(minutes)} min ago"
-    hours = minutes / 60
-    if hours < 24:
-        return f"{int(hours)} h ago"
-    days = hours / 24
-    if days < 30:
-        return f"{int(days)} day{'s' if int(days) != 1 else ''} ago"
-    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d")
+    span = abs(seconds)
+    if span < 60:
+        words = f"{int(span)} s"
+    elif span < 3600:
+        words = f"{int(span / 60)} min"
+    elif span < 86400:
+        words = f"{int(span / 3600)} h"
+    elif span < 30 * 86400:
+        days = int(span / 86400)
+        words = f"{days} day{'s' if days != 1 else ''}"
+    else:
+        return datetime.fromtimestamp(ts).strftime("%Y-%m-%d")
+    return f"in {words}" if seconds < 0 else f"{words} ago"
 
 
 def exact(ts: float | None) -> str:

@@ -10,17 +10,17 @@ const BH = (() => {
   const listeners = {};
   let source = null;
 
+  // "3 min ago", or "in 3 min" for a time to come (a schedule's next tick).
   function ago(ts) {
-    const s = Date.now() / 1000 - ts;
+    const delta = Date.now() / 1000 - ts, s = Math.abs(delta);
     if (s < 10) return "just now";
-    if (s < 60) return Math.floor(s) + " s ago";
-    const m = s / 60;
-    if (m < 60) return Math.floor(m) + " min ago";
-    const h = m / 60;
-    if (h < 24) return Math.floor(h) + " h ago";
-    const d = h / 24;
-    if (d < 30) return Math.floor(d) + (Math.floor(d) === 1 ? " day ago" : " days ago");
-    return new Date(ts * 1000).toISOString().slice(0, 10);
+    let words;
+    if (s < 60) words = Math.floor(s) + " s";
+    else if (s < 3600) words = Math.floor(s / 60) + " min";
+    else if (s < 86400) words = Math.floor(s / 3600) + " h";
+    else if (s < 30 * 86400) words = Math.floor(s / 86400) + (Math.floor(s / 86400) === 1 ? " day" : " days");
+    else return new Date(ts * 1000).toISOString().slice(0, 10);
+    return delta < 0 ? "in " + words : words + " ago";
   }
 
   function exact(ts) {
