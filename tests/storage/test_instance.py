@@ -368,7 +368,7 @@ def test_threads_share_one_instance(instance: Instance) -> None:
             for i in range(20):
                 instance.store_event(_event("r1", EventType.LOG, float(i), step_key=f"s{step}"))
                 instance.get_events("r1", limit=5)
-        except BaseException as exc:  # a failure in a thread must fail the test
+        except BaseException as exc:  # noqa: BLE001 (a failure in a thread must fail the test)
             errors.append(exc)
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]

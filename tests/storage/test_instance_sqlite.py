@@ -76,7 +76,7 @@ def test_ephemeral_is_shared_across_threads() -> None:
                         EventRecord(run_id="r1", event_type=EventType.LOG, timestamp=float(i))
                     )
                     instance.get_events("r1")
-            except BaseException as exc:  # a failure in a thread must fail the test
+            except BaseException as exc:  # noqa: BLE001 (a failure in a thread must fail the test)
                 errors.append(exc)
 
         threads = [threading.Thread(target=write) for _ in range(4)]
