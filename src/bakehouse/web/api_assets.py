@@ -10,9 +10,10 @@ from bakehouse.errors import SelectionError
 from bakehouse.graph.selection import select_keys
 from bakehouse.host.deployment import Deployment
 from bakehouse.location.global_graph import GlobalAssetGraph, PlacedAsset
-from bakehouse.storage.records import AssetMaterializationRecord, EventRecord
+from bakehouse.location.snapshot import AssetCheckSnap
+from bakehouse.storage.records import AssetMaterializationRecord, EventRecord, EventType
 from bakehouse.web.deps import deployment
-from bakehouse.web.models import AssetDetailOut, AssetOut, MaterializationOut
+from bakehouse.web.models import AssetCheckOut, AssetDetailOut, AssetOut, MaterializationOut
 
 router = APIRouter(prefix="/api", tags=["assets"])
 
@@ -96,4 +97,42 @@ def get_asset(key: str, dep: Deployment = Depends(deployment)) -> AssetDetailOut
         source_file=node.source_file,
         source_line=node.source_line,
         history=[m for m in (_materialization(e) for e in history) if m is not None],
+        checks=_checks(key, graph, dep),
+    )
+
+
+def _checks(key: str, graph: GlobalAssetGraph, dep: Deployment) -> list[AssetCheckOut]:
+    """The asset's checks (from every location), each with its latest result."""
+    placed = graph.checks.get(key, [])
+    if not placed:
+        return []
+    latest: dict[str, EventRecord] = {}
+    for event in dep.instance.get_asset_check_history(key, limit=200):
+        names = event.data.get("check_names") or [event.data.get("check_name")]
+        for name in names:
+            latest.setdefault(str(name), event)
+    return [_check_out(p.check, p.location, latest.get(p.check.name)) for p in placed]
+
+
+def _check_out(check: AssetCheckSnap, location: str, event: EventRecord | None) -> AssetCheckOut:
+    fields: dict[str, Any] = {
+        "name": check.name,
+        "location": location,
+        "description": check.description,
+        "blocking": check.blocking,
+        "source_file": check.source_file,
+        "source_line": check.source_line,
+    }
+    if event is None:
+        return AssetCheckOut(**fields)
+    fields.update(run_id=event.run_id, timestamp=event.timestamp)
+    if event.event_type == EventType.STEP_FAILURE:
+        error = event.data.get("error") or {}
+        return AssetCheckOut(**fields, status="errored", error=error.get("message"))
+    return AssetCheckOut(
+        **fields,
+        status="passed" if event.data.get("passed") else "failed",
+        severity=event.data.get("severity"),
+        metadata=dict(event.data.get("metadata") or {}),
+        result_description=event.data.get("description"),
     )

@@ -84,6 +84,28 @@ class AssetOut(BaseModel):
     )
 
 
+class AssetCheckOut(BaseModel):
+    """A check of an asset and its latest result.
+
+    `status` is ``passed``, ``failed`` (see `severity`), ``errored`` (the check function raised)
+    or ``never`` (no run has evaluated it).
+    """
+
+    name: str
+    location: str
+    description: str | None = None
+    blocking: bool = False
+    source_file: str | None = None
+    source_line: int | None = None
+    status: str = "never"
+    severity: str | None = None
+    run_id: str | None = None
+    timestamp: float | None = None
+    metadata: dict[str, Any] = {}
+    result_description: str | None = None
+    error: str | None = None
+
+
 class AssetDetailOut(AssetOut):
     """An asset with what its page shows."""
 
@@ -95,6 +117,7 @@ class AssetDetailOut(AssetOut):
     source_file: str | None
     source_line: int | None
     history: list[MaterializationOut]
+    checks: list[AssetCheckOut] = []
 
 
 class RunRequest(BaseModel):
