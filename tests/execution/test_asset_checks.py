@@ -94,6 +94,7 @@ def test_a_failed_blocking_check_skips_downstream_and_fails_the_run() -> None:
     assert failure.data["error"]["message"].endswith(
         "1 blocking asset check failed with ERROR severity:\norders: tiny"
     )
+    assert failure.asset_key is None  # the check ran: its evaluation is its latest result
     assert [e.passed for e in result.get_asset_check_evaluations()] == [False]
 
 

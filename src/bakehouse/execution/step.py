@@ -19,7 +19,11 @@ from bakehouse.authoring.context import AssetExecutionContext, RunLogger
 from bakehouse.authoring.metadata import normalize_metadata
 from bakehouse.authoring.results import AssetCheckResult, MaterializeResult, Output
 from bakehouse.errors import ErrorInfo, ExecutionError
-from bakehouse.execution.check_results import match_results, record_results
+from bakehouse.execution.check_results import (
+    AssetCheckFailedError,
+    match_results,
+    record_results,
+)
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.io_managers import InputContext, IOManager, OutputContext
 from bakehouse.execution.partitions import input_partition_keys, step_partition_key
@@ -83,9 +87,12 @@ def execute_step(step: Step, env: StepEnvironment) -> bool:
         error = ErrorInfo.from_exception(exc)
         data: dict[str, Any] = {"error": error.to_dict(), "duration_ms": _ms_since(started)}
         checked: str | None = None
-        if isinstance(step.assets_def, AssetChecksDefinition):
-            # The failure of a check function is its check's latest execution: the asset page
-            # finds it by the asset's key.
+        if isinstance(step.assets_def, AssetChecksDefinition) and not isinstance(
+            exc, AssetCheckFailedError
+        ):
+            # A check function that raised has no evaluation: its failure is its check's latest
+            # execution, which the asset page finds by the asset's key. (A failed blocking
+            # check has its evaluation already.)
             checked = step.assets_def.asset_key.to_user_string()
             data["check_names"] = [k.name for k in step.check_keys]
         writer.emit(
