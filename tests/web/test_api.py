@@ -100,6 +100,8 @@ def test_assets_merge_locations_with_cross_location_deps(client: httpx.Client) -
     assert assets["bread"]["location"] == "api_oven"
     assert assets["bread"]["deps"] == ["flour"]
     assert assets["flour"]["latest_materialization"] is None
+    assert assets["flour"]["latest_run_status"] is None
+    assert assets["flour"]["state"] == "never"
     detail = client.get("/api/assets/flour").json()
     assert detail["downstream"] == ["bread"]
     assert detail["description"] == "Milled flour."
@@ -127,6 +129,7 @@ def test_launch_a_cross_location_run_and_read_its_events(client: httpx.Client) -
     bread = client.get("/api/assets/bread").json()
     assert bread["latest_materialization"]["metadata"]["loaves"] == {"type": "int", "value": 2}
     assert len(bread["history"]) == 1
+    assert (bread["latest_run_status"], bread["state"]) == ("SUCCESS", "materialized")
     runs = client.get("/api/runs").json()
     assert runs[0]["run_id"] == run["run_id"]
     assert runs[0]["tags"]["bakehouse/launched_by"] == "ui"
@@ -142,6 +145,8 @@ def test_reexecute_from_failure_runs_only_what_failed(client: httpx.Client) -> N
     second = _wait_run(client, again.json()["run_id"])
     assert second["asset_selection"] == ["burnt"]
     assert second["tags"]["bakehouse/parent_run_id"] == first["run_id"]
+    burnt = client.get("/api/assets/burnt").json()
+    assert (burnt["latest_run_status"], burnt["state"]) == ("FAILURE", "failed")
     success = _wait_run(
         client, client.post("/api/runs", json={"asset_keys": ["flour"]}).json()["run_id"]
     )

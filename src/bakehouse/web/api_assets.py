@@ -11,7 +11,13 @@ from bakehouse.graph.selection import select_keys
 from bakehouse.host.deployment import Deployment
 from bakehouse.location.global_graph import GlobalAssetGraph, PlacedAsset
 from bakehouse.location.snapshot import AssetCheckSnap
-from bakehouse.storage.records import AssetMaterializationRecord, EventRecord, EventType
+from bakehouse.storage.records import (
+    AssetMaterializationRecord,
+    EventRecord,
+    EventType,
+    RunRecord,
+)
+from bakehouse.web.asset_status import RECENT_RUNS, newest_run_by_asset, status_of
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import AssetCheckOut, AssetDetailOut, AssetOut, MaterializationOut
 
@@ -39,9 +45,13 @@ def _materialization(
 
 
 def _asset_fields(
-    key: str, placed: PlacedAsset, latest: dict[str, AssetMaterializationRecord]
+    key: str,
+    placed: PlacedAsset,
+    latest: dict[str, AssetMaterializationRecord],
+    newest_runs: dict[str, RunRecord],
 ) -> dict[str, Any]:
     node = placed.node
+    run = newest_runs.get(key)
     return {
         "key": key,
         "location": placed.location,
@@ -51,7 +61,14 @@ def _asset_fields(
         "description": node.description,
         "is_external": node.is_external,
         "latest_materialization": _materialization(latest.get(key)),
+        "latest_run_status": run.status.value if run else None,
+        "state": status_of(run, latest.get(key)).state,
     }
+
+
+def _newest_runs(dep: Deployment) -> dict[str, RunRecord]:
+    # The same window of recent runs the lineage page judges asset states by.
+    return newest_run_by_asset(dep.instance.get_runs(limit=RECENT_RUNS))
 
 
 def select_or_400(graph: GlobalAssetGraph, selection: str | None) -> list[str]:
@@ -74,7 +91,8 @@ def list_assets(
     graph = dep.graph()
     keys = select_or_400(graph, selection)
     latest = dep.instance.get_latest_materializations(keys)
-    return [AssetOut(**_asset_fields(k, graph.assets[k], latest)) for k in keys]
+    newest = _newest_runs(dep)
+    return [AssetOut(**_asset_fields(k, graph.assets[k], latest, newest)) for k in keys]
 
 
 @router.get("/assets/{key:path}", response_model=AssetDetailOut)
@@ -88,7 +106,7 @@ def get_asset(key: str, dep: Deployment = Depends(deployment)) -> AssetDetailOut
     history = dep.instance.get_materialization_history(key, limit=50)
     node = placed.node
     return AssetDetailOut(
-        **_asset_fields(key, placed, latest),
+        **_asset_fields(key, placed, latest, _newest_runs(dep)),
         downstream=sorted(graph.key_graph.children.get(key, ())),
         metadata=dict(node.metadata),
         tags=dict(node.tags),

@@ -82,6 +82,10 @@ class AssetOut(BaseModel):
     latest_run_status: str | None = Field(
         default=None, description="Status of the newest run that included this asset"
     )
+    state: str = Field(
+        default="never",
+        description="What the lineage page shows: materialized, failed, running, queued or never",
+    )
 
 
 class AssetCheckOut(BaseModel):
@@ -162,6 +166,7 @@ class RunOut(BaseModel):
     selection_query: str | None
     job_name: str | None
     location_name: str | None
+    partition_key: str | None = Field(default=None, description="The partition the run targets")
     tags: dict[str, str]
     created_at: float
     started_at: float | None
@@ -178,6 +183,7 @@ class RunOut(BaseModel):
             selection_query=run.selection_query,
             job_name=run.job_name,
             location_name=run.location_name,
+            partition_key=run.partition_key,
             tags=dict(run.tags),
             created_at=run.created_at,
             started_at=run.started_at,
