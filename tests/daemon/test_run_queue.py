@@ -23,9 +23,11 @@ SLOW = {
         import bakehouse as dg
 
 
+        # Long enough that two runs started together overlap even when a loaded machine
+        # starts their workers a second apart: the tests count overlapping runs.
         @dg.asset
         def nap():
-            time.sleep(0.4)
+            time.sleep(1.5)
             return 1
 
 
