@@ -21,7 +21,7 @@ from bakehouse.authoring.partitions import (
     PartitionsDefinition,
 )
 from bakehouse.authoring.source import caller_source
-from bakehouse.authoring.time_ticks import (
+from bakehouse.graph.time_ticks import (
     at,
     get_zone,
     repeats_every_hour,
