@@ -103,6 +103,10 @@ class SelectionError(BakehouseError, ValueError):
     """Raised when an asset selection string cannot be parsed or selects unknown keys."""
 
 
+class BackfillError(BakehouseError, ValueError):
+    """Raised when a backfill cannot be requested or changed as asked (selection, keys, state)."""
+
+
 class ProjectError(BakehouseError):
     """Raised when a project's settings or layout cannot be understood."""
 

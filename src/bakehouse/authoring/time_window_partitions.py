@@ -21,6 +21,7 @@ from bakehouse.authoring.partitions import (
     PartitionsDefinition,
 )
 from bakehouse.authoring.source import caller_source
+from bakehouse.errors import DefinitionError, SourceLocation, UnknownPartitionError
 from bakehouse.graph.time_ticks import (
     at,
     get_zone,
@@ -28,7 +29,6 @@ from bakehouse.graph.time_ticks import (
     ticks_for,
     validate_cron,
 )
-from bakehouse.errors import DefinitionError, SourceLocation, UnknownPartitionError
 
 DEFAULT_DATE_FORMAT = "%Y-%m-%d"
 DEFAULT_HOURLY_FORMAT_WITHOUT_TIMEZONE = "%Y-%m-%d-%H:%M"

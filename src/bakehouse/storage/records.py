@@ -229,6 +229,8 @@ class BackfillRecord:
     tags: dict[str, str] = field(default_factory=dict)
     run_config: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    # What the daemon is doing or waiting for now (e.g. a location still loading), for people.
+    status_message: str | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
     partition_runs: dict[str, str] = field(default_factory=dict)

@@ -9,7 +9,15 @@ from fastapi import FastAPI
 
 import bakehouse
 from bakehouse.host.deployment import Deployment
-from bakehouse.web import api_assets, api_automation, api_locations, api_runs, pages, streams
+from bakehouse.web import (
+    api_assets,
+    api_automation,
+    api_backfills,
+    api_locations,
+    api_runs,
+    pages,
+    streams,
+)
 
 
 def create_app(dep: Deployment) -> FastAPI:
@@ -35,7 +43,7 @@ def create_app(dep: Deployment) -> FastAPI:
     )
     app.state.deployment = dep
     app.state.feed = streams.ChangeFeed(dep)
-    for module in (api_locations, api_assets, api_runs, api_automation, streams):
+    for module in (api_locations, api_assets, api_runs, api_automation, api_backfills, streams):
         app.include_router(module.router)
     pages.mount(app)
     return app

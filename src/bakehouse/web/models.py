@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bakehouse.errors import ErrorInfo
+from bakehouse.host.backfills import BackfillProgress
 from bakehouse.location.supervisor import LocationState
-from bakehouse.storage.records import EventRecord, RunRecord
+from bakehouse.storage.records import BackfillRecord, EventRecord, RunRecord
 
 
 class ErrorOut(BaseModel):
@@ -223,3 +224,115 @@ class RunDetailOut(RunOut):
     """A run with its event log."""
 
     events: list[EventOut]
+
+
+class PartitionRangeIn(BaseModel):
+    """An inclusive range of partition keys."""
+
+    start: str
+    end: str
+
+
+class BackfillRequest(BaseModel):
+    """A backfill to request: a selection and its partitions (keys, a range, or all)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    selection: str = Field(description="Assets, in the syntax of bh launch --assets")
+    partition_keys: list[str] | None = Field(default=None, description="These partitions")
+    partition_range: PartitionRangeIn | None = Field(
+        default=None, description="The partitions from start to end, both included"
+    )
+    only: Literal["missing", "failed_and_missing"] | None = Field(
+        default=None, description="Keep only partitions some selected asset has missing/failed"
+    )
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _keys_or_range(self) -> BackfillRequest:
+        if self.partition_keys is not None and self.partition_range is not None:
+            raise ValueError("give partition_keys or partition_range, not both")
+        return self
+
+
+class BackfillCreated(BaseModel):
+    """The id of a backfill just requested."""
+
+    backfill_id: str
+
+
+class BackfillPartitionOut(BaseModel):
+    """One partition of a backfill and its run."""
+
+    partition_key: str
+    run_id: str | None = Field(description="None until the daemon launched it")
+    run_status: str | None
+
+
+class BackfillOut(BaseModel):
+    """A backfill with its progress counts."""
+
+    backfill_id: str
+    status: str = Field(description="REQUESTED, CANCELING, COMPLETED, FAILED or CANCELED")
+    status_message: str | None
+    error: str | None
+    selection_query: str | None
+    asset_selection: list[str]
+    location_name: str | None
+    tags: dict[str, str]
+    created_at: float
+    updated_at: float
+    total: int
+    requested: int = Field(description="Partitions without a run yet")
+    in_progress: int = Field(description="Partitions whose run is queued or running")
+    succeeded: int
+    failed: int
+    canceled: int
+    first_partition: str | None
+    last_partition: str | None
+
+    @classmethod
+    def of(cls, backfill: BackfillRecord, progress: BackfillProgress) -> BackfillOut:
+        """The API view of a backfill and its progress."""
+        keys = backfill.partition_keys
+        return cls(
+            backfill_id=backfill.backfill_id,
+            status=backfill.status.value,
+            status_message=backfill.status_message,
+            error=backfill.error,
+            selection_query=backfill.selection_query,
+            asset_selection=list(backfill.asset_selection),
+            location_name=backfill.location_name,
+            tags=dict(backfill.tags),
+            created_at=backfill.created_at,
+            updated_at=backfill.updated_at,
+            total=progress.total,
+            requested=progress.requested,
+            in_progress=progress.in_progress,
+            succeeded=progress.succeeded,
+            failed=progress.failed,
+            canceled=progress.canceled,
+            first_partition=keys[0] if keys else None,
+            last_partition=keys[-1] if keys else None,
+        )
+
+
+class BackfillDetailOut(BackfillOut):
+    """A backfill with each partition's run and run status."""
+
+    partitions: list[BackfillPartitionOut]
+
+    @classmethod
+    def detail(cls, backfill: BackfillRecord, progress: BackfillProgress) -> BackfillDetailOut:
+        """The API view of a backfill with its partitions."""
+        return cls(
+            **BackfillOut.of(backfill, progress).model_dump(),
+            partitions=[
+                BackfillPartitionOut(
+                    partition_key=p.partition_key,
+                    run_id=p.run_id,
+                    run_status=p.run_status.value if p.run_status else None,
+                )
+                for p in progress.partitions
+            ],
+        )

@@ -1,0 +1,243 @@
+"""Backfills for the API and the CLI: request one (checked, stored REQUESTED), cancel, progress.
+
+The daemon's backfill loop (`daemon.backfills`) launches the runs. Everything here works from
+the global asset graph (snapshots) and storage, so the API and the CLI share it.
+
+Unpartitioned assets in the selection are refused, naming them: one run per partition would
+materialize them once per partition. (Dagster's asset backfills materialize them once, after
+their partitioned parents; bakehouse does not do that yet.)
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import secrets
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from bakehouse.errors import BackfillError, SelectionError
+from bakehouse.location.global_graph import GlobalAssetGraph
+from bakehouse.location.partition_keys import describe, partition_keys
+from bakehouse.location.snapshot import PartitionsSnap
+from bakehouse.storage.records import (
+    BACKFILL_TAG,
+    BackfillRecord,
+    BackfillStatus,
+    PartitionStatus,
+    RunStatus,
+)
+
+if TYPE_CHECKING:
+    from bakehouse.storage import Instance
+
+Only = Literal["missing", "failed_and_missing"]
+LAUNCHED_BY_TAG = "bakehouse/launched_by"
+_ID_ALPHABET = string.ascii_lowercase
+
+
+def new_backfill_id() -> str:
+    """A short random id (eight lowercase letters), as readable in a terminal as Dagster's."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+
+
+def backfill_partitions(graph: GlobalAssetGraph, keys: Sequence[str]) -> PartitionsSnap:
+    """The one partitions definition `keys` share; raises BackfillError naming the assets that
+    are unpartitioned or partitioned differently."""
+    by_def: dict[PartitionsSnap, list[str]] = {}
+    unpartitioned: list[str] = []
+    for key in keys:
+        snap = graph.assets[key].node.partitions
+        if snap is None:
+            unpartitioned.append(key)
+        else:
+            by_def.setdefault(snap, []).append(key)
+    if not by_def:
+        raise BackfillError(
+            f"none of the selected assets ({', '.join(keys)}) is partitioned: a backfill "
+            "materializes partitions; launch unpartitioned assets with bh launch --assets"
+        )
+    if len(by_def) > 1:
+        groups = "; ".join(f"{', '.join(ks)}: {describe(s)}" for s, ks in by_def.items())
+        raise BackfillError(
+            "the selected assets do not share one partitions definition, so no partition key "
+            f"fits them all ({groups}); backfill each group on its own"
+        )
+    if unpartitioned:
+        raise BackfillError(
+            f"{', '.join(unpartitioned)} {'is' if len(unpartitioned) == 1 else 'are'} not "
+            "partitioned: a backfill runs its selection once per partition; leave "
+            f"{'it' if len(unpartitioned) == 1 else 'them'} out of the selection and "
+            "materialize with bh launch after the backfill"
+        )
+    return next(iter(by_def))
+
+
+def _unknown_key(key: str, valid: list[str]) -> BackfillError:
+    """An error naming `key` and the valid keys nearest to it (by spelling and by order)."""
+    near = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
+    if not near and valid:
+        at = bisect.bisect_left(sorted(valid), key)
+        ordered = sorted(valid)
+        near = ordered[max(0, at - 1) : at + 1]
+    span = f"{valid[0]} … {valid[-1]}, {len(valid)} keys" if valid else "no keys yet"
+    hint = f"; nearest: {', '.join(near)}" if near else ""
+    return BackfillError(f"unknown partition key {key!r} ({span}){hint}")
+
+
+def select_partition_keys(
+    valid: list[str],
+    *,
+    partition_keys: Sequence[str] | None,
+    partition_range: tuple[str, str] | None,
+) -> list[str]:
+    """The keys asked for, in definition order: a list, an inclusive range, or all of them."""
+    if partition_keys is not None and partition_range is not None:
+        raise BackfillError("give partition keys or a partition range, not both")
+    if isinstance(partition_keys, str):
+        raise BackfillError("partition_keys is a list of keys, not one string")
+    index = {key: i for i, key in enumerate(valid)}
+    if partition_range is not None:
+        start, end = partition_range
+        for key in (start, end):
+            if key not in index:
+                raise _unknown_key(key, valid)
+        if index[start] > index[end]:
+            raise BackfillError(
+                f"partition range {start}...{end} is empty: {start} comes after {end}"
+            )
+        return valid[index[start] : index[end] + 1]
+    if partition_keys is not None:
+        if not partition_keys:
+            raise BackfillError("no partition keys given")
+        for key in partition_keys:
+            if key not in index:
+                raise _unknown_key(key, valid)
+        return sorted(dict.fromkeys(partition_keys), key=index.__getitem__)
+    return list(valid)
+
+
+def _filter(instance: Instance, assets: Sequence[str], keys: list[str], only: Only) -> list[str]:
+    """Keep the keys some selected asset has missing (or failed, with failed_and_missing)."""
+    wanted: set[PartitionStatus | None] = {None}
+    if only == "failed_and_missing":
+        wanted.add(PartitionStatus.FAILED)
+    elif only != "missing":
+        raise BackfillError(f"only must be 'missing' or 'failed_and_missing', got {only!r}")
+    statuses = [instance.get_partition_status(asset) for asset in assets]
+    return [k for k in keys if any(status.get(k) in wanted for status in statuses)]
+
+
+def request_backfill(
+    instance: Instance,
+    graph: GlobalAssetGraph,
+    *,
+    selection: str,
+    partition_keys: Sequence[str] | None = None,
+    partition_range: tuple[str, str] | None = None,
+    only: Only | None = None,
+    tags: Mapping[str, str] | None = None,
+    launched_by: str,
+) -> BackfillRecord:
+    """Store a REQUESTED backfill of `selection` for the partitions asked for (all if none).
+
+    `partition_range` is inclusive; `only` keeps the partitions that some selected asset has
+    missing (never materialized nor in progress) or, with "failed_and_missing", also failed.
+    Raises BackfillError for an unknown selection, unpartitioned or differently partitioned
+    assets, unknown keys, or nothing left to backfill.
+    """
+    try:
+        assets = graph.select(selection)
+    except SelectionError as exc:
+        raise BackfillError(str(exc)) from None
+    snap = backfill_partitions(graph, assets)
+    valid = _keys_of(instance, snap)
+    keys = select_partition_keys(
+        valid, partition_keys=partition_keys, partition_range=partition_range
+    )
+    if only is not None:
+        before = len(keys)
+        keys = _filter(instance, assets, keys, only)
+        if not keys:
+            what = "missing" if only == "missing" else "failed or missing"
+            raise BackfillError(f"nothing to backfill: none of the {before} partitions is {what}")
+    if not keys:
+        raise BackfillError(f"{describe(snap)} has no partitions yet")
+    locations = sorted({graph.location_of(k) or "?" for k in assets})
+    return instance.create_backfill(
+        BackfillRecord(
+            backfill_id=new_backfill_id(),
+            partition_keys=tuple(keys),
+            asset_selection=tuple(assets),
+            selection_query=selection,
+            location_name=locations[0] if len(locations) == 1 else None,
+            tags={**(tags or {}), LAUNCHED_BY_TAG: launched_by},
+        )
+    )
+
+
+def _keys_of(instance: Instance, snap: PartitionsSnap) -> list[str]:
+    return partition_keys(snap, dynamic_keys=instance.get_dynamic_partitions)
+
+
+def cancel_backfill(instance: Instance, backfill_id: str) -> BackfillRecord:
+    """Ask the daemon to cancel a backfill: it stops launching runs and cancels the ones not
+    finished, then marks it CANCELED. A finished backfill raises BackfillError; canceling one
+    that is already CANCELING changes nothing."""
+    backfill = instance.get_backfill(backfill_id)
+    if backfill is None:
+        raise BackfillError(f"there is no backfill '{backfill_id}'")
+    if backfill.status.is_finished:
+        raise BackfillError(
+            f"backfill '{backfill_id}' is {backfill.status.value} already; nothing to cancel"
+        )
+    if backfill.status is BackfillStatus.CANCELING:
+        return backfill
+    return instance.update_backfill(backfill_id, status=BackfillStatus.CANCELING)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartitionProgress:
+    """One partition of a backfill: its run (None until launched) and that run's status."""
+
+    partition_key: str
+    run_id: str | None
+    run_status: RunStatus | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackfillProgress:
+    """How far a backfill got: each partition's run, and counts by where they are."""
+
+    partitions: list[PartitionProgress]
+    total: int
+    requested: int  # no run yet
+    in_progress: int  # queued or running
+    succeeded: int
+    failed: int
+    canceled: int
+
+
+def backfill_progress(instance: Instance, backfill: BackfillRecord) -> BackfillProgress:
+    """The runs of `backfill`'s partitions and their statuses, from one read of its runs."""
+    runs = {r.run_id: r for r in instance.get_runs_by_tag(BACKFILL_TAG, backfill.backfill_id)}
+    partitions: list[PartitionProgress] = []
+    counts = {"requested": 0, "in_progress": 0, "succeeded": 0, "failed": 0, "canceled": 0}
+    for key in backfill.partition_keys:
+        run_id = backfill.partition_runs.get(key)
+        run = runs.get(run_id) if run_id else None
+        status = run.status if run is not None else None
+        partitions.append(PartitionProgress(partition_key=key, run_id=run_id, run_status=status))
+        if status is None:
+            counts["requested"] += 1
+        elif status is RunStatus.SUCCESS:
+            counts["succeeded"] += 1
+        elif status is RunStatus.FAILURE:
+            counts["failed"] += 1
+        elif status is RunStatus.CANCELED:
+            counts["canceled"] += 1
+        else:
+            counts["in_progress"] += 1
+    return BackfillProgress(partitions=partitions, total=len(partitions), **counts)

@@ -1,0 +1,123 @@
+"""The partition keys of a `PartitionsSnap`, computed on the host without user code.
+
+Time-window keys follow the rules of `authoring.time_window_partitions` (the same tick
+computation, `graph.time_ticks`): only complete windows are partitions, `end_offset` adds or
+removes windows at the end, and an hourly key in a repeated autumn hour carries its UTC offset.
+Dynamic keys live in the instance, so the caller passes a way to read them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+
+from bakehouse.graph.time_ticks import get_zone, repeats_every_hour, ticks_for
+from bakehouse.location.snapshot import PartitionsSnap
+
+# The separator of a multi-partition key's dimension keys (as Dagster's "a|b").
+MULTI_KEY_DELIMITER = "|"
+
+DynamicKeys = Callable[[str], Sequence[str]]
+
+
+def partition_keys(
+    snap: PartitionsSnap, *, dynamic_keys: DynamicKeys, now: float | None = None
+) -> list[str]:
+    """Every key of `snap` at `now` (default: the current time), oldest first.
+
+    Static keys in their order; time windows oldest first; dynamic keys in the order they were
+    added (read through `dynamic_keys(name)`); multi keys with the first dimension (by name)
+    varying slowest. A kind the host does not know gives no keys.
+    """
+    if snap.kind == "static":
+        return list(snap.keys)
+    if snap.kind == "dynamic":
+        return list(dynamic_keys(snap.name or ""))
+    if snap.kind == "time_window":
+        return _time_window_keys(snap, time.time() if now is None else now)
+    if snap.kind == "multi":
+        per_dim = [
+            partition_keys(d.partitions, dynamic_keys=dynamic_keys, now=now)
+            for d in snap.dimensions
+        ]
+        return [MULTI_KEY_DELIMITER.join(combo) for combo in itertools.product(*per_dim)]
+    return []
+
+
+def describe(snap: PartitionsSnap) -> str:
+    """A short human description of a partitions definition, for error messages."""
+    if snap.kind == "time_window":
+        kind = (snap.schedule_type or "time-window").lower()
+        return f"{kind} partitions from {snap.start} ({snap.timezone or 'UTC'})"
+    if snap.kind == "static":
+        return f"static partitions {list(snap.keys)[:5]}{'...' if len(snap.keys) > 5 else ''}"
+    if snap.kind == "dynamic":
+        return f"dynamic partitions '{snap.name}'"
+    if snap.kind == "multi":
+        return "multi-partitions by " + " and ".join(d.name for d in snap.dimensions)
+    return f"{snap.kind} partitions"
+
+
+def _with_offset(fmt: str) -> str:
+    return fmt if "%z" in fmt else fmt + "%z"
+
+
+def _time_window_keys(snap: PartitionsSnap, now: float) -> list[str]:
+    if not snap.cron_schedule or not snap.start or not snap.fmt:
+        return []
+    tz = get_zone(snap.timezone or "UTC")
+    ticks = ticks_for(snap.cron_schedule, tz)
+    every_hour = repeats_every_hour(snap.cron_schedule)
+    start = datetime.fromisoformat(snap.start).timestamp()
+    end = datetime.fromisoformat(snap.end).timestamp() if snap.end else None
+    first = next(ticks.at_or_after(start))
+
+    def at_or_before(timestamp: float) -> datetime:
+        tick = next(ticks.at_or_after(timestamp))
+        return tick if tick.timestamp() == timestamp else ticks.before(timestamp)
+
+    def following(tick: datetime) -> datetime:
+        later = ticks.at_or_after(tick.timestamp())
+        found = next(later)
+        return next(later) if found.timestamp() == tick.timestamp() else found
+
+    last = at_or_before(now if end is None else min(now, end))
+    if snap.end_offset > 0:
+        bound = at_or_before(end) if end is not None else None
+        for _ in range(snap.end_offset):
+            nxt = following(last)
+            if bound is not None and nxt.timestamp() > bound.timestamp():
+                break
+            last = nxt
+    for _ in range(-snap.end_offset):
+        if last.timestamp() <= first.timestamp():
+            break
+        last = ticks.before(last.timestamp())
+    if last.timestamp() <= first.timestamp():
+        return []
+
+    pattern = snap.fmt
+
+    def fmt(moment: datetime) -> str:
+        # A repeated local hour (autumn) of an hourly schedule keeps its two keys apart by the
+        # UTC offset, as the authoring definition formats them.
+        if "%z" in pattern or not every_hour or tz is timezone.utc:
+            return moment.strftime(pattern)
+        if moment.fold == 1:
+            before = tz.utcoffset(moment.replace(fold=0))
+            after = tz.utcoffset(moment)
+            if before is not None and after is not None and before > after:
+                return moment.strftime(_with_offset(pattern))
+        return moment.strftime(pattern)
+
+    keys: list[str] = []
+    window = ticks.at_or_after(first.timestamp())
+    begin = next(window)
+    for tick in window:
+        if tick.timestamp() > last.timestamp():
+            break
+        keys.append(fmt(begin))
+        begin = tick
+    return keys
