@@ -1,4 +1,4 @@
-"""The daemon: the scheduler, the sensor loop and run monitoring, each on its own thread.
+"""The daemon: the scheduler, the sensor loop, backfills and run monitoring, each on a thread.
 
 The run queue runs beside it in the same deployment. Every loop outlives a failed pass: it logs
 the error and tries again at its next interval.
@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bakehouse.daemon.backfills import BackfillDaemon
 from bakehouse.daemon.monitor import RunMonitor
 from bakehouse.daemon.scheduler import Clock, Scheduler
 from bakehouse.daemon.sensors import SensorDaemon
@@ -38,16 +39,23 @@ class Daemon:
         schedule_interval: float = 1.0,
         sensor_interval: float = 1.0,
         monitor_interval: float = 5.0,
+        backfill_interval: float = 1.0,
+        max_unfinished_backfill_runs: int = 10,
     ) -> None:
         self.scheduler = Scheduler(instance, supervisor, coordinator, clock=clock,
                                    on_launch=on_launch)  # fmt: skip
         self.sensors = SensorDaemon(instance, supervisor, coordinator, clock=clock,
                                     on_launch=on_launch)  # fmt: skip
         self.monitor = RunMonitor(instance, coordinator, clock=clock)
+        self.backfills = BackfillDaemon(
+            instance, supervisor, coordinator, clock=clock, on_launch=on_launch,
+            max_unfinished_runs=max_unfinished_backfill_runs,
+        )  # fmt: skip
         self._loops = [
             ("scheduler", self.scheduler.tick, schedule_interval),
             ("sensors", self.sensors.tick, sensor_interval),
             ("run-monitor", self.monitor.tick, monitor_interval),
+            ("backfills", self.backfills.tick, backfill_interval),
         ]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

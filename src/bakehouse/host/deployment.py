@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bakehouse.daemon.backfills import unfinished_limit
 from bakehouse.daemon.daemon import Daemon
 from bakehouse.daemon.run_queue import RunQueue, TagConcurrencyLimit
 from bakehouse.errors import SelectionError
@@ -66,7 +67,13 @@ class Deployment:
             tag_concurrency_limits=tag_concurrency_limits,
         )
         self.daemon = (
-            Daemon(instance, self.supervisor, self.coordinator, on_launch=self.run_queue.wake)
+            Daemon(
+                instance,
+                self.supervisor,
+                self.coordinator,
+                on_launch=self.run_queue.wake,
+                max_unfinished_backfill_runs=unfinished_limit(max_concurrent_runs),
+            )
             if daemon
             else None
         )

@@ -1,0 +1,218 @@
+"""The backfill loop: launches one queued run per partition of each requested backfill.
+
+A partition is claimed (`Instance.claim_backfill_partitions`) before its run is created with
+the claimed id, so a daemon killed between the two finds the claim on restart and creates that
+same run, never a second one. Concurrency is the run queue's; this loop only keeps each backfill
+from flooding the queue: at most `max_unfinished_runs` of its runs are unfinished at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bakehouse.daemon.scheduler import Clock
+from bakehouse.errors import StorageError
+from bakehouse.location.global_graph import GlobalAssetGraph
+from bakehouse.location.run_coordinator import RunCoordinator
+from bakehouse.location.supervisor import LocationStatus, LocationSupervisor
+from bakehouse.storage.records import (
+    BACKFILL_TAG,
+    PARTITION_TAG,
+    BackfillRecord,
+    BackfillStatus,
+    RunRecord,
+    RunStatus,
+)
+
+if TYPE_CHECKING:
+    from bakehouse.storage import Instance
+
+log = logging.getLogger("bakehouse.daemon.backfills")
+
+
+def unfinished_limit(max_concurrent_runs: int) -> int:
+    """How many unfinished runs one backfill may have: enough to keep the queue busy."""
+    return max(2, max_concurrent_runs)
+
+
+@dataclass(frozen=True)
+class BackfillPass:
+    """What one pass did for one backfill."""
+
+    backfill_id: str
+    launched: list[str]
+    status: BackfillStatus
+
+
+class BackfillDaemon:
+    """Carries out REQUESTED and CANCELING backfills; `tick` does one pass over them."""
+
+    def __init__(
+        self,
+        instance: Instance,
+        supervisor: LocationSupervisor,
+        coordinator: RunCoordinator,
+        *,
+        clock: Clock = time.time,
+        max_unfinished_runs: int = 10,
+        on_launch: Callable[[], None] | None = None,
+    ) -> None:
+        self.instance = instance
+        self.supervisor = supervisor
+        self.coordinator = coordinator
+        self.clock = clock
+        self.max_unfinished_runs = max_unfinished_runs
+        self.on_launch = on_launch
+
+    def tick(self) -> list[BackfillPass]:
+        """Advance every backfill that is not finished; returns what each pass did."""
+        active = self.instance.get_backfills(
+            statuses=[BackfillStatus.REQUESTED, BackfillStatus.CANCELING]
+        )
+        done = []
+        for backfill in reversed(active):  # oldest first
+            try:
+                done.append(self.advance(backfill))
+            except Exception:  # one bad backfill must not stop the others
+                log.exception("backfill %s: pass failed; retrying", backfill.backfill_id)
+        return done
+
+    def advance(self, backfill: BackfillRecord) -> BackfillPass:
+        """One step of one backfill: cancel, launch what it may, or mark it done."""
+        runs = {
+            r.run_id: r for r in self.instance.get_runs_by_tag(BACKFILL_TAG, backfill.backfill_id)
+        }
+        if backfill.status is BackfillStatus.CANCELING:
+            return self._cancel(backfill, runs)
+        graph = self._wait_reason_or_graph(backfill)
+        if isinstance(graph, str):
+            self._say(backfill, graph)
+            return BackfillPass(backfill.backfill_id, [], backfill.status)
+        launched = []
+        # Claims whose run was never created (a daemon killed in between) get that very run.
+        for key, run_id in backfill.partition_runs.items():
+            if run_id not in runs:
+                run = self._create_run(graph, backfill, key, run_id)
+                if run is not None:
+                    runs[run.run_id] = run
+                    launched.append(run.run_id)
+        unfinished = sum(1 for r in runs.values() if not r.status.is_finished)
+        claimed = dict(backfill.partition_runs)
+        for key in backfill.partition_keys:
+            if unfinished >= self.max_unfinished_runs:
+                break
+            if key in claimed:
+                continue
+            run_id = str(uuid.uuid4())
+            earlier = self.instance.claim_backfill_partitions(backfill.backfill_id, [key], run_id)
+            if earlier:  # another daemon got there first; its run id stands
+                claimed.update(earlier)
+                continue
+            claimed[key] = run_id
+            run = self._create_run(graph, backfill, key, run_id)
+            if run is not None:
+                runs[run.run_id] = run
+                launched.append(run.run_id)
+                unfinished += 1
+        if launched and self.on_launch is not None:
+            self.on_launch()
+        return self._finish_or_report(backfill, claimed, runs, launched)
+
+    def _wait_reason_or_graph(self, backfill: BackfillRecord) -> GlobalAssetGraph | str:
+        """The graph to launch from, or why the backfill must wait (a location not serving)."""
+        states = {s.name: s for s in self.supervisor.states()}
+        graph = GlobalAssetGraph([s.snapshot for s in states.values() if s.snapshot is not None])
+        wanted = {graph.location_of(k) for k in backfill.asset_selection}
+        if backfill.location_name is not None:
+            wanted.add(backfill.location_name)
+        for name in sorted(n for n in wanted if n is not None):
+            state = states.get(name)
+            if state is None:
+                return f"waiting: location '{name}' is not in the workspace"
+            if state.status is not LocationStatus.LOADED:
+                return f"waiting for location '{name}', which is {state.status.value}"
+        missing = [k for k in backfill.asset_selection if graph.location_of(k) is None]
+        if missing:
+            return f"waiting: no serving location defines {', '.join(missing)}"
+        return graph
+
+    def _create_run(
+        self, graph: GlobalAssetGraph, backfill: BackfillRecord, key: str, run_id: str
+    ) -> RunRecord | None:
+        tags = {**backfill.tags, BACKFILL_TAG: backfill.backfill_id, PARTITION_TAG: key}
+        try:
+            return self.coordinator.create_run(
+                graph,
+                graph.key_graph.toposort(list(backfill.asset_selection)),
+                selection_query=backfill.selection_query,
+                job_name=backfill.job_name,
+                tags=tags,
+                run_config=backfill.run_config,
+                run_id=run_id,
+                partition_key=key,
+            )
+        except StorageError:  # created meanwhile by another daemon: it exists, which we want
+            log.info("backfill %s: run %s exists already", backfill.backfill_id, run_id)
+            return None
+
+    def _finish_or_report(
+        self,
+        backfill: BackfillRecord,
+        claimed: dict[str, str],
+        runs: dict[str, RunRecord],
+        launched: list[str],
+    ) -> BackfillPass:
+        statuses = [runs[claimed[k]].status if claimed.get(k) in runs else None
+                    for k in backfill.partition_keys]  # fmt: skip
+        finished = [s for s in statuses if s is not None and s.is_finished]
+        failed = sum(1 for s in finished if s is not RunStatus.SUCCESS)
+        total = len(statuses)
+        if len(finished) == total:
+            message = f"{total - failed} of {total} partitions succeeded" + (
+                f", {failed} failed or were canceled" if failed else ""
+            )
+            self.instance.update_backfill(
+                backfill.backfill_id, status=BackfillStatus.COMPLETED, status_message=message
+            )
+            return BackfillPass(backfill.backfill_id, launched, BackfillStatus.COMPLETED)
+        running = sum(1 for s in statuses if s is not None and not s.is_finished)
+        self._say(
+            backfill,
+            f"{len(finished)} of {total} partitions done ({failed} failed), {running} running "
+            f"or queued",
+        )
+        return BackfillPass(backfill.backfill_id, launched, backfill.status)
+
+    def _cancel(self, backfill: BackfillRecord, runs: dict[str, RunRecord]) -> BackfillPass:
+        """Cancel the backfill's unfinished runs; it is CANCELED once none is left."""
+        for run in runs.values():
+            if not run.status.is_finished:
+                self.coordinator.cancel(
+                    run.run_id, f"Run canceled: backfill {backfill.backfill_id} was canceled."
+                )
+        left = [
+            r.run_id
+            for r in self.instance.get_runs_by_tag(BACKFILL_TAG, backfill.backfill_id)
+            if not r.status.is_finished
+        ]
+        if left:
+            self._say(backfill, f"canceling: {len(left)} runs still stopping")
+            return BackfillPass(backfill.backfill_id, [], backfill.status)
+        done = sum(1 for r in runs.values() if r.status is RunStatus.SUCCESS)
+        self.instance.update_backfill(
+            backfill.backfill_id,
+            status=BackfillStatus.CANCELED,
+            status_message=f"canceled after {done} of {len(backfill.partition_keys)} "
+            "partitions succeeded",
+        )
+        return BackfillPass(backfill.backfill_id, [], BackfillStatus.CANCELED)
+
+    def _say(self, backfill: BackfillRecord, message: str) -> None:
+        """Record what the backfill waits for, writing only when it changes."""
+        if backfill.status_message != message:
+            self.instance.update_backfill(backfill.backfill_id, status_message=message)
