@@ -18,6 +18,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "list": ("bakehouse.cli.listing:list_group", "List definitions: assets, jobs, schedules..."),
     "launch": ("bakehouse.cli.launch:launch", "Materialize a selection of assets."),
     "runs": ("bakehouse.cli.runs:runs", "Inspect runs and their event logs."),
+    "backfill": ("bakehouse.cli.backfill:backfill", "List, inspect and cancel backfills."),
     "dev": ("bakehouse.cli.dev:dev", "Start the UI, API, run queue and code locations locally."),
     "webserver": ("bakehouse.cli.dev:webserver", "Serve the UI and API (runs start in bh daemon)."),
     "daemon": ("bakehouse.cli.dev:daemon", "Run schedules, sensors, the run queue and monitoring."),

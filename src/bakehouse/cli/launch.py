@@ -99,6 +99,19 @@ def _resolve(graph: GlobalAssetGraph, selection: str | None, job_name: str | Non
     help="The partition of the partitioned assets to materialize (e.g. 2024-01-07).",
 )
 @click.option(
+    "--partition-range",
+    "partition_range",
+    metavar="START...END",
+    help="Backfill these partitions (both ends included): one run per partition, through the "
+    "running deployment's daemon, else driven from here.",
+)
+@click.option(
+    "--max-concurrent-runs",
+    default=4,
+    show_default=True,
+    help="With --partition-range run here: partitions run at once.",
+)
+@click.option(
     "--executor",
     type=click.Choice(["in_process", "multiprocess"]),
     help="Execute steps in the run worker's process, or in parallel worker processes "
@@ -118,6 +131,8 @@ def launch(
     config_file: Path | None,
     tags: tuple[str, ...],
     partition_key: str | None,
+    partition_range: str | None,
+    max_concurrent_runs: int,
     executor: str | None,
     quiet: bool,
     url: str | None,
@@ -138,6 +153,12 @@ def launch(
     # The choice travels as a run tag, so it reaches the run worker by any path (here, or a
     # deployment's queue).
     given_tags = {**_parse_tags(tags), **({EXECUTOR_TAG: executor} if executor else {})}
+    if partition_range is not None:
+        _backfill(
+            selection, job_name, partition_key, partition_range, given_tags, run_config,
+            url=url, local=local, max_concurrent_runs=max_concurrent_runs, quiet=quiet,
+        )  # fmt: skip
+        return
     if not local:
         from bakehouse.host.deployment import find_running_deployment
 
@@ -211,6 +232,40 @@ def launch(
             final, instance.get_events(run.run_id), log_dir / f"{run.run_id}.log"
         )
         raise SystemExit(0 if final.status.value == "SUCCESS" else 1)
+
+
+def _backfill(
+    selection: str | None,
+    job_name: str | None,
+    partition_key: str | None,
+    partition_range: str,
+    tags: dict[str, str],
+    run_config: dict[str, Any],
+    *,
+    url: str | None,
+    local: bool,
+    max_concurrent_runs: int,
+    quiet: bool,
+) -> None:
+    """``--partition-range``: a backfill, through a running deployment or driven from here."""
+    from bakehouse.cli.backfill import parse_range, request_through, run_here
+
+    if job_name or not selection:
+        raise click.UsageError("--partition-range backfills --assets SELECTION (not a --job)")
+    if partition_key is not None:
+        raise click.UsageError("give --partition KEY or --partition-range START...END, not both")
+    if run_config:
+        raise click.UsageError("--partition-range does not take run config yet")
+    span = parse_range(partition_range)
+    if not local:
+        from bakehouse.host.deployment import find_running_deployment
+
+        base = url.rstrip("/") if url else find_running_deployment(load_workspace().home)
+        if base is not None:
+            request_through(base, selection=selection, partition_range=span, tags=tags)
+            return
+    run_here(selection=selection, partition_range=span, tags=tags,
+             max_concurrent_runs=max_concurrent_runs, quiet=quiet)  # fmt: skip
 
 
 def _check_partition(graph: GlobalAssetGraph, keys: list[str], partition_key: str | None) -> None:

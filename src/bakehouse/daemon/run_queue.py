@@ -49,6 +49,7 @@ class RunQueue:
         max_concurrent_runs: int = 10,
         tag_concurrency_limits: Sequence[TagConcurrencyLimit] = (),
         interval: float = 0.2,
+        only_tag: tuple[str, str] | None = None,
     ) -> None:
         self.instance = instance
         self.coordinator = coordinator
@@ -56,6 +57,8 @@ class RunQueue:
         self.max_concurrent_runs = max_concurrent_runs
         self.tag_concurrency_limits = list(tag_concurrency_limits)
         self.interval = interval
+        # Only runs with this tag (key, value): a queue of one backfill, driven from the CLI.
+        self.only_tag = only_tag
         self._active: dict[str, threading.Thread] = {}
         self._active_runs: dict[str, RunRecord] = {}
         self._stop = threading.Event()
@@ -101,7 +104,11 @@ class RunQueue:
         self._active_runs = {k: r for k, r in self._active_runs.items() if k in self._active}
         if len(self._active) >= self.max_concurrent_runs:
             return []
-        queued = self.instance.get_runs(limit=None, statuses=[RunStatus.QUEUED])
+        if self.only_tag is not None:
+            tagged = self.instance.get_runs_by_tag(*self.only_tag)
+            queued = [r for r in tagged if r.status is RunStatus.QUEUED]
+        else:
+            queued = self.instance.get_runs(limit=None, statuses=[RunStatus.QUEUED])
         started = []
         for run in sorted(queued, key=lambda r: r.created_at):
             if run.run_id in self._active or not self._allowed(run):

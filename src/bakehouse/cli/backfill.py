@@ -1,0 +1,326 @@
+"""``bh backfill list|show|cancel``, and ``bh launch --partition-range`` carried out here or sent
+to a running deployment.
+
+Run here (no deployment running, or --local), a backfill is driven in the foreground by the
+daemon's own backfill loop and a run queue of its runs only, with live progress; Ctrl-C cancels
+it. The list/show/cancel commands read and write the instance's storage directly, so they work
+whether or not a deployment is running (a deployment's daemon picks up a cancel within a second).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from bakehouse.cli.context import load_workspace, open_instance, workspace_targets
+from bakehouse.cli.output import console, format_time, status_text
+from bakehouse.errors import BackfillError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bakehouse.host.backfills import BackfillProgress
+    from bakehouse.storage import Instance
+    from bakehouse.storage.records import BackfillRecord
+
+POLL_SECONDS = 0.2
+
+
+def parse_range(text: str) -> tuple[str, str]:
+    """``START...END`` (Dagster's syntax) as (start, end)."""
+    start, sep, end = text.partition("...")
+    if not sep or not start or not end:
+        raise click.BadParameter(
+            f"{text!r} is not a range: write START...END, e.g. 2024-01-01...2024-01-31",
+            param_hint="--partition-range",
+        )
+    return start, end
+
+
+def request_through(
+    base: str, *, selection: str, partition_range: tuple[str, str], tags: dict[str, str]
+) -> None:
+    """Request the backfill from the deployment at `base` and say where to follow it."""
+    import httpx
+
+    body = {
+        "selection": selection,
+        "partition_range": {"start": partition_range[0], "end": partition_range[1]},
+        "tags": tags,
+    }
+    try:
+        answer = httpx.post(f"{base}/api/backfills", json=body, timeout=60)
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"the deployment at {base} did not answer: {exc}") from None
+    if answer.status_code != 201:
+        try:
+            detail = answer.json().get("detail")
+        except ValueError:
+            detail = answer.text
+        raise click.ClickException(str(detail))
+    backfill_id = answer.json()["backfill_id"]
+    out = console()
+    out.print(f"Backfill [bold]{backfill_id}[/] requested from {base}; its daemon launches it.")
+    out.print(f"Follow it with [bold]bh backfill show {backfill_id}[/] or at {base}/backfills")
+
+
+def run_here(
+    *,
+    selection: str,
+    partition_range: tuple[str, str],
+    tags: dict[str, str],
+    max_concurrent_runs: int,
+    quiet: bool,
+) -> None:
+    """Request the backfill and drive it to its end from this process; exit 1 if a partition
+    failed, 130 on Ctrl-C (after canceling the backfill)."""
+    from bakehouse.daemon.backfills import BackfillDaemon, unfinished_limit
+    from bakehouse.daemon.run_queue import RunQueue
+    from bakehouse.host.backfills import cancel_backfill, request_backfill
+    from bakehouse.location.run_coordinator import RunCoordinator
+    from bakehouse.location.supervisor import LocationStatus, LocationSupervisor
+    from bakehouse.storage.records import BACKFILL_TAG, BackfillStatus
+
+    workspace = load_workspace()
+    targets = workspace_targets(workspace)
+    out = console()
+    with open_instance(workspace) as instance, LocationSupervisor(targets.values()) as supervisor:
+        supervisor.start()
+        failed = [s for s in supervisor.states() if s.status is not LocationStatus.LOADED]
+        for state in failed:
+            message = state.error.message if state.error else state.status.value
+            out.print(f"[red]Location {state.name} did not load:[/] {message}")
+        if failed:
+            raise SystemExit(1)
+        try:
+            backfill = request_backfill(
+                instance,
+                supervisor.global_graph(),
+                selection=selection,
+                partition_range=partition_range,
+                tags=tags,
+                launched_by="cli",
+            )
+        except BackfillError as exc:
+            raise click.UsageError(str(exc)) from None
+        backfill_id = backfill.backfill_id
+        out.print(
+            f"Backfill [bold]{backfill_id}[/] of [bold]{selection}[/]: "
+            f"{len(backfill.partition_keys)} partitions "
+            f"({partition_range[0]}...{partition_range[1]})"
+        )
+        coordinator = RunCoordinator(
+            instance, targets, log_dir=(instance.home or workspace.home) / "logs"
+        )
+        queue = RunQueue(
+            instance,
+            coordinator,
+            supervisor.global_graph,
+            max_concurrent_runs=max_concurrent_runs,
+            only_tag=(BACKFILL_TAG, backfill_id),
+        )
+        loop = BackfillDaemon(
+            instance,
+            supervisor,
+            coordinator,
+            max_unfinished_runs=unfinished_limit(max_concurrent_runs),
+            on_launch=queue.wake,
+        )
+        queue.start()
+        try:
+            _follow(instance, loop, backfill_id, out, quiet=quiet)
+        except KeyboardInterrupt:
+            out.print("[magenta]Canceling the backfill…[/]")
+            with contextlib.suppress(BackfillError):  # it may have finished meanwhile
+                cancel_backfill(instance, backfill_id)
+            while not _current(instance, backfill_id).status.is_finished:
+                loop.tick()
+                time.sleep(POLL_SECONDS)
+        finally:
+            queue.stop()
+            coordinator.cancel_all("Run canceled: bh launch stopped.")
+        final = _current(instance, backfill_id)
+        _print_summary(instance, final, out)
+        if final.status is BackfillStatus.CANCELED:
+            raise SystemExit(130)
+        progress = _progress(instance, final)
+        raise SystemExit(1 if progress.failed or progress.canceled else 0)
+
+
+def _current(instance: Instance, backfill_id: str) -> BackfillRecord:
+    backfill = instance.get_backfill(backfill_id)
+    if backfill is None:
+        raise click.ClickException(f"backfill {backfill_id} disappeared from storage")
+    return backfill
+
+
+def _progress(instance: Instance, backfill: BackfillRecord) -> BackfillProgress:
+    from bakehouse.host.backfills import backfill_progress
+
+    return backfill_progress(instance, backfill)
+
+
+def _follow(instance: Instance, loop: Any, backfill_id: str, out: Console, *, quiet: bool) -> None:
+    """Tick the backfill loop until the backfill finishes, showing a live progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    backfill = _current(instance, backfill_id)
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=out, disable=quiet, transient=False) as bar:
+        task = bar.add_task(backfill_id, total=len(backfill.partition_keys), detail="")
+        while True:
+            loop.tick()
+            backfill = _current(instance, backfill_id)
+            progress = _progress(instance, backfill)
+            done = progress.succeeded + progress.failed + progress.canceled
+            detail = f"{progress.in_progress} running, {progress.failed} failed"
+            bar.update(task, completed=done, detail=detail)
+            if backfill.status.is_finished:
+                return
+            time.sleep(POLL_SECONDS)
+
+
+def _print_summary(instance: Instance, backfill: BackfillRecord, out: Console) -> None:
+    progress = _progress(instance, backfill)
+    out.print(
+        f"Backfill [bold]{backfill.backfill_id}[/] {status_text(backfill.status.value)}: "
+        f"{progress.succeeded} succeeded, {progress.failed} failed, {progress.canceled} "
+        f"canceled, {progress.requested} not launched, of {progress.total} partitions"
+    )
+    for part in progress.partitions:
+        if part.run_status is not None and part.run_status.value != "SUCCESS":
+            out.print(
+                f"  {part.partition_key}: {status_text(part.run_status.value)} "
+                f"(bh runs show {part.run_id})"
+            )
+
+
+# -- bh backfill list | show | cancel ------------------------------------------------------------
+
+
+def _as_dict(instance: Instance, backfill: BackfillRecord, *, partitions: bool) -> dict[str, Any]:
+    progress = _progress(instance, backfill)
+    data: dict[str, Any] = {
+        "backfill_id": backfill.backfill_id,
+        "status": backfill.status.value,
+        "status_message": backfill.status_message,
+        "selection_query": backfill.selection_query,
+        "asset_selection": list(backfill.asset_selection),
+        "created_at": backfill.created_at,
+        "total": progress.total,
+        "requested": progress.requested,
+        "in_progress": progress.in_progress,
+        "succeeded": progress.succeeded,
+        "failed": progress.failed,
+        "canceled": progress.canceled,
+        "tags": backfill.tags,
+    }
+    if partitions:
+        data["partitions"] = [
+            {
+                "partition_key": p.partition_key,
+                "run_id": p.run_id,
+                "run_status": p.run_status.value if p.run_status else None,
+            }
+            for p in progress.partitions
+        ]
+    return data
+
+
+@click.group()
+def backfill() -> None:
+    """List, inspect and cancel backfills (start one with bh launch --partition-range)."""
+
+
+@backfill.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--limit", default=50, show_default=True, help="At most this many, newest first.")
+def list_backfills(as_json: bool, limit: int) -> None:
+    """Backfills, newest first, with their progress."""
+    with open_instance(load_workspace()) as instance:
+        rows = [
+            _as_dict(instance, b, partitions=False) for b in instance.get_backfills(limit=limit)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    out = console()
+    if not rows:
+        out.print("No backfills yet. Start one with bh launch --assets SEL --partition-range A...B")
+        return
+    table = Table("ID", "Status", "Selection", "Partitions", "Done", "Failed", "Created")
+    for row in rows:
+        done = row["succeeded"] + row["failed"] + row["canceled"]
+        table.add_row(
+            row["backfill_id"],
+            status_text(row["status"]),
+            row["selection_query"] or ", ".join(row["asset_selection"]),
+            str(row["total"]),
+            f"{done}/{row['total']}",
+            str(row["failed"]),
+            format_time(row["created_at"]),
+        )
+    out.print(table)
+
+
+@backfill.command("show")
+@click.argument("backfill_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def show_backfill(backfill_id: str, as_json: bool) -> None:
+    """A backfill and each partition's run and status."""
+    with open_instance(load_workspace()) as instance:
+        found = instance.get_backfill(backfill_id)
+        if found is None:
+            raise click.ClickException(
+                f"no backfill with id {backfill_id!r} (see bh backfill list)"
+            )
+        data = _as_dict(instance, found, partitions=True)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    from rich.table import Table
+
+    out = console()
+    out.print(
+        f"Backfill [bold]{data['backfill_id']}[/] {status_text(data['status'])} "
+        f"of {data['selection_query']}: {data['succeeded']} succeeded, {data['failed']} failed, "
+        f"{data['in_progress']} running, {data['requested']} not launched, of {data['total']}"
+    )
+    if data["status_message"]:
+        out.print(f"  {data['status_message']}")
+    table = Table("Partition", "Run status", "Run")
+    for part in data["partitions"]:
+        status = part["run_status"]
+        table.add_row(
+            part["partition_key"], status_text(status) if status else "-", part["run_id"] or "-"
+        )
+    out.print(table)
+
+
+@backfill.command("cancel")
+@click.argument("backfill_id")
+def cancel_command(backfill_id: str) -> None:
+    """Cancel a backfill: no more runs, and its unfinished runs are canceled by the daemon."""
+    from bakehouse.host.backfills import cancel_backfill
+
+    with open_instance(load_workspace()) as instance:
+        try:
+            found = cancel_backfill(instance, backfill_id)
+        except BackfillError as exc:
+            raise click.ClickException(str(exc)) from None
+    console().print(
+        f"Backfill [bold]{backfill_id}[/] is {status_text(found.status.value)}; the daemon "
+        "cancels its unfinished runs."
+    )
