@@ -21,6 +21,7 @@ from bakehouse.daemon.run_queue import RunQueue, TagConcurrencyLimit
 from bakehouse.errors import SelectionError
 from bakehouse.location.client import LocationTarget, target_for_project
 from bakehouse.location.global_graph import GlobalAssetGraph
+from bakehouse.location.partition_keys import describe, partition_keys
 from bakehouse.location.run_coordinator import RunCoordinator
 from bakehouse.location.supervisor import LocationState, LocationSupervisor
 from bakehouse.project.workspace import Workspace
@@ -134,8 +135,10 @@ class Deployment:
         job_name: str | None = None,
         tags: Mapping[str, str] | None = None,
         run_config: Mapping[str, Any] | None = None,
+        partition_key: str | None = None,
     ) -> RunRecord:
-        """Queue a run of a selection, explicit keys or a job; raises `SelectionError`."""
+        """Queue a run of a selection, explicit keys or a job (of one partition of its
+        partitioned assets, if `partition_key`); raises `SelectionError`."""
         graph = self.graph()
         if job_name:
             keys = list(graph.find_job(job_name)[1].asset_keys)
@@ -146,6 +149,8 @@ class Deployment:
             keys = graph.select(" or ".join(f'key:"{k}"' for k in asset_keys))
         else:
             keys = graph.select(selection or "")
+        if partition_key is not None:
+            self._check_partition(graph, keys, partition_key)
         run = self.coordinator.create_run(
             graph,
             keys,
@@ -153,9 +158,27 @@ class Deployment:
             job_name=job_name,
             tags=tags,
             run_config=run_config,
+            partition_key=partition_key,
         )
         self.run_queue.wake()
         return run
+
+    def _check_partition(
+        self, graph: GlobalAssetGraph, keys: list[str], partition_key: str
+    ) -> None:
+        """Refuse a partition that no selected partitioned asset has now."""
+        partitioned = [k for k in keys if graph.assets[k].node.partitions is not None]
+        if not partitioned:
+            raise SelectionError(f"partition {partition_key!r}: no selected asset is partitioned")
+        for key in partitioned:
+            snap = graph.assets[key].node.partitions
+            assert snap is not None
+            if partition_key not in partition_keys(
+                snap, dynamic_keys=self.instance.get_dynamic_partitions
+            ):
+                raise SelectionError(
+                    f"asset '{key}' has no partition {partition_key!r} ({describe(snap)})"
+                )
 
     def cancel(self, run_id: str) -> None:
         """Cancel a queued or running run."""

@@ -31,7 +31,8 @@ def _run_or_404(dep: Deployment, run_id: str) -> RunRecord:
 @router.post("/runs", response_model=RunCreated, status_code=201)
 async def launch_run(body: RunRequest, dep: Deployment = Depends(deployment)) -> RunCreated:
     """Queue a run of ``selection`` (the syntax of ``bh launch --assets``), of explicit
-    ``asset_keys``, or of a ``job``. A selection that matches nothing is a 400."""
+    ``asset_keys``, or of a ``job``, optionally of one ``partition_key``. A selection that
+    matches nothing, or a partition the selected assets do not have, is a 400."""
     tags = {"bakehouse/launched_by": "ui", **body.tags}
     try:
         run = await run_in_threadpool(
@@ -41,6 +42,7 @@ async def launch_run(body: RunRequest, dep: Deployment = Depends(deployment)) ->
                 job_name=body.job,
                 tags=tags,
                 run_config=body.run_config,
+                partition_key=body.partition_key,
             )
         )
     except SelectionError as exc:

@@ -135,6 +135,12 @@ class RunRequest(BaseModel):
     job: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     run_config: dict[str, Any] = Field(default_factory=dict)
+    partition_key: str | None = Field(
+        default=None,
+        description="Materialize this partition of the selected partitioned assets; a key "
+        "they do not have is a 400",
+        examples=["2024-01-07"],
+    )
 
     @model_validator(mode="after")
     def _exactly_one_target(self) -> RunRequest:
