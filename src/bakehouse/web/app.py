@@ -14,6 +14,7 @@ from bakehouse.web import (
     api_automation,
     api_backfills,
     api_locations,
+    api_partitions,
     api_runs,
     pages,
     streams,
@@ -43,7 +44,9 @@ def create_app(dep: Deployment) -> FastAPI:
     )
     app.state.deployment = dep
     app.state.feed = streams.ChangeFeed(dep)
-    for module in (api_locations, api_assets, api_runs, api_automation, api_backfills, streams):
+    # Partitions before assets: ``/api/assets/{key:path}`` would take ``KEY/partitions``.
+    modules = (api_locations, api_partitions, api_assets, api_runs, api_automation, api_backfills)
+    for module in (*modules, streams):
         app.include_router(module.router)
     pages.mount(app)
     return app
