@@ -296,6 +296,7 @@ def run_process(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: flo
 Probe = Callable[[int], "str | None"]
 POLL_SECONDS = 0.05
 STOP_GRACE = 20.0  # seconds a server gets to stop on SIGINT before its processes are killed
+SLOW_STOP = 5.0  # a stop slower than this is noted in the row
 
 
 def free_port() -> int:
@@ -426,11 +427,14 @@ def run_server(
                 time.sleep(POLL_SECONDS)
         finally:
             killed, stop_seconds = stop_server(proc)
+        # Stable texts, so that the row can count the runs each applies to.
         note = ""
         if killed:
             note = f"did not stop within {STOP_GRACE:.0f} s of Ctrl-C (SIGINT): killed"
-        elif stop_seconds > 5:
-            note = f"took {stop_seconds:.0f} s to stop on Ctrl-C (SIGINT)"
+        elif stop_seconds > SLOW_STOP:
+            note = f"took over {SLOW_STOP:.0f} s to stop on Ctrl-C (SIGINT)"
+        if note:
+            log(f"  stopping took {stop_seconds:.1f} s")
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode(errors="replace")
@@ -1427,7 +1431,8 @@ def reading_notes(rows: list[Row], foreign: list[float]) -> list[str]:
         ]
     if find_row(rows, "per step"):
         notes.append(
-            "- The per-step figures are slopes between two small medians (n=3). bakehouse's "
+            "- The per-step figures are slopes between two small medians (n=3, or n=1 with "
+            "`--quick`). bakehouse's "
             "step costs a few ms against a fixed cost near a second, so its slope moves by a "
             "few ms between runs; the slope of the fastest runs is given as a second estimate."
         )
@@ -1451,8 +1456,8 @@ def reading_notes(rows: list[Row], foreign: list[float]) -> list[str]:
             "- *multiprocess*: each tool's multiprocess executor, bounded by the CPU count (2 "
             "here) on both sides: `bh launch --executor multiprocess` (warm worker processes) "
             "and `dagster asset materialize` with Dagster's default executor (a new process "
-            "per step; checked in its log). The chain runs its steps one at a time; the "
-            "fan-out is one root and N-1 leaves that depend only on it, so two steps run at "
+            "per step; checked in its run's event log). The chain runs its steps one at a "
+            "time; the fan-out is one root and N-1 leaves that depend only on it, so two steps run at "
             "once. Every run must report all N steps succeeded."
             + (
                 " Dagster's N=100 rows run once, without a warm-up (about 2 s per step: the "
