@@ -1457,8 +1457,8 @@ def reading_notes(rows: list[Row], foreign: list[float]) -> list[str]:
             "here) on both sides: `bh launch --executor multiprocess` (warm worker processes) "
             "and `dagster asset materialize` with Dagster's default executor (a new process "
             "per step; checked in its run's event log). The chain runs its steps one at a "
-            "time; the fan-out is one root and N-1 leaves that depend only on it, so two steps run at "
-            "once. Every run must report all N steps succeeded."
+            "time; the fan-out is one root and N-1 leaves that depend only on it, so two "
+            "steps run at once. Every run must report all N steps succeeded."
             + (
                 " Dagster's N=100 rows run once, without a warm-up (about 2 s per step: the "
                 "chain takes ~210 s); bakehouse's rows and Dagster's N=10 rows use the usual "
