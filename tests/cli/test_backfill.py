@@ -1,0 +1,65 @@
+"""``bh launch --partition-range`` driven here, and ``bh backfill list|show|cancel``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.helpers import RunBh
+from tests.location.projects import write_project
+
+DAILY = {
+    "defs/sales.py": """\
+        import bakehouse as dg
+
+
+        @dg.asset(partitions_def=dg.DailyPartitionsDefinition(start_date="2024-01-01",
+                                                               end_date="2024-01-13"))
+        def sales(context: dg.AssetExecutionContext) -> str:
+            if context.partition_key == "2024-01-03":
+                raise RuntimeError("no data")
+            return context.partition_key
+        """
+}
+
+
+def test_a_range_runs_here_with_one_run_per_partition_and_is_listed(
+    tmp_path: Path, bh: RunBh
+) -> None:
+    project = write_project(tmp_path / "shop", "cli_bf_shop", DAILY)
+    done = bh("launch", "--assets", "sales", "--partition-range", "2024-01-02...2024-01-04",
+              cwd=project)  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr  # one partition failed
+    assert "3 partitions (2024-01-02...2024-01-04)" in done.stdout
+    assert "COMPLETED: 2 succeeded, 1 failed, 0 canceled, 0 not launched" in done.stdout
+    assert "2024-01-03: FAILURE" in done.stdout
+
+    listed = json.loads(bh("backfill", "list", "--json", cwd=project).stdout)
+    assert [(b["status"], b["total"], b["failed"]) for b in listed] == [("COMPLETED", 3, 1)]
+    shown = json.loads(
+        bh("backfill", "show", listed[0]["backfill_id"], "--json", cwd=project).stdout
+    )
+    assert [(p["partition_key"], p["run_status"]) for p in shown["partitions"]] == [
+        ("2024-01-02", "SUCCESS"),
+        ("2024-01-03", "FAILURE"),
+        ("2024-01-04", "SUCCESS"),
+    ]
+    runs = json.loads(bh("runs", "list", "--json", cwd=project).stdout)
+    assert sorted(r["partition_key"] for r in runs) == ["2024-01-02", "2024-01-03", "2024-01-04"]
+
+    refused = bh("backfill", "cancel", listed[0]["backfill_id"], cwd=project)
+    assert refused.returncode == 1
+    assert "COMPLETED already" in refused.stderr
+
+
+def test_bad_ranges_are_refused_before_anything_runs(tmp_path: Path, bh: RunBh) -> None:
+    project = write_project(tmp_path / "shop", "cli_bf_bad", DAILY)
+    not_a_range = bh("launch", "--assets", "sales", "--partition-range", "2024-01-02", cwd=project)
+    assert not_a_range.returncode == 2
+    assert "write START...END" in not_a_range.stderr
+    unknown = bh("launch", "--assets", "sales", "--partition-range", "2024-01-02...2024-01-32",
+                 cwd=project)  # fmt: skip
+    assert unknown.returncode == 2
+    assert "unknown partition key '2024-01-32'" in unknown.stderr
+    assert "nearest:" in unknown.stderr
+    assert json.loads(bh("backfill", "list", "--json", cwd=project).stdout) == []
