@@ -105,7 +105,7 @@ def test_launch_prints_check_results_and_a_blocking_failure_skips_downstream(
     assert "1 blocking asset check failed with ERROR severity" in out
     # Everything made from the wet ingredients waits for the blocking check, and is skipped.
     assert "3 skipped" in out
-    assert "2 assets materialized; 1 checks passed, 1 failed." in out
+    assert "2 assets materialized; 1 check passed, 1 failed." in out
 
     runs = json.loads(bh("runs", "list", "--json", cwd=bakery).stdout)
     shown = bh("runs", "show", runs[0]["run_id"], cwd=bakery)

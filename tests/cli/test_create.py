@@ -30,7 +30,7 @@ def test_create_project_without_venv_then_check_and_launch(tmp_path: Path, bh: R
     assert bh("scaffold", "defs", "asset", "raw/orders.py", cwd=demo).returncode == 0
     launched = bh("launch", "--assets", "*", cwd=demo)
     assert launched.returncode == 0, launched.stdout + launched.stderr
-    assert "1 assets materialized" in launched.stdout
+    assert "1 asset materialized" in launched.stdout
 
 
 @pytest.mark.parametrize(

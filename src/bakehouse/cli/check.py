@@ -7,7 +7,7 @@ import time
 import click
 
 from bakehouse.cli.context import fetch_snapshots, load_workspace, workspace_targets
-from bakehouse.cli.output import console, print_load_failure
+from bakehouse.cli.output import console, plural, print_load_failure
 from bakehouse.location.snapshot import LoadFailure, LocationSnap
 from bakehouse.project.workspace import Workspace
 
@@ -27,22 +27,18 @@ def _add_settings() -> None:
 _add_settings()
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def summary(snap: LocationSnap) -> str:
     """Counts of what a location defines, in words."""
     runnable = sum(1 for a in snap.assets if not a.is_external)
     external = len(snap.assets) - runnable
     return ", ".join(
         [
-            _plural(runnable, "asset") + (f" (+{external} external)" if external else ""),
-            _plural(len(snap.asset_checks), "asset check"),
-            _plural(len(snap.jobs), "job"),
-            _plural(len(snap.schedules), "schedule"),
-            _plural(len(snap.sensors), "sensor"),
-            _plural(len(snap.resources), "resource"),
+            plural(runnable, "asset") + (f" (+{external} external)" if external else ""),
+            plural(len(snap.asset_checks), "asset check"),
+            plural(len(snap.jobs), "job"),
+            plural(len(snap.schedules), "schedule"),
+            plural(len(snap.sensors), "sensor"),
+            plural(len(snap.resources), "resource"),
         ]
     )
 

@@ -97,3 +97,8 @@ def relpath(path: str | None) -> str:
     except ValueError:
         return path
     return path if rel.startswith("..") else rel
+
+
+def plural(count: int, word: str) -> str:
+    """`count` and `word`, with an "s" unless there is exactly one ("1 asset", "2 assets")."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bakehouse.cli.output import format_duration, metadata_preview, status_text
+from bakehouse.cli.output import format_duration, metadata_preview, plural, status_text
 from bakehouse.errors import ErrorInfo
 from bakehouse.storage.records import EventRecord, EventType, RunRecord
 
@@ -158,10 +158,11 @@ class RunFollower:
         duration = run.duration if run.duration is not None else None
         self.out.print(
             f"Run {status_text(run.status.value)} in {format_duration(duration)}: "
-            f"{succeeded} steps succeeded, {len(failed)} failed, {skipped} skipped; "
-            f"{materialized} assets materialized"
+            f"{plural(succeeded, 'step')} succeeded, {len(failed)} failed, {skipped} skipped; "
+            f"{plural(materialized, 'asset')} materialized"
             + (
-                f"; {len(checks) - len(checks_failed)} checks passed, {len(checks_failed)} failed."
+                f"; {plural(len(checks) - len(checks_failed), 'check')} passed, "
+                f"{len(checks_failed)} failed."
                 if checks
                 else "."
             )
