@@ -175,6 +175,17 @@ def page(browser: Any, server: DevServer) -> Iterator[Any]:
     assert not errors, f"scripts failed on the page: {errors}"
 
 
+def other_host_requests(page: Any, server: DevServer, path: str) -> list[str]:
+    """Open `path` and return the URLs it requested from any host but `server` (checking it
+    requested its page, stylesheet and scripts at all)."""
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(path)
+    page.wait_for_load_state("load")
+    assert len(requested) >= 3  # the page, its stylesheet and its scripts
+    return [u for u in requested if not u.startswith(server.url + "/")]
+
+
 def playwright_expect() -> Any:
     """Playwright's `expect`, waiting up to 20 s."""
     from playwright.sync_api import expect

@@ -16,7 +16,13 @@ import httpx
 import pytest
 
 from tests.location.projects import write_project, write_workspace
-from tests.web.conftest import DevServer, Shots, start_bh_dev, stop_bh_dev
+from tests.web.conftest import (
+    DevServer,
+    Shots,
+    other_host_requests,
+    start_bh_dev,
+    stop_bh_dev,
+)
 from tests.web.conftest import playwright_expect as _expect
 
 MILL = {
@@ -386,12 +392,7 @@ def test_a_failed_reload_keeps_serving_the_last_good_definitions_and_says_so(
     "path", ["/locations", "/lineage", "/runs", "/assets/flour", "/automation"]
 )
 def test_pages_load_nothing_from_other_hosts(page: Any, server: DevServer, path: str) -> None:
-    requested: list[str] = []
-    page.on("request", lambda request: requested.append(request.url))
-    page.goto(path)
-    page.wait_for_load_state("load")
-    assert len(requested) >= 3  # the page, its stylesheet and its scripts
-    assert [u for u in requested if not u.startswith(server.url + "/")] == []
+    assert other_host_requests(page, server, path) == []
 
 
 def test_a_page_works_without_scripts(browser: Any, server: DevServer) -> None:

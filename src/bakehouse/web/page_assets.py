@@ -15,8 +15,10 @@ from bakehouse.host.deployment import Deployment
 from bakehouse.web import asset_status
 from bakehouse.web.api_assets import get_asset
 from bakehouse.web.api_graph import views
+from bakehouse.web.api_partitions import AssetPartitions, load
 from bakehouse.web.deps import deployment
 from bakehouse.web.graph_view import GraphViews
+from bakehouse.web.partition_status import code_string
 from bakehouse.web.templating import asset_url, problem, render
 
 router = APIRouter(include_in_schema=False)
@@ -47,20 +49,59 @@ def assets_index() -> RedirectResponse:
     return RedirectResponse("/lineage", status_code=307)
 
 
+def partitions_context(dep: Deployment, key: str, partition: str | None) -> dict[str, Any]:
+    """What the partitions card shows: every partition's state, and the chosen partition (if
+    the asset has it) with its latest materialization."""
+    found: AssetPartitions = load(dep, key)
+    state = found.view.state_of(partition) if partition else None
+    chosen = partition if state is not None else None
+    latest = (
+        dep.instance.get_latest_partition_materializations(key, [chosen]).get(chosen)
+        if chosen
+        else None
+    )
+    # The newest recent run of this partition of the asset: why it failed, or what runs now.
+    run = next(
+        (
+            r
+            for r in dep.instance.get_runs(limit=asset_status.RECENT_RUNS)
+            if chosen and r.partition_key == chosen and key in r.asset_selection
+        ),
+        None,
+    )
+    return {
+        "partitions": found,
+        "chosen_run": run,
+        "codes": code_string(found.view.states),
+        "chosen": chosen,
+        "chosen_state": state,
+        "chosen_latest": latest,
+        "unknown_partition": partition if partition and chosen is None else None,
+    }
+
+
 @router.get("/assets/{key:path}", response_class=HTMLResponse)
 def asset_page(
     request: Request,
     key: str,
     part: str | None = None,
+    partition: str | None = None,
     dep: Deployment = Depends(deployment),
     graphs: GraphViews = Depends(views),
 ) -> Response:
-    """One asset; ``?part=live`` is only its status and materializations (live refresh)."""
+    """One asset; ``?part=live`` is only its status and materializations, ``?part=partitions``
+    only its partitions card (live refresh); ``?partition=KEY`` shows that partition."""
     _, graph = graphs.graph()
     try:
         asset = get_asset(key, dep)
     except HTTPException:
         return asset_not_found(request, key, sorted(graph.assets))
+    partitioned = key in graph.assets and graph.assets[key].node.partitions is not None
+    parts = partitions_context(dep, key, partition) if partitioned and asset.location else {}
+    if part == "partitions":
+        if not parts:
+            return Response("not a partitioned asset", status_code=404)
+        return render(request, "_asset_partitions.html", asset=asset, **parts)
     runs = dep.instance.get_runs(limit=asset_status.RECENT_RUNS)
     newest = asset_status.newest_run_by_asset(runs).get(key)
     latest = dep.instance.get_latest_materializations([key]).get(key)
@@ -74,6 +115,8 @@ def asset_page(
             for k in (*asset.deps, *asset.downstream)
             if k in graph.assets
         },
+        "partitioned": partitioned,
+        **parts,
     }
     if part == "live":
         return render(request, "_asset_live.html", **context)
@@ -85,16 +128,19 @@ async def materialize(
     request: Request,
     asset_key: list[str] | None = None,
     selection: str | None = None,
+    partition_key: str | None = None,
     dep: Deployment = Depends(deployment),
 ) -> Response:
-    """Launch a run of `asset_key` (repeatable) or `selection`, then open it (the form behind
-    the Materialize buttons, for browsers without scripts)."""
+    """Launch a run of `asset_key` (repeatable) or `selection`, of one `partition_key` if
+    given, then open it (the form behind the Materialize buttons, for browsers without
+    scripts)."""
     try:
         run = await run_in_threadpool(
             lambda: dep.launch(
                 selection=None if asset_key else (selection or "*"),
                 asset_keys=asset_key or None,
                 tags={"bakehouse/launched_by": "ui"},
+                partition_key=partition_key or None,
             )
         )
     except SelectionError as exc:

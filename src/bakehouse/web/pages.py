@@ -16,6 +16,7 @@ from bakehouse.web import (
     api_graph,
     page_assets,
     page_automation,
+    page_backfills,
     page_lineage,
     page_locations,
     page_runs,
@@ -58,6 +59,7 @@ def mount(app: FastAPI) -> None:
         page_lineage,
         page_assets,
         page_runs,
+        page_backfills,
         page_automation,
     ):
         app.include_router(module.router)

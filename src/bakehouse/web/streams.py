@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bakehouse.errors import RunNotFoundError
 from bakehouse.host.deployment import Deployment
+from bakehouse.storage.records import BackfillStatus
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import EventOut, LocationOut, MaterializationOut, RunOut
 
@@ -82,7 +83,23 @@ class ChangeFeed:
             "runs": runs,
             "materializations": latest,
             "automation": self._automation(),
+            "backfills": self._backfills(),
         }
+
+    def _backfills(self) -> list[dict[str, Any]]:
+        """Backfills not finished (one indexed query, none while nothing backfills): each
+        one's status and how many partitions got a run. One that finishes leaves the list, and
+        the runs of its partitions are seen by ``runs``."""
+        active = [BackfillStatus.REQUESTED, BackfillStatus.CANCELING]
+        return [
+            {
+                "backfill_id": b.backfill_id,
+                "status": b.status.value,
+                "launched": len(b.partition_runs),
+                "updated_at": b.updated_at,
+            }
+            for b in self.dep.instance.get_backfills(statuses=active, limit=50)
+        ]
 
     def _automation(self) -> list[dict[str, Any]]:
         """Each schedule's and sensor's state and newest tick, in one query while nothing ticks.
@@ -122,7 +139,7 @@ class ChangeFeed:
             except Exception:  # noqa: BLE001 - a failed poll is retried at the next tick
                 await asyncio.sleep(FEED_INTERVAL)
                 continue
-            for name in ("locations", "runs", "automation"):
+            for name in ("locations", "runs", "automation", "backfills"):
                 if current[name] != self._last.get(name):
                     self._publish(name, current[name])
             before = self._last.get("materializations", {})
@@ -145,9 +162,9 @@ def feed(request: Request) -> ChangeFeed:
 
 @router.get("/stream", response_class=EventSourceResponse)
 async def stream(request: Request, changes: ChangeFeed = Depends(feed)) -> EventSourceResponse:
-    """Server-sent events: ``locations``, ``runs`` and ``automation`` (whole lists: schedules'
-    and sensors' states and newest ticks) and ``materializations`` (changed assets only), each
-    when it changes."""
+    """Server-sent events: ``locations``, ``runs``, ``automation`` (whole lists: schedules'
+    and sensors' states and newest ticks) and ``backfills`` (those not finished), and
+    ``materializations`` (changed assets only), each when it changes."""
     queue = changes.subscribe()
 
     async def events() -> AsyncIterator[dict[str, str]]:

@@ -41,6 +41,9 @@ PILLS: dict[str, tuple[str, str]] = {
     "FAILURE": ("bad", "Failed"),
     "CANCELING": ("warn", "Canceling"),
     "CANCELED": ("muted", "Canceled"),
+    # backfills (CANCELING, CANCELED and FAILED as above)
+    "REQUESTED": ("info", "In progress"),
+    "COMPLETED": ("ok", "Completed"),
     # assets
     "never": ("muted", "Never materialized"),
     "materialized": ("ok", "Materialized"),

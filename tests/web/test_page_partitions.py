@@ -1,0 +1,298 @@
+"""Partitions and backfills in headless chromium, over `bh dev` as a real process: the asset
+page's partition status bar, materializing one partition, the backfill dialog, and the
+Backfills pages following a backfill the daemon drives to completion."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.location.projects import write_project
+from tests.web.conftest import (
+    DevServer,
+    Shots,
+    other_host_requests,
+    start_bh_dev,
+    stop_bh_dev,
+)
+from tests.web.conftest import playwright_expect as _expect
+
+SHOP = {
+    "defs/sales.py": """\
+        from pathlib import Path
+
+        import bakehouse as dg
+
+        days = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-06")
+        MARKER = Path(__file__).parent / "failed_once"
+
+
+        @dg.asset(partitions_def=days, description="Takings of one day.")
+        def daily_sales(context: dg.AssetExecutionContext) -> int:
+            # The 4th fails its first attempt, so the bar shows a failed partition.
+            if context.partition_key == "2024-01-04" and not MARKER.exists():
+                MARKER.write_text("x")
+                raise ValueError("the till of 2024-01-04 is missing")
+            context.add_output_metadata({"day": context.partition_key, "rows": 3})
+            return 3
+
+
+        @dg.asset
+        def loaf() -> int:
+            return 1
+        """
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    root = write_project(tmp_path_factory.mktemp("parts") / "shop", "parts_shop", SHOP)
+    dev = start_bh_dev(root)
+    try:
+        _wait_loaded(dev)
+        yield dev
+    finally:
+        stop_bh_dev(dev)
+
+
+def _wait_loaded(server: DevServer) -> None:
+    """Wait until the code location serves (bh dev answers while it still loads)."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        states = httpx.get(server.url + "/api/locations", timeout=30).json()
+        if states and all(s["status"] == "LOADED" for s in states):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the location did not load: {states}")
+
+
+def _counts(page: Any) -> Any:
+    return page.locator("[data-partition-counts]")
+
+
+def test_the_api_lists_partitions_and_refuses_what_is_not_partitioned(server: DevServer) -> None:
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        got = http.get("/api/assets/daily_sales/partitions")
+        assert got.status_code == 200, got.text
+        body = got.json()
+        assert [p["key"] for p in body["partitions"]] == [
+            "2024-01-01",
+            "2024-01-02",
+            "2024-01-03",
+            "2024-01-04",
+            "2024-01-05",
+        ]
+        assert {p["status"] for p in body["partitions"]} == {"missing"}
+        assert body["counts"] == {"materialized": 0, "failed": 0, "in_progress": 0, "missing": 5}
+        assert body["ranges"] == [
+            {"status": "missing", "start": "2024-01-01", "end": "2024-01-05", "count": 5}
+        ]
+        assert "daily" in body["description"]
+        assert http.get("/api/assets/loaf/partitions").status_code == 404
+        assert "not partitioned" in http.get("/api/assets/loaf/partitions").json()["detail"]
+        assert http.get("/api/assets/nope/partitions").status_code == 404
+
+        # A partition the asset does not have, or a partition of an unpartitioned asset: 400.
+        bad = http.post(
+            "/api/runs", json={"asset_keys": ["daily_sales"], "partition_key": "2030-01-01"}
+        )
+        assert bad.status_code == 400
+        assert "no partition '2030-01-01'" in bad.json()["detail"]
+        bad = http.post("/api/runs", json={"asset_keys": ["loaf"], "partition_key": "2024-01-01"})
+        assert bad.status_code == 400
+        assert "no selected asset is partitioned" in bad.json()["detail"]
+
+
+def test_backfills_page_says_how_to_start_one(page: Any) -> None:
+    expect = _expect()
+    page.goto("/backfills")
+    expect(page.locator("nav a.active")).to_have_text("Backfills")
+    empty = page.locator("#backfills .empty")
+    expect(empty).to_contain_text("No backfills yet")
+    expect(empty).to_contain_text("bh launch --assets SEL --partition-range A...B")
+
+
+def test_the_bar_shows_counts_and_materializing_a_partition_turns_it_green(
+    page: Any, shots: Shots
+) -> None:
+    expect = _expect()
+    page.goto("/assets/daily_sales")
+    expect(_counts(page)).to_have_text(
+        re.compile(r"0 materialized, 0 failed, 0 in progress, 5 missing\s+of 5")
+    )
+    segments = page.locator("[data-partition-bar] .pseg")
+    expect(segments).to_have_count(1)
+    expect(segments.first).to_have_attribute("title", "2024-01-01 … 2024-01-05 (5): missing")
+
+    # Clicking the bar picks the partition under the pointer: the 2nd fifth is 2024-01-02.
+    box = segments.first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2)
+    detail = page.locator("[data-partition-detail]")
+    expect(detail).to_have_attribute("data-partition-detail", "2024-01-02")
+    expect(detail.locator("[data-partition-state]")).to_have_text("Missing")
+
+    detail.get_by_role("button", name="Materialize 2024-01-02").click()
+    expect(page.locator(".toast")).to_contain_text("Run queued for partition 2024-01-02")
+    # Live: the bar and the detail follow the run to its materialization.
+    expect(_counts(page)).to_contain_text("1 materialized", timeout=60_000)
+    expect(page.locator(".pseg[data-state=materialized]")).to_have_attribute(
+        "title", "2024-01-02: materialized"
+    )
+    expect(detail.locator("[data-partition-state]")).to_have_text("Materialized")
+    expect(detail).to_contain_text("rows")
+
+    # The 4th fails its first run: its segment turns red.
+    page.locator("#partition-key").fill("2024-01-04")
+    page.get_by_role("button", name="Show").click()
+    page.get_by_role("button", name="Materialize 2024-01-04").click()
+    expect(_counts(page)).to_contain_text("1 failed", timeout=60_000)
+    expect(page.locator(".pseg[data-state=failed]")).to_have_attribute(
+        "title", "2024-01-04: failed"
+    )
+    expect(page.locator("[data-partition-bar] .pseg")).to_have_count(5)
+    expect(detail.locator("[data-partition-run]")).to_be_visible()  # the run that failed
+    expect(detail.locator("[data-partition-run] + .pill")).to_have_text("Failed")
+    page.evaluate("window.scrollTo(0, 0)")
+    shots.take(page, "asset-partitions")
+
+
+def test_the_dialog_backfills_the_missing_and_failed_ones_to_completion(
+    page: Any, shots: Shots
+) -> None:
+    expect = _expect()
+    page.goto("/assets/daily_sales")
+    page.get_by_role("link", name="Launch backfill…").click()
+    dialog = page.locator("dialog#dialog")
+    expect(dialog).to_be_visible()
+    count = dialog.locator("[data-backfill-count]")
+    expect(count).to_have_text("5 partitions will run")
+    dialog.get_by_label("Missing and failed partitions only").check()
+    expect(count).to_have_text("4 partitions will run")
+    dialog.locator("[data-range-start]").select_option("2024-01-03")
+    expect(count).to_have_text("3 partitions will run")
+    dialog.locator("[data-range-start]").select_option("2024-01-05")
+    dialog.locator("[data-range-end]").select_option("2024-01-01")
+    expect(count).to_have_text("2024-01-05 comes after 2024-01-01")
+    expect(dialog.get_by_role("button", name="Launch backfill")).to_be_disabled()
+    dialog.locator("[data-range-start]").select_option("2024-01-01")
+    dialog.locator("[data-range-end]").select_option("2024-01-05")
+    expect(count).to_have_text("4 partitions will run")
+    dialog.get_by_role("button", name="Launch backfill").click()
+
+    # The backfill's page: the daemon inside bh dev launches a run per partition.
+    expect(page).to_have_url(re.compile(r"/backfills/[a-z]{8}$"))
+    expect(page.locator("[data-backfill-status]")).to_have_attribute(
+        "data-backfill-status", "COMPLETED", timeout=120_000
+    )
+    rows = page.locator("#backfill-partitions tbody tr")
+    expect(rows).to_have_count(4)
+    assert rows.evaluate_all("rs => rs.map(r => r.dataset.partition)") == [
+        "2024-01-01",
+        "2024-01-03",
+        "2024-01-04",
+        "2024-01-05",
+    ]
+    expect(page.locator("#backfill-partitions [data-run-status=SUCCESS]")).to_have_count(4)
+    expect(page.locator(".progress-text")).to_have_text("4 succeeded")
+    shots.take(page, "backfill")
+    backfill_id = page.url.rsplit("/", 1)[1]
+
+    page.goto("/backfills")
+    row = page.locator(f"tr[data-backfill='{backfill_id}']")
+    expect(row).to_have_attribute("data-status", "COMPLETED")
+    expect(row).to_contain_text("UI")
+    expect(row.locator("td.num")).to_have_text("4")
+    shots.take(page, "backfills")
+
+    page.goto("/assets/daily_sales?partition=2024-01-04")
+    expect(_counts(page)).to_have_text(
+        re.compile(r"5 materialized, 0 failed, 0 in progress, 0 missing\s+of 5")
+    )
+    expect(page.locator("[data-partition-detail] [data-partition-state]")).to_have_text(
+        "Materialized"
+    )
+
+
+def test_the_forms_work_without_scripts_and_say_what_is_wrong(server: DevServer) -> None:
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        form = http.get("/backfills/new", params={"selection": 'key:"daily_sales"'})
+        assert form.status_code == 200
+        assert 'name="start"' in form.text
+        assert "2024-01-05" in form.text
+        # Everything is materialized now: "missing and failed only" leaves nothing.
+        refused = http.post(
+            "/backfills/new",
+            data={
+                "selection": 'key:"daily_sales"',
+                "mode": "range",
+                "start": "2024-01-01",
+                "end": "2024-01-05",
+                "only": "failed_and_missing",
+            },
+        )
+        assert refused.status_code == 400
+        assert "nothing to backfill" in refused.text
+        unknown = http.post(
+            "/backfills/new",
+            data={"selection": 'key:"daily_sales"', "mode": "keys", "keys": "2024-02-30"},
+        )
+        assert unknown.status_code == 400
+        assert "unknown partition key" in unknown.text
+        assert http.get("/backfills/new", params={"selection": "loaf"}).status_code == 400
+
+        launched = http.post(
+            "/backfills/new",
+            data={"selection": 'key:"daily_sales"', "mode": "keys", "keys": "2024-01-02"},
+        )
+        assert launched.status_code == 303
+        where = launched.headers["location"]
+        assert re.fullmatch(r"/backfills/[a-z]{8}", where)
+        assert http.get(where).status_code == 200
+        assert http.get("/backfills/nope").status_code == 404
+
+        run = http.post(
+            "/materialize",
+            params={"asset_key": "daily_sales", "partition_key": "2024-01-05"},
+        )
+        assert run.status_code == 303
+        assert run.headers["location"].startswith("/runs/")
+
+
+def test_without_scripts_the_bar_links_and_the_backfill_form_posts(
+    browser: Any, server: DevServer
+) -> None:
+    expect = _expect()
+    context = browser.new_context(base_url=server.url, java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto("/assets/daily_sales")
+        tab.locator("[data-partition-bar] .pseg").first.click()  # a link to its first partition
+        expect(tab).to_have_url(re.compile(r"\?partition=2024-01-01#partitions$"))
+        expect(tab.locator("[data-partition-detail]")).to_have_attribute(
+            "data-partition-detail", "2024-01-01"
+        )
+        tab.get_by_role("link", name="Launch backfill…").click()
+        expect(tab).to_have_url(re.compile(r"/backfills/new\?selection="))
+        tab.get_by_label("These keys").check()
+        tab.locator("[data-chosen-keys]").fill("2024-01-03, 2024-01-01")
+        tab.get_by_role("button", name="Launch backfill").click()
+        expect(tab).to_have_url(re.compile(r"/backfills/[a-z]{8}$"))
+        rows = tab.locator("#backfill-partitions tbody tr")
+        assert rows.evaluate_all("rs => rs.map(r => r.dataset.partition)") == [
+            "2024-01-01",
+            "2024-01-03",
+        ]
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    "path", ["/assets/daily_sales", "/backfills", '/backfills/new?selection=key:"daily_sales"']
+)
+def test_the_pages_load_nothing_from_other_hosts(page: Any, server: DevServer, path: str) -> None:
+    assert other_host_requests(page, server, path) == []
