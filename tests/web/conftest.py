@@ -175,6 +175,17 @@ def page(browser: Any, server: DevServer) -> Iterator[Any]:
     assert not errors, f"scripts failed on the page: {errors}"
 
 
+def select_in_lineage(page: Any, *keys: str) -> None:
+    """Click the first asset on the lineage canvas, then shift-click the others."""
+    for i, key in enumerate(keys):
+        point = page.evaluate(f"bhLineage.screenPoint('{key}')")
+        if i:
+            page.keyboard.down("Shift")
+        page.mouse.click(point["x"], point["y"])
+        if i:
+            page.keyboard.up("Shift")
+
+
 def other_host_requests(page: Any, server: DevServer, path: str) -> list[str]:
     """Open `path` and return the URLs it requested from any host but `server` (checking it
     requested its page, stylesheet and scripts at all)."""

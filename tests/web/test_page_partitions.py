@@ -17,6 +17,7 @@ from tests.web.conftest import (
     DevServer,
     Shots,
     other_host_requests,
+    select_in_lineage,
     start_bh_dev,
     stop_bh_dev,
 )
@@ -216,6 +217,25 @@ def test_the_dialog_backfills_the_missing_and_failed_ones_to_completion(
     expect(page.locator("[data-partition-detail] [data-partition-state]")).to_have_text(
         "Materialized"
     )
+
+
+def test_materialize_selected_on_lineage_opens_the_backfill_dialog_for_partitions(
+    page: Any,
+) -> None:
+    expect = _expect()
+    page.goto("/lineage")
+    page.wait_for_selector("body[data-lineage=ready]", state="attached")
+    select_in_lineage(page, "daily_sales", "loaf")
+    # With an unpartitioned asset in the selection no backfill fits: the refusal says why.
+    page.get_by_role("button", name="Materialize selected (2)").click()
+    expect(page.locator(".toast-bad")).to_contain_text("loaf is not partitioned")
+
+    select_in_lineage(page, "daily_sales")
+    page.get_by_role("button", name="Materialize selected (1)").click()
+    dialog = page.locator("dialog#dialog")
+    expect(dialog.locator(".dialog-title")).to_have_text("Launch a backfill of daily_sales")
+    expect(dialog.locator("[data-backfill-count]")).to_have_text("5 partitions will run")
+    dialog.get_by_role("button", name="Close").click()
 
 
 def test_the_forms_work_without_scripts_and_say_what_is_wrong(server: DevServer) -> None:

@@ -20,6 +20,7 @@ from tests.web.conftest import (
     DevServer,
     Shots,
     other_host_requests,
+    select_in_lineage,
     start_bh_dev,
     stop_bh_dev,
 )
@@ -214,13 +215,7 @@ def test_materialize_selected_opens_the_run_and_its_log_streams_to_success(
 ) -> None:
     expect = _expect()
     _lineage(page)
-    for key, modifiers in (("bread", []), ("flour", ["Shift"])):
-        point = page.evaluate(f"bhLineage.screenPoint('{key}')")
-        if modifiers:
-            page.keyboard.down("Shift")
-        page.mouse.click(point["x"], point["y"])
-        if modifiers:
-            page.keyboard.up("Shift")
+    select_in_lineage(page, "bread", "flour")
     assert sorted(page.evaluate("bhLineage.selected")) == ["bread", "flour"]
     page.get_by_role("button", name="Materialize selected (2)").click()
     page.wait_for_url(re.compile(r"/runs/[0-9a-f-]{36}$"))

@@ -79,6 +79,7 @@ class GraphViews:
             state = states[node["key"]]
             node["kinds"] = list(placed.node.kinds)
             node["external"] = placed.node.is_external
+            node["partitioned"] = placed.node.partitions is not None
             node["state"] = state.state
             node["materialized_at"] = state.materialized_at
             node["materialized_run"] = state.materialized_run

@@ -663,6 +663,12 @@
   document.getElementById("materialize-selected").addEventListener("click", (e) => {
     const keys = [...selected].filter((key) => !nodes[byKey.get(key)].external);
     if (!keys.length) { BH.toast("External assets are not materialized by bakehouse; select another asset.", "bad"); return; }
+    // Partitioned assets run one partition at a time: pick them in the backfill dialog.
+    if (keys.some((key) => nodes[byKey.get(key)].partitioned) && window.BHPartitions) {
+      const selection = keys.map((key) => 'key:"' + key + '"').join(" or ");
+      window.BHPartitions.openBackfill("/backfills/new?selection=" + encodeURIComponent(selection), "Launch a backfill of " + keys.join(", "));
+      return;
+    }
     launch({ asset_keys: keys }, e.currentTarget);
   });
   document.getElementById("materialize-all").addEventListener("submit", (e) => {

@@ -99,7 +99,7 @@
     const open = event.target.closest("[data-open-backfill]");
     if (open) {
       event.preventDefault();
-      openBackfill(open);
+      openBackfill(open.href, open.dataset.dialogTitle);
     }
   });
 
@@ -121,9 +121,10 @@
     if (event.target.id === "asset-partitions") drawRange();
   });
 
-  async function openBackfill(link) {
+  // The backfill form of the page at `href` (/backfills/new?selection=...) in the dialog.
+  async function openBackfill(href, title) {
     const dialog = document.getElementById("dialog");
-    const url = new URL(link.href, window.location.href);
+    const url = new URL(href, window.location.href);
     url.searchParams.set("part", "form");
     let html;
     try {
@@ -134,7 +135,7 @@
       BH.toast("The server did not answer. Is bh dev still running?", "bad");
       return;
     }
-    dialog.querySelector(".dialog-title").textContent = link.dataset.dialogTitle || "Launch a backfill";
+    dialog.querySelector(".dialog-title").textContent = title || "Launch a backfill";
     const body = dialog.querySelector(".dialog-body");
     body.innerHTML = html;
     const form = body.querySelector("[data-backfill-form]");
@@ -232,6 +233,8 @@
       button.removeAttribute("aria-busy");
     }
   });
+
+  window.BHPartitions = { openBackfill };
 
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("[data-backfill-form]").forEach(count);
