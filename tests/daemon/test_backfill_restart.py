@@ -2,8 +2,8 @@
 restarted completes with each partition run exactly once, and every partition materialized.
 
 Runs in flight at the kill keep going in their workers and materialize their partition; with
-no coordinator left to record their end, run monitoring marks those runs failed, so the
-backfill completes counting them as failed (its status message says how many).
+no coordinator left to record their end, the restarted daemon's run monitoring records it from
+their steps' events, so every run ends SUCCESS.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from bakehouse.storage.records import (
     PARTITION_TAG,
     BackfillStatus,
     PartitionStatus,
+    RunStatus,
 )
 from tests.location.projects import write_project
 from tests.web.conftest import _descendants
@@ -138,5 +139,6 @@ def test_a_killed_daemon_resumes_the_backfill_without_running_a_partition_twice(
             ]
             assert len(of_key) == 1, (key, of_key)
             assert of_key[0].run_id == final.partition_runs[key]
+            assert of_key[0].status is RunStatus.SUCCESS, (key, of_key[0].status)
         status = instance.get_partition_status("sales")
         assert status == {key: PartitionStatus.MATERIALIZED for key in KEYS}

@@ -127,3 +127,61 @@ def test_monitoring_fails_a_run_whose_worker_died_while_nobody_watched(make_part
     assert run.status == RunStatus.FAILURE
     message = parts.instance.get_events("orphan", event_types=[EventType.RUN_FAILURE])[-1].message
     assert f"run worker (pid {dead.pid}) is no longer running" in message
+    assert "nap never ran" in message
+
+
+@pytest.mark.parametrize(
+    ("steps", "status", "says"),
+    [
+        # The worker finished every step: only the coordinator that would have said so died.
+        (
+            [(EventType.STEP_START, "nap"), (EventType.ASSET_MATERIALIZATION, "nap"),
+             (EventType.STEP_SUCCESS, "nap")],
+            RunStatus.SUCCESS, "recorded the end from the steps' events",
+        ),
+        (
+            [(EventType.STEP_START, "nap"), (EventType.STEP_FAILURE, "nap")],
+            RunStatus.FAILURE, "steps failed: nap",
+        ),
+        (
+            [(EventType.STEP_START, "nap")],
+            RunStatus.FAILURE, "it died during step nap",
+        ),
+    ],
+)  # fmt: skip
+def test_monitoring_ends_an_orphaned_run_as_its_steps_recorded(  # type: ignore[no-untyped-def]
+    make_parts, steps, status, says
+) -> None:
+    parts = make_parts("monitor_judge", SLOW)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    now = time.time()
+    parts.instance.create_run(RunRecord(run_id="orphan", asset_selection=("nap",)))
+    events = [(EventType.RUN_START, None), (EventType.ENGINE, None), *steps]
+    for event_type, key in events:
+        parts.instance.store_event(
+            EventRecord(
+                run_id="orphan", event_type=event_type, timestamp=now, step_key=key,
+                asset_key=key if event_type == EventType.ASSET_MATERIALIZATION else None,
+                data={"pid": dead.pid} if event_type == EventType.ENGINE else {},
+            )
+        )  # fmt: skip
+    monitor = RunMonitor(parts.instance, parts.coordinator, clock=FakeClock(now + 60), grace=15)
+    failed = monitor.tick()
+    assert parts.instance.get_run("orphan").status == status
+    assert failed == ([] if status == RunStatus.SUCCESS else ["orphan"])
+    assert says in parts.instance.get_events("orphan")[-1].message
+
+
+def test_monitoring_queues_again_a_run_whose_starter_died_before_its_worker(make_parts) -> None:  # type: ignore[no-untyped-def]
+    parts = make_parts("monitor_requeue", SLOW)
+    now = time.time()
+    parts.instance.create_run(RunRecord(run_id="dequeued", asset_selection=("nap",)))
+    for event_type in (EventType.RUN_QUEUED, EventType.RUN_STARTING):
+        parts.instance.store_event(
+            EventRecord(run_id="dequeued", event_type=event_type, timestamp=now)
+        )
+    monitor = RunMonitor(parts.instance, parts.coordinator, clock=FakeClock(now + 60), grace=15)
+    assert monitor.tick() == []
+    assert parts.instance.get_run("dequeued").status == RunStatus.QUEUED
+    assert "queued this run again" in parts.instance.get_events("dequeued")[-1].message
