@@ -316,3 +316,24 @@ def test_without_scripts_the_bar_links_and_the_backfill_form_posts(
 )
 def test_the_pages_load_nothing_from_other_hosts(page: Any, server: DevServer, path: str) -> None:
     assert other_host_requests(page, server, path) == []
+
+
+def test_cancel_stops_a_running_backfill(page: Any, server: DevServer) -> None:
+    expect = _expect()
+    created = httpx.post(
+        server.url + "/api/backfills", json={"selection": "daily_sales"}, timeout=60
+    )
+    assert created.status_code == 201, created.text
+    backfill_id = created.json()["backfill_id"]
+    page.on("dialog", lambda dialog: dialog.accept())  # "Cancel this backfill?"
+    page.goto(f"/backfills/{backfill_id}")
+    page.get_by_role("button", name="Cancel backfill").click()
+    expect(page.locator(".toast")).to_contain_text(f"Backfill {backfill_id} is canceling.")
+    status = page.locator("[data-backfill-status]")
+    expect(status).to_have_attribute("data-backfill-status", "CANCELED", timeout=60_000)
+    expect(page.get_by_role("button", name="Cancel backfill")).to_have_count(0)
+
+    # Canceling it again is refused with the reason, on a page (no scripts needed).
+    again = httpx.post(server.url + f"/backfills/{backfill_id}/cancel", timeout=60)
+    assert again.status_code == 409
+    assert "nothing to cancel" in again.text
