@@ -107,6 +107,10 @@ def test_the_api_lists_partitions_and_refuses_what_is_not_partitioned(server: De
         bad = http.post("/api/runs", json={"asset_keys": ["loaf"], "partition_key": "2024-01-01"})
         assert bad.status_code == 400
         assert "no selected asset is partitioned" in bad.json()["detail"]
+        # A partitioned asset without a partition would fail in its step: refused up front.
+        bad = http.post("/api/runs", json={"asset_keys": ["daily_sales"]})
+        assert bad.status_code == 400
+        assert "daily_sales is partitioned: give a partition_key" in bad.json()["detail"]
 
 
 def test_backfills_page_says_how_to_start_one(page: Any) -> None:

@@ -151,6 +151,15 @@ class Deployment:
             keys = graph.select(selection or "")
         if partition_key is not None:
             self._check_partition(graph, keys, partition_key)
+        else:
+            partitioned = [k for k in keys if graph.assets[k].node.partitions is not None]
+            if partitioned:
+                # A run without a partition would fail in its partitioned steps; say so now.
+                raise SelectionError(
+                    f"{', '.join(partitioned[:5])}{' and others' if len(partitioned) > 5 else ''}"
+                    f" {'is' if len(partitioned) == 1 else 'are'} partitioned: give a "
+                    "partition_key, or launch a backfill of a range of partitions"
+                )
         run = self.coordinator.create_run(
             graph,
             keys,
