@@ -67,6 +67,9 @@ BASELINE_PER_STEP = 0.049
 BASELINE_MULTIPROCESS_PER_STEP = 2.09  # chain, N 10 -> 100
 TARGET_HELP = 0.3
 TARGET_MULTIPROCESS_STEP = 0.020  # issue 3
+# Issue 4: `bh dev` with 1 location of 10 assets, against what `dg dev` needed there.
+TARGET_DEV_READY = 0.6  # seconds from start to the location LOADED (dg dev: 6.2 s)
+TARGET_DEV_RSS = 200  # MB over the whole process tree (dg dev: 876 MB over 10 processes)
 
 # Typography for the table and the doc (escaped: ruff's RUF001 flags the literal characters).
 DASH = "\u2013"  # en dash, for ranges
@@ -223,6 +226,11 @@ class Proc:
     leftovers: bool = False  # processes of its group were still alive after it exited
     error: str | None = None  # why a run that exited (or was stopped) cleanly still failed
     note: str = ""  # something worth reporting that is not a failure (e.g. a slow stop)
+    # Figures a server run measures besides its time (memory, leftovers, a session's timings),
+    # by name; `Ctx.compare(metrics=...)` turns the ones it is asked for into rows.
+    metrics: dict[str, float] = field(default_factory=dict)
+    # Why a server's session could not measure all it should (its time still counts).
+    session_error: str | None = None
 
 
 def _group_alive(pgid: int) -> bool:
@@ -294,6 +302,9 @@ def run_process(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: flo
 # A server's readiness probe: called with the port every POLL_SECONDS; returns None while
 # not ready, "" once ready, or an error text when it can never become ready.
 Probe = Callable[[int], "str | None"]
+# Measures a ready server (port) untimed by the harness, adding its own figures to the run's
+# metrics; returns an error text or None.
+Session = Callable[[int, dict[str, float]], "str | None"]
 POLL_SECONDS = 0.05
 STOP_GRACE = 20.0  # seconds a server gets to stop on SIGINT before its processes are killed
 SLOW_STOP = 5.0  # a stop slower than this is noted in the row
@@ -350,10 +361,34 @@ def _alive(tree: dict[int, int]) -> list[int]:
     return [pid for pid, start in tree.items() if (st := _proc_stat(pid)) and st[3] == start]
 
 
-def stop_server(proc: subprocess.Popen[bytes]) -> tuple[bool, float]:
+def _survivors(proc: subprocess.Popen[bytes], tree: dict[int, int]) -> set[int]:
+    """The processes of `tree`, and of the leader's process group or session, still alive."""
+    members = {pid for pid, st in _proc_table().items() if proc.pid in (pid, st[1], st[2])}
+    return set(_alive(tree)) | members
+
+
+def tree_memory(leader: int) -> tuple[float, int]:
+    """(RSS in MB summed over `leader`'s process tree, as `_process_tree` finds it; the number
+    of processes in it), from /proc/<pid>/status. Shared pages count once per process, as
+    `ps` and Dagster's baseline count them."""
+    total_kb = 0
+    count = 0
+    for pid in _process_tree(leader):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue  # exited meanwhile
+        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        count += 1
+        total_kb += int(found.group(1)) if found else 0
+    return total_kb / 1024, count
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
     """Stop a server as Ctrl-C in its terminal does (SIGINT to its process group), wait up to
     STOP_GRACE seconds for every process it started to exit, then kill what is left, in the
-    group and outside it. Returns (something had to be killed, seconds the stop took)."""
+    group and outside it. Returns (how many of its processes were still alive STOP_GRACE
+    seconds after the SIGINT and had to be killed, seconds the stop took)."""
     started = time.perf_counter()
     tree = _process_tree(proc.pid)
     with contextlib.suppress(ProcessLookupError):
@@ -362,14 +397,16 @@ def stop_server(proc: subprocess.Popen[bytes]) -> tuple[bool, float]:
     while time.monotonic() < deadline:
         proc.poll()
         if proc.returncode is not None and not _alive(tree) and not _group_alive(proc.pid):
-            return False, time.perf_counter() - started
+            return 0, time.perf_counter() - started
         time.sleep(0.05)
+    proc.poll()
+    left = len(_survivors(proc, tree))
     _kill_group(proc)
     for pid in _alive(tree):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     proc.wait()
-    return True, time.perf_counter() - started
+    return left, time.perf_counter() - started
 
 
 def _default_sigint() -> None:
@@ -384,11 +421,18 @@ def run_server(
     timeout: float,
     probe: Probe,
     verify: Probe,
+    session: Session | None = None,
 ) -> Proc:
     """Start a server (`{port}` in argv becomes a free port) in its own session, time it from
     start until `probe` says ready, check it with `verify` (untimed), then stop it and every
     process it started. The output goes to temporary files (a server never exits by itself,
-    so pipes nobody reads could fill up and block it)."""
+    so pipes nobody reads could fill up and block it).
+
+    Metrics of the run: `rss_mb` and `processes` of its whole process tree the moment it is
+    ready, `left_behind` (its processes still alive STOP_GRACE s after Ctrl-C), and whatever
+    `session(port, metrics)` adds: it runs after ready and before `verify` (so that it sees a
+    server nothing else has queried yet) and returns an error text or None, which fails only
+    the figures it did not measure (`Proc.session_error`), not the run."""
     port = free_port()
     argv = [a.replace("{port}", str(port)) for a in argv]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -408,13 +452,20 @@ def run_server(
         seconds = 0.0
         error: str | None = None
         rc: int | None = 0
+        metrics: dict[str, float] = {}
+        session_error: str | None = None
         try:
             while True:
                 state = probe(port)
                 elapsed = time.perf_counter() - started
                 if state is not None:
                     seconds = elapsed
-                    error = state or verify(port) or None
+                    if state:
+                        error = state
+                    else:
+                        metrics["rss_mb"], metrics["processes"] = tree_memory(proc.pid)
+                        session_error = session(port, metrics) if session else None
+                        error = verify(port)
                     break
                 if proc.poll() is not None:
                     rc = proc.returncode
@@ -426,7 +477,9 @@ def run_server(
                     break
                 time.sleep(POLL_SECONDS)
         finally:
-            killed, stop_seconds = stop_server(proc)
+            left, stop_seconds = stop_server(proc)
+            metrics["left_behind"] = left
+            killed = left > 0
         # Stable texts, so that the row can count the runs each applies to.
         note = ""
         if killed:
@@ -443,7 +496,17 @@ def run_server(
         rc = 1  # a failure the server's exit code does not show
     if error:
         error = f"{error}\n{tail(ANSI.sub('', stderr or stdout), 3000)}"
-    return Proc(seconds, rc, stdout, stderr, leftovers=killed, error=error, note=note)
+    return Proc(
+        seconds,
+        rc,
+        stdout,
+        stderr,
+        leftovers=killed,
+        error=error,
+        note=note,
+        metrics=metrics,
+        session_error=session_error,
+    )
 
 
 class Runner(Protocol):
@@ -454,13 +517,23 @@ class Runner(Protocol):
     ) -> Proc: ...
 
 
-def server_runner(probes: dict[str, tuple[Probe, Probe]]) -> Runner:
+def server_runner(
+    probes: dict[str, tuple[Probe, Probe]], sessions: dict[str, Session] | None = None
+) -> Runner:
     """A runner that starts each tool's server with `run_server`, using that tool's
-    (readiness probe, verification)."""
+    (readiness probe, verification) and, if given, its session."""
 
     def run(tool: str, argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> Proc:
         probe, verify = probes[tool]
-        return run_server(argv, cwd=cwd, env=env, timeout=timeout, probe=probe, verify=verify)
+        return run_server(
+            argv,
+            cwd=cwd,
+            env=env,
+            timeout=timeout,
+            probe=probe,
+            verify=verify,
+            session=(sessions or {}).get(tool),
+        )
 
     return run
 
@@ -622,7 +695,7 @@ class Row:
     workload: str
     label: str
     cells: dict[str, Cell]
-    unit: str = "s"  # "s" or "ms" (display only; values are seconds)
+    unit: str = "s"  # "s" or "ms" (display only; values are seconds), "MB" or "count"
     note: str = ""
     commands: dict[str, str] = field(default_factory=dict)
     loadavg: float = 0.0
@@ -631,6 +704,8 @@ class Row:
     def ratio(self) -> float | None:
         b = self.cells.get("bakehouse")
         d = self.cells.get("dagster")
+        if self.unit == "count":  # processes, nodes: a ratio of counts says nothing useful
+            return None
         if b is None or d is None or b.median is None or d.median is None:
             return None
         if b.median <= 0 or d.median <= 0:  # a slope can come out negative in noisy runs
@@ -639,8 +714,13 @@ class Row:
 
 
 def fmt_value(seconds: float, unit: str) -> str:
+    """A value for the table: `unit` "s" or "ms" (the value is seconds), "MB" or "count"."""
     if unit == "ms":
         return f"{seconds * 1000:.1f} ms"
+    if unit == "MB":
+        return f"{seconds:.0f} MB"
+    if unit == "count":
+        return f"{seconds:g}"
     if seconds < 10:
         return f"{seconds:.3f}"
     return f"{seconds:.1f}"
@@ -678,6 +758,10 @@ def fmt_ratio(ratio: float | None) -> str:
 
 
 # --------------------------------------------------------------------------- context
+
+
+# A figure measured besides a run's time: (name in Proc.metrics, row label, unit).
+Metric = tuple[str, str, str]
 
 
 @dataclass
@@ -761,6 +845,7 @@ class Ctx:
         cwd: Callable[[str], Path] | None = None,
         runner: Runner | None = None,
         warmup: Collection[str] = TOOLS,
+        metrics: Collection[Metric] = (),
     ) -> dict[str, Cell]:
         """Run each tool's command `reps` times (tools interleaved), add a row, return cells.
 
@@ -773,6 +858,10 @@ class Ctx:
         reps: one count for all tools, or tool -> count (others get the default).
         runner: runs one command (default: `run_process`); see `server_runner`.
         warmup: the tools that get an untimed warm-up run first.
+        metrics: (name, label, unit) of figures the runner measures besides the time (in
+        `Proc.metrics`, e.g. `run_server`'s `rss_mb`): each becomes a row of its own right
+        after this one, from the same timed runs; a run that failed before measuring one
+        counts as a failure in that row, a clean run without it makes the tool's cell "—".
         """
         per_tool = reps if isinstance(reps, dict) else {}
         default_reps = reps if isinstance(reps, int) else self.reps()
@@ -816,6 +905,11 @@ class Ctx:
 
         notes: dict[str, list[str]] = {}
         attempts = dict.fromkeys(plans, 0)
+        extra = {name: {tool: Cell() for tool in cells} for name, _label, _unit in metrics}
+        for name in extra:
+            for tool, cell in cells.items():
+                extra[name][tool].skipped = cell.skipped
+                extra[name][tool].failures = list(cell.failures) if cell.skipped else []
 
         def once(tool: str, record: bool) -> None:
             argv, cwd, tool_env = plans[tool]
@@ -838,12 +932,22 @@ class Ctx:
                 notes.setdefault(tool, []).append(res.note)
             elif res.leftovers:
                 log(f"  {tool}: left processes behind; killed their group")
+            if res.session_error:
+                log(f"  {tool}: measuring the running server failed: {res.session_error}")
             if error:
                 log(f"  {tool}: FAILED {error.splitlines()[0]}")
                 # A failed warm-up is recorded too: the row must show it.
                 cells[tool].failures.append(error)
             elif record:
                 cells[tool].times.append(res.seconds)
+            if record:
+                for name, by_tool in extra.items():
+                    if name in res.metrics:
+                        by_tool[tool].times.append(res.metrics[name])
+                    elif error or res.session_error:
+                        by_tool[tool].failures.append(error or res.session_error or "")
+                    else:  # a clean run without it: this tool has no such figure
+                        by_tool[tool].skipped = "not applicable"
             if record or error:
                 log(f"  {tool}: {res.seconds:.3f} s" + ("" if record else " (warm-up)"))
 
@@ -879,6 +983,17 @@ class Ctx:
                 ),
             )
         )
+        for name, label, unit in metrics:
+            self.rows.append(
+                Row(
+                    self.current.name,
+                    label,
+                    extra[name],
+                    unit=unit,
+                    loadavg=load,
+                    foreign_cpus=busy,
+                )
+            )
         return cells
 
     def derived(
@@ -1007,7 +1122,7 @@ def per_step_rows(
         )
 
 
-LOCATION_COUNTS = (1, 3, 10)
+LOCATION_COUNTS = (3, 10)  # 1 location: workload dev_ready
 ASSETS_PER_LOCATION = 10
 
 # Dagster's GraphQL: every code location entry, its load status, and whether it loaded.
@@ -1034,19 +1149,20 @@ def _workspace_locations(locations: int) -> set[str]:
     return {gen_project.location_package(i) for i in range(locations)}
 
 
-def _all_loaded(states: list[tuple[str, str, str | None]], locations: int) -> str | None:
-    """(name, status, error) per location -> None (not yet), "" (all LOADED) or an error."""
+def _all_loaded(states: list[tuple[str, str, str | None]], wanted: set[str]) -> str | None:
+    """(name, status, error) per location -> None (not yet), "" (the `wanted` locations all
+    LOADED) or an error."""
     for name, _status, error in states:
         if error:
             return f"location {name} failed to load: {error}"
     names = {name for name, _s, _e in states}
-    if names == _workspace_locations(locations) and all(s == "LOADED" for _n, s, _e in states):
+    if names == wanted and all(s == "LOADED" for _n, s, _e in states):
         return ""
     return None
 
 
-def bakehouse_probe(locations: int) -> Probe:
-    """Ready when GET /api/locations lists every location of the workspace as LOADED."""
+def bakehouse_probe(locations: set[str]) -> Probe:
+    """Ready when GET /api/locations lists every one of `locations` as LOADED."""
 
     def probe(port: int) -> str | None:
         answer = http_json(port, "/api/locations")
@@ -1065,21 +1181,21 @@ def bakehouse_probe(locations: int) -> Probe:
     return probe
 
 
-def bakehouse_verify(locations: int) -> Probe:
-    """Every asset of every location is in the host's global graph (GET /api/assets)."""
+def bakehouse_verify(assets: set[str]) -> Probe:
+    """The host's global graph (GET /api/assets) holds exactly `assets`."""
 
     def verify(port: int) -> str | None:
-        answer = http_json(port, "/api/assets", timeout=30)
+        answer = http_json(port, "/api/assets", timeout=60)
         if not isinstance(answer, list):
             return f"GET /api/assets gave no list: {str(answer)[:200]}"
-        return _same_assets({str(a.get("key")) for a in answer}, locations)
+        return _same_assets({str(a.get("key")) for a in answer}, assets)
 
     return verify
 
 
-def dagster_probe(locations: int) -> Probe:
-    """Ready when Dagster's GraphQL workspaceOrError reports every location entry as LOADED
-    with a RepositoryLocation (not a PythonError)."""
+def dagster_probe(locations: set[str]) -> Probe:
+    """Ready when Dagster's GraphQL workspaceOrError reports every one of `locations` as
+    LOADED with a RepositoryLocation (not a PythonError)."""
 
     def probe(port: int) -> str | None:
         answer = http_json(port, "/graphql", {"query": DAGSTER_LOCATIONS_QUERY})
@@ -1101,22 +1217,21 @@ def dagster_probe(locations: int) -> Probe:
     return probe
 
 
-def dagster_verify(locations: int) -> Probe:
-    """Every asset of every location is in Dagster's asset graph (GraphQL assetNodes)."""
+def dagster_verify(assets: set[str]) -> Probe:
+    """Dagster's asset graph (GraphQL assetNodes) holds exactly `assets`."""
 
     def verify(port: int) -> str | None:
-        answer = http_json(port, "/graphql", {"query": DAGSTER_ASSETS_QUERY}, timeout=30)
+        answer = http_json(port, "/graphql", {"query": DAGSTER_ASSETS_QUERY}, timeout=60)
         data = answer.get("data") if isinstance(answer, dict) else None
         nodes = data.get("assetNodes") if isinstance(data, dict) else None
         if not isinstance(nodes, list):
             return f"GraphQL assetNodes gave no list: {str(answer)[:200]}"
-        return _same_assets({"/".join(n["assetKey"]["path"]) for n in nodes}, locations)
+        return _same_assets({"/".join(n["assetKey"]["path"]) for n in nodes}, assets)
 
     return verify
 
 
-def _same_assets(seen: set[str], locations: int) -> str | None:
-    wanted = _workspace_assets(locations)
+def _same_assets(seen: set[str], wanted: set[str]) -> str | None:
     if seen == wanted:
         return None
     missing, extra = sorted(wanted - seen), sorted(seen - wanted)
@@ -1127,36 +1242,265 @@ def workspace_dir(tool: str, *, locations: int) -> Path:
     return gen_project.generate_workspace(PROJECTS, tool, locations, "chain", ASSETS_PER_LOCATION)
 
 
+# The pair of servers every server workload compares (bench/README.md says why this pair).
+DEV_COMMANDS = {
+    "bakehouse": ["bh", "dev", "--no-reload", "--port", "{port}"],
+    "dagster": ["dg", "dev", "--use-active-venv", "--host", "127.0.0.1", "--port", "{port}"],
+}
+
+
+def locations_row(ctx: Ctx, k: int) -> None:
+    """One row of `bh dev` vs `dg dev` on a workspace of k locations x 10 assets, timed until
+    every location is LOADED, plus the rows of the process tree's memory and process count
+    at that moment and of the processes still alive 20 s after Ctrl-C."""
+    names, assets = _workspace_locations(k), _workspace_assets(k)
+    probes = {
+        "bakehouse": (bakehouse_probe(names), bakehouse_verify(assets)),
+        "dagster": (dagster_probe(names), dagster_verify(assets)),
+    }
+    what = f"{k} location{'s' if k > 1 else ''} {TIMES} {ASSETS_PER_LOCATION} assets"
+    ctx.compare(
+        f"start to all locations LOADED, {what}",
+        DEV_COMMANDS,
+        cwd=functools.partial(workspace_dir, locations=k),
+        runner=server_runner(probes),
+        timeout=300,
+        metrics=[
+            ("rss_mb", f"RSS of the process tree when LOADED, {what}", "MB"),
+            ("processes", f"processes in the tree when LOADED, {what}", "count"),
+            (
+                "left_behind",
+                f"processes left {STOP_GRACE:.0f} s after Ctrl-C, {what}",
+                "count",
+            ),
+        ],
+    )
+
+
+@workload(
+    "dev_ready",
+    heavy=True,
+    help="`bh dev --no-reload` vs `dg dev --use-active-venv`, 1 location of 10 assets: start "
+    "to LOADED, RSS of the whole process tree then, processes left 20 s after Ctrl-C",
+)
+def wl_dev_ready(ctx: Ctx) -> None:
+    locations_row(ctx, 1)
+
+
 @workload(
     "locations_start",
     heavy=True,
-    help="`bh dev --no-reload` vs `dg dev --use-active-venv` on a workspace of 1, 3 and 10 "
-    "locations (10 assets each): start to every location LOADED",
+    help="the same as dev_ready on workspaces of 3 and 10 locations (10 assets each)",
 )
 def wl_locations_start(ctx: Ctx) -> None:
     for k in LOCATION_COUNTS:
-        probes = {
-            "bakehouse": (bakehouse_probe(k), bakehouse_verify(k)),
-            "dagster": (dagster_probe(k), dagster_verify(k)),
+        locations_row(ctx, k)
+
+
+UI_SIZES = (100, 1000, 5000)
+UI_SIZES_QUICK = (100, 1000)
+UI_WARM_REPS = 10  # warm API calls per server start (3 with --quick)...
+UI_WARM_BUDGET = 10.0  # ...but no more than fit in this many seconds, and at least 3
+UI_PAGE_LOADS = 3  # lineage page loads per server start: the first, then the median of the rest
+BROWSER_PYTHON = REPO / ".venv" / "bin" / "python"  # the dev venv: it has playwright
+
+# The fields Dagster 1.13's UI asks for to draw the global asset graph: its "Global asset
+# lineage" page (/asset-groups) loads every code location's asset nodes with one query per
+# location (operation LocationWorkspaceAssetsQuery, seen in the browser's requests; its
+# fragments inlined here), then lays the graph out in the browser.
+DAGSTER_GRAPH_QUERY = """
+query LocationWorkspaceAssetsQuery($name: String!) {
+  workspaceLocationEntryOrError(name: $name) {
+    __typename
+    ... on WorkspaceLocationEntry {
+      id name loadStatus updatedTimestamp versionKey
+      locationOrLoadError {
+        __typename
+        ... on RepositoryLocation {
+          id name
+          repositories {
+            id name
+            assetNodes {
+              id changedReasons groupName opNames isMaterializable isObservable isExecutable
+              isPartitioned isAutoCreatedStub hasAssetChecks computeKind
+              hasMaterializePermission hasWipePermission hasReportRunlessAssetEventPermission
+              assetKey { path }
+              internalFreshnessPolicy {
+                __typename
+                ... on TimeWindowFreshnessPolicy { failWindowSeconds warnWindowSeconds }
+                ... on CronFreshnessPolicy { deadlineCron lowerBoundDeltaSeconds timezone }
+              }
+              partitionDefinition { dimensionTypes { type dynamicPartitionsDefinitionName } }
+              automationCondition { __typename }
+              description(characterLimit: 240)
+              owners {
+                __typename
+                ... on UserAssetOwner { email }
+                ... on TeamAssetOwner { team }
+              }
+              tags { key value }
+              storageAddress { storageKind tableName }
+              jobNames kinds graphName
+              dependencyKeys { path }
+            }
+            assetGroups { id groupName }
+          }
         }
+        ... on PythonError { message stack errorChain { isExplicitLink error { message stack } } }
+      }
+    }
+    ... on PythonError { message stack errorChain { isExplicitLink error { message stack } } }
+  }
+}
+"""
+# The asset list the Dagster baseline timed (keys and their dependencies).
+DAGSTER_ASSET_LIST_QUERY = "{ assetNodes { assetKey { path } dependencyKeys { path } } }"
+
+
+class HttpTimer:
+    """Timed requests over one kept-alive connection to 127.0.0.1:port."""
+
+    def __init__(self, port: int) -> None:
+        import http.client
+
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+
+    def call(self, path: str, body: object = None) -> tuple[float, Any]:
+        """Seconds until the whole answer was read, and the decoded JSON (GET, or POST `body`)."""
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"} if data else {}
+        started = time.perf_counter()
+        self.conn.request("GET" if data is None else "POST", path, body=data, headers=headers)
+        answer = self.conn.getresponse()
+        raw = answer.read()
+        seconds = time.perf_counter() - started
+        if answer.status != 200:
+            raise RuntimeError(f"{path}: HTTP {answer.status}: {raw[:300]!r}")
+        return seconds, json.loads(raw)
+
+    def first_and_warm(self, path: str, body: object, reps: int) -> tuple[float, float, Any]:
+        """The first call's seconds, the median of `reps` more (fewer, but at least 3, when
+        they would take over UI_WARM_BUDGET seconds: Dagster's 5,000-asset query takes ~3 s),
+        and the first answer."""
+        first, answer = self.call(path, body)
+        warm: list[float] = []
+        while len(warm) < reps and (len(warm) < 3 or sum(warm) < UI_WARM_BUDGET):
+            warm.append(self.call(path, body)[0])
+        return first, statistics.median(warm), answer
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _graph_size(tool: str, answer: Any) -> int:
+    """How many asset nodes an asset-graph API answer holds."""
+    if tool == "bakehouse":
+        return len(answer["nodes"])
+    entry = answer["data"]["workspaceLocationEntryOrError"]
+    location = entry.get("locationOrLoadError") or {}
+    if location.get("__typename") != "RepositoryLocation":
+        raise RuntimeError(f"GraphQL answered {str(entry)[:300]}")
+    return sum(len(repo["assetNodes"]) for repo in location["repositories"])
+
+
+def ui_session(ctx: Ctx, tool: str, pkg: str, n: int) -> Session:
+    """Measures one ready server: the asset-graph API (first call, warm median), the asset
+    list API (warm), and the lineage page in chromium (first load, median of the next)."""
+    reps = 3 if ctx.args.quick else UI_WARM_REPS
+
+    def session(port: int, metrics: dict[str, float]) -> str | None:
+        timer = HttpTimer(port)
+        try:
+            if tool == "bakehouse":
+                graph: tuple[str, object] = ("/api/graph", None)
+                listing: tuple[str, object] = ("/api/assets", None)
+            else:
+                graph = ("/graphql", {"query": DAGSTER_GRAPH_QUERY, "variables": {"name": pkg}})
+                listing = ("/graphql", {"query": DAGSTER_ASSET_LIST_QUERY})
+            first, warm, answer = timer.first_and_warm(*graph, reps)
+            if (got := _graph_size(tool, answer)) != n:
+                return f"the asset-graph API gave {got} nodes, not {n}"
+            metrics["graph_first"], metrics["graph_warm"] = first, warm
+            metrics["list_warm"] = timer.first_and_warm(*listing, reps)[1]
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            return f"API: {type(exc).__name__}: {exc}"
+        finally:
+            timer.close()
+        return _browser_metrics(ctx, tool, port, n, metrics)
+
+    return session
+
+
+def _browser_metrics(
+    ctx: Ctx, tool: str, port: int, n: int, metrics: dict[str, float]
+) -> str | None:
+    """Runs bench/lineage_browser.py (dev venv, Debian chromium) against the server."""
+    if not BROWSER_PYTHON.exists():
+        return f"no {BROWSER_PYTHON} (run scripts/setup): the browser rows need playwright"
+    loads = 2 if ctx.args.quick else UI_PAGE_LOADS
+    res = run_process(
+        [
+            str(BROWSER_PYTHON),
+            str(BENCH / "lineage_browser.py"),
+            "--tool",
+            tool,
+            "--url",
+            f"http://127.0.0.1:{port}",
+            "--assets",
+            str(n),
+            "--loads",
+            str(loads),
+        ],
+        cwd=BENCH,
+        env=clean_env(),
+        timeout=loads * 300 + 60,
+    )
+    if res.rc != 0:
+        return f"browser: {summary_line(res.stderr or res.stdout)}"
+    try:
+        found = json.loads(res.stdout)
+        drawn, nodes = found["drawn_s"], found["nodes"]
+    except (ValueError, KeyError) as exc:
+        return f"browser: unreadable answer ({exc}): {tail(res.stdout, 200)}"
+    metrics["lineage_first"] = drawn[0]
+    metrics["lineage_nodes"] = nodes[0]
+    if len(drawn) > 1:
+        metrics["lineage_again"] = statistics.median(drawn[1:])
+    return None
+
+
+@workload(
+    "ui_graph",
+    heavy=True,
+    help="`bh dev` vs `dg dev` serving a layered project of 100, 1,000 and 5,000 assets "
+    "(100 and 1,000 with --quick): start to LOADED, RSS, the asset-graph API (first call, "
+    "warm), the asset list API, and the lineage page drawn in chromium",
+)
+def wl_ui_graph(ctx: Ctx) -> None:
+    for n in UI_SIZES_QUICK if ctx.args.quick else UI_SIZES:
+        pkg = gen_project.package_name("layered", n)
+        assets = set(gen_project.asset_names("layered", n))
+        probes = {
+            "bakehouse": (bakehouse_probe({pkg}), bakehouse_verify(assets)),
+            "dagster": (dagster_probe({pkg}), dagster_verify(assets)),
+        }
+        sessions = {tool: ui_session(ctx, tool, pkg, n) for tool in TOOLS}
+        what = f"layered N={n:,}"
         ctx.compare(
-            f"start to all locations LOADED, {k} location{'s' if k > 1 else ''} "
-            f"{TIMES} {ASSETS_PER_LOCATION} assets",
-            {
-                "bakehouse": ["bh", "dev", "--no-reload", "--port", "{port}"],
-                "dagster": [
-                    "dg",
-                    "dev",
-                    "--use-active-venv",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    "{port}",
-                ],
-            },
-            cwd=functools.partial(workspace_dir, locations=k),
-            runner=server_runner(probes),
-            timeout=300,
+            f"UI {what}: start to LOADED",
+            DEV_COMMANDS,
+            project=("layered", n),
+            runner=server_runner(probes, sessions),
+            timeout=600,
+            metrics=[
+                ("rss_mb", f"UI {what}: RSS of the process tree when LOADED", "MB"),
+                ("graph_first", f"UI {what}: asset-graph API, first call", "ms"),
+                ("graph_warm", f"UI {what}: asset-graph API, warm median", "ms"),
+                ("list_warm", f"UI {what}: asset list API, warm median", "ms"),
+                ("lineage_first", f"UI {what}: lineage page drawn, first load", "s"),
+                ("lineage_again", f"UI {what}: lineage page drawn, next loads", "s"),
+                ("lineage_nodes", f"UI {what}: asset nodes drawn on the lineage page", "count"),
+            ],
         )
 
 
@@ -1395,6 +1739,26 @@ TARGETS = [
         )
         for shape in ("chain", "fanout")
     ],
+    (
+        "start to all locations LOADED, 1 location",
+        f"`bh dev` start to its location LOADED, 1 location {TIMES} 10 assets "
+        f"< {TARGET_DEV_READY} s (issue 4 measured `dg dev` at 6.2 s)",
+        TARGET_DEV_READY,
+        "s",
+    ),
+    (
+        "RSS of the process tree when LOADED, 1 location",
+        f"`bh dev` RSS of its whole process tree then < {TARGET_DEV_RSS} MB "
+        "(issue 4: `dg dev` 876 MB over 10 processes)",
+        TARGET_DEV_RSS,
+        "MB",
+    ),
+    (
+        f"processes left {STOP_GRACE:.0f} s after Ctrl-C, 1 location",
+        f"no process of `bh dev` alive {STOP_GRACE:.0f} s after Ctrl-C, in any run",
+        0.5,
+        "count",
+    ),
 ]
 
 
@@ -1404,6 +1768,11 @@ def targets(rows: list[Row]) -> list[tuple[str, str, str, str]]:
     for prefix, text, limit, unit in TARGETS:
         row = find_row(rows, prefix)
         values = [row.cells[t].median if row and t in row.cells else None for t in TOOLS]
+        if unit == "count" and row is not None:  # a count target must hold in every run
+            values = [
+                max(row.cells[t].times) if t in row.cells and row.cells[t].times else None
+                for t in TOOLS
+            ]
         shown = [
             "—" if v is None else fmt_value(v, unit) + (" s" if unit == "s" else "") for v in values
         ]
@@ -1450,6 +1819,40 @@ def reading_notes(rows: list[Row], foreign: list[float]) -> list[str]:
             "a UI, a daemon and one code server per location; `dg dev --use-active-venv` runs "
             "the projects with the Dagster venv's Python, as bakehouse runs projects without "
             "a `.venv` with its own."
+        )
+    if find_row(rows, "RSS of the process tree"):
+        notes.append(
+            "- *RSS of the process tree when LOADED*: the sum of `VmRSS` (from `/proc`) over "
+            "the server and every process it started (its descendants and the members of its "
+            "session), read the moment the API first reports every location LOADED; pages "
+            "shared between processes count once per process, as `ps` counts them. *processes "
+            f"left {STOP_GRACE:.0f} s after Ctrl-C*: how many of those processes (or of its "
+            f"process group or session) were still alive {STOP_GRACE:.0f} s after SIGINT went "
+            "to the group; the bench then kills them. Its target must hold in every run."
+        )
+    if find_row(rows, "UI "):
+        notes.append(
+            "- *UI* rows: each tool serves a generated layered project (10 layers, each asset "
+            "depending on two of the layer before) with the same command as the *locations* "
+            "rows. Once it is LOADED and before anything else asks it anything, the bench "
+            "times over one kept-alive HTTP connection the *asset-graph API* (bakehouse: "
+            "`GET /api/graph`, the nodes, edges and layout its lineage page draws; Dagster: "
+            "the GraphQL query its *Global asset lineage* page sends per code location, "
+            "`LocationWorkspaceAssetsQuery`, with the same fields; Dagster lays the graph out "
+            "in the browser) once, then "
+            f"{UI_WARM_REPS} times (fewer, at least 3, when they would take over "
+            f"{UI_WARM_BUDGET:.0f} s) for the warm median, and the *asset list API* ("
+            "`GET /api/assets` vs GraphQL `assetNodes` with keys and dependencies, the query "
+            "of Dagster's baseline). Both answers must hold all N assets. Then Debian's "
+            "chromium (headless, 1440x900 viewport, a fresh browser context per load) opens the "
+            f"lineage page {UI_PAGE_LOADS} times: bakehouse `/lineage`, Dagster "
+            "`/asset-groups`. *Drawn* is the page's own clock (`performance.now()`, from the "
+            "start of the navigation) at the animation frame in which bakehouse's canvas "
+            "has painted every one of the N nodes, or in which the number of Dagster's asset "
+            "nodes in the SVG last changed (it must then stay unchanged for 2 s, not "
+            "counted). Dagster draws only the nodes inside the viewport and, above about 100 "
+            "assets, opens at a minimum zoom that shows part of the graph; bakehouse fits and "
+            "draws all of them. The row *asset nodes drawn* says how many each drew."
         )
     if find_row(rows, "multiprocess"):
         notes.append(
@@ -1539,7 +1942,8 @@ def write_docs(result: dict[str, object], rows: list[Row], tools: list[str]) -> 
         "",
         f"Seconds of wall time for the whole command, median (min{DASH}max, n = repetitions), "
         "after one untimed warm-up run (exceptions under *Reading the numbers*). "
-        "Ratio = Dagster median / bakehouse median: above 1 bakehouse is faster.",
+        "Ratio = Dagster median / bakehouse median: above 1 bakehouse is faster (in MB "
+        "rows: uses less memory); rows that count processes or nodes have no ratio.",
         f"{DISTURBED} marks a row during which other processes kept more than {NOISY_CPUS} "
         "CPUs busy on average (numbers there are less reliable).",
         "",
@@ -1581,7 +1985,8 @@ def write_docs(result: dict[str, object], rows: list[Row], tools: list[str]) -> 
         "`dg.Definitions(executor=dg.in_process_executor)` into the definitions; the "
         "*multiprocess* rows run without it. The *locations* rows start in the workspace's "
         "directory without `PYTHONPATH` (each tool puts every project's `src/` on its code "
-        "server's path itself); `{port}` is a free port on 127.0.0.1.",
+        "server's path itself); the *UI* rows start in the generated layered project, as "
+        "the CLI rows do; `{port}` is a free port on 127.0.0.1.",
         "",
         "| workload | bakehouse | Dagster |",
         "|---|---|---|",
