@@ -9,6 +9,8 @@ Both dialects spell ``ON CONFLICT`` alike, but each through its own ``insert()``
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -114,11 +116,31 @@ def _setup_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         # WAL lets readers (UI, CLI) run while a run worker writes; NORMAL skips the fsync per
         # commit, which keeps every commit across a process crash, not across a power loss.
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the file in WAL mode (it stays so), waiting out processes that hold it locked.
+
+    SQLite may answer the journal-mode switch with "database is locked" at once, without
+    calling the busy handler, while another process sets up a fresh file: retry until the
+    busy timeout has passed, as any other statement would have waited.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    delay = 0.01
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
 
 def _begin_sqlite_transaction(conn: Connection) -> None:
