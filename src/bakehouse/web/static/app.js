@@ -221,13 +221,19 @@ const BH = (() => {
   }
 
   function failedBadge() {
-    on("locations", (locations) => {
+    const show = (locations) => {
       const badge = document.querySelector("[data-failed-badge]");
       if (!badge) return;
       const failed = locations.filter((l) => l.status === "FAILED").length;
       badge.textContent = failed;
       badge.hidden = failed === 0;
       badge.title = failed + " code location" + (failed === 1 ? "" : "s") + " failed to load";
+    };
+    on("locations", show);
+    // A location may have failed between the page's render and the stream's start: catch up,
+    // as the fragments do.
+    document.addEventListener("bh:stream-open", () => {
+      api("GET", "/api/locations").then(show).catch(() => {});
     });
   }
 
