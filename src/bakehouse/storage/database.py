@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import URL, Connection
@@ -20,7 +21,9 @@ from bakehouse.storage import dialect, migrate
 class Database:
     """One engine on one database, opened and migrated to head on construction."""
 
-    def __init__(self, url: str | URL) -> None:
+    def __init__(self, url: str | URL, *, storage_dir: Path | None = None) -> None:
+        """Open `url` and bring its schema to head; `storage_dir` is the instance's storage
+        folder, where a migration may find data older versions kept in files."""
         self.url = dialect.parse_url(url)
         self.engine = dialect.create_engine(self.url)
         # An in-memory SQLite database is one connection shared by all threads; they take turns.
@@ -30,7 +33,7 @@ class Database:
         self._closed = False
         try:
             with self._turn, self._errors("open"):
-                migrate.ensure_schema(self.engine)
+                migrate.ensure_schema(self.engine, storage_dir=storage_dir)
         except BaseException:
             self.engine.dispose()
             raise

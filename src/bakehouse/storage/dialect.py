@@ -3,7 +3,7 @@
 That is: which URLs we accept, how an engine is built and each connection set up, how a write
 transaction takes its lock, and the statements whose SQL differs: the upserts (asset index,
 partition status, instigator state) and the inserts that give way to an existing row (schedule
-ticks, run keys, backfill partition claims).
+ticks, run keys, backfill partition claims, dynamic partition keys).
 Both dialects spell ``ON CONFLICT`` alike, but each through its own ``insert()``.
 """
 
@@ -27,6 +27,7 @@ from bakehouse.storage.schema import (
     asset_keys,
     asset_partitions,
     backfill_partition_runs,
+    dynamic_partitions,
     instigators,
     run_keys,
     ticks,
@@ -46,6 +47,7 @@ WRITE_OPTIONS: dict[str, Any] = {"bakehouse_write": True}
 # PostgreSQL advisory lock keys (two int4): a namespace of our own, then a key within it.
 _LOCK_NAMESPACE_SCHEMA = 0x62616B65  # "bake"
 _LOCK_NAMESPACE_RUN_LOG = 0x62616B66
+_LOCK_NAMESPACE_DYNAMIC_PARTITIONS = 0x62616B67
 
 
 def parse_url(url: str | URL) -> URL:
@@ -174,6 +176,18 @@ def lock_run_log(conn: Connection, run_id: str) -> None:
         )
 
 
+def lock_dynamic_partitions(conn: Connection, partitions_def_name: str) -> None:
+    """Serialize adders of one dynamic partitions definition until the transaction ends.
+
+    SQLite writers are serialized anyway (BEGIN IMMEDIATE).
+    """
+    if conn.dialect.name == "postgresql":
+        key = sa.func.hashtext(partitions_def_name)
+        conn.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(_LOCK_NAMESPACE_DYNAMIC_PARTITIONS, key))
+        )
+
+
 def _asset_index_upsert(insert: Any) -> Insert:
     # `insert` is the dialect's own insert(), both of which spell ON CONFLICT the same way.
     stmt = insert(asset_keys)
@@ -241,24 +255,26 @@ def upsert_asset_partition(conn: Connection, row: dict[str, Any]) -> None:
     conn.execute(_ASSET_PARTITION_UPSERTS[conn.dialect.name], row)
 
 
+def _insert_skipping_existing(
+    conn: Connection, table: sa.Table, rows: list[dict[str, Any]], unique: list[sa.Column[Any]]
+) -> Insert:
+    """One INSERT of `rows` that skips those whose `unique` columns exist already.
+
+    Built per call, as its shape depends on the number of rows (the caller keeps it under the
+    bound-parameter limits). Rows are inserted, and ids handed out, in the order given.
+    """
+    insert: Any = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
+    stmt: Insert = insert(table).values(rows).on_conflict_do_nothing(index_elements=unique)
+    return stmt
+
+
 def insert_backfill_partition_runs(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
     """Insert `backfill_partition_runs` rows of one backfill, skipping partitions claimed
     already; returns the partition digests this statement inserted."""
-    insert: Any = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
-    # One statement of many rows (the caller keeps it under the bound-parameter limits); it is
-    # built per call, as its shape depends on the number of rows.
-    stmt = (
-        insert(backfill_partition_runs)
-        .values(rows)
-        .on_conflict_do_nothing(
-            index_elements=[
-                backfill_partition_runs.c.backfill_id,
-                backfill_partition_runs.c.partition_digest,
-            ]
-        )
-        .returning(backfill_partition_runs.c.partition_digest)
-    )
-    return set(conn.execute(stmt).scalars())
+    table = backfill_partition_runs
+    unique = [table.c.backfill_id, table.c.partition_digest]
+    stmt = _insert_skipping_existing(conn, table, rows, unique)
+    return set(conn.execute(stmt.returning(table.c.partition_digest)).scalars())
 
 
 def _instigator_upsert(insert: Any) -> Insert:
@@ -324,3 +340,10 @@ def insert_tick(conn: Connection, row: dict[str, Any]) -> int | None:
 def insert_run_key(conn: Connection, row: dict[str, Any]) -> bool:
     """Insert a `run_keys` row; False (nothing written) if its key was claimed already."""
     return conn.execute(_RUN_KEY_INSERTS[conn.dialect.name], row).first() is not None
+
+
+def insert_dynamic_partitions(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert `dynamic_partitions` rows in order, skipping keys their definition has already."""
+    table = dynamic_partitions
+    unique = [table.c.partitions_def_digest, table.c.partition_digest]
+    conn.execute(_insert_skipping_existing(conn, table, rows, unique))

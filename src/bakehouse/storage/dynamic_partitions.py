@@ -1,112 +1,74 @@
-"""The keys of dynamic partitions definitions, kept for an instance in one JSON file.
+"""Reads and writes the keys of dynamic partitions definitions (table `dynamic_partitions`).
 
-`DynamicPartitionKeys` is the interface the instance delegates to; `JsonFileDynamicPartitions`
-keeps ``{definition name: [keys in the order added]}`` in ``_dynamic_partitions.json`` in the
-instance's storage folder, rewritten atomically under an exclusive lock, so run workers, sensors
-and the CLI of one machine share it. This is a stop-gap: a database table will implement the
-same interface (and serve several machines) when partition status moves into storage.
+A key is one row: its id is the order keys were added in, and a unique index on the digests of
+(definition name, key) makes adding a key that is there already a no-op, whatever process adds
+it. The database serves every host of a deployment; until revision 0004 the keys lived in a
+JSON file per machine, which that migration imports.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import tempfile
-from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import Protocol
+import time
+from collections.abc import Sequence
 
-from bakehouse.errors import StorageError
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
-FILE_NAME = "_dynamic_partitions.json"
+from bakehouse.storage import codec, dialect
+from bakehouse.storage.schema import dynamic_partitions
 
+# Rows per INSERT: six bound parameters each stays far below SQLite's and PostgreSQL's limits.
+_ROWS_PER_STATEMENT = 500
 
-class DynamicPartitionKeys(Protocol):
-    """Adds, deletes and lists the keys of dynamic partitions definitions, by definition name."""
-
-    def add(self, name: str, keys: Sequence[str]) -> None:
-        """Add `keys` (those already there are left as they are), keeping the order of adding."""
-
-    def delete(self, name: str, key: str) -> None:
-        """Remove `key`; removing a key that is not there does nothing."""
-
-    def get(self, name: str) -> list[str]:
-        """The keys of `name`, in the order they were added."""
-
-    def has(self, name: str, key: str) -> bool:
-        """True if `key` was added to `name` and not deleted since."""
+_D = dynamic_partitions.c
 
 
-class JsonFileDynamicPartitions:
-    """`DynamicPartitionKeys` in a JSON file (see the module doc)."""
+def _of(name: str) -> sa.ColumnElement[bool]:
+    # The digest finds the rows through the index; the text comparison makes a collision harmless.
+    return sa.and_(_D.partitions_def_digest == codec.digest(name), _D.partitions_def_name == name)
 
-    def __init__(self, folder: Path) -> None:
-        self.path = Path(folder) / FILE_NAME
 
-    def _read(self) -> dict[str, list[str]]:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise StorageError(f"{self.path} is not valid JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise StorageError(f"{self.path} does not hold a JSON object")
-        return {str(k): [str(v) for v in keys] for k, keys in data.items()}
+def _key(key: str) -> sa.ColumnElement[bool]:
+    return sa.and_(_D.partition_digest == codec.digest(key), _D.partition_key == key)
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.path.with_suffix(".lock")
-        with open(lock_path, "a+b") as lock:
-            try:
-                import fcntl
-            except ImportError:  # pragma: no cover - Windows: one writer at a time is assumed
-                yield
-                return
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
-    def _write(self, data: dict[str, list[str]]) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=1, sort_keys=True)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+def add(conn: Connection, name: str, keys: Sequence[str]) -> None:
+    """Add `keys` to definition `name` after the keys it has, in the order given; keys it has
+    already (or given twice) keep their place."""
+    new = list(dict.fromkeys(keys))
+    if not new:
+        return
+    # Concurrent adders of one definition take turns, so each batch's ids are contiguous and
+    # PostgreSQL transactions inserting overlapping keys in different orders cannot deadlock.
+    dialect.lock_dynamic_partitions(conn, name)
+    now = time.time()
+    name_digest = codec.digest(name)
+    rows = [
+        {
+            "partitions_def_digest": name_digest,
+            "partition_digest": codec.digest(key),
+            "partitions_def_name": name,
+            "partition_key": key,
+            "created_at": now,
+        }
+        for key in new
+    ]
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        dialect.insert_dynamic_partitions(conn, rows[start : start + _ROWS_PER_STATEMENT])
 
-    def add(self, name: str, keys: Sequence[str]) -> None:
-        """Add `keys` to `name`."""
-        with self._locked():
-            data = self._read()
-            current = data.setdefault(name, [])
-            present = set(current)
-            for key in keys:
-                if key not in present:
-                    current.append(key)
-                    present.add(key)
-            self._write(data)
 
-    def delete(self, name: str, key: str) -> None:
-        """Remove `key` from `name`."""
-        with self._locked():
-            data = self._read()
-            if key in data.get(name, []):
-                data[name] = [k for k in data[name] if k != key]
-                self._write(data)
+def delete(conn: Connection, name: str, key: str) -> None:
+    """Remove `key` from `name`; a key that is not there is no error (as in Dagster)."""
+    conn.execute(sa.delete(dynamic_partitions).where(_of(name), _key(key)))
 
-    def get(self, name: str) -> list[str]:
-        """The keys of `name`."""
-        return list(self._read().get(name, []))
 
-    def has(self, name: str, key: str) -> bool:
-        """True if `name` has `key`."""
-        return key in self._read().get(name, [])
+def select_keys(conn: Connection, name: str) -> list[str]:
+    """The keys of `name` in the order they were added."""
+    stmt = sa.select(_D.partition_key).where(_of(name)).order_by(_D.id)
+    return list(conn.execute(stmt).scalars())
+
+
+def has_key(conn: Connection, name: str, key: str) -> bool:
+    """True if `key` was added to `name` and not deleted since."""
+    stmt = sa.select(_D.id).where(_of(name), _key(key)).limit(1)
+    return conn.execute(stmt).first() is not None

@@ -17,9 +17,17 @@ from typing import Any
 from sqlalchemy.engine import URL
 
 from bakehouse.errors import StorageError
-from bakehouse.storage import assets, backfills, dialect, event_log, instigators, partitions, runs
+from bakehouse.storage import (
+    assets,
+    backfills,
+    dialect,
+    dynamic_partitions,
+    event_log,
+    instigators,
+    partitions,
+    runs,
+)
 from bakehouse.storage.database import Database
-from bakehouse.storage.dynamic_partitions import DynamicPartitionKeys, JsonFileDynamicPartitions
 from bakehouse.storage.records import (
     AssetMaterializationRecord,
     BackfillRecord,
@@ -61,7 +69,6 @@ class Instance:
         self._storage_dir = storage_dir
         self._home = home
         self._owns_storage_dir = owns_storage_dir
-        self._dynamic_partitions: DynamicPartitionKeys = JsonFileDynamicPartitions(storage_dir)
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -122,7 +129,9 @@ class Instance:
     ) -> Instance:
         try:
             storage_dir.mkdir(parents=True, exist_ok=True)
-            database = Database(url)
+            # The storage folder is where revision 0004 finds the dynamic partition keys that
+            # older versions kept in a file.
+            database = Database(url, storage_dir=storage_dir)
         except BaseException:
             if owns_storage_dir:
                 shutil.rmtree(storage_dir, ignore_errors=True)
@@ -334,27 +343,39 @@ class Instance:
             return backfills.claim_partitions(conn, backfill_id, partition_keys, run_id)
 
     # -- dynamic partitions -----------------------------------------------------------------
-    # Kept in a JSON file in the storage folder for now (see storage/dynamic_partitions.py).
 
     def add_dynamic_partitions(
         self, partitions_def_name: str, partition_keys: Sequence[str]
     ) -> None:
-        """Add keys to the `DynamicPartitionsDefinition` called `partitions_def_name`."""
+        """Add keys to the `DynamicPartitionsDefinition` called `partitions_def_name`.
+
+        New keys go after the existing ones in the order given; keys it has already are left
+        where they are. All keys are added in one transaction, or none.
+        """
         if isinstance(partition_keys, str):
             raise TypeError("partition_keys is a list of keys, not one string")
-        self._dynamic_partitions.add(partitions_def_name, list(partition_keys))
+        keys = list(partition_keys)
+        _check_text("partitions_def_name", partitions_def_name)
+        for n, key in enumerate(keys):
+            _check_text(f"partition_keys[{n}]", key)
+        with self._db.write() as conn:
+            dynamic_partitions.add(conn, partitions_def_name, keys)
 
     def delete_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> None:
-        """Remove one key of a dynamic partitions definition (its stored values stay)."""
-        self._dynamic_partitions.delete(partitions_def_name, partition_key)
+        """Remove one key of a dynamic partitions definition (its stored values stay); a key
+        that is not there is no error."""
+        with self._db.write() as conn:
+            dynamic_partitions.delete(conn, partitions_def_name, partition_key)
 
     def get_dynamic_partitions(self, partitions_def_name: str) -> list[str]:
         """The keys of a dynamic partitions definition, in the order they were added."""
-        return self._dynamic_partitions.get(partitions_def_name)
+        with self._db.read() as conn:
+            return dynamic_partitions.select_keys(conn, partitions_def_name)
 
     def has_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> bool:
         """True if `partition_key` is a key of the dynamic partitions definition now."""
-        return self._dynamic_partitions.has(partitions_def_name, partition_key)
+        with self._db.read() as conn:
+            return dynamic_partitions.has_key(conn, partitions_def_name, partition_key)
 
     # -- schedules and sensors --------------------------------------------------------------
 
@@ -444,3 +465,10 @@ class Instance:
     def __repr__(self) -> str:
         url = self._db.url.render_as_string(hide_password=True)
         return f"Instance({url!r}, storage_dir={str(self._storage_dir)!r})"
+
+
+def _check_text(what: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string, got {type(value).__name__}: {value!r}")
+    if not value:
+        raise ValueError(f"{what} is empty")

@@ -46,8 +46,14 @@ def current_revisions(conn: Connection) -> list[str]:
     return list(conn.execute(sa.select(alembic_version.c.version_num)).scalars())
 
 
-def ensure_schema(engine: Engine, *, script_location: Path | None = None) -> None:
-    """Create, upgrade or just check the schema so that it is at head; raises StorageError."""
+def ensure_schema(
+    engine: Engine, *, script_location: Path | None = None, storage_dir: Path | None = None
+) -> None:
+    """Create, upgrade or just check the schema so that it is at head; raises StorageError.
+
+    `storage_dir` is the instance's storage folder, where migrations may find data that older
+    versions kept in files (0004: the dynamic partition keys).
+    """
     location = script_location or MIGRATIONS_DIR
     revisions = known_revisions(location)
     with engine.connect() as conn:
@@ -68,7 +74,7 @@ def ensure_schema(engine: Engine, *, script_location: Path | None = None) -> Non
             elif len(current) > 1:
                 raise StorageError(f"database is stamped with several revisions {current}")
             else:
-                upgrade(conn, location)
+                upgrade(conn, location, storage_dir=storage_dir)
 
 
 def _is_at_head(current: list[str], revisions: list[str]) -> bool:
@@ -94,7 +100,9 @@ def _create_fresh(conn: Connection, head: str) -> None:
     conn.execute(sa.insert(alembic_version).values(version_num=head))
 
 
-def upgrade(conn: Connection, script_location: Path | None = None) -> None:
+def upgrade(
+    conn: Connection, script_location: Path | None = None, *, storage_dir: Path | None = None
+) -> None:
     """Run ``alembic upgrade head`` on `conn`, inside the caller's transaction."""
     from alembic import command  # imported here: only a migration pays for it
     from alembic.config import Config
@@ -103,4 +111,5 @@ def upgrade(conn: Connection, script_location: Path | None = None) -> None:
     config.set_main_option("script_location", str(script_location or MIGRATIONS_DIR))
     # env.py runs on this connection rather than opening its own.
     config.attributes["connection"] = conn
+    config.attributes["storage_dir"] = storage_dir
     command.upgrade(config, "head")

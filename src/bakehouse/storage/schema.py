@@ -201,3 +201,26 @@ backfill_partition_runs = Table(
     Column("created_at", Double, nullable=False),
     PrimaryKeyConstraint("backfill_id", "partition_digest"),
 )
+
+dynamic_partitions = Table(
+    "dynamic_partitions",
+    metadata,
+    # The keys of each DynamicPartitionsDefinition. `id` is the order keys were added in (what
+    # get_dynamic_partitions returns); a key deleted and added again gets a new, later id.
+    Column("id", StorageId, primary_key=True, autoincrement=True),
+    Column("partitions_def_digest", Digest, nullable=False),  # digest of (partitions_def_name,)
+    Column("partition_digest", Digest, nullable=False),  # digest of (partition_key,)
+    Column("partitions_def_name", Text, nullable=False),
+    Column("partition_key", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    # A key is added once: adding it again is a no-op (ON CONFLICT DO NOTHING on this index).
+    Index(
+        "ux_dynamic_partitions_def_partition",
+        "partitions_def_digest",
+        "partition_digest",
+        unique=True,
+    ),
+    # A definition's keys in the order they were added.
+    Index("ix_dynamic_partitions_def_id", "partitions_def_digest", "id"),
+    sqlite_autoincrement=True,
+)
