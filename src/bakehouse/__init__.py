@@ -74,6 +74,8 @@ _PUBLIC_API: dict[str, str] = {
     "RunRequest": "bakehouse.authoring.run_request",
     "SkipReason": "bakehouse.authoring.run_request",
     "SensorResult": "bakehouse.authoring.run_request",
+    "AddDynamicPartitionsRequest": "bakehouse.authoring.run_request",
+    "DeleteDynamicPartitionsRequest": "bakehouse.authoring.run_request",
     "DefaultScheduleStatus": "bakehouse.authoring.run_request",
     "DefaultSensorStatus": "bakehouse.authoring.run_request",
     # execution
@@ -203,8 +205,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         Output,
     )
     from bakehouse.authoring.run_request import (
+        AddDynamicPartitionsRequest,
         DefaultScheduleStatus,
         DefaultSensorStatus,
+        DeleteDynamicPartitionsRequest,
         RunRequest,
         SensorResult,
         SkipReason,

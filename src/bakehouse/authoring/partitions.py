@@ -13,6 +13,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
+from bakehouse.authoring.run_request import (
+    AddDynamicPartitionsRequest,
+    DeleteDynamicPartitionsRequest,
+)
 from bakehouse.authoring.source import caller_source
 from bakehouse.errors import DefinitionError, UnknownPartitionError
 
@@ -216,6 +220,14 @@ class DynamicPartitionsDefinition(PartitionsDefinition):
         """True if `partition_key` was added and not deleted since."""
         store = self._store(dynamic_partitions_store)
         return store.has_dynamic_partition(self.name, partition_key)
+
+    def build_add_request(self, partition_keys: Sequence[str]) -> AddDynamicPartitionsRequest:
+        """A request, for ``SensorResult(dynamic_partitions_requests=[...])``, to add keys."""
+        return AddDynamicPartitionsRequest(self.name, partition_keys)
+
+    def build_delete_request(self, partition_keys: Sequence[str]) -> DeleteDynamicPartitionsRequest:
+        """A request, for ``SensorResult(dynamic_partitions_requests=[...])``, to delete keys."""
+        return DeleteDynamicPartitionsRequest(self.name, partition_keys)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, DynamicPartitionsDefinition) and self.name == other.name

@@ -78,11 +78,63 @@ class SkipReason:
     skip_message: str | None = None
 
 
+def _keys(what: str, partition_keys: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(partition_keys, str):
+        raise TypeError(f"{what}: partition_keys is a list of keys, not one string")
+    keys = tuple(partition_keys)
+    for n, key in enumerate(keys):
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"{what}: partition_keys[{n}] must be a non-empty string, got {key!r}")
+    return keys
+
+
+@dataclass(frozen=True, init=False)
+class _DynamicPartitionsChange:
+    """Keys of one `DynamicPartitionsDefinition` a sensor asks the daemon to change."""
+
+    partitions_def_name: str
+    partition_keys: tuple[str, ...]
+    _action = ""  # a class constant, not a field: "add" or "delete", as the host reads it
+
+    def __init__(self, partitions_def_name: str, partition_keys: Sequence[str]) -> None:
+        object.__setattr__(self, "partitions_def_name", partitions_def_name)
+        object.__setattr__(self, "partition_keys", _keys(type(self).__name__, partition_keys))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The request as plain data, for the host."""
+        return {
+            "action": self._action,
+            "partitions_def_name": self.partitions_def_name,
+            "partition_keys": list(self.partition_keys),
+        }
+
+
+@dataclass(frozen=True, init=False)
+class AddDynamicPartitionsRequest(_DynamicPartitionsChange):
+    """Asks the daemon to add keys to a `DynamicPartitionsDefinition` (returned by a sensor in
+    ``SensorResult(dynamic_partitions_requests=[...])``), before it launches the run requests."""
+
+    _action = "add"
+
+
+@dataclass(frozen=True, init=False)
+class DeleteDynamicPartitionsRequest(_DynamicPartitionsChange):
+    """Asks the daemon to delete keys of a `DynamicPartitionsDefinition` (keys it does not have
+    are ignored), before it launches the run requests."""
+
+    _action = "delete"
+
+
+DynamicPartitionsRequest = AddDynamicPartitionsRequest | DeleteDynamicPartitionsRequest
+
+
 @dataclass(frozen=True)
 class SensorResult:
-    """A sensor's whole answer: run requests, or a skip reason, and the new cursor."""
+    """A sensor's whole answer: run requests, or a skip reason, and the new cursor; and keys to
+    add to or delete from dynamic partitions definitions, which the daemon applies first."""
 
     run_requests: Sequence[RunRequest] | None = None
     skip_reason: SkipReason | str | None = None
     cursor: str | None = None
+    dynamic_partitions_requests: Sequence[DynamicPartitionsRequest] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)

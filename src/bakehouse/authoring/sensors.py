@@ -16,7 +16,10 @@ from typing import Any
 from bakehouse.authoring.jobs import AssetJobDefinition
 from bakehouse.authoring.loading import register_definition_kind
 from bakehouse.authoring.run_request import (
+    AddDynamicPartitionsRequest,
     DefaultSensorStatus,
+    DeleteDynamicPartitionsRequest,
+    DynamicPartitionsRequest,
     RunRequest,
     SensorResult,
     SkipReason,
@@ -72,6 +75,19 @@ class SensorEvaluationContext:
         """Store `cursor` for the next evaluation (kept even if this tick requests nothing)."""
         self.cursor = cursor
         self._cursor_updated = True
+
+    @property
+    def instance(self) -> Any:
+        """Not available: sensors run in the code server, which does not open storage."""
+        # Dagster sensors often call context.instance.add_dynamic_partitions(...); say what to
+        # do instead rather than fail with a bare AttributeError.
+        raise AttributeError(
+            f"sensor '{self.sensor_name}': a sensor's context has no instance in bakehouse "
+            "(sensors run in the code server, which does not open storage). To add or delete "
+            "dynamic partition keys, return dg.SensorResult(dynamic_partitions_requests="
+            "[partitions_def.build_add_request(keys)]); the daemon applies them before it "
+            "launches the run requests"
+        )
 
 
 def build_sensor_context(cursor: str | None = None) -> SensorEvaluationContext:
@@ -200,6 +216,7 @@ class SensorDefinition:
                 run_requests=list(items.run_requests or []),
                 skip_reason=SkipReason(skip) if isinstance(skip, str) else skip,
                 cursor=items.cursor if items.cursor is not None else cursor,
+                dynamic_partitions_requests=self._dynamic_requests(items),
             )
         if items is None:
             return SensorResult(run_requests=[], cursor=cursor)
@@ -219,6 +236,20 @@ class SensorDefinition:
             "or SkipReason, or return a SensorResult",
             source=self.source,
         )
+
+    def _dynamic_requests(self, result: SensorResult) -> list[DynamicPartitionsRequest]:
+        requests = list(result.dynamic_partitions_requests or [])
+        for n, request in enumerate(requests):
+            if not isinstance(
+                request, (AddDynamicPartitionsRequest, DeleteDynamicPartitionsRequest)
+            ):
+                raise DefinitionError(
+                    f"sensor '{self.name}' returned dynamic_partitions_requests[{n}] = "
+                    f"{request!r}; use partitions_def.build_add_request(keys) or "
+                    "build_delete_request(keys)",
+                    source=self.source,
+                )
+        return requests
 
     def __repr__(self) -> str:
         return f"<SensorDefinition {self.name} ({self.kind.value})>"

@@ -88,6 +88,35 @@ def sensor_payload(
     return {}, cursor
 
 
+def apply_dynamic_partitions_requests(
+    instance: Instance, requests: list[dict[str, Any]], origin: str
+) -> int:
+    """Add or delete dynamic partition keys as a sensor's answer asks, request by request;
+    returns how many keys the requests named.
+
+    Each request is idempotent (adding a key that is there, or deleting one that is not, does
+    nothing), so a tick finished again after a daemon restart applies them again harmlessly.
+    """
+    asked = 0
+    for request in requests:
+        name, keys = request.get("partitions_def_name"), request.get("partition_keys")
+        action = request.get("action")
+        if not isinstance(name, str) or not isinstance(keys, list) or action not in _ACTIONS:
+            raise ProtocolError(f"sensor {origin} sent a malformed dynamic partitions request")
+        if action == "add":
+            instance.add_dynamic_partitions(name, keys)
+        else:
+            for key in keys:
+                instance.delete_dynamic_partition(name, key)
+        if keys:
+            log.info("sensor %s: %s %d key(s) of %s", origin, _ACTIONS[action], len(keys), name)
+        asked += len(keys)
+    return asked
+
+
+_ACTIONS = {"add": "added", "delete": "deleted"}
+
+
 def _failure_message(instance: Instance, run_id: str) -> str | None:
     failures = instance.get_events(run_id, event_types=[EventType.RUN_FAILURE])
     return failures[-1].message if failures else None
@@ -176,7 +205,12 @@ class SensorDaemon:
             )
         run_ids, run_keys = [], []
         graph = self.supervisor.global_graph()
+        partition_requests = answer.get("dynamic_partitions_requests") or []
         try:
+            # Before the run requests, which may ask for the keys just added (as in Dagster).
+            keys_asked = apply_dynamic_partitions_requests(
+                self.instance, partition_requests, origin
+            )
             for request in requests:
                 run_id, created = launch_request(
                     instance=self.instance,
@@ -198,9 +232,10 @@ class SensorDaemon:
             return self._finish(state, tick, now, new_cursor, launch)
         if run_ids and self.on_launch is not None:
             self.on_launch()
-        status = TickStatus.SUCCESS if run_ids else TickStatus.SKIPPED
-        skip = answer.get("skip_reason")
-        if not run_ids and requests and not skip:
+        # Keys added or deleted are what this tick did, even when it launched no run.
+        status = TickStatus.SUCCESS if run_ids or keys_asked else TickStatus.SKIPPED
+        skip = None if keys_asked and not run_ids else answer.get("skip_reason")
+        if not run_ids and requests and not skip and not keys_asked:
             skip = "every run key was launched before"
         tick = replace(tick, status=status, run_ids=tuple(run_ids), run_keys=tuple(run_keys),
                        skip_reason=skip, cursor=new_cursor)  # fmt: skip

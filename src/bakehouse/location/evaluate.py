@@ -111,6 +111,10 @@ def _answer(result: SensorResult, sensor: SensorDefinition, cursor: str | None) 
         "run_requests": _requests(requests, sensor.job_name),
         "skip_reason": (skip_message or "skipped") if skip is not None and not requests else None,
         "cursor": result.cursor if result.cursor is not None else cursor,
+        # Applied by the daemon, in this order, before it launches the run requests.
+        "dynamic_partitions_requests": [
+            r.to_dict() for r in result.dynamic_partitions_requests or []
+        ],
     }
 
 
