@@ -1,7 +1,7 @@
 """`Instance`: where a deployment keeps its runs, events and files, and the calls that use them.
 
-The public methods delegate to `runs`, `event_log`, `assets`, `partitions`, `backfills` and
-`instigators`, each inside one transaction.
+The public methods delegate to `runs`, `event_log`, `assets`, `partitions`, `backfills`,
+`dynamic_partitions` and `instigators`, each inside one transaction.
 """
 
 from __future__ import annotations
