@@ -106,6 +106,7 @@ _PUBLIC_API: dict[str, str] = {
     "MultiPartitionKey": "bakehouse.authoring.partitions",
     "DynamicPartitionsDefinition": "bakehouse.authoring.partitions",
     "PartitionKeyRange": "bakehouse.authoring.partitions",
+    "BackfillPolicy": "bakehouse.authoring.backfill_policy",
     "TimeWindow": "bakehouse.authoring.time_window_partitions",
     "TimeWindowPartitionsDefinition": "bakehouse.authoring.time_window_partitions",
     "HourlyPartitionsDefinition": "bakehouse.authoring.time_window_partitions",
@@ -161,6 +162,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         asset,
         multi_asset,
     )
+    from bakehouse.authoring.backfill_policy import BackfillPolicy
     from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
     from bakehouse.authoring.config import Config, RunConfig
     from bakehouse.authoring.context import (

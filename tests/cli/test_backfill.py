@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 from tests.cli.helpers import RunBh
@@ -63,3 +64,51 @@ def test_bad_ranges_are_refused_before_anything_runs(tmp_path: Path, bh: RunBh) 
     assert "unknown partition key '2024-01-32'" in unknown.stderr
     assert "nearest:" in unknown.stderr
     assert json.loads(bh("backfill", "list", "--json", cwd=project).stdout) == []
+
+
+SINGLE_RUN = {
+    "defs/sales.py": """\
+        import bakehouse as dg
+
+
+        @dg.asset(partitions_def=dg.DailyPartitionsDefinition(start_date="2024-01-01",
+                                                               end_date="2024-01-13"),
+                  backfill_policy=dg.BackfillPolicy.single_run())
+        def sales(context: dg.AssetExecutionContext) -> dict[str, str]:
+            first, last = context.partition_key_range
+            context.log.info(f"one call for {len(context.partition_keys)} days")
+            return {key: f"{key} in {first}...{last}" for key in context.partition_keys}
+        """
+}
+
+
+def test_a_single_run_policy_backfills_the_range_in_one_run(tmp_path: Path, bh: RunBh) -> None:
+    project = write_project(tmp_path / "shop", "cli_bf_single", SINGLE_RUN)
+    done = bh("launch", "--assets", "sales", "--partition-range", "2024-01-02...2024-01-05",
+              cwd=project)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "COMPLETED: 4 succeeded, 0 failed, 0 canceled, 0 not launched" in done.stdout
+
+    runs = json.loads(bh("runs", "list", "--json", cwd=project).stdout)
+    assert len(runs) == 1
+    assert runs[0]["status"] == "SUCCESS"
+    listed = json.loads(bh("backfill", "list", "--json", cwd=project).stdout)
+    shown = json.loads(
+        bh("backfill", "show", listed[0]["backfill_id"], "--json", cwd=project).stdout
+    )
+    days = ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]
+    assert [(p["partition_key"], p["run_id"]) for p in shown["partitions"]] == [
+        (day, runs[0]["run_id"]) for day in days
+    ]
+    from bakehouse.storage import Instance
+    from bakehouse.storage.records import PartitionStatus
+
+    with Instance.for_home(project / ".bakehouse") as instance:
+        assert instance.get_partition_status("sales") == dict.fromkeys(
+            days, PartitionStatus.MATERIALIZED
+        )
+        for day in days:
+            stored = instance.storage_dir / "sales" / day
+            assert pickle.loads(stored.read_bytes()) == f"{day} in 2024-01-02...2024-01-05"
+        logs = [e.message for e in instance.get_events(runs[0]["run_id"])]
+    assert any("one call for 4 days" in m for m in logs)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, overload
 
+from bakehouse.authoring.backfill_policy import BackfillPolicy
 from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
 from bakehouse.authoring.source import caller_frame, caller_source, source_of_function
 from bakehouse.errors import DefinitionError, SourceLocation
@@ -354,8 +355,11 @@ class AssetsDefinition:
         op_tags: Mapping[str, str] | None = None,
         is_multi: bool = False,
         check_specs: Sequence[AssetCheckSpec] = (),
+        backfill_policy: BackfillPolicy | None = None,
     ) -> None:
         self.specs = list(specs)
+        # How backfills split this step's partitions into runs; None: one run per partition.
+        self.backfill_policy = backfill_policy
         # Checks this step evaluates itself, yielding AssetCheckResults beside its outputs.
         self.check_specs = list(check_specs)
         self.fn = fn
@@ -480,6 +484,7 @@ def asset(
     op_tags: Mapping[str, str] | None = ...,
     partitions_def: PartitionsDefinition | None = ...,
     check_specs: Sequence[AssetCheckSpec] | None = ...,
+    backfill_policy: BackfillPolicy | None = ...,
 ) -> Callable[[AssetFunction], AssetsDefinition]: ...
 
 
@@ -505,12 +510,15 @@ def asset(
     op_tags: Mapping[str, str] | None = None,
     partitions_def: PartitionsDefinition | None = None,
     check_specs: Sequence[AssetCheckSpec] | None = None,
+    backfill_policy: BackfillPolicy | None = None,
 ) -> AssetsDefinition | Callable[[AssetFunction], AssetsDefinition]:
     """Declare an asset computed by the decorated function.
 
     The key is the function's name (or `name`, under `key_prefix`; or `key`). Parameters named
     after other assets receive their values; `deps` adds upstream assets without loading them.
-    With `partitions_def`, each run materializes one partition (``context.partition_key``).
+    With `partitions_def`, each run materializes one partition (``context.partition_key``), or a
+    range of them when `backfill_policy` lets a backfill run several at once
+    (``context.partition_key_range``).
     With `check_specs`, the function also returns (in ``MaterializeResult(check_results=...)``)
     or yields an `AssetCheckResult` for each check.
     """
@@ -559,6 +567,7 @@ def asset(
             source=source,
             op_tags=op_tags,
             check_specs=_checked_check_specs(check_specs, [asset_key], fn.__name__, source),
+            backfill_policy=_checked_backfill_policy(backfill_policy, fn.__name__, source),
         )
 
     if compute_fn is not None:
@@ -607,6 +616,19 @@ def _checked_check_specs(
     return list(check_specs or ())
 
 
+def _checked_backfill_policy(
+    policy: BackfillPolicy | None, fn_name: str, source: SourceLocation | None
+) -> BackfillPolicy | None:
+    """`policy`, refused at import time unless it is a BackfillPolicy."""
+    if policy is not None and not isinstance(policy, BackfillPolicy):
+        raise DefinitionError(
+            f"{fn_name}: backfill_policy must be BackfillPolicy.single_run() or "
+            f"BackfillPolicy.multi_run(...), not {policy!r}",
+            source=source,
+        )
+    return policy
+
+
 def _deps_or_error(
     deps: Iterable[Any] | None, fn_name: str, source: SourceLocation | None
 ) -> list[AssetKey]:
@@ -631,6 +653,7 @@ def multi_asset(
     op_tags: Mapping[str, str] | None = None,
     partitions_def: PartitionsDefinition | None = None,
     check_specs: Sequence[AssetCheckSpec] | None = None,
+    backfill_policy: BackfillPolicy | None = None,
 ) -> Callable[[AssetFunction], AssetsDefinition]:
     """Declare several assets computed by one function, with ``outs=`` or ``specs=``.
 
@@ -716,6 +739,7 @@ def multi_asset(
             check_specs=_checked_check_specs(
                 check_specs, [s.key for s in built], fn.__name__, source
             ),
+            backfill_policy=_checked_backfill_policy(backfill_policy, fn.__name__, source),
         )
 
     return build

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
@@ -101,7 +101,12 @@ class AssetExecutionContext:
         run_tags: Mapping[str, str] | None = None,
         partition_key: str | None = None,
         partitions_def: PartitionsDefinition | None = None,
+        partition_range_keys: Sequence[str] | None = None,
     ) -> None:
+        if partition_key is not None and partition_range_keys is not None:
+            raise ValueError("a context has a partition_key or partition_range_keys, not both")
+        if partition_range_keys is not None and not partition_range_keys:
+            raise ValueError("partition_range_keys is empty")
         self.run_id = run_id
         self.selected_asset_keys = set(asset_keys)
         self.assets_keys = list(asset_keys)
@@ -113,6 +118,8 @@ class AssetExecutionContext:
         self.instance = instance
         self.run_tags = dict(run_tags or {})
         self._partition_key = partition_key
+        # Every key, in order, of the range a run of several partitions materializes at once.
+        self._range_keys = list(partition_range_keys) if partition_range_keys is not None else None
         self._partitions_def = partitions_def
         # (output_name, asset_key, metadata) in the order user code added them.
         self._added_metadata: list[tuple[str | None, AssetKey | None, dict[str, Any]]] = []
@@ -130,20 +137,43 @@ class AssetExecutionContext:
 
     @property
     def has_partition_key(self) -> bool:
-        """True when this step materializes one partition."""
+        """True when the run materializes one partition (not a range; see
+        `has_partition_key_range`)."""
         return self._partition_key is not None
 
     @property
+    def has_partition_key_range(self) -> bool:
+        """True when the run materializes a range of partitions in one execution (a single-run
+        backfill), even a range of one key."""
+        return self._range_keys is not None
+
+    def _parse(self, key: str) -> str:
+        parse = getattr(self._partitions_def, "get_partition_key_from_str", None)
+        return parse(key) if callable(parse) else key
+
+    @property
     def partition_key(self) -> str:
-        """The partition this step materializes (a `MultiPartitionKey` for multi-partitions)."""
+        """The partition this step materializes (a `MultiPartitionKey` for multi-partitions).
+
+        A run of a range has no one key: this raises unless the range holds exactly one.
+        """
+        if self._range_keys is not None:
+            if len(self._range_keys) == 1:
+                return self._parse(self._range_keys[0])
+            raise AttributeError(
+                "Cannot access partition_key for a partitioned run with a range of partitions "
+                f"({self._range_keys[0]}...{self._range_keys[-1]}, {len(self._range_keys)} "
+                "keys). Use partition_key_range or partition_keys instead."
+            )
         if self._partition_key is None:
             raise AttributeError("Cannot access partition_key for a non-partitioned run")
-        parse = getattr(self._partitions_def, "get_partition_key_from_str", None)
-        return parse(self._partition_key) if callable(parse) else self._partition_key
+        return self._parse(self._partition_key)
 
     @property
     def partition_keys(self) -> list[str]:
-        """The partitions this step materializes."""
+        """The partitions this step materializes, in the definition's order."""
+        if self._range_keys is not None:
+            return [self._parse(k) for k in self._range_keys]
         return [self.partition_key]
 
     @property
@@ -151,25 +181,38 @@ class AssetExecutionContext:
         """The range of partitions this step materializes (one partition: start == end)."""
         from bakehouse.authoring.partitions import PartitionKeyRange
 
+        if self._range_keys is not None:
+            return PartitionKeyRange(self._range_keys[0], self._range_keys[-1])
         return PartitionKeyRange(self.partition_key, self.partition_key)
 
     @property
     def partition_time_window(self) -> TimeWindow:
-        """The time window of the partition (of its time dimension, for multi-partitions)."""
-        key = self.partition_key
+        """The time window of the partition (of its time dimension, for multi-partitions); for
+        a range, from the start of its first partition to the end of its last."""
+        first, last = self.partition_key_range
         if self._partitions_def is None:
             raise AttributeError(
                 "partition_time_window needs the asset's partitions_def; this context has only "
-                f"the key {key!r}"
+                f"the key {first!r}"
             )
         try:
-            return self._partitions_def.time_window_for_partition_key(key)
+            start = self._partitions_def.time_window_for_partition_key(self._parse(first))
+            if last == first:
+                return start
+            end = self._partitions_def.time_window_for_partition_key(self._parse(last))
         except TypeError as exc:
             raise AttributeError(f"no partition_time_window: {exc}") from None
+        from bakehouse.authoring.time_window_partitions import TimeWindow
+
+        return TimeWindow(start.start, end.end)
 
     def asset_partition_key_for_output(self, output_name: str = "result") -> str:
         """The partition an output materializes (every output of a step shares it)."""
         return self.partition_key
+
+    def asset_partition_keys_for_output(self, output_name: str = "result") -> list[str]:
+        """The partitions an output materializes."""
+        return self.partition_keys
 
     def asset_partition_key_range_for_output(
         self, output_name: str = "result"

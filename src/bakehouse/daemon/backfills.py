@@ -1,9 +1,16 @@
-"""The backfill loop: launches one queued run per partition of each requested backfill.
+"""The backfill loop: launches the queued runs of each requested backfill.
 
-A partition is claimed (`Instance.claim_backfill_partitions`) before its run is created with
-the claimed id, so a daemon killed between the two finds the claim on restart and creates that
-same run, never a second one. Concurrency is the run queue's; this loop only keeps each backfill
-from flooding the queue: at most `max_unfinished_runs` of its runs are unfinished at a time.
+One run per partition by default; with the assets' `BackfillPolicy`, one run per range of
+partitions: the whole backfill (`single_run`) or chunks of at most `max_partitions_per_run`.
+A run of a range materializes every key between its first and last, so a range is only ever
+made of keys that are adjacent in the partitions definition: a backfill with gaps (e.g. only
+the missing partitions) gets one run per stretch without gaps.
+
+The partitions of a run are claimed together (`Instance.claim_backfill_partitions`, all or
+none) before the run is created with the claimed id, so a daemon killed between the two finds
+the claim on restart and creates that same run, never a second one. Concurrency is the run
+queue's; this loop only keeps each backfill from flooding the queue: at most
+`max_unfinished_runs` of its runs are unfinished at a time.
 """
 
 from __future__ import annotations
@@ -18,10 +25,13 @@ from typing import TYPE_CHECKING
 from bakehouse.daemon.scheduler import Clock
 from bakehouse.errors import StorageError
 from bakehouse.location.global_graph import GlobalAssetGraph
+from bakehouse.location.partition_keys import partition_keys
 from bakehouse.location.run_coordinator import RunCoordinator
 from bakehouse.location.supervisor import LocationStatus, LocationSupervisor
 from bakehouse.storage.records import (
     BACKFILL_TAG,
+    PARTITION_RANGE_END_TAG,
+    PARTITION_RANGE_START_TAG,
     PARTITION_TAG,
     BackfillRecord,
     BackfillStatus,
@@ -94,27 +104,29 @@ class BackfillDaemon:
             self._say(backfill, graph)
             return BackfillPass(backfill.backfill_id, [], backfill.status)
         launched = []
-        # Claims whose run was never created (a daemon killed in between) get that very run.
+        # Claims whose run was never created (a daemon killed in between) get that very run,
+        # over the very keys claimed for it (in the backfill's order).
+        orphans: dict[str, list[str]] = {}
         for key, run_id in backfill.partition_runs.items():
             if run_id not in runs:
-                run = self._create_run(graph, backfill, key, run_id)
-                if run is not None:
-                    runs[run.run_id] = run
-                    launched.append(run.run_id)
+                orphans.setdefault(run_id, []).append(key)
+        for run_id, keys in orphans.items():
+            run = self._create_run(graph, backfill, keys, run_id)
+            if run is not None:
+                runs[run.run_id] = run
+                launched.append(run.run_id)
         unfinished = sum(1 for r in runs.values() if not r.status.is_finished)
         claimed = dict(backfill.partition_runs)
-        for key in backfill.partition_keys:
+        for chunk in self._chunks(graph, backfill, claimed):
             if unfinished >= self.max_unfinished_runs:
                 break
-            if key in claimed:
-                continue
             run_id = str(uuid.uuid4())
-            earlier = self.instance.claim_backfill_partitions(backfill.backfill_id, [key], run_id)
-            if earlier:  # another daemon got there first; its run id stands
+            earlier = self.instance.claim_backfill_partitions(backfill.backfill_id, chunk, run_id)
+            if earlier:  # another daemon got there first; its run ids stand
                 claimed.update(earlier)
                 continue
-            claimed[key] = run_id
-            run = self._create_run(graph, backfill, key, run_id)
+            claimed.update(dict.fromkeys(chunk, run_id))
+            run = self._create_run(graph, backfill, chunk, run_id)
             if run is not None:
                 runs[run.run_id] = run
                 launched.append(run.run_id)
@@ -141,10 +153,50 @@ class BackfillDaemon:
             return f"waiting: no serving location defines {', '.join(missing)}"
         return graph
 
+    def _chunks(
+        self, graph: GlobalAssetGraph, backfill: BackfillRecord, claimed: dict[str, str]
+    ) -> list[list[str]]:
+        """The partitions not claimed yet, grouped into the runs to launch, in order: each a
+        stretch of keys adjacent in the partitions definition, at most the policy's size."""
+        pending = [k for k in backfill.partition_keys if k not in claimed]
+        size = None if backfill.single_run else max(1, backfill.max_partitions_per_run)
+        if size == 1 or len(pending) <= 1:
+            return [[k] for k in pending]
+        snap = graph.assets[backfill.asset_selection[0]].node.partitions
+        valid = (
+            partition_keys(snap, dynamic_keys=self.instance.get_dynamic_partitions)
+            if snap is not None
+            else []
+        )
+        position = {key: i for i, key in enumerate(valid)}
+        chunks: list[list[str]] = []
+        for key in pending:
+            last = chunks[-1] if chunks else None
+            adjacent = (
+                last is not None
+                and key in position
+                and last[-1] in position
+                and position[key] == position[last[-1]] + 1
+            )
+            if last is not None and adjacent and (size is None or len(last) < size):
+                last.append(key)
+            else:
+                chunks.append([key])
+        return chunks
+
     def _create_run(
-        self, graph: GlobalAssetGraph, backfill: BackfillRecord, key: str, run_id: str
+        self, graph: GlobalAssetGraph, backfill: BackfillRecord, keys: list[str], run_id: str
     ) -> RunRecord | None:
-        tags = {**backfill.tags, BACKFILL_TAG: backfill.backfill_id, PARTITION_TAG: key}
+        """The run of `keys` (one partition, or the range from the first to the last)."""
+        tags = {**backfill.tags, BACKFILL_TAG: backfill.backfill_id}
+        # Assets with a policy get a run of a range even for one key, as Dagster launches them:
+        # their functions read the range and may return a dict by partition key.
+        ranged = len(keys) > 1 or backfill.single_run or backfill.max_partitions_per_run > 1
+        if not ranged:
+            tags[PARTITION_TAG] = keys[0]
+        else:
+            tags[PARTITION_RANGE_START_TAG] = keys[0]
+            tags[PARTITION_RANGE_END_TAG] = keys[-1]
         try:
             return self.coordinator.create_run(
                 graph,
@@ -154,7 +206,8 @@ class BackfillDaemon:
                 tags=tags,
                 run_config=backfill.run_config,
                 run_id=run_id,
-                partition_key=key,
+                partition_key=None if ranged else keys[0],
+                partition_range=(keys[0], keys[-1]) if ranged else None,
             )
         except StorageError:  # created meanwhile by another daemon: it exists, which we want
             log.info("backfill %s: run %s exists already", backfill.backfill_id, run_id)

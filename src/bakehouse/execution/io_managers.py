@@ -6,7 +6,7 @@ import os
 import pickle
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +93,7 @@ class OutputContext(_AssetPartitions):
         partition_key: str | None = None,
         log: RunLogger | None = None,
         partitions_def: PartitionsDefinition | None = None,
+        asset_partition_keys: Sequence[str] | None = None,
     ) -> None:
         self.asset_key = asset_key
         self.step_key = step_key
@@ -101,7 +102,12 @@ class OutputContext(_AssetPartitions):
         self.definition_metadata = dict(definition_metadata or {})
         self.partition_key = partition_key
         self.has_partition_key = partition_key is not None
-        self._asset_partition_keys = [partition_key] if partition_key is not None else None
+        # Several keys when the step materializes a range of partitions in one execution.
+        if asset_partition_keys is None and partition_key is not None:
+            asset_partition_keys = [partition_key]
+        self._asset_partition_keys = (
+            list(asset_partition_keys) if asset_partition_keys is not None else None
+        )
         self._partitions_def = partitions_def
         self.log = log or RunLogger()
         self.added_metadata: dict[str, Any] = {}
@@ -175,6 +181,51 @@ def load_partitions(context: InputContext, load_one: Callable[[str | None], Any]
     return {key: load_one(key) for key in keys}
 
 
+def store_partitions(
+    context: OutputContext, obj: Any, store_one: Callable[[str | None, Any], None]
+) -> None:
+    """Store `obj` once, or per partition when the step materialized a range: then `obj` is a
+    dict with one value per partition key (Dagster's convention for an output over a range;
+    Dagster's own UPathIOManager refuses such outputs, bakehouse's default IO managers take the
+    dict). A range of one key may also give the value itself."""
+    if not context.has_asset_partitions:
+        store_one(None, obj)
+        return
+    keys = context.asset_partition_keys
+    if context.has_partition_key:  # a run of one partition, not of a range
+        store_one(keys[0], obj)
+        return
+    if isinstance(obj, Mapping) and set(obj) == set(keys):
+        for key in keys:
+            store_one(key, obj[key])
+        return
+    first, last = keys[0], keys[-1]
+    if len(keys) == 1:
+        store_one(first, obj)
+        return
+    if not isinstance(obj, Mapping):
+        raise TypeError(
+            f"asset '{context.asset_key.to_user_string()}' materialized {len(keys)} partitions "
+            f"({first}...{last}) in one run and returned a {type(obj).__name__}; return a dict "
+            "with one value per partition key (e.g. {key: value for key in "
+            "context.partition_keys}) so each partition is stored on its own"
+        )
+    wanted = set(keys)
+    missing = [k for k in keys if k not in obj]
+    extra = sorted(str(k) for k in obj if k not in wanted)
+    if missing or extra:
+        said = []
+        if missing:
+            more = ", ..." if len(missing) > 5 else ""
+            said.append(f"no value for {', '.join(missing[:5])}{more}")
+        if extra:
+            said.append(f"keys outside the range: {', '.join(extra[:5])}")
+        raise ValueError(
+            f"asset '{context.asset_key.to_user_string()}' returned a dict for partitions "
+            f"{first}...{last} with {'; '.join(said)}: give one value per partition key"
+        )
+
+
 class MissingValueError(LookupError):
     """Raised when an input's upstream asset has no stored value."""
 
@@ -210,18 +261,27 @@ class FilesystemIOManager(IOManager):
         return path.joinpath(*parts)
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
-        """Pickle `obj` atomically (write to a temp file, then rename)."""
-        path = self._path(context.asset_key, context.partition_key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        context.add_output_metadata({"path": MetadataValue.path(path)})
+        """Pickle `obj` atomically (write to a temp file, then rename); over several partitions,
+        `obj` is a dict by partition key and each value gets its partition's file."""
+        written: list[Path] = []
+
+        def store_one(partition: str | None, value: Any) -> None:
+            path = self._path(context.asset_key, partition)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            written.append(path)
+
+        store_partitions(context, obj, store_one)
+        # Several partitions share one materialization's metadata: name their folder.
+        shown = written[0] if len(written) == 1 else self._path(context.asset_key, None)
+        context.add_output_metadata({"path": MetadataValue.path(shown)})
 
     def load_input(self, context: InputContext) -> Any:
         """Unpickle the upstream value (a dict by partition key for several partitions)."""
@@ -244,8 +304,12 @@ class InMemoryIOManager(IOManager):
         self.values: dict[tuple[AssetKey, str | None], Any] = {}
 
     def handle_output(self, context: OutputContext, obj: Any) -> None:
-        """Keep `obj` in memory."""
-        self.values[(context.asset_key, context.partition_key)] = obj
+        """Keep `obj` in memory (over several partitions, each value of the dict by key)."""
+
+        def store_one(partition: str | None, value: Any) -> None:
+            self.values[(context.asset_key, partition)] = value
+
+        store_partitions(context, obj, store_one)
 
     def load_input(self, context: InputContext) -> Any:
         """Return the kept value (a dict by partition key for several partitions)."""

@@ -21,7 +21,13 @@ from bakehouse.execution.partitions import check_run_partition
 from bakehouse.execution.plan import build_plan
 from bakehouse.execution.run import RunOutcome, execute_run
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
-from bakehouse.storage.records import EventRecord, EventType, RunRecord
+from bakehouse.storage.records import (
+    PARTITION_RANGE_END_TAG,
+    PARTITION_RANGE_START_TAG,
+    EventRecord,
+    EventType,
+    RunRecord,
+)
 
 
 @dataclass(frozen=True)
@@ -217,7 +223,9 @@ def materialize(
     Without an `instance`, runs are recorded in a temporary one. With `raise_on_error`, the
     first user exception is raised again after the run is recorded. With `partition_key`, the
     partitioned assets materialize that partition and the unpartitioned ones run once; a key
-    the assets do not have raises `UnknownPartitionError` before any run is recorded.
+    the assets do not have raises `UnknownPartitionError` before any run is recorded. With the
+    tags ``bakehouse/asset_partition_range_start`` and ``..._end`` (Dagster's
+    ``dagster/asset_partition_range_*``), each partitioned asset runs once for that whole range.
     """
     from bakehouse.storage import Instance
 
@@ -247,7 +255,10 @@ def materialize(
     inst = Instance.ephemeral() if owned else instance
     try:
         # A wrong partition is the caller's mistake, raised as Dagster does before any run exists.
-        check_run_partition(build_plan(graph, keys, check_keys), partition_key, inst)
+        partition_range = _range_of(tags)
+        check_run_partition(
+            build_plan(graph, keys, check_keys), partition_key, inst, partition_range
+        )
         run_id = str(uuid.uuid4())
         inst.create_run(
             RunRecord(
@@ -256,6 +267,8 @@ def materialize(
                 tags=dict(tags or {}),
                 run_config=config,
                 partition_key=partition_key,
+                partition_range_start=partition_range[0] if partition_range else None,
+                partition_range_end=partition_range[1] if partition_range else None,
             )
         )
         writer = EventWriter(inst, run_id)
@@ -270,6 +283,7 @@ def materialize(
             capture_values=True,
             partition_key=partition_key,
             check_keys=check_keys,
+            partition_range=partition_range,
         )
         events = inst.get_events(run_id)
     finally:
@@ -283,6 +297,20 @@ def materialize(
         for key, name in assets_def.output_names.items()
     }
     return ExecuteInProcessResult(outcome, events, None if owned else inst, output_keys)
+
+
+def _range_of(tags: Mapping[str, str] | None) -> tuple[str, str] | None:
+    """The partition range the run's tags ask for, if they name one (both ends, or neither)."""
+    start = (tags or {}).get(PARTITION_RANGE_START_TAG)
+    end = (tags or {}).get(PARTITION_RANGE_END_TAG)
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise ExecutionError(
+            f"a partition range needs both tags {PARTITION_RANGE_START_TAG!r} and "
+            f"{PARTITION_RANGE_END_TAG!r}"
+        )
+    return (start, end)
 
 
 def materialize_to_memory(

@@ -18,7 +18,12 @@ from bakehouse.authoring.definitions_class import Definitions
 from bakehouse.errors import BakehouseError, ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.io_managers import FilesystemIOManager, IOManager
-from bakehouse.execution.partitions import check_run_partition, step_partition_key
+from bakehouse.execution.partitions import (
+    check_run_partition,
+    run_partition_keys,
+    step_partition_key,
+    step_partition_keys,
+)
 from bakehouse.execution.plan import ExecutionPlan, build_plan
 from bakehouse.execution.step import StepEnvironment, execute_step
 from bakehouse.execution.step_executor import RunSteps, StepExecutor, record_skipped
@@ -172,6 +177,10 @@ def open_step_environment(
             run_tags=dict(steps.tags),
             captured_values={} if capture_values else None,
             partition_key=steps.partition_key,
+            partition_range=steps.partition_range,
+            partition_keys=run_partition_keys(
+                steps.plan, steps.partition_key, steps.partition_range, instance
+            ),
             partitions_defs={k: s.partitions_def for k, s in graph.specs.items()},
         )
 
@@ -186,6 +195,7 @@ def plan_steps(
     resources: Mapping[str, Any] | None = None,
     partition_key: str | None = None,
     check_keys: list[AssetCheckKey] | None = None,
+    partition_range: tuple[str, str] | None = None,
 ) -> RunSteps:
     """Plan the steps that materialize `asset_keys` and evaluate `check_keys` (default: the
     checks of those assets) and validate their config; raises ExecutionError."""
@@ -199,6 +209,7 @@ def plan_steps(
         tags=dict(tags or {}),
         resource_overrides=resources,
         partition_key=partition_key,
+        partition_range=partition_range,
     )
 
 
@@ -222,11 +233,13 @@ def execute_run(
     executor: StepExecutor | None = None,
     partition_key: str | None = None,
     check_keys: list[AssetCheckKey] | None = None,
+    partition_range: tuple[str, str] | None = None,
 ) -> RunOutcome:
     """Execute the steps that materialize `asset_keys`, recording every event through `writer`.
 
     Steps run one after another in this process unless an `executor` is given. With a
     `partition_key`, the partitioned steps materialize that partition; the others run once.
+    With `partition_range` (first, last), each partitioned step runs once for every key of it.
     With `lifecycle` off, this executes one part of a run that spans several code locations:
     the run's start and end events are the launcher's to write, and an error that stops the
     part is recorded as an ENGINE error event.
@@ -244,9 +257,10 @@ def execute_run(
             resources=resources,
             partition_key=partition_key,
             check_keys=check_keys,
+            partition_range=partition_range,
         )
-        check_run_partition(steps.plan, partition_key, instance)
-        _record_planned_partitions(steps.plan, partition_key, writer)
+        keys = check_run_partition(steps.plan, partition_key, instance, partition_range)
+        _record_planned_partitions(steps.plan, keys, writer)
         if executor is not None:
             executor.execute(steps, writer, instance, outcome)
         else:
@@ -287,7 +301,7 @@ def execute_run(
 
 
 def _record_planned_partitions(
-    plan: ExecutionPlan, partition_key: str | None, writer: EventWriter
+    plan: ExecutionPlan, partition_keys: list[str] | None, writer: EventWriter
 ) -> None:
     """Record each (asset, partition) the run will materialize, so storage shows the partition
     in progress from now until its materialization or its step's failure.
@@ -296,20 +310,21 @@ def _record_planned_partitions(
     """
     planned = 0
     for step in plan.steps:
-        partition = step_partition_key(step.assets_def, partition_key)
-        if partition is None:
-            continue
-        for key in step.keys:
-            writer.emit(
-                EventType.ASSET_MATERIALIZATION_PLANNED,
-                f"Planned materialization of '{key.to_user_string()}' for partition {partition}.",
-                level="DEBUG",
-                step_key=step.key,
-                asset_key=key.to_user_string(),
-                partition_key=partition,
-                defer=True,
-            )
-            planned += 1
+        # A step of a range plans every partition of it: each one is in progress until the
+        # step materializes it, and failed with the step.
+        for partition in step_partition_keys(step.assets_def, partition_keys) or ():
+            for key in step.keys:
+                writer.emit(
+                    EventType.ASSET_MATERIALIZATION_PLANNED,
+                    f"Planned materialization of '{key.to_user_string()}' for partition "
+                    f"{partition}.",
+                    level="DEBUG",
+                    step_key=step.key,
+                    asset_key=key.to_user_string(),
+                    partition_key=partition,
+                    defer=True,
+                )
+                planned += 1
     if planned:
         writer.flush()  # all in one transaction, visible before the first step starts
 

@@ -26,7 +26,7 @@ from bakehouse.execution.check_results import (
 )
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.io_managers import InputContext, IOManager, OutputContext
-from bakehouse.execution.partitions import input_partition_keys, step_partition_key
+from bakehouse.execution.partitions import input_partition_keys, step_partition_keys
 from bakehouse.execution.plan import Step
 from bakehouse.graph.keys import AssetKey
 from bakehouse.storage.records import EventType
@@ -49,10 +49,13 @@ class StepEnvironment:
     # When set, produced values are kept here too (for in-process `materialize` results).
     captured_values: dict[AssetKey, Any] | None = None
     exceptions: dict[str, BaseException] = field(default_factory=dict)
-    # The run's partition (its partitioned steps materialize it), and every asset's partitions
-    # definition, to map inputs to upstream partitions.
+    # The run's partition (its partitioned steps materialize it), or its range (first, last)
+    # and the keys of it; and every asset's partitions definition, to map inputs to upstream
+    # partitions. A run of one key has partition_keys == [partition_key].
     partition_key: str | None = None
     partitions_defs: Mapping[AssetKey, Any] = field(default_factory=dict)
+    partition_range: tuple[str, str] | None = None
+    partition_keys: list[str] | None = None
 
 
 @dataclass
@@ -70,8 +73,13 @@ def execute_step(step: Step, env: StepEnvironment) -> bool:
     Returns True on success. A user exception never escapes: it is recorded with its traceback.
     """
     writer = env.writer
-    partition = step_partition_key(step.assets_def, env.partition_key)
+    keys = step_partition_keys(step.assets_def, env.partition_keys)
+    # Events carry one partition key; a step over several names them in its messages and
+    # records one materialization per key.
+    partition = keys[0] if keys is not None and len(keys) == 1 else None
     where = f" for partition {partition}" if partition is not None else ""
+    if keys is not None and len(keys) > 1:
+        where = f" for {len(keys)} partitions {keys[0]}...{keys[-1]}"
     writer.emit(
         EventType.STEP_START,
         f"Started execution of step '{step.key}'{where}.",
@@ -80,7 +88,7 @@ def execute_step(step: Step, env: StepEnvironment) -> bool:
     )
     started = time.perf_counter()
     try:
-        _run(step, env, started, partition)
+        _run(step, env, started, keys)
     # SystemExit too: a sys.exit() in an asset fails its step, not the whole worker.
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's failure, as data
         env.exceptions[step.key] = exc
@@ -112,8 +120,9 @@ def _ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
 
-def _run(step: Step, env: StepEnvironment, started: float, partition: str | None) -> None:
+def _run(step: Step, env: StepEnvironment, started: float, keys: list[str] | None) -> None:
     assets_def = step.assets_def
+    partition = keys[0] if keys is not None and len(keys) == 1 else None
     if isinstance(assets_def, AssetChecksDefinition):
         _run_check(step, assets_def, env, started)
         return
@@ -128,10 +137,11 @@ def _run(step: Step, env: StepEnvironment, started: float, partition: str | None
         log=log,
         instance=env.instance,
         run_tags=env.run_tags,
-        partition_key=partition,
+        partition_key=partition if env.partition_range is None else None,
         partitions_def=assets_def.partitions_def,
+        partition_range_keys=keys if env.partition_range is not None else None,
     )
-    result = assets_def.fn(**_arguments(step, env, params, context, log, partition))
+    result = assets_def.fn(**_arguments(step, env, params, context, log, keys))
     produced, check_results = _collect_outputs(step, assets_def, result)
     specs = _specs_of(step, assets_def.check_specs)
     # Checked before anything is recorded, so a step that forgot a check records no half.
@@ -140,18 +150,22 @@ def _run(step: Step, env: StepEnvironment, started: float, partition: str | None
         spec = assets_def.specs_by_key[item.key]
         item.metadata.update(context.added_metadata_for(item.key, item.output_name))
         if item.has_value:
-            _store_output(step, env, spec, item, log, partition)
+            _store_output(step, env, spec, item, log, keys)
             if env.captured_values is not None:
                 env.captured_values[item.key] = item.value
-        env.writer.emit(
-            EventType.ASSET_MATERIALIZATION,
-            f"Materialized asset {item.key.to_user_string()}.",
-            step_key=step.key,
-            asset_key=item.key.to_user_string(),
-            partition_key=partition,
-            data={"metadata": normalize_metadata(item.metadata)},
-            defer=True,
-        )
+        # One materialization per partition, so each partition's status is its own.
+        metadata = normalize_metadata(item.metadata)
+        for materialized in keys if keys is not None else [None]:
+            where = f" partition {materialized}" if keys is not None and len(keys) > 1 else ""
+            env.writer.emit(
+                EventType.ASSET_MATERIALIZATION,
+                f"Materialized asset {item.key.to_user_string()}{where}.",
+                step_key=step.key,
+                asset_key=item.key.to_user_string(),
+                partition_key=materialized,
+                data={"metadata": metadata},
+                defer=True,
+            )
     record_results(env.writer, step.key, specs, matched, partition)
     env.writer.emit(
         EventType.STEP_SUCCESS,
@@ -168,14 +182,14 @@ def _arguments(
     params: _Params,
     context: AssetExecutionContext,
     log: RunLogger,
-    partition: str | None,
+    partition_keys: list[str] | None,
 ) -> dict[str, Any]:
     """What the step's function is called with: context, inputs, resources and config."""
     kwargs: dict[str, Any] = {}
     if params.context:
         kwargs[params.context] = context
     for param, key in params.inputs.items():
-        kwargs[param] = _load_input(step, env, param, key, log, partition)
+        kwargs[param] = _load_input(step, env, param, key, log, partition_keys)
     for param, resource_key in params.resources.items():
         kwargs[param] = env.resources[resource_key]
     if params.config is not None:
@@ -230,13 +244,15 @@ def _load_input(
     param: str,
     key: AssetKey,
     log: RunLogger,
-    partition: str | None,
+    partition_keys: list[str] | None,
 ) -> Any:
     manager_key = env.io_manager_key_of.get(key, "io_manager")
     manager = env.io_managers[manager_key]
     upstream_keys = input_partition_keys(
-        step.assets_def, key, partition, env.partitions_defs, env.instance
+        step.assets_def, key, partition_keys, env.partitions_defs, env.instance
     )
+    one = partition_keys is not None and len(partition_keys) == 1
+    partition = partition_keys[0] if one and partition_keys else None
     upstream = OutputContext(
         asset_key=key,
         step_key=step.key,
@@ -278,18 +294,21 @@ def _store_output(
     spec: AssetSpec,
     item: _Produced,
     log: RunLogger,
-    partition: str | None,
+    partition_keys: list[str] | None,
 ) -> None:
     manager = env.io_managers[spec.io_manager_key]
+    # A run of one partition names it; a run of a range (even of one key) gives its keys.
+    one = partition_keys is not None and len(partition_keys) == 1 and env.partition_range is None
     context = OutputContext(
         asset_key=item.key,
         step_key=step.key,
         run_id=env.run_id,
         name=item.output_name,
         definition_metadata=spec.metadata,
-        partition_key=partition,
+        partition_key=partition_keys[0] if one and partition_keys else None,
         partitions_def=spec.partitions_def,
         log=log,
+        asset_partition_keys=partition_keys,
     )
     manager.handle_output(context, item.value)
     item.metadata.update(context.added_metadata)
@@ -300,7 +319,7 @@ def _store_output(
         level="DEBUG",
         step_key=step.key,
         asset_key=item.key.to_user_string(),
-        partition_key=partition,
+        partition_key=context.partition_key,
         defer=True,
     )
 

@@ -36,8 +36,10 @@ class RunSteps:
     tags: Mapping[str, str]
     # Resources the caller gives in place of the definitions' own (in-process callers only).
     resource_overrides: Mapping[str, Any] | None = None
-    # The partition the run's partitioned steps materialize.
+    # The partition the run's partitioned steps materialize, or the range (first, last key)
+    # each of them materializes in one execution.
     partition_key: str | None = None
+    partition_range: tuple[str, str] | None = None
 
 
 class StepExecutor(Protocol):

@@ -84,9 +84,15 @@ def serve_spawned(recipe: str, conn: Connection, parent_pid: int) -> None:
             run_config=data["run_config"],
             tags=data["tags"],
             partition_key=data.get("partition_key"),
+            partition_range=_range(data.get("partition_range")),
         )
 
     _serve(reload, storage, conn, parent_pid)
+
+
+def _range(value: Any) -> tuple[str, str] | None:
+    """The (first, last) pair JSON brought back as a list."""
+    return (str(value[0]), str(value[1])) if value else None
 
 
 def spawn_recipe(steps: RunSteps, storage: StorageAddress, location: LocationModule) -> str:
@@ -101,6 +107,7 @@ def spawn_recipe(steps: RunSteps, storage: StorageAddress, location: LocationMod
             "run_config": dict(steps.run_config),
             "tags": dict(steps.tags),
             "partition_key": steps.partition_key,
+            "partition_range": list(steps.partition_range) if steps.partition_range else None,
         }
     )
 

@@ -3,6 +3,10 @@
 The daemon's backfill loop (`daemon.backfills`) launches the runs. Everything here works from
 the global asset graph (snapshots) and storage, so the API and the CLI share it.
 
+How many partitions one run takes follows the selected assets' `BackfillPolicy` (`run_policy`):
+one run for all of them when every asset is `single_run()`, else runs of at most the smallest
+`multi_run(N)`, one partition per run when some asset has no policy.
+
 Unpartitioned assets in the selection are refused, naming them: one run per partition would
 materialize them once per partition. (Dagster's asset backfills materialize them once, after
 their partitioned parents; bakehouse does not do that yet.)
@@ -73,6 +77,22 @@ def backfill_partitions(graph: GlobalAssetGraph, keys: Sequence[str]) -> Partiti
             "materialize with bh launch after the backfill"
         )
     return next(iter(by_def))
+
+
+def run_policy(graph: GlobalAssetGraph, keys: Sequence[str]) -> tuple[bool, int]:
+    """(single_run, max_partitions_per_run) of a backfill of `keys`, from their policies.
+
+    Dagster's rule: one run for the whole backfill only when every asset asks for it; else the
+    strictest `multi_run(N)` wins, and an asset without a policy means one partition per run.
+    """
+    policies = [graph.assets[key].node.backfill_policy for key in keys]
+    if any(p is None for p in policies):
+        return False, 1
+    limits = [p.max_partitions_per_run for p in policies if p is not None]
+    bounded = [n for n in limits if n is not None]
+    if not bounded:
+        return True, 1
+    return False, min(bounded)
 
 
 def _unknown_key(key: str, valid: list[str]) -> BackfillError:
@@ -166,6 +186,7 @@ def request_backfill(
     if not keys:
         raise BackfillError(f"{describe(snap)} has no partitions yet")
     locations = sorted({graph.location_of(k) or "?" for k in assets})
+    single_run, per_run = run_policy(graph, assets)
     return instance.create_backfill(
         BackfillRecord(
             backfill_id=new_backfill_id(),
@@ -173,6 +194,8 @@ def request_backfill(
             asset_selection=tuple(assets),
             selection_query=selection,
             location_name=locations[0] if len(locations) == 1 else None,
+            single_run=single_run,
+            max_partitions_per_run=per_run,
             tags={**(tags or {}), LAUNCHED_BY_TAG: launched_by},
         )
     )

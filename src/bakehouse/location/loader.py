@@ -22,6 +22,7 @@ from bakehouse.errors import DefinitionError, ErrorInfo
 from bakehouse.location.snapshot import (
     AssetCheckSnap,
     AssetNodeSnap,
+    BackfillPolicySnap,
     JobSnap,
     LoadFailure,
     LocationSnap,
@@ -113,6 +114,7 @@ def build_snapshot(
                 source_file=spec.source.file if spec.source else None,
                 source_line=spec.source.line if spec.source else None,
                 partitions=partitions_snap(spec.partitions_def),
+                backfill_policy=_backfill_policy_snap(assets_def),
             )
         )
     for key in sorted(graph.undefined_keys):
@@ -169,6 +171,14 @@ def _check_snaps(defs: Definitions) -> tuple[AssetCheckSnap, ...]:
             )
         )
     return tuple(snaps)
+
+
+def _backfill_policy_snap(assets_def: AssetsDefinition | None) -> BackfillPolicySnap | None:
+    """The step's backfill policy as data; None for external assets and assets with none."""
+    policy = assets_def.backfill_policy if assets_def is not None else None
+    if policy is None:
+        return None
+    return BackfillPolicySnap(max_partitions_per_run=policy.max_partitions_per_run)
 
 
 def partitions_snap(partitions_def: Any) -> PartitionsSnap | None:

@@ -105,9 +105,14 @@ class RunCoordinator:
         run_config: Mapping[str, Any] | None = None,
         run_id: str | None = None,
         partition_key: str | None = None,
+        partition_range: tuple[str, str] | None = None,
     ) -> RunRecord:
         """Store a QUEUED run of `keys` (already resolved against `graph`); with
-        `partition_key`, its partitioned assets materialize that partition."""
+        `partition_key`, its partitioned assets materialize that partition; with
+        `partition_range` (first, last), each partitioned step materializes the whole range
+        once."""
+        if partition_key is not None and partition_range is not None:
+            raise ValueError("a run has a partition_key or a partition_range, not both")
         locations = sorted({graph.location_of(k) or "?" for k in keys})
         run = RunRecord(
             run_id=run_id or str(uuid.uuid4()),
@@ -118,6 +123,8 @@ class RunCoordinator:
             tags={**(tags or {}), LOCATIONS_TAG: ",".join(locations)},
             run_config=dict(run_config or {}),
             partition_key=partition_key,
+            partition_range_start=partition_range[0] if partition_range else None,
+            partition_range_end=partition_range[1] if partition_range else None,
         )
         self.instance.create_run(run)
         self.instance.store_event(_event(run.run_id, EventType.RUN_QUEUED, "Run queued."))

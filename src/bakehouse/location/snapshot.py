@@ -53,6 +53,14 @@ class PartitionDimensionSnap:
 
 
 @dataclass(frozen=True, kw_only=True)
+class BackfillPolicySnap:
+    """How a backfill splits an asset's partitions into runs (Dagster's `BackfillPolicy`)."""
+
+    # None: one run for all of a backfill's partitions (single_run); N: at most N per run.
+    max_partitions_per_run: int | None = 1
+
+
+@dataclass(frozen=True, kw_only=True)
 class AssetNodeSnap:
     """One asset as the host sees it."""
 
@@ -76,6 +84,9 @@ class AssetNodeSnap:
     source_line: int | None = None
     # None when the asset is not partitioned.
     partitions: PartitionsSnap | None = None
+    # None when the asset sets no policy (a backfill runs one partition per run). Added with a
+    # default: snapshots from older code servers decode without one.
+    backfill_policy: BackfillPolicySnap | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,6 +192,7 @@ _TYPES: dict[str, type] = {
     for cls in (
         PartitionsSnap,
         PartitionDimensionSnap,
+        BackfillPolicySnap,
         AssetNodeSnap,
         AssetCheckSnap,
         JobSnap,

@@ -108,6 +108,7 @@ def run_worker(
             lifecycle=only_keys is None,
             executor=step_executor,
             partition_key=run.partition_key,
+            partition_range=run.partition_range,
         )
         return 0 if outcome.success else 1
 

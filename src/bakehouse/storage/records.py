@@ -66,10 +66,13 @@ RUN_STATUS_BY_EVENT: dict[EventType, RunStatus] = {
 }
 
 
-# Tags on the runs a backfill launches: the backfill's id and the partition (or the first
-# partition of a single-run range) each run covers; `Instance.get_runs_by_tag` finds them.
+# Tags on the runs a backfill launches: the backfill's id and the partition each run covers (a
+# run of a range has the range's first and last key instead, like Dagster's
+# dagster/asset_partition_range_start and _end); `Instance.get_runs_by_tag` finds them.
 BACKFILL_TAG = "bakehouse/backfill"
 PARTITION_TAG = "bakehouse/partition"
+PARTITION_RANGE_START_TAG = "bakehouse/asset_partition_range_start"
+PARTITION_RANGE_END_TAG = "bakehouse/asset_partition_range_end"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,12 +86,23 @@ class RunRecord:
     job_name: str | None = None
     location_name: str | None = None
     partition_key: str | None = None
+    # A run of several partitions (one partitions definition, first and last key in its order)
+    # sets both and no partition_key. Kept in the JSON body only: no query filters on them.
+    partition_range_start: str | None = None
+    partition_range_end: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     run_config: dict[str, Any] = field(default_factory=dict)
     created_at: float = 0.0
     started_at: float | None = None
     ended_at: float | None = None
     updated_at: float = 0.0
+
+    @property
+    def partition_range(self) -> tuple[str, str] | None:
+        """(first, last) partition of a run of a range; None for a run of one or none."""
+        if self.partition_range_start is None or self.partition_range_end is None:
+            return None
+        return (self.partition_range_start, self.partition_range_end)
 
     @property
     def duration(self) -> float | None:
@@ -226,6 +240,8 @@ class BackfillRecord:
     job_name: str | None = None
     location_name: str | None = None  # None: the selection spans code locations
     single_run: bool = False  # one run for the whole range, else one run per partition
+    # Without single_run: at most this many partitions per run (a BackfillPolicy.multi_run(N)).
+    max_partitions_per_run: int = 1
     tags: dict[str, str] = field(default_factory=dict)
     run_config: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
