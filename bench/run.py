@@ -773,6 +773,9 @@ class Workload:
 
 
 WORKLOADS: dict[str, Workload] = {}
+# More bullets for docs/benchmarks.md's "Reading the numbers", from workloads kept in modules
+# of their own: each gets the rows measured and returns the bullets that apply to them.
+READING_NOTES: list[Callable[[list[Row]], list[str]]] = []
 
 
 def workload(
@@ -1870,6 +1873,8 @@ def reading_notes(rows: list[Row], foreign: list[float]) -> list[str]:
                 else ""
             )
         )
+    for more in READING_NOTES:
+        notes += more(rows)
     if foreign and max(foreign) > NOISY_CPUS:
         notes.append(
             f"- Other processes kept CPUs busy during the rows marked {DISTURBED} (see the "
@@ -2204,6 +2209,11 @@ def rows_from_json(result: dict[str, object]) -> list[Row]:
         )
     return rows
 
+
+# Workloads kept in modules of their own register themselves by importing this module as
+# `run`: make that name this module even when it runs as a script (else they would fill a copy).
+sys.modules.setdefault("run", sys.modules[__name__])
+import partitions_bench  # noqa: E402, F401
 
 if __name__ == "__main__":
     try:
