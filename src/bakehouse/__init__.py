@@ -133,7 +133,14 @@ _ALIASES = {"OpExecutionContext": "AssetExecutionContext"}
 __all__ = sorted([*_PUBLIC_API, "__version__"])
 
 
+# Subpackages reachable as attributes, as in Dagster (`dg.components.load_defs(...)`), imported
+# only when first used.
+_SUBPACKAGES = {"components"}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
     module_name = _PUBLIC_API.get(name)
     if module_name is None:
         raise AttributeError(f"module 'bakehouse' has no attribute {name!r}")

@@ -25,10 +25,16 @@ __all__ = [
     "Resolvable",
     "ScriptComponent",
     "SqlFolderComponent",
+    "load_defs",
 ]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "load_defs":
+        # The spelling of Dagster's earlier `definitions.py`: `dg.components.load_defs(defs)`.
+        from bakehouse.authoring.loading import load_defs
+
+        return load_defs
     module = BUILTIN_TYPES.get(name)
     if module is None:
         raise AttributeError(f"module 'bakehouse.components' has no attribute {name!r}")
@@ -36,5 +42,6 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from bakehouse.authoring.loading import load_defs
     from bakehouse.components.script import ScriptComponent
     from bakehouse.components.sql_folder import SqlFolderComponent
