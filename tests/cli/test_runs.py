@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bakehouse.storage import Instance
+from bakehouse.storage.records import RunRecord
 from tests.cli.helpers import RunBh
 
 
@@ -44,3 +46,23 @@ def test_runs_list_on_a_new_project_says_how_to_start(bakery: Path, bh: RunBh) -
     result = bh("runs", "list", cwd=bakery)
     assert result.returncode == 0
     assert "No runs yet" in result.stdout
+
+
+def test_runs_of_partitions_say_which(bakery: Path, bh: RunBh) -> None:
+    # Runs as a partitioned launch and a single-run backfill store them.
+    with Instance.for_home(bakery / ".bakehouse") as instance:
+        instance.create_run(RunRecord(run_id="one-day", partition_key="2024-01-03"))
+        instance.create_run(
+            RunRecord(
+                run_id="a-fortnight",
+                partition_range_start="2024-01-01",
+                partition_range_end="2024-01-14",
+            )
+        )
+    listed = bh("runs", "list", cwd=bakery, env={"COLUMNS": "200"})
+    assert listed.returncode == 0, listed.stderr
+    assert "Partition" in listed.stdout
+    assert "2024-01-03" in listed.stdout
+    assert "2024-01-01...2024-01-14" in listed.stdout
+    shown = bh("runs", "show", "a-fortnight", cwd=bakery, env={"COLUMNS": "200"})
+    assert "partition 2024-01-01...2024-01-14" in shown.stdout

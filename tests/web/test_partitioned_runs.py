@@ -43,9 +43,23 @@ def test_the_partition_of_a_run_is_shown(tmp_path: Path) -> None:
                     updated_at=now,
                 )
             )
+            instance.create_run(
+                RunRecord(
+                    run_id="r-ranged",
+                    status=RunStatus.SUCCESS,
+                    asset_selection=("sales",),
+                    partition_range_start="2024-01-01",
+                    partition_range_end="2024-01-07",
+                    created_at=now - 1,
+                    updated_at=now - 1,
+                )
+            )
             with serve(deployment) as url, httpx.Client(base_url=url, timeout=60) as http:
                 assert http.get("/api/runs/r-partitioned").json()["partition_key"] == "2024-01-03"
                 assert http.get("/api/runs").json()[0]["partition_key"] == "2024-01-03"
+                ranged = http.get("/api/runs/r-ranged").json()
+                assert ranged["partition_range"] == ["2024-01-01", "2024-01-07"]
+                assert "data-partition>2024-01-01…2024-01-07<" in http.get("/runs/r-ranged").text
                 for page in ("/runs", "/runs/r-partitioned"):
                     html = http.get(page).text
                     assert "data-partition>2024-01-03<" in html, page

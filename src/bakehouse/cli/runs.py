@@ -29,6 +29,13 @@ def runs() -> None:
     """Inspect runs (of the project here, or of BAKEHOUSE_HOME)."""
 
 
+def _partitions_of(run: RunRecord) -> str | None:
+    """The partition a run targets, or its range as `bh launch --partition-range` spells it."""
+    if run.partition_range is not None:
+        return "...".join(run.partition_range)
+    return run.partition_key
+
+
 def _run_json(run: RunRecord) -> dict[str, Any]:
     data = dataclasses.asdict(run)
     data["status"] = run.status.value
@@ -62,7 +69,9 @@ def list_runs(limit: int, statuses: tuple[str, ...], as_json: bool) -> None:
     from rich.table import Table
 
     table = Table(title_justify="left")
-    for column in ("Run", "Status", "Assets", "Created", "Duration", "Launched by"):
+    partitioned = any(_partitions_of(r) for r in records)
+    columns = ["Run", "Status", "Assets", "Created", "Duration", "Launched by"]
+    for column in columns + (["Partition"] if partitioned else []):
         table.add_column(column, overflow="fold")
     for run in records:
         assets = ", ".join(run.asset_selection) or (run.selection_query or "-")
@@ -75,6 +84,7 @@ def list_runs(limit: int, statuses: tuple[str, ...], as_json: bool) -> None:
             format_time(run.created_at),
             format_duration(run.duration),
             escape(run.tags.get("bakehouse/launched_by", "-")),
+            *([escape(_partitions_of(run) or "-")] if partitioned else []),
         )
     out.print(table)
 
@@ -125,6 +135,7 @@ def _print_run(run: RunRecord, events: list[EventRecord], show_all: bool) -> Non
         f"  location {escape(run.location_name or '-')} · selection "
         f"{escape(run.selection_query or ', '.join(run.asset_selection) or '-')} · "
         f"created {format_time(run.created_at)} · duration {format_duration(run.duration)}"
+        + (f" · partition {escape(part)}" if (part := _partitions_of(run)) else "")
     )
     table = Table(show_lines=False)
     for column in ("Time", "Step", "Event", "Message"):

@@ -174,6 +174,9 @@ class RunOut(BaseModel):
     job_name: str | None
     location_name: str | None
     partition_key: str | None = Field(default=None, description="The partition the run targets")
+    partition_range: list[str] | None = Field(
+        default=None, description="First and last partition of a run over a range of partitions"
+    )
     tags: dict[str, str]
     created_at: float
     started_at: float | None
@@ -191,6 +194,7 @@ class RunOut(BaseModel):
             job_name=run.job_name,
             location_name=run.location_name,
             partition_key=run.partition_key,
+            partition_range=list(run.partition_range) if run.partition_range else None,
             tags=dict(run.tags),
             created_at=run.created_at,
             started_at=run.started_at,
