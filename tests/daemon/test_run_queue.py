@@ -185,3 +185,29 @@ def test_monitoring_queues_again_a_run_whose_starter_died_before_its_worker(make
     assert monitor.tick() == []
     assert parts.instance.get_run("dequeued").status == RunStatus.QUEUED
     assert "queued this run again" in parts.instance.get_events("dequeued")[-1].message
+
+
+@pytest.mark.timeout(300)
+def test_a_per_value_tag_limit_holds_one_run_per_value(make_parts) -> None:  # type: ignore[no-untyped-def]
+    parts = make_parts("queue_per_value", SLOW)
+    graph = GlobalAssetGraph(parts.supervisor.snapshots())
+    by_customer = {
+        customer: [
+            parts.coordinator.create_run(graph, ["nap"], tags={"customer": customer}).run_id
+            for _ in range(2)
+        ]
+        for customer in ("acme", "globex")
+    }
+    limit = TagConcurrencyLimit("customer", 1, per_value=True)
+    queue = RunQueue(parts.instance, parts.coordinator, lambda: graph, max_concurrent_runs=10,
+                     tag_concurrency_limits=[limit], interval=0.05)  # fmt: skip
+    queue.start()
+    try:
+        _wait_all_finished(parts.instance, [r for ids in by_customer.values() for r in ids])
+    finally:
+        queue.stop()
+    runs = {c: [parts.instance.get_run(r) for r in ids] for c, ids in by_customer.items()}
+    assert all(r.status == RunStatus.SUCCESS for rs in runs.values() for r in rs)
+    assert _max_overlap(runs["acme"]) == 1
+    assert _max_overlap(runs["globex"]) == 1
+    assert _max_overlap(runs["acme"] + runs["globex"]) == 2  # the two customers ran side by side

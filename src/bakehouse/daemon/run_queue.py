@@ -24,17 +24,25 @@ log = logging.getLogger("bakehouse.daemon.run_queue")
 
 @dataclass(frozen=True)
 class TagConcurrencyLimit:
-    """At most `limit` runs at once with tag `key` (equal to `value`, if given)."""
+    """At most `limit` runs at once with tag `key` (equal to `value`, if given; counted per
+    distinct value of the tag when `per_value`)."""
 
     key: str
     limit: int
     value: str | None = None
+    per_value: bool = False
 
     def matches(self, run: RunRecord) -> bool:
         """True if `run` counts against this limit."""
         if self.key not in run.tags:
             return False
         return self.value is None or run.tags[self.key] == self.value
+
+    def shares_slot(self, run: RunRecord, other: RunRecord) -> bool:
+        """True if `other`, in progress, uses up a slot that `run` (which matches) needs."""
+        if not self.matches(other):
+            return False
+        return not self.per_value or other.tags[self.key] == run.tags[self.key]
 
 
 class RunQueue:
@@ -93,7 +101,7 @@ class RunQueue:
             return False
         for limit in self.tag_concurrency_limits:
             if limit.matches(run):
-                busy = sum(1 for r in self._active_runs.values() if limit.matches(r))
+                busy = sum(1 for r in self._active_runs.values() if limit.shares_slot(run, r))
                 if busy >= limit.limit:
                     return False
         return True

@@ -199,7 +199,7 @@ def load_env_file(root: Path) -> dict[str, str]:
 # Every key a settings table may hold, by sub-table ("" is the table itself). Dagster's keys
 # that bakehouse reads no meaning from are known too, so a dg project checks clean.
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("directory_type", "project", "workspace", "cli"),
+    "": ("directory_type", "project", "workspace", "cli", "run_queue"),
     "project": (
         "root_module",
         "defs_module",

@@ -8,11 +8,12 @@ folder on its own is a workspace of one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bakehouse.errors import ProjectError
+from bakehouse.project.run_queue import RunQueueSettings, read_run_queue
 from bakehouse.project.settings import (
     ProjectSettings,
     find_project_file,
@@ -29,6 +30,7 @@ class Workspace:
     config_file: Path
     projects: tuple[ProjectSettings, ...]
     is_single_project: bool = False
+    run_queue: RunQueueSettings = field(default_factory=RunQueueSettings)
 
     @property
     def home(self) -> Path:
@@ -65,9 +67,16 @@ def read_workspace(config: Path) -> Workspace:
     _, prefix, table = found
     root = config.parent.resolve()
     kind = table.get("directory_type")
+    run_queue = read_run_queue(table, prefix, config)
     if kind == "project":
         project = read_project(config)
-        return Workspace(root=root, config_file=config, projects=(project,), is_single_project=True)
+        return Workspace(
+            root=root,
+            config_file=config,
+            projects=(project,),
+            is_single_project=True,
+            run_queue=run_queue,
+        )
     if kind != "workspace":
         raise ProjectError(
             f'{config}: {prefix}.directory_type must be "project" or "workspace", got {kind!r}'
@@ -99,7 +108,7 @@ def read_workspace(config: Path) -> Workspace:
         seen[project.location_name] = project.root
     if not projects:
         raise ProjectError(f"{config}: the workspace lists no projects")
-    return Workspace(root=root, config_file=config, projects=tuple(projects))
+    return Workspace(root=root, config_file=config, projects=tuple(projects), run_queue=run_queue)
 
 
 def _renamed(project: ProjectSettings, name: str) -> ProjectSettings:
