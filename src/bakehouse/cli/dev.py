@@ -9,7 +9,7 @@ import time
 
 import click
 
-from bakehouse.cli.context import load_workspace, open_instance
+from bakehouse.cli.context import load_workspace, open_instance, workspace_targets
 from bakehouse.cli.output import console
 
 
@@ -105,15 +105,30 @@ def serve_deployment(
     """Run a deployment of the workspace here until Ctrl-C or SIGTERM, then stop all of it."""
     workspace = load_workspace()
     _check_port_free(host, port)
-    import uvicorn
+    # The code servers start first: they load user code in their own processes while this one
+    # spends most of its start-up importing the web stack and storage (SQLAlchemy, FastAPI).
+    from bakehouse.location.supervisor import LocationSupervisor
 
-    from bakehouse.host.deployment import Deployment
-    from bakehouse.web.app import create_app
+    supervisor = LocationSupervisor(workspace_targets(workspace).values())
+    supervisor.start(wait=False)
+    try:
+        import uvicorn
 
+        from bakehouse.host.deployment import Deployment
+        from bakehouse.web.app import create_app
+
+        instance = open_instance(workspace)
+    except BaseException:
+        supervisor.stop()
+        raise
     out = console()
-    instance = open_instance(workspace)
     deployment = Deployment(
-        workspace, instance, watch=watch, max_concurrent_runs=max_concurrent_runs, daemon=daemon
+        workspace,
+        instance,
+        watch=watch,
+        max_concurrent_runs=max_concurrent_runs,
+        daemon=daemon,
+        supervisor=supervisor,
     )
     app = create_app(deployment)
     server = uvicorn.Server(

@@ -36,7 +36,7 @@ class Deployment:
     """Code locations + instance + daemon loops and run queue (+ file watcher) for a workspace.
 
     With `daemon` off (a webserver beside a separate ``bh daemon``), runs it queues wait for
-    that daemon to start them.
+    that daemon to start them. `supervisor`: the workspace's locations, maybe already loading.
     """
 
     def __init__(
@@ -49,15 +49,19 @@ class Deployment:
         tag_concurrency_limits: Sequence[TagConcurrencyLimit] = (),
         heartbeat_interval: float = 2.0,
         daemon: bool = True,
+        supervisor: LocationSupervisor | None = None,
     ) -> None:
         self.workspace = workspace
         self.instance = instance
-        self.targets: dict[str, LocationTarget] = {
-            p.location_name: target_for_project(p) for p in workspace.projects
-        }
-        self.supervisor = LocationSupervisor(
-            self.targets.values(), heartbeat_interval=heartbeat_interval
-        )
+        if supervisor is None:
+            supervisor = LocationSupervisor(
+                [target_for_project(p) for p in workspace.projects],
+                heartbeat_interval=heartbeat_interval,
+            )
+        # A supervisor given (``bh dev`` starts one before importing the web stack, so the
+        # code servers load meanwhile) serves the workspace's locations too.
+        self.targets: dict[str, LocationTarget] = dict(supervisor.targets)
+        self.supervisor = supervisor
         self.log_dir = (instance.home or workspace.home) / "logs"
         self.coordinator = RunCoordinator(instance, self.targets, log_dir=self.log_dir)
         self.run_queue = RunQueue(

@@ -89,6 +89,7 @@ class LocationSupervisor:
         self._listeners: list[Listener] = []
         self._stopping = threading.Event()
         self._monitor: threading.Thread | None = None
+        self._loaders: list[threading.Thread] | None = None
         self._failures: dict[str, int] = dict.fromkeys(self.targets, 0)
         self._next_restart: dict[str, float] = {}
 
@@ -130,18 +131,23 @@ class LocationSupervisor:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self, *, wait: bool = True) -> None:
-        """Start every location in parallel, then the heartbeat monitor."""
-        threads = [
-            threading.Thread(target=self.reload, args=(name,), name=f"load-{name}", daemon=True)
-            for name in self.targets
-        ]
-        for thread in threads:
-            thread.start()
+        """Start every location in parallel, then the heartbeat monitor.
+
+        Calling it again only waits (if `wait`): ``bh dev`` starts the supervisor before it
+        imports the web stack, then hands it to a `Deployment`, which starts it again.
+        """
+        if self._loaders is None:
+            self._loaders = [
+                threading.Thread(target=self.reload, args=(name,), name=f"load-{name}", daemon=True)
+                for name in self.targets
+            ]
+            for thread in self._loaders:
+                thread.start()
+            self._monitor = threading.Thread(target=self._watch, name="heartbeat", daemon=True)
+            self._monitor.start()
         if wait:
-            for thread in threads:
+            for thread in self._loaders:
                 thread.join()
-        self._monitor = threading.Thread(target=self._watch, name="heartbeat", daemon=True)
-        self._monitor.start()
 
     def reload(self, name: str) -> LocationState:
         """Load `name` anew in a new server; swap it in if it loaded, else keep the last good.
