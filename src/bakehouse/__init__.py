@@ -25,6 +25,7 @@ _PUBLIC_API: dict[str, str] = {
     "AssetSelection": "bakehouse.authoring.asset_selection",
     # asset checks
     "asset_check": "bakehouse.authoring.asset_checks",
+    "multi_asset_check": "bakehouse.authoring.asset_checks",
     "AssetChecksDefinition": "bakehouse.authoring.asset_checks",
     "AssetCheckExecutionContext": "bakehouse.authoring.asset_checks",
     "AssetCheckKey": "bakehouse.authoring.check_spec",
@@ -158,6 +159,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         AssetCheckExecutionContext,
         AssetChecksDefinition,
         asset_check,
+        multi_asset_check,
     )
     from bakehouse.authoring.asset_selection import AssetSelection
     from bakehouse.authoring.assets import (

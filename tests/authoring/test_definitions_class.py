@@ -109,7 +109,8 @@ def test_a_job_selecting_nothing_names_the_job_and_its_line() -> None:
         defs.validate()
 
     assert str(err.value) == (
-        f"{where}: job 'nightly' selects no asset that can be materialized (selection: group:nope)"
+        f"{where}: job 'nightly' selects no asset that can be materialized and no asset check "
+        "(selection: group:nope)"
     )
 
 

@@ -9,7 +9,7 @@ Dagster). Anything wrong is a `DefinitionError` pointing at the function's file:
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from bakehouse.authoring.assets import AssetIn, AssetSpec, _Params, _parse_params
@@ -36,47 +36,63 @@ class AssetCheckExecutionContext(AssetExecutionContext):
 
 
 class AssetChecksDefinition:
-    """One check computed by one function, run as its own step. Built by `@asset_check`."""
+    """Checks computed by one function, run as their own step: one check (`@asset_check`) or
+    several (`@multi_asset_check`)."""
 
     def __init__(
         self,
         *,
-        spec: AssetCheckSpec,
+        specs: Sequence[AssetCheckSpec],
         fn: Callable[..., Any],
         params: _Params,
         required_resource_keys: Iterable[str] = (),
         source: SourceLocation | None,
+        op_name: str | None = None,
+        can_subset: bool = False,
     ) -> None:
-        self.spec = spec
+        self._specs = list(specs)
         self.fn = fn
         self.params = params
         self.required_resource_keys = frozenset(required_resource_keys) | frozenset(
             params.resources.values()
         )
         self.source = source
-        self.op_name = spec.key.to_python_identifier()
+        self.can_subset = can_subset
+        self.op_name = op_name or self._specs[0].key.to_python_identifier()
         self.__doc__ = fn.__doc__
-        self.__name__ = spec.name
+        self.__name__ = op_name or self._specs[0].name
+
+    @property
+    def spec(self) -> AssetCheckSpec:
+        """The check of a definition that evaluates one (`@asset_check`)."""
+        if len(self._specs) != 1:
+            raise AttributeError(f"'{self.op_name}' evaluates {len(self._specs)} checks")
+        return self._specs[0]
 
     @property
     def check_specs(self) -> list[AssetCheckSpec]:
-        """The checks this definition evaluates (one for `@asset_check`)."""
-        return [self.spec]
+        """The checks this definition evaluates."""
+        return list(self._specs)
 
     @property
     def check_key(self) -> AssetCheckKey:
-        """The key of the check."""
+        """The key of the check of a definition that evaluates one."""
         return self.spec.key
 
     @property
     def check_keys(self) -> list[AssetCheckKey]:
         """The keys of the checks this definition evaluates."""
-        return [self.spec.key]
+        return [s.key for s in self._specs]
 
     @property
     def asset_key(self) -> AssetKey:
-        """The key of the checked asset."""
-        return self.spec.asset_key
+        """The key of the checked asset (the first one, for a multi-asset check)."""
+        return self._specs[0].asset_key
+
+    @property
+    def checked_asset_keys(self) -> list[AssetKey]:
+        """The assets these checks look at, each once, in the order of the specs."""
+        return list(dict.fromkeys(s.asset_key for s in self._specs))
 
     @property
     def partitions_def(self) -> None:
@@ -95,14 +111,16 @@ class AssetChecksDefinition:
 
     @property
     def dependency_keys(self) -> set[AssetKey]:
-        """The checked asset, the assets it loads and its `additional_deps`: what it runs after."""
-        return {self.spec.asset_key, *self.params.inputs.values(), *self.spec.additional_deps}
+        """The checked assets, the assets loaded and the `additional_deps`: what it runs after."""
+        deps = {d for s in self._specs for d in (s.asset_key, *s.additional_deps)}
+        return deps | set(self.params.inputs.values())
 
     def get_spec_for_check_key(self, key: AssetCheckKey) -> AssetCheckSpec:
         """The spec of check `key`."""
-        if key != self.spec.key:
-            raise KeyError(f"'{self.op_name}' evaluates {self.spec.key}, not {key}")
-        return self.spec
+        for spec in self._specs:
+            if spec.key == key:
+                return spec
+        raise KeyError(f"'{self.op_name}' does not evaluate {key}")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the function directly, as in a unit test; a context is built if needed."""
@@ -113,13 +131,14 @@ class AssetChecksDefinition:
                 kwargs[context_param] = AssetCheckExecutionContext(
                     check_specs=self.check_specs,
                     run_id="direct-invocation",
-                    asset_keys=[self.asset_key],
+                    asset_keys=self.checked_asset_keys,
                     step_key=self.op_name,
                 )
         return self.fn(*args, **kwargs)
 
     def __repr__(self) -> str:
-        return f"<AssetChecksDefinition {self.spec.key}>"
+        listed = ", ".join(str(k) for k in self.check_keys)
+        return f"<AssetChecksDefinition {listed}>"
 
 
 def asset_check(
@@ -161,7 +180,7 @@ def asset_check(
             raise DefinitionError(f"{fn.__name__}: {exc.detail}", source=source) from None
         params = _check_params(fn, spec, additional_ins or {}, source)
         return AssetChecksDefinition(
-            spec=spec,
+            specs=[spec],
             fn=fn,
             params=params,
             required_resource_keys=required_resource_keys or (),
@@ -197,3 +216,76 @@ def _check_params(
     for param in own:
         inputs[param] = spec.asset_key
     return _Params(params.context, inputs, params.resources, params.config)
+
+
+def multi_asset_check(
+    *,
+    specs: Sequence[AssetCheckSpec],
+    name: str | None = None,
+    description: str | None = None,
+    can_subset: bool = False,
+    ins: Mapping[str, AssetIn | Any] | None = None,
+    required_resource_keys: Iterable[str] | None = None,
+    compute_kind: str | None = None,
+    op_tags: Mapping[str, str] | None = None,
+) -> Callable[[Callable[..., Any]], AssetChecksDefinition]:
+    """Declare several checks (`specs`, of one asset or several) computed by one function.
+
+    The function runs as one step, after every checked asset that its run materializes, and
+    returns or yields one `AssetCheckResult` per check, each naming its `asset_key` and
+    `check_name` when that is ambiguous. Assets are loaded only through `ins` (``{"param":
+    AssetIn(key=...)}`` or a key). With `can_subset`, a run may select some of the checks:
+    the function reads ``context.selected_asset_check_keys`` and answers just those.
+    """
+    # Accepted for Dagster code; the description of the op is not shown (each spec has its own).
+    del compute_kind, op_tags, description
+
+    def build(fn: Callable[..., Any]) -> AssetChecksDefinition:
+        source = source_of_function(fn)
+        if not callable(fn):
+            raise DefinitionError(
+                f"@multi_asset_check decorates functions, not {fn!r}", source=source
+            )
+        given = list(specs)
+        wrong = [s for s in given if not isinstance(s, AssetCheckSpec)]
+        if not given or wrong:
+            raise DefinitionError(
+                f"{fn.__name__}: @multi_asset_check needs specs=[AssetCheckSpec(...), ...]"
+                + (f", got {wrong[0]!r}" if wrong else ""),
+                source=source,
+            )
+        seen: set[AssetCheckKey] = set()
+        for spec in given:
+            if spec.key in seen:
+                raise DefinitionError(
+                    f"{fn.__name__}: check '{spec.key}' is in specs twice", source=source
+                )
+            seen.add(spec.key)
+        op_name = name or fn.__name__
+        if not op_name.isidentifier():
+            raise DefinitionError(
+                f"{fn.__name__}: name {op_name!r} is not an identifier", source=source
+            )
+        asset_ins = {
+            param: value if isinstance(value, AssetIn) else AssetIn(key=value)
+            for param, value in (ins or {}).items()
+        }
+        params = _parse_params(fn, asset_ins, (), source)
+        own = [p for p in params.inputs if p not in asset_ins]
+        if own:
+            raise DefinitionError(
+                f"{fn.__name__}: parameters {own} are not context, resources, config or ins; "
+                "a multi-asset check loads assets only through ins={name: AssetIn(key=...)}",
+                source=source,
+            )
+        return AssetChecksDefinition(
+            specs=given,
+            fn=fn,
+            params=params,
+            required_resource_keys=required_resource_keys or (),
+            source=source,
+            op_name=op_name,
+            can_subset=can_subset,
+        )
+
+    return build

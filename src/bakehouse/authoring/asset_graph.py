@@ -54,7 +54,8 @@ class AssetGraph:
             for check_spec in assets_def.check_specs:
                 self._add_check(check_spec, assets_def, assets_def.source)
         for check_def in self.checks_defs:
-            self._add_check(check_def.spec, check_def, check_def.source)
+            for check_spec in check_def.check_specs:
+                self._add_check(check_spec, check_def, check_def.source)
             # As Dagster does, a check of an asset nobody here defines targets an external
             # stub; the host finds the asset in another location, or reports that none has it.
             self.undefined_keys |= {k for k in check_def.dependency_keys if k not in self.specs}

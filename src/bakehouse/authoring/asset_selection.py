@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from bakehouse.authoring.check_spec import AssetCheckKey
 from bakehouse.graph.dag import KeyGraph
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 from bakehouse.graph.selection import parse_selection
 
 _Select = Callable[[KeyGraph], set[str]]
+# The checks selected, given the graph and every check defined; None means "the checks of
+# the selected assets" (Dagster's rule: selecting an asset selects its checks).
+_SelectChecks = Callable[[KeyGraph, frozenset[AssetCheckKey]], set[AssetCheckKey]]
 
 
 class AssetSelection:
@@ -16,16 +20,83 @@ class AssetSelection:
 
     Build with `all()`, `assets(...)`, `keys(...)`, `groups(...)`, `kinds(...)`,
     `key_prefixes(...)` or `from_string(...)`; combine with ``|``, ``&`` and ``-``; widen with
-    `upstream()` / `downstream()`.
+    `upstream()` / `downstream()`. Selecting an asset selects its checks too; select checks
+    with `checks(...)`, `checks_for_assets(...)` or `all_asset_checks()`, and drop them with
+    `without_checks()`.
     """
 
-    def __init__(self, select: _Select, description: str) -> None:
+    def __init__(
+        self, select: _Select, description: str, checks: _SelectChecks | None = None
+    ) -> None:
         self._select = select
+        self._checks = checks
         self.description = description
 
     def resolve(self, graph: KeyGraph) -> set[str]:
         """The user-string keys selected in `graph`."""
         return self._select(graph)
+
+    def resolve_checks(
+        self, graph: KeyGraph, checks: Iterable[AssetCheckKey]
+    ) -> set[AssetCheckKey]:
+        """The checks selected among `checks` (every check defined with `graph`)."""
+        return self._select_checks(graph, frozenset(checks))
+
+    def _select_checks(
+        self, graph: KeyGraph, checks: frozenset[AssetCheckKey]
+    ) -> set[AssetCheckKey]:
+        if self._checks is not None:
+            return self._checks(graph, checks)
+        assets = self._select(graph)
+        return {c for c in checks if c.asset_key.to_user_string() in assets}
+
+    @classmethod
+    def checks(cls, *checks: object) -> AssetSelection:
+        """The given checks only (`AssetCheckKey`s, or check definitions for all theirs), not
+        their assets: a run of them loads each asset's latest value."""
+        keys: list[AssetCheckKey] = []
+        for item in checks:
+            if isinstance(item, AssetCheckKey):
+                keys.append(item)
+            elif isinstance(getattr(item, "check_keys", None), list):
+                keys.extend(getattr(item, "check_keys"))  # noqa: B009 - any checks definition
+            else:
+                raise TypeError(
+                    f"AssetSelection.checks takes AssetCheckKeys or asset checks, not {item!r}"
+                )
+
+        def select(g: KeyGraph, defined: frozenset[AssetCheckKey]) -> set[AssetCheckKey]:
+            from bakehouse.errors import SelectionError
+
+            missing = [str(k) for k in keys if k not in defined]
+            if missing:
+                raise SelectionError(f"selection names unknown asset checks: {missing}")
+            return set(keys)
+
+        return cls(lambda g: set(), "checks " + ", ".join(str(k) for k in keys), select)
+
+    @classmethod
+    def checks_for_assets(cls, *assets: object) -> AssetSelection:
+        """Every check of the given assets (definitions, specs or keys), not the assets."""
+        from bakehouse.authoring.assets import coerce_deps
+
+        wanted = set(coerce_deps(assets))
+        return cls(
+            lambda g: set(),
+            "checks of " + ", ".join(k.to_user_string() for k in sorted(wanted)),
+            lambda g, defined: {c for c in defined if c.asset_key in wanted},
+        )
+
+    @classmethod
+    def all_asset_checks(cls) -> AssetSelection:
+        """Every check defined here, and no asset."""
+        return cls(lambda g: set(), "all asset checks", lambda g, defined: set(defined))
+
+    def without_checks(self) -> AssetSelection:
+        """The assets of this selection, without any check."""
+        return AssetSelection(
+            self._select, f"({self.description}) without checks", lambda g, defined: set()
+        )
 
     @classmethod
     def all(cls) -> AssetSelection:
@@ -105,22 +176,26 @@ class AssetSelection:
             lambda g: g.downstream(self._select(g), depth), f"({self.description})+{depth or ''}"
         )
 
+    # Set operations apply to the assets and, apart, to the checks each side selects.
     def __or__(self, other: AssetSelection) -> AssetSelection:
         return AssetSelection(
             lambda g: self._select(g) | other._select(g),
             f"({self.description}) or ({other.description})",
+            lambda g, c: self._select_checks(g, c) | other._select_checks(g, c),
         )
 
     def __and__(self, other: AssetSelection) -> AssetSelection:
         return AssetSelection(
             lambda g: self._select(g) & other._select(g),
             f"({self.description}) and ({other.description})",
+            lambda g, c: self._select_checks(g, c) & other._select_checks(g, c),
         )
 
     def __sub__(self, other: AssetSelection) -> AssetSelection:
         return AssetSelection(
             lambda g: self._select(g) - other._select(g),
             f"({self.description}) and not ({other.description})",
+            lambda g, c: self._select_checks(g, c) - other._select_checks(g, c),
         )
 
     def __repr__(self) -> str:

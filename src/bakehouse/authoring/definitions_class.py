@@ -9,6 +9,7 @@ from typing import Any
 from bakehouse.authoring.asset_checks import AssetChecksDefinition
 from bakehouse.authoring.asset_graph import AssetGraph
 from bakehouse.authoring.assets import DEFAULT_IO_MANAGER_KEY, AssetsDefinition, AssetSpec
+from bakehouse.authoring.check_spec import AssetCheckKey
 from bakehouse.authoring.executors import ExecutorDefinition
 from bakehouse.authoring.jobs import AssetJobDefinition
 from bakehouse.authoring.source import caller_source
@@ -150,7 +151,7 @@ class Definitions:
     def _validate_checks(self, graph: AssetGraph, provided: set[str]) -> None:
         step_sources = {a.op_name: a.source for a in graph.assets_defs}
         for check_def in graph.checks_defs:
-            what = f"asset check '{check_def.check_key}'"
+            what = f"asset check '{', '.join(str(k) for k in check_def.check_keys)}'"
             for key in sorted(set(check_def.required_resource_keys) - provided):
                 raise MissingResourceError(key, what, check_def.source, sorted(provided))
             if check_def.op_name in step_sources:
@@ -159,6 +160,8 @@ class Definitions:
                 raise DuplicateKeyError(
                     "step", check_def.op_name, step_sources[check_def.op_name], check_def.source
                 )
+            # Two multi-asset checks of one name would be two steps of one name too.
+            step_sources[check_def.op_name] = check_def.source
 
     def all_jobs(self) -> list[AssetJobDefinition]:
         """The jobs given, plus the jobs schedules and sensors name by object (as Dagster adds
@@ -194,9 +197,9 @@ class Definitions:
             raise DefinitionError(f"job '{job.name}': {exc}", source=job.source) from None
         keys = [AssetKey.from_user_string(k) for k in chosen]
         runnable = [k for k in keys if k in graph.assets_def_by_key]
-        if not runnable:
+        if not runnable and not self.resolve_job_check_keys(job):
             raise DefinitionError(
-                f"job '{job.name}' selects no asset that can be materialized "
+                f"job '{job.name}' selects no asset that can be materialized and no asset check "
                 f"(selection: {job.selection.description})",
                 source=job.source,
             )
@@ -214,6 +217,15 @@ class Definitions:
                 source=job.source,
             )
         return graph.toposorted_keys(runnable)
+
+    def resolve_job_check_keys(self, job: AssetJobDefinition) -> list[AssetCheckKey]:
+        """The checks `job` evaluates: those of its assets, unless its selection says otherwise
+        (`AssetSelection.checks(...)`, `.without_checks()`)."""
+        graph = self.resolve_asset_graph()
+        try:
+            return sorted(job.selection.resolve_checks(graph.key_graph, graph.check_specs))
+        except SelectionError as exc:
+            raise DefinitionError(f"job '{job.name}': {exc}", source=job.source) from None
 
     def resolve_job_partitions_def(self, job: AssetJobDefinition) -> Any:
         """The partitions a run of `job` picks one of: the job's own, else its assets'."""

@@ -243,7 +243,10 @@ def materialize(
         # Every check given runs, also one whose asset is not materialized here (as Dagster).
         check_keys = sorted(graph.check_specs)
     else:
-        chosen = coerce_selection(selection).resolve(graph.key_graph)
+        chosen_selection = coerce_selection(selection)
+        chosen = chosen_selection.resolve(graph.key_graph)
+        # Selecting an asset selects its checks; AssetSelection.checks(...) selects checks alone.
+        check_keys = sorted(chosen_selection.resolve_checks(graph.key_graph, graph.check_specs))
         # As for jobs, a selection that reaches external assets ("+orders") materializes only
         # what has a function here; the external ones are its inputs, not its steps.
         selected = [AssetKey.from_user_string(k) for k in chosen]

@@ -91,8 +91,10 @@ def build_plan(
     # A blocking check stands between its asset and what depends on that asset.
     blocking: dict[AssetKey, set[str]] = {}
     for step_key, (definition, _) in chosen.items():
-        if isinstance(definition, AssetChecksDefinition) and definition.spec.blocking:
-            blocking.setdefault(definition.asset_key, set()).add(step_key)
+        if isinstance(definition, AssetChecksDefinition):
+            for check_key in checks_of_step.get(step_key, ()):
+                if definition.get_spec_for_check_key(check_key).blocking:
+                    blocking.setdefault(check_key.asset_key, set()).add(step_key)
     nodes = []
     for step_key, (definition, produced) in chosen.items():
         if isinstance(definition, AssetChecksDefinition):
@@ -141,5 +143,9 @@ def _check_steps(
                 f"'{check_key.asset_key}': the asset's function evaluates it"
             )
         chosen[owner.op_name] = (owner, ())
-        checks_of_step[owner.op_name] = (check_key,)
+        # A multi-asset check that cannot run part of its checks evaluates them all.
+        keys = [*checks_of_step.get(owner.op_name, ()), check_key]
+        if not owner.can_subset:
+            keys = owner.check_keys
+        checks_of_step[owner.op_name] = tuple(sorted(set(keys)))
     return checks_of_step

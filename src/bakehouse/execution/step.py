@@ -101,8 +101,11 @@ def execute_step(step: Step, env: StepEnvironment) -> bool:
             # A check function that raised has no evaluation: its failure is its check's latest
             # execution, which the asset page finds by the asset's key. (A failed blocking
             # check has its evaluation already.)
-            checked = step.assets_def.asset_key.to_user_string()
+            # A multi-asset check over several assets names its checks in the data only.
+            assets = {k.asset_key for k in step.check_keys}
+            checked = assets.pop().to_user_string() if len(assets) == 1 else None
             data["check_names"] = [k.name for k in step.check_keys]
+            data["check_keys"] = [k.to_user_string() for k in step.check_keys]
         writer.emit(
             EventType.STEP_FAILURE,
             f"Execution of step '{step.key}' failed: {error.message}",
@@ -208,16 +211,20 @@ def _run_check(
 ) -> None:
     """Call a check function with the checked asset's value and record its result."""
     log = RunLogger(env.writer.step_logger(step.key), prefix=f"[{step.key}] ")
+    specs = _specs_of(step, check_def.check_specs)
     context = AssetCheckExecutionContext(
-        check_specs=check_def.check_specs,
+        check_specs=specs.values(),
         run_id=env.run_id,
-        asset_keys=[check_def.asset_key],
+        asset_keys=list(dict.fromkeys(k.asset_key for k in specs)),
         step_key=step.key,
         resources={k: env.resources[k] for k in check_def.required_resource_keys},
         op_config=env.configs.get(step.key),
         log=log,
         instance=env.instance,
         run_tags=env.run_tags,
+        # Checks are unpartitioned (as in Dagster 1.13); in a run of one partition they still
+        # see it, and their evaluations record it, so a check can look at that partition.
+        partition_key=env.partition_key,
     )
     result = check_def.fn(**_arguments(step, env, check_def.params, context, log, None))
     items = list(result) if inspect.isgenerator(result) else [result]
@@ -225,11 +232,11 @@ def _run_check(
     if len(results) != len(items):
         wrong = next(type(r).__name__ for r in items if not isinstance(r, AssetCheckResult))
         raise ExecutionError(
-            f"asset check '{check_def.check_key}' returned a {wrong}; a check function returns "
+            f"asset check step '{step.key}' returned a {wrong}; a check function returns "
             "(or yields) an AssetCheckResult"
         )
-    specs = _specs_of(step, check_def.check_specs)
-    record_results(env.writer, step.key, specs, match_results(step.key, specs, results))
+    matched = match_results(step.key, specs, results)
+    record_results(env.writer, step.key, specs, matched, env.partition_key)
     env.writer.emit(
         EventType.STEP_SUCCESS,
         f"Finished execution of step '{step.key}'.",

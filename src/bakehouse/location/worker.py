@@ -76,7 +76,18 @@ def run_worker(
             else:
                 raise ValueError("the run names no assets, selection or job")
             runnable = graph.toposorted_keys(k for k in keys if k in graph.assets_def_by_key)
-            if not runnable:
+            # A job's selection says which checks run (AssetSelection.checks(...) may select
+            # checks alone); other runs evaluate the checks of their assets defined here.
+            check_keys = None
+            if job is not None:
+                # Checks of the job's assets left out of this run (a subset) stay out.
+                job_keys, ran = set(defs.resolve_job_keys(job)), set(runnable)
+                check_keys = [
+                    c
+                    for c in defs.resolve_job_check_keys(job)
+                    if c.asset_key in ran or c.asset_key not in job_keys
+                ]
+            if not runnable and not check_keys:
                 raise ValueError(
                     f"selection {run.selection_query or list(run.asset_selection)!r} contains no "
                     "asset that can be materialized here (only external assets)"
@@ -109,6 +120,7 @@ def run_worker(
             executor=step_executor,
             partition_key=run.partition_key,
             partition_range=run.partition_range,
+            check_keys=check_keys,
         )
         return 0 if outcome.success else 1
 
