@@ -94,3 +94,27 @@ def test_bad_limits_are_errors_naming_the_file_and_key(
     with pytest.raises(ProjectError, match=message) as raised:
         find_workspace(root)
     assert str(root / "pyproject.toml") in str(raised.value)
+
+
+def test_the_deployment_queues_runs_under_the_settings_limits(tmp_path: Path) -> None:
+    from bakehouse.daemon.run_queue import TagConcurrencyLimit
+    from bakehouse.host.deployment import Deployment
+    from bakehouse.storage import Instance
+
+    root = _project(
+        tmp_path,
+        """\
+        [tool.bakehouse.run_queue]
+        max_concurrent_runs = 3
+        tag_concurrency_limits = [{ key = "customer", limit = 1, per_value = true }]
+        """,
+    )
+    workspace = find_workspace(root)
+    with Instance.for_home(tmp_path / ".bakehouse") as instance:
+        configured = Deployment(workspace, instance)  # built, never started: no processes
+        assert configured.run_queue.max_concurrent_runs == 3
+        assert configured.run_queue.tag_concurrency_limits == [
+            TagConcurrencyLimit("customer", 1, per_value=True)
+        ]
+        overridden = Deployment(workspace, instance, max_concurrent_runs=7)  # --max-concurrent-runs
+        assert overridden.run_queue.max_concurrent_runs == 7

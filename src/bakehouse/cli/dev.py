@@ -32,7 +32,11 @@ _port = click.option(
     "--port", default=3000, show_default=True, help="Port to listen on (0: any free)."
 )
 _limit = click.option(
-    "--max-concurrent-runs", default=10, show_default=True, help="Run queue limit."
+    "--max-concurrent-runs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Runs in progress at once [default: run_queue.max_concurrent_runs in the settings, "
+    "else 10].",
 )
 
 
@@ -41,7 +45,7 @@ _limit = click.option(
 @_port
 @click.option("--no-reload", is_flag=True, help="Do not reload a location when its files change.")
 @_limit
-def dev(host: str, port: int, no_reload: bool, max_concurrent_runs: int) -> None:
+def dev(host: str, port: int, no_reload: bool, max_concurrent_runs: int | None) -> None:
     """Start the UI, the API and the run queue, with one code server per location; reload a
     location when its files change.
 
@@ -61,7 +65,7 @@ def dev(host: str, port: int, no_reload: bool, max_concurrent_runs: int) -> None
     show_default=True,
     help="Also run the daemon loops here (then run no separate bh daemon).",
 )
-def webserver(host: str, port: int, max_concurrent_runs: int, with_daemon: bool) -> None:
+def webserver(host: str, port: int, max_concurrent_runs: int | None, with_daemon: bool) -> None:
     """Serve the UI and API with the code locations, without watching files, as on a server.
 
     Runs it queues are started by bh daemon (one per instance), unless --daemon.
@@ -73,7 +77,7 @@ def webserver(host: str, port: int, max_concurrent_runs: int, with_daemon: bool)
 
 @click.command()
 @_limit
-def daemon(max_concurrent_runs: int) -> None:
+def daemon(max_concurrent_runs: int | None) -> None:
     """Run the scheduler, the sensors, the run queue and run monitoring, with one code server
     per location, until Ctrl-C or SIGTERM. Run one per instance."""
     from bakehouse.host.deployment import Deployment
@@ -100,7 +104,7 @@ def daemon(max_concurrent_runs: int) -> None:
 
 
 def serve_deployment(
-    host: str, port: int, *, watch: bool, max_concurrent_runs: int, daemon: bool = True
+    host: str, port: int, *, watch: bool, max_concurrent_runs: int | None, daemon: bool = True
 ) -> None:
     """Run a deployment of the workspace here until Ctrl-C or SIGTERM, then stop all of it."""
     workspace = load_workspace()

@@ -19,6 +19,7 @@ from bakehouse.daemon.backfills import unfinished_limit
 from bakehouse.daemon.daemon import Daemon
 from bakehouse.daemon.run_queue import RunQueue, TagConcurrencyLimit
 from bakehouse.errors import SelectionError
+from bakehouse.host.discovery import DEPLOYMENT_FILE, find_running_deployment
 from bakehouse.location.client import LocationTarget, target_for_project
 from bakehouse.location.global_graph import GlobalAssetGraph
 from bakehouse.location.partition_keys import describe, partition_keys
@@ -29,7 +30,7 @@ from bakehouse.storage import Instance, RunRecord
 
 log = logging.getLogger("bakehouse.host")
 
-DEPLOYMENT_FILE = "deployment.json"
+__all__ = ["DEPLOYMENT_FILE", "Deployment", "find_running_deployment"]
 
 
 class Deployment:
@@ -45,14 +46,23 @@ class Deployment:
         instance: Instance,
         *,
         watch: bool = False,
-        max_concurrent_runs: int = 10,
-        tag_concurrency_limits: Sequence[TagConcurrencyLimit] = (),
+        max_concurrent_runs: int | None = None,
+        tag_concurrency_limits: Sequence[TagConcurrencyLimit] | None = None,
         heartbeat_interval: float = 2.0,
         daemon: bool = True,
         supervisor: LocationSupervisor | None = None,
     ) -> None:
         self.workspace = workspace
         self.instance = instance
+        # Limits not given here come from the workspace's [tool.bakehouse.run_queue].
+        settings = workspace.run_queue
+        if max_concurrent_runs is None:
+            max_concurrent_runs = settings.max_concurrent_runs
+        if tag_concurrency_limits is None:
+            tag_concurrency_limits = [
+                TagConcurrencyLimit(t.key, t.limit, value=t.value, per_value=t.per_value)
+                for t in settings.tag_concurrency_limits
+            ]
         if supervisor is None:
             supervisor = LocationSupervisor(
                 [target_for_project(p) for p in workspace.projects],
@@ -257,15 +267,3 @@ class _ProjectFilter:
             return False
         name = parts[-1] if parts else ""
         return name.endswith((".py", ".sql", ".yaml", ".yml")) or name in self._WATCHED_NAMES
-
-
-def find_running_deployment(home: Path) -> str | None:
-    """The URL of a deployment running for the instance at `home`, if its process lives."""
-    try:
-        data = json.loads((home / DEPLOYMENT_FILE).read_text())
-        pid = int(data["pid"])
-        os.kill(pid, 0)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    url = data.get("url")
-    return url if isinstance(url, str) else None
