@@ -112,3 +112,55 @@ def test_a_single_run_policy_backfills_the_range_in_one_run(tmp_path: Path, bh: 
             assert pickle.loads(stored.read_bytes()) == f"{day} in 2024-01-02...2024-01-05"
         logs = [e.message for e in instance.get_events(runs[0]["run_id"])]
     assert any("one call for 4 days" in m for m in logs)
+
+
+WITH_SUMMARY = {
+    "defs/sales.py": """\
+        import bakehouse as dg
+
+
+        @dg.asset(partitions_def=dg.DailyPartitionsDefinition(start_date="2024-01-01",
+                                                               end_date="2024-01-04"))
+        def daily_sales(context: dg.AssetExecutionContext) -> int:
+            return int(context.partition_key[-1])
+
+
+        @dg.asset
+        def sales_summary(daily_sales: dict[str, int]) -> str:
+            return ", ".join(f"{day}={n}" for day, n in sorted(daily_sales.items()))
+        """
+}
+
+
+def test_an_unpartitioned_downstream_asset_runs_once_after_the_partitions(
+    tmp_path: Path, bh: RunBh
+) -> None:
+    project = write_project(tmp_path / "shop", "cli_bf_summary", WITH_SUMMARY)
+    done = bh("launch", "--assets", "daily_sales+", "--partition-range",
+              "2024-01-01...2024-01-03", cwd=project)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 partitions (2024-01-01...2024-01-03), sales_summary once after" in done.stdout
+    assert "COMPLETED: 4 succeeded, 0 failed, 0 canceled, 0 not launched, of 4 runs" in done.stdout
+
+    backfill_id = json.loads(bh("backfill", "list", "--json", cwd=project).stdout)[0]["backfill_id"]
+    shown = json.loads(bh("backfill", "show", backfill_id, "--json", cwd=project).stdout)
+    assert [(p["partition_key"], p["assets"], p["run_status"]) for p in shown["partitions"]] == [
+        ("2024-01-01", [], "SUCCESS"),
+        ("2024-01-02", [], "SUCCESS"),
+        ("2024-01-03", [], "SUCCESS"),
+        (None, ["sales_summary"], "SUCCESS"),
+    ]
+    table = bh("backfill", "show", backfill_id, cwd=project).stdout
+    assert "unpartitioned, after the partitions: sales_summary" in table
+    runs = json.loads(bh("runs", "list", "--json", cwd=project).stdout)
+    summary_runs = [r for r in runs if r["asset_selection"] == ["sales_summary"]]
+    assert len(runs) == 4
+    assert len(summary_runs) == 1
+    partition_runs = [r for r in runs if r not in summary_runs]
+    # Created after every partition run had finished.
+    assert summary_runs[0]["created_at"] > max(r["updated_at"] for r in partition_runs)
+    from bakehouse.storage import Instance
+
+    with Instance.for_home(project / ".bakehouse") as instance:
+        stored = instance.storage_dir / "sales_summary"
+        assert pickle.loads(stored.read_bytes()) == "2024-01-01=1, 2024-01-02=2, 2024-01-03=3"

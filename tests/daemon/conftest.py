@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from bakehouse.daemon.backfills import BackfillDaemon
 from bakehouse.location.client import target_for_project
 from bakehouse.location.run_coordinator import RunCoordinator
 from bakehouse.location.supervisor import LocationSupervisor
 from bakehouse.project.workspace import find_workspace
 from bakehouse.storage import Instance
+from bakehouse.storage.records import RunStatus
 from tests.location.projects import write_project
 
 
@@ -34,6 +36,21 @@ class Parts:
     instance: Instance
     supervisor: LocationSupervisor
     coordinator: RunCoordinator
+
+
+def backfill_daemon(parts: Parts, limit: int) -> BackfillDaemon:
+    """The backfill loop over `parts`, at most `limit` unfinished runs per backfill."""
+    return BackfillDaemon(
+        parts.instance, parts.supervisor, parts.coordinator,
+        clock=FakeClock(1_000_000.0), max_unfinished_runs=limit,
+    )  # fmt: skip
+
+
+def run_queued(parts: Parts) -> None:
+    """Execute every queued run to its end, as the run queue would."""
+    graph = parts.supervisor.global_graph()
+    for run in parts.instance.get_runs(limit=None, statuses=[RunStatus.QUEUED]):
+        parts.coordinator.execute(run.run_id, graph)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from bakehouse.storage.records import (
     PartitionStatus,
     RunStatus,
 )
-from tests.daemon.conftest import FakeClock, Parts
+from tests.daemon.conftest import Parts, backfill_daemon, run_queued
 
 DAILY = {
     "defs/sales.py": """\
@@ -30,17 +30,10 @@ DAILY = {
 
 
 def _daemon(parts: Parts, limit: int = 2) -> BackfillDaemon:
-    return BackfillDaemon(
-        parts.instance, parts.supervisor, parts.coordinator,
-        clock=FakeClock(1_000_000.0), max_unfinished_runs=limit,
-    )  # fmt: skip
+    return backfill_daemon(parts, limit)
 
 
-def _run_queued(parts: Parts) -> None:
-    """Execute every queued run to its end, as the run queue would."""
-    graph = parts.supervisor.global_graph()
-    for run in parts.instance.get_runs(limit=None, statuses=[RunStatus.QUEUED]):
-        parts.coordinator.execute(run.run_id, graph)
+_run_queued = run_queued
 
 
 def _request(parts: Parts, **kw: object) -> str:

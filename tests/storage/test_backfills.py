@@ -38,7 +38,9 @@ def test_backfill_round_trips_every_field(instance: Instance) -> None:
         backfill_id="bf",
         status=BackfillStatus.CANCELING,
         partition_keys=("2024-01-03", "2024-01-01", "ünï|✓"),
-        asset_selection=("sales/daily", "weekly"),
+        asset_selection=("prices", "sales/daily", "weekly"),
+        unpartitioned_before=("prices",),
+        unpartitioned_after=("weekly",),
         selection_query="sales/daily+",
         job_name="daily_job",
         location_name="bakery",
@@ -55,6 +57,7 @@ def test_backfill_round_trips_every_field(instance: Instance) -> None:
     assert list(stored.partition_runs) == ["2024-01-03", "2024-01-01"]
     assert stored == backfill
     assert instance.get_backfill("bf") == backfill
+    assert stored.partitioned_assets == ("sales/daily",)
 
 
 def test_create_backfill_stamps_unset_times_and_refuses_a_duplicate(instance: Instance) -> None:

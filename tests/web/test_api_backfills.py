@@ -197,12 +197,30 @@ def test_only_missing_and_failed_and_missing(shop: tuple[httpx.Client, Instance]
     assert "nothing to backfill" in nothing.json()["detail"]
 
 
+def test_an_unpartitioned_asset_in_the_selection_is_one_run_of_its_own(
+    shop: tuple[httpx.Client, Instance],
+) -> None:
+    http, _ = shop
+    span = {"start": "2024-01-03", "end": "2024-01-04"}
+    made = http.post(
+        "/api/backfills", json={"selection": "sales, catalog", "partition_range": span}
+    )
+    assert made.status_code == 201, made.text
+    detail = http.get(f"/api/backfills/{made.json()['backfill_id']}").json()
+    assert (detail["total"], detail["requested"]) == (3, 3)
+    # catalog feeds no partitioned asset: it runs once, before the partitions.
+    assert [(p["partition_key"], p["assets"], p["label"]) for p in detail["partitions"]] == [
+        (None, ["catalog"], "unpartitioned, before the partitions: catalog"),
+        ("2024-01-03", [], "2024-01-03"),
+        ("2024-01-04", [], "2024-01-04"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "says"),
     [
         ({"selection": "nope"}, 400, "nope"),
         ({"selection": "catalog"}, 400, "none of the selected assets (catalog) is partitioned"),
-        ({"selection": "sales, catalog"}, 400, "catalog is not partitioned"),
         ({"selection": "sales, regions"}, 400, "do not share one partitions definition"),
         (
             {"selection": "sales", "partition_range": {"start": "2024-01-05", "end": "2024-13-01"}},

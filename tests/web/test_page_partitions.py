@@ -230,9 +230,29 @@ def test_materialize_selected_on_lineage_opens_the_backfill_dialog_for_partition
     page.goto("/lineage")
     page.wait_for_selector("body[data-lineage=ready]", state="attached")
     select_in_lineage(page, "daily_sales", "loaf")
-    # With an unpartitioned asset in the selection no backfill fits: the refusal says why.
+    # An unpartitioned asset in the selection runs once, before the partitions (loaf feeds
+    # none of them); the backfill's page shows its run as a row of its own.
     page.get_by_role("button", name="Materialize selected (2)").click()
-    expect(page.locator(".toast-bad")).to_contain_text("loaf is not partitioned")
+    dialog = page.locator("dialog#dialog")
+    expect(dialog.locator("[data-backfill-once]")).to_have_text(
+        "Not partitioned, so run once: loaf before the partitions."
+    )
+    dialog.locator("[data-range-start]").select_option("2024-01-04")
+    expect(dialog.locator("[data-backfill-count]")).to_have_text("2 partitions will run")
+    dialog.get_by_role("button", name="Launch backfill").click()
+    expect(page).to_have_url(re.compile(r"/backfills/[a-z]{8}$"))
+    expect(page.locator("[data-backfill-status]")).to_have_attribute(
+        "data-backfill-status", "COMPLETED", timeout=120_000
+    )
+    rows = page.locator("#backfill-partitions tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.first).to_have_attribute("data-unpartitioned", "before")
+    expect(rows.first).to_contain_text("Unpartitioned, once before the partitions")
+    expect(rows.first).to_contain_text("loaf")
+    expect(page.locator("#backfill-partitions [data-run-status=SUCCESS]")).to_have_count(3)
+
+    page.goto("/lineage")
+    page.wait_for_selector("body[data-lineage=ready]", state="attached")
 
     select_in_lineage(page, "daily_sales")
     page.get_by_role("button", name="Materialize selected (1)").click()

@@ -108,10 +108,18 @@ def run_here(
         except BackfillError as exc:
             raise click.UsageError(str(exc)) from None
         backfill_id = backfill.backfill_id
+        once = [
+            f", {', '.join(assets)} once {when}"
+            for assets, when in (
+                (backfill.unpartitioned_before, "before"),
+                (backfill.unpartitioned_after, "after"),
+            )
+            if assets
+        ]
         out.print(
             f"Backfill [bold]{backfill_id}[/] of [bold]{selection}[/]: "
             f"{len(backfill.partition_keys)} partitions "
-            f"({partition_range[0]}...{partition_range[1]})"
+            f"({partition_range[0]}...{partition_range[1]}){''.join(once)}"
         )
         coordinator = RunCoordinator(
             instance, targets, log_dir=(instance.home or workspace.home) / "logs"
@@ -177,7 +185,7 @@ def _follow(instance: Instance, loop: Any, backfill_id: str, out: Console, *, qu
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=out, disable=quiet, transient=False) as bar:
-        task = bar.add_task(backfill_id, total=len(backfill.partition_keys), detail="")
+        task = bar.add_task(backfill_id, total=len(backfill.claim_rows()), detail="")
         while True:
             loop.tick()
             backfill = _current(instance, backfill_id)
@@ -195,13 +203,13 @@ def _print_summary(instance: Instance, backfill: BackfillRecord, out: Console) -
     out.print(
         f"Backfill [bold]{backfill.backfill_id}[/] {status_text(backfill.status.value)}: "
         f"{progress.succeeded} succeeded, {progress.failed} failed, {progress.canceled} "
-        f"canceled, {progress.requested} not launched, of {progress.total} partitions"
+        f"canceled, {progress.requested} not launched, of {progress.total} "
+        f"{'runs' if len(progress.partitions) > len(backfill.partition_keys) else 'partitions'}"
     )
     for part in progress.partitions:
         if part.run_status is not None and part.run_status.value != "SUCCESS":
             out.print(
-                f"  {part.partition_key}: {status_text(part.run_status.value)} "
-                f"(bh runs show {part.run_id})"
+                f"  {part.label}: {status_text(part.run_status.value)} (bh runs show {part.run_id})"
             )
 
 
@@ -228,7 +236,10 @@ def _as_dict(instance: Instance, backfill: BackfillRecord, *, partitions: bool) 
     if partitions:
         data["partitions"] = [
             {
-                "partition_key": p.partition_key,
+                # None for the run of the unpartitioned assets (listed in "assets").
+                "partition_key": None if p.assets else p.partition_key,
+                "assets": list(p.assets),
+                "label": p.label,
                 "run_id": p.run_id,
                 "run_status": p.run_status.value if p.run_status else None,
             }
@@ -303,9 +314,7 @@ def show_backfill(backfill_id: str, as_json: bool) -> None:
     table = Table("Partition", "Run status", "Run")
     for part in data["partitions"]:
         status = part["run_status"]
-        table.add_row(
-            part["partition_key"], status_text(status) if status else "-", part["run_id"] or "-"
-        )
+        table.add_row(part["label"], status_text(status) if status else "-", part["run_id"] or "-")
     out.print(table)
 
 

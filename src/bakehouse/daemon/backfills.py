@@ -33,6 +33,8 @@ from bakehouse.storage.records import (
     PARTITION_RANGE_END_TAG,
     PARTITION_RANGE_START_TAG,
     PARTITION_TAG,
+    UNPARTITIONED_AFTER_KEY,
+    UNPARTITIONED_BEFORE_KEY,
     BackfillRecord,
     BackfillStatus,
     RunRecord,
@@ -43,6 +45,13 @@ if TYPE_CHECKING:
     from bakehouse.storage import Instance
 
 log = logging.getLogger("bakehouse.daemon.backfills")
+
+
+def _noun(backfill: BackfillRecord) -> str:
+    """What a backfill's rows are called in its messages: partitions, or runs when some row
+    is the run of its unpartitioned assets."""
+    once = backfill.unpartitioned_before or backfill.unpartitioned_after
+    return "runs" if once else "partitions"
 
 
 def unfinished_limit(max_concurrent_runs: int) -> int:
@@ -103,7 +112,7 @@ class BackfillDaemon:
         if isinstance(graph, str):
             self._say(backfill, graph)
             return BackfillPass(backfill.backfill_id, [], backfill.status)
-        launched = []
+        launched: list[str] = []
         # Claims whose run was never created (a daemon killed in between) get that very run,
         # over the very keys claimed for it (in the backfill's order).
         orphans: dict[str, list[str]] = {}
@@ -111,14 +120,26 @@ class BackfillDaemon:
             if run_id not in runs:
                 orphans.setdefault(run_id, []).append(key)
         for run_id, keys in orphans.items():
-            run = self._create_run(graph, backfill, keys, run_id)
-            if run is not None:
-                runs[run.run_id] = run
-                launched.append(run.run_id)
+            self._create_and_note(graph, backfill, keys, run_id, runs, launched)
         unfinished = sum(1 for r in runs.values() if not r.status.is_finished)
         claimed = dict(backfill.partition_runs)
-        for chunk in self._chunks(graph, backfill, claimed):
-            if unfinished >= self.max_unfinished_runs:
+
+        # The unpartitioned run before, the partition runs once it succeeded, the unpartitioned
+        # run after once every partition run succeeded.
+        def succeeded(key: str) -> bool:
+            run = runs.get(claimed.get(key, ""))
+            return run is not None and run.status is RunStatus.SUCCESS
+
+        steps: list[list[str]] = []
+        if backfill.unpartitioned_before and UNPARTITIONED_BEFORE_KEY not in claimed:
+            steps.append([UNPARTITIONED_BEFORE_KEY])
+        elif not backfill.unpartitioned_before or succeeded(UNPARTITIONED_BEFORE_KEY):
+            steps.extend(self._chunks(graph, backfill, claimed))
+            after_ready = all(succeeded(k) for k in backfill.partition_keys)
+            if backfill.unpartitioned_after and not steps and after_ready:
+                steps.append([UNPARTITIONED_AFTER_KEY])
+        for chunk in steps:
+            if unfinished >= self.max_unfinished_runs or any(k in claimed for k in chunk):
                 break
             run_id = str(uuid.uuid4())
             earlier = self.instance.claim_backfill_partitions(backfill.backfill_id, chunk, run_id)
@@ -126,14 +147,50 @@ class BackfillDaemon:
                 claimed.update(earlier)
                 continue
             claimed.update(dict.fromkeys(chunk, run_id))
-            run = self._create_run(graph, backfill, chunk, run_id)
-            if run is not None:
-                runs[run.run_id] = run
-                launched.append(run.run_id)
+            if self._create_and_note(graph, backfill, chunk, run_id, runs, launched):
                 unfinished += 1
         if launched and self.on_launch is not None:
             self.on_launch()
         return self._finish_or_report(backfill, claimed, runs, launched)
+
+    def _create_and_note(
+        self,
+        graph: GlobalAssetGraph,
+        backfill: BackfillRecord,
+        keys: list[str],
+        run_id: str,
+        runs: dict[str, RunRecord],
+        launched: list[str],
+    ) -> bool:
+        """Create the run claimed for `keys`, adding it to `runs` and `launched`."""
+        run = self._create_run(graph, backfill, keys, run_id)
+        if run is None:
+            return False
+        runs[run.run_id] = run
+        launched.append(run.run_id)
+        return True
+
+    @staticmethod
+    def _blocked(
+        backfill: BackfillRecord, claimed: dict[str, str], runs: dict[str, RunRecord]
+    ) -> set[str]:
+        """Claim keys that will never get a run: every partition when the unpartitioned run
+        before did not succeed, the unpartitioned run after when some partition run did not."""
+
+        def failed(key: str) -> bool:
+            run = runs.get(claimed.get(key, ""))
+            return (
+                run is not None and run.status.is_finished and run.status is not RunStatus.SUCCESS
+            )
+
+        blocked: set[str] = set()
+        if backfill.unpartitioned_before and failed(UNPARTITIONED_BEFORE_KEY):
+            blocked.update(backfill.partition_keys)
+        if backfill.unpartitioned_after and (
+            blocked or any(failed(k) for k in backfill.partition_keys)
+        ):
+            blocked.add(UNPARTITIONED_AFTER_KEY)
+        return blocked
 
     def _wait_reason_or_graph(self, backfill: BackfillRecord) -> GlobalAssetGraph | str:
         """The graph to launch from, or why the backfill must wait (a location not serving)."""
@@ -162,7 +219,7 @@ class BackfillDaemon:
         size = None if backfill.single_run else max(1, backfill.max_partitions_per_run)
         if size == 1 or len(pending) <= 1:
             return [[k] for k in pending]
-        snap = graph.assets[backfill.asset_selection[0]].node.partitions
+        snap = graph.assets[backfill.partitioned_assets[0]].node.partitions
         valid = (
             partition_keys(snap, dynamic_keys=self.instance.get_dynamic_partitions)
             if snap is not None
@@ -187,27 +244,36 @@ class BackfillDaemon:
     def _create_run(
         self, graph: GlobalAssetGraph, backfill: BackfillRecord, keys: list[str], run_id: str
     ) -> RunRecord | None:
-        """The run of `keys` (one partition, or the range from the first to the last)."""
+        """The run of `keys`: one partition, the range from the first to the last, or (a
+        reserved key) the backfill's unpartitioned assets before or after the partitions."""
         tags = {**backfill.tags, BACKFILL_TAG: backfill.backfill_id}
+        once = {
+            UNPARTITIONED_BEFORE_KEY: backfill.unpartitioned_before,
+            UNPARTITIONED_AFTER_KEY: backfill.unpartitioned_after,
+        }.get(keys[0])
+        selected = once if once is not None else backfill.partitioned_assets
         # Assets with a policy get a run of a range even for one key, as Dagster launches them:
         # their functions read the range and may return a dict by partition key.
         ranged = len(keys) > 1 or backfill.single_run or backfill.max_partitions_per_run > 1
-        if not ranged:
+        if once is not None:
+            pass  # no partition: the run materializes each unpartitioned asset once
+        elif not ranged:
             tags[PARTITION_TAG] = keys[0]
         else:
             tags[PARTITION_RANGE_START_TAG] = keys[0]
             tags[PARTITION_RANGE_END_TAG] = keys[-1]
+        partitioned = once is None
         try:
             return self.coordinator.create_run(
                 graph,
-                graph.key_graph.toposort(list(backfill.asset_selection)),
+                graph.key_graph.toposort(list(selected)),
                 selection_query=backfill.selection_query,
                 job_name=backfill.job_name,
                 tags=tags,
                 run_config=backfill.run_config,
                 run_id=run_id,
-                partition_key=None if ranged else keys[0],
-                partition_range=(keys[0], keys[-1]) if ranged else None,
+                partition_key=keys[0] if partitioned and not ranged else None,
+                partition_range=(keys[0], keys[-1]) if partitioned and ranged else None,
             )
         except StorageError:  # created meanwhile by another daemon: it exists, which we want
             log.info("backfill %s: run %s exists already", backfill.backfill_id, run_id)
@@ -220,14 +286,19 @@ class BackfillDaemon:
         runs: dict[str, RunRecord],
         launched: list[str],
     ) -> BackfillPass:
-        statuses = [runs[claimed[k]].status if claimed.get(k) in runs else None
-                    for k in backfill.partition_keys]  # fmt: skip
+        rows = [key for key, _ in backfill.claim_rows()]
+        blocked = self._blocked(backfill, claimed, runs)
+        statuses = [runs[claimed[k]].status if claimed.get(k) in runs else None for k in rows]
         finished = [s for s in statuses if s is not None and s.is_finished]
         failed = sum(1 for s in finished if s is not RunStatus.SUCCESS)
+        skipped = sum(1 for k, s in zip(rows, statuses, strict=True) if k in blocked and s is None)
         total = len(statuses)
-        if len(finished) == total:
-            message = f"{total - failed} of {total} partitions succeeded" + (
-                f", {failed} failed or were canceled" if failed else ""
+        noun = _noun(backfill)
+        if len(finished) + skipped == total:
+            message = (
+                f"{total - failed - skipped} of {total} {noun} succeeded"
+                + (f", {failed} failed or were canceled" if failed else "")
+                + (f", {skipped} not launched as a run they wait for failed" if skipped else "")
             )
             self.instance.update_backfill(
                 backfill.backfill_id, status=BackfillStatus.COMPLETED, status_message=message
@@ -236,7 +307,7 @@ class BackfillDaemon:
         running = sum(1 for s in statuses if s is not None and not s.is_finished)
         self._say(
             backfill,
-            f"{len(finished)} of {total} partitions done ({failed} failed), {running} running "
+            f"{len(finished)} of {total} {noun} done ({failed} failed), {running} running "
             f"or queued",
         )
         return BackfillPass(backfill.backfill_id, launched, backfill.status)
@@ -257,11 +328,11 @@ class BackfillDaemon:
             self._say(backfill, f"canceling: {len(left)} runs still stopping")
             return BackfillPass(backfill.backfill_id, [], backfill.status)
         done = sum(1 for r in runs.values() if r.status is RunStatus.SUCCESS)
+        rows = backfill.claim_rows()
         self.instance.update_backfill(
             backfill.backfill_id,
             status=BackfillStatus.CANCELED,
-            status_message=f"canceled after {done} of {len(backfill.partition_keys)} "
-            "partitions succeeded",
+            status_message=f"canceled after {done} of {len(rows)} {_noun(backfill)} succeeded",
         )
         return BackfillPass(backfill.backfill_id, [], BackfillStatus.CANCELED)
 

@@ -7,9 +7,12 @@ How many partitions one run takes follows the selected assets' `BackfillPolicy` 
 one run for all of them when every asset is `single_run()`, else runs of at most the smallest
 `multi_run(N)`, one partition per run when some asset has no policy.
 
-Unpartitioned assets in the selection are refused, naming them: one run per partition would
-materialize them once per partition. (Dagster's asset backfills materialize them once, after
-their partitioned parents; bakehouse does not do that yet.)
+Unpartitioned assets in the selection are materialized once each, as Dagster's asset backfills
+do: those upstream of the partitioned ones (or unrelated to them) in one run before any partition
+run, those downstream in one run after every partition run succeeded (`split_unpartitioned`).
+Partitioned assets must share one partitions definition: the snapshot carries no partition
+mappings, so a weekly asset over a daily one cannot be ordered per partition here; such a
+selection is refused, naming the groups.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from bakehouse.location.partition_keys import describe, partition_keys
 from bakehouse.location.snapshot import PartitionsSnap
 from bakehouse.storage.records import (
     BACKFILL_TAG,
+    UNPARTITIONED_AFTER_KEY,
+    UNPARTITIONED_BEFORE_KEY,
     BackfillRecord,
     BackfillStatus,
     PartitionStatus,
@@ -48,15 +53,12 @@ def new_backfill_id() -> str:
 
 
 def backfill_partitions(graph: GlobalAssetGraph, keys: Sequence[str]) -> PartitionsSnap:
-    """The one partitions definition `keys` share; raises BackfillError naming the assets that
-    are unpartitioned or partitioned differently."""
+    """The one partitions definition the partitioned assets of `keys` share (unpartitioned ones
+    aside); raises BackfillError when none is partitioned or they are partitioned differently."""
     by_def: dict[PartitionsSnap, list[str]] = {}
-    unpartitioned: list[str] = []
     for key in keys:
         snap = graph.assets[key].node.partitions
-        if snap is None:
-            unpartitioned.append(key)
-        else:
+        if snap is not None:
             by_def.setdefault(snap, []).append(key)
     if not by_def:
         raise BackfillError(
@@ -67,16 +69,38 @@ def backfill_partitions(graph: GlobalAssetGraph, keys: Sequence[str]) -> Partiti
         groups = "; ".join(f"{', '.join(ks)}: {describe(s)}" for s, ks in by_def.items())
         raise BackfillError(
             "the selected assets do not share one partitions definition, so no partition key "
-            f"fits them all ({groups}); backfill each group on its own"
-        )
-    if unpartitioned:
-        raise BackfillError(
-            f"{', '.join(unpartitioned)} {'is' if len(unpartitioned) == 1 else 'are'} not "
-            "partitioned: a backfill runs its selection once per partition; leave "
-            f"{'it' if len(unpartitioned) == 1 else 'them'} out of the selection and "
-            "materialize with bh launch after the backfill"
+            f"fits them all ({groups}); bakehouse cannot yet order a backfill across different "
+            "partitions definitions (the snapshot carries no partition mappings): backfill each "
+            "group on its own, upstream first"
         )
     return next(iter(by_def))
+
+
+def split_unpartitioned(
+    graph: GlobalAssetGraph, keys: Sequence[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The unpartitioned assets of `keys` to materialize once (before, after) the partition runs.
+
+    After: those downstream of a selected partitioned asset (they read all its partitions).
+    Before: the others (upstream of the partitioned ones, or unrelated to them). One that is
+    both downstream of a partitioned asset and upstream of another cannot run once at either
+    end: BackfillError names it.
+    """
+    dag = graph.key_graph
+    partitioned = [k for k in keys if graph.assets[k].node.partitions is not None]
+    below = dag.downstream(partitioned) - set(partitioned)
+    above = dag.upstream(partitioned) - set(partitioned)
+    before: list[str] = []
+    after: list[str] = []
+    for key in dag.toposort([k for k in keys if graph.assets[k].node.partitions is None]):
+        if key in below and key in above:
+            raise BackfillError(
+                f"{key} is not partitioned but sits between partitioned assets of the selection "
+                "(downstream of some, upstream of others), so it cannot be materialized once "
+                "before or after the partition runs; backfill the two sides on their own"
+            )
+        (after if key in below else before).append(key)
+    return tuple(before), tuple(after)
 
 
 def run_policy(graph: GlobalAssetGraph, keys: Sequence[str]) -> tuple[bool, int]:
@@ -165,28 +189,38 @@ def request_backfill(
 
     `partition_range` is inclusive; `only` keeps the partitions that some selected asset has
     missing (never materialized nor in progress) or, with "failed_and_missing", also failed.
-    Raises BackfillError for an unknown selection, unpartitioned or differently partitioned
-    assets, unknown keys, or nothing left to backfill.
+    Unpartitioned assets of the selection are run once, before or after the partition runs
+    (`split_unpartitioned`). Raises BackfillError for an unknown selection, no or differently
+    partitioned assets, unknown keys, or nothing left to backfill.
     """
     try:
         assets = graph.select(selection)
     except SelectionError as exc:
         raise BackfillError(str(exc)) from None
     snap = backfill_partitions(graph, assets)
+    once_before, once_after = split_unpartitioned(graph, assets)
+    partitioned = [k for k in assets if k not in {*once_before, *once_after}]
     valid = _keys_of(instance, snap)
     keys = select_partition_keys(
         valid, partition_keys=partition_keys, partition_range=partition_range
     )
+    reserved = {UNPARTITIONED_BEFORE_KEY, UNPARTITIONED_AFTER_KEY}.intersection(keys)
+    if reserved and (once_before or once_after):
+        # Its claim would be taken for the unpartitioned run's (see storage.records).
+        raise BackfillError(
+            f"partition key {sorted(reserved)[0]!r} is reserved for the run of the unpartitioned "
+            "assets of a backfill; leave those assets out of the selection"
+        )
     if only is not None:
         before = len(keys)
-        keys = _filter(instance, assets, keys, only)
+        keys = _filter(instance, partitioned, keys, only)
         if not keys:
             what = "missing" if only == "missing" else "failed or missing"
             raise BackfillError(f"nothing to backfill: none of the {before} partitions is {what}")
     if not keys:
         raise BackfillError(f"{describe(snap)} has no partitions yet")
     locations = sorted({graph.location_of(k) or "?" for k in assets})
-    single_run, per_run = run_policy(graph, assets)
+    single_run, per_run = run_policy(graph, partitioned)
     return instance.create_backfill(
         BackfillRecord(
             backfill_id=new_backfill_id(),
@@ -196,6 +230,8 @@ def request_backfill(
             location_name=locations[0] if len(locations) == 1 else None,
             single_run=single_run,
             max_partitions_per_run=per_run,
+            unpartitioned_before=once_before,
+            unpartitioned_after=once_after,
             tags={**(tags or {}), LAUNCHED_BY_TAG: launched_by},
         )
     )
@@ -223,16 +259,34 @@ def cancel_backfill(instance: Instance, backfill_id: str) -> BackfillRecord:
 
 @dataclass(frozen=True, kw_only=True)
 class PartitionProgress:
-    """One partition of a backfill: its run (None until launched) and that run's status."""
+    """One row of a backfill: a partition, or the run of its unpartitioned assets before or
+    after the partition runs (`assets` non-empty); its run (None until launched) and status."""
 
-    partition_key: str
+    partition_key: str  # for an unpartitioned row, its reserved claim key
     run_id: str | None
     run_status: RunStatus | None
+    # The unpartitioned assets this row materializes once; () for a partition.
+    assets: tuple[str, ...] = ()
+
+    @property
+    def once(self) -> Literal["before", "after"] | None:
+        """For the run of unpartitioned assets, whether it runs before or after the partitions."""
+        if not self.assets:
+            return None
+        return "before" if self.partition_key == UNPARTITIONED_BEFORE_KEY else "after"
+
+    @property
+    def label(self) -> str:
+        """What the row is, for people: the partition key, or which unpartitioned assets."""
+        if not self.assets:
+            return self.partition_key
+        return f"unpartitioned, {self.once} the partitions: {', '.join(self.assets)}"
 
 
 @dataclass(frozen=True, kw_only=True)
 class BackfillProgress:
-    """How far a backfill got: each partition's run, and counts by where they are."""
+    """How far a backfill got: each row's run (partitions, and any run of its unpartitioned
+    assets), and counts by where they are."""
 
     partitions: list[PartitionProgress]
     total: int
@@ -244,15 +298,17 @@ class BackfillProgress:
 
 
 def backfill_progress(instance: Instance, backfill: BackfillRecord) -> BackfillProgress:
-    """The runs of `backfill`'s partitions and their statuses, from one read of its runs."""
+    """The runs of `backfill`'s rows and their statuses, from one read of its runs."""
     runs = {r.run_id: r for r in instance.get_runs_by_tag(BACKFILL_TAG, backfill.backfill_id)}
     partitions: list[PartitionProgress] = []
     counts = {"requested": 0, "in_progress": 0, "succeeded": 0, "failed": 0, "canceled": 0}
-    for key in backfill.partition_keys:
+    for key, assets in backfill.claim_rows():
         run_id = backfill.partition_runs.get(key)
         run = runs.get(run_id) if run_id else None
         status = run.status if run is not None else None
-        partitions.append(PartitionProgress(partition_key=key, run_id=run_id, run_status=status))
+        partitions.append(
+            PartitionProgress(partition_key=key, run_id=run_id, run_status=status, assets=assets)
+        )
         if status is None:
             counts["requested"] += 1
         elif status is RunStatus.SUCCESS:

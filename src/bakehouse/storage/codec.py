@@ -269,6 +269,8 @@ def backfill_to_row(backfill: BackfillRecord) -> dict[str, Any]:
     body["status"] = BackfillStatus(backfill.status).value
     body["partition_keys"] = list(backfill.partition_keys)
     body["asset_selection"] = list(backfill.asset_selection)
+    body["unpartitioned_before"] = list(backfill.unpartitioned_before)
+    body["unpartitioned_after"] = list(backfill.unpartitioned_after)
     return {
         "backfill_id": backfill.backfill_id,
         "status": body["status"],
@@ -286,6 +288,8 @@ def backfill_from_body(body: str, partition_runs: dict[str, str]) -> BackfillRec
         kwargs["status"] = BackfillStatus(kwargs["status"])
         kwargs["partition_keys"] = keys = tuple(kwargs.get("partition_keys") or ())
         kwargs["asset_selection"] = tuple(kwargs.get("asset_selection") or ())
+        for name in ("unpartitioned_before", "unpartitioned_after"):
+            kwargs[name] = tuple(kwargs.get(name) or ())
         ordered = {key: partition_runs[key] for key in keys if key in partition_runs}
         ordered.update(partition_runs)  # keys outside the backfill's list (changed since) last
         return BackfillRecord(**kwargs, partition_runs=ordered)

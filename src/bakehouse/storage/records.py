@@ -70,6 +70,11 @@ RUN_STATUS_BY_EVENT: dict[EventType, RunStatus] = {
 # run of a range has the range's first and last key instead, like Dagster's
 # dagster/asset_partition_range_start and _end); `Instance.get_runs_by_tag` finds them.
 BACKFILL_TAG = "bakehouse/backfill"
+# The claim keys (in `BackfillRecord.partition_runs`) of a backfill's runs of its unpartitioned
+# assets. A backfill only ever claims its own partition keys and these two, and
+# `host.backfills.request_backfill` refuses partition keys equal to them, so they never collide.
+UNPARTITIONED_BEFORE_KEY = "<unpartitioned:before>"
+UNPARTITIONED_AFTER_KEY = "<unpartitioned:after>"
 PARTITION_TAG = "bakehouse/partition"
 PARTITION_RANGE_START_TAG = "bakehouse/asset_partition_range_start"
 PARTITION_RANGE_END_TAG = "bakehouse/asset_partition_range_end"
@@ -250,3 +255,25 @@ class BackfillRecord:
     created_at: float = 0.0
     updated_at: float = 0.0
     partition_runs: dict[str, str] = field(default_factory=dict)
+    # Unpartitioned assets of the selection, materialized once each in one run: before the
+    # partition runs (they feed them), or after all of them (they read them). Their runs are
+    # claimed under the reserved keys UNPARTITIONED_BEFORE_KEY / UNPARTITIONED_AFTER_KEY.
+    unpartitioned_before: tuple[str, ...] = ()
+    unpartitioned_after: tuple[str, ...] = ()
+
+    @property
+    def partitioned_assets(self) -> tuple[str, ...]:
+        """The selected assets the partition runs materialize (the unpartitioned ones aside)."""
+        once = {*self.unpartitioned_before, *self.unpartitioned_after}
+        return tuple(k for k in self.asset_selection if k not in once)
+
+    def claim_rows(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(claim key, unpartitioned assets) of each run the backfill has, in the order they
+        run: the unpartitioned run before, one row per partition (assets ()), the one after."""
+        rows: list[tuple[str, tuple[str, ...]]] = []
+        if self.unpartitioned_before:
+            rows.append((UNPARTITIONED_BEFORE_KEY, self.unpartitioned_before))
+        rows.extend((key, ()) for key in self.partition_keys)
+        if self.unpartitioned_after:
+            rows.append((UNPARTITIONED_AFTER_KEY, self.unpartitioned_after))
+        return rows

@@ -272,9 +272,15 @@ class BackfillCreated(BaseModel):
 
 
 class BackfillPartitionOut(BaseModel):
-    """One partition of a backfill and its run."""
+    """One partition of a backfill and its run, or the run of its unpartitioned assets."""
 
-    partition_key: str
+    partition_key: str | None = Field(description="None for the run of unpartitioned assets")
+    assets: list[str] = Field(
+        default_factory=list,
+        description="The unpartitioned assets this run materializes once, before or after "
+        "the partition runs; empty for a partition",
+    )
+    label: str = Field(description="The partition key, or which unpartitioned assets")
     run_id: str | None = Field(description="None until the daemon launched it")
     run_status: str | None
 
@@ -292,9 +298,9 @@ class BackfillOut(BaseModel):
     tags: dict[str, str]
     created_at: float
     updated_at: float
-    total: int
-    requested: int = Field(description="Partitions without a run yet")
-    in_progress: int = Field(description="Partitions whose run is queued or running")
+    total: int = Field(description="Partitions, plus the runs of unpartitioned assets if any")
+    requested: int = Field(description="Partitions (or unpartitioned runs) without a run yet")
+    in_progress: int = Field(description="Partitions (or unpartitioned runs) queued or running")
     succeeded: int
     failed: int
     canceled: int
@@ -339,7 +345,9 @@ class BackfillDetailOut(BackfillOut):
             **BackfillOut.of(backfill, progress).model_dump(),
             partitions=[
                 BackfillPartitionOut(
-                    partition_key=p.partition_key,
+                    partition_key=None if p.assets else p.partition_key,
+                    assets=list(p.assets),
+                    label=p.label,
                     run_id=p.run_id,
                     run_status=p.run_status.value if p.run_status else None,
                 )

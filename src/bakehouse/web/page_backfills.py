@@ -18,6 +18,7 @@ from bakehouse.host.backfills import (
     backfill_progress,
     cancel_backfill,
     request_backfill,
+    split_unpartitioned,
 )
 from bakehouse.host.deployment import Deployment
 from bakehouse.location.partition_keys import describe, partition_keys
@@ -87,8 +88,10 @@ def form_context(dep: Deployment, selection: str) -> dict[str, Any]:
     graph = dep.graph()
     assets = graph.select(selection)
     snap = backfill_partitions(graph, assets)
+    before, after = split_unpartitioned(graph, assets)
     keys = partition_keys(snap, dynamic_keys=dep.instance.get_dynamic_partitions)
-    statuses = [dep.instance.get_partition_status(a) for a in assets]
+    # Unpartitioned assets run once whatever is chosen: only the partitioned ones have keys.
+    statuses = [dep.instance.get_partition_status(a) for a in assets if a not in {*before, *after}]
     codes = []
     for key in keys:
         found = [s.get(key) for s in statuses]
@@ -100,6 +103,8 @@ def form_context(dep: Deployment, selection: str) -> dict[str, Any]:
         "keys": keys,
         "codes": "".join(codes),
         "listed": len(keys) <= LISTED_KEYS,
+        "once_before": before,
+        "once_after": after,
     }
 
 
