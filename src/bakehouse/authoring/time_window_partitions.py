@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from bakehouse.authoring.partitions import (
@@ -29,6 +29,14 @@ from bakehouse.graph.time_ticks import (
     ticks_for,
     validate_cron,
 )
+from bakehouse.graph.time_windows import (
+    format_key,
+    last_window_end,
+    next_tick,
+    tick_at_or_before,
+    window_starts,
+    with_offset,
+)
 
 DEFAULT_DATE_FORMAT = "%Y-%m-%d"
 DEFAULT_HOURLY_FORMAT_WITHOUT_TIMEZONE = "%Y-%m-%d-%H:%M"
@@ -39,10 +47,6 @@ class TimeWindow(NamedTuple):
 
     start: datetime
     end: datetime
-
-
-def _with_offset(fmt: str) -> str:
-    return fmt if "%z" in fmt else fmt + "%z"
 
 
 class TimeWindowPartitionsDefinition(PartitionsDefinition):
@@ -141,20 +145,13 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
     # -- keys and times -----------------------------------------------------------------------
 
     def _format(self, moment: datetime) -> str:
-        if "%z" in self.fmt or not self._every_hour or self._tz is timezone.utc:
-            return moment.strftime(self.fmt)
-        if moment.fold == 1:
-            first = self._tz.utcoffset(moment.replace(fold=0))
-            second = self._tz.utcoffset(moment)
-            if first is not None and second is not None and first > second:
-                return moment.strftime(_with_offset(self.fmt))
-        return moment.strftime(self.fmt)
+        return format_key(moment, self.fmt, self._tz, every_hour=self._every_hour)
 
     def _parse(self, text: str) -> datetime:
         try:
             parsed = datetime.strptime(text, self.fmt)
         except ValueError:
-            parsed = datetime.strptime(text, _with_offset(self.fmt))
+            parsed = datetime.strptime(text, with_offset(self.fmt))
         if parsed.tzinfo is not None:
             return at(parsed.timestamp(), self._tz)
         return parsed.replace(tzinfo=self._tz, fold=0)
@@ -167,13 +164,10 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         return current_time.timestamp()
 
     def _tick_at_or_before(self, timestamp: float) -> datetime:
-        tick = next(self._ticks.at_or_after(timestamp))
-        return tick if tick.timestamp() == timestamp else self._ticks.before(timestamp)
+        return tick_at_or_before(self._ticks, timestamp)
 
     def _next_tick(self, tick: datetime) -> datetime:
-        ticks = self._ticks.at_or_after(tick.timestamp())
-        found = next(ticks)
-        return next(ticks) if found.timestamp() == tick.timestamp() else found
+        return next_tick(self._ticks, tick)
 
     def window_bounds(self, start: datetime, end: datetime) -> TimeWindow:
         """The smallest span of whole windows covering `start` to `end` (for partition mappings):
@@ -191,22 +185,10 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
 
     def _last_end(self, now: float) -> datetime | None:
         """The end of the last partition's window at `now`, or None if there are no partitions."""
-        first = self._first_tick
-        end_ts = self.end.timestamp() if self.end is not None else None
-        limit = now if end_ts is None else min(now, end_ts)
-        last = self._tick_at_or_before(limit)
-        if self.end_offset > 0:
-            bound = self._tick_at_or_before(end_ts) if end_ts is not None else None
-            for _ in range(self.end_offset):
-                following = self._next_tick(last)
-                if bound is not None and following.timestamp() > bound.timestamp():
-                    break
-                last = following
-        for _ in range(-self.end_offset):
-            if last.timestamp() <= first.timestamp():
-                break
-            last = self._ticks.before(last.timestamp())
-        return last if last.timestamp() > first.timestamp() else None
+        end = self.end.timestamp() if self.end is not None else None
+        return last_window_end(
+            self._ticks, self._first_tick, now=now, end=end, end_offset=self.end_offset
+        )
 
     def get_partition_keys(
         self,
@@ -217,15 +199,7 @@ class TimeWindowPartitionsDefinition(PartitionsDefinition):
         last_end = self._last_end(self._now(current_time))
         if last_end is None:
             return []
-        keys: list[str] = []
-        ticks = self._ticks.at_or_after(self._first_tick.timestamp())
-        start = next(ticks)
-        for tick in ticks:
-            if tick.timestamp() > last_end.timestamp():
-                break
-            keys.append(self._format(start))
-            start = tick
-        return keys
+        return [self._format(s) for s in window_starts(self._ticks, self._first_tick, last_end)]
 
     def get_first_partition_window(self, current_time: datetime | None = None) -> TimeWindow | None:
         """The window of the first partition, or None if there are none yet."""

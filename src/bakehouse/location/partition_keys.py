@@ -1,8 +1,9 @@
 """The partition keys of a `PartitionsSnap`, computed on the host without user code.
 
-Time-window keys follow the rules of `authoring.time_window_partitions` (the same tick
-computation, `graph.time_ticks`): only complete windows are partitions, `end_offset` adds or
-removes windows at the end, and an hourly key in a repeated autumn hour carries its UTC offset.
+Time-window keys come from the same code as `authoring.time_window_partitions`' keys
+(`graph.time_windows` over `graph.time_ticks`): only complete windows are partitions,
+`end_offset` adds or removes windows at the end, and an hourly key in a repeated autumn hour
+carries its UTC offset.
 Dynamic keys live in the instance, so the caller passes a way to read them.
 """
 
@@ -11,9 +12,10 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 
 from bakehouse.graph.time_ticks import get_zone, repeats_every_hour, ticks_for
+from bakehouse.graph.time_windows import format_key, last_window_end, window_starts
 from bakehouse.location.snapshot import PartitionsSnap
 
 # The separator of a multi-partition key's dimension keys (as Dagster's "a|b").
@@ -60,64 +62,18 @@ def describe(snap: PartitionsSnap) -> str:
     return f"{snap.kind} partitions"
 
 
-def _with_offset(fmt: str) -> str:
-    return fmt if "%z" in fmt else fmt + "%z"
-
-
 def _time_window_keys(snap: PartitionsSnap, now: float) -> list[str]:
     if not snap.cron_schedule or not snap.start or not snap.fmt:
         return []
     tz = get_zone(snap.timezone or "UTC")
     ticks = ticks_for(snap.cron_schedule, tz)
-    every_hour = repeats_every_hour(snap.cron_schedule)
-    start = datetime.fromisoformat(snap.start).timestamp()
+    first = next(ticks.at_or_after(datetime.fromisoformat(snap.start).timestamp()))
     end = datetime.fromisoformat(snap.end).timestamp() if snap.end else None
-    first = next(ticks.at_or_after(start))
-
-    def at_or_before(timestamp: float) -> datetime:
-        tick = next(ticks.at_or_after(timestamp))
-        return tick if tick.timestamp() == timestamp else ticks.before(timestamp)
-
-    def following(tick: datetime) -> datetime:
-        later = ticks.at_or_after(tick.timestamp())
-        found = next(later)
-        return next(later) if found.timestamp() == tick.timestamp() else found
-
-    last = at_or_before(now if end is None else min(now, end))
-    if snap.end_offset > 0:
-        bound = at_or_before(end) if end is not None else None
-        for _ in range(snap.end_offset):
-            nxt = following(last)
-            if bound is not None and nxt.timestamp() > bound.timestamp():
-                break
-            last = nxt
-    for _ in range(-snap.end_offset):
-        if last.timestamp() <= first.timestamp():
-            break
-        last = ticks.before(last.timestamp())
-    if last.timestamp() <= first.timestamp():
+    last_end = last_window_end(ticks, first, now=now, end=end, end_offset=snap.end_offset)
+    if last_end is None:
         return []
-
-    pattern = snap.fmt
-
-    def fmt(moment: datetime) -> str:
-        # A repeated local hour (autumn) of an hourly schedule keeps its two keys apart by the
-        # UTC offset, as the authoring definition formats them.
-        if "%z" in pattern or not every_hour or tz is timezone.utc:
-            return moment.strftime(pattern)
-        if moment.fold == 1:
-            before = tz.utcoffset(moment.replace(fold=0))
-            after = tz.utcoffset(moment)
-            if before is not None and after is not None and before > after:
-                return moment.strftime(_with_offset(pattern))
-        return moment.strftime(pattern)
-
-    keys: list[str] = []
-    window = ticks.at_or_after(first.timestamp())
-    begin = next(window)
-    for tick in window:
-        if tick.timestamp() > last.timestamp():
-            break
-        keys.append(fmt(begin))
-        begin = tick
-    return keys
+    every_hour = repeats_every_hour(snap.cron_schedule)
+    return [
+        format_key(start, snap.fmt, tz, every_hour=every_hour)
+        for start in window_starts(ticks, first, last_end)
+    ]
