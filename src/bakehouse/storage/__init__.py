@@ -5,7 +5,8 @@ Host processes (CLI, webserver, daemon) and run workers alike use it; it imports
 authoring API or execution. See README.md in this folder for its contracts.
 """
 
-from bakehouse.storage.instance import Instance
+from typing import TYPE_CHECKING, Any
+
 from bakehouse.storage.records import (
     BACKFILL_TAG,
     PARTITION_TAG,
@@ -24,6 +25,9 @@ from bakehouse.storage.records import (
     TickRecord,
     TickStatus,
 )
+
+if TYPE_CHECKING:
+    from bakehouse.storage.instance import Instance
 
 __all__ = [
     "BACKFILL_TAG",
@@ -44,3 +48,13 @@ __all__ = [
     "TickRecord",
     "TickStatus",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # `Instance` is imported on first use: it brings SQLAlchemy (~150 ms), which code that only
+    # needs the records (the CLI before it opens storage, code servers) should not wait for.
+    if name == "Instance":
+        from bakehouse.storage.instance import Instance
+
+        return Instance
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
