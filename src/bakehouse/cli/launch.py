@@ -160,7 +160,7 @@ def launch(
         )  # fmt: skip
         return
     if not local:
-        from bakehouse.host.deployment import find_running_deployment
+        from bakehouse.host.discovery import find_running_deployment
 
         base = url.rstrip("/") if url else find_running_deployment(workspace.home)
         if base is not None and partition_key is not None:
@@ -258,7 +258,7 @@ def _backfill(
         raise click.UsageError("--partition-range does not take run config yet")
     span = parse_range(partition_range)
     if not local:
-        from bakehouse.host.deployment import find_running_deployment
+        from bakehouse.host.discovery import find_running_deployment
 
         base = url.rstrip("/") if url else find_running_deployment(load_workspace().home)
         if base is not None:

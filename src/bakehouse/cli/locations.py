@@ -20,7 +20,7 @@ def locations() -> None:
 def _deployment_url(url: str | None) -> str | None:
     if url:
         return url.rstrip("/")
-    from bakehouse.host.deployment import find_running_deployment
+    from bakehouse.host.discovery import find_running_deployment
 
     workspace = load_workspace()
     return find_running_deployment(workspace.home)
