@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,9 +32,10 @@ def workspace_targets(workspace: Workspace) -> dict[str, LocationTarget]:
 
 
 def fetch_snapshots(
-    targets: dict[str, LocationTarget],
+    targets: dict[str, LocationTarget], *, meanwhile: Callable[[], object] | None = None
 ) -> dict[str, LocationSnap | LoadFailure]:
-    """Load every location once, in parallel, each in its own interpreter."""
+    """Load every location once, in parallel, each in its own interpreter; call `meanwhile`
+    here while they load (this process mostly waits for them)."""
     results: dict[str, LocationSnap | LoadFailure] = {}
 
     def load(name: str) -> None:
@@ -42,8 +44,12 @@ def fetch_snapshots(
     threads = [threading.Thread(target=load, args=(name,)) for name in targets]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        if meanwhile is not None:
+            meanwhile()
+    finally:
+        for thread in threads:
+            thread.join()
     return {name: results[name] for name in sorted(results)}
 
 
