@@ -123,3 +123,56 @@ def test_bh_dev_on_a_busy_port_says_so(bakery: Path, bh: RunBh) -> None:
         result = bh("dev", "--port", str(port), cwd=bakery, timeout=60)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+DAILY_SALES = {
+    "defs/sales.py": """\
+        import bakehouse as dg
+
+
+        @dg.asset(partitions_def=dg.DailyPartitionsDefinition(start_date="2024-01-01"))
+        def daily_sales(context: dg.AssetExecutionContext) -> str:
+            return context.partition_key
+        """
+}
+
+
+def test_bh_launch_partition_goes_through_a_running_deployment(tmp_path: Path, bh: RunBh) -> None:
+    from tests.location.projects import write_project
+
+    shop = write_project(tmp_path / "shop", "dev_shop", DAILY_SALES)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BAKEHOUSE_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bakehouse", "dev", "--port", "0", "--no-reload"],
+        cwd=shop,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = None
+        deadline = time.monotonic() + 60
+        while url is None and time.monotonic() < deadline:
+            match = re.search(r"Serving (http://127\.0\.0\.1:\d+)", proc.stdout.readline())
+            url = match.group(1) if match else None
+        assert url, "bh dev did not print its URL"
+        launched = bh("launch", "--assets", "daily_sales", "--partition", "2024-01-03", cwd=shop)
+        assert launched.returncode == 0, launched.stdout + launched.stderr
+        assert f"queued in the deployment at {url}" in launched.stdout
+        with httpx.Client(base_url=url, timeout=60) as http:
+            (run,) = http.get("/api/runs").json()
+            assert (run["partition_key"], run["status"]) == ("2024-01-03", "SUCCESS")
+        unknown = bh("launch", "--assets", "daily_sales", "--partition", "1999-01-01", cwd=shop)
+        assert unknown.returncode == 2
+        assert "no partition '1999-01-01'" in unknown.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -163,10 +163,6 @@ def launch(
         from bakehouse.host.discovery import find_running_deployment
 
         base = url.rstrip("/") if url else find_running_deployment(workspace.home)
-        if base is not None and partition_key is not None:
-            raise click.UsageError(
-                "--partition does not go through a running deployment yet: add --local"
-            )
         if base is not None:
             from bakehouse.cli.launch_remote import launch_through
 
@@ -176,6 +172,7 @@ def launch(
                 job_name=job_name,
                 tags=given_tags,
                 run_config=run_config,
+                partition_key=partition_key,
                 quiet=quiet,
             )
             return

@@ -51,8 +51,10 @@ def launch_through(
     tags: dict[str, str],
     run_config: dict[str, Any],
     quiet: bool,
+    partition_key: str | None = None,
 ) -> None:
-    """Queue the run at the deployment `base`, print its progress, exit with its outcome."""
+    """Queue the run at the deployment `base` (of one partition, if `partition_key`), print its
+    progress, exit with its outcome."""
     import httpx
 
     body: dict[str, Any] = {
@@ -63,6 +65,8 @@ def launch_through(
         body["job"] = job_name
     else:
         body["selection"] = selection
+    if partition_key is not None:
+        body["partition_key"] = partition_key
     out = console()
     with httpx.Client(base_url=base, timeout=60) as http:
         try:
