@@ -135,7 +135,13 @@ def test_the_bar_shows_counts_and_materializing_a_partition_turns_it_green(
     expect(segments.first).to_have_attribute("title", "2024-01-01 … 2024-01-05 (5): missing")
 
     # Clicking the bar picks the partition under the pointer: the 2nd fifth is 2024-01-02.
-    box = segments.first.bounding_box()
+    # The page's stream catches up when it connects and re-renders the card: a bar measured
+    # just then is gone; measure the one that replaced it.
+    box = None
+    deadline = time.monotonic() + 20
+    while box is None and time.monotonic() < deadline:
+        box = segments.first.bounding_box()
+    assert box is not None, "the partition bar did not settle"
     page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2)
     detail = page.locator("[data-partition-detail]")
     expect(detail).to_have_attribute("data-partition-detail", "2024-01-02")
@@ -361,3 +367,19 @@ def test_cancel_stops_a_running_backfill(page: Any, server: DevServer) -> None:
     again = httpx.post(server.url + f"/backfills/{backfill_id}/cancel", timeout=60)
     assert again.status_code == 409
     assert "nothing to cancel" in again.text
+
+
+def test_a_live_refresh_keeps_the_partition_key_being_typed(page: Any) -> None:
+    expect = _expect()
+    page.goto("/assets/daily_sales")
+    field = page.locator("#partition-key")
+    field.fill("2024-01-0")
+    # What a run finishing elsewhere does to the card: it is fetched again and replaced.
+    page.evaluate(
+        """() => new Promise((done) => {
+            document.addEventListener("bh:refreshed", () => done(), { once: true });
+            BH.refreshAll();
+        })"""
+    )
+    expect(field).to_have_value("2024-01-0")
+    expect(field).to_be_focused()

@@ -138,6 +138,25 @@ const BH = (() => {
     setTimeout(() => el.remove(), kind === "bad" ? 9000 : 4000);
   }
 
+  // What the user typed into a fragment's fields (those with an id) and where the focus was, so
+  // that a live refresh does not throw away a partition key half typed.
+  function typedValues(el) {
+    const fields = [...el.querySelectorAll("input[id], textarea[id]")]
+      .filter((f) => f.value !== f.defaultValue)
+      .map((f) => [f.id, f.value]);
+    const active = document.activeElement;
+    return { fields, focus: active && el.contains(active) && active.id ? active.id : null };
+  }
+
+  function restoreTyped(el, typed) {
+    typed.fields.forEach(([id, value]) => {
+      const field = el.querySelector("#" + CSS.escape(id));
+      if (field) field.value = value;
+    });
+    const focus = typed.focus && el.querySelector("#" + CSS.escape(typed.focus));
+    if (focus) focus.focus();
+  }
+
   // Re-fetch server-rendered fragments when their event arrives; one fetch in flight each.
   function bindFragments() {
     document.querySelectorAll("[data-refresh-on][data-src]").forEach((el) => {
@@ -148,7 +167,9 @@ const BH = (() => {
         try {
           const response = await fetch(el.dataset.src, { headers: { accept: "text/html" } });
           if (response.ok) {
+            const typed = typedValues(el);
             el.innerHTML = await response.text();
+            restoreTyped(el, typed);
             refreshTimes(el);
             el.dispatchEvent(new CustomEvent("bh:refreshed", { bubbles: true }));
           }
