@@ -163,17 +163,7 @@ class Deployment:
             keys = graph.select(" or ".join(f'key:"{k}"' for k in asset_keys))
         else:
             keys = graph.select(selection or "")
-        if partition_key is not None:
-            self._check_partition(graph, keys, partition_key)
-        else:
-            partitioned = [k for k in keys if graph.assets[k].node.partitions is not None]
-            if partitioned:
-                # A run without a partition would fail in its partitioned steps; say so now.
-                raise SelectionError(
-                    f"{', '.join(partitioned[:5])}{' and others' if len(partitioned) > 5 else ''}"
-                    f" {'is' if len(partitioned) == 1 else 'are'} partitioned: give a "
-                    "partition_key, or launch a backfill of a range of partitions"
-                )
+        self._check_partition(graph, keys, partition_key)
         run = self.coordinator.create_run(
             graph,
             keys,
@@ -187,10 +177,19 @@ class Deployment:
         return run
 
     def _check_partition(
-        self, graph: GlobalAssetGraph, keys: list[str], partition_key: str
+        self, graph: GlobalAssetGraph, keys: list[str], partition_key: str | None
     ) -> None:
-        """Refuse a partition that no selected partitioned asset has now."""
+        """Refuse a partition that no selected partitioned asset has now, or no partition for
+        partitioned assets (their steps would fail)."""
         partitioned = [k for k in keys if graph.assets[k].node.partitions is not None]
+        if partition_key is None:
+            if partitioned:
+                raise SelectionError(
+                    f"{', '.join(partitioned[:5])}{' and others' if len(partitioned) > 5 else ''}"
+                    f" {'is' if len(partitioned) == 1 else 'are'} partitioned: give a "
+                    "partition_key, or launch a backfill of a range of partitions"
+                )
+            return
         if not partitioned:
             raise SelectionError(f"partition {partition_key!r}: no selected asset is partitioned")
         for key in partitioned:
