@@ -17,17 +17,26 @@ HOST_SIDE = [
     "bakehouse.cli.dev",
     "bakehouse.cli.launch",
     "bakehouse.cli.automation",
-    "bakehouse.location.client",
-    "bakehouse.location.snapshot",
-    "bakehouse.location.supervisor",
-    "bakehouse.location.run_coordinator",
+    "bakehouse.protocol.snapshot",
+    "bakehouse.protocol.wire",
+    "bakehouse.host.client",
+    "bakehouse.host.process",
+    "bakehouse.host.global_graph",
+    "bakehouse.host.backfill_requests",
+    "bakehouse.host.supervisor",
+    "bakehouse.host.run_coordinator",
     "bakehouse.project.workspace",
     "bakehouse.storage",
     "bakehouse.host.deployment",
     "bakehouse.daemon.daemon",
     "bakehouse.web.app",
 ]
-CODE_SERVER_ONLY = ("bakehouse.authoring", "bakehouse.execution", "bakehouse.components")
+CODE_SERVER_ONLY = (
+    "bakehouse.authoring",
+    "bakehouse.execution",
+    "bakehouse.components",
+    "bakehouse.codeserver",
+)
 
 
 def loaded_after(code: str) -> set[str]:

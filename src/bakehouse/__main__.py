@@ -19,8 +19,8 @@ def _snapshot(args: argparse.Namespace) -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     try:
-        from bakehouse.location.loader import load_snapshot
-        from bakehouse.location.snapshot import LoadFailure, dumps
+        from bakehouse.codeserver.loader import load_snapshot
+        from bakehouse.protocol.snapshot import LoadFailure, dumps
 
         snap = load_snapshot(args.module or "", name=args.name, defs_module=args.defs_module)
         payload = dumps(snap).encode()
@@ -34,7 +34,7 @@ def _snapshot(args: argparse.Namespace) -> int:
 
 
 def _run_worker(args: argparse.Namespace) -> int:
-    from bakehouse.location.worker import run_worker
+    from bakehouse.codeserver.worker import run_worker
 
     return run_worker(
         run_id=args.run_id,
@@ -48,7 +48,7 @@ def _run_worker(args: argparse.Namespace) -> int:
 
 
 def _code_server(args: argparse.Namespace) -> int:
-    from bakehouse.location.server import serve
+    from bakehouse.codeserver.server import serve
 
     return serve(
         name=args.name,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import bakehouse as dg
-from bakehouse.location import snapshot
-from bakehouse.location.loader import build_snapshot
+from bakehouse.codeserver.loader import build_snapshot
+from bakehouse.protocol import snapshot
 
 DAILY = dg.DailyPartitionsDefinition(start_date="2024-01-01", timezone="Europe/Berlin")
 REGIONS = dg.StaticPartitionsDefinition(["us", "eu"])

@@ -7,7 +7,7 @@ import pickle
 from pathlib import Path
 
 from tests.cli.helpers import RunBh
-from tests.location.projects import write_project
+from tests.support.projects import write_project
 
 DAILY = {
     "defs/sales.py": """\

@@ -138,7 +138,7 @@ DAILY_SALES = {
 
 
 def test_bh_launch_partition_goes_through_a_running_deployment(tmp_path: Path, bh: RunBh) -> None:
-    from tests.location.projects import write_project
+    from tests.support.projects import write_project
 
     shop = write_project(tmp_path / "shop", "dev_shop", DAILY_SALES)
     env = {k: v for k, v in os.environ.items() if not k.startswith("BAKEHOUSE_")}

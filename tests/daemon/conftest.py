@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from bakehouse.daemon.backfills import BackfillDaemon
-from bakehouse.location.client import target_for_project
-from bakehouse.location.run_coordinator import RunCoordinator
-from bakehouse.location.supervisor import LocationSupervisor
+from bakehouse.host.client import target_for_project
+from bakehouse.host.run_coordinator import RunCoordinator
+from bakehouse.host.supervisor import LocationSupervisor
 from bakehouse.project.workspace import find_workspace
 from bakehouse.storage import Instance
 from bakehouse.storage.records import RunStatus
-from tests.location.projects import write_project
+from tests.support.projects import write_project
 
 
 class FakeClock:

@@ -16,11 +16,11 @@ import sys
 import time
 from pathlib import Path
 
-from bakehouse.host.backfills import request_backfill
-from bakehouse.location.client import fetch_snapshot, target_for_project
-from bakehouse.location.global_graph import GlobalAssetGraph
-from bakehouse.location.snapshot import LocationSnap
+from bakehouse.host.backfill_requests import request_backfill
+from bakehouse.host.client import fetch_snapshot, target_for_project
+from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.project.workspace import find_workspace
+from bakehouse.protocol.snapshot import LocationSnap
 from bakehouse.storage import Instance
 from bakehouse.storage.records import (
     BACKFILL_TAG,
@@ -29,7 +29,7 @@ from bakehouse.storage.records import (
     PartitionStatus,
     RunStatus,
 )
-from tests.location.projects import write_project
+from tests.support.projects import write_project
 from tests.web.conftest import _descendants
 
 DAILY_12 = {

@@ -8,7 +8,7 @@ import pytest
 
 from bakehouse.daemon.backfills import BackfillDaemon
 from bakehouse.errors import BackfillError
-from bakehouse.host.backfills import backfill_progress, request_backfill
+from bakehouse.host.backfill_requests import backfill_progress, request_backfill
 from bakehouse.storage.records import (
     BACKFILL_TAG,
     PARTITION_TAG,

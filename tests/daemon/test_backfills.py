@@ -4,7 +4,7 @@ unfinished at once, failures counted, cancel, a claim whose run was lost, locati
 from __future__ import annotations
 
 from bakehouse.daemon.backfills import BackfillDaemon
-from bakehouse.host.backfills import cancel_backfill, request_backfill
+from bakehouse.host.backfill_requests import cancel_backfill, request_backfill
 from bakehouse.storage.records import (
     BACKFILL_TAG,
     PARTITION_TAG,

@@ -11,7 +11,7 @@ import pytest
 
 from bakehouse.daemon.run_queue import RunQueue
 from bakehouse.daemon.sensors import SensorDaemon
-from bakehouse.location.global_graph import GlobalAssetGraph
+from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.storage import PartitionStatus, RunStatus
 from bakehouse.storage.records import InstigatorState, InstigatorStatus, InstigatorType, TickStatus
 from tests.daemon.conftest import FakeClock

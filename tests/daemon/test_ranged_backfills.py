@@ -7,7 +7,7 @@ from __future__ import annotations
 import pickle
 
 from bakehouse.daemon.backfills import BackfillDaemon
-from bakehouse.host.backfills import request_backfill
+from bakehouse.host.backfill_requests import request_backfill
 from bakehouse.storage.records import (
     BACKFILL_TAG,
     PARTITION_RANGE_END_TAG,

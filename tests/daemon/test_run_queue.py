@@ -9,7 +9,7 @@ import pytest
 
 from bakehouse.daemon.monitor import RunMonitor
 from bakehouse.daemon.run_queue import RunQueue, TagConcurrencyLimit
-from bakehouse.location.global_graph import GlobalAssetGraph
+from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.storage import EventType, RunStatus
 from bakehouse.storage.records import EventRecord, RunRecord
 from tests.daemon.conftest import FakeClock

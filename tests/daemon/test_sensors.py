@@ -85,7 +85,7 @@ def test_a_folder_sensor_launches_one_run_per_new_file_and_keeps_its_cursor(
 def test_an_asset_sensor_reacts_to_new_materializations_only(
     make_parts, tmp_path: Path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from bakehouse.location.global_graph import GlobalAssetGraph
+    from bakehouse.host.global_graph import GlobalAssetGraph
 
     inbox = tmp_path / "empty"
     inbox.mkdir()

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bakehouse.host.deployment import Deployment, find_running_deployment
-from bakehouse.location.supervisor import LocationStatus
+from bakehouse.host.supervisor import LocationStatus
 from bakehouse.project.workspace import find_workspace
 from bakehouse.storage import Instance, RunStatus
-from tests.location.projects import write_project, write_workspace
+from tests.support.projects import write_project, write_workspace
 
 
 def _wait(predicate: Callable[[], bool], timeout: float = 30) -> None:

@@ -10,7 +10,7 @@ import pytest
 from bakehouse.errors import ProjectError
 from bakehouse.project.run_queue import RunQueueSettings, TagLimit
 from bakehouse.project.workspace import find_workspace
-from tests.location.projects import write_project
+from tests.support.projects import write_project
 
 
 def _project(tmp_path: Path, run_queue: str) -> Path:

@@ -8,7 +8,7 @@ import pytest
 
 from bakehouse.errors import ProjectError
 from bakehouse.project.settings import read_project, settings_warnings
-from tests.location.projects import write_project
+from tests.support.projects import write_project
 
 
 def test_a_bad_registry_module_names_the_key_index_and_file(tmp_path: Path) -> None:

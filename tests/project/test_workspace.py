@@ -8,7 +8,7 @@ import pytest
 
 from bakehouse.errors import ProjectError
 from bakehouse.project.workspace import find_workspace
-from tests.location.projects import write_project, write_workspace
+from tests.support.projects import write_project, write_workspace
 
 
 def test_a_project_is_a_workspace_of_one(tmp_path: Path) -> None:

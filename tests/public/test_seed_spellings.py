@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bakehouse.location.client import fetch_snapshot, target_for_project
-from bakehouse.location.snapshot import LocationSnap
+from bakehouse.host.client import fetch_snapshot, target_for_project
 from bakehouse.project.workspace import find_workspace
-from tests.location.projects import write_project
+from bakehouse.protocol.snapshot import LocationSnap
+from tests.support.projects import write_project
 
 COOKIES = {
     "defs/assets/__init__.py": "",

@@ -10,7 +10,8 @@ import bakehouse.storage
 FORBIDDEN = (
     "bakehouse.definitions",
     "bakehouse.execution",
-    "bakehouse.location",
+    "bakehouse.codeserver",
+    "bakehouse.host",
     "bakehouse.web",
     "bakehouse.cli",
     "bakehouse.daemon",

@@ -12,7 +12,7 @@ import pytest
 from bakehouse.host.deployment import Deployment
 from bakehouse.project.workspace import find_workspace
 from bakehouse.storage import Instance
-from tests.location.projects import write_project, write_workspace
+from tests.support.projects import write_project, write_workspace
 from tests.web.server import serve
 
 MILL = {

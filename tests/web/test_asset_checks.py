@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.location.projects import write_project, write_workspace
+from tests.support.projects import write_project, write_workspace
 from tests.web.conftest import DevServer, Shots, start_bh_dev, stop_bh_dev
 
 PANTRY = {

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.location.projects import write_project
+from tests.support.projects import write_project
 from tests.web.conftest import DevServer, Shots, start_bh_dev, stop_bh_dev
 from tests.web.conftest import playwright_expect as _expect
 

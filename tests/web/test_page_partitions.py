@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.location.projects import write_project
+from tests.support.projects import write_project
 from tests.web.conftest import (
     DevServer,
     Shots,

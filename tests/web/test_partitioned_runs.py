@@ -11,7 +11,7 @@ from bakehouse.host.deployment import Deployment
 from bakehouse.project.workspace import find_workspace
 from bakehouse.storage import Instance
 from bakehouse.storage.records import RunRecord, RunStatus
-from tests.location.projects import write_project
+from tests.support.projects import write_project
 from tests.web.server import serve
 
 DAILY = {

@@ -258,3 +258,24 @@ def find_definitions(module: ModuleType) -> Definitions:
         )
     value = candidates[0][1]
     return value() if isinstance(value, LazyDefinitions) else value
+
+
+def load_definitions(module_name: str, *, defs_module: str | None = None) -> Definitions:
+    """Import `module_name` and return its one validated `Definitions`.
+
+    With no `module_name`, the `defs_module` package is loaded with `load_defs`.
+    """
+    if module_name:
+        try:
+            module = importlib.import_module(module_name)
+        except DefinitionError:
+            raise
+        except Exception as exc:
+            raise _import_error(module_name, exc) from exc
+        defs = find_definitions(module)
+    elif defs_module:
+        defs = load_defs(defs_module)
+    else:
+        raise DefinitionError("nothing to load: give a definitions module or a defs module")
+    defs.validate()
+    return defs

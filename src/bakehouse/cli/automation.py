@@ -14,7 +14,7 @@ import click
 from bakehouse.cli.context import fetch_snapshots, load_workspace, open_instance, workspace_targets
 from bakehouse.cli.output import console, format_time, print_load_failure
 from bakehouse.daemon.scheduler import effective_status, next_tick, origin_of, set_running
-from bakehouse.location.snapshot import LoadFailure, LocationSnap, ScheduleSnap, SensorSnap
+from bakehouse.protocol.snapshot import LoadFailure, LocationSnap, ScheduleSnap, SensorSnap
 from bakehouse.storage.records import InstigatorStatus, InstigatorType
 
 if TYPE_CHECKING:
@@ -202,7 +202,7 @@ sensor = _group(InstigatorType.SENSOR)
 def preview(name: str, location: str | None, cursor: str | None) -> None:
     """Evaluate sensor NAME once and show what it would request, launching nothing."""
     from bakehouse.daemon.sensors import sensor_payload
-    from bakehouse.location.process import CodeServerProcess
+    from bakehouse.host.process import CodeServerProcess
 
     snap, item = _find(InstigatorType.SENSOR, name, location)
     assert isinstance(item, SensorSnap)

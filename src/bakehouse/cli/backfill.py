@@ -23,7 +23,7 @@ from bakehouse.errors import BackfillError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from bakehouse.host.backfills import BackfillProgress
+    from bakehouse.host.backfill_requests import BackfillProgress
     from bakehouse.storage import Instance
     from bakehouse.storage.records import BackfillRecord
 
@@ -80,9 +80,9 @@ def run_here(
     failed, 130 on Ctrl-C (after canceling the backfill)."""
     from bakehouse.daemon.backfills import BackfillDaemon, unfinished_limit
     from bakehouse.daemon.run_queue import RunQueue
-    from bakehouse.host.backfills import cancel_backfill, request_backfill
-    from bakehouse.location.run_coordinator import RunCoordinator
-    from bakehouse.location.supervisor import LocationStatus, LocationSupervisor
+    from bakehouse.host.backfill_requests import cancel_backfill, request_backfill
+    from bakehouse.host.run_coordinator import RunCoordinator
+    from bakehouse.host.supervisor import LocationStatus, LocationSupervisor
     from bakehouse.storage.records import BACKFILL_TAG, BackfillStatus
 
     workspace = load_workspace()
@@ -167,7 +167,7 @@ def _current(instance: Instance, backfill_id: str) -> BackfillRecord:
 
 
 def _progress(instance: Instance, backfill: BackfillRecord) -> BackfillProgress:
-    from bakehouse.host.backfills import backfill_progress
+    from bakehouse.host.backfill_requests import backfill_progress
 
     return backfill_progress(instance, backfill)
 
@@ -322,7 +322,7 @@ def show_backfill(backfill_id: str, as_json: bool) -> None:
 @click.argument("backfill_id")
 def cancel_command(backfill_id: str) -> None:
     """Cancel a backfill: no more runs, and its unfinished runs are canceled by the daemon."""
-    from bakehouse.host.backfills import cancel_backfill
+    from bakehouse.host.backfill_requests import cancel_backfill
 
     with open_instance(load_workspace()) as instance:
         try:

@@ -8,8 +8,8 @@ import click
 
 from bakehouse.cli.context import fetch_snapshots, load_workspace, workspace_targets
 from bakehouse.cli.output import console, plural, print_load_failure
-from bakehouse.location.snapshot import LoadFailure, LocationSnap
 from bakehouse.project.workspace import Workspace
+from bakehouse.protocol.snapshot import LoadFailure, LocationSnap
 
 
 @click.group()
@@ -61,7 +61,7 @@ def _print_unplaced_checks(snaps: list[LocationSnap]) -> None:
     from rich.markup import escape
 
     from bakehouse.cli.output import relpath
-    from bakehouse.location.global_graph import GlobalAssetGraph
+    from bakehouse.host.global_graph import GlobalAssetGraph
 
     for placed in GlobalAssetGraph(snaps).checks_of_missing_assets():
         check = placed.check

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import click
 
 from bakehouse.errors import ProjectError
-from bakehouse.location.client import LocationTarget, fetch_snapshot, target_for_project
-from bakehouse.location.snapshot import LoadFailure, LocationSnap
+from bakehouse.host.client import LocationTarget, fetch_snapshot, target_for_project
 from bakehouse.project.workspace import Workspace, find_workspace
+from bakehouse.protocol.snapshot import LoadFailure, LocationSnap
 
 if TYPE_CHECKING:
     from bakehouse.storage import Instance

@@ -111,7 +111,7 @@ def serve_deployment(
     _check_port_free(host, port)
     # The code servers start first: they load user code in their own processes while this one
     # spends most of its start-up importing the web stack and storage (SQLAlchemy, FastAPI).
-    from bakehouse.location.supervisor import LocationSupervisor
+    from bakehouse.host.supervisor import LocationSupervisor
 
     supervisor = LocationSupervisor(workspace_targets(workspace).values())
     supervisor.start(wait=False)
@@ -182,7 +182,7 @@ def _report_locations(deployment: object, out: object) -> None:
     from rich.console import Console
 
     from bakehouse.host.deployment import Deployment
-    from bakehouse.location.supervisor import LocationStatus
+    from bakehouse.host.supervisor import LocationStatus
 
     assert isinstance(deployment, Deployment)
     assert isinstance(out, Console)

@@ -19,10 +19,10 @@ from bakehouse.cli.context import fetch_snapshots, load_workspace, open_instance
 from bakehouse.cli.output import console, print_load_failure
 from bakehouse.cli.progress import RunFollower
 from bakehouse.errors import ErrorInfo, SelectionError
-from bakehouse.location.global_graph import GlobalAssetGraph
-from bakehouse.location.run_coordinator import RunCoordinator
-from bakehouse.location.snapshot import LoadFailure, LocationSnap
-from bakehouse.location.worker import EXECUTOR_TAG
+from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.run_coordinator import RunCoordinator
+from bakehouse.protocol.snapshot import LoadFailure, LocationSnap
+from bakehouse.protocol.wire import EXECUTOR_TAG
 from bakehouse.storage.records import EventRecord, EventType
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ import click
 
 from bakehouse.cli.context import fetch_snapshots, load_workspace, workspace_targets
 from bakehouse.cli.output import console, print_load_failure, relpath
-from bakehouse.location.snapshot import LoadFailure, LocationSnap
+from bakehouse.protocol.snapshot import LoadFailure, LocationSnap
 
 
 @click.group("list")

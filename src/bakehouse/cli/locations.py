@@ -41,7 +41,7 @@ def _api(method: str, url: str, timeout: float = 600.0) -> Any:
 
 def _loaded_here() -> list[dict[str, Any]]:
     """What `GET /api/locations` would say, from loading each location once in this process."""
-    from bakehouse.location.snapshot import LoadFailure
+    from bakehouse.protocol.snapshot import LoadFailure
 
     rows = []
     for name, snap in fetch_snapshots(workspace_targets(load_workspace())).items():

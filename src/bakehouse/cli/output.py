@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from bakehouse.errors import ErrorInfo
-    from bakehouse.location.snapshot import LoadFailure
+    from bakehouse.protocol.snapshot import LoadFailure
 
 STATUS_STYLES = {
     "SUCCESS": "green",

@@ -10,7 +10,7 @@ from bakehouse.project.settings import ProjectSettings, settings_warnings
 
 
 def _project_rows(project: ProjectSettings) -> list[tuple[str, str]]:
-    from bakehouse.location.client import interpreter_for
+    from bakehouse.host.client import interpreter_for
 
     python = interpreter_for(project)
     if python == str(project.root / ".venv" / "bin" / "python"):

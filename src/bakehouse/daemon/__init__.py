@@ -1,4 +1,4 @@
-"""Daemon loops of a deployment: the run queue now; schedules, sensors and run monitoring later.
+"""Daemon loops of a deployment: run queue, schedules, sensors, backfills, run monitoring.
 
 Host side: never imports user code; talks to code locations through snapshots and run workers.
 """

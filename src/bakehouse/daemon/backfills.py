@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 
 from bakehouse.daemon.scheduler import Clock
 from bakehouse.errors import StorageError
-from bakehouse.location.global_graph import GlobalAssetGraph
-from bakehouse.location.partition_keys import partition_keys
-from bakehouse.location.run_coordinator import RunCoordinator
-from bakehouse.location.supervisor import LocationStatus, LocationSupervisor
+from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.partition_keys import partition_keys
+from bakehouse.host.run_coordinator import RunCoordinator
+from bakehouse.host.supervisor import LocationStatus, LocationSupervisor
 from bakehouse.storage.records import (
     BACKFILL_TAG,
     PARTITION_RANGE_END_TAG,

@@ -16,8 +16,8 @@ from bakehouse.daemon.backfills import BackfillDaemon
 from bakehouse.daemon.monitor import RunMonitor
 from bakehouse.daemon.scheduler import Clock, Scheduler
 from bakehouse.daemon.sensors import SensorDaemon
-from bakehouse.location.run_coordinator import RunCoordinator
-from bakehouse.location.supervisor import LocationSupervisor
+from bakehouse.host.run_coordinator import RunCoordinator
+from bakehouse.host.supervisor import LocationSupervisor
 
 if TYPE_CHECKING:
     from bakehouse.storage import Instance

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bakehouse.errors import RunNotFoundError, SelectionError
-from bakehouse.location.global_graph import GlobalAssetGraph
-from bakehouse.location.run_coordinator import RunCoordinator
-from bakehouse.location.snapshot import LocationSnap
+from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.run_coordinator import RunCoordinator
+from bakehouse.protocol.snapshot import LocationSnap
 
 if TYPE_CHECKING:
     from bakehouse.storage import Instance

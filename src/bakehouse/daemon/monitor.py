@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING
 
 from bakehouse.daemon.scheduler import Clock
-from bakehouse.location.run_coordinator import RunCoordinator
+from bakehouse.host.run_coordinator import RunCoordinator
 from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bakehouse.location.global_graph import GlobalAssetGraph
-from bakehouse.location.run_coordinator import RunCoordinator
+from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.run_coordinator import RunCoordinator
 from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
 
 log = logging.getLogger("bakehouse.daemon.run_queue")

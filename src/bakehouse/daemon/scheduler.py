@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 from bakehouse.daemon.launching import launch_request
 from bakehouse.errors import ErrorInfo, ProtocolError
-from bakehouse.location.run_coordinator import RunCoordinator
-from bakehouse.location.snapshot import LocationSnap, ScheduleSnap
-from bakehouse.location.supervisor import LocationSupervisor
+from bakehouse.host.run_coordinator import RunCoordinator
+from bakehouse.host.supervisor import LocationSupervisor
+from bakehouse.protocol.snapshot import LocationSnap, ScheduleSnap
 from bakehouse.storage.records import (
     InstigatorState,
     InstigatorStatus,

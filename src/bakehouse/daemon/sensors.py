@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from bakehouse.daemon.launching import launch_request
 from bakehouse.daemon.scheduler import Clock, effective_status, origin_of
 from bakehouse.errors import ErrorInfo, ProtocolError
-from bakehouse.location.run_coordinator import RunCoordinator
-from bakehouse.location.snapshot import LocationSnap, SensorSnap
-from bakehouse.location.supervisor import LocationSupervisor
+from bakehouse.host.run_coordinator import RunCoordinator
+from bakehouse.host.supervisor import LocationSupervisor
+from bakehouse.protocol.snapshot import LocationSnap, SensorSnap
 from bakehouse.storage.records import (
     EventType,
     InstigatorState,

@@ -70,9 +70,9 @@ def serve_spawned(recipe: str, conn: Connection, parent_pid: int) -> None:
     storage = StorageAddress(url=data["storage_url"], storage_dir=data["storage_dir"])
 
     def reload() -> RunSteps:
+        from bakehouse.authoring.loading import load_definitions
         from bakehouse.execution.run import plan_steps
         from bakehouse.graph.keys import AssetKey
-        from bakehouse.location.loader import load_definitions
 
         location = LocationModule(**data["location"])
         defs = load_definitions(location.module, defs_module=location.defs_module)

@@ -1,4 +1,4 @@
-"""The host side of a deployment: code locations, instance and daemon loops for one workspace.
+"""The host side of a deployment: code servers, the global graph, runs, for one workspace.
 
-Used by the webserver and ``bh dev``; never imports user code or the authoring API.
+Used by the webserver, the daemon and the CLI; never imports user code or the authoring API.
 """

@@ -19,12 +19,12 @@ from bakehouse.daemon.backfills import unfinished_limit
 from bakehouse.daemon.daemon import Daemon
 from bakehouse.daemon.run_queue import RunQueue, TagConcurrencyLimit
 from bakehouse.errors import SelectionError
+from bakehouse.host.client import LocationTarget, target_for_project
 from bakehouse.host.discovery import DEPLOYMENT_FILE, find_running_deployment
-from bakehouse.location.client import LocationTarget, target_for_project
-from bakehouse.location.global_graph import GlobalAssetGraph
-from bakehouse.location.partition_keys import describe, partition_keys
-from bakehouse.location.run_coordinator import RunCoordinator
-from bakehouse.location.supervisor import LocationState, LocationSupervisor
+from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.partition_keys import describe, partition_keys
+from bakehouse.host.run_coordinator import RunCoordinator
+from bakehouse.host.supervisor import LocationState, LocationSupervisor
 from bakehouse.project.workspace import Workspace
 from bakehouse.storage import Instance, RunRecord
 

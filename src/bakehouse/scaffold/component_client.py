@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bakehouse.errors import ErrorInfo, LocationLoadError, ScaffoldError
-from bakehouse.location.client import target_for_project
+from bakehouse.host.client import target_for_project
 from bakehouse.project.settings import ProjectSettings
 
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from bakehouse.errors import SelectionError
 from bakehouse.graph.selection import select_keys
 from bakehouse.host.deployment import Deployment
-from bakehouse.location.global_graph import GlobalAssetGraph, PlacedAsset
-from bakehouse.location.snapshot import AssetCheckSnap
+from bakehouse.host.global_graph import GlobalAssetGraph, PlacedAsset
+from bakehouse.protocol.snapshot import AssetCheckSnap
 from bakehouse.storage.records import (
     AssetMaterializationRecord,
     EventRecord,

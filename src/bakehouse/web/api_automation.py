@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from bakehouse.daemon.scheduler import effective_status, next_tick, origin_of, set_running
 from bakehouse.errors import ErrorInfo
 from bakehouse.host.deployment import Deployment
-from bakehouse.location.snapshot import ScheduleSnap, SensorSnap
+from bakehouse.protocol.snapshot import ScheduleSnap, SensorSnap
 from bakehouse.storage.records import InstigatorStatus, InstigatorType, TickRecord
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import ErrorOut

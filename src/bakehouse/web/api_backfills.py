@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
 from bakehouse.errors import BackfillError
-from bakehouse.host.backfills import backfill_progress, cancel_backfill, request_backfill
+from bakehouse.host.backfill_requests import backfill_progress, cancel_backfill, request_backfill
 from bakehouse.host.deployment import Deployment
 from bakehouse.storage.records import BackfillRecord, BackfillStatus
 from bakehouse.web.deps import deployment

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bakehouse.host.deployment import Deployment
-from bakehouse.location.partition_keys import describe, partition_keys
+from bakehouse.host.partition_keys import describe, partition_keys
 from bakehouse.web.deps import deployment
 from bakehouse.web.partition_status import PartitionView, view
 

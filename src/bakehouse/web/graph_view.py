@@ -8,7 +8,7 @@ from collections import OrderedDict
 from typing import Any
 
 from bakehouse.host.deployment import Deployment
-from bakehouse.location.global_graph import GlobalAssetGraph
+from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.web import asset_status
 from bakehouse.web.layout import GraphLayout, NodeSpec, layout_graph
 

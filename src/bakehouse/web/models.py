@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bakehouse.errors import ErrorInfo
-from bakehouse.host.backfills import BackfillProgress
-from bakehouse.location.supervisor import LocationState
+from bakehouse.host.backfill_requests import BackfillProgress
+from bakehouse.host.supervisor import LocationState
 from bakehouse.storage.records import BackfillRecord, EventRecord, RunRecord
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bakehouse.errors import BackfillError, SelectionError
-from bakehouse.host.backfills import (
+from bakehouse.host.backfill_requests import (
     LAUNCHED_BY_TAG,
     BackfillProgress,
     Only,
@@ -21,7 +21,7 @@ from bakehouse.host.backfills import (
     split_unpartitioned,
 )
 from bakehouse.host.deployment import Deployment
-from bakehouse.location.partition_keys import describe, partition_keys
+from bakehouse.host.partition_keys import describe, partition_keys
 from bakehouse.storage.records import BackfillRecord, PartitionStatus
 from bakehouse.web.deps import deployment
 from bakehouse.web.templating import problem, render

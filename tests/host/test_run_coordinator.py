@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bakehouse.location.global_graph import GlobalAssetGraph
-from bakehouse.location.run_coordinator import Phase, plan_phases
-from bakehouse.location.snapshot import AssetNodeSnap, LocationSnap
+from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.run_coordinator import Phase, plan_phases
+from bakehouse.protocol.snapshot import AssetNodeSnap, LocationSnap
 
 
 def _loc(name: str, *assets: tuple[str, tuple[str, ...]]) -> LocationSnap:

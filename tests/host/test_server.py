@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from bakehouse.errors import ProtocolError
-from bakehouse.location.client import target_for_project
-from bakehouse.location.process import CodeServerProcess, CodeServerStartError
-from bakehouse.location.snapshot import PROTOCOL_VERSION, LoadFailure, LocationSnap
+from bakehouse.host.client import target_for_project
+from bakehouse.host.process import CodeServerProcess, CodeServerStartError
 from bakehouse.project.settings import read_project
-from tests.location.projects import write_project
+from bakehouse.protocol.snapshot import PROTOCOL_VERSION, LoadFailure, LocationSnap
+from tests.support.projects import write_project
 
 ASSETS = {
     "defs/things.py": """\

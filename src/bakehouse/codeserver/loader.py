@@ -6,7 +6,6 @@ error as data, never an exception for the caller.
 
 from __future__ import annotations
 
-import importlib
 import os
 import platform
 import sys
@@ -16,10 +15,10 @@ from typing import Any
 
 from bakehouse.authoring.assets import AssetsDefinition
 from bakehouse.authoring.definitions_class import Definitions
-from bakehouse.authoring.loading import find_definitions, load_defs
+from bakehouse.authoring.loading import load_definitions
 from bakehouse.authoring.metadata import normalize_metadata
-from bakehouse.errors import DefinitionError, ErrorInfo
-from bakehouse.location.snapshot import (
+from bakehouse.errors import ErrorInfo
+from bakehouse.protocol.snapshot import (
     AssetCheckSnap,
     AssetNodeSnap,
     BackfillPolicySnap,
@@ -32,29 +31,6 @@ from bakehouse.location.snapshot import (
     ScheduleSnap,
     SensorSnap,
 )
-
-
-def load_definitions(module_name: str, *, defs_module: str | None = None) -> Definitions:
-    """Import `module_name` and return its one validated `Definitions`.
-
-    With no `module_name`, the `defs_module` package is loaded with `load_defs`.
-    """
-    if module_name:
-        try:
-            module = importlib.import_module(module_name)
-        except DefinitionError:
-            raise
-        except Exception as exc:
-            from bakehouse.authoring.loading import _import_error
-
-            raise _import_error(module_name, exc) from exc
-        defs = find_definitions(module)
-    elif defs_module:
-        defs = load_defs(defs_module)
-    else:
-        raise DefinitionError("nothing to load: give a definitions module or a defs module")
-    defs.validate()
-    return defs
 
 
 def _packages() -> dict[str, str]:

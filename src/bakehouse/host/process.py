@@ -1,7 +1,7 @@
 """Host side of one code server process: start it, talk to it, stop it.
 
 The host learns the server's port from the ready line it prints, then speaks the JSON protocol
-of `bakehouse.location.server` over loopback HTTP. The server's stderr is kept (its tail) so a
+of `bakehouse.codeserver.server` over loopback HTTP. The server's stderr is kept (its tail) so a
 crash can be shown with what the process said.
 """
 
@@ -19,9 +19,9 @@ import time
 from typing import Any
 
 from bakehouse.errors import ErrorInfo, ProtocolError
-from bakehouse.location.client import LocationTarget
-from bakehouse.location.server import READY_PREFIX
-from bakehouse.location.snapshot import PROTOCOL_VERSION, LoadFailure, LocationSnap, loads
+from bakehouse.host.client import LocationTarget
+from bakehouse.protocol.snapshot import PROTOCOL_VERSION, LoadFailure, LocationSnap, loads
+from bakehouse.protocol.wire import READY_PREFIX
 
 STDERR_LINES = 200
 

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from bakehouse.errors import ErrorInfo, ProtocolError
-from bakehouse.location.client import LocationTarget
-from bakehouse.location.global_graph import GlobalAssetGraph
-from bakehouse.location.process import CodeServerProcess, CodeServerStartError
-from bakehouse.location.snapshot import LoadFailure, LocationSnap, dumps
+from bakehouse.host.client import LocationTarget
+from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.process import CodeServerProcess, CodeServerStartError
+from bakehouse.protocol.snapshot import LoadFailure, LocationSnap, dumps
 
 
 class LocationStatus(str, enum.Enum):

@@ -10,16 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bakehouse.errors import ErrorInfo
+from bakehouse.protocol.wire import EXECUTOR_TAG
 from bakehouse.storage.records import EventType, RunStatus
 
 if TYPE_CHECKING:
     from bakehouse.authoring.definitions_class import Definitions
     from bakehouse.authoring.executors import ExecutorDefinition
     from bakehouse.authoring.jobs import AssetJobDefinition
-
-EXECUTOR_TAG = "bakehouse/executor"
-"""A run tag naming the executor to use (``in_process`` or ``multiprocess``); `bh launch
---executor` sets it, and it reaches the run worker however the run is started."""
 
 
 def run_worker(
@@ -48,11 +45,11 @@ def run_worker(
 
         writer = EventWriter(instance, run_id)
         try:
+            from bakehouse.authoring.loading import load_definitions
             from bakehouse.execution.run import execute_run
             from bakehouse.execution.step_executor import LocationModule, executor_for
             from bakehouse.graph.keys import AssetKey
             from bakehouse.graph.selection import select_keys
-            from bakehouse.location.loader import load_definitions
 
             defs = load_definitions(module, defs_module=defs_module)
             graph = defs.resolve_asset_graph()

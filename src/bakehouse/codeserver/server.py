@@ -26,9 +26,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from bakehouse.location.snapshot import PROTOCOL_VERSION, LoadFailure, LocationSnap, dumps
-
-READY_PREFIX = "BAKEHOUSE_CODE_SERVER_READY "
+from bakehouse.protocol.snapshot import PROTOCOL_VERSION, LoadFailure, LocationSnap, dumps
+from bakehouse.protocol.wire import READY_PREFIX
 
 
 class _State:
@@ -102,7 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
         if state.defs is None:
             self._json(409, {"error": f"location '{state.name}' failed to load"})
             return
-        from bakehouse.location.evaluate import evaluate_schedule, evaluate_sensor
+        from bakehouse.codeserver.evaluate import evaluate_schedule, evaluate_sensor
 
         if self.path == "/evaluate/schedule":
             answer = evaluate_schedule(
@@ -157,7 +156,7 @@ def serve(
     # User code may print while loading; stdout carries only the ready line.
     real_stdout = sys.stdout
     sys.stdout = sys.stderr
-    from bakehouse.location.loader import load_location
+    from bakehouse.codeserver.loader import load_location
 
     defs, snapshot = load_location(module, name=name, defs_module=defs_module)
     state = _State(name, defs, snapshot)

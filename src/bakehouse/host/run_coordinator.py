@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bakehouse.location.client import LocationTarget, spawn_run_worker
-from bakehouse.location.global_graph import GlobalAssetGraph
+from bakehouse.host.client import LocationTarget, spawn_run_worker
+from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.protocol.wire import LOCATIONS_TAG
 from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
 
 if TYPE_CHECKING:
     from bakehouse.storage import Instance
-
-LOCATIONS_TAG = "bakehouse/locations"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bakehouse.errors import SelectionError
 from bakehouse.graph.dag import KeyGraph, NodeInfo
 from bakehouse.graph.selection import select_keys
-from bakehouse.location.snapshot import AssetCheckSnap, AssetNodeSnap, JobSnap, LocationSnap
+from bakehouse.protocol.snapshot import AssetCheckSnap, AssetNodeSnap, JobSnap, LocationSnap
 
 
 @dataclass(frozen=True)

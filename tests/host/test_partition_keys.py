@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 import bakehouse as dg
-from bakehouse.location.loader import partitions_snap
-from bakehouse.location.partition_keys import partition_keys
+from bakehouse.codeserver.loader import partitions_snap
+from bakehouse.host.partition_keys import partition_keys
 
 NOW = datetime(2024, 11, 5, 7, 30, tzinfo=timezone.utc)
 DEFINITIONS = {

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from bakehouse.location.client import target_for_project
-from bakehouse.location.run_coordinator import RunCoordinator
-from bakehouse.location.supervisor import LocationStatus, LocationSupervisor
+from bakehouse.host.client import target_for_project
+from bakehouse.host.run_coordinator import RunCoordinator
+from bakehouse.host.supervisor import LocationStatus, LocationSupervisor
 from bakehouse.project.workspace import find_workspace
 from bakehouse.storage import EventType, Instance, RunStatus
-from tests.location.projects import cached_venv, link_venv, write_project, write_workspace
+from tests.support.projects import cached_venv, link_venv, write_project, write_workspace
 
 HOST_MINOR = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -237,8 +237,8 @@ HOST_SCRIPT = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from bakehouse.location.client import target_for_project
-    from bakehouse.location.supervisor import LocationSupervisor
+    from bakehouse.host.client import target_for_project
+    from bakehouse.host.supervisor import LocationSupervisor
     from bakehouse.project.workspace import find_workspace
 
     ws = find_workspace(Path(sys.argv[1]))

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from bakehouse.errors import BackfillError, SelectionError
-from bakehouse.location.global_graph import GlobalAssetGraph
-from bakehouse.location.partition_keys import describe, partition_keys
-from bakehouse.location.snapshot import PartitionsSnap
+from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.partition_keys import describe, partition_keys
+from bakehouse.protocol.snapshot import PartitionsSnap
 from bakehouse.storage.records import (
     BACKFILL_TAG,
     UNPARTITIONED_AFTER_KEY,

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bakehouse.errors import ErrorInfo, LocationLoadError
-from bakehouse.location.snapshot import LoadFailure, LocationSnap, loads
 from bakehouse.project.settings import ProjectSettings
+from bakehouse.protocol.snapshot import LoadFailure, LocationSnap, loads
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,9 +4,9 @@ places each check beside its asset, from whichever location defines it."""
 from __future__ import annotations
 
 import bakehouse as dg
-from bakehouse.location import snapshot
-from bakehouse.location.global_graph import GlobalAssetGraph
-from bakehouse.location.loader import build_snapshot
+from bakehouse.codeserver.loader import build_snapshot
+from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.protocol import snapshot
 
 
 @dg.asset

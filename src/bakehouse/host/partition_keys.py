@@ -16,7 +16,7 @@ from datetime import datetime
 
 from bakehouse.graph.time_ticks import get_zone, repeats_every_hour, ticks_for
 from bakehouse.graph.time_windows import format_key, last_window_end, window_starts
-from bakehouse.location.snapshot import PartitionsSnap
+from bakehouse.protocol.snapshot import PartitionsSnap
 
 # The separator of a multi-partition key's dimension keys (as Dagster's "a|b").
 MULTI_KEY_DELIMITER = "|"

@@ -1,0 +1,18 @@
+"""Names both sides of the code-server boundary must spell the same way.
+
+A code server announces itself on stdout with `READY_PREFIX` followed by JSON; the host reads
+that line. Run tags that the host sets and a run worker reads are named here too.
+"""
+
+from __future__ import annotations
+
+READY_PREFIX = "BAKEHOUSE_CODE_SERVER_READY "
+"""Starts the one stdout line a code server prints once it serves: the prefix, then JSON
+``{"host", "port", "pid", "status"}``."""
+
+EXECUTOR_TAG = "bakehouse/executor"
+"""A run tag naming the executor to use (``in_process`` or ``multiprocess``); `bh launch
+--executor` sets it, and it reaches the run worker however the run is started."""
+
+LOCATIONS_TAG = "bakehouse/locations"
+"""A run tag listing, comma-separated, the code locations whose run workers execute the run."""
