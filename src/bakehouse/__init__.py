@@ -122,6 +122,13 @@ _PUBLIC_API: dict[str, str] = {
     "StaticPartitionMapping": "bakehouse.authoring.partition_mappings",
     "TimeWindowPartitionMapping": "bakehouse.authoring.partition_mappings",
     "MultiToSingleDimensionPartitionMapping": "bakehouse.authoring.partition_mappings",
+    # instance (Dagster's DagsterInstance and the record queries course code makes)
+    "DagsterInstance": "bakehouse.execution.instance",
+    "DagsterEventType": "bakehouse.execution.instance",
+    "RunsFilter": "bakehouse.execution.instance",
+    "EventRecordsFilter": "bakehouse.execution.instance",
+    "AssetRecordsFilter": "bakehouse.execution.instance",
+    "EventLogRecord": "bakehouse.execution.instance",
     # errors
     "BakehouseError": "bakehouse.errors",
     "DefinitionError": "bakehouse.errors",
@@ -261,6 +268,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bakehouse.components.sql_folder import SqlFolderComponent
     from bakehouse.errors import BakehouseError, DefinitionError, UnknownPartitionError
     from bakehouse.execution.configurable_io_manager import ConfigurableIOManager
+    from bakehouse.execution.instance import (
+        AssetRecordsFilter,
+        DagsterEventType,
+        DagsterInstance,
+        EventLogRecord,
+        EventRecordsFilter,
+        RunsFilter,
+    )
     from bakehouse.execution.io_managers import (
         FilesystemIOManager,
         InMemoryIOManager,

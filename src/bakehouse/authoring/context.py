@@ -281,6 +281,7 @@ def build_asset_context(
     run_id: str = "direct-invocation",
     asset_key: CoercibleToAssetKey = "direct_invocation",
     partition_key: str | None = None,
+    instance: Any = None,
 ) -> AssetExecutionContext:
     """A context for calling an asset function directly in a unit test, without an instance.
 
@@ -298,4 +299,5 @@ def build_asset_context(
         resources=ready,
         op_config=asset_config,
         partition_key=partition_key,
+        instance=instance,
     )

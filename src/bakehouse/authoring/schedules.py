@@ -120,6 +120,21 @@ class ScheduleDefinition:
             check_schedulable(partitions_def, f"schedule '{self.name}'", self.source)
         self.partitions_def = partitions_def
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the schedule's function directly, as Dagster's testing docs do, and return what
+        it returned (run config, `RunRequest`s, a `SkipReason`)."""
+        if self.execution_fn is None:
+            raise DefinitionError(
+                f"schedule '{self.name}' has no function to call; evaluate(time) gives its runs",
+                source=self.source,
+            )
+        params = inspect.signature(self.execution_fn).parameters
+        if not params:
+            return self.execution_fn()
+        if not args and not kwargs:
+            args = (build_schedule_context(),)
+        return self.execution_fn(*args, **kwargs)
+
     def evaluate(self, scheduled_time: dt.datetime) -> list[RunRequest] | SkipReason:
         """What this schedule asks for at the tick `scheduled_time`."""
         if self.execution_fn is None:

@@ -61,8 +61,11 @@ class SensorEvaluationContext:
         last_tick_completion_time: float | None = None,
         sensor_name: str = "sensor",
         resources: Mapping[str, Any] | None = None,
+        instance: Any = None,
     ) -> None:
         self.cursor = cursor
+        # Only a test gives one (`build_sensor_context(instance=...)`); see `instance`.
+        self._instance = instance
         self.last_tick_completion_time = last_tick_completion_time
         # Kept for Dagster code that reads it; the last *completed* tick is what we know.
         self.last_completion_time = last_tick_completion_time
@@ -78,7 +81,10 @@ class SensorEvaluationContext:
 
     @property
     def instance(self) -> Any:
-        """Not available: sensors run in the code server, which does not open storage."""
+        """The instance a test passed to `build_sensor_context`; in a deployment there is none:
+        sensors run in the code server, which does not open storage."""
+        if self._instance is not None:
+            return self._instance
         # Dagster sensors often call context.instance.add_dynamic_partitions(...); say what to
         # do instead rather than fail with a bare AttributeError.
         raise AttributeError(
@@ -90,9 +96,22 @@ class SensorEvaluationContext:
         )
 
 
-def build_sensor_context(cursor: str | None = None) -> SensorEvaluationContext:
-    """A context for calling a sensor function in a test."""
-    return SensorEvaluationContext(cursor=cursor)
+def build_sensor_context(
+    instance: Any = None,
+    cursor: str | None = None,
+    sensor_name: str | None = None,
+    resources: Mapping[str, Any] | None = None,
+    last_tick_completion_time: float | None = None,
+) -> SensorEvaluationContext:
+    """A context for calling a sensor function in a test (Dagster's argument order: `instance`
+    first, e.g. ``DagsterInstance.ephemeral()``)."""
+    return SensorEvaluationContext(
+        cursor=cursor,
+        sensor_name=sensor_name or "sensor",
+        resources=resources,
+        instance=instance,
+        last_tick_completion_time=last_tick_completion_time,
+    )
 
 
 @dataclass(frozen=True)
@@ -117,6 +136,34 @@ class EventLogEntry:
     def asset_key(self) -> AssetKey:
         """The materialized asset."""
         return self.asset_materialization.asset_key
+
+    @property
+    def dagster_event(self) -> MaterializationEventInfo:
+        """The event's kind and asset, for code that reads ``entry.dagster_event.asset_key``."""
+        return MaterializationEventInfo(self.asset_materialization)
+
+
+@dataclass(frozen=True)
+class MaterializationEventInfo:
+    """What Dagster code reads from an entry's ``dagster_event``."""
+
+    materialization: AssetMaterialization
+    event_type_value: str = "ASSET_MATERIALIZATION"
+
+    @property
+    def asset_key(self) -> AssetKey:
+        """The materialized asset."""
+        return self.materialization.asset_key
+
+    @property
+    def partition(self) -> str | None:
+        """The materialized partition, if any."""
+        return self.materialization.partition
+
+    @property
+    def is_step_materialization(self) -> bool:
+        """Always True: the only events entries hold here are materializations."""
+        return True
 
 
 @dataclass(frozen=True)
@@ -205,6 +252,26 @@ class SensorDefinition:
             return self.evaluation_fn()
         return self.evaluation_fn(context, *extra[: len(params) - 1])
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the sensor's function directly, as Dagster's testing docs do, and return what it
+        returned (a `SensorResult`, `RunRequest`s, a `SkipReason`, a generator of them).
+
+        An asset sensor reads the newest materialization of its asset after the context's
+        cursor from the context's instance (`build_sensor_context(instance=...)`); with none,
+        it returns ``[SkipReason]``, else what its function returned for that event, and moves
+        the cursor past it.
+        """
+        if self.kind != SensorKind.ASSET or len(args) + len(kwargs) != 1:
+            return self.evaluation_fn(*args, **kwargs)
+        context = args[0] if args else next(iter(kwargs.values()))
+        entry = _latest_entry_after(context.instance, self.asset_key, context.cursor)
+        if entry is None:
+            return [SkipReason(f"no new materialization of {self.asset_key}")]
+        result = self.evaluation_fn(context, entry)
+        items = list(result) if inspect.isgenerator(result) else result
+        context.update_cursor(str(entry.storage_id))
+        return items
+
     def evaluate(self, context: SensorEvaluationContext, *extra: Any) -> SensorResult:
         """Call the function and normalize what it returned or yielded into a `SensorResult`."""
         result = self._call(context, *extra)
@@ -253,6 +320,17 @@ class SensorDefinition:
 
     def __repr__(self) -> str:
         return f"<SensorDefinition {self.name} ({self.kind.value})>"
+
+
+def _latest_entry_after(
+    instance: Any, asset_key: AssetKey | None, cursor: str | None
+) -> EventLogEntry | None:
+    """The newest materialization of `asset_key` stored after storage id `cursor`, if any."""
+    entry = instance.get_latest_materialization_event(asset_key)
+    if not isinstance(entry, EventLogEntry):
+        return None
+    after = int(cursor) if cursor and cursor.isdigit() else 0
+    return entry if entry.storage_id > after else None
 
 
 def sensor(

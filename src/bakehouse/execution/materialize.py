@@ -16,6 +16,7 @@ from bakehouse.authoring.metadata import MetadataValue
 from bakehouse.authoring.results import AssetCheckSeverity
 from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
+from bakehouse.execution.instance import storage_of
 from bakehouse.execution.io_managers import InMemoryIOManager
 from bakehouse.execution.partitions import check_run_partition
 from bakehouse.execution.plan import build_plan
@@ -255,7 +256,7 @@ def materialize(
         raise ExecutionError("nothing to materialize: no asset in the selection has a function")
     config = plain_run_config(run_config)
     owned = instance is None
-    inst = Instance.ephemeral() if owned else instance
+    inst = Instance.ephemeral() if owned else storage_of(instance)
     try:
         # A wrong partition is the caller's mistake, raised as Dagster does before any run exists.
         partition_range = _range_of(tags)
@@ -299,7 +300,7 @@ def materialize(
         for assets_def in graph.assets_defs
         for key, name in assets_def.output_names.items()
     }
-    return ExecuteInProcessResult(outcome, events, None if owned else inst, output_keys)
+    return ExecuteInProcessResult(outcome, events, None if owned else instance, output_keys)
 
 
 def _range_of(tags: Mapping[str, str] | None) -> tuple[str, str] | None:

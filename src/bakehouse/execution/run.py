@@ -17,6 +17,7 @@ from bakehouse.authoring.context import InitResourceContext, RunLogger
 from bakehouse.authoring.definitions_class import Definitions
 from bakehouse.errors import BakehouseError, ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
+from bakehouse.execution.instance import as_dagster_instance
 from bakehouse.execution.io_managers import FilesystemIOManager, IOManager
 from bakehouse.execution.partitions import (
     check_run_partition,
@@ -132,7 +133,7 @@ def _open_resources(
                     resource_key=key,
                     run_id=run_id,
                     log=RunLogger(writer.step_logger(f"resource:{key}")),
-                    instance=instance,
+                    instance=as_dagster_instance(instance),
                 )
                 try:
                     resolved = resource.with_env_vars_resolved(key)

@@ -25,6 +25,7 @@ from bakehouse.execution.check_results import (
     record_results,
 )
 from bakehouse.execution.events import EventWriter
+from bakehouse.execution.instance import as_dagster_instance
 from bakehouse.execution.io_managers import InputContext, IOManager, OutputContext
 from bakehouse.execution.partitions import input_partition_keys, step_partition_keys
 from bakehouse.execution.plan import Step
@@ -138,7 +139,7 @@ def _run(step: Step, env: StepEnvironment, started: float, keys: list[str] | Non
         resources={k: env.resources[k] for k in assets_def.required_resource_keys},
         op_config=env.configs.get(step.key),
         log=log,
-        instance=env.instance,
+        instance=as_dagster_instance(env.instance),
         run_tags=env.run_tags,
         partition_key=partition if env.partition_range is None else None,
         partitions_def=assets_def.partitions_def,
@@ -220,7 +221,7 @@ def _run_check(
         resources={k: env.resources[k] for k in check_def.required_resource_keys},
         op_config=env.configs.get(step.key),
         log=log,
-        instance=env.instance,
+        instance=as_dagster_instance(env.instance),
         run_tags=env.run_tags,
         # Checks are unpartitioned (as in Dagster 1.13); in a run of one partition they still
         # see it, and their evaluations record it, so a check can look at that partition.
