@@ -215,7 +215,7 @@ def _check_params(
         )
     for param in own:
         inputs[param] = spec.asset_key
-    return _Params(params.context, inputs, params.resources, params.config)
+    return _Params(params.context, inputs, params.resources, params.config, params.input_metadata)
 
 
 def multi_asset_check(

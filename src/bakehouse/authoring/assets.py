@@ -232,6 +232,8 @@ class _Params:
     inputs: dict[str, AssetKey]
     resources: dict[str, str]
     config: tuple[str, type] | None
+    # Parameter name -> the metadata its AssetIn gives (read by IO managers loading it).
+    input_metadata: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def _defining_scope_locals() -> dict[str, Any] | None:
@@ -332,7 +334,8 @@ def _parse_params(
             f"function (parameters: {list(params)})",
             source=source,
         )
-    return _Params(context, inputs, resources, config)
+    input_metadata = {name: dict(ins[name].metadata or {}) for name in inputs if name in ins}
+    return _Params(context, inputs, resources, config, input_metadata)
 
 
 class AssetsDefinition:

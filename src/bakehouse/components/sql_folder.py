@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FROM_OR_JOIN = re.compile(r"\b(?:from|join)\s+((?:[A-Za-z_][\w]*\.)*[A-Za-z_][\w]*)", re.I)
-LOCK_WAIT_SECONDS = 120.0
 
 
 class SqlFolderComponent(Component, Model, Resolvable):
@@ -234,24 +232,15 @@ def _description(file: Path) -> str | None:
     return "\n".join(lines).strip() or None
 
 
-def connect(database: Path, *, wait_seconds: float = LOCK_WAIT_SECONDS) -> Any:
+def connect(database: Path) -> Any:
     """A connection to `database`, waiting while another process holds its write lock.
 
     DuckDB lets one process write a file at a time; steps running in parallel processes take
     turns instead of failing.
     """
-    import duckdb
+    from bakehouse_duckdb.connect import connect_with_retry
 
-    deadline = time.monotonic() + wait_seconds
-    delay = 0.05
-    while True:
-        try:
-            return duckdb.connect(str(database))
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+    return connect_with_retry(str(database))
 
 
 def table_metadata(connection: Any, table: str, preview_rows: int) -> dict[str, Any]:

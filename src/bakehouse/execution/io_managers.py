@@ -141,10 +141,13 @@ class InputContext(_AssetPartitions):
         log: RunLogger | None = None,
         asset_partition_keys: list[str] | _Same | None = _SAME,
         partitions_def: PartitionsDefinition | None = None,
+        definition_metadata: Mapping[str, Any] | None = None,
     ) -> None:
         self.asset_key = asset_key
         self.name = name
         self.upstream_output = upstream_output
+        # The input's own metadata (``AssetIn(metadata=...)``), e.g. the columns to load.
+        self.definition_metadata = dict(definition_metadata or {})
         self.partition_key = partition_key
         self.has_partition_key = partition_key is not None
         if isinstance(asset_partition_keys, _Same):

@@ -183,6 +183,7 @@ def open_step_environment(
                 steps.plan, steps.partition_key, steps.partition_range, instance
             ),
             partitions_defs={k: s.partitions_def for k, s in graph.specs.items()},
+            definition_metadata={k: s.metadata for k, s in graph.specs.items()},
         )
 
 

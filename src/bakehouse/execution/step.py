@@ -57,6 +57,9 @@ class StepEnvironment:
     partitions_defs: Mapping[AssetKey, Any] = field(default_factory=dict)
     partition_range: tuple[str, str] | None = None
     partition_keys: list[str] | None = None
+    # Every asset's definition metadata, which an IO manager loading it may read (DuckDB's
+    # partition_expr) through the input's upstream output context.
+    definition_metadata: Mapping[AssetKey, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -267,6 +270,7 @@ def _load_input(
         run_id=env.run_id,
         log=log,
         partitions_def=env.partitions_defs.get(key),
+        definition_metadata=env.definition_metadata.get(key),
     )
     value = manager.load_input(
         InputContext(
@@ -277,6 +281,7 @@ def _load_input(
             asset_partition_keys=upstream_keys,
             partitions_def=env.partitions_defs.get(key),
             log=log,
+            definition_metadata=step.assets_def.params.input_metadata.get(param),
         )
     )
     what = ""
