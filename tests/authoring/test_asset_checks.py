@@ -54,11 +54,11 @@ def test_a_check_can_be_called_directly_like_a_function() -> None:
     assert result.metadata == {"rows": 1}
 
 
-def test_two_asset_parameters_are_refused_naming_the_function() -> None:
+def test_two_asset_parameters_neither_named_after_the_asset_are_refused() -> None:
     with pytest.raises(DefinitionError, match="several parameters that would be assets") as err:
 
         @dg.asset_check(asset=orders)
-        def both(orders: list[int], customers: list[int]) -> dg.AssetCheckResult:
+        def both(first: list[int], second: list[int]) -> dg.AssetCheckResult:
             return dg.AssetCheckResult(passed=True)
 
     assert err.value.source is not None

@@ -58,12 +58,12 @@ def test_a_multi_asset_check_runs_once_and_records_each_result() -> None:
     assert result.output_for_node("report") == 21
 
 
-def test_a_multi_asset_check_refuses_a_parameter_outside_ins() -> None:
-    with pytest.raises(DefinitionError, match=r"parameters \['orders'\] .* through ins="):
+def test_a_multi_asset_check_parameter_outside_ins_loads_the_asset_it_is_named_after() -> None:
+    @dg.multi_asset_check(specs=[dg.AssetCheckSpec("c", asset="orders")])
+    def named(orders: list[int]) -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=True)
 
-        @dg.multi_asset_check(specs=[dg.AssetCheckSpec("c", asset="orders")])
-        def bad(orders: list[int]) -> dg.AssetCheckResult:
-            return dg.AssetCheckResult(passed=True)
+    assert named.params.inputs == {"orders": dg.AssetKey("orders")}
 
 
 def test_multi_asset_check_refuses_a_spec_given_twice() -> None:

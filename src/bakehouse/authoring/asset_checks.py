@@ -157,8 +157,10 @@ def asset_check(
 
     The check is named after the function (or `name`) and runs after each materialization of
     the asset that its run includes. A parameter that is not ``context``, a resource or config
-    receives the asset's value; `additional_ins` loads other assets. With `blocking`, a failed
-    check of ERROR severity keeps the assets downstream of `asset` from running.
+    receives the asset's value (with several, the one named after the asset; the others load
+    the assets they are named after); `additional_ins` loads other assets under any name.
+    With `blocking`, a failed check of ERROR severity keeps the assets downstream of `asset`
+    from running.
     """
     del compute_kind  # accepted for Dagster code; a check has no kind to show
 
@@ -180,7 +182,7 @@ def asset_check(
             raise DefinitionError(f"{fn.__name__}: {exc.detail}", source=source) from None
         params = _check_params(fn, spec, additional_ins or {}, source)
         return AssetChecksDefinition(
-            specs=[spec],
+            specs=[_with_loaded_deps(spec, params)],
             fn=fn,
             params=params,
             required_resource_keys=required_resource_keys or (),
@@ -196,7 +198,12 @@ def _check_params(
     additional_ins: Mapping[str, AssetIn],
     source: SourceLocation | None,
 ) -> _Params:
-    """The function's parameters, with the one asset parameter pointed at the checked asset."""
+    """The function's parameters, with the checked asset's parameter pointed at it.
+
+    As in Dagster, the one parameter outside `additional_ins` receives the checked asset
+    whatever its name. With several, the one named after the checked asset receives it and the
+    others load the assets they are named after, as `@asset` parameters do.
+    """
     params = _parse_params(fn, additional_ins, (), source)
     if any(params.inputs[p] == spec.asset_key for p in additional_ins if p in params.inputs):
         raise DefinitionError(
@@ -206,16 +213,36 @@ def _check_params(
         )
     inputs = dict(params.inputs)
     own = [p for p in inputs if p not in additional_ins]
-    if len(own) > 1:
+    names_of_checked = {spec.asset_key.path[-1], spec.asset_key.to_python_identifier()}
+    primary = own if len(own) == 1 else [p for p in own if p in names_of_checked]
+    if len(own) > 1 and not primary:
         raise DefinitionError(
             f"{fn.__name__}: check '{spec.name}' has several parameters that would be assets "
-            f"({own}); one receives the checked asset '{spec.asset_key}', others go in "
+            f"({own}) and none is named after the checked asset '{spec.asset_key}'; name one "
+            f"'{spec.asset_key.path[-1]}' to receive it, or give the others in "
             "additional_ins={name: AssetIn(...)}",
             source=source,
         )
-    for param in own:
+    for param in primary:
         inputs[param] = spec.asset_key
     return _Params(params.context, inputs, params.resources, params.config, params.input_metadata)
+
+
+def _with_loaded_deps(spec: AssetCheckSpec, params: _Params) -> AssetCheckSpec:
+    """`spec` with the other assets its function loads among its `additional_deps`, as Dagster
+    records them (so lineage shows every asset the check reads)."""
+    loaded = [k for k in params.inputs.values() if k != spec.asset_key]
+    extra = [k for k in dict.fromkeys(loaded) if k not in spec.additional_deps]
+    if not extra:
+        return spec
+    return AssetCheckSpec(
+        spec.name,
+        asset=spec.asset_key,
+        description=spec.description,
+        blocking=spec.blocking,
+        additional_deps=[*spec.additional_deps, *extra],
+        metadata=spec.metadata,
+    )
 
 
 def multi_asset_check(
@@ -233,8 +260,9 @@ def multi_asset_check(
 
     The function runs as one step, after every checked asset that its run materializes, and
     returns or yields one `AssetCheckResult` per check, each naming its `asset_key` and
-    `check_name` when that is ambiguous. Assets are loaded only through `ins` (``{"param":
-    AssetIn(key=...)}`` or a key). With `can_subset`, a run may select some of the checks:
+    `check_name` when that is ambiguous. A parameter named after an asset receives its value;
+    `ins` (``{"param": AssetIn(key=...)}`` or a key) loads assets under other names. With
+    `can_subset`, a run may select some of the checks:
     the function reads ``context.selected_asset_check_keys`` and answers just those.
     """
     # Accepted for Dagster code; the description of the op is not shown (each spec has its own).
@@ -270,14 +298,8 @@ def multi_asset_check(
             param: value if isinstance(value, AssetIn) else AssetIn(key=value)
             for param, value in (ins or {}).items()
         }
+        # Parameters outside `ins` load the assets they are named after, as in `@asset`.
         params = _parse_params(fn, asset_ins, (), source)
-        own = [p for p in params.inputs if p not in asset_ins]
-        if own:
-            raise DefinitionError(
-                f"{fn.__name__}: parameters {own} are not context, resources, config or ins; "
-                "a multi-asset check loads assets only through ins={name: AssetIn(key=...)}",
-                source=source,
-            )
         return AssetChecksDefinition(
             specs=given,
             fn=fn,
