@@ -7,7 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli.helpers import RunBh, write
+
+pytestmark = pytest.mark.slow
 
 CHECKS = '''\
 """Checks of the pantry."""

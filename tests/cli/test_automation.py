@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli.helpers import RunBh, write
+
+pytestmark = pytest.mark.slow
 
 AUTOMATION = """\
 import os

@@ -6,8 +6,12 @@ import json
 import pickle
 from pathlib import Path
 
+import pytest
+
 from tests.cli.helpers import RunBh
 from tests.support.projects import write_project
+
+pytestmark = pytest.mark.slow
 
 DAILY = {
     "defs/sales.py": """\

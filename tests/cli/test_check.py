@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.cli.helpers import RunBh, write
+
+pytestmark = pytest.mark.slow
 
 
 def test_check_defs_counts_the_bakery(bakery: Path, bh: RunBh) -> None:

@@ -16,6 +16,8 @@ import pytest
 import bakehouse as dg
 from tests.cli.helpers import RunBh
 
+pytestmark = pytest.mark.slow
+
 
 def test_create_project_without_venv_then_check_and_launch(tmp_path: Path, bh: RunBh) -> None:
     created = bh("create", "project", "demo", "--no-venv", cwd=tmp_path)

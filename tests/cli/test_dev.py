@@ -13,8 +13,11 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.cli.helpers import RunBh
+
+pytestmark = pytest.mark.slow
 
 
 def _children(pid: int) -> list[int]:

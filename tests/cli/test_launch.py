@@ -6,7 +6,11 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.cli.helpers import RunBh, write
+
+pytestmark = pytest.mark.slow
 
 FIVE = {
     "dry_ingredients",

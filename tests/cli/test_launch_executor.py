@@ -10,6 +10,8 @@ import pytest
 
 from tests.cli.helpers import RunBh
 
+pytestmark = pytest.mark.slow
+
 
 def _last_run(bh: RunBh, project: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     listed = bh("runs", "list", "--json", cwd=project)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli.helpers import RunBh, write
+
+pytestmark = pytest.mark.slow
 
 
 def test_list_defs_json_has_the_five_assets_and_their_deps(bakery: Path, bh: RunBh) -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bakehouse.storage import Instance
 from bakehouse.storage.records import RunRecord
 from tests.cli.helpers import RunBh
+
+pytestmark = pytest.mark.slow
 
 
 def test_runs_show_prints_each_step_event_and_metadata(bakery: Path, bh: RunBh) -> None:

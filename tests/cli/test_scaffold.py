@@ -14,6 +14,8 @@ import pytest
 
 from tests.cli.helpers import RunBh, write
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def demo(tmp_path: Path, bh: RunBh) -> Path:

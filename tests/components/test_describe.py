@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bakehouse.components.describe import attributes_of, defs_yaml, scaffold_files
@@ -34,6 +35,7 @@ def test_a_new_instance_yaml_is_commented_and_valid() -> None:
     assert set(scaffold_files(ScriptComponent)) == {"defs.yaml", "run.py"}
 
 
+@pytest.mark.slow
 def test_the_entry_point_answers_in_its_out_file(tmp_path: Path) -> None:
     out = tmp_path / "answer.json"
     command = [sys.executable, "-m", "bakehouse.components.describe", "list", "--out", str(out)]

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bakehouse.host.backfill_requests import request_backfill
 from bakehouse.host.client import fetch_snapshot, target_for_project
 from bakehouse.host.global_graph import GlobalAssetGraph
@@ -31,6 +33,8 @@ from bakehouse.storage.records import (
 )
 from tests.support.projects import write_project
 from tests.web.conftest import _descendants
+
+pytestmark = pytest.mark.slow
 
 DAILY_12 = {
     "defs/sales.py": """\

@@ -20,6 +20,8 @@ from bakehouse.storage.records import (
 )
 from tests.daemon.conftest import Parts, backfill_daemon, run_queued
 
+pytestmark = pytest.mark.slow
+
 MIXED = {
     "defs/sales.py": """\
         import os

@@ -3,6 +3,8 @@ unfinished at once, failures counted, cancel, a claim whose run was lost, locati
 
 from __future__ import annotations
 
+import pytest
+
 from bakehouse.daemon.backfills import BackfillDaemon
 from bakehouse.host.backfill_requests import cancel_backfill, request_backfill
 from bakehouse.storage.records import (
@@ -13,6 +15,8 @@ from bakehouse.storage.records import (
     RunStatus,
 )
 from tests.daemon.conftest import Parts, backfill_daemon, run_queued
+
+pytestmark = pytest.mark.slow
 
 DAILY = {
     "defs/sales.py": """\

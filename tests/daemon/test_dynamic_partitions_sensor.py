@@ -16,6 +16,8 @@ from bakehouse.storage import PartitionStatus, RunStatus
 from bakehouse.storage.records import InstigatorState, InstigatorStatus, InstigatorType, TickStatus
 from tests.daemon.conftest import FakeClock
 
+pytestmark = pytest.mark.slow
+
 INBOX_SENSOR = {
     "defs/files.py": """\
         import json

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from bakehouse.daemon.scheduler import Scheduler
 from bakehouse.daemon.sensors import SensorDaemon
 from bakehouse.storage.records import InstigatorState, InstigatorStatus, InstigatorType, TickStatus
 from tests.daemon.conftest import FakeClock
+
+pytestmark = pytest.mark.slow
 
 DAILY = {
     "defs/daily.py": """\

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
 from bakehouse.daemon.backfills import BackfillDaemon
 from bakehouse.host.backfill_requests import request_backfill
 from bakehouse.storage.records import (
@@ -20,6 +22,8 @@ from bakehouse.storage.records import (
 )
 from tests.daemon.conftest import Parts
 from tests.daemon.test_backfills import _daemon, _run_queued
+
+pytestmark = pytest.mark.slow
 
 DAYS = [f"2024-01-0{d}" for d in range(1, 7)]
 

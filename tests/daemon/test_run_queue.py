@@ -14,6 +14,8 @@ from bakehouse.storage import EventType, RunStatus
 from bakehouse.storage.records import EventRecord, RunRecord
 from tests.daemon.conftest import FakeClock
 
+pytestmark = pytest.mark.slow
+
 SLOW = {
     "defs/slow.py": """\
         import os

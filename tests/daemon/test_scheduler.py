@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from bakehouse.daemon.scheduler import Scheduler, cron_ticks
 from bakehouse.storage import RunStatus
 from bakehouse.storage.records import InstigatorType, TickRecord, TickStatus
 from tests.daemon.conftest import FakeClock
+
+pytestmark = pytest.mark.slow
 
 EVERY_MINUTE = {
     "defs/bake.py": """\

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bakehouse.daemon.sensors import SensorDaemon
 from bakehouse.storage.records import TickStatus
 from tests.daemon.conftest import FakeClock
+
+pytestmark = pytest.mark.slow
 
 FOLDER_SENSOR = {
     "defs/files.py": """\

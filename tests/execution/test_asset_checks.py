@@ -306,6 +306,7 @@ defs = dg.Definitions(
 """
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("executor", ["multiprocess", "in_process"])
 def test_the_run_worker_runs_checks_in_either_executor(tmp_path: Path, executor: str) -> None:

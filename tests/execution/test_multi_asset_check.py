@@ -203,6 +203,7 @@ defs = dg.Definitions(
 """
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_jobs_select_checks_in_a_real_run_worker(tmp_path: Path) -> None:
     done = run_project(tmp_path, JOBS, job_name="everything", selection_query=None)

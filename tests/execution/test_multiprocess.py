@@ -35,6 +35,8 @@ from bakehouse.storage.records import (
     RunStatus,
 )
 
+pytestmark = pytest.mark.slow
+
 MODULE = "mp_project"
 
 HEADER = """\

@@ -6,11 +6,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from bakehouse.host.deployment import Deployment, find_running_deployment
 from bakehouse.host.supervisor import LocationStatus
 from bakehouse.project.workspace import find_workspace
 from bakehouse.storage import Instance, RunStatus
 from tests.support.projects import write_project, write_workspace
+
+pytestmark = pytest.mark.slow
 
 
 def _wait(predicate: Callable[[], bool], timeout: float = 30) -> None:

@@ -16,6 +16,8 @@ from bakehouse.project.settings import read_project
 from bakehouse.protocol.snapshot import PROTOCOL_VERSION, LoadFailure, LocationSnap
 from tests.support.projects import write_project
 
+pytestmark = pytest.mark.slow
+
 ASSETS = {
     "defs/things.py": """\
         import bakehouse as dg

@@ -28,6 +28,8 @@ from bakehouse.project.workspace import find_workspace
 from bakehouse.storage import EventType, Instance, RunStatus
 from tests.support.projects import cached_venv, link_venv, write_project, write_workspace
 
+pytestmark = pytest.mark.slow
+
 HOST_MINOR = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 

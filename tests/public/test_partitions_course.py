@@ -20,6 +20,8 @@ import pytest
 
 import bakehouse as dg
 
+pytestmark = pytest.mark.slow
+
 PYPROJECT = """\
 [project]
 name = "rides"

@@ -52,6 +52,7 @@ SPELLINGS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spelling", sorted(SPELLINGS))
 def test_each_spelling_of_the_seed_loads_the_location(tmp_path: Path, spelling: str) -> None:
     root = write_project(tmp_path / "kitchen", "seed_kitchen", COOKIES)

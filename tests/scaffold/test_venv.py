@@ -10,6 +10,8 @@ import pytest
 from bakehouse.errors import ScaffoldError
 from bakehouse.scaffold import venv
 
+pytestmark = pytest.mark.slow
+
 
 def test_an_editable_install_gives_its_source_tree() -> None:
     # The test venv has bakehouse installed editable from a checkout (scripts/setup).

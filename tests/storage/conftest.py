@@ -1,9 +1,10 @@
 """Fixtures that run every storage test on every backend: a SQLite file and a PostgreSQL database.
 
 PostgreSQL is the server on 127.0.0.1:5432 (override with BAKEHOUSE_TEST_POSTGRES_URL, pointing at
-a database we may connect to in order to create others). The session creates one uniquely named
-database and drops it at the end; each test starts from an empty ``public`` schema in it. When
-the server cannot be reached, the postgres tests are skipped and the reason says so.
+a database we may connect to in order to create others). Each session (so each xdist worker)
+creates its own uniquely named database and drops it at the end; each test starts from an empty
+``public`` schema in it. When the server cannot be reached, the postgres tests are skipped and the
+reason says so.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ def postgres_database() -> Iterator[URL]:
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             pytest.skip(f"PostgreSQL is not reachable at {admin_url.render_as_string()}: {reason}")
-        name = f"bakehouse_test_{uuid.uuid4().hex[:12]}"
+        # One database per session, and so per xdist worker: workers never share tables.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        name = f"bakehouse_test_{worker}_{uuid.uuid4().hex[:12]}"
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         try:

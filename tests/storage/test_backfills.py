@@ -202,6 +202,7 @@ def test_runs_of_a_backfill_are_found_by_tag(instance: Instance) -> None:
 # -- several processes -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_processes_claiming_the_same_partitions_each_get_one_run(
     open_instance: OpenInstance, db_url: str, tmp_path: Path
 ) -> None:
@@ -223,6 +224,7 @@ def test_processes_claiming_the_same_partitions_each_get_one_run(
         assert [c for c in claims if c] == [{f"p-{i}": owner}] * (len(claims) - 1)
 
 
+@pytest.mark.slow
 def test_processes_claiming_overlapping_ranges_record_whole_ranges_only(
     open_instance: OpenInstance, db_url: str, tmp_path: Path
 ) -> None:

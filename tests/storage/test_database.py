@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from bakehouse.storage import EventType, Instance, RunRecord, RunStatus
@@ -91,6 +92,7 @@ def test_committed_writes_survive_a_killed_writer(
     assert (latest.run_id, latest.metadata) == ("killed", {"rows": {"type": "int", "value": 42}})
 
 
+@pytest.mark.slow
 def test_processes_opening_a_fresh_database_at_once_set_it_up_once(
     open_instance: OpenInstance, db_url: str, tmp_path: Path
 ) -> None:

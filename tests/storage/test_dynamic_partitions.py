@@ -119,6 +119,7 @@ def test_keys_live_in_the_database_not_in_the_storage_folder(
     assert [r.partition_key for r in rows] == ["apple"]
 
 
+@pytest.mark.slow
 def test_processes_adding_keys_at_once_lose_none(db_url: str, tmp_path: Path) -> None:
     count, processes = 40, 3
     Instance.open(db_url, storage_dir=tmp_path / "s").close()  # schema set up before the race

@@ -345,6 +345,7 @@ def _race(command: str, db_url: str, tmp_path: Path, *, processes: int, count: i
     return racing.race(SCRIPT, command, db_url, tmp_path, processes=processes, count=count)
 
 
+@pytest.mark.slow
 def test_processes_claiming_the_same_run_keys_each_get_one_owner(
     open_instance: OpenInstance, db_url: str, tmp_path: Path
 ) -> None:
@@ -361,6 +362,7 @@ def test_processes_claiming_the_same_run_keys_each_get_one_owner(
         assert [c for c in claims if c is not None] == [owner] * (len(claims) - 1)
 
 
+@pytest.mark.slow
 def test_processes_creating_the_same_schedule_ticks_each_get_one_creator(
     open_instance: OpenInstance, db_url: str, tmp_path: Path
 ) -> None:
@@ -374,6 +376,7 @@ def test_processes_creating_the_same_schedule_ticks_each_get_one_creator(
         assert [c for c in created if c is not None] == [tick.tick_id]
 
 
+@pytest.mark.slow
 def test_processes_creating_sensor_ticks_at_one_time_all_store_them(
     open_instance: OpenInstance, db_url: str, tmp_path: Path
 ) -> None:

@@ -206,6 +206,7 @@ def test_many_partition_keys_are_looked_up_in_chunks(instance: Instance) -> None
     assert list(instance.get_latest_partition_materializations("a", wanted)) == ["p0", "p1", "p2"]
 
 
+@pytest.mark.slow
 def test_ten_thousand_partitions_of_one_asset(instance: Instance) -> None:
     _started(instance, "done", "broken", "running")
     keys = [f"2000-01-01+{i:05d}" for i in range(10_000)]

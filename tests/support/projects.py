@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import shutil
 import subprocess
@@ -66,10 +67,19 @@ def cached_venv(python: str, packages: list[str]) -> Path:
     key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
     venv = VENV_CACHE / key
     stamp = venv / ".ready"
-    if stamp.exists():
-        return venv
-    shutil.rmtree(venv, ignore_errors=True)
     VENV_CACHE.mkdir(exist_ok=True)
+    # xdist workers (and other checkouts' test runs) may want the same venv at once: one builds
+    # it while the others wait on the lock, then find the stamp.
+    with (VENV_CACHE / f"{key}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not stamp.exists():
+            _build_venv(venv, python, packages)
+            stamp.write_text("ok")
+    return venv
+
+
+def _build_venv(venv: Path, python: str, packages: list[str]) -> None:
+    shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([python, "-m", "venv", str(venv)], check=True, timeout=300)
     subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
@@ -77,8 +87,6 @@ def cached_venv(python: str, packages: list[str]) -> Path:
         check=True,
         timeout=900,
     )  # fmt: skip
-    stamp.write_text("ok")
-    return venv
 
 
 def link_venv(project: Path, venv: Path) -> None:

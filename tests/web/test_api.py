@@ -15,6 +15,8 @@ from bakehouse.storage import Instance
 from tests.support.projects import write_project, write_workspace
 from tests.web.server import serve
 
+pytestmark = pytest.mark.slow
+
 MILL = {
     "defs/flour.py": """\
         import bakehouse as dg

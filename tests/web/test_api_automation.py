@@ -16,6 +16,8 @@ from bakehouse.storage import Instance
 from tests.support.projects import write_project
 from tests.web.server import serve
 
+pytestmark = pytest.mark.slow
+
 FILES = {
     "defs/auto.py": """\
         import bakehouse as dg

@@ -18,6 +18,8 @@ from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStat
 from tests.support.projects import write_project
 from tests.web.server import serve
 
+pytestmark = pytest.mark.slow
+
 SHOP = {
     "defs/sales.py": """\
         import bakehouse as dg

@@ -17,6 +17,8 @@ import pytest
 from tests.support.projects import write_project, write_workspace
 from tests.web.conftest import DevServer, Shots, start_bh_dev, stop_bh_dev
 
+pytestmark = pytest.mark.slow
+
 PANTRY = {
     "defs/pantry.py": """\
         import bakehouse as dg

@@ -139,9 +139,10 @@ def test_a_cycle_is_laid_out_instead_of_refused() -> None:
 
 def test_5000_assets_lay_out_well_under_a_second() -> None:
     for specs in (_layered(5000, width=500), _random(5000)):
-        started = time.perf_counter()
+        # CPU time, not wall time: other test workers on the machine must not fail this test.
+        started = time.process_time()
         layout = layout_graph(specs)
-        assert time.perf_counter() - started < 1.0
+        assert time.process_time() - started < 1.0
         assert len(layout.nodes) == 5000
     data = layout.to_json()
     assert len(data["nodes"]) == 5000

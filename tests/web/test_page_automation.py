@@ -16,6 +16,8 @@ from tests.support.projects import write_project
 from tests.web.conftest import DevServer, Shots, start_bh_dev, stop_bh_dev
 from tests.web.conftest import playwright_expect as _expect
 
+pytestmark = pytest.mark.slow
+
 BAKERY = {
     "defs/automation.py": """\
         import bakehouse as dg

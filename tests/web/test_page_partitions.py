@@ -23,6 +23,8 @@ from tests.web.conftest import (
 )
 from tests.web.conftest import playwright_expect as _expect
 
+pytestmark = pytest.mark.slow
+
 SHOP = {
     "defs/sales.py": """\
         from pathlib import Path

@@ -26,6 +26,8 @@ from tests.web.conftest import (
 )
 from tests.web.conftest import playwright_expect as _expect
 
+pytestmark = pytest.mark.slow
+
 MILL = {
     "defs/mill.py": """\
         import bakehouse as dg

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bakehouse.host.deployment import Deployment
 from bakehouse.project.workspace import find_workspace
@@ -13,6 +14,8 @@ from bakehouse.storage import Instance
 from bakehouse.storage.records import RunRecord, RunStatus
 from tests.support.projects import write_project
 from tests.web.server import serve
+
+pytestmark = pytest.mark.slow
 
 DAILY = {
     "defs/sales.py": """\
