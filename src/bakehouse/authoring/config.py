@@ -31,3 +31,12 @@ class RunConfig:
             config = value.model_dump() if isinstance(value, BaseModel) else dict(value)
             ops[name] = {"config": config}
         return {"ops": ops}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RunConfig) and self.to_config_dict() == other.to_config_dict()
+
+    def __hash__(self) -> int:
+        return hash(repr(self.to_config_dict()))
+
+    def __repr__(self) -> str:
+        return f"RunConfig(ops={self.ops!r})"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from bakehouse.authoring.asset_selection import AssetSelection, coerce_selection
 from bakehouse.authoring.executors import ExecutorDefinition
+from bakehouse.authoring.run_config import plain_run_config
 from bakehouse.authoring.source import caller_source
 from bakehouse.errors import DefinitionError, SourceLocation
 
@@ -59,13 +60,12 @@ def define_asset_job(
         chosen = AssetSelection.all() if selection is None else coerce_selection(selection)
     except (TypeError, ValueError) as exc:
         raise DefinitionError(f"job '{name}': {exc}", source=source) from None
-    to_dict = getattr(config, "to_config_dict", None)
     return AssetJobDefinition(
         name=name,
         selection=chosen,
         description=description,
         tags=dict(tags or {}),
-        config=to_dict() if callable(to_dict) else config,
+        config=plain_run_config(config) if config is not None else None,
         executor_def=executor_def,
         source=source,
         partitions_def=partitions_def,

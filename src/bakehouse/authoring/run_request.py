@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bakehouse.authoring.run_config import plain_run_config
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 
 
@@ -44,10 +45,8 @@ class RunRequest:
         asset_selection: Sequence[CoercibleToAssetKey] | None = None,
         partition_key: str | None = None,
     ) -> None:
-        to_dict = getattr(run_config, "to_config_dict", None)
-        config = to_dict() if callable(to_dict) else dict(run_config or {})
         object.__setattr__(self, "run_key", run_key)
-        object.__setattr__(self, "run_config", config)
+        object.__setattr__(self, "run_config", plain_run_config(run_config))
         object.__setattr__(self, "tags", {str(k): str(v) for k, v in (tags or {}).items()})
         object.__setattr__(
             self,

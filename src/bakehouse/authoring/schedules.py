@@ -10,6 +10,7 @@ from typing import Any
 
 from bakehouse.authoring.jobs import AssetJobDefinition
 from bakehouse.authoring.loading import register_definition_kind
+from bakehouse.authoring.run_config import is_run_config_object, plain_run_config
 from bakehouse.authoring.run_request import DefaultScheduleStatus, RunRequest, SkipReason
 from bakehouse.authoring.source import caller_source, source_of_function
 from bakehouse.errors import DefinitionError, SourceLocation
@@ -85,7 +86,7 @@ class ScheduleDefinition:
         cron_schedule: str,
         job: AssetJobDefinition | None = None,
         job_name: str | None = None,
-        run_config: Mapping[str, Any] | None = None,
+        run_config: Mapping[str, Any] | Any | None = None,
         tags: Mapping[str, str] | None = None,
         execution_timezone: str | None = None,
         description: str | None = None,
@@ -103,7 +104,7 @@ class ScheduleDefinition:
         self.cron_schedule = validate_cron(cron_schedule, where, source)
         validate_timezone(execution_timezone, where, source)
         self.execution_timezone = execution_timezone
-        self.run_config = dict(run_config or {})
+        self.run_config = plain_run_config(run_config)
         self.tags = dict(tags or {})
         self.description = description
         self.default_status = DefaultScheduleStatus(default_status)
@@ -156,7 +157,8 @@ class ScheduleDefinition:
             return SkipReason("the schedule function returned nothing")
         if isinstance(items, RunRequest):
             return [items]
-        if isinstance(items, Mapping):  # run config, as Dagster's schedules may return
+        if isinstance(items, Mapping) or is_run_config_object(items):
+            # Run config (a dict or a RunConfig), as Dagster's schedules may return.
             return [RunRequest(run_config=items, tags=self.tags)]
         if isinstance(items, list):
             skips = [i for i in items if isinstance(i, SkipReason)]
@@ -167,7 +169,7 @@ class ScheduleDefinition:
                 return requests
         raise DefinitionError(
             f"schedule '{self.name}' returned {type(items).__name__}; return a RunRequest, a "
-            "list of them, run config (a dict) or a SkipReason",
+            "list of them, run config (a dict or RunConfig) or a SkipReason",
             source=self.source,
         )
 

@@ -14,6 +14,7 @@ from bakehouse.authoring.check_spec import AssetCheckKey
 from bakehouse.authoring.definitions_class import Definitions
 from bakehouse.authoring.metadata import MetadataValue
 from bakehouse.authoring.results import AssetCheckSeverity
+from bakehouse.authoring.run_config import plain_run_config
 from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.instance import storage_of
@@ -187,22 +188,6 @@ class ExecuteInProcessResult:
             if event.event_type == EventType.ASSET_MATERIALIZATION and event.asset_key == wanted:
                 return dict(event.data.get("metadata", {}))
         raise KeyError(f"asset '{wanted}' was not materialized in this run")
-
-
-def plain_run_config(run_config: Mapping[str, Any] | Any | None) -> dict[str, Any]:
-    """Run config as plain JSON-ready data: `RunConfig`, or a dict whose ops may hold `Config`
-    objects, becomes ``{"ops": {name: {"config": {...}}}}``."""
-    to_dict = getattr(run_config, "to_config_dict", None)
-    if callable(to_dict):
-        return dict(to_dict())
-    config = dict(run_config or {})
-    ops = config.get("ops")
-    if isinstance(ops, Mapping):
-        config["ops"] = {
-            name: {"config": value.model_dump()} if hasattr(value, "model_dump") else value
-            for name, value in ops.items()
-        }
-    return config
 
 
 def materialize(
