@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import time
 
 import pytest
 
@@ -137,13 +136,12 @@ def test_a_cycle_is_laid_out_instead_of_refused() -> None:
     assert {n.key for n in layout.nodes} == {"a", "b", "c"}
 
 
-def test_5000_assets_lay_out_well_under_a_second() -> None:
+def test_5000_assets_are_all_placed_without_overlap() -> None:
+    # How fast this is lives in bench/ui_bench.py (the `layout` row), not in a timed test.
     for specs in (_layered(5000, width=500), _random(5000)):
-        # CPU time, not wall time: other test workers on the machine must not fail this test.
-        started = time.process_time()
         layout = layout_graph(specs)
-        assert time.process_time() - started < 1.0
         assert len(layout.nodes) == 5000
+        assert len({(n.x, n.y) for n in layout.nodes}) == 5000
     data = layout.to_json()
     assert len(data["nodes"]) == 5000
     assert data["edges"]
