@@ -17,6 +17,8 @@ HOST_SIDE = [
     "bakehouse.cli.dev",
     "bakehouse.cli.launch",
     "bakehouse.cli.automation",
+    "bakehouse.cli.migrate",
+    "bakehouse.migrate.plan",
     "bakehouse.protocol.snapshot",
     "bakehouse.protocol.wire",
     "bakehouse.host.client",

@@ -28,13 +28,20 @@ def bakery(tmp_path: Path) -> Path:
 def bh() -> RunBh:
     """Run ``bh ARGS`` in a directory with the test interpreter; returns the finished process."""
 
-    def run(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120):
+    def run(
+        *args: str,
+        cwd: Path,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+        input: str | None = None,
+    ):
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("BAKEHOUSE_")}
         full_env.update(env or {})
         return subprocess.run(
             [sys.executable, "-m", "bakehouse", *args],
             cwd=cwd,
             env=full_env,
+            input=input,
             capture_output=True,
             text=True,
             timeout=timeout,

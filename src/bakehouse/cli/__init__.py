@@ -27,6 +27,10 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "locations": ("bakehouse.cli.locations:locations", "Code locations: status and reloads."),
     "create": ("bakehouse.cli.create:create", "Create a new project or workspace."),
     "scaffold": ("bakehouse.cli.scaffold:scaffold", "Add definitions or component types."),
+    "migrate-from-dagster": (
+        "bakehouse.cli.migrate:migrate_from_dagster",
+        "Rewrite a Dagster project to bakehouse (shows the diff first).",
+    ),
 }
 
 
