@@ -5,6 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.cli.helpers import RunBh, write
 
 
@@ -159,6 +161,7 @@ def test_migrates_a_course_project_in_place(tmp_path: Path, bh: RunBh) -> None:
     assert "Dagster runs the assets." in readme  # prose is not a command
 
 
+@pytest.mark.slow  # starts a code server
 def test_the_migrated_project_loads_in_bakehouse(tmp_path: Path, bh: RunBh) -> None:
     root = course_project(tmp_path / "course")
     # Without the DuckDB asset, which needs an integration this test is not about.
@@ -267,6 +270,7 @@ def test_keeps_comments_and_formatting(tmp_path: Path, bh: RunBh) -> None:
     assert jobs == JOBS.replace("from dagster import (", "from bakehouse import (")
 
 
+@pytest.mark.slow  # starts a code server
 def test_pre_dg_layout_with_setup_py_and_requirements_loads(tmp_path: Path, bh: RunBh) -> None:
     root = tmp_path / "legacy"
     write(
