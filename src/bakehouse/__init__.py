@@ -129,6 +129,20 @@ _PUBLIC_API: dict[str, str] = {
     "EventRecordsFilter": "bakehouse.execution.instance",
     "AssetRecordsFilter": "bakehouse.execution.instance",
     "EventLogRecord": "bakehouse.execution.instance",
+    # function-style resources, hooks and contexts for tests
+    "ResourceDefinition": "bakehouse.authoring.resource_definition",
+    "IOManagerDefinition": "bakehouse.authoring.resource_definition",
+    "resource": "bakehouse.authoring.resource_definition",
+    "io_manager": "bakehouse.authoring.resource_definition",
+    "HookDefinition": "bakehouse.authoring.hooks",
+    "HookContext": "bakehouse.authoring.hooks",
+    "success_hook": "bakehouse.authoring.hooks",
+    "failure_hook": "bakehouse.authoring.hooks",
+    "build_hook_context": "bakehouse.authoring.hooks",
+    "build_init_resource_context": "bakehouse.authoring.build_contexts",
+    "build_op_context": "bakehouse.authoring.build_contexts",
+    "build_asset_check_context": "bakehouse.authoring.build_contexts",
+    "build_resources": "bakehouse.execution.resource_setup",
     # errors
     "BakehouseError": "bakehouse.errors",
     "DefinitionError": "bakehouse.errors",
@@ -179,6 +193,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         multi_asset,
     )
     from bakehouse.authoring.backfill_policy import BackfillPolicy
+    from bakehouse.authoring.build_contexts import (
+        build_asset_check_context,
+        build_init_resource_context,
+        build_op_context,
+    )
     from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
     from bakehouse.authoring.config import Config, RunConfig
     from bakehouse.authoring.context import (
@@ -192,6 +211,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ExecutorDefinition,
         in_process_executor,
         multiprocess_executor,
+    )
+    from bakehouse.authoring.hooks import (
+        HookContext,
+        HookDefinition,
+        build_hook_context,
+        failure_hook,
+        success_hook,
     )
     from bakehouse.authoring.jobs import define_asset_job
     from bakehouse.authoring.loading import definitions, load_defs, load_from_defs_folder
@@ -214,6 +240,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         PartitionKeyRange,
         PartitionsDefinition,
         StaticPartitionsDefinition,
+    )
+    from bakehouse.authoring.resource_definition import (
+        IOManagerDefinition,
+        ResourceDefinition,
+        io_manager,
+        resource,
     )
     from bakehouse.authoring.resources import ConfigurableResource, EnvVar, ResourceParam
     from bakehouse.authoring.results import (
@@ -288,4 +320,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         materialize,
         materialize_to_memory,
     )
+    from bakehouse.execution.resource_setup import build_resources
     from bakehouse.graph.keys import AssetKey

@@ -116,6 +116,20 @@ class AssetGraph:
         """Keys some function here materializes."""
         return set(self.assets_def_by_key)
 
+    def get_all_asset_keys(self) -> set[AssetKey]:
+        """Every key in the graph: materializable here, declared by specs, or only depended on
+        (Dagster's name)."""
+        return set(self.specs) | self.undefined_keys
+
+    @property
+    def all_asset_keys(self) -> set[AssetKey]:
+        """`get_all_asset_keys()`, as a property."""
+        return self.get_all_asset_keys()
+
+    def has(self, key: AssetKey) -> bool:
+        """True if `key` is in the graph."""
+        return key in self.specs or key in self.undefined_keys
+
     def is_external(self, key: AssetKey) -> bool:
         """True for AssetSpecs and for dependencies nothing here defines."""
         return key in self.external_keys or key in self.undefined_keys

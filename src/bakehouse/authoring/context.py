@@ -258,7 +258,7 @@ class AssetExecutionContext:
 
 
 class InitResourceContext:
-    """What a resource's setup and teardown receive."""
+    """What a resource's setup and teardown receive (and a `@resource` function)."""
 
     def __init__(
         self,
@@ -267,11 +267,17 @@ class InitResourceContext:
         run_id: str | None,
         log: RunLogger | None = None,
         instance: Any = None,
+        resource_config: Any = None,
+        resources: Mapping[str, Any] | None = None,
     ) -> None:
         self.resource_key = resource_key
         self.run_id = run_id
         self.log = log or RunLogger()
         self.instance = instance
+        # For function-style resources (`@resource`): their config, and the resources they
+        # named in required_resource_keys.
+        self.resource_config = resource_config
+        self.resources = Resources(resources or {})
 
 
 def build_asset_context(
@@ -287,11 +293,10 @@ def build_asset_context(
 
     Configurable resources get their `EnvVar` fields read now, as a run would.
     """
+    from bakehouse.authoring.build_contexts import direct_resources
+
     key = coerce_key(asset_key)
-    ready: dict[str, Any] = {}
-    for name, resource in (resources or {}).items():
-        resolve = getattr(resource, "with_env_vars_resolved", None)
-        ready[name] = resolve(name) if callable(resolve) else resource
+    ready = direct_resources(resources, instance)
     return AssetExecutionContext(
         run_id=run_id,
         asset_keys=[key],

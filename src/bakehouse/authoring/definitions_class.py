@@ -22,6 +22,8 @@ from bakehouse.errors import (
 )
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 
+IMPLICIT_ASSET_JOB_NAME = "__ASSET_JOB"
+
 
 def _named_source(obj: object) -> SourceLocation | None:
     source = getattr(obj, "source", None)
@@ -252,13 +254,26 @@ class Definitions:
         return found
 
     def get_job_def(self, name: str) -> AssetJobDefinition:
-        """The job called `name`."""
+        """The job called `name`; its ``execute_in_process()`` runs it with these definitions."""
         jobs = self.all_jobs()
         for job in jobs:
             if job.name == name:
+                job.bind(self)
                 return job
         known = ", ".join(j.name for j in jobs) or "none"
         raise DefinitionError(f"no job named '{name}' (jobs: {known})")
+
+    def resolve_all_job_defs(self) -> list[ResolvedAssetJob]:
+        """Every job, bound to these definitions."""
+        return [ResolvedAssetJob(self, job) for job in self.all_jobs()]
+
+    def get_implicit_global_asset_job_def(self) -> ResolvedAssetJob:
+        """A job of every asset that can be materialized here (Dagster's ``__ASSET_JOB``)."""
+        from bakehouse.authoring.asset_selection import AssetSelection
+
+        return ResolvedAssetJob(
+            self, AssetJobDefinition(name=IMPLICIT_ASSET_JOB_NAME, selection=AssetSelection.all())
+        )
 
     def resolve_job_def(self, name: str) -> ResolvedAssetJob:
         """The job called `name`, bound to these definitions so it can run in process."""
@@ -299,10 +314,10 @@ class ResolvedAssetJob:
         """Run the job's assets in this process, as `bakehouse.materialize` does."""
         # The one call from the authoring API into execution, made only when a user runs a job
         # by hand; loading definitions never takes this path.
-        from bakehouse.execution.materialize import materialize
+        from bakehouse.execution.materialize import execute_in_process
 
         keys = self.defs.resolve_job_keys(self.job)
-        return materialize(
+        return execute_in_process(
             [*self.defs.assets, *self.defs.asset_checks],
             resources={**self.defs.resources, **(resources or {})},
             run_config=run_config if run_config is not None else self.job.config,
@@ -311,6 +326,8 @@ class ResolvedAssetJob:
             tags={**self.job.tags, **(tags or {})},
             raise_on_error=raise_on_error,
             partition_key=partition_key,
+            job_name=self.job.name,
+            hooks=self.job.hooks,
         )
 
 

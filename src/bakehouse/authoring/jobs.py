@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,28 @@ class AssetJobDefinition:
     source: SourceLocation | None = None
     # The partitions each run of the job picks one of; its partitioned assets must have them.
     partitions_def: PartitionsDefinition | None = None
+    # `HookDefinition`s called after each step of the job's runs.
+    hooks: tuple[Any, ...] = ()
+
+    def bind(self, defs: Any) -> None:
+        """Remember the `Definitions` that hold this job's assets (`Definitions.get_job_def`
+        does), so that `execute_in_process` can run it."""
+        object.__setattr__(self, "_defs", defs)
+
+    def execute_in_process(self, run_config: Any = None, **kwargs: Any) -> Any:
+        """Run the job in this process, with the `Definitions` it was got from
+        (``defs.get_job_def(name).execute_in_process()``); see `ResolvedAssetJob`."""
+        defs = getattr(self, "_defs", None)
+        if defs is None:
+            raise DefinitionError(
+                f"job '{self.name}' selects assets it does not hold; run it with the "
+                f"Definitions that hold them: defs.get_job_def('{self.name}')"
+                ".execute_in_process()",
+                source=self.source,
+            )
+        from bakehouse.authoring.definitions_class import ResolvedAssetJob
+
+        return ResolvedAssetJob(defs, self).execute_in_process(run_config, **kwargs)
 
 
 def define_asset_job(
@@ -43,6 +65,7 @@ def define_asset_job(
     tags: Mapping[str, str] | None = None,
     executor_def: ExecutorDefinition | None = None,
     partitions_def: PartitionsDefinition | None = None,
+    hooks: Iterable[Any] | None = None,
 ) -> AssetJobDefinition:
     """Define a job that materializes `selection` (default: every asset).
 
@@ -69,4 +92,19 @@ def define_asset_job(
         executor_def=executor_def,
         source=source,
         partitions_def=partitions_def,
+        hooks=checked_hooks(hooks, f"job '{name}'", source),
     )
+
+
+def checked_hooks(
+    hooks: Iterable[Any] | None, where: str, source: SourceLocation | None
+) -> tuple[Any, ...]:
+    """`hooks` as a tuple, each a `HookDefinition` (`@success_hook` / `@failure_hook`)."""
+    found = tuple(hooks or ())
+    for hook in found:
+        if not callable(getattr(hook, "runs_on", None)):
+            raise DefinitionError(
+                f"{where}: hooks takes @success_hook / @failure_hook functions, got {hook!r}",
+                source=source,
+            )
+    return found

@@ -118,6 +118,8 @@ def run_worker(
             partition_key=run.partition_key,
             partition_range=run.partition_range,
             check_keys=check_keys,
+            job_name=job.name if job is not None else None,
+            hooks=job.hooks if job is not None else (),
         )
         return 0 if outcome.success else 1
 

@@ -203,6 +203,36 @@ def materialize(
 ) -> ExecuteInProcessResult:
     """Materialize `assets` (or the `selection` of them) in this process and return the result.
 
+    See `execute_in_process` for the details.
+    """
+    return execute_in_process(
+        assets,
+        resources=resources,
+        run_config=run_config,
+        instance=instance,
+        selection=selection,
+        tags=tags,
+        raise_on_error=raise_on_error,
+        partition_key=partition_key,
+    )
+
+
+def execute_in_process(
+    assets: Sequence[AssetsDefinition | AssetSpec | AssetChecksDefinition],
+    *,
+    resources: Mapping[str, Any] | None = None,
+    run_config: Mapping[str, Any] | Any | None = None,
+    instance: Any = None,
+    selection: Any = None,
+    tags: Mapping[str, str] | None = None,
+    raise_on_error: bool = True,
+    partition_key: str | None = None,
+    job_name: str | None = None,
+    hooks: Sequence[Any] = (),
+) -> ExecuteInProcessResult:
+    """Materialize `assets` (or the `selection` of them) in this process and return the result;
+    as a run of job `job_name` with its `hooks`, if given.
+
     Asset checks in `assets` run after the assets they check: all of them without a
     `selection`, else those of the selected assets.
 
@@ -252,6 +282,7 @@ def materialize(
         inst.create_run(
             RunRecord(
                 run_id=run_id,
+                job_name=job_name,
                 asset_selection=tuple(k.to_user_string() for k in keys),
                 tags=dict(tags or {}),
                 run_config=config,
@@ -273,6 +304,8 @@ def materialize(
             partition_key=partition_key,
             check_keys=check_keys,
             partition_range=partition_range,
+            job_name=job_name,
+            hooks=hooks,
         )
         events = inst.get_events(run_id)
     finally:

@@ -7,15 +7,14 @@ what depends on it; independent steps still run.
 from __future__ import annotations
 
 import contextlib
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bakehouse.authoring.check_spec import AssetCheckKey
 from bakehouse.authoring.context import InitResourceContext, RunLogger
 from bakehouse.authoring.definitions_class import Definitions
-from bakehouse.errors import BakehouseError, ErrorInfo, ExecutionError
+from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.instance import as_dagster_instance
 from bakehouse.execution.io_managers import FilesystemIOManager, IOManager
@@ -26,6 +25,7 @@ from bakehouse.execution.partitions import (
     step_partition_keys,
 )
 from bakehouse.execution.plan import ExecutionPlan, build_plan
+from bakehouse.execution.resource_setup import ResourceOpener
 from bakehouse.execution.step import StepEnvironment, execute_step
 from bakehouse.execution.step_executor import RunSteps, StepExecutor, record_skipped
 from bakehouse.graph.keys import AssetKey
@@ -98,51 +98,39 @@ def _step_configs(plan: ExecutionPlan, run_config: Mapping[str, Any]) -> dict[st
 
 @contextlib.contextmanager
 def _open_resources(
-    defs: Definitions,
-    plan: ExecutionPlan,
-    run_id: str,
-    instance: Any,
-    overrides: Mapping[str, Any] | None,
-    writer: EventWriter,
+    steps: RunSteps, instance: Any, writer: EventWriter
 ) -> Iterator[tuple[dict[str, Any], dict[str, IOManager]]]:
-    """Set up each resource the plan needs, once, and tear them down when the run ends."""
-    # No user class can derive from ConfigurableResource unless its module was imported; asking
-    # sys.modules keeps pydantic out of runs that use no configurable resources.
-    resources_module = sys.modules.get("bakehouse.authoring.resources")
-    configurable = getattr(resources_module, "ConfigurableResource", None)
-
-    available = {**defs.resources, **(overrides or {})}
-    needed: set[str] = set()
+    """Set up each resource the plan (and the run's hooks) need, once, and tear them down when
+    the run ends."""
+    defs, plan = steps.defs, steps.plan
+    available = {**defs.resources, **(steps.resource_overrides or {})}
+    needed: set[str] = {k for hook in steps.hooks for k in hook.required_resource_keys}
     manager_keys: set[str] = set()
     for step in plan.steps:
         needed |= step.assets_def.required_resource_keys
         manager_keys |= {s.io_manager_key for s in step.assets_def.specs}
         for input_key in step.assets_def.params.inputs.values():
             manager_keys.add(_manager_key_of(defs, input_key))
+
+    def init_context(key: str, config: Any, deps: Mapping[str, Any]) -> InitResourceContext:
+        return InitResourceContext(
+            resource_key=key,
+            run_id=steps.run_id,
+            log=RunLogger(writer.step_logger(f"resource:{key}")),
+            instance=as_dagster_instance(instance),
+            resource_config=config,
+            resources=deps,
+        )
+
     with contextlib.ExitStack() as stack:
+        resources_config = (steps.run_config or {}).get("resources")
+        opener = ResourceOpener(available, stack, init_context, resources_config)
         ready: dict[str, Any] = {}
         for key in sorted(needed | manager_keys):
-            if key not in available:
-                if key == "io_manager":
-                    ready[key] = FilesystemIOManager(instance.storage_dir)
-                    continue
-                raise ExecutionError(f"resource '{key}' is required but not provided")
-            resource = available[key]
-            if configurable is not None and isinstance(resource, configurable):
-                init = InitResourceContext(
-                    resource_key=key,
-                    run_id=run_id,
-                    log=RunLogger(writer.step_logger(f"resource:{key}")),
-                    instance=as_dagster_instance(instance),
-                )
-                try:
-                    resolved = resource.with_env_vars_resolved(key)
-                    resource = stack.enter_context(resolved.yield_for_execution(init))
-                except BakehouseError:
-                    raise
-                except Exception as exc:
-                    raise ExecutionError(f"resource '{key}' failed to initialize: {exc}") from exc
-            ready[key] = resource
+            if key not in available and key == "io_manager":
+                ready[key] = FilesystemIOManager(instance.storage_dir)
+                continue
+            ready[key] = opener.open(key)
         managers: dict[str, IOManager] = {}
         for key in manager_keys:
             if not isinstance(ready[key], IOManager):
@@ -164,9 +152,7 @@ def open_step_environment(
     own storage and writer; resources are torn down when the context exits.
     """
     graph = steps.defs.resolve_asset_graph()
-    with _open_resources(
-        steps.defs, steps.plan, steps.run_id, instance, steps.resource_overrides, writer
-    ) as (ready, managers):
+    with _open_resources(steps, instance, writer) as (ready, managers):
         yield StepEnvironment(
             run_id=steps.run_id,
             writer=writer,
@@ -184,6 +170,8 @@ def open_step_environment(
             ),
             partitions_defs={k: s.partitions_def for k, s in graph.specs.items()},
             definition_metadata={k: s.metadata for k, s in graph.specs.items()},
+            job_name=steps.job_name,
+            hooks=steps.hooks,
         )
 
 
@@ -198,6 +186,8 @@ def plan_steps(
     partition_key: str | None = None,
     check_keys: list[AssetCheckKey] | None = None,
     partition_range: tuple[str, str] | None = None,
+    job_name: str | None = None,
+    hooks: Sequence[Any] = (),
 ) -> RunSteps:
     """Plan the steps that materialize `asset_keys` and evaluate `check_keys` (default: the
     checks of those assets) and validate their config; raises ExecutionError."""
@@ -212,6 +202,8 @@ def plan_steps(
         resource_overrides=resources,
         partition_key=partition_key,
         partition_range=partition_range,
+        job_name=job_name,
+        hooks=tuple(hooks),
     )
 
 
@@ -236,6 +228,8 @@ def execute_run(
     partition_key: str | None = None,
     check_keys: list[AssetCheckKey] | None = None,
     partition_range: tuple[str, str] | None = None,
+    job_name: str | None = None,
+    hooks: Sequence[Any] = (),
 ) -> RunOutcome:
     """Execute the steps that materialize `asset_keys`, recording every event through `writer`.
 
@@ -260,6 +254,8 @@ def execute_run(
             partition_key=partition_key,
             check_keys=check_keys,
             partition_range=partition_range,
+            job_name=job_name,
+            hooks=hooks,
         )
         keys = check_run_partition(steps.plan, partition_key, instance, partition_range)
         _record_planned_partitions(steps.plan, keys, writer)

@@ -25,6 +25,7 @@ from bakehouse.execution.check_results import (
     record_results,
 )
 from bakehouse.execution.events import EventWriter
+from bakehouse.execution.hooks import run_hooks
 from bakehouse.execution.instance import as_dagster_instance
 from bakehouse.execution.io_managers import InputContext, IOManager, OutputContext
 from bakehouse.execution.partitions import input_partition_keys, step_partition_keys
@@ -60,6 +61,9 @@ class StepEnvironment:
     # Every asset's definition metadata, which an IO manager loading it may read (DuckDB's
     # partition_expr) through the input's upstream output context.
     definition_metadata: Mapping[AssetKey, Mapping[str, Any]] = field(default_factory=dict)
+    # The run's job and the hooks it applies to every step (`HookDefinition`s).
+    job_name: str | None = None
+    hooks: tuple[Any, ...] = ()
 
 
 @dataclass
@@ -119,7 +123,9 @@ def execute_step(step: Step, env: StepEnvironment) -> bool:
             partition_key=partition,
             data=data,
         )
+        run_hooks(step.key, env, exc)
         return False
+    run_hooks(step.key, env, None)
     return True
 
 

@@ -40,6 +40,9 @@ class RunSteps:
     # each of them materializes in one execution.
     partition_key: str | None = None
     partition_range: tuple[str, str] | None = None
+    # The job the run is of, if any, and its hooks (`HookDefinition`s), called after each step.
+    job_name: str | None = None
+    hooks: tuple[Any, ...] = ()
 
 
 class StepExecutor(Protocol):

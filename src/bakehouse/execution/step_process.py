@@ -77,6 +77,7 @@ def serve_spawned(recipe: str, conn: Connection, parent_pid: int) -> None:
         location = LocationModule(**data["location"])
         defs = load_definitions(location.module, defs_module=location.defs_module)
         keys = [AssetKey.from_user_string(k) for k in data["asset_keys"]]
+        job_name = data.get("job_name")
         return plan_steps(
             defs,
             keys,
@@ -85,6 +86,8 @@ def serve_spawned(recipe: str, conn: Connection, parent_pid: int) -> None:
             tags=data["tags"],
             partition_key=data.get("partition_key"),
             partition_range=_range(data.get("partition_range")),
+            job_name=job_name,
+            hooks=defs.get_job_def(job_name).hooks if job_name else (),
         )
 
     _serve(reload, storage, conn, parent_pid)
@@ -108,6 +111,7 @@ def spawn_recipe(steps: RunSteps, storage: StorageAddress, location: LocationMod
             "tags": dict(steps.tags),
             "partition_key": steps.partition_key,
             "partition_range": list(steps.partition_range) if steps.partition_range else None,
+            "job_name": steps.job_name,
         }
     )
 
