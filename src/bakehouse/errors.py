@@ -148,6 +148,15 @@ class ProtocolError(BakehouseError):
     """Raised when a message between processes is malformed or of an unknown version."""
 
 
+class DecodeError(BakehouseError, ValueError):
+    """Raised when JSON is not the record it should be; `what` names the record (and its row)."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.what = what
+        self.reason = reason
+        super().__init__(f"corrupt {what}: {reason}")
+
+
 class ExecutionError(BakehouseError):
     """Raised when a run cannot be planned or executed (not when a user step fails)."""
 

@@ -39,8 +39,7 @@ def test_partitions_travel_in_the_snapshot_and_survive_the_codec() -> None:
 
     assert isinstance(decoded, snapshot.LocationSnap)
     nodes = {a.key: a for a in decoded.assets}
-    daily = snapshot.PartitionsSnap(
-        kind="time_window",
+    daily = snapshot.TimeWindowPartitionsSnap(
         cron_schedule="0 0 * * *",
         start="2024-01-01T00:00:00+01:00",
         timezone="Europe/Berlin",
@@ -49,14 +48,11 @@ def test_partitions_travel_in_the_snapshot_and_survive_the_codec() -> None:
     )
     assert nodes["visits"].partitions == daily
     assert nodes["summary"].partitions is None
-    assert nodes["customer"].partitions == snapshot.PartitionsSnap(kind="dynamic", name="customers")
+    assert nodes["customer"].partitions == snapshot.DynamicPartitionsSnap(name="customers")
     multi = nodes["orders"].partitions
-    assert multi is not None
-    assert multi.kind == "multi"
-    assert [(d.name, d.partitions.kind) for d in multi.dimensions] == [
-        ("date", "time_window"),
-        ("region", "static"),
-    ]
-    assert multi.dimensions[1].partitions.keys == ("us", "eu")
+    assert isinstance(multi, snapshot.MultiPartitionsSnap)
+    assert [d.name for d in multi.dimensions] == ["date", "region"]
+    assert multi.dimensions[0].partitions == daily
+    assert multi.dimensions[1].partitions == snapshot.StaticPartitionsSnap(keys=("us", "eu"))
     (job_snap,) = decoded.jobs
     assert job_snap.partitions == daily

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import click
 
+from bakehouse import serdes
 from bakehouse.cli.context import fetch_snapshots, load_workspace, workspace_targets
 from bakehouse.cli.output import console, print_load_failure, relpath
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap
@@ -18,8 +18,9 @@ def list_group() -> None:
 
 
 def _as_json(snap: LocationSnap) -> dict[str, object]:
-    data = dataclasses.asdict(snap)
+    data: dict[str, object] = serdes.to_builtins(snap)
     data.pop("packages", None)
+    data.pop("__type__", None)
     return data
 
 

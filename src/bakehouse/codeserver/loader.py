@@ -22,14 +22,18 @@ from bakehouse.protocol.snapshot import (
     AssetCheckSnap,
     AssetNodeSnap,
     BackfillPolicySnap,
+    DynamicPartitionsSnap,
     JobSnap,
     LoadFailure,
     LocationSnap,
+    MultiPartitionsSnap,
     PartitionDimensionSnap,
     PartitionsSnap,
     ResourceSnap,
     ScheduleSnap,
     SensorSnap,
+    StaticPartitionsSnap,
+    TimeWindowPartitionsSnap,
 )
 
 
@@ -169,10 +173,9 @@ def partitions_snap(partitions_def: Any) -> PartitionsSnap | None:
     from bakehouse.authoring.time_window_partitions import TimeWindowPartitionsDefinition
 
     if isinstance(partitions_def, StaticPartitionsDefinition):
-        return PartitionsSnap(kind="static", keys=tuple(partitions_def.get_partition_keys()))
+        return StaticPartitionsSnap(keys=tuple(partitions_def.get_partition_keys()))
     if isinstance(partitions_def, TimeWindowPartitionsDefinition):
-        return PartitionsSnap(
-            kind="time_window",
+        return TimeWindowPartitionsSnap(
             cron_schedule=partitions_def.cron_schedule,
             start=partitions_def.start.isoformat(),
             end=partitions_def.end.isoformat() if partitions_def.end is not None else None,
@@ -187,10 +190,12 @@ def partitions_snap(partitions_def: Any) -> PartitionsSnap | None:
             inner = partitions_snap(dim.partitions_def)
             assert inner is not None
             dims.append(PartitionDimensionSnap(name=dim.name, partitions=inner))
-        return PartitionsSnap(kind="multi", dimensions=tuple(dims))
+        return MultiPartitionsSnap(dimensions=tuple(dims))
     if isinstance(partitions_def, DynamicPartitionsDefinition):
-        return PartitionsSnap(kind="dynamic", name=partitions_def.name)
-    return PartitionsSnap(kind=type(partitions_def).__name__)
+        return DynamicPartitionsSnap(name=partitions_def.name)
+    # Another kind of definition: the host cannot compute its keys, so it travels as the keys
+    # it has now (Dagster's PartitionsDefinition contract: get_partition_keys()).
+    return StaticPartitionsSnap(keys=tuple(partitions_def.get_partition_keys()))
 
 
 def _job_name(obj: Any) -> str | None:

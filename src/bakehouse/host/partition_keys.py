@@ -16,7 +16,12 @@ from datetime import datetime
 
 from bakehouse.graph.time_ticks import get_zone, repeats_every_hour, ticks_for
 from bakehouse.graph.time_windows import format_key, last_window_end, window_starts
-from bakehouse.protocol.snapshot import PartitionsSnap
+from bakehouse.protocol.snapshot import (
+    DynamicPartitionsSnap,
+    PartitionsSnap,
+    StaticPartitionsSnap,
+    TimeWindowPartitionsSnap,
+)
 
 # The separator of a multi-partition key's dimension keys (as Dagster's "a|b").
 MULTI_KEY_DELIMITER = "|"
@@ -31,40 +36,33 @@ def partition_keys(
 
     Static keys in their order; time windows oldest first; dynamic keys in the order they were
     added (read through `dynamic_keys(name)`); multi keys with the first dimension (by name)
-    varying slowest. A kind the host does not know gives no keys.
+    varying slowest.
     """
-    if snap.kind == "static":
+    if isinstance(snap, StaticPartitionsSnap):
         return list(snap.keys)
-    if snap.kind == "dynamic":
-        return list(dynamic_keys(snap.name or ""))
-    if snap.kind == "time_window":
+    if isinstance(snap, DynamicPartitionsSnap):
+        return list(dynamic_keys(snap.name))
+    if isinstance(snap, TimeWindowPartitionsSnap):
         return _time_window_keys(snap, time.time() if now is None else now)
-    if snap.kind == "multi":
-        per_dim = [
-            partition_keys(d.partitions, dynamic_keys=dynamic_keys, now=now)
-            for d in snap.dimensions
-        ]
-        return [MULTI_KEY_DELIMITER.join(combo) for combo in itertools.product(*per_dim)]
-    return []
+    per_dim = [
+        partition_keys(d.partitions, dynamic_keys=dynamic_keys, now=now) for d in snap.dimensions
+    ]
+    return [MULTI_KEY_DELIMITER.join(combo) for combo in itertools.product(*per_dim)]
 
 
 def describe(snap: PartitionsSnap) -> str:
     """A short human description of a partitions definition, for error messages."""
-    if snap.kind == "time_window":
+    if isinstance(snap, TimeWindowPartitionsSnap):
         kind = (snap.schedule_type or "time-window").lower()
         return f"{kind} partitions from {snap.start} ({snap.timezone or 'UTC'})"
-    if snap.kind == "static":
+    if isinstance(snap, StaticPartitionsSnap):
         return f"static partitions {list(snap.keys)[:5]}{'...' if len(snap.keys) > 5 else ''}"
-    if snap.kind == "dynamic":
+    if isinstance(snap, DynamicPartitionsSnap):
         return f"dynamic partitions '{snap.name}'"
-    if snap.kind == "multi":
-        return "multi-partitions by " + " and ".join(d.name for d in snap.dimensions)
-    return f"{snap.kind} partitions"
+    return "multi-partitions by " + " and ".join(d.name for d in snap.dimensions)
 
 
-def _time_window_keys(snap: PartitionsSnap, now: float) -> list[str]:
-    if not snap.cron_schedule or not snap.start or not snap.fmt:
-        return []
+def _time_window_keys(snap: TimeWindowPartitionsSnap, now: float) -> list[str]:
     tz = get_zone(snap.timezone or "UTC")
     ticks = ticks_for(snap.cron_schedule, tz)
     first = next(ticks.at_or_after(datetime.fromisoformat(snap.start).timestamp()))

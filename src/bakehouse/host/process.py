@@ -20,7 +20,7 @@ from typing import Any
 
 from bakehouse.errors import ErrorInfo, ProtocolError
 from bakehouse.host.client import LocationTarget
-from bakehouse.protocol.snapshot import PROTOCOL_VERSION, LoadFailure, LocationSnap, loads
+from bakehouse.protocol.snapshot import READABLE_PROTOCOLS, LoadFailure, LocationSnap, loads
 from bakehouse.protocol.wire import READY_PREFIX
 
 STDERR_LINES = 200
@@ -175,7 +175,7 @@ class CodeServerProcess:
     def ping(self, timeout: float = 5.0) -> dict[str, Any]:
         """The server's status; raises `ProtocolError` if it does not answer properly."""
         data = json.loads(self._request("GET", "/ping", timeout))
-        if not isinstance(data, dict) or data.get("protocol") != PROTOCOL_VERSION:
+        if not isinstance(data, dict) or data.get("protocol") not in READABLE_PROTOCOLS:
             raise ProtocolError(f"code server of '{self.target.name}' speaks another protocol")
         return data
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from bakehouse import serdes
 from bakehouse.errors import ErrorInfo, ProtocolError
 from bakehouse.host.client import LocationTarget
 from bakehouse.host.global_graph import GlobalAssetGraph
@@ -54,7 +55,7 @@ class LocationState:
 
 def snapshot_version(snapshot: LocationSnap) -> str:
     """A short digest of what the location defines; it changes when the definitions change."""
-    body = dumps(replace(snapshot, load_seconds=0.0, packages={}))
+    body = dumps(serdes.replace(snapshot, load_seconds=0.0, packages={}))
     return hashlib.sha256(body.encode()).hexdigest()[:12]
 
 

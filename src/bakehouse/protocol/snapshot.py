@@ -1,67 +1,84 @@
 """Snapshots: a code location's definitions as plain typed data, the only view the host has.
 
-Frozen keyword-only dataclasses of primitives and other snapshots, written as JSON with a type
-tag and the protocol version. New fields get defaults; renaming one bumps the version.
+Records (`bakehouse.serdes`) of primitives and other snapshots, written as JSON inside
+``{"protocol": N, "body": ...}``. New fields get defaults and unknown ones are ignored; a rename,
+or a new kind in a union, bumps the version. The host reads the versions in `READABLE_PROTOCOLS`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import json
-import types
-import typing
-from dataclasses import dataclass, field
+import contextlib
 from typing import Any
 
-from bakehouse.errors import ErrorInfo, ProtocolError
+from bakehouse.errors import DecodeError, ErrorInfo, ProtocolError
+from bakehouse.serdes import Record, decode, encode
 
-PROTOCOL_VERSION = 1
+# 2: records encoded by `bakehouse.serdes`; partitions are a union tagged by "kind". Version 1
+# (a "__type__" tag on every object, one partitions class) decodes the same way: the tags it
+# has beyond the top level are fields this version ignores.
+PROTOCOL_VERSION = 2
+READABLE_PROTOCOLS = (1, 2)
 
 
-@dataclass(frozen=True, kw_only=True)
-class PartitionsSnap:
-    """How an asset or job is partitioned: the definition's parameters, from which the host can
-    compute keys without user code (Dagster's rules, as `authoring.time_window_partitions`)."""
+class StaticPartitionsSnap(Record, frozen=True, kw_only=True, tag_field="kind", tag="static"):
+    """Partitions named by a fixed list of keys."""
 
-    # "static", "time_window", "multi" or "dynamic".
-    kind: str
-    # static: the keys, in order.
+    # The keys, in order.
     keys: tuple[str, ...] = ()
-    # time_window: windows between ticks of the cron schedule in the time zone, from the first
-    # tick at or after start (ISO 8601 with offset) to end; keys formatted with fmt.
-    cron_schedule: str | None = None
-    start: str | None = None
+
+
+class TimeWindowPartitionsSnap(
+    Record, frozen=True, kw_only=True, tag_field="kind", tag="time_window"
+):
+    """Windows between ticks of a cron schedule in a time zone, from the first tick at or after
+    `start` (ISO 8601 with offset) to `end`; keys formatted with `fmt` (Dagster's rules, as
+    `authoring.time_window_partitions`)."""
+
+    cron_schedule: str
+    start: str
+    fmt: str
+    timezone: str | None = None  # None: UTC
     end: str | None = None
-    timezone: str | None = None
-    fmt: str | None = None
     end_offset: int = 0
     # "HOURLY", "DAILY", "WEEKLY" or "MONTHLY" when the schedule has one of those shapes.
     schedule_type: str | None = None
-    # dynamic: the definition's name (its keys live in the instance).
-    name: str | None = None
-    # multi: the two dimensions, in name order.
+
+
+class DynamicPartitionsSnap(Record, frozen=True, kw_only=True, tag_field="kind", tag="dynamic"):
+    """Partitions whose keys live in the instance, under the definition's name."""
+
+    name: str
+
+
+class MultiPartitionsSnap(Record, frozen=True, kw_only=True, tag_field="kind", tag="multi"):
+    """Partitions that combine the keys of two named dimensions."""
+
+    # The two dimensions, in name order.
     dimensions: tuple[PartitionDimensionSnap, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
-class PartitionDimensionSnap:
+# How an asset or job is partitioned: the definition's parameters, from which the host computes
+# keys without user code. On the wire each kind carries its tag, e.g. {"kind": "static", ...}.
+PartitionsSnap = (
+    StaticPartitionsSnap | TimeWindowPartitionsSnap | DynamicPartitionsSnap | MultiPartitionsSnap
+)
+
+
+class PartitionDimensionSnap(Record, frozen=True, kw_only=True):
     """One named dimension of a multi-partitioned asset."""
 
     name: str
     partitions: PartitionsSnap
 
 
-@dataclass(frozen=True, kw_only=True)
-class BackfillPolicySnap:
+class BackfillPolicySnap(Record, frozen=True, kw_only=True):
     """How a backfill splits an asset's partitions into runs (Dagster's `BackfillPolicy`)."""
 
     # None: one run for all of a backfill's partitions (single_run); N: at most N per run.
     max_partitions_per_run: int | None = 1
 
 
-@dataclass(frozen=True, kw_only=True)
-class AssetNodeSnap:
+class AssetNodeSnap(Record, frozen=True, kw_only=True):
     """One asset as the host sees it."""
 
     key: str
@@ -69,8 +86,8 @@ class AssetNodeSnap:
     group: str = "default"
     kinds: tuple[str, ...] = ()
     description: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, Any] = {}
+    tags: dict[str, str] = {}
     owners: tuple[str, ...] = ()
     code_version: str | None = None
     # Step (op) that materializes it; None for external assets.
@@ -89,8 +106,7 @@ class AssetNodeSnap:
     backfill_policy: BackfillPolicySnap | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class AssetCheckSnap:
+class AssetCheckSnap(Record, frozen=True, kw_only=True):
     """One asset check: the asset it checks and where it was written."""
 
     name: str
@@ -104,23 +120,21 @@ class AssetCheckSnap:
     source_line: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class JobSnap:
+class JobSnap(Record, frozen=True, kw_only=True):
     """A job and the keys it selects."""
 
     name: str
     asset_keys: tuple[str, ...] = ()
     selection: str = ""
     description: str | None = None
-    tags: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = {}
     source_file: str | None = None
     source_line: int | None = None
     # The partitions a run of the job picks one of (the job's, else its assets'), or None.
     partitions: PartitionsSnap | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class ScheduleSnap:
+class ScheduleSnap(Record, frozen=True, kw_only=True):
     """A schedule: which job, and when."""
 
     name: str
@@ -131,8 +145,7 @@ class ScheduleSnap:
     description: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class SensorSnap:
+class SensorSnap(Record, frozen=True, kw_only=True):
     """A sensor: which job it may launch, and how often it is evaluated."""
 
     name: str
@@ -149,16 +162,14 @@ class SensorSnap:
     asset_selection: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class ResourceSnap:
+class ResourceSnap(Record, frozen=True, kw_only=True):
     """A resource key and the class behind it."""
 
     name: str
     type: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class LocationSnap:
+class LocationSnap(Record, frozen=True, kw_only=True, tag_field="__type__", tag="LocationSnap"):
     """Everything one code location defines, plus the environment that loaded it."""
 
     name: str
@@ -172,13 +183,12 @@ class LocationSnap:
     python_version: str = ""
     python_executable: str = ""
     bakehouse_version: str = ""
-    packages: dict[str, str] = field(default_factory=dict)
+    packages: dict[str, str] = {}
     module: str = ""
     load_seconds: float = 0.0
 
 
-@dataclass(frozen=True, kw_only=True)
-class LoadFailure:
+class LoadFailure(Record, frozen=True, kw_only=True, tag_field="__type__", tag="LoadFailure"):
     """A location whose code could not be loaded, with the error as data."""
 
     name: str
@@ -187,93 +197,41 @@ class LoadFailure:
     python_executable: str = ""
 
 
-_TYPES: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (
-        PartitionsSnap,
-        PartitionDimensionSnap,
-        BackfillPolicySnap,
-        AssetNodeSnap,
-        AssetCheckSnap,
-        JobSnap,
-        ScheduleSnap,
-        SensorSnap,
-        ResourceSnap,
-        LocationSnap,
-        LoadFailure,
-    )
-}
+# What a code server answers for its snapshot; the top-level "__type__" tag tells which.
+Snapshot = LocationSnap | LoadFailure
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, ErrorInfo):
-        return {"__type__": "ErrorInfo", **value.to_dict()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out: dict[str, Any] = {"__type__": type(value).__name__}
-        for f in dataclasses.fields(value):
-            out[f.name] = _encode(getattr(value, f.name))
-        return out
-    if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _encode(v) for k, v in value.items()}
-    return value
+class _Message(Record, frozen=True, kw_only=True):
+    protocol: Any = None
+    body: Snapshot
 
 
-@functools.cache
-def _tuple_fields(cls: type) -> frozenset[str]:
-    """Fields typed as tuples (or optional tuples): JSON brings them back as lists."""
-    found = set()
-    for name, hint in typing.get_type_hints(cls).items():
-        options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-        if any(typing.get_origin(option) is tuple for option in options):
-            found.add(name)
-    return frozenset(found)
+class _Envelope(Record, frozen=True, kw_only=True):
+    protocol: Any = None
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    tag = value.get("__type__")
-    if tag is None:
-        return {k: _decode(v) for k, v in value.items()}
-    if tag == "ErrorInfo":
-        return ErrorInfo.from_dict(value)
-    cls = _TYPES.get(tag)
-    if cls is None:
-        raise ProtocolError(f"unknown snapshot type {tag!r}")
-    tuple_fields = _tuple_fields(cls)
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        if f.name in value:
-            decoded = _decode(value[f.name])
-            if isinstance(decoded, list) and f.name in tuple_fields:
-                decoded = tuple(decoded)
-            kwargs[f.name] = decoded
-    # Fields this version does not know are ignored: newer senders only add fields.
-    return cls(**kwargs)
-
-
-def dumps(snapshot: LocationSnap | LoadFailure) -> str:
+def dumps(snapshot: Snapshot) -> str:
     """JSON for `snapshot`, wrapped with the protocol version."""
-    return json.dumps({"protocol": PROTOCOL_VERSION, "body": _encode(snapshot)})
+    return encode(_Message(protocol=PROTOCOL_VERSION, body=snapshot))
 
 
-def loads(text: str) -> LocationSnap | LoadFailure:
-    """Parse what `dumps` wrote; a wrong version or shape is a `ProtocolError`."""
+def loads(text: str | bytes) -> Snapshot:
+    """Parse what `dumps` wrote (or a version in `READABLE_PROTOCOLS`); a wrong version or
+    shape is a `ProtocolError`."""
     try:
-        envelope = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProtocolError(f"snapshot is not JSON: {exc}") from None
-    if not isinstance(envelope, dict) or envelope.get("protocol") != PROTOCOL_VERSION:
-        got = envelope.get("protocol") if isinstance(envelope, dict) else None
+        message = decode(text, _Message, what="snapshot")
+    except DecodeError as exc:
+        # A body this version cannot read is most often one of another version: say so.
+        with contextlib.suppress(DecodeError):
+            _check_version(decode(text, _Envelope, what="snapshot").protocol)
+        raise ProtocolError(str(exc)) from None
+    _check_version(message.protocol)
+    return message.body
+
+
+def _check_version(version: Any) -> None:
+    if version not in READABLE_PROTOCOLS:
         raise ProtocolError(
-            f"snapshot protocol {got!r} is not {PROTOCOL_VERSION}: the location runs a different "
-            "bakehouse version than the host"
+            f"snapshot protocol {version!r} is not one of {READABLE_PROTOCOLS}: the location "
+            "runs a different bakehouse version than the host"
         )
-    body = _decode(envelope.get("body"))
-    if not isinstance(body, (LocationSnap, LoadFailure)):
-        raise ProtocolError("snapshot body is neither a LocationSnap nor a LoadFailure")
-    return body

@@ -1,0 +1,70 @@
+"""The codec: `Record` types to JSON text and back, with decode errors that name what failed.
+
+Decoding follows the protocol's rule for data written by another version: unknown fields are
+ignored and missing fields take their defaults, so a record gains fields without breaking old
+JSON; a kind of a discriminated union is told by its tag (a `Literal` field on the wire).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, TypeVar
+
+import msgspec
+
+from bakehouse.errors import DecodeError
+
+T = TypeVar("T")
+R = TypeVar("R", bound="Record")
+
+
+class Record(msgspec.Struct, frozen=True, kw_only=True):
+    """Base of every type that is serialized: frozen, keyword-only, compared by value.
+
+    Subclasses pass ``frozen=True, kw_only=True`` again (msgspec applies kw_only per class, and
+    type checkers read frozen per class) and, for one kind of
+    a union, ``tag_field=...`` and ``tag=...``; ``forbid_unknown_fields=True`` suits request
+    bodies, whose senders should hear about a misspelt field.
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """Let pydantic (FastAPI) validate, serialize and describe this type."""
+        from bakehouse.serdes.pydantic_bridge import record_core_schema
+
+        return record_core_schema(cls, handler)
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def encode(value: Any) -> str:
+    """Compact JSON text for a record, or any JSON-ready value holding records."""
+    return _ENCODER.encode(value).decode()
+
+
+@functools.cache
+def _decoder(type_: Any) -> msgspec.json.Decoder[Any]:
+    # Built once per type: a decoder compiles the type's fields on creation.
+    return msgspec.json.Decoder(type_)
+
+
+def decode(text: str | bytes, type_: type[T], *, what: str) -> T:
+    """The `type_` written as `text`; raises `DecodeError` naming `what` (e.g. "run record
+    'abc'") when the text is not JSON or not that type."""
+    try:
+        type_key: Any = type_  # a class is hashable, whatever its type says
+        decoded: T = _decoder(type_key).decode(text)
+        return decoded
+    except (msgspec.DecodeError, TypeError, ValueError) as exc:
+        raise DecodeError(what, str(exc)) from None
+
+
+def to_builtins(value: Any) -> Any:
+    """`value` as JSON-ready dicts, lists and scalars (enums as their values)."""
+    return msgspec.to_builtins(value)
+
+
+def replace(record: R, **changes: Any) -> R:
+    """A copy of `record` with `changes` (the fields are not re-validated)."""
+    return msgspec.structs.replace(record, **changes)
