@@ -136,6 +136,17 @@ class StorageError(BakehouseError):
     """Raised when instance storage cannot be opened, migrated or read."""
 
 
+class CorruptRecordError(StorageError):
+    """Raised when one stored row cannot be read back as its record (e.g. a body that is not
+    JSON); names the table, the row and why, so the rest of storage stays readable."""
+
+    def __init__(self, table: str, key: str, reason: str) -> None:
+        self.table = table
+        self.key = key
+        self.reason = reason
+        super().__init__(f"corrupt row in {table} ({key}): {reason}")
+
+
 class RunNotFoundError(StorageError):
     """Raised when no run has the given id."""
 

@@ -25,6 +25,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "schedule": ("bakehouse.cli.automation:schedule", "List, start and stop schedules."),
     "sensor": ("bakehouse.cli.automation:sensor", "List, start, stop and preview sensors."),
     "locations": ("bakehouse.cli.locations:locations", "Code locations: status and reloads."),
+    "doctor": ("bakehouse.cli.doctor:doctor", "Find unreadable stored rows; move them aside."),
     "create": ("bakehouse.cli.create:create", "Create a new project or workspace."),
     "scaffold": ("bakehouse.cli.scaffold:scaffold", "Add definitions or component types."),
     "migrate-from-dagster": (

@@ -17,8 +17,8 @@ from bakehouse.cli.output import (
     print_error,
     status_text,
 )
-from bakehouse.errors import ErrorInfo, RunNotFoundError
-from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
+from bakehouse.errors import CorruptRecordError, ErrorInfo, RunNotFoundError
+from bakehouse.storage.records import CorruptRecord, EventRecord, EventType, RunRecord, RunStatus
 
 if TYPE_CHECKING:
     from bakehouse.storage import Instance
@@ -34,6 +34,10 @@ def _partitions_of(run: RunRecord) -> str | None:
     if run.partition_range is not None:
         return "...".join(run.partition_range)
     return run.partition_key
+
+
+def _corrupt_json(row: CorruptRecord) -> dict[str, Any]:
+    return {"run_id": row.key, "corrupt": True, "reason": row.reason}
 
 
 def _run_json(run: RunRecord) -> dict[str, Any]:
@@ -57,12 +61,19 @@ def list_runs(limit: int, statuses: tuple[str, ...], as_json: bool) -> None:
     """List recent runs."""
     with open_instance_here() as instance:
         chosen = [RunStatus(s.upper()) for s in statuses] or None
-        records = instance.get_runs(limit=limit, statuses=chosen)
+        listed = instance.get_runs(limit=limit, statuses=chosen, include_corrupt=True)
+    records = [r for r in listed if isinstance(r, RunRecord)]
+    corrupt = [r for r in listed if isinstance(r, CorruptRecord)]
     if as_json:
-        click.echo(json.dumps([_run_json(r) for r in records], indent=2))
+        rows = [_run_json(r) if isinstance(r, RunRecord) else _corrupt_json(r) for r in listed]
+        click.echo(json.dumps(rows, indent=2))
         return
+    for bad in corrupt:
+        click.echo(
+            f"run {bad.key} cannot be read ({bad.reason}); `bh doctor` lists such rows", err=True
+        )
     out = console()
-    if not records:
+    if not records and not corrupt:
         out.print("No runs yet. Start one with: bh launch --assets '*'")
         return
     from rich.markup import escape
@@ -94,6 +105,8 @@ def _find_run(instance: Instance, run_id: str) -> RunRecord:
         return instance.get_run(run_id)
     except RunNotFoundError:
         pass
+    except CorruptRecordError as exc:
+        raise click.ClickException(f"{exc}; `bh doctor --move-aside` sets it aside") from None
     # Accept the short ids `bh runs list` prints.
     matches = [r for r in instance.get_runs(limit=10_000) if r.run_id.startswith(run_id)]
     if len(matches) == 1:

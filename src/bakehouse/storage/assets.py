@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bakehouse.storage import codec, dialect
+from bakehouse.storage.corrupt import read_or_mark, skip_corrupt
 from bakehouse.storage.records import AssetMaterializationRecord, EventRecord, EventType
 from bakehouse.storage.schema import asset_keys, event_logs
 
@@ -44,7 +46,11 @@ def select_latest(
         for start in range(0, len(unique), _KEYS_PER_QUERY):
             chunk = unique[start : start + _KEYS_PER_QUERY]
             rows.extend(conn.execute(stmt.where(asset_keys.c.asset_key.in_(chunk))))
-    return {row.asset_key: codec.materialization_from_row(row) for row in rows}
+    records = (
+        read_or_mark("asset_keys", row.asset_key, partial(codec.materialization_from_row, row))
+        for row in rows
+    )
+    return {record.asset_key: record for record in skip_corrupt(records)}
 
 
 def select_history(
@@ -62,4 +68,7 @@ def select_history(
         stmt = stmt.where(event_logs.c.partition_key == partition_key)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [codec.event_from_row(row.id, row.body) for row in conn.execute(stmt)]
+    return skip_corrupt(
+        read_or_mark("event_logs", row.id, partial(codec.event_from_row, row.id, row.body))
+        for row in conn.execute(stmt)
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bakehouse.errors import StorageError
 from bakehouse.storage import codec, dialect
+from bakehouse.storage.corrupt import read_or_mark, read_or_raise, skip_corrupt
 from bakehouse.storage.records import BackfillRecord, BackfillStatus
 from bakehouse.storage.schema import backfill_partition_runs, backfills
 
@@ -55,7 +57,8 @@ def select_backfill(
     body = conn.execute(stmt).scalar_one_or_none()
     if body is None:
         return None
-    return codec.backfill_from_body(body, _partition_runs(conn, [backfill_id])[backfill_id])
+    claims = _partition_runs(conn, [backfill_id])[backfill_id]
+    return read_or_raise("backfills", backfill_id, partial(codec.backfill_from_body, body, claims))
 
 
 def select_backfills(
@@ -69,7 +72,14 @@ def select_backfills(
         stmt = stmt.limit(limit)
     rows = list(conn.execute(stmt))
     claims = _partition_runs(conn, [row.backfill_id for row in rows])
-    return [codec.backfill_from_body(row.body, claims[row.backfill_id]) for row in rows]
+    return skip_corrupt(
+        read_or_mark(
+            "backfills",
+            row.backfill_id,
+            partial(codec.backfill_from_body, row.body, claims[row.backfill_id]),
+        )
+        for row in rows
+    )
 
 
 def update_backfill(conn: Connection, backfill_id: str, changes: dict[str, Any]) -> BackfillRecord:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bakehouse.errors import StorageError
 from bakehouse.storage import assets, codec, dialect, partitions, runs
-from bakehouse.storage.records import RUN_STATUS_BY_EVENT, EventRecord, EventType
+from bakehouse.storage.corrupt import read_or_mark, skip_corrupt
+from bakehouse.storage.records import RUN_STATUS_BY_EVENT, CorruptRecord, EventRecord, EventType
 from bakehouse.storage.schema import asset_keys, event_logs
 
 # Built once: SQLAlchemy caches the compiled form of a statement object, and storing an event is
@@ -57,8 +60,9 @@ def select_events(
     after_storage_id: int,
     limit: int | None,
     event_types: Sequence[EventType] | None,
-) -> list[EventRecord]:
-    """The run's events with a storage_id above `after_storage_id`, in log order."""
+) -> list[EventRecord | CorruptRecord]:
+    """The run's events with a storage_id above `after_storage_id`, in log order; a row that
+    cannot be read is a `CorruptRecord` in its place."""
     stmt = (
         sa.select(event_logs.c.id, event_logs.c.body)
         .where(event_logs.c.run_id == run_id, event_logs.c.id > after_storage_id)
@@ -68,7 +72,12 @@ def select_events(
         stmt = stmt.where(event_logs.c.event_type.in_([EventType(t).value for t in event_types]))
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [codec.event_from_row(row.id, row.body) for row in conn.execute(stmt)]
+    return [mark_event(row) for row in conn.execute(stmt)]
+
+
+def mark_event(row: Any) -> EventRecord | CorruptRecord:
+    """The event of an `event_logs` row (its id and body), or the marker of a corrupt one."""
+    return read_or_mark("event_logs", row.id, partial(codec.event_from_row, row.id, row.body))
 
 
 def select_asset_events(
@@ -84,7 +93,7 @@ def select_asset_events(
         .order_by(event_logs.c.id.desc())
         .limit(limit)
     )
-    return [codec.event_from_row(row.id, row.body) for row in conn.execute(stmt)]
+    return skip_corrupt(mark_event(row) for row in conn.execute(stmt))
 
 
 def delete_events(conn: Connection, run_id: str) -> None:

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal, overload
 
 from sqlalchemy.engine import URL
 
@@ -27,11 +27,13 @@ from bakehouse.storage import (
     partitions,
     runs,
 )
+from bakehouse.storage.corrupt import skip_corrupt
 from bakehouse.storage.database import Database
 from bakehouse.storage.records import (
     AssetMaterializationRecord,
     BackfillRecord,
     BackfillStatus,
+    CorruptRecord,
     EventRecord,
     EventType,
     InstigatorState,
@@ -167,23 +169,50 @@ class Instance:
         with self._db.read() as conn:
             return runs.select_run(conn, run_id)
 
+    @overload
     def get_runs(
         self,
         *,
         limit: int | None = 50,
         statuses: Sequence[RunStatus] | None = None,
         before_created_at: float | None = None,
-    ) -> list[RunRecord]:
-        """Runs, newest first; page with `before_created_at` = the last run's created_at."""
+        include_corrupt: Literal[False] = False,
+    ) -> list[RunRecord]: ...
+
+    @overload
+    def get_runs(
+        self,
+        *,
+        limit: int | None = 50,
+        statuses: Sequence[RunStatus] | None = None,
+        before_created_at: float | None = None,
+        include_corrupt: Literal[True],
+    ) -> list[RunRecord | CorruptRecord]: ...
+
+    def get_runs(
+        self,
+        *,
+        limit: int | None = 50,
+        statuses: Sequence[RunStatus] | None = None,
+        before_created_at: float | None = None,
+        include_corrupt: bool = False,
+    ) -> list[RunRecord] | list[RunRecord | CorruptRecord]:
+        """Runs, newest first; page with `before_created_at` = the last run's created_at.
+
+        A row that cannot be read is left out, or with `include_corrupt` is a `CorruptRecord`
+        in its place (for lists that show people which run is bad).
+        """
         with self._db.read() as conn:
-            return runs.select_runs(
+            found = runs.select_runs(
                 conn, limit=limit, statuses=statuses, before_created_at=before_created_at
             )
+        return found if include_corrupt else skip_corrupt(found)
 
     def get_runs_by_tag(self, key: str, value: str, *, limit: int | None = None) -> list[RunRecord]:
-        """Runs whose tag `key` is `value` (e.g. ``bakehouse/schedule``), newest first."""
+        """Runs whose tag `key` is `value` (e.g. ``bakehouse/schedule``), newest first; runs
+        that cannot be read are left out."""
         with self._db.read() as conn:
-            return runs.select_runs_by_tag(conn, key, value, limit=limit)
+            return skip_corrupt(runs.select_runs_by_tag(conn, key, value, limit=limit))
 
     def update_run(self, run_id: str, /, **changes: Any) -> RunRecord:
         """Change fields of a run (tags, status, ...) and return it; raises RunNotFoundError.
@@ -217,6 +246,7 @@ class Instance:
         with self._db.write() as conn:
             return [event_log.store_event(conn, event) for event in events]
 
+    @overload
     def get_events(
         self,
         run_id: str,
@@ -224,16 +254,43 @@ class Instance:
         after_storage_id: int = 0,
         limit: int | None = None,
         event_types: Sequence[EventType] | None = None,
-    ) -> list[EventRecord]:
-        """The run's events after a cursor, in order; the last storage_id is the next cursor."""
+        include_corrupt: Literal[False] = False,
+    ) -> list[EventRecord]: ...
+
+    @overload
+    def get_events(
+        self,
+        run_id: str,
+        *,
+        after_storage_id: int = 0,
+        limit: int | None = None,
+        event_types: Sequence[EventType] | None = None,
+        include_corrupt: Literal[True],
+    ) -> list[EventRecord | CorruptRecord]: ...
+
+    def get_events(
+        self,
+        run_id: str,
+        *,
+        after_storage_id: int = 0,
+        limit: int | None = None,
+        event_types: Sequence[EventType] | None = None,
+        include_corrupt: bool = False,
+    ) -> list[EventRecord] | list[EventRecord | CorruptRecord]:
+        """The run's events after a cursor, in order; the last storage_id is the next cursor.
+
+        An event that cannot be read is left out, or with `include_corrupt` is a
+        `CorruptRecord` (its key the storage id) in its place.
+        """
         with self._db.read() as conn:
-            return event_log.select_events(
+            found = event_log.select_events(
                 conn,
                 run_id,
                 after_storage_id=after_storage_id,
                 limit=limit,
                 event_types=event_types,
             )
+        return found if include_corrupt else skip_corrupt(found)
 
     def get_asset_check_history(self, asset_key: str, *, limit: int = 100) -> list[EventRecord]:
         """The newest results of the asset's checks, newest first: ASSET_CHECK_EVALUATION events,
@@ -442,6 +499,28 @@ class Instance:
         """The run id that claimed `run_key` of `origin`, else None."""
         with self._db.read() as conn:
             return instigators.select_run_id_for_key(conn, origin, run_key)
+
+    # -- repair -----------------------------------------------------------------------------
+
+    def find_corrupt_rows(self) -> list[CorruptRecord]:
+        """Every stored row that cannot be read back as its record (runs, events, backfills,
+        ticks, schedule and sensor states, the asset index): what lists skip and mark."""
+        from bakehouse.storage import doctor
+
+        with self._db.read() as conn:
+            return doctor.find_corrupt(conn)
+
+    def move_corrupt_rows_aside(self) -> list[CorruptRecord]:
+        """Move every row `find_corrupt_rows` finds into the `quarantined_rows` table, whole,
+        each in its own transaction; returns those moved (a row repaired meanwhile stays)."""
+        from bakehouse.storage import doctor
+
+        moved: list[CorruptRecord] = []
+        for record in self.find_corrupt_rows():
+            with self._db.write() as conn:
+                if doctor.move_aside(conn, record):
+                    moved.append(record)
+        return moved
 
     # -- lifetime ---------------------------------------------------------------------------
 

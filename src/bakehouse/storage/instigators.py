@@ -11,12 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bakehouse.errors import StorageError
 from bakehouse.storage import codec, dialect
+from bakehouse.storage.corrupt import read_or_mark, read_or_raise, skip_corrupt
 from bakehouse.storage.records import (
     InstigatorState,
     InstigatorType,
@@ -32,15 +34,20 @@ def select_state(conn: Connection, origin: str) -> InstigatorState | None:
     """The state of the schedule or sensor `origin`, if one was ever stored."""
     stmt = sa.select(instigators.c.body).where(instigators.c.origin == origin)
     body = conn.execute(stmt).scalar_one_or_none()
-    return None if body is None else codec.instigator_from_body(body)
+    if body is None:
+        return None
+    return read_or_raise("instigators", origin, partial(codec.instigator_from_body, body))
 
 
 def select_states(conn: Connection, kind: InstigatorType | None) -> list[InstigatorState]:
     """Every stored state (of one type if given), ordered by origin."""
-    stmt = sa.select(instigators.c.body).order_by(instigators.c.origin)
+    stmt = sa.select(instigators.c.origin, instigators.c.body).order_by(instigators.c.origin)
     if kind is not None:
         stmt = stmt.where(instigators.c.type == InstigatorType(kind).value)
-    return [codec.instigator_from_body(body) for body in conn.execute(stmt).scalars()]
+    return skip_corrupt(
+        read_or_mark("instigators", row.origin, partial(codec.instigator_from_body, row.body))
+        for row in conn.execute(stmt)
+    )
 
 
 def upsert_state(conn: Connection, state: InstigatorState) -> InstigatorState:
@@ -82,7 +89,7 @@ def update_tick(conn: Connection, tick: TickRecord) -> TickRecord:
     body = conn.execute(stmt).scalar_one_or_none()
     if body is None:
         raise StorageError(f"there is no tick {tick.tick_id}")
-    current = codec.tick_from_row(tick.tick_id, body)
+    current = read_or_raise("ticks", tick.tick_id, partial(codec.tick_from_row, tick.tick_id, body))
     row = codec.tick_to_row(replace(tick, updated_at=time.time()))
     if (current.origin, current.type.value, current.tick_at) != (
         row["origin"],
@@ -106,7 +113,9 @@ def select_tick(conn: Connection, origin: str, tick_at: float) -> TickRecord | N
         .limit(1)
     )
     row = conn.execute(stmt).first()
-    return None if row is None else codec.tick_from_row(row.id, row.body)
+    if row is None:
+        return None
+    return read_or_raise("ticks", row.id, partial(codec.tick_from_row, row.id, row.body))
 
 
 def select_ticks(
@@ -126,7 +135,10 @@ def select_ticks(
         stmt = stmt.where(ticks.c.status.in_([TickStatus(s).value for s in statuses]))
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [codec.tick_from_row(row.id, row.body) for row in conn.execute(stmt)]
+    return skip_corrupt(
+        read_or_mark("ticks", row.id, partial(codec.tick_from_row, row.id, row.body))
+        for row in conn.execute(stmt)
+    )
 
 
 # -- run keys ------------------------------------------------------------------------------------

@@ -16,12 +16,14 @@ where a rewrite would have to catch every one of those paths.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bakehouse.storage import assets, codec, dialect
+from bakehouse.storage.corrupt import read_or_mark, read_or_raise, skip_corrupt
 from bakehouse.storage.records import (
     AssetMaterializationRecord,
     EventRecord,
@@ -179,7 +181,9 @@ def select_latest(
         for start in range(0, len(unique), _KEYS_PER_QUERY):
             digests = [codec.digest(key) for key in unique[start : start + _KEYS_PER_QUERY]]
             rows.extend(conn.execute(stmt.where(_P.partition_digest.in_(digests))))
-    records = (codec.materialization_from_event(_event(row)) for row in rows)
+    records = skip_corrupt(
+        read_or_mark("event_logs", row.id, partial(_materialization, row)) for row in rows
+    )
     found = {r.partition_key: r for r in records if r.partition_key is not None}
     return found if partition_keys is None else {k: found[k] for k in partition_keys if k in found}
 
@@ -190,4 +194,8 @@ def _of_asset(asset_key: str) -> tuple[Any, ...]:
 
 
 def _event(row: Any) -> EventRecord:
-    return codec.event_from_row(row.id, row.body)
+    return read_or_raise("event_logs", row.id, partial(codec.event_from_row, row.id, row.body))
+
+
+def _materialization(row: Any) -> AssetMaterializationRecord:
+    return codec.materialization_from_event(codec.event_from_row(row.id, row.body))

@@ -136,6 +136,22 @@ class EventRecord:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CorruptRecord:
+    """A stored row that cannot be read back as its record, in the place the record would have.
+
+    Lists that ask for them (`include_corrupt=True`) get one of these per bad row, so one bad row
+    spoils only itself; `bh doctor` lists them all and can move them aside.
+    """
+
+    table: str  # "runs", "event_logs", "ticks", "backfills", "instigators", "asset_keys"
+    key: str  # the row's id: run id, event storage id, tick id, backfill id, origin, asset key
+    reason: str  # why it could not be read, at most a few hundred characters
+    created_at: float | None = None  # where it sorts among the others, when known
+
+    corrupt = True  # lets templates and JSON tell a marker from a record without isinstance
+
+
+@dataclass(frozen=True, kw_only=True)
 class AssetMaterializationRecord:
     """The latest materialization of one asset, kept in an index for fast lookups."""
 

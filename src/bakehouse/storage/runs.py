@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,14 @@ from sqlalchemy.exc import IntegrityError
 
 from bakehouse.errors import RunNotFoundError, StorageError
 from bakehouse.storage import codec
-from bakehouse.storage.records import RUN_STATUS_BY_EVENT, EventRecord, RunRecord, RunStatus
+from bakehouse.storage.corrupt import read_or_mark, read_or_raise
+from bakehouse.storage.records import (
+    RUN_STATUS_BY_EVENT,
+    CorruptRecord,
+    EventRecord,
+    RunRecord,
+    RunStatus,
+)
 from bakehouse.storage.schema import run_tags, runs
 
 _INSERT = sa.insert(runs)
@@ -58,7 +66,19 @@ def select_run(conn: Connection, run_id: str, *, for_update: bool = False) -> Ru
     body = conn.execute(stmt).scalar_one_or_none()
     if body is None:
         raise RunNotFoundError(run_id)
-    return codec.run_from_body(body)
+    return read_or_raise("runs", run_id, partial(codec.run_from_body, body))
+
+
+def _decode(rows: sa.CursorResult[Any]) -> list[RunRecord | CorruptRecord]:
+    return [
+        read_or_mark(
+            "runs", row.run_id, partial(codec.run_from_body, row.body), created_at=row.created_at
+        )
+        for row in rows
+    ]
+
+
+_COLUMNS = (runs.c.run_id, runs.c.created_at, runs.c.body)
 
 
 def select_runs(
@@ -67,24 +87,25 @@ def select_runs(
     limit: int | None,
     statuses: Sequence[RunStatus] | None,
     before_created_at: float | None,
-) -> list[RunRecord]:
-    """Runs newest first, optionally only those with one of `statuses` or created before a time."""
-    stmt = sa.select(runs.c.body).order_by(runs.c.created_at.desc(), runs.c.run_id.desc())
+) -> list[RunRecord | CorruptRecord]:
+    """Runs newest first, optionally only those with one of `statuses` or created before a time;
+    a row that cannot be read is a `CorruptRecord` in its place."""
+    stmt = sa.select(*_COLUMNS).order_by(runs.c.created_at.desc(), runs.c.run_id.desc())
     if statuses is not None:
         stmt = stmt.where(runs.c.status.in_([RunStatus(s).value for s in statuses]))
     if before_created_at is not None:
         stmt = stmt.where(runs.c.created_at < before_created_at)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [codec.run_from_body(body) for body in conn.execute(stmt).scalars()]
+    return _decode(conn.execute(stmt))
 
 
 def select_runs_by_tag(
     conn: Connection, key: str, value: str, *, limit: int | None
-) -> list[RunRecord]:
+) -> list[RunRecord | CorruptRecord]:
     """Runs whose tag `key` is `value`, newest first (ordered as `select_runs` orders them)."""
     stmt = (
-        sa.select(runs.c.body)
+        sa.select(*_COLUMNS)
         .select_from(run_tags.join(runs, runs.c.run_id == run_tags.c.run_id))
         .where(
             run_tags.c.tag_digest == codec.digest(key, value),
@@ -96,7 +117,7 @@ def select_runs_by_tag(
     )
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [codec.run_from_body(body) for body in conn.execute(stmt).scalars()]
+    return _decode(conn.execute(stmt))
 
 
 def update_run(conn: Connection, run_id: str, changes: dict[str, Any]) -> RunRecord:

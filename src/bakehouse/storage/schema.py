@@ -224,3 +224,17 @@ dynamic_partitions = Table(
     Index("ix_dynamic_partitions_def_id", "partitions_def_digest", "id"),
     sqlite_autoincrement=True,
 )
+
+quarantined_rows = Table(
+    "quarantined_rows",
+    metadata,
+    # Rows `bh doctor --move-aside` took out of their table because they could not be read: kept
+    # here whole, so nothing is lost and someone can repair and put them back by hand.
+    Column("id", StorageId, primary_key=True, autoincrement=True),
+    Column("table_name", String(64), nullable=False),
+    Column("row_key", Text, nullable=False),  # run id, event storage id, tick id, ...
+    Column("reason", Text, nullable=False),
+    Column("row", Text, nullable=False),  # JSON object: the row's columns as they were stored
+    Column("moved_at", Double, nullable=False),
+    sqlite_autoincrement=True,
+)

@@ -7,9 +7,11 @@ from starlette.concurrency import run_in_threadpool
 
 from bakehouse.errors import RunNotFoundError, SelectionError
 from bakehouse.host.deployment import Deployment
-from bakehouse.storage.records import EventType, RunRecord, RunStatus
+from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import (
+    CorruptEventOut,
+    CorruptRunOut,
     EventOut,
     ReexecuteRequest,
     RunCreated,
@@ -50,14 +52,16 @@ async def launch_run(body: RunRequest, dep: Deployment = Depends(deployment)) ->
     return RunCreated(run_id=run.run_id)
 
 
-@router.get("/runs", response_model=list[RunOut])
+@router.get("/runs", response_model=list[RunOut | CorruptRunOut])
 def list_runs(
     limit: int = Query(default=50, ge=1, le=1000),
     status: list[RunStatus] | None = Query(default=None),
     dep: Deployment = Depends(deployment),
-) -> list[RunOut]:
-    """Recent runs, newest first, optionally of some statuses."""
-    return [RunOut.of(r) for r in dep.instance.get_runs(limit=limit, statuses=status)]
+) -> list[RunOut | CorruptRunOut]:
+    """Recent runs, newest first, optionally of some statuses. A run whose stored row cannot be
+    read is ``{"run_id", "corrupt": true, "reason"}`` in its place."""
+    listed = dep.instance.get_runs(limit=limit, statuses=status, include_corrupt=True)
+    return [RunOut.of(r) if isinstance(r, RunRecord) else CorruptRunOut.of(r) for r in listed]
 
 
 @router.get("/runs/{run_id}", response_model=RunDetailOut)
@@ -66,10 +70,15 @@ def get_run(
     after: int = Query(default=0, ge=0, description="Only events after this storage id"),
     dep: Deployment = Depends(deployment),
 ) -> RunDetailOut:
-    """A run and its events."""
+    """A run and its events; an event whose stored row cannot be read is
+    ``{"storage_id", "corrupt": true, "reason"}`` in its place. A run whose own row cannot be
+    read is a 409 naming it."""
     run = _run_or_404(dep, run_id)
-    events = dep.instance.get_events(run_id, after_storage_id=after)
-    return RunDetailOut(**RunOut.of(run).model_dump(), events=[EventOut.of(e) for e in events])
+    events = dep.instance.get_events(run_id, after_storage_id=after, include_corrupt=True)
+    shown = [
+        EventOut.of(e) if isinstance(e, EventRecord) else CorruptEventOut.of(e) for e in events
+    ]
+    return RunDetailOut(**RunOut.of(run).model_dump(), events=shown)
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunOut)

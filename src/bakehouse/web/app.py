@@ -16,6 +16,7 @@ from bakehouse.web import (
     api_locations,
     api_partitions,
     api_runs,
+    corrupt_rows,
     pages,
     streams,
 )
@@ -49,4 +50,5 @@ def create_app(dep: Deployment) -> FastAPI:
     for module in (*modules, streams):
         app.include_router(module.router)
     pages.mount(app)
+    corrupt_rows.install(app)
     return app

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from bakehouse.errors import ErrorInfo
 from bakehouse.host.backfill_requests import BackfillProgress
 from bakehouse.host.supervisor import LocationState
-from bakehouse.storage.records import BackfillRecord, EventRecord, RunRecord
+from bakehouse.storage.records import BackfillRecord, CorruptRecord, EventRecord, RunRecord
 
 
 class ErrorOut(BaseModel):
@@ -203,6 +203,32 @@ class RunOut(BaseModel):
         )
 
 
+class CorruptRunOut(BaseModel):
+    """A run whose stored row cannot be read, in its place in a list (see ``bh doctor``)."""
+
+    run_id: str
+    corrupt: Literal[True] = True
+    reason: str
+
+    @classmethod
+    def of(cls, row: CorruptRecord) -> CorruptRunOut:
+        """The API view of a corrupt run row."""
+        return cls(run_id=row.key, reason=row.reason)
+
+
+class CorruptEventOut(BaseModel):
+    """An event whose stored row cannot be read, in its place in a run's log."""
+
+    storage_id: int
+    corrupt: Literal[True] = True
+    reason: str
+
+    @classmethod
+    def of(cls, row: CorruptRecord) -> CorruptEventOut:
+        """The API view of a corrupt event row."""
+        return cls(storage_id=int(row.key), reason=row.reason)
+
+
 class EventOut(BaseModel):
     """One event of a run's log."""
 
@@ -233,7 +259,7 @@ class EventOut(BaseModel):
 class RunDetailOut(RunOut):
     """A run with its event log."""
 
-    events: list[EventOut]
+    events: list[EventOut | CorruptEventOut]
 
 
 class PartitionRangeIn(BaseModel):

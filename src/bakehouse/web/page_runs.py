@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bakehouse.errors import ErrorInfo, RunNotFoundError
 from bakehouse.host.deployment import Deployment
-from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
+from bakehouse.storage.records import CorruptRecord, EventRecord, EventType, RunRecord, RunStatus
 from bakehouse.web import api_runs
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import ReexecuteRequest
@@ -52,13 +52,16 @@ def locations_of(run: RunRecord) -> str:
 
 def _list_context(dep: Deployment, status: str, before: float | None) -> dict[str, Any]:
     statuses = FILTERS.get(status, FILTERS[""])[1]
-    runs = dep.instance.get_runs(limit=PAGE_SIZE, statuses=statuses, before_created_at=before)
+    runs = dep.instance.get_runs(
+        limit=PAGE_SIZE, statuses=statuses, before_created_at=before, include_corrupt=True
+    )
     return {
         "runs": runs,
         "status": status if status in FILTERS else "",
         "filters": FILTERS,
         "before": before,
         "older": runs[-1].created_at if len(runs) == PAGE_SIZE else None,
+        "corrupt": lambda row: isinstance(row, CorruptRecord),
         "launched_by": launched_by,
         "locations_of": locations_of,
         "any_runs": bool(runs) or bool(dep.instance.get_runs(limit=1)),
@@ -152,8 +155,10 @@ def run_page(
         run = dep.instance.get_run(run_id)
     except RunNotFoundError:
         return run_not_found(request, run_id)
-    events = dep.instance.get_events(run_id)
+    logged = dep.instance.get_events(run_id, include_corrupt=True)
+    events = [e for e in logged if isinstance(e, EventRecord)]
     context = _header_context(dep, run, events)
+    context["corrupt_events"] = [e for e in logged if isinstance(e, CorruptRecord)]
     if part == "header":
         return render(request, "_run_header.html", **context)
     steps = sorted({e.step_key for e in events if e.step_key})

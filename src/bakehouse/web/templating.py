@@ -47,6 +47,8 @@ PILLS: dict[str, tuple[str, str]] = {
     # backfills (CANCELING, CANCELED and FAILED as above)
     "REQUESTED": ("info", "In progress"),
     "COMPLETED": ("ok", "Completed"),
+    # a stored row that cannot be read (see `bh doctor`)
+    "CORRUPT": ("bad", "Unreadable"),
     # assets
     "never": ("muted", "Never materialized"),
     "materialized": ("ok", "Materialized"),
