@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 from bakehouse.authoring.check_spec import AssetCheckKey
 from bakehouse.graph.dag import KeyGraph
@@ -26,11 +26,29 @@ class AssetSelection:
     """
 
     def __init__(
-        self, select: _Select, description: str, checks: _SelectChecks | None = None
+        self,
+        select: _Select,
+        description: str,
+        checks: _SelectChecks | None = None,
+        *,
+        identity: Hashable | None = None,
     ) -> None:
         self._select = select
         self._checks = checks
         self.description = description
+        # What the selection is made of, for equality: two selections built the same way from
+        # the same keys are equal, however each key was spelled. None: equal only to itself.
+        self._identity = identity
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AssetSelection):
+            return NotImplemented
+        if self._identity is None or other._identity is None:
+            return self is other
+        return self._identity == other._identity
+
+    def __hash__(self) -> int:
+        return hash(self._identity) if self._identity is not None else id(self)
 
     def resolve(self, graph: KeyGraph) -> set[str]:
         """The user-string keys selected in `graph`."""
@@ -73,7 +91,12 @@ class AssetSelection:
                 raise SelectionError(f"selection names unknown asset checks: {missing}")
             return set(keys)
 
-        return cls(lambda g: set(), "checks " + ", ".join(str(k) for k in keys), select)
+        return cls(
+            lambda g: set(),
+            "checks " + ", ".join(str(k) for k in keys),
+            select,
+            identity=("checks", frozenset(keys)),
+        )
 
     @classmethod
     def checks_for_assets(cls, *assets: object) -> AssetSelection:
@@ -85,23 +108,34 @@ class AssetSelection:
             lambda g: set(),
             "checks of " + ", ".join(k.to_user_string() for k in sorted(wanted)),
             lambda g, defined: {c for c in defined if c.asset_key in wanted},
+            identity=("checks_for_assets", frozenset(wanted)),
         )
 
     @classmethod
     def all_asset_checks(cls) -> AssetSelection:
         """Every check defined here, and no asset."""
-        return cls(lambda g: set(), "all asset checks", lambda g, defined: set(defined))
+        return cls(
+            lambda g: set(),
+            "all asset checks",
+            lambda g, defined: set(defined),
+            identity=("all_asset_checks",),
+        )
 
     def without_checks(self) -> AssetSelection:
         """The assets of this selection, without any check."""
         return AssetSelection(
-            self._select, f"({self.description}) without checks", lambda g, defined: set()
+            self._select,
+            f"({self.description}) without checks",
+            lambda g, defined: set(),
+            identity=_derived("without_checks", self),
         )
 
     @classmethod
     def all(cls) -> AssetSelection:
         """Every asset that can be materialized here."""
-        return cls(lambda g: {k for k, n in g.nodes.items() if not n.is_external}, "*")
+        return cls(
+            lambda g: {k for k, n in g.nodes.items() if not n.is_external}, "*", identity=("all",)
+        )
 
     @classmethod
     def assets(cls, *assets: object) -> AssetSelection:
@@ -126,7 +160,7 @@ class AssetSelection:
                 raise SelectionError(f"selection names unknown asset keys: {missing}")
             return set(keys)
 
-        return cls(select, ", ".join(keys))
+        return cls(select, ", ".join(keys), identity=("keys", frozenset(keys)))
 
     @classmethod
     def groups(cls, *names: str) -> AssetSelection:
@@ -134,6 +168,7 @@ class AssetSelection:
         return cls(
             lambda g: {k for k, n in g.nodes.items() if n.group in names},
             " or ".join(f"group:{n}" for n in names),
+            identity=("groups", frozenset(names)),
         )
 
     @classmethod
@@ -142,6 +177,7 @@ class AssetSelection:
         return cls(
             lambda g: {k for k, n in g.nodes.items() if n.kinds & set(kinds)},
             " or ".join(f"kind:{n}" for n in kinds),
+            identity=("kinds", frozenset(kinds)),
         )
 
     @classmethod
@@ -157,23 +193,31 @@ class AssetSelection:
                     found.add(key)
             return found
 
-        return cls(select, " or ".join("key:" + "/".join(p) + "/*" for p in parts))
+        return cls(
+            select,
+            " or ".join("key:" + "/".join(p) + "/*" for p in parts),
+            identity=("key_prefixes", frozenset(parts)),
+        )
 
     @classmethod
     def from_string(cls, text: str) -> AssetSelection:
         """A selection in the string syntax of `bh launch --assets`."""
-        return cls(parse_selection(text), text)
+        return cls(parse_selection(text), text, identity=("string", text))
 
     def upstream(self, depth: int | None = None) -> AssetSelection:
         """This selection and what is upstream of it, up to `depth` levels."""
         return AssetSelection(
-            lambda g: g.upstream(self._select(g), depth), f"{depth or ''}+({self.description})"
+            lambda g: g.upstream(self._select(g), depth),
+            f"{depth or ''}+({self.description})",
+            identity=_derived(("upstream", depth), self),
         )
 
     def downstream(self, depth: int | None = None) -> AssetSelection:
         """This selection and what is downstream of it, up to `depth` levels."""
         return AssetSelection(
-            lambda g: g.downstream(self._select(g), depth), f"({self.description})+{depth or ''}"
+            lambda g: g.downstream(self._select(g), depth),
+            f"({self.description})+{depth or ''}",
+            identity=_derived(("downstream", depth), self),
         )
 
     # Set operations apply to the assets and, apart, to the checks each side selects.
@@ -182,6 +226,7 @@ class AssetSelection:
             lambda g: self._select(g) | other._select(g),
             f"({self.description}) or ({other.description})",
             lambda g, c: self._select_checks(g, c) | other._select_checks(g, c),
+            identity=_derived("or", self, other),
         )
 
     def __and__(self, other: AssetSelection) -> AssetSelection:
@@ -189,6 +234,7 @@ class AssetSelection:
             lambda g: self._select(g) & other._select(g),
             f"({self.description}) and ({other.description})",
             lambda g, c: self._select_checks(g, c) & other._select_checks(g, c),
+            identity=_derived("and", self, other),
         )
 
     def __sub__(self, other: AssetSelection) -> AssetSelection:
@@ -196,10 +242,19 @@ class AssetSelection:
             lambda g: self._select(g) - other._select(g),
             f"({self.description}) and not ({other.description})",
             lambda g, c: self._select_checks(g, c) - other._select_checks(g, c),
+            identity=_derived("minus", self, other),
         )
 
     def __repr__(self) -> str:
         return f"AssetSelection({self.description!r})"
+
+
+def _derived(operation: Hashable, *parts: AssetSelection) -> Hashable | None:
+    """The identity of a selection built from `parts`; None if any part has none."""
+    identities = [p._identity for p in parts]
+    if any(i is None for i in identities):
+        return None
+    return (operation, *identities)
 
 
 def coerce_selection(value: object) -> AssetSelection:
