@@ -181,3 +181,25 @@ def test_selection_errors_are_value_errors() -> None:
     # Callers that validate user input catch ValueError; SelectionError is one.
     with pytest.raises(ValueError, match="unexpected"):
         parse_selection("a b")
+
+
+def test_nesting_is_bounded_with_the_position() -> None:
+    from bakehouse.graph.selection import MAX_NESTING, parse_selection
+
+    ok = "(" * MAX_NESTING + "a" + ")" * MAX_NESTING
+    parse_selection(ok)
+    with pytest.raises(SelectionError, match=r"at position 64: nested deeper than 64"):
+        parse_selection("(" + ok + ")")
+    with pytest.raises(SelectionError, match=r"at position 256: nested deeper"):
+        parse_selection("not " * 1000 + "a")
+
+
+def test_errors_quote_at_most_200_characters_of_the_selection() -> None:
+    from bakehouse.graph.selection import MAX_LENGTH, parse_selection
+
+    with pytest.raises(SelectionError) as raised:
+        parse_selection("a " * 5000 + "$")
+    assert "… (10001 characters)" in str(raised.value)
+    assert len(str(raised.value)) < 320
+    with pytest.raises(SelectionError, match="longer than"):
+        parse_selection("a" * (MAX_LENGTH + 1))

@@ -8,6 +8,10 @@ Follows Dagster's selection syntax:
   ``name+1`` limit the depth.
 - ``group:x``, ``kind:x``, ``tag:k`` / ``tag:k=v``, ``owner:x``, ``code_location:x``.
 - ``a, b`` and ``a or b`` unite; ``a and b`` intersects; ``not a`` complements; parentheses group.
+
+Selections come from people and from HTTP requests, so parsing is bounded: at most
+`MAX_NESTING` levels of parentheses and ``not``, at most `MAX_LENGTH` characters, and an error
+quotes at most `QUOTE_LIMIT` characters of the selection (always with the position at fault).
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _KEYWORDS = {"and", "or", "not"}
+# Parsing recurses once per level of parentheses or `not`; far below the interpreter's limit.
+MAX_NESTING = 64
+MAX_LENGTH = 100_000
+QUOTE_LIMIT = 200
 _ATTRIBUTES = ("key", "group", "kind", "tag", "owner", "code_location", "location")
 
 
@@ -40,7 +48,19 @@ class _Token:
     pos: int
 
 
+def quoted(text: str) -> str:
+    """`text` as an error quotes it: repr'd, and cut after `QUOTE_LIMIT` characters."""
+    if len(text) <= QUOTE_LIMIT:
+        return repr(text)
+    return f"{text[:QUOTE_LIMIT]!r}… ({len(text)} characters)"
+
+
 def _tokenize(text: str) -> list[_Token]:
+    if len(text) > MAX_LENGTH:
+        raise SelectionError(
+            f"selection {quoted(text)} is longer than {MAX_LENGTH} characters: select by group, "
+            "tag or kind, or with wildcards, instead of listing every asset"
+        )
     tokens: list[_Token] = []
     pos = 0
     stripped_end = len(text.rstrip())
@@ -50,7 +70,7 @@ def _tokenize(text: str) -> list[_Token]:
             # Point at the offending character, not at the blanks before it.
             bad = len(text) - len(text[pos:].lstrip())
             raise SelectionError(
-                f"cannot parse selection {text!r} at position {bad}: unexpected {text[bad]!r}"
+                f"cannot parse selection {quoted(text)} at position {bad}: unexpected {text[bad]!r}"
             )
         group = match.lastgroup or "word"
         value = match.group(group)
@@ -68,6 +88,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def peek(self, offset: int = 0) -> _Token | None:
         j = self.i + offset
@@ -76,20 +97,26 @@ class _Parser:
     def take(self) -> _Token:
         tok = self.peek()
         if tok is None:
-            raise SelectionError(f"selection {self.text!r} ends too early")
+            raise SelectionError(f"selection {quoted(self.text)} ends too early")
         self.i += 1
         return tok
 
     def error(self, tok: _Token | None, what: str) -> SelectionError:
         where = f"at position {tok.pos}" if tok else "at the end"
-        return SelectionError(f"cannot parse selection {self.text!r} {where}: {what}")
+        return SelectionError(f"cannot parse selection {quoted(self.text)} {where}: {what}")
+
+    def enter(self, tok: _Token) -> None:
+        """Go one level deeper (into parentheses or a `not`), refusing more than MAX_NESTING."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(tok, f"nested deeper than {MAX_NESTING} levels of '(' and 'not'")
 
     def parse(self) -> Selector:
         if not self.tokens:
             raise SelectionError("empty selection: use '*' for every asset")
         expr = self.parse_or()
         if self.peek() is not None:
-            raise self.error(self.peek(), f"unexpected {self.peek().text!r}")  # type: ignore[union-attr]
+            raise self.error(self.peek(), f"unexpected {quoted(self.peek().text)}")  # type: ignore[union-attr]
         return expr
 
     def parse_or(self) -> Selector:
@@ -113,8 +140,9 @@ class _Parser:
     def parse_not(self) -> Selector:
         tok = self.peek()
         if tok is not None and tok.kind == "not":
-            self.take()
+            self.enter(self.take())
             inner = self.parse_not()
+            self.depth -= 1
             return lambda g: set(g.nodes) - inner(g)
         return self.parse_traversal()
 
@@ -165,16 +193,18 @@ class _Parser:
     def parse_primary(self) -> Selector:
         tok = self.take()
         if tok.kind == "lparen":
+            self.enter(tok)
             expr = self.parse_or()
             close = self.peek()
             if close is None or close.kind != "rparen":
                 raise self.error(close, "missing ')'")
             self.take()
+            self.depth -= 1
             return expr
         if tok.kind == "quoted":
             return _key_selector(_unquote(tok.text), self.text)
         if tok.kind != "word":
-            raise self.error(tok, f"expected an asset name, got {tok.text!r}")
+            raise self.error(tok, f"expected an asset name, got {quoted(tok.text)}")
         if tok.text == "*":
             return lambda g: set(g.nodes)
         attr, sep, value = tok.text.partition(":")
@@ -182,7 +212,7 @@ class _Parser:
             return _key_selector(tok.text, self.text)
         if attr not in _ATTRIBUTES:
             raise self.error(
-                tok, f"unknown attribute {attr!r}; use one of {', '.join(_ATTRIBUTES)}"
+                tok, f"unknown attribute {quoted(attr)}; use one of {', '.join(_ATTRIBUTES)}"
             )
         value = _unquote(value)
         if not value:
@@ -202,9 +232,14 @@ def _key_selector(pattern: str, source: str) -> Selector:
             return {k for k in g.nodes if fnmatch.fnmatchcase(k, pattern)}
         if pattern in g.nodes:
             return {pattern}
-        close = difflib.get_close_matches(pattern, list(g.nodes), n=3)
+        # difflib is quadratic in the length: only a name of a sensible length gets hints.
+        close = []
+        if len(pattern) <= QUOTE_LIMIT:
+            close = difflib.get_close_matches(pattern, list(g.nodes), n=3)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise SelectionError(f"no asset with key {pattern!r} in selection {source!r}.{hint}")
+        raise SelectionError(
+            f"no asset with key {quoted(pattern)} in selection {quoted(source)}.{hint}"
+        )
 
     return select
 
@@ -239,5 +274,5 @@ def select_keys(text: str, graph: KeyGraph, *, allow_empty: bool = False) -> set
     """The keys of `graph` that `text` selects; `SelectionError` on bad syntax or no match."""
     keys = parse_selection(text)(graph)
     if not keys and not allow_empty:
-        raise SelectionError(f"selection {text!r} matches no asset")
+        raise SelectionError(f"selection {quoted(text)} matches no asset")
     return keys

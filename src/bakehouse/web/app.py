@@ -16,7 +16,9 @@ from bakehouse.web import (
     api_locations,
     api_partitions,
     api_runs,
+    body_limit,
     corrupt_rows,
+    input_limits,
     pages,
     streams,
 )
@@ -51,4 +53,6 @@ def create_app(dep: Deployment) -> FastAPI:
         app.include_router(module.router)
     pages.mount(app)
     corrupt_rows.install(app)
+    input_limits.install(app)
+    app.add_middleware(body_limit.BodyLimit, max_bytes=body_limit.configured_limit())
     return app

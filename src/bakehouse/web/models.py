@@ -10,6 +10,7 @@ from bakehouse.errors import ErrorInfo
 from bakehouse.host.backfill_requests import BackfillProgress
 from bakehouse.host.supervisor import LocationState
 from bakehouse.storage.records import BackfillRecord, CorruptRecord, EventRecord, RunRecord
+from bakehouse.web.input_limits import Tags
 
 
 class ErrorOut(BaseModel):
@@ -133,7 +134,7 @@ class RunRequest(BaseModel):
     selection: str | None = Field(default=None, examples=["cookie_dough+"])
     asset_keys: list[str] | None = None
     job: str | None = None
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)
     run_config: dict[str, Any] = Field(default_factory=dict)
     partition_key: str | None = Field(
         default=None,
@@ -282,7 +283,7 @@ class BackfillRequest(BaseModel):
     only: Literal["missing", "failed_and_missing"] | None = Field(
         default=None, description="Keep only partitions some selected asset has missing/failed"
     )
-    tags: dict[str, str] = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _keys_or_range(self) -> BackfillRequest:
