@@ -79,6 +79,7 @@ def _env(project: Path) -> dict[str, str]:
 
 
 def _store_run(project: Path, **fields: Any) -> tuple[str, str]:
+    (project / "home").mkdir(exist_ok=True)
     url = f"sqlite:///{project / 'home' / 'bakehouse.db'}"
     run_id = str(uuid.uuid4())
     fields.setdefault("selection_query", "*")

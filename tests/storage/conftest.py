@@ -79,6 +79,7 @@ def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """The URL of an empty database of `backend`, for this test alone."""
     if backend == "sqlite":
         path = tmp_path / "db" / "bakehouse.db"
+        path.parent.mkdir()
         return URL.create("sqlite", database=str(path)).render_as_string()
     url: URL = request.getfixturevalue("postgres_database")
     _empty_postgres(url)

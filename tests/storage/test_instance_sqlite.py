@@ -49,9 +49,18 @@ def test_from_env_without_url_uses_a_home(
 
 
 def test_open_sqlite_file_puts_storage_next_to_it(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
     with Instance.open(f"sqlite:///{tmp_path}/sub/x.db") as instance:
         assert instance.home is None
         assert instance.storage_dir == tmp_path / "sub" / "storage"
+
+
+def test_a_sqlite_file_in_a_missing_folder_is_an_error_and_nothing_is_created(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(StorageError, match=r"folder that does not exist .*create the folder"):
+        Instance.open(f"sqlite:///{tmp_path}/missing/dir/x.db")
+    assert not (tmp_path / "missing").exists()
 
 
 def test_ephemeral_is_private_and_cleans_up() -> None:

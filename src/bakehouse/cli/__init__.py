@@ -68,13 +68,25 @@ class LazyGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(package_name="bakehouse", prog_name="bh", message="%(prog)s %(version)s")
-def cli() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Show the traceback of an error.")
+def cli(verbose: bool) -> None:
     """bakehouse: write data assets in Python, see them as one graph, run them.
 
     Run it inside a project (a folder whose pyproject.toml has [tool.bakehouse] or [tool.dg]).
     """
+    from bakehouse.cli import errors
+
+    errors.verbose = verbose
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``bh`` console script."""
-    cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="bh")
+    from bakehouse.errors import BakehouseError
+
+    try:
+        cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="bh")
+    except BakehouseError as exc:
+        # Failures people can fix (storage URL, settings): what to do, not a traceback.
+        from bakehouse.cli import errors
+
+        sys.exit(errors.report(exc))

@@ -109,6 +109,9 @@ def serve_deployment(
     """Run a deployment of the workspace here until Ctrl-C or SIGTERM, then stop all of it."""
     workspace = load_workspace()
     _check_port_free(host, port)
+    from bakehouse.web.body_limit import configured_limit
+
+    configured_limit()  # a bad setting stops us before any process starts
     # The code servers start first: they load user code in their own processes while this one
     # spends most of its start-up importing the web stack and storage (SQLAlchemy, FastAPI).
     from bakehouse.host.supervisor import LocationSupervisor

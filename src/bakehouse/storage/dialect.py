@@ -82,6 +82,20 @@ def sqlite_file(url: URL) -> Path | None:
     return Path(url.database)
 
 
+def check_sqlite_folder(url: URL) -> None:
+    """Raise StorageError when `url` is a SQLite file in a folder that does not exist.
+
+    A mistyped path must not quietly become a new, empty database somewhere else; the instance
+    folders bakehouse owns (``.bakehouse/``) are created by `Instance.for_home` instead.
+    """
+    path = sqlite_file(url)
+    if path is not None and not path.parent.is_dir():
+        raise StorageError(
+            f"the SQLite database {path} is in a folder that does not exist ({path.parent}): "
+            "create the folder, or correct the URL (BAKEHOUSE_STORAGE_URL)"
+        )
+
+
 def create_engine(url: URL) -> Engine:
     """An engine for `url`, with every connection set up for how bakehouse uses the database."""
     if url.get_backend_name() != "sqlite":
@@ -93,10 +107,7 @@ def create_engine(url: URL) -> Engine:
             url, poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
     else:
-        path = sqlite_file(url)
-        if path is not None:
-            # sqlite3 cannot create a file in a folder that does not exist yet.
-            path.parent.mkdir(parents=True, exist_ok=True)
+        check_sqlite_folder(url)
         engine = sa.create_engine(url)
     sa.event.listen(engine, "connect", _setup_sqlite_connection)
     sa.event.listen(engine, "begin", _begin_sqlite_transaction)

@@ -129,6 +129,7 @@ class Instance:
         home: Path | None = None,
         owns_storage_dir: bool = False,
     ) -> Instance:
+        dialect.check_sqlite_folder(url)
         try:
             storage_dir.mkdir(parents=True, exist_ok=True)
             # The storage folder is where revision 0004 finds the dynamic partition keys that

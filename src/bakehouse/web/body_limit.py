@@ -16,6 +16,8 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 
+from bakehouse.errors import ProjectError
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -32,7 +34,7 @@ def configured_limit() -> int:
     if not text:
         return DEFAULT_MAX_BODY_BYTES
     if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"{ENV_MAX_BODY_BYTES} must be a positive number of bytes, got {text!r}")
+        raise ProjectError(f"{ENV_MAX_BODY_BYTES} must be a positive number of bytes, got {text!r}")
     return int(text)
 
 
