@@ -99,7 +99,7 @@ def test_a_second_process_waits_for_the_file_lock_instead_of_failing(tmp_path: P
         [sys.executable, "-c", HOLDER, str(database), str(holding), str(release)]
     )
     try:
-        eventually(holding.exists, what="the other process holding the database")
+        eventually(holding.exists, message="the other process holding the database")
         # Really contended: a plain connect from this process is refused while it holds it.
         with pytest.raises(duckdb.IOException, match=r"(?i)lock"):
             duckdb.connect(str(database))

@@ -16,6 +16,7 @@ from bakehouse.project.workspace import find_workspace
 from bakehouse.storage import Instance
 from bakehouse.storage.records import RunStatus
 from tests.support.projects import write_project
+from tests.support.waiting import eventually
 
 
 class FakeClock:
@@ -44,6 +45,15 @@ def backfill_daemon(parts: Parts, limit: int) -> BackfillDaemon:
         parts.instance, parts.supervisor, parts.coordinator,
         clock=FakeClock(1_000_000.0), max_unfinished_runs=limit,
     )  # fmt: skip
+
+
+def wait_finished(instance: Instance, run_ids: list[str], timeout: float = 120) -> None:
+    """Return once every run of `run_ids` has finished (the run workers are other processes)."""
+    eventually(
+        lambda: all(instance.get_run(r).status.is_finished for r in run_ids),
+        timeout=timeout,
+        message=f"runs {run_ids} to finish",
+    )
 
 
 def run_queued(parts: Parts) -> None:

@@ -31,8 +31,9 @@ from bakehouse.storage.records import (
     PartitionStatus,
     RunStatus,
 )
+from tests.support.processes import descendants
 from tests.support.projects import write_project
-from tests.web.conftest import _descendants
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -78,15 +79,6 @@ def _stop_leftovers(pids: list[int]) -> None:
                 os.kill(pid, signal.SIGKILL)
 
 
-def _wait(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_a_killed_daemon_resumes_the_backfill_without_running_a_partition_twice(
     tmp_path: Path,
 ) -> None:
@@ -109,19 +101,21 @@ def test_a_killed_daemon_resumes_the_backfill_without_running_a_partition_twice(
 
         try:
             daemons.append(_start_daemon(root))
-            _wait(lambda: claimed() >= 6, 120, "half the partitions to get runs")
+            eventually(
+                lambda: claimed() >= 6, timeout=120, message="half the partitions to get runs"
+            )
             # Its run workers outlive it and finish their steps; remember them to clean up.
-            leftovers = _descendants(daemons[0].pid)
+            leftovers = descendants(daemons[0].pid)
             os.kill(daemons[0].pid, signal.SIGKILL)
             daemons[0].wait(timeout=10)
             at_kill = claimed()
             assert 6 <= at_kill < 12, at_kill
 
             daemons.append(_start_daemon(root))
-            _wait(
+            eventually(
                 lambda: instance.get_backfill(backfill_id).status.is_finished,  # type: ignore[union-attr]
-                180,
-                "the backfill to finish",
+                timeout=180,
+                message="the backfill to finish",
             )
         finally:
             for daemon in daemons:

@@ -4,7 +4,6 @@ run queue then executes in real workers."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from bakehouse.daemon.sensors import SensorDaemon
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.storage import PartitionStatus, RunStatus
 from bakehouse.storage.records import InstigatorState, InstigatorStatus, InstigatorType, TickStatus
-from tests.daemon.conftest import FakeClock
+from tests.daemon.conftest import FakeClock, wait_finished
 
 pytestmark = pytest.mark.slow
 
@@ -63,13 +62,6 @@ INBOX_SENSOR = {
 }
 
 
-def _wait_finished(instance, run_ids, timeout: float = 120) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not all(instance.get_run(r).status.is_finished for r in run_ids):
-        assert time.monotonic() < deadline, "runs did not finish"
-        time.sleep(0.1)
-
-
 @pytest.mark.timeout(300)
 def test_a_sensor_adds_keys_before_its_runs_and_deletes_keys_later(
     make_parts, tmp_path: Path, monkeypatch
@@ -96,7 +88,7 @@ def test_a_sensor_adds_keys_before_its_runs_and_deletes_keys_later(
                      interval=0.05)  # fmt: skip
     queue.start()
     try:
-        _wait_finished(instance, tick.run_ids)
+        wait_finished(instance, tick.run_ids)
     finally:
         queue.stop()
     assert [instance.get_run(r).status for r in tick.run_ids] == [RunStatus.SUCCESS] * 3

@@ -12,7 +12,8 @@ from bakehouse.daemon.run_queue import RunQueue, TagConcurrencyLimit
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.storage import EventType, RunStatus
 from bakehouse.storage.records import EventRecord, RunRecord
-from tests.daemon.conftest import FakeClock
+from tests.daemon.conftest import FakeClock, Parts, wait_finished
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -21,15 +22,24 @@ SLOW = {
         import os
         import signal
         import time
+        from pathlib import Path
 
         import bakehouse as dg
 
 
-        # Long enough that two runs started together overlap even when a loaded machine
-        # starts their workers a second apart: the tests count overlapping runs.
+        # Naps last until the test opens the gate (a file in the project's folder): the runs
+        # the queue let start are all still running when the test looks, however slow the
+        # machine starts their workers.
+        GATE = Path(__file__).resolve().parents[3] / "gate"
+
+
         @dg.asset
         def nap():
-            time.sleep(1.5)
+            deadline = time.monotonic() + 120
+            while not GATE.exists():
+                if time.monotonic() > deadline:
+                    raise RuntimeError("nobody opened the gate")
+                time.sleep(0.05)
             return 1
 
 
@@ -40,11 +50,20 @@ SLOW = {
 }
 
 
-def _wait_all_finished(instance, run_ids, timeout: float = 120) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not all(instance.get_run(r).status.is_finished for r in run_ids):
-        assert time.monotonic() < deadline, "runs did not finish"
-        time.sleep(0.1)
+def _open_the_gate_once_started(parts: Parts, run_ids: list[str], count: int) -> None:
+    """Wait until `count` of the runs are running (held at the gate), check no more are, then
+    let every nap finish."""
+    started = eventually(
+        lambda: _started(parts, run_ids) if len(_started(parts, run_ids)) >= count else None,
+        timeout=120,
+        message=f"{count} runs to start",
+    )
+    assert len(started) == count
+    (parts.root / "gate").touch()
+
+
+def _started(parts: Parts, run_ids: list[str]) -> list[str]:
+    return [r for r in run_ids if parts.instance.get_run(r).status == RunStatus.STARTED]
 
 
 def _max_overlap(runs: list[RunRecord]) -> int:
@@ -65,7 +84,8 @@ def test_ten_queued_runs_never_exceed_two_at_once_and_all_finish(make_parts) -> 
                      interval=0.05)  # fmt: skip
     queue.start()
     try:
-        _wait_all_finished(parts.instance, run_ids)
+        _open_the_gate_once_started(parts, run_ids, 2)
+        wait_finished(parts.instance, run_ids)
     finally:
         queue.stop()
     runs = [parts.instance.get_run(r) for r in run_ids]
@@ -85,7 +105,8 @@ def test_a_tag_limit_holds_back_only_the_runs_it_matches(make_parts) -> None:  #
                      interval=0.05)  # fmt: skip
     queue.start()
     try:
-        _wait_all_finished(parts.instance, tagged + free)
+        _open_the_gate_once_started(parts, tagged + free, 3)  # one tagged run, both free ones
+        wait_finished(parts.instance, tagged + free)
     finally:
         queue.stop()
     assert _max_overlap([parts.instance.get_run(r) for r in tagged]) == 1
@@ -100,7 +121,7 @@ def test_a_sigkilled_worker_fails_its_run_with_the_reason_in_its_log(make_parts)
     queue = RunQueue(parts.instance, parts.coordinator, lambda: graph, interval=0.05)
     queue.start()
     try:
-        _wait_all_finished(parts.instance, [run_id], timeout=60)
+        wait_finished(parts.instance, [run_id], timeout=60)
     finally:
         queue.stop()
     assert parts.instance.get_run(run_id).status == RunStatus.FAILURE
@@ -203,9 +224,11 @@ def test_a_per_value_tag_limit_holds_one_run_per_value(make_parts) -> None:  # t
     limit = TagConcurrencyLimit("customer", 1, per_value=True)
     queue = RunQueue(parts.instance, parts.coordinator, lambda: graph, max_concurrent_runs=10,
                      tag_concurrency_limits=[limit], interval=0.05)  # fmt: skip
+    everyone = [r for ids in by_customer.values() for r in ids]
     queue.start()
     try:
-        _wait_all_finished(parts.instance, [r for ids in by_customer.values() for r in ids])
+        _open_the_gate_once_started(parts, everyone, 2)  # one run per customer
+        wait_finished(parts.instance, everyone)
     finally:
         queue.stop()
     runs = {c: [parts.instance.get_run(r) for r in ids] for c, ids in by_customer.items()}

@@ -11,11 +11,11 @@ from __future__ import annotations
 import itertools
 import os
 import pickle
+import shutil
 import signal
 import subprocess
 import sys
 import textwrap
-import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,6 +34,8 @@ from bakehouse.storage.records import (
     RunRecord,
     RunStatus,
 )
+from tests.support.processes import alive
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +50,19 @@ from pathlib import Path
 import bakehouse as dg
 
 HERE = Path(__file__).parent
+
+
+# Wait until `count` steps have called meet (each in its own process), so that they are all
+# running at once however slowly the machine starts them.
+def meet(count):
+    arrived = HERE / "arrived"
+    arrived.mkdir(exist_ok=True)
+    (arrived / f"{os.getpid()}-{time.monotonic_ns()}").touch()
+    deadline = time.monotonic() + 30
+    while len(list(arrived.iterdir())) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(list(arrived.iterdir()))} of {count} steps arrived")
+        time.sleep(0.02)
 """
 
 
@@ -104,6 +119,7 @@ def run_project(
 ) -> Finished:
     """Write `source` as the project's module, store a run of it and execute it in a worker."""
     (project / f"{MODULE}.py").write_text(HEADER + textwrap.dedent(source))
+    shutil.rmtree(project / "arrived", ignore_errors=True)  # `meet` counts this run's steps
     url, run_id = _store_run(project, **fields)
     done = subprocess.run(
         _worker_command(url, run_id, executor),
@@ -133,7 +149,7 @@ def sleepers(count: int, max_concurrent: int) -> str:
         f"""
 @dg.asset
 def sleeper_{i}() -> int:
-    time.sleep(0.5)
+    meet({max_concurrent})
     return {i}
 """
         for i in range(count)
@@ -295,6 +311,7 @@ def root() -> int:
 
 @dg.asset
 def broken(root: int) -> int:
+    (HERE / "broken-failed").touch()
     raise ValueError(f"bad input {root}")
 
 @dg.asset
@@ -307,7 +324,10 @@ def two_after_broken() -> None:
 
 @dg.asset
 def healthy(root: int) -> int:
-    time.sleep(0.3)
+    # Still running when broken fails: its branch goes on regardless.
+    deadline = time.monotonic() + 30
+    while not (HERE / "broken-failed").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
     return root + 1
 
 @dg.asset
@@ -473,7 +493,7 @@ FOUR_USERS = "\n".join(
     f"""
 @dg.asset
 def user_{i}(ledger: Ledger) -> int:
-    time.sleep(0.2)
+    meet(2)  # the first two steps overlap, so both worker processes are used
     return os.getpid()
 """
     for i in range(4)
@@ -541,37 +561,8 @@ defs = dg.Definitions(assets=[slow], resources={"ledger": Ledger()})
 """
 
 
-def _wait_for(path: Path, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_text():
-            return path.read_text()
-        time.sleep(0.05)
-    raise AssertionError(f"{path} did not appear within {timeout} s")
-
-
-def _running(pid: int) -> bool:
-    """True while `pid` runs (a zombie, dead but not yet reaped, does not count)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    except OSError:  # no /proc here: ask the kernel
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def _gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _running(pid):
-            return True
-        time.sleep(0.05)
-    return False
+def _written(path: Path) -> str | None:
+    return path.read_text() if path.exists() and path.read_text() else None
 
 
 @pytest.mark.timeout(60)
@@ -589,7 +580,11 @@ def test_stopping_the_run_worker_stops_its_processes_after_teardown(
         stderr=subprocess.DEVNULL,
     )
     try:
-        step_pid = int(_wait_for(tmp_path / "step.pid", timeout=30))
+        step_pid = int(
+            eventually(
+                lambda: _written(tmp_path / "step.pid"), timeout=30, message="the step to start"
+            )
+        )
         worker.send_signal(stop_signal)
         worker.wait(timeout=15)
     finally:
@@ -598,5 +593,9 @@ def test_stopping_the_run_worker_stops_its_processes_after_teardown(
             worker.wait()
 
     assert worker.returncode != 0
-    assert _gone(step_pid, timeout=5), f"worker process {step_pid} outlived the run worker"
+    eventually(
+        lambda: not alive(step_pid),
+        timeout=5,
+        message=f"worker process {step_pid} outlived the run worker",
+    )
     assert (tmp_path / f"teardown-{step_pid}").read_text() == "done"

@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +25,9 @@ from bakehouse.host.run_coordinator import RunCoordinator
 from bakehouse.host.supervisor import LocationStatus, LocationSupervisor
 from bakehouse.project.workspace import find_workspace
 from bakehouse.storage import EventType, Instance, RunStatus
+from tests.support.processes import alive
 from tests.support.projects import cached_venv, link_venv, write_project, write_workspace
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -121,15 +122,6 @@ def supervisor(workspace: Path) -> Iterator[LocationSupervisor]:
         yield sup
 
 
-def _wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not reached in time")
-
-
 def test_each_location_loads_in_its_own_interpreter_and_the_broken_one_fails_alone(
     supervisor: LocationSupervisor,
 ) -> None:
@@ -197,14 +189,19 @@ def test_a_killed_code_server_is_noticed_and_restarted(supervisor: LocationSuper
     before = supervisor.state("mill").pid
     assert before is not None
     os.kill(before, signal.SIGKILL)
-    _wait_for(lambda: supervisor.state("mill").status == LocationStatus.FAILED, timeout=10)
+    eventually(
+        lambda: supervisor.state("mill").status == LocationStatus.FAILED,
+        timeout=10,
+        message="mill to fail once its code server is killed",
+    )
     assert "stopped answering" in (supervisor.state("mill").error.message)  # type: ignore[union-attr]
-    _wait_for(
+    eventually(
         lambda: (
             supervisor.state("mill").status == LocationStatus.LOADED
             and supervisor.state("mill").pid != before
         ),
         timeout=30,
+        message="mill to load again in a new code server",
     )
     assert supervisor.state("mill").restarts == 1
 
@@ -262,26 +259,15 @@ def test_killing_the_host_leaves_no_code_server_behind(workspace: Path) -> None:
         assert host.stdout is not None
         pids = json.loads(host.stdout.readline())
         assert len(pids) == 2
-        assert all(_alive(p) for p in pids)
+        assert all(alive(p) for p in pids)
         host.kill()
         host.wait()
-        _wait_for(lambda: not any(_alive(p) for p in pids), timeout=10)
+        eventually(
+            lambda: not any(alive(p) for p in pids), timeout=10, message="code servers to exit"
+        )
     finally:
         if host.poll() is None:
             host.kill()
             host.wait()
         if host.stdout is not None:
             host.stdout.close()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (exited, not yet reaped by init) counts as gone.
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False

@@ -1,20 +1,16 @@
-"""Fixtures for the page tests: `bh dev` as a real process, and Debian's chromium via Playwright."""
+"""Fixtures for the page tests: Debian's chromium via Playwright, on a `bh dev` (tests/support)."""
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.dev_server import DevServer
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -28,95 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-@dataclass
-class DevServer:
-    """A running ``bh dev``: its URL, its process and the workspace it serves."""
-
-    url: str
-    process: subprocess.Popen[str]
-    root: Path
-    output: list[str]
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every live process under `pid` (children, grandchildren, ...), from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if fields[0] != "Z":
-            parents[int(entry.name)] = int(fields[1])
-    found: list[int] = []
-    frontier = [pid]
-    while frontier:
-        current = frontier.pop()
-        children = [p for p, parent in parents.items() if parent == current]
-        found.extend(children)
-        frontier.extend(children)
-    return found
-
-
-def start_bh_dev(root: Path, timeout: float = 60) -> DevServer:
-    """Start ``bh dev --port 0 --no-reload`` in `root` and wait for the URL it prints."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BAKEHOUSE_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bakehouse", "dev", "--port", "0", "--no-reload"],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    output: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        output.append(line)
-        match = re.search(r"Serving (http://127\.0\.0\.1:\d+)", line)
-        if match:
-            return DevServer(match.group(1), process, root, output)
-    stop_bh_dev(DevServer("", process, root, output))
-    raise AssertionError("bh dev did not print its URL:\n" + "".join(output))
-
-
-def stop_bh_dev(server: DevServer) -> None:
-    """SIGTERM ``bh dev``, wait for it, and make sure it left no process behind."""
-    children = _descendants(server.process.pid)
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGTERM)
-    try:
-        server.process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait(timeout=10)
-    if server.process.stdout is not None:
-        server.process.stdout.close()
-    deadline = time.monotonic() + 10
-    left = children
-    while left and time.monotonic() < deadline:
-        left = [pid for pid in left if Path(f"/proc/{pid}").exists() and _alive(pid)]
-        time.sleep(0.1)
-    for pid in left:  # never leave orphans, even when the test already failed
-        os.kill(pid, signal.SIGKILL)
-    assert not left, f"bh dev left processes behind: {left}"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +10,7 @@ import uvicorn
 
 from bakehouse.host.deployment import Deployment
 from bakehouse.web.app import create_app
+from tests.support.waiting import eventually
 
 
 @contextmanager
@@ -25,11 +25,10 @@ def serve(deployment: Deployment) -> Iterator[str]:
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
+    eventually(
+        lambda: server.started or not thread.is_alive(), timeout=30, message="uvicorn to start"
+    )
+    assert server.started, "the test server stopped before it started"
     host, port = server.servers[0].sockets[0].getsockname()[:2]
     try:
         yield f"http://{host}:{port}"

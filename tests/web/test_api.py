@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from bakehouse.host.deployment import Deployment
 from bakehouse.project.workspace import find_workspace
 from bakehouse.storage import Instance
+from tests.support.api import finished_run
 from tests.support.projects import write_project, write_workspace
 from tests.web.server import serve
 
@@ -64,16 +64,6 @@ def client(tmp_path: Path) -> Iterator[httpx.Client]:
             deployment.stop()
 
 
-def _wait_run(client: httpx.Client, run_id: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = client.get(f"/api/runs/{run_id}").json()
-        if run["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
-            return run
-        time.sleep(0.1)
-    raise AssertionError(f"run {run_id} did not finish")
-
-
 def test_locations_show_each_status_and_the_error(client: httpx.Client) -> None:
     locations = {loc["name"]: loc for loc in client.get("/api/locations").json()}
     assert locations["api_mill"]["status"] == "LOADED"
@@ -118,7 +108,7 @@ def test_assets_merge_locations_with_cross_location_deps(client: httpx.Client) -
 def test_launch_a_cross_location_run_and_read_its_events(client: httpx.Client) -> None:
     created = client.post("/api/runs", json={"selection": "+bread"})
     assert created.status_code == 201
-    run = _wait_run(client, created.json()["run_id"])
+    run = finished_run(client, created.json()["run_id"])
     assert run["status"] == "SUCCESS"
     assert run["asset_selection"] == ["flour", "bread"]
     kinds = [e["event_type"] for e in run["events"]]
@@ -138,18 +128,18 @@ def test_launch_a_cross_location_run_and_read_its_events(client: httpx.Client) -
 
 
 def test_reexecute_from_failure_runs_only_what_failed(client: httpx.Client) -> None:
-    first = _wait_run(
+    first = finished_run(
         client, client.post("/api/runs", json={"selection": "bread, burnt"}).json()["run_id"]
     )
     assert first["status"] == "FAILURE"
     again = client.post(f"/api/runs/{first['run_id']}/reexecute", json={"from_failure": True})
     assert again.status_code == 201
-    second = _wait_run(client, again.json()["run_id"])
+    second = finished_run(client, again.json()["run_id"])
     assert second["asset_selection"] == ["burnt"]
     assert second["tags"]["bakehouse/parent_run_id"] == first["run_id"]
     burnt = client.get("/api/assets/burnt").json()
     assert (burnt["latest_run_status"], burnt["state"]) == ("FAILURE", "failed")
-    success = _wait_run(
+    success = finished_run(
         client, client.post("/api/runs", json={"asset_keys": ["flour"]}).json()["run_id"]
     )
     conflict = client.post(f"/api/runs/{success['run_id']}/reexecute", json={"from_failure": True})

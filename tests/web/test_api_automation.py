@@ -14,6 +14,7 @@ from bakehouse.host.deployment import Deployment
 from bakehouse.project.workspace import find_workspace
 from bakehouse.storage import Instance
 from tests.support.projects import write_project
+from tests.support.waiting import eventually
 from tests.web.server import serve
 
 pytestmark = pytest.mark.slow
@@ -68,10 +69,10 @@ def test_automation_lists_state_and_failed_ticks_with_their_traceback(
         None,
     )
     assert nightly["cron_schedule"] == "0 3 * * *"
-    deadline = time.monotonic() + 30
-    while not (broken := _item(client, "broken"))["ticks"] and time.monotonic() < deadline:
-        time.sleep(0.2)
-    tick = broken["ticks"][0]
+    ticks = eventually(
+        lambda: _item(client, "broken")["ticks"], timeout=30, message="a tick of broken"
+    )
+    tick = ticks[0]
     assert tick["status"] == "FAILURE"
     assert tick["error"]["cls_name"] == "ValueError"
     assert tick["error"]["message"] == "ValueError: no signal"

@@ -7,15 +7,16 @@ Workspace: ``ui_pantry`` (flour, its checks, and a failing check of ``butter``) 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.api import finished_run
+from tests.support.dev_server import DevServer, running_dev_server
 from tests.support.projects import write_project, write_workspace
-from tests.web.conftest import DevServer, Shots, start_bh_dev, stop_bh_dev
+from tests.web.conftest import Shots
 
 pytestmark = pytest.mark.slow
 
@@ -71,37 +72,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     write_project(root / "pantry", "ui_pantry", PANTRY)
     write_project(root / "audit", "ui_audit", AUDIT)
     write_workspace(root, ["pantry", "audit"])
-    dev = start_bh_dev(root)
-    try:
-        _wait_loaded(dev, {"ui_pantry", "ui_audit"})
+    with running_dev_server(root, loaded={"ui_pantry", "ui_audit"}) as dev:
         yield dev
-    finally:
-        stop_bh_dev(dev)
-
-
-def _wait_loaded(server: DevServer, names: set[str]) -> None:
-    # Locations load in the background once the server is up.
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        states = httpx.get(f"{server.url}/api/locations", timeout=30).json()
-        if {s["name"] for s in states if s["status"] == "LOADED"} >= names:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"locations {names} did not load")
 
 
 def _materialize(server: DevServer, keys: list[str]) -> dict[str, Any]:
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+    with server.http() as http:
         launched = http.post("/api/runs", json={"asset_keys": keys})
         assert launched.status_code == 201, launched.text
-        run_id = launched.json()["run_id"]
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            run: dict[str, Any] = http.get(f"/api/runs/{run_id}").json()
-            if run["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
-                return run
-            time.sleep(0.1)
-    raise AssertionError(f"run {run_id} did not finish")
+        return finished_run(http, launched.json()["run_id"])
 
 
 def _checks(server: DevServer, key: str) -> dict[str, dict[str, Any]]:

@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.dev_server import DevServer, running_dev_server
 from tests.support.projects import write_project
-from tests.web.conftest import DevServer, Shots, start_bh_dev, stop_bh_dev
+from tests.web.conftest import Shots
 from tests.web.conftest import playwright_expect as _expect
 
 pytestmark = pytest.mark.slow
@@ -55,11 +56,8 @@ BAKERY = {
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     root = write_project(tmp_path_factory.mktemp("auto") / "bakery", "auto_bakery", BAKERY)
-    dev = start_bh_dev(root)
-    try:
+    with running_dev_server(root, loaded=set()) as dev:
         yield dev
-    finally:
-        stop_bh_dev(dev)
 
 
 def _bh(server: DevServer, *args: str) -> str:

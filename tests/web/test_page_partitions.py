@@ -5,22 +5,16 @@ Backfills pages following a backfill the daemon drives to completion."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.dev_server import DevServer, running_dev_server
 from tests.support.projects import write_project
-from tests.web.conftest import (
-    DevServer,
-    Shots,
-    other_host_requests,
-    select_in_lineage,
-    start_bh_dev,
-    stop_bh_dev,
-)
+from tests.support.waiting import eventually
+from tests.web.conftest import Shots, other_host_requests, select_in_lineage
 from tests.web.conftest import playwright_expect as _expect
 
 pytestmark = pytest.mark.slow
@@ -55,23 +49,8 @@ SHOP = {
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     root = write_project(tmp_path_factory.mktemp("parts") / "shop", "parts_shop", SHOP)
-    dev = start_bh_dev(root)
-    try:
-        _wait_loaded(dev)
+    with running_dev_server(root) as dev:
         yield dev
-    finally:
-        stop_bh_dev(dev)
-
-
-def _wait_loaded(server: DevServer) -> None:
-    """Wait until the code location serves (bh dev answers while it still loads)."""
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        states = httpx.get(server.url + "/api/locations", timeout=30).json()
-        if states and all(s["status"] == "LOADED" for s in states):
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"the location did not load: {states}")
 
 
 def _counts(page: Any) -> Any:
@@ -139,11 +118,9 @@ def test_the_bar_shows_counts_and_materializing_a_partition_turns_it_green(
     # Clicking the bar picks the partition under the pointer: the 2nd fifth is 2024-01-02.
     # The page's stream catches up when it connects and re-renders the card: a bar measured
     # just then is gone; measure the one that replaced it.
-    box = None
-    deadline = time.monotonic() + 20
-    while box is None and time.monotonic() < deadline:
-        box = segments.first.bounding_box()
-    assert box is not None, "the partition bar did not settle"
+    box = eventually(
+        segments.first.bounding_box, timeout=20, message="the partition bar did not settle"
+    )
     page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2)
     detail = page.locator("[data-partition-detail]")
     expect(detail).to_have_attribute("data-partition-detail", "2024-01-02")

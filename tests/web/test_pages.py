@@ -8,22 +8,15 @@ from __future__ import annotations
 
 import re
 import textwrap
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.support.dev_server import DevServer, running_dev_server
 from tests.support.projects import write_project, write_workspace
-from tests.web.conftest import (
-    DevServer,
-    Shots,
-    other_host_requests,
-    select_in_lineage,
-    start_bh_dev,
-    stop_bh_dev,
-)
+from tests.web.conftest import Shots, other_host_requests, select_in_lineage
 from tests.web.conftest import playwright_expect as _expect
 
 pytestmark = pytest.mark.slow
@@ -48,8 +41,13 @@ MILL = {
 OVEN = {
     "defs/oven.py": """\
         import time
+        from pathlib import Path
 
         import bakehouse as dg
+
+        # bread bakes until the test opens the oven door (a file beside the workspace's
+        # pyproject.toml), so a test sees a run that is still going for as long as it needs.
+        OVEN_DOOR = Path(__file__).resolve().parents[4] / "oven-door"
 
 
         @dg.asset(
@@ -61,7 +59,11 @@ OVEN = {
         def bread(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             \"\"\"Loaves baked from the mill's flour.\"\"\"
             context.log.info("kneading the dough")
-            time.sleep(1.5)
+            deadline = time.monotonic() + 120
+            while not OVEN_DOOR.exists():
+                if time.monotonic() > deadline:
+                    raise RuntimeError("nobody opened the oven door")
+                time.sleep(0.05)
             context.log.info("baked 2 loaves")
             return dg.MaterializeResult(
                 metadata={
@@ -100,22 +102,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     write_project(root / "oven", "ui_oven", OVEN)
     write_project(root / "cake", "ui_cake", {"defs/cake.py": BROKEN_CAKE})
     write_workspace(root, ["mill", "oven", "cake"])
-    dev = start_bh_dev(root)
-    try:
+    with running_dev_server(root, loaded=set()) as dev:  # the pages show locations loading
         yield dev
-    finally:
-        stop_bh_dev(dev)
 
 
-def _wait_run(server: DevServer, run_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    with httpx.Client(base_url=server.url, timeout=30) as http:
-        while time.monotonic() < deadline:
-            run: dict[str, Any] = http.get(f"/api/runs/{run_id}").json()
-            if run["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
-                return run
-            time.sleep(0.1)
-    raise AssertionError(f"run {run_id} did not finish")
+def _open_the_oven(server: DevServer) -> None:
+    """Let every bread run, started or to come, finish."""
+    (server.root / "oven-door").touch()
 
 
 def _lineage(page: Any) -> None:
@@ -213,7 +206,7 @@ def test_a_bad_selection_shows_the_apis_message(page: Any, server: DevServer) ->
 
 
 def test_materialize_selected_opens_the_run_and_its_log_streams_to_success(
-    page: Any, shots: Shots
+    page: Any, server: DevServer, shots: Shots
 ) -> None:
     expect = _expect()
     _lineage(page)
@@ -224,6 +217,7 @@ def test_materialize_selected_opens_the_run_and_its_log_streams_to_success(
     rows_at_load = page.locator("#log tr").count()
 
     # The run is still going when its page opens; its events arrive by the stream.
+    _open_the_oven(server)
     header = page.locator("#run-header h1 .pill")
     expect(header).to_have_text("Succeeded", timeout=60_000)
     page.wait_for_selector("body[data-run-stream=ended]", state="attached")
@@ -268,17 +262,18 @@ def test_lineage_statuses_update_live(page: Any, server: DevServer) -> None:
     run_id = httpx.post(server.url + "/api/runs", json={"asset_keys": ["sugar"]}).json()["run_id"]
     # No reload: the runs and materializations streams change the node.
     page.wait_for_function("bhLineage.state('sugar') === 'materialized'", timeout=60_000)
-    assert _wait_run(server, run_id)["status"] == "SUCCESS"
+    assert server.wait_finished(run_id)["status"] == "SUCCESS"
 
 
 def test_asset_page_shows_definition_lineage_and_rendered_metadata(
     page: Any, server: DevServer, shots: Shots
 ) -> None:
     expect = _expect()
+    _open_the_oven(server)
     launched = httpx.post(server.url + "/api/runs", json={"asset_keys": ["bread"]})
     assert launched.status_code == 201, launched.text
     run_id = launched.json()["run_id"]
-    assert _wait_run(server, run_id)["status"] == "SUCCESS"
+    assert server.wait_finished(run_id)["status"] == "SUCCESS"
     page.goto("/assets/bread")
     expect(page.locator("h1")).to_have_text("bread")
     expect(page.locator(".subtitle")).to_have_text("Loaves baked from the mill's flour.")
