@@ -10,8 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.dev_server import DevServer, running_dev_server
 from tests.support.faults import bh, database, small_project
-from tests.web.conftest import DevServer, start_bh_dev, stop_bh_dev
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +39,8 @@ def damaged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, i
 @pytest.fixture(scope="module")
 def server(damaged: tuple[Path, str, str, int]) -> Iterator[DevServer]:
     """``bh dev`` on the damaged project."""
-    running = start_bh_dev(damaged[0])
-    try:
+    with running_dev_server(damaged[0], loaded=set()) as running:
         yield running
-    finally:
-        stop_bh_dev(running)
 
 
 PAGES = ["/", "/lineage", "/runs", "/assets/orders", "/assets/totals", "/locations"]

@@ -11,8 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.dev_server import DevServer, running_dev_server
 from tests.support.faults import bh, small_project
-from tests.web.conftest import DevServer, start_bh_dev, stop_bh_dev
+
+pytestmark = pytest.mark.slow
 
 DEEP_PARENS = "(" * 300 + "orders" + ")" * 300
 DEEP_NOTS = "not " * 1000 + "orders"
@@ -28,11 +30,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(project: Path) -> Iterator[DevServer]:
     """``bh dev`` on the project."""
-    running = start_bh_dev(project)
-    try:
+    with running_dev_server(project, loaded=set()) as running:
         yield running
-    finally:
-        stop_bh_dev(running)
 
 
 def _post(server: DevServer, path: str, **kwargs: object) -> httpx.Response:
