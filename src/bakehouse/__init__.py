@@ -176,6 +176,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from bakehouse import components
     from bakehouse.authoring.asset_checks import (
         AssetCheckExecutionContext,
         AssetChecksDefinition,
