@@ -72,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
 
         cli_main(argv)
         return 0
+    # The host asks a process that hangs while loading user code where it is (host/stuck.py).
+    import faulthandler
+    import signal
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     parser = argparse.ArgumentParser(prog="python -m bakehouse")
     sub = parser.add_subparsers(dest="command", required=True)
     snap = sub.add_parser("snapshot", help="print a code location's snapshot as JSON")

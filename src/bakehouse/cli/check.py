@@ -73,26 +73,41 @@ def _print_unplaced_checks(snaps: list[LocationSnap]) -> None:
         )
 
 
+def _print_result(snap: LocationSnap | LoadFailure) -> None:
+    out = console()
+    if isinstance(snap, LoadFailure):
+        print_load_failure(out, snap)
+        return
+    out.print(
+        f"[green]✓[/] code location [bold]{snap.name}[/] ({snap.module}, Python "
+        f"{snap.python_version}): {summary(snap)}"
+    )
+
+
 @check.command("defs")
-def check_defs() -> None:
+@click.option(
+    "--load-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    envvar="BAKEHOUSE_LOAD_TIMEOUT",
+    help="Seconds a location may take to load; one still loading then fails with the Python "
+    "stack it was stuck in.",
+)
+def check_defs(load_timeout: float) -> None:
     """Load each code location in its own Python; print what it defines, or the error with its
-    file:line. Exits 1 when any location fails to load."""
+    file:line, as each one finishes. Exits 1 when any location fails to load."""
     workspace = load_workspace()
     _print_settings_warnings(workspace)
     started = time.perf_counter()
-    results = fetch_snapshots(workspace_targets(workspace))
+    results = fetch_snapshots(
+        workspace_targets(workspace),
+        on_result=lambda _name, snap: _print_result(snap),
+        timeout=load_timeout,
+    )
     elapsed = time.perf_counter() - started
     out = console()
-    failed = 0
-    for snap in results.values():
-        if isinstance(snap, LoadFailure):
-            failed += 1
-            print_load_failure(out, snap)
-            continue
-        out.print(
-            f"[green]✓[/] code location [bold]{snap.name}[/] ({snap.module}, Python "
-            f"{snap.python_version}): {summary(snap)}"
-        )
+    failed = sum(1 for snap in results.values() if isinstance(snap, LoadFailure))
     if failed:
         out.print(f"[red]{failed} of {len(results)} code locations failed to load.[/]")
         raise SystemExit(1)

@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 import click
 
 from bakehouse.errors import ProjectError
-from bakehouse.host.client import LocationTarget, fetch_snapshot, target_for_project
+from bakehouse.host.client import (
+    DEFAULT_LOAD_TIMEOUT,
+    LocationTarget,
+    fetch_snapshot,
+    target_for_project,
+)
 from bakehouse.project.workspace import Workspace, find_workspace
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap
 
@@ -32,14 +37,25 @@ def workspace_targets(workspace: Workspace) -> dict[str, LocationTarget]:
 
 
 def fetch_snapshots(
-    targets: dict[str, LocationTarget], *, meanwhile: Callable[[], object] | None = None
+    targets: dict[str, LocationTarget],
+    *,
+    meanwhile: Callable[[], object] | None = None,
+    on_result: Callable[[str, LocationSnap | LoadFailure], object] | None = None,
+    timeout: float = DEFAULT_LOAD_TIMEOUT,
 ) -> dict[str, LocationSnap | LoadFailure]:
     """Load every location once, in parallel, each in its own interpreter; call `meanwhile`
-    here while they load (this process mostly waits for them)."""
+    here while they load (this process mostly waits for them), and `on_result` (under a lock)
+    as each one finishes. A location still loading after `timeout` seconds fails with the
+    stack it was stuck in."""
     results: dict[str, LocationSnap | LoadFailure] = {}
+    lock = threading.Lock()
 
     def load(name: str) -> None:
-        results[name] = fetch_snapshot(targets[name])
+        result = fetch_snapshot(targets[name], timeout=timeout)
+        with lock:
+            results[name] = result
+            if on_result is not None:
+                on_result(name, result)
 
     threads = [threading.Thread(target=load, args=(name,)) for name in targets]
     for thread in threads:

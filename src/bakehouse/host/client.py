@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bakehouse.errors import ErrorInfo, LocationLoadError
+from bakehouse.host import stuck
 from bakehouse.project.settings import ProjectSettings
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap, loads
 
@@ -95,8 +96,17 @@ def _startup_failure(target: LocationTarget, detail: str) -> LoadFailure:
     )
 
 
-def fetch_snapshot(target: LocationTarget, *, timeout: float = 600) -> LocationSnap | LoadFailure:
-    """Load the location once in a subprocess of its own interpreter and return its snapshot."""
+DEFAULT_LOAD_TIMEOUT = 600.0
+
+
+def fetch_snapshot(
+    target: LocationTarget, *, timeout: float = DEFAULT_LOAD_TIMEOUT
+) -> LocationSnap | LoadFailure:
+    """Load the location once in a subprocess of its own interpreter and return its snapshot.
+
+    A process still loading after `timeout` seconds is asked for its Python stack and killed;
+    one that exits without a snapshot is reported with its exit code or signal.
+    """
     cmd = [
         target.python,
         "-m",
@@ -107,22 +117,53 @@ def fetch_snapshot(target: LocationTarget, *, timeout: float = 600) -> LocationS
         *target.module_args(),
     ]
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             cmd,
             cwd=target.root,
             env=target.process_env(),
-            capture_output=True,
-            timeout=timeout,
-            check=False,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
     except FileNotFoundError:
         return _startup_failure(target, f"interpreter not found: {target.python}")
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        return _startup_failure(target, f"loading took longer than {timeout:.0f} s")
-    out = proc.stdout.decode(errors="replace").strip()
+        stuck.dump_stack_and_kill(proc)
+        stdout, stderr = proc.communicate()
+        return _stuck_failure(target, timeout, stderr.decode(errors="replace"))
+    out = stdout.decode(errors="replace").strip()
     if not out:
-        return _startup_failure(target, proc.stderr.decode(errors="replace"))
+        detail = stderr.decode(errors="replace")
+        if proc.returncode != 0 and "No module named" not in detail:
+            return _exit_failure(target, proc.returncode, detail)
+        return _startup_failure(target, detail)
     return loads(out)
+
+
+def _stuck_failure(target: LocationTarget, timeout: float, stderr: str) -> LoadFailure:
+    message = (
+        f"code location '{target.name}' did not finish loading within {timeout:.0f} s; "
+        "the stack shows where its Python was when it was stopped"
+    )
+    return _failure(target, "LocationLoadTimeout", message, stuck.stack_part(stderr))
+
+
+def _exit_failure(target: LocationTarget, returncode: int, stderr: str) -> LoadFailure:
+    message = (
+        f"the code location process for '{target.name}' "
+        f"{stuck.exit_description(returncode)} while loading"
+    )
+    return _failure(target, "LocationStartError", message, stderr[-4000:])
+
+
+def _failure(target: LocationTarget, cls_name: str, message: str, stack: str) -> LoadFailure:
+    return LoadFailure(
+        name=target.name,
+        error=ErrorInfo(cls_name=cls_name, message=message, stack=[stack] if stack else []),
+        python_executable=target.python,
+    )
 
 
 def require_snapshot(target: LocationTarget) -> LocationSnap:

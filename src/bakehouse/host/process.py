@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from bakehouse.errors import ErrorInfo, ProtocolError
+from bakehouse.host import stuck
 from bakehouse.host.client import LocationTarget
 from bakehouse.protocol.snapshot import READABLE_PROTOCOLS, LoadFailure, LocationSnap, loads
 from bakehouse.protocol.wire import READY_PREFIX
@@ -102,11 +103,13 @@ class CodeServerProcess:
         selector = selectors.DefaultSelector()
         selector.register(self.proc.stdout, selectors.EVENT_READ)
         buffer = b""
+        ended = False  # stdout closed or the process exited: it is gone, not slow
         try:
             while time.monotonic() < deadline:
                 if selector.select(timeout=0.1):
                     chunk = os.read(self.proc.stdout.fileno(), 65536)
                     if not chunk:
+                        ended = True
                         break
                     buffer += chunk
                     for line in buffer.decode(errors="replace").splitlines():
@@ -114,26 +117,39 @@ class CodeServerProcess:
                             value: dict[str, Any] = json.loads(line[len(READY_PREFIX) :])
                             return value
                 elif self.proc.poll() is not None:
+                    ended = True
                     break
         finally:
             selector.close()
-        code = self.proc.poll()
+        code = self._exit_code_after_eof() if ended else None
+        if code is None:
+            stuck.dump_stack_and_kill(self.proc)
         self.kill()
         self.wait_stderr()
-        tail = self.stderr_tail()
         if code is None:
             raise CodeServerStartError(
-                f"location '{self.target.name}' did not finish loading within {timeout:.0f} s",
-                tail,
+                f"location '{self.target.name}' did not finish loading within {timeout:.0f} s; "
+                "the stack shows where its Python was when it was stopped",
+                stuck.stack_part(self.stderr_tail(STDERR_LINES)),
             )
+        tail = self.stderr_tail()
         hint = ""
         if "No module named bakehouse" in tail:
             hint = f" (bakehouse is not installed for {self.target.python})"
         raise CodeServerStartError(
-            f"the code server of '{self.target.name}' exited with code {code} before it was "
-            f"ready{hint}",
+            f"the code server of '{self.target.name}' {stuck.exit_description(code)} while "
+            f"loading, before it was ready{hint}",
             tail,
         )
+
+    def _exit_code_after_eof(self) -> int | None:
+        """The exit code of a server whose stdout ended (it is exiting: give it a moment to
+        finish), or None for one still running."""
+        assert self.proc is not None
+        try:
+            return self.proc.wait(timeout=5.0)
+        except subprocess.TimeoutExpired:
+            return None
 
     def wait_stderr(self, timeout: float = 2.0) -> None:
         """Wait until the process's stderr has been read to its end (after it exited)."""
