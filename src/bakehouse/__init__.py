@@ -147,6 +147,26 @@ _PUBLIC_API: dict[str, str] = {
     "BakehouseError": "bakehouse.errors",
     "DefinitionError": "bakehouse.errors",
     "UnknownPartitionError": "bakehouse.errors",
+    # Dagster's error classes (bakehouse's own errors derive from them) and type checks
+    "DagsterError": "bakehouse.errors",
+    "DagsterInvalidDefinitionError": "bakehouse.errors",
+    "DagsterInvariantViolationError": "bakehouse.errors",
+    "DagsterInvalidInvocationError": "bakehouse.errors",
+    "DagsterInvalidSubsetError": "bakehouse.errors",
+    "DagsterInvalidConfigError": "bakehouse.errors",
+    "DagsterTypeCheckDidNotPass": "bakehouse.errors",
+    "DagsterUserCodeExecutionError": "bakehouse.errors",
+    "DagsterExecutionStepExecutionError": "bakehouse.errors",
+    "DagsterResourceFunctionError": "bakehouse.errors",
+    "DagsterUnknownResourceError": "bakehouse.errors",
+    "DagsterUnknownPartitionError": "bakehouse.errors",
+    "DagsterRunNotFoundError": "bakehouse.errors",
+    "DagsterCodeLocationLoadError": "bakehouse.errors",
+    "DagsterType": "bakehouse.authoring.dagster_types",
+    "PythonObjectDagsterType": "bakehouse.authoring.dagster_types",
+    "TypeCheck": "bakehouse.authoring.dagster_types",
+    "TypeCheckContext": "bakehouse.authoring.dagster_types",
+    "check_dagster_type": "bakehouse.authoring.dagster_types",
 }
 
 # Dagster spellings that mean the same thing here.
@@ -207,6 +227,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         build_asset_context,
     )
     from bakehouse.authoring.context import AssetExecutionContext as OpExecutionContext
+    from bakehouse.authoring.dagster_types import (
+        DagsterType,
+        PythonObjectDagsterType,
+        TypeCheck,
+        TypeCheckContext,
+        check_dagster_type,
+    )
     from bakehouse.authoring.definitions_class import Definitions
     from bakehouse.authoring.executors import (
         ExecutorDefinition,
@@ -299,7 +326,25 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from bakehouse.components.script import ScriptComponent
     from bakehouse.components.sql_folder import SqlFolderComponent
-    from bakehouse.errors import BakehouseError, DefinitionError, UnknownPartitionError
+    from bakehouse.errors import (  # Dagster's error classes
+        BakehouseError,
+        DagsterCodeLocationLoadError,
+        DagsterError,
+        DagsterExecutionStepExecutionError,
+        DagsterInvalidConfigError,
+        DagsterInvalidDefinitionError,
+        DagsterInvalidInvocationError,
+        DagsterInvalidSubsetError,
+        DagsterInvariantViolationError,
+        DagsterResourceFunctionError,
+        DagsterRunNotFoundError,
+        DagsterTypeCheckDidNotPass,
+        DagsterUnknownPartitionError,
+        DagsterUnknownResourceError,
+        DagsterUserCodeExecutionError,
+        DefinitionError,
+        UnknownPartitionError,
+    )
     from bakehouse.execution.configurable_io_manager import ConfigurableIOManager
     from bakehouse.execution.instance import (
         AssetRecordsFilter,

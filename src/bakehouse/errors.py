@@ -1,4 +1,9 @@
-"""The exceptions bakehouse raises, one tree under `BakehouseError`.
+"""The exceptions bakehouse raises: Dagster's classes, and bakehouse's own beneath them.
+
+Dagster code catches ``dg.DagsterInvalidDefinitionError`` or ``DagsterTypeCheckDidNotPass``
+by name, so those names are the roots here, under `DagsterError`, with Dagster's meanings.
+bakehouse's own errors derive from `BakehouseError` and from the Dagster class of the same
+meaning (a `DefinitionError` is a `DagsterInvalidDefinitionError`), so either name catches them.
 
 Definition errors carry the user's ``file:line`` and print it first, so a message points at the
 code to change before it explains what is wrong. Errors that cross a process boundary travel as
@@ -9,12 +14,113 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
+# -- Dagster's names -----------------------------------------------------------------------
 
-class BakehouseError(Exception):
+
+class DagsterError(Exception):
+    """Base class of every error bakehouse raises on purpose (Dagster's root name)."""
+
+
+class DagsterInvalidDefinitionError(DagsterError):
+    """Raised when a definition (asset, job, schedule, Definitions) is invalid."""
+
+
+class DagsterInvariantViolationError(DagsterError):
+    """Raised when something is used in a way its contract does not allow at run time."""
+
+
+class DagsterInvalidInvocationError(DagsterError):
+    """Raised when a definition is called directly with arguments it cannot take."""
+
+
+class DagsterInvalidSubsetError(DagsterError):
+    """Raised when a selection of assets or checks does not fit the definitions."""
+
+
+class DagsterInvalidConfigError(DagsterError):
+    """Raised when run config does not match what the assets take; `errors` lists each fault."""
+
+    def __init__(
+        self, preamble: str, errors: Sequence[str] = (), config_value: object = None
+    ) -> None:
+        self.errors = list(errors)
+        self.config_value = config_value
+        listed = "".join(f"\n    {e}" for e in self.errors)
+        super().__init__(preamble + listed)
+
+
+class DagsterTypeCheckDidNotPass(DagsterError):
+    """Raised when a value fails the type check of the output (or input) it is given for."""
+
+    def __init__(
+        self,
+        description: str | None = None,
+        metadata: Mapping[str, object] | None = None,
+        dagster_type: object = None,
+    ) -> None:
+        self.description = description
+        self.metadata = dict(metadata or {})
+        self.dagster_type = dagster_type
+        super().__init__(description or "type check did not pass")
+
+
+class DagsterUserCodeExecutionError(DagsterError):
+    """Raised when user code raised; `user_exception` is the user's exception."""
+
+    def __init__(self, message: str, user_exception: BaseException | None = None) -> None:
+        self.user_exception = user_exception
+        super().__init__(message)
+
+
+class DagsterExecutionStepExecutionError(DagsterUserCodeExecutionError):
+    """Raised when the function of a step raised."""
+
+    def __init__(
+        self,
+        message: str,
+        user_exception: BaseException | None = None,
+        step_key: str | None = None,
+    ) -> None:
+        self.step_key = step_key
+        super().__init__(message, user_exception)
+
+
+class DagsterResourceFunctionError(DagsterUserCodeExecutionError):
+    """Raised when a resource failed to set up for a run."""
+
+
+class DagsterUnknownResourceError(DagsterError, AttributeError):
+    """Raised when code asks the context for a resource it was not given."""
+
+    def __init__(self, resource_name: str, message: str | None = None) -> None:
+        self.resource_name = resource_name
+        super().__init__(message or f"unknown resource '{resource_name}'")
+
+
+class DagsterUnknownPartitionError(DagsterError):
+    """Raised when a partition key is not one of the partitions definition's keys."""
+
+
+class DagsterRunNotFoundError(DagsterError):
+    """Raised when no run has the given id; `invalid_run_id` names it."""
+
+    def __init__(self, message: str, invalid_run_id: str | None = None) -> None:
+        self.invalid_run_id = invalid_run_id
+        super().__init__(message)
+
+
+class DagsterCodeLocationLoadError(DagsterError):
+    """Raised when a code location fails to load."""
+
+
+# -- bakehouse's own, each beneath the Dagster class of its meaning ---------------------------
+
+
+class BakehouseError(DagsterError):
     """Base class of every error bakehouse raises on purpose."""
 
 
@@ -29,7 +135,7 @@ class SourceLocation:
         return f"{self.file}:{self.line}"
 
 
-class DefinitionError(BakehouseError):
+class DefinitionError(BakehouseError, DagsterInvalidDefinitionError):
     """Raised when user definitions are invalid; names the file:line at fault."""
 
     def __init__(self, message: str, *, source: SourceLocation | None = None) -> None:
@@ -99,7 +205,7 @@ class MissingResourceError(DefinitionError):
         )
 
 
-class SelectionError(BakehouseError, ValueError):
+class SelectionError(BakehouseError, DagsterInvalidSubsetError, ValueError):
     """Raised when an asset selection string cannot be parsed or selects unknown keys."""
 
 
@@ -115,7 +221,7 @@ class ScaffoldError(BakehouseError):
     """Raised when a project, workspace or definition file cannot be created where asked."""
 
 
-class LocationLoadError(BakehouseError):
+class LocationLoadError(BakehouseError, DagsterCodeLocationLoadError):
     """Raised when a code location fails to load; carries the location's `ErrorInfo`."""
 
     def __init__(self, location: str, error: ErrorInfo) -> None:
@@ -124,7 +230,7 @@ class LocationLoadError(BakehouseError):
         super().__init__(f"code location '{location}' failed to load:\n{error.render()}")
 
 
-class UserCodeError(BakehouseError):
+class UserCodeError(BakehouseError, DagsterUserCodeExecutionError):
     """Raised when user code raised; `error` holds the user's exception with our frames trimmed."""
 
     def __init__(self, message: str, error: ErrorInfo) -> None:
@@ -147,12 +253,12 @@ class CorruptRecordError(StorageError):
         super().__init__(f"corrupt row in {table} ({key}): {reason}")
 
 
-class RunNotFoundError(StorageError):
+class RunNotFoundError(StorageError, DagsterRunNotFoundError):
     """Raised when no run has the given id."""
 
     def __init__(self, run_id: str) -> None:
         self.run_id = run_id
-        super().__init__(f"no run with id '{run_id}'")
+        super().__init__(f"no run with id '{run_id}'", invalid_run_id=run_id)
 
 
 class ProtocolError(BakehouseError):
@@ -168,11 +274,32 @@ class DecodeError(BakehouseError, ValueError):
         super().__init__(f"corrupt {what}: {reason}")
 
 
-class ExecutionError(BakehouseError):
+class ExecutionError(BakehouseError, DagsterInvariantViolationError):
     """Raised when a run cannot be planned or executed (not when a user step fails)."""
 
 
-class UnknownPartitionError(ExecutionError, ValueError):
+class RunConfigError(ExecutionError, DagsterInvalidConfigError):
+    """Raised when a run's config does not fit the `Config` classes of its assets."""
+
+    def __init__(self, message: str, config_value: object = None) -> None:
+        DagsterInvalidConfigError.__init__(self, message, [], config_value)
+
+
+class ResourceSetupError(ExecutionError, DagsterResourceFunctionError):
+    """Raised when a resource failed to set up for a run; `user_exception` is why."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resource_key: str | None = None,
+        user_exception: BaseException | None = None,
+    ) -> None:
+        self.resource_key = resource_key
+        DagsterResourceFunctionError.__init__(self, message, user_exception)
+
+
+class UnknownPartitionError(ExecutionError, DagsterUnknownPartitionError, ValueError):
     """Raised when a partition key is not one of the keys of the partitions definition used."""
 
     def __init__(self, partition_key: str, partitions: str) -> None:

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, overload
 
 from bakehouse.authoring.backfill_policy import BackfillPolicy
 from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
+from bakehouse.authoring.dagster_types import DagsterType, dagster_type_of_annotation
 from bakehouse.authoring.source import caller_frame, caller_source, source_of_function
-from bakehouse.errors import DefinitionError, SourceLocation
+from bakehouse.errors import DagsterInvalidInvocationError, DefinitionError, SourceLocation
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 
 if TYPE_CHECKING:
@@ -66,6 +67,9 @@ class AssetOut:
     owners: Sequence[str] | None = None
     tags: Mapping[str, str] | None = None
     kinds: Iterable[str] | None = None
+    # Checked against the output's value instead of nothing (a multi-asset's outputs have no
+    # annotation of their own).
+    dagster_type: DagsterType | type | None = None
 
 
 @dataclass(frozen=True)
@@ -359,8 +363,12 @@ class AssetsDefinition:
         is_multi: bool = False,
         check_specs: Sequence[AssetCheckSpec] = (),
         backfill_policy: BackfillPolicy | None = None,
+        output_types: Mapping[AssetKey, DagsterType] | None = None,
     ) -> None:
         self.specs = list(specs)
+        # The type each output's value is checked against (from dagster_type= or the return
+        # annotation); keys without one are not checked.
+        self.output_types = dict(output_types or {})
         # How backfills split this step's partitions into runs; None: one run per partition.
         self.backfill_policy = backfill_policy
         # Checks this step evaluates itself, yielding AssetCheckResults beside its outputs.
@@ -452,6 +460,12 @@ class AssetsDefinition:
             resolve = getattr(kwargs.get(param), "with_env_vars_resolved", None)
             if callable(resolve):
                 kwargs[param] = resolve(param)
+        try:
+            inspect.signature(self.fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise DagsterInvalidInvocationError(
+                f"asset '{self.op_name}' was called with arguments it does not take: {exc}"
+            ) from None
         return self.fn(*args, **kwargs)
 
     def __repr__(self) -> str:
@@ -488,6 +502,7 @@ def asset(
     partitions_def: PartitionsDefinition | None = ...,
     check_specs: Sequence[AssetCheckSpec] | None = ...,
     backfill_policy: BackfillPolicy | None = ...,
+    dagster_type: DagsterType | type | None = ...,
 ) -> Callable[[AssetFunction], AssetsDefinition]: ...
 
 
@@ -514,6 +529,7 @@ def asset(
     partitions_def: PartitionsDefinition | None = None,
     check_specs: Sequence[AssetCheckSpec] | None = None,
     backfill_policy: BackfillPolicy | None = None,
+    dagster_type: DagsterType | type | None = None,
 ) -> AssetsDefinition | Callable[[AssetFunction], AssetsDefinition]:
     """Declare an asset computed by the decorated function.
 
@@ -523,7 +539,8 @@ def asset(
     range of them when `backfill_policy` lets a backfill run several at once
     (``context.partition_key_range``).
     With `check_specs`, the function also returns (in ``MaterializeResult(check_results=...)``)
-    or yields an `AssetCheckResult` for each check.
+    or yields an `AssetCheckResult` for each check. The returned value is type-checked against
+    the return annotation, or against `dagster_type` when given.
     """
 
     def build(fn: AssetFunction) -> AssetsDefinition:
@@ -571,11 +588,18 @@ def asset(
             op_tags=op_tags,
             check_specs=_checked_check_specs(check_specs, [asset_key], fn.__name__, source),
             backfill_policy=_checked_backfill_policy(backfill_policy, fn.__name__, source),
+            output_types=_output_types({asset_key: dagster_type or _annotations(fn).get("return")}),
         )
 
     if compute_fn is not None:
         return build(compute_fn)
     return build
+
+
+def _output_types(annotations: Mapping[AssetKey, Any]) -> dict[AssetKey, DagsterType]:
+    """The checkable type of each output, from its `dagster_type` or return annotation."""
+    found = {key: dagster_type_of_annotation(a) for key, a in annotations.items()}
+    return {key: t for key, t in found.items() if t is not None}
 
 
 def _in_partition_mappings(
@@ -676,6 +700,7 @@ def multi_asset(
         kinds = _kinds(None, compute_kind)
         built: list[AssetSpec] = []
         output_names: dict[AssetKey, str] = {}
+        out_types: dict[AssetKey, Any] = {}
         if outs:
             for out_name, out in outs.items():
                 base = coerce_key(out.key) if out.key is not None else AssetKey(out_name)
@@ -700,6 +725,7 @@ def multi_asset(
                     )
                 )
                 output_names[out_key] = out_name
+                out_types[out_key] = out.dagster_type
         else:
             for spec in specs or ():
                 merged = spec.replace_attributes(
@@ -743,6 +769,7 @@ def multi_asset(
                 check_specs, [s.key for s in built], fn.__name__, source
             ),
             backfill_policy=_checked_backfill_policy(backfill_policy, fn.__name__, source),
+            output_types=_output_types(out_types),
         )
 
     return build

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from bakehouse.errors import DagsterUnknownResourceError
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 
 if TYPE_CHECKING:
@@ -72,9 +73,10 @@ class Resources:
             return self._resources[name]
         except KeyError:
             known = ", ".join(sorted(self._resources)) or "none"
-            raise AttributeError(
+            raise DagsterUnknownResourceError(
+                name,
                 f"no resource '{name}' is available here (resources: {known}); declare it as a "
-                "typed parameter or in required_resource_keys"
+                "typed parameter or in required_resource_keys",
             ) from None
 
     def __contains__(self, name: str) -> bool:

@@ -163,4 +163,6 @@ def located(assets_def: AssetsDefinition, source: SourceLocation) -> AssetsDefin
         op_tags=assets_def.op_tags,
         is_multi=assets_def.is_multi,
         check_specs=assets_def.check_specs,
+        backfill_policy=assets_def.backfill_policy,
+        output_types=assets_def.output_types,
     )

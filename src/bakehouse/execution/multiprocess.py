@@ -17,7 +17,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from bakehouse.authoring.executors import ExecutorDefinition
-from bakehouse.errors import ErrorInfo, ExecutionError
+from bakehouse.errors import ErrorInfo, ExecutionError, ResourceSetupError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.partitions import step_partition_key
 from bakehouse.execution.plan import ExecutionPlan
@@ -116,7 +116,9 @@ class MultiprocessExecutor:
                     "worker_process_pid": setup_failure.pid,
                 },
             )
-            raise ExecutionError(setup_failure.detail)
+            # The same class as in process, so a run fails with one message either way.
+            same = setup_failure.error.cls_name == ResourceSetupError.__name__
+            raise (ResourceSetupError if same else ExecutionError)(setup_failure.detail)
         for failure in teardown_failures:
             writer.emit(
                 EventType.ENGINE,

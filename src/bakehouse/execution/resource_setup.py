@@ -11,7 +11,7 @@ from typing import Any
 
 from bakehouse.authoring.context import InitResourceContext, Resources
 from bakehouse.authoring.resource_definition import ResourceDefinition
-from bakehouse.errors import BakehouseError, ExecutionError
+from bakehouse.errors import BakehouseError, ExecutionError, ResourceSetupError
 
 # Builds the init context of resource `key` from its config and the resources it requires.
 InitContextFactory = Callable[[str, Any, Mapping[str, Any]], InitResourceContext]
@@ -77,7 +77,11 @@ class ResourceOpener:
         except BakehouseError:
             raise
         except Exception as exc:
-            raise ExecutionError(f"resource '{key}' failed to initialize: {exc}") from exc
+            raise ResourceSetupError(
+                f"resource '{key}' failed to initialize: {exc}",
+                resource_key=key,
+                user_exception=exc,
+            ) from exc
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ from typing import Any
 from bakehouse.authoring.check_spec import AssetCheckKey
 from bakehouse.authoring.context import InitResourceContext, RunLogger
 from bakehouse.authoring.definitions_class import Definitions
-from bakehouse.errors import ErrorInfo, ExecutionError
+from bakehouse.errors import ErrorInfo, ExecutionError, RunConfigError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.instance import as_dagster_instance
 from bakehouse.execution.io_managers import FilesystemIOManager, IOManager
@@ -52,12 +52,12 @@ def _step_configs(plan: ExecutionPlan, run_config: Mapping[str, Any]) -> dict[st
     """Validate each step's config against its `Config` class; errors name the asset and field."""
     ops = run_config.get("ops", {}) if run_config else {}
     if not isinstance(ops, Mapping):
-        raise ExecutionError("run_config['ops'] must be a mapping of asset name to config")
+        raise RunConfigError("run_config['ops'] must be a mapping of asset name to config")
     unknown = (
         set(ops) - {s.key for s in plan.steps} - {s.assets_def.fn.__name__ for s in plan.steps}
     )
     if unknown:
-        raise ExecutionError(
+        raise RunConfigError(
             f"run_config names {sorted(unknown)}, which are not assets in this run "
             f"(assets: {[s.key for s in plan.steps]})"
         )
@@ -68,13 +68,13 @@ def _step_configs(plan: ExecutionPlan, run_config: Mapping[str, Any]) -> dict[st
         # Config the asset would never see is a mistake to report, not to drop.
         stray = sorted(set(entry) - {"config"}) if isinstance(entry, Mapping) else []
         if stray:
-            raise ExecutionError(
+            raise RunConfigError(
                 f"run_config for asset '{step.key}' has {stray} beside 'config'; put the values "
                 f"under it: {{'ops': {{'{step.key}': {{'config': {{...}}}}}}}}"
             )
         if config_param is None:
             if entry is not None and (not isinstance(entry, Mapping) or entry.get("config")):
-                raise ExecutionError(
+                raise RunConfigError(
                     f"run_config gives config to asset '{step.key}', which takes no Config "
                     "parameter"
                 )
@@ -84,7 +84,7 @@ def _step_configs(plan: ExecutionPlan, run_config: Mapping[str, Any]) -> dict[st
             configs[step.key] = entry
             continue
         if entry is not None and not isinstance(entry, Mapping):
-            raise ExecutionError(
+            raise RunConfigError(
                 f"run_config for asset '{step.key}' is a {type(entry).__name__}, not a "
                 f"{cls.__name__} or a dict"
             )
@@ -92,7 +92,7 @@ def _step_configs(plan: ExecutionPlan, run_config: Mapping[str, Any]) -> dict[st
         try:
             configs[step.key] = cls(**values)
         except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError lists each field at fault
-            raise ExecutionError(f"invalid config for asset '{step.key}': {exc}") from None
+            raise RunConfigError(f"invalid config for asset '{step.key}': {exc}") from None
     return configs
 
 

@@ -16,6 +16,7 @@ from bakehouse.authoring.asset_checks import AssetCheckExecutionContext, AssetCh
 from bakehouse.authoring.assets import AssetsDefinition, AssetSpec, _Params
 from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
 from bakehouse.authoring.context import AssetExecutionContext, RunLogger
+from bakehouse.authoring.dagster_types import TypeCheckContext, check_output_type
 from bakehouse.authoring.metadata import normalize_metadata
 from bakehouse.authoring.results import AssetCheckResult, MaterializeResult, Output
 from bakehouse.errors import ErrorInfo, ExecutionError
@@ -156,6 +157,8 @@ def _run(step: Step, env: StepEnvironment, started: float, keys: list[str] | Non
     )
     result = assets_def.fn(**_arguments(step, env, params, context, log, keys))
     produced, check_results = _collect_outputs(step, assets_def, result)
+    for item in produced:
+        _check_type(assets_def, item, context, log)
     specs = _specs_of(step, assets_def.check_specs)
     # Checked before anything is recorded, so a step that forgot a check records no half.
     matched = match_results(step.key, specs, check_results)
@@ -186,6 +189,22 @@ def _run(step: Step, env: StepEnvironment, started: float, keys: list[str] | Non
         step_key=step.key,
         partition_key=partition,
         data={"duration_ms": _ms_since(started)},
+    )
+
+
+def _check_type(
+    assets_def: AssetsDefinition, item: _Produced, context: AssetExecutionContext, log: RunLogger
+) -> None:
+    """Raise `DagsterTypeCheckDidNotPass` when the value fails its output's type."""
+    dagster_type = assets_def.output_types.get(item.key)
+    if dagster_type is None or not item.has_value:
+        return
+    check_output_type(
+        dagster_type,
+        item.value,
+        output_name=item.output_name,
+        asset=item.key.to_user_string(),
+        context=TypeCheckContext(log=log, resources=context.resources, run_id=context.run_id),
     )
 
 
