@@ -18,70 +18,7 @@ from types import ModuleType
 
 import pytest
 
-from bakehouse.authoring.definitions_class import Definitions
-from bakehouse.authoring.loading import load_from_defs_folder
-
-
-def line_of(path: Path, marker: str) -> int:
-    """The 1-based number of the first line of `path` that contains `marker`."""
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if marker in line:
-            return number
-    raise AssertionError(f"{marker!r} is not in {path}")
-
-
-class Project:
-    """A project on disk: ``pyproject.toml``, ``src/<package>/definitions.py`` and ``defs/``."""
-
-    def __init__(self, root: Path, package: str) -> None:
-        self.root = root
-        self.package = package
-        self.src = root / "src"
-        self.package_dir = self.src / package
-        self.package_dir.mkdir(parents=True)
-        (root / "pyproject.toml").write_text(
-            textwrap.dedent(
-                f"""\
-                [project]
-                name = "{package}"
-                version = "0.1.0"
-
-                [tool.bakehouse]
-                directory_type = "project"
-
-                [tool.bakehouse.project]
-                root_module = "{package}"
-                """
-            )
-        )
-        self.write("__init__.py", "")
-        self.write("defs/__init__.py", "")
-
-    def write(self, relative: str, text: str) -> Path:
-        """Write `text` (dedented) to ``src/<package>/<relative>``, creating folders."""
-        path = self.package_dir / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-        return path
-
-    def path(self, relative: str) -> Path:
-        """The file ``src/<package>/<relative>``."""
-        return self.package_dir / relative
-
-    def where(self, relative: str, marker: str) -> str:
-        """``file:line`` of the first line of `relative` containing `marker`."""
-        path = self.path(relative)
-        return f"{path}:{line_of(path, marker)}"
-
-    def load(self) -> Definitions:
-        """The project's defs folder, loaded as `load_from_defs_folder` does for users."""
-        return load_from_defs_folder(project_root=self.root)
-
-    def import_module(self, relative_module: str) -> ModuleType:
-        """Import ``<package>.<relative_module>`` with the project's ``src`` on the path."""
-        if str(self.src) not in sys.path:
-            sys.path.insert(0, str(self.src))
-        return importlib.import_module(f"{self.package}.{relative_module}")
+from tests.support.projects import Project
 
 
 def _forget_package(package: str) -> None:

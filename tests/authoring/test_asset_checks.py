@@ -8,7 +8,7 @@ import pytest
 import bakehouse as dg
 from bakehouse.authoring.definitions_class import Definitions
 from bakehouse.errors import DefinitionError, DuplicateKeyError, MissingResourceError
-from tests.authoring.conftest import Project, line_of
+from tests.support.projects import Project, line_of
 
 
 @dg.asset

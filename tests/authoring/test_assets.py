@@ -13,7 +13,7 @@ import bakehouse as dg
 from bakehouse.authoring.assets import AssetsDefinition, coerce_deps
 from bakehouse.errors import DefinitionError
 from bakehouse.graph.keys import AssetKey
-from tests.authoring.conftest import line_of
+from tests.support.projects import line_of
 
 WriteModule = Callable[..., ModuleType]
 

@@ -11,7 +11,7 @@ from bakehouse.authoring.jobs import AssetJobDefinition
 from bakehouse.authoring.loading import find_definitions, load_defs, load_from_defs_folder
 from bakehouse.errors import DefinitionError, DuplicateKeyError, SourceLocation
 from bakehouse.graph.keys import AssetKey
-from tests.authoring.conftest import Project
+from tests.support.projects import Project
 
 ORDERS = """
 import bakehouse as dg

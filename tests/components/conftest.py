@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.authoring.conftest import Project, project
+from tests.authoring.conftest import project
+from tests.support.projects import Project
 
 __all__ = ["Project", "project"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bakehouse.errors import DefinitionError, SourceLocation
-from tests.authoring.conftest import line_of
 from tests.components.conftest import Project, add_registry
+from tests.support.projects import line_of
 
 GREETING = '''
 import bakehouse as dg

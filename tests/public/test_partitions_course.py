@@ -19,20 +19,9 @@ from typing import Any
 import pytest
 
 import bakehouse as dg
+from tests.support.projects import write_project
 
 pytestmark = pytest.mark.slow
-
-PYPROJECT = """\
-[project]
-name = "rides"
-version = "0.1.0"
-
-[tool.bakehouse]
-directory_type = "project"
-
-[tool.bakehouse.project]
-root_module = "rides"
-"""
 
 DEFINITIONS = """\
 from pathlib import Path
@@ -102,19 +91,9 @@ WEEK += ["2024-01-13"]
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "rides"
-    files = {
-        "pyproject.toml": PYPROJECT,
-        "src/rides/__init__.py": "",
-        "src/rides/definitions.py": DEFINITIONS,
-        "src/rides/defs/__init__.py": "",
-        "src/rides/defs/trips.py": TRIPS,
-    }
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+    # The course's definitions.py, which names the project root itself.
+    files = {"definitions.py": DEFINITIONS, "defs/trips.py": TRIPS}
+    return write_project(tmp_path / "rides", "rides", files)
 
 
 def bh(

@@ -1,20 +1,31 @@
-"""Helpers that write real projects and workspaces to disk, and venvs for them."""
+"""Real projects and workspaces written to disk, and venvs for them."""
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import importlib
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bakehouse.authoring.definitions_class import Definitions
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_CACHE = REPO / ".test-venvs"
 
 
-def write_project(root: Path, module: str, files: dict[str, str]) -> Path:
-    """A project at `root` with root module `module`; `files` are paths under ``src/<module>/``."""
+def write_project(
+    root: Path, module: str, files: dict[str, str], *, definitions: bool = True
+) -> Path:
+    """A project at `root` with root module `module`; `files` are paths under ``src/<module>/``
+    (dedented). Its ``definitions.py`` loads the defs folder, unless `definitions` is False or
+    `files` has its own."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text(
         textwrap.dedent(
@@ -35,15 +46,65 @@ def write_project(root: Path, module: str, files: dict[str, str]) -> Path:
     (package / "defs").mkdir(parents=True, exist_ok=True)
     (package / "__init__.py").write_text("")
     (package / "defs" / "__init__.py").write_text("")
-    (package / "definitions.py").write_text(
-        "from pathlib import Path\n\nimport bakehouse as dg\n\n\n@dg.definitions\ndef defs():\n"
-        "    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)\n"
-    )
+    if definitions:
+        (package / "definitions.py").write_text(
+            "from pathlib import Path\n\nimport bakehouse as dg\n\n\n@dg.definitions\n"
+            "def defs():\n"
+            "    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)\n"
+        )
     for relative, text in files.items():
         path = package / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
     return root
+
+
+def line_of(path: Path, marker: str) -> int:
+    """The 1-based number of the first line of `path` that contains `marker`."""
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if marker in line:
+            return number
+    raise AssertionError(f"{marker!r} is not in {path}")
+
+
+class Project:
+    """A project on disk to import in this process: ``pyproject.toml`` and ``src/<package>/``
+    with ``defs/``; tests write the modules (and a ``definitions.py``) they need."""
+
+    def __init__(self, root: Path, package: str) -> None:
+        self.root = root
+        self.package = package
+        self.src = root / "src"
+        self.package_dir = self.src / package
+        write_project(root, package, {}, definitions=False)
+
+    def write(self, relative: str, text: str) -> Path:
+        """Write `text` (dedented) to ``src/<package>/<relative>``, creating folders."""
+        path = self.package_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+        return path
+
+    def path(self, relative: str) -> Path:
+        """The file ``src/<package>/<relative>``."""
+        return self.package_dir / relative
+
+    def where(self, relative: str, marker: str) -> str:
+        """``file:line`` of the first line of `relative` containing `marker`."""
+        path = self.path(relative)
+        return f"{path}:{line_of(path, marker)}"
+
+    def load(self) -> Definitions:
+        """The project's defs folder, loaded as `load_from_defs_folder` does for users."""
+        from bakehouse.authoring.loading import load_from_defs_folder
+
+        return load_from_defs_folder(project_root=self.root)
+
+    def import_module(self, relative_module: str) -> ModuleType:
+        """Import ``<package>.<relative_module>`` with the project's ``src`` on the path."""
+        if str(self.src) not in sys.path:
+            sys.path.insert(0, str(self.src))
+        return importlib.import_module(f"{self.package}.{relative_module}")
 
 
 def write_workspace(root: Path, project_paths: list[str]) -> Path:
