@@ -37,6 +37,13 @@ _PUBLIC_API: dict[str, str] = {
     "definitions": "bakehouse.authoring.loading",
     "load_defs": "bakehouse.authoring.loading",
     "load_from_defs_folder": "bakehouse.authoring.loading",
+    "load_assets_from_modules": "bakehouse.authoring.module_loading",
+    "load_assets_from_package_module": "bakehouse.authoring.module_loading",
+    "load_assets_from_current_module": "bakehouse.authoring.module_loading",
+    "load_asset_checks_from_modules": "bakehouse.authoring.module_loading",
+    "load_asset_checks_from_package_module": "bakehouse.authoring.module_loading",
+    "load_asset_checks_from_current_module": "bakehouse.authoring.module_loading",
+    "file_relative_path": "bakehouse.authoring.module_loading",
     # results and metadata
     "MaterializeResult": "bakehouse.authoring.results",
     "Output": "bakehouse.authoring.results",
@@ -250,6 +257,15 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bakehouse.authoring.jobs import define_asset_job
     from bakehouse.authoring.loading import definitions, load_defs, load_from_defs_folder
     from bakehouse.authoring.metadata import MetadataValue, TableColumn, TableRecord, TableSchema
+    from bakehouse.authoring.module_loading import (
+        file_relative_path,
+        load_asset_checks_from_current_module,
+        load_asset_checks_from_modules,
+        load_asset_checks_from_package_module,
+        load_assets_from_current_module,
+        load_assets_from_modules,
+        load_assets_from_package_module,
+    )
     from bakehouse.authoring.partition_mappings import (
         AllPartitionMapping,
         IdentityPartitionMapping,

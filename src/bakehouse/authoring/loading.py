@@ -172,6 +172,11 @@ def _iter_modules(package: ModuleType) -> Iterator[ModuleType | Definitions]:
             yield from _iter_modules(_import(f"{package.__name__}.{name}"))
 
 
+def iter_package_modules(package: ModuleType) -> list[ModuleType]:
+    """`package` and every module below it, imported (component folders left out)."""
+    return [m for m in _iter_modules(package) if isinstance(m, ModuleType)]
+
+
 def load_defs(defs_root: ModuleType | str) -> Definitions:
     """Import every module under `defs_root` and merge every definition found at module level.
 
