@@ -109,7 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     server.add_argument("--parent-pid", type=int, help="exit when this process exits")
     server.set_defaults(handler=_code_server)
     args = parser.parse_args(argv)
-    return int(args.handler(args))
+    code = int(args.handler(args))
+    if args.command == "run-worker":
+        # Children a step left running are reported; Python's exit must not wait for them.
+        from bakehouse.execution.leftover_children import exit_without_joining
+
+        exit_without_joining(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -190,9 +190,13 @@ class ProcessPool:
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
         for worker in list(self._workers):
             for message in _messages_until_closed(worker.conn, deadline):
-                if message.get("kind") == "stopped" and message.get("error"):
+                if message.get("kind") != "stopped":
+                    continue
+                if message.get("error"):
                     error = ErrorInfo.from_dict(message["error"])
                     failures.append(TeardownFailed(worker.pid, error))
+                # Its last word: a child a step left may hold the pipe open long after.
+                break
             self._drop(worker, deadline=deadline)
         return failures
 
@@ -263,8 +267,11 @@ class ProcessPool:
     def _drop(self, worker: _Worker, *, deadline: float) -> int | None:
         """Reap `worker` (killing it if it outlives `deadline`), forget it; its exit code."""
         self._workers.remove(worker)
-        worker.process.join(max(0.0, deadline - time.monotonic()))
-        if worker.process.is_alive():
+        # Polled with waitpid (`exitcode`), not `join`: join waits for the end of a pipe that a
+        # child the step left behind inherits and may hold open long after this process ended.
+        while worker.process.exitcode is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if worker.process.exitcode is None:
             worker.process.kill()
             worker.process.join()
         worker.conn.close()

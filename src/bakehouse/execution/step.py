@@ -29,6 +29,7 @@ from bakehouse.execution.events import EventWriter
 from bakehouse.execution.hooks import run_hooks
 from bakehouse.execution.instance import as_dagster_instance
 from bakehouse.execution.io_managers import InputContext, IOManager, OutputContext
+from bakehouse.execution.leftover_children import live_children
 from bakehouse.execution.partitions import input_partition_keys, step_partition_keys
 from bakehouse.execution.plan import Step
 from bakehouse.graph.keys import AssetKey
@@ -96,6 +97,7 @@ def execute_step(step: Step, env: StepEnvironment) -> bool:
         partition_key=partition,
     )
     started = time.perf_counter()
+    children_before = live_children()
     try:
         _run(step, env, started, keys)
     # SystemExit too: a sys.exit() in an asset fails its step, not the whole worker.
@@ -124,10 +126,28 @@ def execute_step(step: Step, env: StepEnvironment) -> bool:
             partition_key=partition,
             data=data,
         )
+        _report_leftover_children(step, env, children_before)
         run_hooks(step.key, env, exc)
         return False
+    _report_leftover_children(step, env, children_before)
     run_hooks(step.key, env, None)
     return True
+
+
+def _report_leftover_children(step: Step, env: StepEnvironment, before: set[int]) -> None:
+    """A warning naming the processes the step started and left running; the run goes on."""
+    left = sorted(live_children() - before)
+    if not left:
+        return
+    pids = ", ".join(str(pid) for pid in left)
+    env.writer.emit(
+        EventType.ENGINE,
+        f"Step '{step.key}' returned leaving {len(left)} child process"
+        f"{'es' if len(left) > 1 else ''} running (pid {pids}); the run does not wait for them.",
+        level="WARNING",
+        step_key=step.key,
+        data={"pids": left},
+    )
 
 
 def _ms_since(started: float) -> float:

@@ -28,6 +28,7 @@ from types import FrameType
 from typing import Any
 
 from bakehouse.errors import ErrorInfo
+from bakehouse.execution.leftover_children import exit_without_joining
 from bakehouse.execution.step_executor import LocationModule, RunSteps
 
 # prctl(2) option that sends this process a signal when its parent dies (Linux only).
@@ -133,6 +134,9 @@ def _serve(
         os.kill(os.getpid(), signal.SIGTERM)
     finally:
         conn.close()
+    # Done: end now, so that children a step left (reported by then) do not hold this process
+    # at exit, and with it the run.
+    exit_without_joining(0)
 
 
 def _serve_steps(load: Callable[[], RunSteps], storage: StorageAddress, conn: Connection) -> None:
