@@ -1,5 +1,6 @@
 """The public API's two lists agree: `_PUBLIC_API` (what `dg.X` resolves at runtime) and the
-TYPE_CHECKING imports of bakehouse/__init__.py (what type checkers and IDEs see)."""
+TYPE_CHECKING imports of bakehouse/__init__.py (what type checkers and IDEs see, each an explicit
+re-export so that `dg.X` passes mypy --strict in users' code)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,11 @@ def _type_checking_imports() -> dict[str, str]:
         assert isinstance(statement, ast.ImportFrom), ast.unparse(statement)
         assert statement.module is not None
         for alias in statement.names:
-            name = alias.asname or alias.name
+            # `import X as X` is what re-exports a name under mypy --strict (no implicit
+            # re-export); an alias re-exports the other name it gives.
+            assert alias.asname is not None, f"{alias.name} is not re-exported: use `as`"
+            assert alias.asname == alias.name or _ALIASES.get(alias.asname) == alias.name
+            name = alias.asname
             assert name not in names, f"{name} is imported twice for type checkers"
             names[name] = statement.module
     return names

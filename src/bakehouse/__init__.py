@@ -203,184 +203,226 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from bakehouse import components
+    # `X as X`: an explicit re-export, which mypy --strict needs to let users write `dg.X`.
+    from bakehouse import (
+        components as components,
+    )
     from bakehouse.authoring.asset_checks import (
-        AssetCheckExecutionContext,
-        AssetChecksDefinition,
-        asset_check,
-        multi_asset_check,
+        AssetCheckExecutionContext as AssetCheckExecutionContext,
+        AssetChecksDefinition as AssetChecksDefinition,
+        asset_check as asset_check,
+        multi_asset_check as multi_asset_check,
     )
-    from bakehouse.authoring.asset_selection import AssetSelection
+    from bakehouse.authoring.asset_selection import (
+        AssetSelection as AssetSelection,
+    )
     from bakehouse.authoring.assets import (
-        AssetDep,
-        AssetIn,
-        AssetOut,
-        AssetsDefinition,
-        AssetSpec,
-        asset,
-        multi_asset,
+        AssetDep as AssetDep,
+        AssetIn as AssetIn,
+        AssetOut as AssetOut,
+        AssetsDefinition as AssetsDefinition,
+        AssetSpec as AssetSpec,
+        asset as asset,
+        multi_asset as multi_asset,
     )
-    from bakehouse.authoring.backfill_policy import BackfillPolicy
+    from bakehouse.authoring.backfill_policy import (
+        BackfillPolicy as BackfillPolicy,
+    )
     from bakehouse.authoring.build_contexts import (
-        build_asset_check_context,
-        build_init_resource_context,
-        build_op_context,
+        build_asset_check_context as build_asset_check_context,
+        build_init_resource_context as build_init_resource_context,
+        build_op_context as build_op_context,
     )
-    from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
-    from bakehouse.authoring.config import Config, RunConfig
+    from bakehouse.authoring.check_spec import (
+        AssetCheckKey as AssetCheckKey,
+        AssetCheckSpec as AssetCheckSpec,
+    )
+    from bakehouse.authoring.config import (
+        Config as Config,
+        RunConfig as RunConfig,
+    )
     from bakehouse.authoring.context import (
-        AssetExecutionContext,
-        InitResourceContext,
-        build_asset_context,
+        AssetExecutionContext as AssetExecutionContext,
+        AssetExecutionContext as OpExecutionContext,
+        InitResourceContext as InitResourceContext,
+        build_asset_context as build_asset_context,
     )
-    from bakehouse.authoring.context import AssetExecutionContext as OpExecutionContext
     from bakehouse.authoring.dagster_types import (
-        DagsterType,
-        PythonObjectDagsterType,
-        TypeCheck,
-        TypeCheckContext,
-        check_dagster_type,
+        DagsterType as DagsterType,
+        PythonObjectDagsterType as PythonObjectDagsterType,
+        TypeCheck as TypeCheck,
+        TypeCheckContext as TypeCheckContext,
+        check_dagster_type as check_dagster_type,
     )
-    from bakehouse.authoring.definitions_class import Definitions
+    from bakehouse.authoring.definitions_class import (
+        Definitions as Definitions,
+    )
     from bakehouse.authoring.executors import (
-        ExecutorDefinition,
-        in_process_executor,
-        multiprocess_executor,
+        ExecutorDefinition as ExecutorDefinition,
+        in_process_executor as in_process_executor,
+        multiprocess_executor as multiprocess_executor,
     )
     from bakehouse.authoring.hooks import (
-        HookContext,
-        HookDefinition,
-        build_hook_context,
-        failure_hook,
-        success_hook,
+        HookContext as HookContext,
+        HookDefinition as HookDefinition,
+        build_hook_context as build_hook_context,
+        failure_hook as failure_hook,
+        success_hook as success_hook,
     )
-    from bakehouse.authoring.jobs import define_asset_job
-    from bakehouse.authoring.loading import definitions, load_defs, load_from_defs_folder
-    from bakehouse.authoring.metadata import MetadataValue, TableColumn, TableRecord, TableSchema
+    from bakehouse.authoring.jobs import (
+        define_asset_job as define_asset_job,
+    )
+    from bakehouse.authoring.loading import (
+        definitions as definitions,
+        load_defs as load_defs,
+        load_from_defs_folder as load_from_defs_folder,
+    )
+    from bakehouse.authoring.metadata import (
+        MetadataValue as MetadataValue,
+        TableColumn as TableColumn,
+        TableRecord as TableRecord,
+        TableSchema as TableSchema,
+    )
     from bakehouse.authoring.module_loading import (
-        file_relative_path,
-        load_asset_checks_from_current_module,
-        load_asset_checks_from_modules,
-        load_asset_checks_from_package_module,
-        load_assets_from_current_module,
-        load_assets_from_modules,
-        load_assets_from_package_module,
+        file_relative_path as file_relative_path,
+        load_asset_checks_from_current_module as load_asset_checks_from_current_module,
+        load_asset_checks_from_modules as load_asset_checks_from_modules,
+        load_asset_checks_from_package_module as load_asset_checks_from_package_module,
+        load_assets_from_current_module as load_assets_from_current_module,
+        load_assets_from_modules as load_assets_from_modules,
+        load_assets_from_package_module as load_assets_from_package_module,
     )
     from bakehouse.authoring.partition_mappings import (
-        AllPartitionMapping,
-        IdentityPartitionMapping,
-        LastPartitionMapping,
-        MultiToSingleDimensionPartitionMapping,
-        PartitionMapping,
-        SpecificPartitionsPartitionMapping,
-        StaticPartitionMapping,
-        TimeWindowPartitionMapping,
+        AllPartitionMapping as AllPartitionMapping,
+        IdentityPartitionMapping as IdentityPartitionMapping,
+        LastPartitionMapping as LastPartitionMapping,
+        MultiToSingleDimensionPartitionMapping as MultiToSingleDimensionPartitionMapping,
+        PartitionMapping as PartitionMapping,
+        SpecificPartitionsPartitionMapping as SpecificPartitionsPartitionMapping,
+        StaticPartitionMapping as StaticPartitionMapping,
+        TimeWindowPartitionMapping as TimeWindowPartitionMapping,
     )
-    from bakehouse.authoring.partitioned_schedules import build_schedule_from_partitioned_job
+    from bakehouse.authoring.partitioned_schedules import (
+        build_schedule_from_partitioned_job as build_schedule_from_partitioned_job,
+    )
     from bakehouse.authoring.partitions import (
-        DynamicPartitionsDefinition,
-        MultiPartitionKey,
-        MultiPartitionsDefinition,
-        PartitionKeyRange,
-        PartitionsDefinition,
-        StaticPartitionsDefinition,
+        DynamicPartitionsDefinition as DynamicPartitionsDefinition,
+        MultiPartitionKey as MultiPartitionKey,
+        MultiPartitionsDefinition as MultiPartitionsDefinition,
+        PartitionKeyRange as PartitionKeyRange,
+        PartitionsDefinition as PartitionsDefinition,
+        StaticPartitionsDefinition as StaticPartitionsDefinition,
     )
     from bakehouse.authoring.resource_definition import (
-        IOManagerDefinition,
-        ResourceDefinition,
-        io_manager,
-        resource,
+        IOManagerDefinition as IOManagerDefinition,
+        ResourceDefinition as ResourceDefinition,
+        io_manager as io_manager,
+        resource as resource,
     )
-    from bakehouse.authoring.resources import ConfigurableResource, EnvVar, ResourceParam
+    from bakehouse.authoring.resources import (
+        ConfigurableResource as ConfigurableResource,
+        EnvVar as EnvVar,
+        ResourceParam as ResourceParam,
+    )
     from bakehouse.authoring.results import (
-        AssetCheckResult,
-        AssetCheckSeverity,
-        MaterializeResult,
-        Output,
+        AssetCheckResult as AssetCheckResult,
+        AssetCheckSeverity as AssetCheckSeverity,
+        MaterializeResult as MaterializeResult,
+        Output as Output,
     )
     from bakehouse.authoring.run_request import (
-        AddDynamicPartitionsRequest,
-        DefaultScheduleStatus,
-        DefaultSensorStatus,
-        DeleteDynamicPartitionsRequest,
-        RunRequest,
-        SensorResult,
-        SkipReason,
+        AddDynamicPartitionsRequest as AddDynamicPartitionsRequest,
+        DefaultScheduleStatus as DefaultScheduleStatus,
+        DefaultSensorStatus as DefaultSensorStatus,
+        DeleteDynamicPartitionsRequest as DeleteDynamicPartitionsRequest,
+        RunRequest as RunRequest,
+        SensorResult as SensorResult,
+        SkipReason as SkipReason,
     )
     from bakehouse.authoring.schedules import (
-        ScheduleDefinition,
-        ScheduleEvaluationContext,
-        build_schedule_context,
-        schedule,
+        ScheduleDefinition as ScheduleDefinition,
+        ScheduleEvaluationContext as ScheduleEvaluationContext,
+        build_schedule_context as build_schedule_context,
+        schedule as schedule,
     )
     from bakehouse.authoring.sensors import (
-        DagsterRunStatus,
-        EventLogEntry,
-        RunFailureSensorContext,
-        RunStatusSensorContext,
-        SensorDefinition,
-        SensorEvaluationContext,
-        asset_sensor,
-        build_sensor_context,
-        run_failure_sensor,
-        run_status_sensor,
-        sensor,
+        DagsterRunStatus as DagsterRunStatus,
+        EventLogEntry as EventLogEntry,
+        RunFailureSensorContext as RunFailureSensorContext,
+        RunStatusSensorContext as RunStatusSensorContext,
+        SensorDefinition as SensorDefinition,
+        SensorEvaluationContext as SensorEvaluationContext,
+        asset_sensor as asset_sensor,
+        build_sensor_context as build_sensor_context,
+        run_failure_sensor as run_failure_sensor,
+        run_status_sensor as run_status_sensor,
+        sensor as sensor,
     )
     from bakehouse.authoring.time_window_partitions import (
-        DailyPartitionsDefinition,
-        HourlyPartitionsDefinition,
-        MonthlyPartitionsDefinition,
-        TimeWindow,
-        TimeWindowPartitionsDefinition,
-        WeeklyPartitionsDefinition,
+        DailyPartitionsDefinition as DailyPartitionsDefinition,
+        HourlyPartitionsDefinition as HourlyPartitionsDefinition,
+        MonthlyPartitionsDefinition as MonthlyPartitionsDefinition,
+        TimeWindow as TimeWindow,
+        TimeWindowPartitionsDefinition as TimeWindowPartitionsDefinition,
+        WeeklyPartitionsDefinition as WeeklyPartitionsDefinition,
     )
     from bakehouse.components.component import (
-        Component,
-        ComponentLoadContext,
-        Model,
-        Resolvable,
+        Component as Component,
+        ComponentLoadContext as ComponentLoadContext,
+        Model as Model,
+        Resolvable as Resolvable,
     )
-    from bakehouse.components.script import ScriptComponent
-    from bakehouse.components.sql_folder import SqlFolderComponent
-    from bakehouse.errors import (  # Dagster's error classes
-        BakehouseError,
-        DagsterCodeLocationLoadError,
-        DagsterError,
-        DagsterExecutionStepExecutionError,
-        DagsterInvalidConfigError,
-        DagsterInvalidDefinitionError,
-        DagsterInvalidInvocationError,
-        DagsterInvalidSubsetError,
-        DagsterInvariantViolationError,
-        DagsterResourceFunctionError,
-        DagsterRunNotFoundError,
-        DagsterTypeCheckDidNotPass,
-        DagsterUnknownPartitionError,
-        DagsterUnknownResourceError,
-        DagsterUserCodeExecutionError,
-        DefinitionError,
-        UnknownPartitionError,
+    from bakehouse.components.script import (
+        ScriptComponent as ScriptComponent,
     )
-    from bakehouse.execution.configurable_io_manager import ConfigurableIOManager
+    from bakehouse.components.sql_folder import (
+        SqlFolderComponent as SqlFolderComponent,
+    )
+    from bakehouse.errors import (
+        BakehouseError as BakehouseError,
+        DagsterCodeLocationLoadError as DagsterCodeLocationLoadError,
+        DagsterError as DagsterError,
+        DagsterExecutionStepExecutionError as DagsterExecutionStepExecutionError,
+        DagsterInvalidConfigError as DagsterInvalidConfigError,
+        DagsterInvalidDefinitionError as DagsterInvalidDefinitionError,
+        DagsterInvalidInvocationError as DagsterInvalidInvocationError,
+        DagsterInvalidSubsetError as DagsterInvalidSubsetError,
+        DagsterInvariantViolationError as DagsterInvariantViolationError,
+        DagsterResourceFunctionError as DagsterResourceFunctionError,
+        DagsterRunNotFoundError as DagsterRunNotFoundError,
+        DagsterTypeCheckDidNotPass as DagsterTypeCheckDidNotPass,
+        DagsterUnknownPartitionError as DagsterUnknownPartitionError,
+        DagsterUnknownResourceError as DagsterUnknownResourceError,
+        DagsterUserCodeExecutionError as DagsterUserCodeExecutionError,
+        DefinitionError as DefinitionError,
+        UnknownPartitionError as UnknownPartitionError,
+    )
+    from bakehouse.execution.configurable_io_manager import (
+        ConfigurableIOManager as ConfigurableIOManager,
+    )
     from bakehouse.execution.instance import (
-        AssetRecordsFilter,
-        DagsterEventType,
-        DagsterInstance,
-        EventLogRecord,
-        EventRecordsFilter,
-        RunsFilter,
+        AssetRecordsFilter as AssetRecordsFilter,
+        DagsterEventType as DagsterEventType,
+        DagsterInstance as DagsterInstance,
+        EventLogRecord as EventLogRecord,
+        EventRecordsFilter as EventRecordsFilter,
+        RunsFilter as RunsFilter,
     )
     from bakehouse.execution.io_managers import (
-        FilesystemIOManager,
-        InMemoryIOManager,
-        InputContext,
-        IOManager,
-        OutputContext,
+        FilesystemIOManager as FilesystemIOManager,
+        InMemoryIOManager as InMemoryIOManager,
+        InputContext as InputContext,
+        IOManager as IOManager,
+        OutputContext as OutputContext,
     )
     from bakehouse.execution.materialize import (
-        ExecuteInProcessResult,
-        materialize,
-        materialize_to_memory,
+        ExecuteInProcessResult as ExecuteInProcessResult,
+        materialize as materialize,
+        materialize_to_memory as materialize_to_memory,
     )
-    from bakehouse.execution.resource_setup import build_resources
-    from bakehouse.graph.keys import AssetKey
+    from bakehouse.execution.resource_setup import (
+        build_resources as build_resources,
+    )
+    from bakehouse.graph.keys import (
+        AssetKey as AssetKey,
+    )

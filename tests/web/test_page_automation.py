@@ -14,8 +14,7 @@ import pytest
 
 from tests.support.dev_server import DevServer, running_dev_server
 from tests.support.projects import write_project
-from tests.web.conftest import Shots
-from tests.web.conftest import playwright_expect as _expect
+from tests.web.conftest import Shots, playwright_expect as _expect
 
 pytestmark = pytest.mark.slow
 

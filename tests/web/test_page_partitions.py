@@ -14,8 +14,12 @@ import pytest
 from tests.support.dev_server import DevServer, running_dev_server
 from tests.support.projects import write_project
 from tests.support.waiting import eventually
-from tests.web.conftest import Shots, other_host_requests, select_in_lineage
-from tests.web.conftest import playwright_expect as _expect
+from tests.web.conftest import (
+    Shots,
+    other_host_requests,
+    playwright_expect as _expect,
+    select_in_lineage,
+)
 
 pytestmark = pytest.mark.slow
 
