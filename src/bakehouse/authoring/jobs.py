@@ -108,3 +108,27 @@ def checked_hooks(
                 source=source,
             )
     return found
+
+
+# Dagster's name for the job a schedule or sensor builds from an asset selection it targets.
+ANONYMOUS_JOB_PREFIX = "__anonymous_asset_job_"
+
+
+def job_for_target(target: Any, owner: str, source: SourceLocation | None) -> AssetJobDefinition:
+    """The job a schedule or sensor named `owner` runs for ``target=``: the job given, or one
+    built over the assets given (a selection, a selection string, assets, specs or keys)."""
+    if isinstance(target, AssetJobDefinition):
+        return target
+    # One asset, spec or key stands for a list of one.
+    single = not isinstance(target, (str, AssetSelection, Iterable))
+    try:
+        selection = coerce_selection([target] if single else target)
+    except (TypeError, ValueError, DefinitionError) as exc:
+        raise DefinitionError(
+            f"'{owner}': target= takes a job, an AssetSelection, a selection string or a list "
+            f"of assets or keys ({exc})",
+            source=source,
+        ) from None
+    return AssetJobDefinition(
+        name=f"{ANONYMOUS_JOB_PREFIX}{owner}", selection=selection, source=source
+    )

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bakehouse.authoring.jobs import AssetJobDefinition
+from bakehouse.authoring.jobs import AssetJobDefinition, job_for_target
 from bakehouse.authoring.loading import register_definition_kind
 from bakehouse.authoring.run_config import is_run_config_object, plain_run_config
 from bakehouse.authoring.run_request import DefaultScheduleStatus, RunRequest, SkipReason
@@ -92,11 +92,17 @@ class ScheduleDefinition:
         description: str | None = None,
         default_status: DefaultScheduleStatus = DefaultScheduleStatus.STOPPED,
         execution_fn: ScheduleFunction | None = None,
+        target: Any = None,
     ) -> None:
         source = source_of_function(execution_fn) if execution_fn else caller_source()
         self.source = source
+        if target is not None:
+            job = _target_job(target, name, job, job_name, source)
         if job is None and job_name is None:
-            raise DefinitionError("a schedule needs job= (or job_name=)", source=source)
+            raise DefinitionError(
+                "a schedule needs target= (a job or assets), or job= (or job_name=)",
+                source=source,
+            )
         self.job = job
         self.job_name = job.name if job is not None else job_name
         self.name = name or f"{self.job_name}_schedule"
@@ -177,6 +183,24 @@ class ScheduleDefinition:
         return f"<ScheduleDefinition {self.name} {self.cron_schedule!r} -> {self.job_name}>"
 
 
+def _target_job(
+    target: Any,
+    name: str | None,
+    job: AssetJobDefinition | None,
+    job_name: str | None,
+    source: SourceLocation | None,
+) -> AssetJobDefinition:
+    """The job of a schedule given ``target=`` (Dagster's spelling of job= and selections)."""
+    if job is not None or job_name is not None:
+        raise DefinitionError("give a schedule target= or job=, not both", source=source)
+    if name is None and not isinstance(target, AssetJobDefinition):
+        raise DefinitionError(
+            "a schedule that targets assets needs a name= (it names the job run for them)",
+            source=source,
+        )
+    return job_for_target(target, name or target.name, source)
+
+
 def schedule(
     cron_schedule: str,
     *,
@@ -187,12 +211,14 @@ def schedule(
     description: str | None = None,
     default_status: DefaultScheduleStatus = DefaultScheduleStatus.STOPPED,
     tags: Mapping[str, str] | None = None,
+    target: Any = None,
 ) -> Callable[[ScheduleFunction], ScheduleDefinition]:
     """Decorate a function of the tick's context that returns run requests, config or a skip."""
 
     def build(fn: ScheduleFunction) -> ScheduleDefinition:
         return ScheduleDefinition(
             name or fn.__name__,
+            target=target,
             cron_schedule=cron_schedule,
             job=job,
             job_name=job_name,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bakehouse.authoring.jobs import AssetJobDefinition
+from bakehouse.authoring.jobs import AssetJobDefinition, job_for_target
 from bakehouse.authoring.loading import register_definition_kind
 from bakehouse.authoring.run_request import (
     AddDynamicPartitionsRequest,
@@ -333,6 +333,23 @@ def _latest_entry_after(
     return entry if entry.storage_id > after else None
 
 
+def _target_job(
+    target: Any,
+    name: str,
+    fn: SensorFunction,
+    job: AssetJobDefinition | None,
+    jobs: Sequence[AssetJobDefinition] | None,
+) -> AssetJobDefinition | None:
+    """The job of a sensor: `job`, or the one ``target=`` (Dagster's newer spelling) names."""
+    if target is None:
+        return job
+    if job is not None or jobs:
+        raise DefinitionError(
+            f"sensor '{name}': give target= or job=/jobs=, not both", source=source_of_function(fn)
+        )
+    return job_for_target(target, name, source_of_function(fn))
+
+
 def sensor(
     job: AssetJobDefinition | None = None,
     *,
@@ -342,15 +359,16 @@ def sensor(
     description: str | None = None,
     default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
     asset_selection: Sequence[CoercibleToAssetKey] | None = None,
+    target: Any = None,
 ) -> Callable[[SensorFunction], SensorDefinition]:
     """Decorate ``fn(context)`` that yields `RunRequest`s (or a `SkipReason`), keeping a cursor
-    with ``context.update_cursor``."""
+    with ``context.update_cursor``. `target` (a job or assets) is what its requests run."""
 
     def build(fn: SensorFunction) -> SensorDefinition:
         return SensorDefinition(
             name or fn.__name__,
             evaluation_fn=fn,
-            job=job,
+            job=_target_job(target, name or fn.__name__, fn, job, jobs),
             jobs=jobs,
             asset_selection=asset_selection,
             minimum_interval_seconds=minimum_interval_seconds,
@@ -370,15 +388,16 @@ def asset_sensor(
     minimum_interval_seconds: int | None = None,
     description: str | None = None,
     default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
+    target: Any = None,
 ) -> Callable[[SensorFunction], SensorDefinition]:
     """Decorate ``fn(context, asset_event)``, called with the newest materialization of
-    `asset_key` since the last tick."""
+    `asset_key` since the last tick. `target` (a job or assets) is what its requests run."""
 
     def build(fn: SensorFunction) -> SensorDefinition:
         return SensorDefinition(
             name or fn.__name__,
             evaluation_fn=fn,
-            job=job,
+            job=_target_job(target, name or fn.__name__, fn, job, jobs),
             jobs=jobs,
             minimum_interval_seconds=minimum_interval_seconds,
             description=description or inspect.getdoc(fn),
