@@ -48,7 +48,7 @@ def test_a_schedule_targets_a_job() -> None:
         dg.AssetSelection.assets(orders).downstream(),
         [orders, order_report],
         ["orders", dg.AssetKey("order_report")],
-    ],  # fmt: skip
+    ],
 )
 def test_a_schedule_targets_assets_through_a_job_of_its_own(target: object) -> None:
     daily_refresh = dg.ScheduleDefinition(
