@@ -92,11 +92,18 @@ README = dedent(
     """
     # dagster_course
 
-    Start the UI with `dg dev`, or from a shell:
+    Install with `pip install -e ".[dev]" dagster dagster-webserver`, then start the UI with
+    `dg dev`, or from a shell:
 
     ```sh
     $ dagster dev
     dg check defs
+    ```
+
+    ```python
+    import dagster as dg  # as in the code
+
+    result = dg.materialize([taxi_zones_file])
     ```
 
     Dagster runs the assets.
@@ -156,8 +163,12 @@ def test_migrates_a_course_project_in_place(tmp_path: Path, bh: RunBh) -> None:
     assert "dagster-snowflake" in pyproject
     assert "'dagster-snowflake' has no bakehouse counterpart; kept" in result.stdout
     readme = (root / "README.md").read_text()
-    assert "Start the UI with `bh dev`" in readme
-    assert "$ bh dev\nbh check defs\n" in readme
+    assert readme == README.replace(
+        '`pip install -e ".[dev]" dagster dagster-webserver`',
+        '`pip install -e ".[dev]" bakehouse`',
+    ).replace("`dg dev`", "`bh dev`").replace(
+        "$ dagster dev\ndg check defs\n", "$ bh dev\nbh check defs\n"
+    ).replace("import dagster as dg  # as in", "import bakehouse as dg  # as in")
     assert "Dagster runs the assets." in readme  # prose is not a command
 
 

@@ -120,6 +120,13 @@ class _Planner:
         self.uses.extend((path, use) for use in rewritten.uses)
         return rewritten.text
 
+    def python_example(self, code: str) -> str | None:
+        """A README's Python block rewritten; None when it is not valid Python on its own."""
+        try:
+            return rewrite_module(code, self.renamer).text
+        except cst.ParserSyntaxError:
+            return None
+
     def resolve(self, dependency_files: list[Path]) -> RequirementRule:
         candidates = {
             RequirementRule.module_for(f"dagster-{match.group(1).lower()}")
@@ -185,7 +192,8 @@ def plan_migration(root: Path, python: str) -> Migration:
     for path, text in new_python.items():
         planner.change(path, _read(path), text)
     for path in readmes:
-        planner.change(path, _read(path), rewrite_readme(_read(path)))
+        text = _read(path)
+        planner.change(path, text, rewrite_readme(text, rule, planner.python_example))
     migration.changes.sort(key=lambda change: change.path)
     migration.missing.sort(key=lambda name: (name.path, name.line))
     return migration
