@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from bakehouse.daemon.scheduler import set_running
+from bakehouse.serdes import replace
 from bakehouse.storage import Instance
 from bakehouse.storage.records import InstigatorStatus, InstigatorType
 

@@ -16,7 +16,7 @@ FORBIDDEN = (
     "bakehouse.cli",
     "bakehouse.daemon",
 )
-ALLOWED_BAKEHOUSE = ("bakehouse.errors", "bakehouse.storage")
+ALLOWED_BAKEHOUSE = ("bakehouse.errors", "bakehouse.serdes", "bakehouse.storage")
 
 
 def _imports(path: Path) -> list[str]:

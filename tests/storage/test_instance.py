@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bakehouse.errors import RunNotFoundError, StorageError
+from bakehouse.serdes import replace
 from bakehouse.storage import (
     EventRecord,
     EventType,
@@ -145,7 +146,7 @@ def test_event_round_trips_with_data_and_storage_id(instance: Instance) -> None:
     )
     stored = instance.store_event(event)
     assert stored.storage_id is not None
-    assert stored == EventRecord(**{**event.__dict__, "storage_id": stored.storage_id})
+    assert stored == replace(event, storage_id=stored.storage_id)
     assert instance.get_events("r1") == [stored]
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bakehouse.errors import StorageError
+from bakehouse.serdes import replace
 from bakehouse.storage import (
     EventRecord,
     EventType,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import click
 
+from bakehouse import serdes
 from bakehouse.cli.context import open_instance_here
 from bakehouse.cli.output import console, plural
 
@@ -26,7 +26,7 @@ def doctor(move_aside: bool, as_json: bool) -> None:
     with open_instance_here() as instance:
         rows = instance.move_corrupt_rows_aside() if move_aside else instance.find_corrupt_rows()
     if as_json:
-        click.echo(json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
+        click.echo(json.dumps(serdes.to_builtins(rows), indent=2))
     else:
         from rich.markup import escape
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from bakehouse import serdes
 from bakehouse.cli.context import open_instance_here
 from bakehouse.cli.output import (
     console,
@@ -41,8 +41,7 @@ def _corrupt_json(row: CorruptRecord) -> dict[str, Any]:
 
 
 def _run_json(run: RunRecord) -> dict[str, Any]:
-    data = dataclasses.asdict(run)
-    data["status"] = run.status.value
+    data: dict[str, Any] = serdes.to_builtins(run)
     data["duration"] = run.duration
     return data
 
@@ -131,7 +130,7 @@ def show_run(run_id: str, as_json: bool, show_all: bool) -> None:
     if as_json:
         payload = {
             "run": _run_json(run),
-            "events": [{**dataclasses.asdict(e), "event_type": e.event_type.value} for e in events],
+            "events": serdes.to_builtins(events),
         }
         click.echo(json.dumps(payload, indent=2))
         return

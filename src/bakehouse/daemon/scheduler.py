@@ -13,7 +13,6 @@ import logging
 import time
 import zoneinfo
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bakehouse.daemon.launching import launch_request
@@ -21,6 +20,7 @@ from bakehouse.errors import ErrorInfo, ProtocolError
 from bakehouse.host.run_coordinator import RunCoordinator
 from bakehouse.host.supervisor import LocationSupervisor
 from bakehouse.protocol.snapshot import LocationSnap, ScheduleSnap
+from bakehouse.serdes import replace
 from bakehouse.storage.records import (
     InstigatorState,
     InstigatorStatus,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bakehouse.daemon.launching import launch_request
@@ -18,6 +17,7 @@ from bakehouse.errors import ErrorInfo, ProtocolError
 from bakehouse.host.run_coordinator import RunCoordinator
 from bakehouse.host.supervisor import LocationSupervisor
 from bakehouse.protocol.snapshot import LocationSnap, SensorSnap
+from bakehouse.serdes import replace
 from bakehouse.storage.records import (
     EventType,
     InstigatorState,

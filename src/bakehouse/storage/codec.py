@@ -1,18 +1,19 @@
 """Converts records to table rows and back: query columns plus the whole record as a JSON body.
 
-Reading trusts only the body (the columns are copies for queries) and validates it, since a row
-may have been written by another version of bakehouse: unknown keys are ignored, a body that is
-not a record raises StorageError.
+Bodies are the records as `bakehouse.serdes` writes them. Reading trusts only the body (the
+columns are copies for queries) and validates it, since a row may have been written by another
+version of bakehouse: unknown keys are ignored, missing ones take their defaults, and a body that
+is not a record raises StorageError naming the record and row.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import fields
-from typing import Any
+from typing import Any, TypeVar
 
-from bakehouse.errors import StorageError
+from bakehouse.errors import DecodeError, StorageError
+from bakehouse.serdes import decode, encode, replace
 from bakehouse.storage.records import (
     AssetMaterializationRecord,
     BackfillRecord,
@@ -29,37 +30,31 @@ from bakehouse.storage.records import (
     TickStatus,
 )
 
-_RUN_FIELDS = frozenset(f.name for f in fields(RunRecord))
-_EVENT_FIELDS = frozenset(f.name for f in fields(EventRecord)) - {"storage_id"}
-_INSTIGATOR_FIELDS = frozenset(f.name for f in fields(InstigatorState))
-_TICK_FIELDS = frozenset(f.name for f in fields(TickRecord)) - {"tick_id"}
-# partition_runs has a table of its own (backfill_partition_runs), not a place in the body.
-_BACKFILL_FIELDS = frozenset(f.name for f in fields(BackfillRecord)) - {"partition_runs"}
+T = TypeVar("T")
 
 
 def dumps(value: Any) -> str:
     """Compact JSON text for a body or metadata column."""
-    return json.dumps(value, separators=(",", ":"))
+    return encode(value)
 
 
 def loads_object(text: str, what: str) -> dict[str, Any]:
     """Parse a JSON object stored in a column; raises StorageError if it is not one."""
+    return _decode(text, dict[str, Any], what)
+
+
+def _decode(text: str, type_: type[T], what: str) -> T:
+    """The `type_` stored as `text`; any way it is not one is a StorageError naming `what`."""
     try:
-        value = json.loads(text)
-    except (TypeError, ValueError) as exc:
-        raise StorageError(f"corrupt {what}: {exc}") from exc
-    if not isinstance(value, dict):
-        raise StorageError(f"corrupt {what}: expected a JSON object, got {type(value).__name__}")
-    return value
+        return decode(text, type_, what=what)
+    except DecodeError as exc:
+        raise StorageError(str(exc)) from None
 
 
 def run_to_row(run: RunRecord) -> dict[str, Any]:
     """The `runs` row of `run`."""
-    body = {name: getattr(run, name) for name in _RUN_FIELDS}
     # Callers across a process boundary may hand us the plain string; the enum checks it.
     status = RunStatus(run.status).value
-    body["status"] = status
-    body["asset_selection"] = list(run.asset_selection)
     return {
         "run_id": run.run_id,
         "status": status,
@@ -70,27 +65,27 @@ def run_to_row(run: RunRecord) -> dict[str, Any]:
         "started_at": run.started_at,
         "ended_at": run.ended_at,
         "updated_at": run.updated_at,
-        "body": body_text(body),
+        "body": body_text(run),
     }
 
 
 def run_from_body(body: str) -> RunRecord:
     """The run stored as `body`."""
-    data = loads_object(body, "run record")
-    kwargs = {name: value for name, value in data.items() if name in _RUN_FIELDS}
     try:
-        kwargs["status"] = RunStatus(kwargs["status"])
-        kwargs["asset_selection"] = tuple(kwargs.get("asset_selection") or ())
-        return RunRecord(**kwargs)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StorageError(f"corrupt run record: {exc!r}") from exc
+        return decode(body, RunRecord, what="run record")
+    except DecodeError:
+        # Bodies written before records were typed on the way in may hold tags that are not
+        # text: read them as their str(), which is what the run_tags index holds for them.
+        data = loads_object(body, "run record")
+        tags = data.get("tags")
+        if isinstance(tags, dict):
+            data["tags"] = {key: str(value) for key, value in tags.items()}
+        return _decode(dumps(data), RunRecord, "run record")
 
 
 def event_to_row(event: EventRecord) -> dict[str, Any]:
     """The `event_logs` row of `event`, without its id (the database assigns it)."""
-    body = {name: getattr(event, name) for name in _EVENT_FIELDS}
     event_type = EventType(event.event_type).value
-    body["event_type"] = event_type
     return {
         "run_id": event.run_id,
         "event_type": event_type,
@@ -100,27 +95,22 @@ def event_to_row(event: EventRecord) -> dict[str, Any]:
         "partition_key": event.partition_key,
         "level": event.level,
         "message": event.message,
-        "body": body_text(body),
+        "body": body_text(replace(event, storage_id=None)),
     }
 
 
-def body_text(body: dict[str, Any]) -> str:
+def body_text(body: Any) -> str:
     """`dumps`, raising StorageError when a record holds something JSON cannot express."""
     try:
         return dumps(body)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise StorageError(f"record is not JSON-serializable: {exc}") from exc
 
 
 def event_from_row(storage_id: int, body: str) -> EventRecord:
     """The event stored as `body` under `storage_id`."""
-    data = loads_object(body, "event record")
-    kwargs = {name: value for name, value in data.items() if name in _EVENT_FIELDS}
-    try:
-        kwargs["event_type"] = EventType(kwargs["event_type"])
-        return EventRecord(**kwargs, storage_id=storage_id)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StorageError(f"corrupt event record {storage_id}: {exc!r}") from exc
+    event = _decode(body, EventRecord, f"event record {storage_id}")
+    return replace(event, storage_id=storage_id)
 
 
 def materialization_to_row(event: EventRecord) -> dict[str, Any]:
@@ -186,7 +176,8 @@ def digest(*parts: str) -> str:
 
     Migrations 0002 and 0003 compute the same for existing rows; changing this needs a migration.
     """
-    return hashlib.sha256(dumps(list(parts)).encode()).hexdigest()
+    # json's spelling (ASCII, "\\u" escapes), which the stored digests were computed with.
+    return hashlib.sha256(json.dumps(list(parts), separators=(",", ":")).encode()).hexdigest()
 
 
 def run_tag_rows(run: RunRecord) -> list[dict[str, Any]]:
@@ -207,91 +198,55 @@ def run_tag_rows(run: RunRecord) -> list[dict[str, Any]]:
 
 def instigator_to_row(state: InstigatorState) -> dict[str, Any]:
     """The `instigators` row of `state`."""
-    body = {name: getattr(state, name) for name in _INSTIGATOR_FIELDS}
-    body["type"] = InstigatorType(state.type).value
-    body["status"] = InstigatorStatus(state.status).value
     return {
         "origin": state.origin,
-        "type": body["type"],
-        "status": body["status"],
+        "type": InstigatorType(state.type).value,
+        "status": InstigatorStatus(state.status).value,
         "updated_at": state.updated_at,
-        "body": body_text(body),
+        "body": body_text(state),
     }
 
 
 def instigator_from_body(body: str) -> InstigatorState:
     """The schedule or sensor state stored as `body`."""
-    data = loads_object(body, "instigator state")
-    kwargs = {name: value for name, value in data.items() if name in _INSTIGATOR_FIELDS}
-    try:
-        kwargs["type"] = InstigatorType(kwargs["type"])
-        kwargs["status"] = InstigatorStatus(kwargs["status"])
-        return InstigatorState(**kwargs)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StorageError(f"corrupt instigator state: {exc!r}") from exc
+    return _decode(body, InstigatorState, "instigator state")
 
 
 def tick_to_row(tick: TickRecord) -> dict[str, Any]:
     """The `ticks` row of `tick`, without its id."""
-    body = {name: getattr(tick, name) for name in _TICK_FIELDS}
-    body["type"] = InstigatorType(tick.type).value
-    body["status"] = TickStatus(tick.status).value
-    body["run_ids"] = list(tick.run_ids)
-    body["run_keys"] = list(tick.run_keys)
     return {
         "origin": tick.origin,
-        "type": body["type"],
+        "type": InstigatorType(tick.type).value,
         "tick_at": tick.tick_at,
-        "status": body["status"],
+        "status": TickStatus(tick.status).value,
         "created_at": tick.created_at,
         "updated_at": tick.updated_at,
-        "body": body_text(body),
+        "body": body_text(replace(tick, tick_id=None)),
     }
 
 
 def tick_from_row(tick_id: int, body: str) -> TickRecord:
     """The tick stored as `body` under `tick_id`."""
-    data = loads_object(body, "tick record")
-    kwargs = {name: value for name, value in data.items() if name in _TICK_FIELDS}
-    try:
-        kwargs["type"] = InstigatorType(kwargs["type"])
-        kwargs["status"] = TickStatus(kwargs["status"])
-        kwargs["run_ids"] = tuple(kwargs.get("run_ids") or ())
-        kwargs["run_keys"] = tuple(kwargs.get("run_keys") or ())
-        return TickRecord(**kwargs, tick_id=tick_id)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StorageError(f"corrupt tick record {tick_id}: {exc!r}") from exc
+    tick = _decode(body, TickRecord, f"tick record {tick_id}")
+    return replace(tick, tick_id=tick_id)
 
 
 def backfill_to_row(backfill: BackfillRecord) -> dict[str, Any]:
     """The `backfills` row of `backfill` (its partition_runs are rows of their own table)."""
-    body = {name: getattr(backfill, name) for name in _BACKFILL_FIELDS}
-    body["status"] = BackfillStatus(backfill.status).value
-    body["partition_keys"] = list(backfill.partition_keys)
-    body["asset_selection"] = list(backfill.asset_selection)
-    body["unpartitioned_before"] = list(backfill.unpartitioned_before)
-    body["unpartitioned_after"] = list(backfill.unpartitioned_after)
     return {
         "backfill_id": backfill.backfill_id,
-        "status": body["status"],
+        "status": BackfillStatus(backfill.status).value,
         "created_at": backfill.created_at,
         "updated_at": backfill.updated_at,
-        "body": body_text(body),
+        # partition_runs has a table of its own (backfill_partition_runs), not a place here.
+        "body": body_text(replace(backfill, partition_runs={})),
     }
 
 
 def backfill_from_body(body: str, partition_runs: dict[str, str]) -> BackfillRecord:
     """The backfill stored as `body`, with the runs its partitions got, in partition order."""
-    data = loads_object(body, "backfill record")
-    kwargs = {name: value for name, value in data.items() if name in _BACKFILL_FIELDS}
-    try:
-        kwargs["status"] = BackfillStatus(kwargs["status"])
-        kwargs["partition_keys"] = keys = tuple(kwargs.get("partition_keys") or ())
-        kwargs["asset_selection"] = tuple(kwargs.get("asset_selection") or ())
-        for name in ("unpartitioned_before", "unpartitioned_after"):
-            kwargs[name] = tuple(kwargs.get(name) or ())
-        ordered = {key: partition_runs[key] for key in keys if key in partition_runs}
-        ordered.update(partition_runs)  # keys outside the backfill's list (changed since) last
-        return BackfillRecord(**kwargs, partition_runs=ordered)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StorageError(f"corrupt backfill record: {exc!r}") from exc
+    backfill = _decode(body, BackfillRecord, "backfill record")
+    keys = backfill.partition_keys
+    ordered = {key: partition_runs[key] for key in keys if key in partition_runs}
+    ordered.update(partition_runs)  # keys outside the backfill's list (changed since) last
+    return replace(backfill, partition_runs=ordered)

@@ -9,7 +9,6 @@ from its partition's status.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -17,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bakehouse.errors import StorageError
+from bakehouse.serdes import replace
 from bakehouse.storage import assets, codec, dialect, partitions, runs
 from bakehouse.storage.corrupt import read_or_mark, skip_corrupt
 from bakehouse.storage.records import RUN_STATUS_BY_EVENT, CorruptRecord, EventRecord, EventType

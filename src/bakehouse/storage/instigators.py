@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bakehouse.errors import StorageError
+from bakehouse.serdes import replace
 from bakehouse.storage import codec, dialect
 from bakehouse.storage.corrupt import read_or_mark, read_or_raise, skip_corrupt
 from bakehouse.storage.records import (

@@ -1,5 +1,5 @@
 """The records instance storage keeps: runs, events, asset materializations, schedule and sensor
-state and their ticks, as plain data.
+state and their ticks, as plain data (`bakehouse.serdes` records, stored as their JSON).
 
 Every process (run worker, CLI, webserver, daemon) reads and writes these; none of them needs the
 authoring API to do so. Timestamps are POSIX seconds (UTC); asset keys are user strings (``a/b``).
@@ -8,8 +8,9 @@ authoring API to do so. Timestamps are POSIX seconds (UTC); asset keys are user 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from typing import Any
+
+from bakehouse.serdes import Record
 
 
 class RunStatus(str, enum.Enum):
@@ -80,8 +81,7 @@ PARTITION_RANGE_START_TAG = "bakehouse/asset_partition_range_start"
 PARTITION_RANGE_END_TAG = "bakehouse/asset_partition_range_end"
 
 
-@dataclass(frozen=True, kw_only=True)
-class RunRecord:
+class RunRecord(Record, frozen=True, kw_only=True):
     """One run: what it materializes, where its code lives and how it ended."""
 
     run_id: str
@@ -95,8 +95,8 @@ class RunRecord:
     # sets both and no partition_key. Kept in the JSON body only: no query filters on them.
     partition_range_start: str | None = None
     partition_range_end: str | None = None
-    tags: dict[str, str] = field(default_factory=dict)
-    run_config: dict[str, Any] = field(default_factory=dict)
+    tags: dict[str, str] = {}
+    run_config: dict[str, Any] = {}
     created_at: float = 0.0
     started_at: float | None = None
     ended_at: float | None = None
@@ -117,8 +117,7 @@ class RunRecord:
         return self.ended_at - self.started_at
 
 
-@dataclass(frozen=True, kw_only=True)
-class EventRecord:
+class EventRecord(Record, frozen=True, kw_only=True):
     """One entry of a run's event log. `storage_id` is set once stored, and orders the log."""
 
     run_id: str
@@ -131,12 +130,11 @@ class EventRecord:
     partition_key: str | None = None
     # JSON-ready payload: metadata ({label: {"type": ..., "value": ...}}), error (ErrorInfo dict),
     # duration_ms, paths; its keys depend on event_type.
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = {}
     storage_id: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class CorruptRecord:
+class CorruptRecord(Record, frozen=True, kw_only=True):
     """A stored row that cannot be read back as its record, in the place the record would have.
 
     Lists that ask for them (`include_corrupt=True`) get one of these per bad row, so one bad row
@@ -151,8 +149,7 @@ class CorruptRecord:
     corrupt = True  # lets templates and JSON tell a marker from a record without isinstance
 
 
-@dataclass(frozen=True, kw_only=True)
-class AssetMaterializationRecord:
+class AssetMaterializationRecord(Record, frozen=True, kw_only=True):
     """The latest materialization of one asset, kept in an index for fast lookups."""
 
     asset_key: str
@@ -160,7 +157,7 @@ class AssetMaterializationRecord:
     storage_id: int
     timestamp: float
     partition_key: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = {}
 
 
 class InstigatorType(str, enum.Enum):
@@ -177,8 +174,7 @@ class InstigatorStatus(str, enum.Enum):
     STOPPED = "STOPPED"
 
 
-@dataclass(frozen=True, kw_only=True)
-class InstigatorState:
+class InstigatorState(Record, frozen=True, kw_only=True):
     """What the daemon keeps about one schedule or sensor across restarts."""
 
     origin: str  # "<location>:<name>", unique
@@ -200,8 +196,7 @@ class TickStatus(str, enum.Enum):
     FAILURE = "FAILURE"
 
 
-@dataclass(frozen=True, kw_only=True)
-class TickRecord:
+class TickRecord(Record, frozen=True, kw_only=True):
     """One evaluation of a schedule or sensor. `tick_id` is set once stored."""
 
     origin: str
@@ -244,8 +239,7 @@ class BackfillStatus(str, enum.Enum):
         return self in (BackfillStatus.COMPLETED, BackfillStatus.FAILED, BackfillStatus.CANCELED)
 
 
-@dataclass(frozen=True, kw_only=True)
-class BackfillRecord:
+class BackfillRecord(Record, frozen=True, kw_only=True):
     """A request to materialize a selection for many partitions, which the daemon carries out.
 
     `partition_runs` maps each partition that got a run to that run's id (with `single_run`, all
@@ -263,14 +257,14 @@ class BackfillRecord:
     single_run: bool = False  # one run for the whole range, else one run per partition
     # Without single_run: at most this many partitions per run (a BackfillPolicy.multi_run(N)).
     max_partitions_per_run: int = 1
-    tags: dict[str, str] = field(default_factory=dict)
-    run_config: dict[str, Any] = field(default_factory=dict)
+    tags: dict[str, str] = {}
+    run_config: dict[str, Any] = {}
     error: str | None = None
     # What the daemon is doing or waiting for now (e.g. a location still loading), for people.
     status_message: str | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
-    partition_runs: dict[str, str] = field(default_factory=dict)
+    partition_runs: dict[str, str] = {}
     # Unpartitioned assets of the selection, materialized once each in one run: before the
     # partition runs (they feed them), or after all of them (they read them). Their runs are
     # claimed under the reserved keys UNPARTITIONED_BEFORE_KEY / UNPARTITIONED_AFTER_KEY.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -17,6 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bakehouse.errors import RunNotFoundError, StorageError
+from bakehouse.serdes import replace
 from bakehouse.storage import codec
 from bakehouse.storage.corrupt import read_or_mark, read_or_raise
 from bakehouse.storage.records import (
