@@ -32,6 +32,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "bakehouse.cli.migrate:migrate_from_dagster",
         "Rewrite a Dagster project to bakehouse (shows the diff first).",
     ),
+    "token": ("bakehouse.cli.token:token", "Create, list and revoke API tokens."),
 }
 
 

@@ -1,7 +1,7 @@
 """`Instance`: where a deployment keeps its runs, events and files, and the calls that use them.
 
 The public methods delegate to `runs`, `event_log`, `assets`, `partitions`, `backfills`,
-`dynamic_partitions` and `instigators`, each inside one transaction.
+`dynamic_partitions`, `instigators` and `tokens`, each inside one transaction.
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ from bakehouse.storage import (
     instigators,
     partitions,
     runs,
+    tokens,
 )
 from bakehouse.storage.corrupt import skip_corrupt
 from bakehouse.storage.database import Database
 from bakehouse.storage.records import (
+    ApiTokenRecord,
     AssetMaterializationRecord,
     BackfillRecord,
     BackfillStatus,
@@ -522,6 +524,38 @@ class Instance:
                 if doctor.move_aside(conn, record):
                     moved.append(record)
         return moved
+
+    # -- API tokens -------------------------------------------------------------------------
+
+    def create_api_token(self, name: str, *, read_only: bool = False) -> tuple[ApiTokenRecord, str]:
+        """Make a token called `name` (refused with StorageError if one exists); returns its
+        record and the token itself, which is stored only as its SHA-256 and cannot be shown
+        again."""
+        _check_text("name", name)
+        if len(name) > 255 or not name.isprintable():
+            raise ValueError("a token name is at most 255 printable characters")
+        with self._db.write() as conn:
+            return tokens.insert(conn, name, read_only=read_only)
+
+    def get_api_tokens(self) -> list[ApiTokenRecord]:
+        """Every token (names and rights, never the tokens), by name."""
+        with self._db.read() as conn:
+            return tokens.select_all(conn)
+
+    def find_api_token(self, token: str) -> ApiTokenRecord | None:
+        """The stored token that `token` is, or None if it is unknown or revoked."""
+        with self._db.read() as conn:
+            return tokens.select_by_token(conn, token)
+
+    def revoke_api_token(self, name: str) -> bool:
+        """Delete the token called `name` (it stops working at once); False if there is none."""
+        with self._db.write() as conn:
+            return tokens.delete(conn, name)
+
+    def has_api_tokens(self) -> bool:
+        """True if at least one token exists."""
+        with self._db.read() as conn:
+            return tokens.exists(conn)
 
     # -- lifetime ---------------------------------------------------------------------------
 

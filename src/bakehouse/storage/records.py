@@ -287,3 +287,13 @@ class BackfillRecord(Record, frozen=True, kw_only=True):
         if self.unpartitioned_after:
             rows.append((UNPARTITIONED_AFTER_KEY, self.unpartitioned_after))
         return rows
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiTokenRecord:
+    """A named API token of the deployment, as stored: never the token itself, only its name,
+    whether it may only read, and when it was made (the SHA-256 of the token stays in storage)."""
+
+    name: str
+    read_only: bool = False
+    created_at: float = 0.0

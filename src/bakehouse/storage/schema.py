@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Double,
     Index,
@@ -237,4 +238,16 @@ quarantined_rows = Table(
     Column("row", Text, nullable=False),  # JSON object: the row's columns as they were stored
     Column("moved_at", Double, nullable=False),
     sqlite_autoincrement=True,
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    # Tokens that may use the API and the UI (`bh token create`). Only the SHA-256 of a token is
+    # kept, so a copy of the database gives no way in; the unique index finds a token by it.
+    Column("name", String(255), primary_key=True),
+    Column("token_digest", Digest, nullable=False),
+    Column("read_only", Boolean, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Index("ux_api_tokens_digest", "token_digest", unique=True),
 )
