@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.support.dev_server import DevServer, running_dev_server
+from tests.support.forms import browser_client, form_token
 from tests.support.projects import write_project
 from tests.support.waiting import eventually
 from tests.web.conftest import (
@@ -252,15 +253,17 @@ def test_materialize_selected_on_lineage_opens_the_backfill_dialog_for_partition
 
 
 def test_the_forms_work_without_scripts_and_say_what_is_wrong(server: DevServer) -> None:
-    with httpx.Client(base_url=server.url, timeout=60) as http:
+    with browser_client(server.url) as http:
         form = http.get("/backfills/new", params={"selection": 'key:"daily_sales"'})
         assert form.status_code == 200
+        token = form_token(http)
         assert 'name="start"' in form.text
         assert "2024-01-05" in form.text
         # Everything is materialized now: "missing and failed only" leaves nothing.
         refused = http.post(
             "/backfills/new",
             data={
+                "csrf_token": token,
                 "selection": 'key:"daily_sales"',
                 "mode": "range",
                 "start": "2024-01-01",
@@ -272,7 +275,12 @@ def test_the_forms_work_without_scripts_and_say_what_is_wrong(server: DevServer)
         assert "nothing to backfill" in refused.text
         unknown = http.post(
             "/backfills/new",
-            data={"selection": 'key:"daily_sales"', "mode": "keys", "keys": "2024-02-30"},
+            data={
+                "csrf_token": token,
+                "selection": 'key:"daily_sales"',
+                "mode": "keys",
+                "keys": "2024-02-30",
+            },
         )
         assert unknown.status_code == 400
         assert "unknown partition key" in unknown.text
@@ -280,7 +288,12 @@ def test_the_forms_work_without_scripts_and_say_what_is_wrong(server: DevServer)
 
         launched = http.post(
             "/backfills/new",
-            data={"selection": 'key:"daily_sales"', "mode": "keys", "keys": "2024-01-02"},
+            data={
+                "csrf_token": token,
+                "selection": 'key:"daily_sales"',
+                "mode": "keys",
+                "keys": "2024-01-02",
+            },
         )
         assert launched.status_code == 303
         where = launched.headers["location"]
@@ -291,9 +304,13 @@ def test_the_forms_work_without_scripts_and_say_what_is_wrong(server: DevServer)
         run = http.post(
             "/materialize",
             params={"asset_key": "daily_sales", "partition_key": "2024-01-05"},
+            data={"csrf_token": token},
         )
         assert run.status_code == 303
         assert run.headers["location"].startswith("/runs/")
+        # The asset in the query string, not everything: the form's body is only its token.
+        launched_run = http.get("/api" + run.headers["location"]).json()
+        assert launched_run["asset_selection"] == ["daily_sales"]
 
 
 def test_without_scripts_the_bar_links_and_the_backfill_form_posts(
@@ -347,7 +364,8 @@ def test_cancel_stops_a_running_backfill(page: Any, server: DevServer) -> None:
     expect(page.get_by_role("button", name="Cancel backfill")).to_have_count(0)
 
     # Canceling it again is refused with the reason, on a page (no scripts needed).
-    again = httpx.post(server.url + f"/backfills/{backfill_id}/cancel", timeout=60)
+    with browser_client(server.url) as http:
+        again = http.post(f"/backfills/{backfill_id}/cancel", data={"csrf_token": form_token(http)})
     assert again.status_code == 409
     assert "nothing to cancel" in again.text
 

@@ -11,6 +11,8 @@ import click
 
 from bakehouse.cli.context import load_workspace, open_instance, workspace_targets
 from bakehouse.cli.output import console
+from bakehouse.project.workspace import Workspace
+from bakehouse.web.access import AccessPolicy, is_loopback, split_host
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -31,6 +33,30 @@ _host = click.option("--host", default="127.0.0.1", show_default=True, help="Add
 _port = click.option(
     "--port", default=3000, show_default=True, help="Port to listen on (0: any free)."
 )
+
+
+def _check_hosts(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    for entry in value:
+        if split_host(entry) is None:
+            raise click.BadParameter(f"{entry!r} is not a host name or name:port")
+    return value
+
+
+_allowed_host = click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    callback=_check_hosts,
+    help="Another name the server answers to (NAME for any port, or NAME:PORT); repeatable. "
+    "It always answers to localhost, 127.0.0.1, [::1] and the --host address on its port.",
+)
+_auth = click.option(
+    "--auth",
+    is_flag=True,
+    help="Require a token (bh token create) on loopback too; always on for other addresses.",
+)
 _limit = click.option(
     "--max-concurrent-runs",
     type=click.IntRange(min=1),
@@ -45,13 +71,27 @@ _limit = click.option(
 @_port
 @click.option("--no-reload", is_flag=True, help="Do not reload a location when its files change.")
 @_limit
-def dev(host: str, port: int, no_reload: bool, max_concurrent_runs: int | None) -> None:
+@_allowed_host
+@_auth
+def dev(
+    host: str,
+    port: int,
+    no_reload: bool,
+    max_concurrent_runs: int | None,
+    allowed_hosts: tuple[str, ...],
+    auth: bool,
+) -> None:
     """Start the UI, the API and the run queue, with one code server per location; reload a
     location when its files change.
 
     Stops every process it started on Ctrl-C or SIGTERM.
     """
-    serve_deployment(host, port, watch=not no_reload, max_concurrent_runs=max_concurrent_runs)
+    serve_deployment(
+        _access(host, allowed_hosts, auth),
+        port,
+        watch=not no_reload,
+        max_concurrent_runs=max_concurrent_runs,
+    )
 
 
 @click.command()
@@ -65,13 +105,52 @@ def dev(host: str, port: int, no_reload: bool, max_concurrent_runs: int | None) 
     show_default=True,
     help="Also run the daemon loops here (then run no separate bh daemon).",
 )
-def webserver(host: str, port: int, max_concurrent_runs: int | None, with_daemon: bool) -> None:
+@_allowed_host
+@_auth
+def webserver(
+    host: str,
+    port: int,
+    max_concurrent_runs: int | None,
+    with_daemon: bool,
+    allowed_hosts: tuple[str, ...],
+    auth: bool,
+) -> None:
     """Serve the UI and API with the code locations, without watching files, as on a server.
 
     Runs it queues are started by bh daemon (one per instance), unless --daemon.
     """
     serve_deployment(
-        host, port, watch=False, max_concurrent_runs=max_concurrent_runs, daemon=with_daemon
+        _access(host, allowed_hosts, auth),
+        port,
+        watch=False,
+        max_concurrent_runs=max_concurrent_runs,
+        daemon=with_daemon,
+    )
+
+
+def _access(host: str, allowed_hosts: tuple[str, ...], auth: bool) -> AccessPolicy:
+    """Tokens are required when asked for, and whenever the address is not loopback."""
+    return AccessPolicy(
+        bound_host=host, allowed_hosts=allowed_hosts, auth=auth or not is_loopback(host)
+    )
+
+
+def _require_tokens(workspace: Workspace, access: AccessPolicy) -> None:
+    """Refuse to serve with authentication on while no token exists: nobody could get in (with
+    --auth), or, worse, the address would be open to anyone who can reach it."""
+    with open_instance(workspace) as instance:
+        if instance.has_api_tokens():
+            return
+    if is_loopback(access.bound_host):
+        reason = "--auth needs at least one token, and this deployment has none"
+    else:
+        reason = (
+            f"listening on {access.bound_host} lets other machines reach this deployment, "
+            "and it has no API token, so anyone there could launch runs"
+        )
+    raise click.ClickException(
+        f"{reason}. Create one first with: bh token create NAME (then send it as "
+        "'Authorization: Bearer TOKEN', or log in with it in the UI). See docs/security.md."
     )
 
 
@@ -104,10 +183,18 @@ def daemon(max_concurrent_runs: int | None) -> None:
 
 
 def serve_deployment(
-    host: str, port: int, *, watch: bool, max_concurrent_runs: int | None, daemon: bool = True
+    access: AccessPolicy,
+    port: int,
+    *,
+    watch: bool,
+    max_concurrent_runs: int | None,
+    daemon: bool = True,
 ) -> None:
     """Run a deployment of the workspace here until Ctrl-C or SIGTERM, then stop all of it."""
     workspace = load_workspace()
+    host = access.bound_host
+    if access.auth:
+        _require_tokens(workspace, access)
     _check_port_free(host, port)
     from bakehouse.web.body_limit import configured_limit
 
@@ -137,12 +224,14 @@ def serve_deployment(
         daemon=daemon,
         supervisor=supervisor,
     )
-    app = create_app(deployment)
+    app = create_app(deployment, access)
     server = uvicorn.Server(
         uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     )
     names = ", ".join(p.location_name for p in workspace.projects)
     out.print(f"Starting bakehouse for {workspace.root} ({names})")
+    if access.auth:
+        out.print("Tokens required (bh token create / list / revoke)")
 
     def announce() -> None:
         while not server.started:

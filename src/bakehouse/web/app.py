@@ -22,10 +22,18 @@ from bakehouse.web import (
     pages,
     streams,
 )
+from bakehouse.web.access import AccessPolicy
+from bakehouse.web.auth import AuthMiddleware
+from bakehouse.web.csrf import CsrfMiddleware
+from bakehouse.web.hosts import TrustedHostMiddleware
+from bakehouse.web.methods import MethodsMiddleware
+from bakehouse.web.same_origin import SameOriginMiddleware
 
 
-def create_app(dep: Deployment) -> FastAPI:
-    """An app serving `dep`. The deployment's lifecycle is the caller's; the app only reads it."""
+def create_app(dep: Deployment, access: AccessPolicy | None = None) -> FastAPI:
+    """An app serving `dep` under `access` (default: loopback names only, no tokens). The
+    deployment's lifecycle is the caller's; the app only reads it."""
+    access = access or AccessPolicy()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,6 +54,7 @@ def create_app(dep: Deployment) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.deployment = dep
+    app.state.access = access
     app.state.feed = streams.ChangeFeed(dep)
     # Partitions before assets: ``/api/assets/{key:path}`` would take ``KEY/partitions``.
     modules = (api_locations, api_partitions, api_assets, api_runs, api_automation, api_backfills)
@@ -54,5 +63,20 @@ def create_app(dep: Deployment) -> FastAPI:
     pages.mount(app)
     corrupt_rows.install(app)
     input_limits.install(app)
+    _guard(app, dep, access)
+    # Outermost: the guards (the form-token check reads a form's body) read at most this much.
     app.add_middleware(body_limit.BodyLimit, max_bytes=body_limit.configured_limit())
     return app
+
+
+def _guard(app: FastAPI, dep: Deployment, access: AccessPolicy) -> None:
+    """The checks every request passes before a route sees it, outermost first: the Host
+    header, the method, the origin of a change, the token (with `access.auth`) and a form's
+    session token (see docs/security.md)."""
+    # add_middleware puts each one outside those added before it.
+    app.add_middleware(CsrfMiddleware)
+    if access.auth:
+        app.add_middleware(AuthMiddleware, instance=dep.instance)
+    app.add_middleware(SameOriginMiddleware)
+    app.add_middleware(MethodsMiddleware, routes=app.router.routes)
+    app.add_middleware(TrustedHostMiddleware, policy=access)

@@ -6,7 +6,7 @@ import difflib
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -126,7 +126,7 @@ def asset_page(
 @router.post("/materialize")
 async def materialize(
     request: Request,
-    asset_key: list[str] | None = None,
+    asset_key: list[str] | None = Query(default=None),
     selection: str | None = None,
     partition_key: str | None = None,
     dep: Deployment = Depends(deployment),

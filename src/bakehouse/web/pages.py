@@ -19,6 +19,7 @@ from bakehouse.web import (
     page_backfills,
     page_lineage,
     page_locations,
+    page_login,
     page_runs,
 )
 from bakehouse.web.graph_view import GraphViews
@@ -61,6 +62,7 @@ def mount(app: FastAPI) -> None:
         page_runs,
         page_backfills,
         page_automation,
+        page_login,
     ):
         app.include_router(module.router)
     app.include_router(router)

@@ -182,7 +182,8 @@ def asset_url(key: str) -> str:
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render `template` with `context`, plus what the frame shows (failed locations, version)."""
+    """Render `template` with `context`, plus what the frame shows (failed locations, version)
+    and what its forms need (the session's form token, see `web.csrf`)."""
     dep = request.app.state.deployment
     failed = sum(1 for s in dep.locations() if s.status.value == "FAILED")
     page = _environment().get_template(template)
@@ -191,6 +192,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         path=request.url.path,
         nav_failed=failed,
         version=bakehouse.__version__,
+        csrf_token=getattr(request.state, "csrf_token", ""),
+        token_name=getattr(request.state, "token_name", None),
         **context,
     )
     return HTMLResponse(html, status_code=status_code)

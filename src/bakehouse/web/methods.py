@@ -1,0 +1,62 @@
+"""Method answers the routes cannot give themselves: ``OPTIONS`` and 405 ``Allow`` headers.
+
+Starlette answers a method a path does not serve with 405 and the ``Allow`` header of the first
+route whose path matched, although several routes (``GET /api/runs``, ``POST /api/runs``) may
+share a path, and it routes ``OPTIONS`` like any other method. Here ``OPTIONS`` gets 204 with
+every method the path serves, and a method it does not serve gets 405 listing them all. No CORS
+headers: other origins get nothing from this server.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bakehouse.web.refusal import refusal
+
+# The methods a route here may serve; OPTIONS is answered for all of them.
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _best_match(routes: list[BaseRoute], scope: Scope) -> Match:
+    best = Match.NONE
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return match
+        best = max(best, match, key=lambda m: m.value)
+    return best
+
+
+def allowed_methods(routes: list[BaseRoute], scope: Scope) -> set[str]:
+    """The methods some route serves at the request's path (asked of the routes themselves,
+    which also covers routers FastAPI includes lazily)."""
+    return {m for m in _METHODS if _best_match(routes, {**scope, "method": m}) == Match.FULL}
+
+
+class MethodsMiddleware:
+    """Answers ``OPTIONS`` (204) and unserved methods (405), each with the full ``Allow``."""
+
+    def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        if method != "OPTIONS" and _best_match(self.routes, scope) != Match.PARTIAL:
+            await self.app(scope, receive, send)  # served, or a 404 the routes answer
+            return
+        methods = allowed_methods(self.routes, scope)
+        if not methods:
+            await self.app(scope, receive, send)
+            return
+        allow = ", ".join(sorted({*methods, "OPTIONS"}))
+        if method == "OPTIONS":
+            await Response(status_code=204, headers={"Allow": allow})(scope, receive, send)
+            return
+        detail = f"{method} is not served at this path; it serves {allow}"
+        await refusal(scope, 405, detail, {"Allow": allow})(scope, receive, send)
