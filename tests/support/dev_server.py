@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,10 +57,10 @@ def bh_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("BAKEHOUSE_")}
 
 
-def start_dev_server(root: Path, timeout: float = 60) -> DevServer:
-    """Start ``bh dev --port 0 --no-reload`` in `root` and wait for the URL it prints."""
+def start_dev_server(root: Path, timeout: float = 60, args: Sequence[str] = ()) -> DevServer:
+    """Start ``bh dev --port 0 --no-reload [ARGS]`` in `root` and wait for the URL it prints."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "bakehouse", "dev", "--port", "0", "--no-reload"],
+        [sys.executable, "-m", "bakehouse", "dev", "--port", "0", "--no-reload", *args],
         cwd=root,
         env=bh_env(),
         stdout=subprocess.PIPE,

@@ -20,6 +20,7 @@ from bakehouse.storage.records import (
 from bakehouse.web.asset_status import RECENT_RUNS, newest_run_by_asset, status_of
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import AssetCheckOut, AssetDetailOut, AssetOut, MaterializationOut
+from bakehouse.web.responses import BAD_SELECTION, NO_ASSET, guarded
 
 router = APIRouter(prefix="/api", tags=["assets"])
 
@@ -81,7 +82,7 @@ def select_or_400(graph: GlobalAssetGraph, selection: str | None) -> list[str]:
         raise HTTPException(400, str(exc)) from None
 
 
-@router.get("/assets", response_model=list[AssetOut])
+@router.get("/assets", response_model=list[AssetOut], responses=guarded({400: BAD_SELECTION}))
 def list_assets(
     selection: str | None = Query(default=None, description="Selection syntax, e.g. group:x+"),
     dep: Deployment = Depends(deployment),
@@ -95,7 +96,7 @@ def list_assets(
     return [AssetOut(**_asset_fields(k, graph.assets[k], latest, newest)) for k in keys]
 
 
-@router.get("/assets/{key:path}", response_model=AssetDetailOut)
+@router.get("/assets/{key:path}", response_model=AssetDetailOut, responses=guarded({404: NO_ASSET}))
 def get_asset(key: str, dep: Deployment = Depends(deployment)) -> AssetDetailOut:
     """One asset: definition, upstream and downstream, and its materialization history."""
     graph = dep.graph()

@@ -15,6 +15,7 @@ from bakehouse.protocol.snapshot import ScheduleSnap, SensorSnap
 from bakehouse.storage.records import InstigatorStatus, InstigatorType, TickRecord
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import ErrorOut
+from bakehouse.web.responses import NO_INSTIGATOR, guarded
 
 router = APIRouter(prefix="/api", tags=["automation"])
 
@@ -120,7 +121,7 @@ def automation(dep: Deployment, ticks: int = TICKS_SHOWN) -> list[InstigatorOut]
     return sorted(found, key=lambda i: (i.location, i.type, i.name))
 
 
-@router.get("/automation", response_model=list[InstigatorOut])
+@router.get("/automation", response_model=list[InstigatorOut], responses=guarded())
 def list_automation(
     ticks: int = Query(TICKS_SHOWN, ge=0, le=200, description="Newest ticks per item"),
     dep: Deployment = Depends(deployment),
@@ -148,7 +149,11 @@ def toggle(dep: Deployment, kind: str, location: str, name: str, running: bool) 
     return instigator_out(dep, location, match)
 
 
-@router.post("/{kind}/{location}/{name}/start", response_model=InstigatorOut)
+@router.post(
+    "/{kind}/{location}/{name}/start",
+    response_model=InstigatorOut,
+    responses=guarded({404: NO_INSTIGATOR}, changes=True),
+)
 def start(
     kind: str, location: str, name: str, dep: Deployment = Depends(deployment)
 ) -> InstigatorOut:
@@ -156,7 +161,11 @@ def start(
     return toggle(dep, kind, location, name, True)
 
 
-@router.post("/{kind}/{location}/{name}/stop", response_model=InstigatorOut)
+@router.post(
+    "/{kind}/{location}/{name}/stop",
+    response_model=InstigatorOut,
+    responses=guarded({404: NO_INSTIGATOR}, changes=True),
+)
 def stop(
     kind: str, location: str, name: str, dep: Deployment = Depends(deployment)
 ) -> InstigatorOut:

@@ -11,6 +11,7 @@ from bakehouse.host.deployment import Deployment
 from bakehouse.storage.records import BackfillRecord, BackfillStatus
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import BackfillCreated, BackfillDetailOut, BackfillOut, BackfillRequest
+from bakehouse.web.responses import BACKFILL_FINISHED, BAD_BACKFILL, NO_BACKFILL, guarded
 
 router = APIRouter(prefix="/api", tags=["backfills"])
 
@@ -22,7 +23,12 @@ def _backfill_or_404(dep: Deployment, backfill_id: str) -> BackfillRecord:
     return backfill
 
 
-@router.post("/backfills", response_model=BackfillCreated, status_code=201)
+@router.post(
+    "/backfills",
+    response_model=BackfillCreated,
+    status_code=201,
+    responses=guarded({400: BAD_BACKFILL}, changes=True),
+)
 async def create_backfill(
     body: BackfillRequest, dep: Deployment = Depends(deployment)
 ) -> BackfillCreated:
@@ -48,7 +54,7 @@ async def create_backfill(
     return BackfillCreated(backfill_id=backfill.backfill_id)
 
 
-@router.get("/backfills", response_model=list[BackfillOut])
+@router.get("/backfills", response_model=list[BackfillOut], responses=guarded())
 def list_backfills(
     limit: int = Query(default=50, ge=1, le=1000),
     status: list[BackfillStatus] | None = Query(default=None),
@@ -61,14 +67,22 @@ def list_backfills(
     ]
 
 
-@router.get("/backfills/{backfill_id}", response_model=BackfillDetailOut)
+@router.get(
+    "/backfills/{backfill_id}",
+    response_model=BackfillDetailOut,
+    responses=guarded({404: NO_BACKFILL}),
+)
 def get_backfill(backfill_id: str, dep: Deployment = Depends(deployment)) -> BackfillDetailOut:
     """A backfill with each partition's run id and run status."""
     backfill = _backfill_or_404(dep, backfill_id)
     return BackfillDetailOut.detail(backfill, backfill_progress(dep.instance, backfill))
 
 
-@router.post("/backfills/{backfill_id}/cancel", response_model=BackfillOut)
+@router.post(
+    "/backfills/{backfill_id}/cancel",
+    response_model=BackfillOut,
+    responses=guarded({404: NO_BACKFILL, 409: BACKFILL_FINISHED}, changes=True),
+)
 def cancel(backfill_id: str, dep: Deployment = Depends(deployment)) -> BackfillOut:
     """Cancel a backfill: no more runs are launched, and its unfinished runs are canceled.
     A finished backfill is a 409."""

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bakehouse.web.api_assets import select_or_400
 from bakehouse.web.graph_view import GraphViews
+from bakehouse.web.responses import BAD_SELECTION, guarded
 
 router = APIRouter(prefix="/api", tags=["assets"])
 
@@ -64,7 +65,7 @@ def views(request: Request) -> GraphViews:
     return value
 
 
-@router.get("/graph", response_model=GraphOut)
+@router.get("/graph", response_model=GraphOut, responses=guarded({400: BAD_SELECTION}))
 async def get_graph(
     selection: str | None = Query(default=None, description="Selection syntax, e.g. group:x+"),
     graphs: GraphViews = Depends(views),

@@ -12,6 +12,7 @@ from bakehouse.host.deployment import Deployment
 from bakehouse.host.partition_keys import describe, partition_keys
 from bakehouse.web.deps import deployment
 from bakehouse.web.partition_status import PartitionView, view
+from bakehouse.web.responses import NOT_PARTITIONED, guarded
 
 router = APIRouter(prefix="/api", tags=["assets"])
 
@@ -74,7 +75,11 @@ def load(dep: Deployment, asset_key: str) -> AssetPartitions:
     return AssetPartitions(placed.location, describe(snap), view(keys, statuses))
 
 
-@router.get("/assets/{key:path}/partitions", response_model=PartitionsOut)
+@router.get(
+    "/assets/{key:path}/partitions",
+    response_model=PartitionsOut,
+    responses=guarded({404: NOT_PARTITIONED}),
+)
 async def get_partitions(key: str, dep: Deployment = Depends(deployment)) -> PartitionsOut:
     """Every partition the asset has now (oldest first) with its status; 404 for an unknown
     or unpartitioned asset."""

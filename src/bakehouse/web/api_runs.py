@@ -19,6 +19,7 @@ from bakehouse.web.models import (
     RunOut,
     RunRequest,
 )
+from bakehouse.web.responses import BAD_LAUNCH, CORRUPT_RUN, NO_RUN, NOTHING_TO_REEXECUTE, guarded
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
@@ -30,7 +31,12 @@ def _run_or_404(dep: Deployment, run_id: str) -> RunRecord:
         raise HTTPException(404, f"no run with id '{run_id}'") from None
 
 
-@router.post("/runs", response_model=RunCreated, status_code=201)
+@router.post(
+    "/runs",
+    response_model=RunCreated,
+    status_code=201,
+    responses=guarded({400: BAD_LAUNCH}, changes=True),
+)
 async def launch_run(body: RunRequest, dep: Deployment = Depends(deployment)) -> RunCreated:
     """Queue a run of ``selection`` (the syntax of ``bh launch --assets``), of explicit
     ``asset_keys``, or of a ``job``, optionally of one ``partition_key``. A selection that
@@ -52,7 +58,7 @@ async def launch_run(body: RunRequest, dep: Deployment = Depends(deployment)) ->
     return RunCreated(run_id=run.run_id)
 
 
-@router.get("/runs", response_model=list[RunOut | CorruptRunOut])
+@router.get("/runs", response_model=list[RunOut | CorruptRunOut], responses=guarded())
 def list_runs(
     limit: int = Query(default=50, ge=1, le=1000),
     status: list[RunStatus] | None = Query(default=None),
@@ -64,7 +70,11 @@ def list_runs(
     return [RunOut.of(r) if isinstance(r, RunRecord) else CorruptRunOut.of(r) for r in listed]
 
 
-@router.get("/runs/{run_id}", response_model=RunDetailOut)
+@router.get(
+    "/runs/{run_id}",
+    response_model=RunDetailOut,
+    responses=guarded({404: NO_RUN, 409: CORRUPT_RUN}),
+)
 def get_run(
     run_id: str,
     after: int = Query(default=0, ge=0, description="Only events after this storage id"),
@@ -81,7 +91,9 @@ def get_run(
     return RunDetailOut(**RunOut.of(run).model_dump(), events=shown)
 
 
-@router.post("/runs/{run_id}/cancel", response_model=RunOut)
+@router.post(
+    "/runs/{run_id}/cancel", response_model=RunOut, responses=guarded({404: NO_RUN}, changes=True)
+)
 async def cancel_run(run_id: str, dep: Deployment = Depends(deployment)) -> RunOut:
     """Cancel a queued or running run (a finished run is left as it is)."""
     run = _run_or_404(dep, run_id)
@@ -90,7 +102,12 @@ async def cancel_run(run_id: str, dep: Deployment = Depends(deployment)) -> RunO
     return RunOut.of(dep.instance.get_run(run_id))
 
 
-@router.post("/runs/{run_id}/reexecute", response_model=RunCreated, status_code=201)
+@router.post(
+    "/runs/{run_id}/reexecute",
+    response_model=RunCreated,
+    status_code=201,
+    responses=guarded({400: BAD_LAUNCH, 404: NO_RUN, 409: NOTHING_TO_REEXECUTE}, changes=True),
+)
 async def reexecute_run(
     run_id: str, body: ReexecuteRequest, dep: Deployment = Depends(deployment)
 ) -> RunCreated:

@@ -129,18 +129,20 @@ class AssetDetailOut(AssetOut):
 class RunRequest(BaseModel):
     """What to run: a selection string, explicit asset keys, or a job."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The example must work on any deployment: "*" is every asset there is.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"selection": "*"}]})
 
-    selection: str | None = Field(default=None, examples=["cookie_dough+"])
+    selection: str | None = Field(
+        default=None, description="Assets, in the syntax of bh launch --assets ('*': all)"
+    )
     asset_keys: list[str] | None = None
     job: str | None = None
     tags: Tags = Field(default_factory=dict)
     run_config: dict[str, Any] = Field(default_factory=dict)
     partition_key: str | None = Field(
         default=None,
-        description="Materialize this partition of the selected partitioned assets; a key "
-        "they do not have is a 400",
-        examples=["2024-01-07"],
+        description="Materialize this partition (e.g. 2024-01-07) of the selected "
+        "partitioned assets; a key they do not have is a 400",
     )
 
     @model_validator(mode="after")

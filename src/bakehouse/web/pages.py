@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bakehouse.web import (
+    api_docs,
     api_graph,
     page_assets,
     page_automation,
@@ -55,6 +56,7 @@ def mount(app: FastAPI) -> None:
     app.state.graph_views = GraphViews(app.state.deployment)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (
+        api_docs,
         api_graph,
         page_locations,
         page_lineage,

@@ -22,6 +22,7 @@ from bakehouse.host.deployment import Deployment
 from bakehouse.storage.records import BackfillStatus
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import EventOut, LocationOut, MaterializationOut, RunOut
+from bakehouse.web.responses import NO_RUN, guarded
 
 router = APIRouter(prefix="/api", tags=["streams"])
 
@@ -160,7 +161,7 @@ def feed(request: Request) -> ChangeFeed:
     return value
 
 
-@router.get("/stream", response_class=EventSourceResponse)
+@router.get("/stream", response_class=EventSourceResponse, responses=guarded())
 async def stream(request: Request, changes: ChangeFeed = Depends(feed)) -> EventSourceResponse:
     """Server-sent events: ``locations``, ``runs``, ``automation`` (whole lists: schedules'
     and sensors' states and newest ticks) and ``backfills`` (those not finished), and
@@ -178,7 +179,9 @@ async def stream(request: Request, changes: ChangeFeed = Depends(feed)) -> Event
     return EventSourceResponse(events(), ping=15)
 
 
-@router.get("/runs/{run_id}/stream", response_class=EventSourceResponse)
+@router.get(
+    "/runs/{run_id}/stream", response_class=EventSourceResponse, responses=guarded({404: NO_RUN})
+)
 async def run_stream(
     run_id: str, after: int = 0, dep: Deployment = Depends(deployment)
 ) -> EventSourceResponse:
