@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.support.browser import browser
 from tests.support.dev_server import dev_server
 
-__all__ = ["dev_server"]
+__all__ = ["browser", "dev_server"]

@@ -14,7 +14,6 @@ import pytest
 
 from tests.support.dev_server import DevServer, bh_env, start_dev_server, stop_dev_server
 from tests.support.projects import write_project
-from tests.web.conftest import browser as browser  # the page tests' chromium, shared
 
 LOCATION = "sec_bakery"
 
