@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.cli.helpers import RunBh, write
@@ -34,7 +35,7 @@ ASSETS = dedent(
     @dg.asset(deps=["taxi_zones_file"])
     def taxi_zones(database: DuckDBResource) -> None:
         with database.get_connection() as conn:
-            conn.execute("select 1")
+            conn.execute("create or replace table zones as select 3 as zone_count")
     """
 )
 
@@ -173,19 +174,37 @@ def test_migrates_a_course_project_in_place(tmp_path: Path, bh: RunBh) -> None:
 
 
 @pytest.mark.slow  # starts a code server
-def test_the_migrated_project_loads_in_bakehouse(tmp_path: Path, bh: RunBh) -> None:
+def test_the_migrated_project_loads_and_runs_in_bakehouse(tmp_path: Path, bh: RunBh) -> None:
     root = course_project(tmp_path / "course")
-    # Without the DuckDB asset, which needs an integration this test is not about.
-    (root / "src" / "dagster_course" / "defs" / "assets.py").write_text(
-        ASSETS.split("\n\n@dg.asset(deps")[0].replace(
-            "from dagster_duckdb import DuckDBResource  # the warehouse\n", ""
-        )
+    write(
+        root / "src/dagster_course/defs/resources.py",
+        dedent(
+            """
+            import dagster as dg
+            from dagster_duckdb import DuckDBResource
+
+
+            @dg.definitions
+            def resources():
+                return dg.Definitions(
+                    resources={"database": DuckDBResource(database=dg.EnvVar("DUCKDB_DATABASE"))}
+                )
+            """
+        ),
     )
-    assert bh("migrate-from-dagster", "--yes", cwd=root).returncode == 0
-    result = bh("check", "defs", cwd=root)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 asset" in result.stdout
-    assert "1 job" in result.stdout
+    migrated = bh("migrate-from-dagster", "--yes", cwd=root)
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    assert "Every Dagster name this project uses exists in bakehouse." in migrated.stdout
+    env = {"DUCKDB_DATABASE": str(tmp_path / "course.duckdb")}
+    checked = bh("check", "defs", cwd=root, env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "2 assets" in checked.stdout
+    assert "1 job" in checked.stdout
+    launched = bh("launch", "--job", "everything", cwd=root, env=env)
+    assert launched.returncode == 0, launched.stdout + launched.stderr
+    # The DuckDB asset really ran, through bakehouse_duckdb's resource.
+    with duckdb.connect(env["DUCKDB_DATABASE"], read_only=True) as conn:
+        assert conn.execute("select zone_count from zones").fetchall() == [(3,)]
 
 
 def test_shows_the_diff_and_writes_nothing_when_declined(tmp_path: Path, bh: RunBh) -> None:
