@@ -289,8 +289,7 @@ class BackfillRecord(Record, frozen=True, kw_only=True):
         return rows
 
 
-@dataclass(frozen=True, kw_only=True)
-class ApiTokenRecord:
+class ApiTokenRecord(Record, frozen=True, kw_only=True):
     """A named API token of the deployment, as stored: never the token itself, only its name,
     whether it may only read, and when it was made (the SHA-256 of the token stays in storage)."""
 
