@@ -150,6 +150,16 @@ _PUBLIC_API: dict[str, str] = {
     "build_op_context": "bakehouse.authoring.build_contexts",
     "build_asset_check_context": "bakehouse.authoring.build_contexts",
     "build_resources": "bakehouse.execution.resource_setup",
+    # ops, graphs and jobs of ops
+    "op": "bakehouse.authoring.ops",
+    "In": "bakehouse.authoring.ops",
+    "Out": "bakehouse.authoring.ops",
+    "OpDefinition": "bakehouse.authoring.ops",
+    "job": "bakehouse.authoring.graphs",
+    "GraphDefinition": "bakehouse.authoring.graphs",
+    "JobDefinition": "bakehouse.authoring.graphs",
+    "graph_asset": "bakehouse.authoring.graph_assets",
+    "graph_multi_asset": "bakehouse.authoring.graph_assets",
     # errors
     "BakehouseError": "bakehouse.errors",
     "DefinitionError": "bakehouse.errors",
@@ -179,7 +189,8 @@ _PUBLIC_API: dict[str, str] = {
 # Dagster spellings that mean the same thing here.
 _ALIASES = {"OpExecutionContext": "AssetExecutionContext"}
 
-__all__ = sorted([*_PUBLIC_API, "__version__"])
+# `graph` is also the `bakehouse.graph` package, made callable as Dagster's @graph decorator.
+__all__ = sorted([*_PUBLIC_API, "graph", "__version__"])
 
 
 # Subpackages reachable as attributes, as in Dagster (`dg.components.load_defs(...)`), imported
@@ -188,7 +199,7 @@ _SUBPACKAGES = {"components"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SUBPACKAGES:
+    if name in _SUBPACKAGES or name == "graph":
         return importlib.import_module(f"{__name__}.{name}")
     module_name = _PUBLIC_API.get(name)
     if module_name is None:
@@ -262,6 +273,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         in_process_executor as in_process_executor,
         multiprocess_executor as multiprocess_executor,
     )
+    from bakehouse.authoring.graph_assets import graph_asset, graph_multi_asset
+    from bakehouse.authoring.graphs import GraphDefinition, JobDefinition, job
     from bakehouse.authoring.hooks import (
         HookContext as HookContext,
         HookDefinition as HookDefinition,
@@ -292,6 +305,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         load_assets_from_modules as load_assets_from_modules,
         load_assets_from_package_module as load_assets_from_package_module,
     )
+    from bakehouse.authoring.ops import In, OpDefinition, Out, op
     from bakehouse.authoring.partition_mappings import (
         AllPartitionMapping as AllPartitionMapping,
         IdentityPartitionMapping as IdentityPartitionMapping,

@@ -51,7 +51,9 @@ def test_an_asset_reads_another_assets_metadata_through_context_instance() -> No
 
 
 def test_the_asset_sensor_testing_example_from_dagsters_docs() -> None:
-    my_job = dg.define_asset_job("my_job", [my_table])
+    @dg.job
+    def my_job() -> None:
+        pass
 
     @dg.asset_sensor(asset_key=dg.AssetKey("my_table"), job=my_job)
     def my_asset_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from bakehouse.authoring.asset_graph import AssetGraph
 from bakehouse.authoring.assets import DEFAULT_IO_MANAGER_KEY, AssetsDefinition, AssetSpec
 from bakehouse.authoring.check_spec import AssetCheckKey
 from bakehouse.authoring.executors import ExecutorDefinition
+from bakehouse.authoring.graphs import JobDefinition
 from bakehouse.authoring.jobs import AssetJobDefinition
 from bakehouse.authoring.source import caller_source
 from bakehouse.errors import (
@@ -23,6 +24,9 @@ from bakehouse.errors import (
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 
 IMPLICIT_ASSET_JOB_NAME = "__ASSET_JOB"
+
+AnyJob = AssetJobDefinition | JobDefinition
+"""A job over assets (`define_asset_job`) or over ops (`@job`)."""
 
 
 def _named_source(obj: object) -> SourceLocation | None:
@@ -42,7 +46,7 @@ class Definitions:
         assets: Iterable[AssetsDefinition | AssetSpec] | None = None,
         *,
         resources: Mapping[str, Any] | None = None,
-        jobs: Iterable[AssetJobDefinition] | None = None,
+        jobs: Iterable[AnyJob] | None = None,
         schedules: Iterable[Any] | None = None,
         sensors: Iterable[Any] | None = None,
         executor: ExecutorDefinition | None = None,
@@ -54,8 +58,8 @@ class Definitions:
             assets, (AssetsDefinition, AssetSpec), "assets", self.source
         )
         self.resources: dict[str, Any] = dict(resources or {})
-        self.jobs: list[AssetJobDefinition] = _checked_list(
-            jobs, (AssetJobDefinition,), "jobs", self.source
+        self.jobs: list[AnyJob] = _checked_list(
+            jobs, (AssetJobDefinition, JobDefinition), "jobs", self.source
         )
         self.schedules: list[Any] = list(schedules or ())
         self.sensors: list[Any] = list(sensors or ())
@@ -126,12 +130,15 @@ class Definitions:
             from bakehouse.authoring.partition_mappings import check_partition_mappings
 
             check_partition_mappings(graph.specs)
-        seen_jobs: dict[str, AssetJobDefinition] = {}
+        seen_jobs: dict[str, AnyJob] = {}
         for job in self.all_jobs():
             if job.name in seen_jobs:
                 raise DuplicateKeyError("job", job.name, seen_jobs[job.name].source, job.source)
             seen_jobs[job.name] = job
-            self.resolve_job_keys(job)
+            if isinstance(job, JobDefinition):
+                self._validate_op_job(job)
+            else:
+                self.resolve_job_keys(job)
         for kind, items in (("schedule", self.schedules), ("sensor", self.sensors)):
             names: dict[str, Any] = {}
             for item in items:
@@ -165,19 +172,27 @@ class Definitions:
             # Two multi-asset checks of one name would be two steps of one name too.
             step_sources[check_def.op_name] = check_def.source
 
-    def all_jobs(self) -> list[AssetJobDefinition]:
+    def _validate_op_job(self, job: JobDefinition) -> None:
+        provided = set(job.resources_with(self.resources))
+        for op_def in job.graph.ops:
+            for key in sorted(op_def.required_resource_keys - provided):
+                raise MissingResourceError(
+                    key, f"op '{op_def.name}' of job '{job.name}'", op_def.source, sorted(provided)
+                )
+
+    def all_jobs(self) -> list[AnyJob]:
         """The jobs given, plus the jobs schedules and sensors name by object (as Dagster adds
         them)."""
         jobs = list(self.jobs)
         seen = {id(j) for j in jobs}
         for item in [*self.schedules, *self.sensors]:
             for job in [getattr(item, "job", None), *getattr(item, "jobs", [])]:
-                if isinstance(job, AssetJobDefinition) and id(job) not in seen:
+                if isinstance(job, (AssetJobDefinition, JobDefinition)) and id(job) not in seen:
                     seen.add(id(job))
                     jobs.append(job)
         return jobs
 
-    def _validate_targets(self, jobs: dict[str, AssetJobDefinition]) -> None:
+    def _validate_targets(self, jobs: dict[str, AnyJob]) -> None:
         known = ", ".join(sorted(jobs)) or "none"
         for item in [*self.schedules, *self.sensors]:
             kind = "schedule" if item in self.schedules else "sensor"
@@ -190,8 +205,11 @@ class Definitions:
                         source=_named_source(item),
                     )
 
-    def resolve_job_keys(self, job: AssetJobDefinition) -> list[AssetKey]:
-        """The executable keys `job` selects, in dependency order; errors name the job."""
+    def resolve_job_keys(self, job: AnyJob) -> list[AssetKey]:
+        """The executable keys `job` selects, in dependency order (none for a job of ops);
+        errors name the job."""
+        if isinstance(job, JobDefinition):
+            return []
         graph = self.resolve_asset_graph()
         try:
             chosen = job.selection.resolve(graph.key_graph)
@@ -220,16 +238,18 @@ class Definitions:
             )
         return graph.toposorted_keys(runnable)
 
-    def resolve_job_check_keys(self, job: AssetJobDefinition) -> list[AssetCheckKey]:
+    def resolve_job_check_keys(self, job: AnyJob) -> list[AssetCheckKey]:
         """The checks `job` evaluates: those of its assets, unless its selection says otherwise
         (`AssetSelection.checks(...)`, `.without_checks()`)."""
+        if isinstance(job, JobDefinition):
+            return []
         graph = self.resolve_asset_graph()
         try:
             return sorted(job.selection.resolve_checks(graph.key_graph, graph.check_specs))
         except SelectionError as exc:
             raise DefinitionError(f"job '{job.name}': {exc}", source=job.source) from None
 
-    def resolve_job_partitions_def(self, job: AssetJobDefinition) -> Any:
+    def resolve_job_partitions_def(self, job: AnyJob) -> Any:
         """The partitions a run of `job` picks one of: the job's own, else its assets'."""
         if job.partitions_def is not None:
             return job.partitions_def
@@ -253,7 +273,7 @@ class Definitions:
             raise DefinitionError(f"no asset with key '{asset_key}' can be materialized here")
         return found
 
-    def get_job_def(self, name: str) -> AssetJobDefinition:
+    def get_job_def(self, name: str) -> AnyJob:
         """The job called `name`; its ``execute_in_process()`` runs it with these definitions."""
         jobs = self.all_jobs()
         for job in jobs:
@@ -263,9 +283,16 @@ class Definitions:
         known = ", ".join(j.name for j in jobs) or "none"
         raise DefinitionError(f"no job named '{name}' (jobs: {known})")
 
-    def resolve_all_job_defs(self) -> list[ResolvedAssetJob]:
+    def resolve_all_job_defs(self) -> list[ResolvedAssetJob | JobDefinition]:
         """Every job, bound to these definitions."""
-        return [ResolvedAssetJob(self, job) for job in self.all_jobs()]
+        return [self._resolved(job) for job in self.all_jobs()]
+
+    def _resolved(self, job: AnyJob) -> ResolvedAssetJob | JobDefinition:
+        if isinstance(job, JobDefinition):
+            job.bind(self)
+            return job
+        self.resolve_job_keys(job)  # refuse a job that selects nothing now, not at run time
+        return ResolvedAssetJob(self, job)
 
     def get_implicit_global_asset_job_def(self) -> ResolvedAssetJob:
         """A job of every asset that can be materialized here (Dagster's ``__ASSET_JOB``)."""
@@ -275,11 +302,9 @@ class Definitions:
             self, AssetJobDefinition(name=IMPLICIT_ASSET_JOB_NAME, selection=AssetSelection.all())
         )
 
-    def resolve_job_def(self, name: str) -> ResolvedAssetJob:
+    def resolve_job_def(self, name: str) -> ResolvedAssetJob | JobDefinition:
         """The job called `name`, bound to these definitions so it can run in process."""
-        job = self.get_job_def(name)
-        self.resolve_job_keys(job)  # refuse a job that selects nothing now, not at run time
-        return ResolvedAssetJob(self, job)
+        return self._resolved(self.get_job_def(name))
 
     @staticmethod
     def validate_loadable(defs: Definitions) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from bakehouse.authoring.asset_checks import AssetChecksDefinition
 from bakehouse.authoring.assets import AssetsDefinition, AssetSpec
 from bakehouse.authoring.definitions_class import Definitions
+from bakehouse.authoring.graphs import JobDefinition
 from bakehouse.authoring.jobs import AssetJobDefinition
 from bakehouse.authoring.source import source_of_function
 from bakehouse.errors import DefinitionError, SourceLocation, is_framework_frame
@@ -61,7 +62,10 @@ def definitions(fn: Callable[[], Definitions]) -> LazyDefinitions:
 
 
 def _collectable(value: object) -> bool:
-    if isinstance(value, (AssetsDefinition, AssetSpec, AssetJobDefinition, AssetChecksDefinition)):
+    if isinstance(
+        value,
+        (AssetsDefinition, AssetSpec, AssetJobDefinition, JobDefinition, AssetChecksDefinition),
+    ):
         return True
     # Schedules and sensors register their classes here when their module is imported.
     return isinstance(value, tuple(_EXTRA_KINDS))
@@ -205,7 +209,7 @@ def load_defs(defs_root: ModuleType | str) -> Definitions:
                 found.append(value)
     collected = Definitions(
         assets=[v for v in found if isinstance(v, (AssetsDefinition, AssetSpec))],
-        jobs=[v for v in found if isinstance(v, AssetJobDefinition)],
+        jobs=[v for v in found if isinstance(v, (AssetJobDefinition, JobDefinition))],
         asset_checks=[v for v in found if isinstance(v, AssetChecksDefinition)],
         schedules=_of_field(found, "schedules"),
         sensors=_of_field(found, "sensors"),

@@ -103,7 +103,7 @@ def build_snapshot(
         JobSnap(
             name=job.name,
             asset_keys=tuple(k.to_user_string() for k in defs.resolve_job_keys(job)),
-            selection=job.selection.description,
+            selection=_job_selection(job),
             description=job.description,
             tags=dict(job.tags),
             source_file=job.source.file if job.source else None,
@@ -265,3 +265,11 @@ def load_snapshot(
 ) -> LocationSnap | LoadFailure:
     """Load the location and describe it, or describe why it could not be loaded."""
     return load_location(module_name, name=name, defs_module=defs_module)[1]
+
+
+def _job_selection(job: Any) -> str:
+    """What a job runs, as the UI shows it: its asset selection, or its ops."""
+    selection = getattr(job, "selection", None)
+    if selection is not None:
+        return str(selection.description)
+    return "ops: " + ", ".join(job.op_names)

@@ -7,7 +7,7 @@ recorded in instance storage, which is how the CLI and the host follow it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bakehouse.errors import ErrorInfo
 from bakehouse.protocol.wire import EXECUTOR_TAG
@@ -16,7 +16,10 @@ from bakehouse.storage.records import EventType, RunStatus
 if TYPE_CHECKING:
     from bakehouse.authoring.definitions_class import Definitions
     from bakehouse.authoring.executors import ExecutorDefinition
+    from bakehouse.authoring.graphs import JobDefinition
     from bakehouse.authoring.jobs import AssetJobDefinition
+    from bakehouse.execution.events import EventWriter
+    from bakehouse.storage.instance import Instance
 
 
 def run_worker(
@@ -45,6 +48,7 @@ def run_worker(
 
         writer = EventWriter(instance, run_id)
         try:
+            from bakehouse.authoring.graphs import JobDefinition
             from bakehouse.authoring.loading import load_definitions
             from bakehouse.execution.run import execute_run
             from bakehouse.execution.step_executor import LocationModule, executor_for
@@ -55,10 +59,13 @@ def run_worker(
             graph = defs.resolve_asset_graph()
             run_config = dict(run.run_config)
             tags = dict(run.tags)
-            job = defs.get_job_def(run.job_name) if run.job_name else None
-            if job is not None:
-                run_config = run_config or dict(job.config or {})
-                tags = {**job.tags, **tags}
+            found = defs.get_job_def(run.job_name) if run.job_name else None
+            if found is not None:
+                run_config = run_config or dict(found.config or {})
+                tags = {**found.tags, **tags}
+            if isinstance(found, JobDefinition):
+                return _run_op_job(found, defs, run_id, writer, instance, run_config, tags)
+            job = found
             # The launcher resolved the selection against a snapshot; resolve it here only for
             # runs stored without one.
             if only_keys is not None:
@@ -122,6 +129,30 @@ def run_worker(
             hooks=job.hooks if job is not None else (),
         )
         return 0 if outcome.success else 1
+
+
+def _run_op_job(
+    job: JobDefinition,
+    defs: Definitions,
+    run_id: str,
+    writer: EventWriter,
+    instance: Instance,
+    run_config: dict[str, Any],
+    tags: dict[str, str],
+) -> int:
+    """Execute a run of a job of ops (in this process: its values stay in memory)."""
+    from bakehouse.execution.op_job import execute_op_job
+
+    outcome, _values, _outputs = execute_op_job(
+        job,
+        run_id=run_id,
+        writer=writer,
+        instance=instance,
+        run_config=run_config,
+        resources=job.resources_with(defs.resources),
+        tags=tags,
+    )
+    return 0 if outcome.success else 1
 
 
 def choose_executor(

@@ -312,7 +312,7 @@ def execute_in_process(
         if owned:
             inst.close()
     if raise_on_error:
-        _raise_first_error(outcome)
+        raise_first_error(outcome)
     output_keys = {
         (assets_def.op_name, name): key
         for assets_def in graph.assets_defs
@@ -344,7 +344,8 @@ def materialize_to_memory(
     return materialize(assets, resources=resources, **kwargs)
 
 
-def _raise_first_error(outcome: RunOutcome) -> None:
+def raise_first_error(outcome: RunOutcome) -> None:
+    """Raise what stopped the run, else the first failed step's exception."""
     if outcome.run_exception is not None:
         raise outcome.run_exception
     for step in outcome.failed:

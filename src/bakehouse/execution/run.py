@@ -283,19 +283,26 @@ def execute_run(
             data={"error": outcome.error.to_dict()},
         )
         return outcome
-    outcome.success = not outcome.failed
     if not lifecycle:
+        outcome.success = not outcome.failed
         writer.flush()
-    elif outcome.success:
-        writer.emit(EventType.RUN_SUCCESS, f"Finished run {run_id}.")
     else:
-        writer.emit(
-            EventType.RUN_FAILURE,
-            f"Run {run_id} failed: steps failed: {', '.join(outcome.failed)}",
-            level="ERROR",
-            data={"failed_steps": outcome.failed, "skipped_steps": outcome.skipped},
-        )
+        record_run_end(writer, outcome)
     return outcome
+
+
+def record_run_end(writer: EventWriter, outcome: RunOutcome) -> None:
+    """Set `outcome.success` from its steps and record RUN_SUCCESS or RUN_FAILURE."""
+    outcome.success = not outcome.failed
+    if outcome.success:
+        writer.emit(EventType.RUN_SUCCESS, f"Finished run {outcome.run_id}.")
+        return
+    writer.emit(
+        EventType.RUN_FAILURE,
+        f"Run {outcome.run_id} failed: steps failed: {', '.join(outcome.failed)}",
+        level="ERROR",
+        data={"failed_steps": outcome.failed, "skipped_steps": outcome.skipped},
+    )
 
 
 def _record_planned_partitions(

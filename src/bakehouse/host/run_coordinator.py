@@ -113,6 +113,8 @@ class RunCoordinator:
         if partition_key is not None and partition_range is not None:
             raise ValueError("a run has a partition_key or a partition_range, not both")
         locations = sorted({graph.location_of(k) or "?" for k in keys})
+        if not keys and job_name:  # a job of ops: its location runs it
+            locations = [graph.find_job(job_name)[0]]
         run = RunRecord(
             run_id=run_id or str(uuid.uuid4()),
             asset_selection=tuple(keys),
@@ -159,6 +161,8 @@ class RunCoordinator:
         run = self.instance.get_run(run_id)
         if run.status.is_finished:
             return run.status
+        if not run.asset_selection and run.job_name and run.location_name:
+            return self._run_op_job(run_id, run.location_name, on_worker_started)
         phases = plan_phases(graph, list(run.asset_selection))
         store = self.instance.store_event
         store(_event(run_id, EventType.RUN_START, f"Started run {run_id}.",
@@ -205,6 +209,40 @@ class RunCoordinator:
             return RunStatus.FAILURE
         store(_event(run_id, EventType.RUN_SUCCESS, f"Finished run {run_id}."))
         return RunStatus.SUCCESS
+
+    def _run_op_job(
+        self, run_id: str, location: str, on_worker_started: WorkerStarted | None
+    ) -> RunStatus:
+        """Run a job of ops: one worker in its location writes the whole run, start to end."""
+        worker = spawn_run_worker(
+            self.targets[location],
+            run_id=run_id,
+            storage_url=self.instance.url,
+            storage_dir=self.instance.storage_dir,
+            log_path=self.log_dir / f"{run_id}.log",
+        )
+        with self._lock:
+            self._workers[run_id] = worker
+        try:
+            if on_worker_started is not None:
+                on_worker_started(Phase(location, ()), worker)
+            code = worker.wait()
+        finally:
+            with self._lock:
+                self._workers.pop(run_id, None)
+        run = self.instance.get_run(run_id)
+        if not run.status.is_finished:  # the worker died before it recorded the end
+            self.instance.store_event(
+                _event(
+                    run_id,
+                    EventType.RUN_FAILURE,
+                    f"Run {run_id} failed: run worker for location '{location}' exited "
+                    f"with code {code}",
+                    level="ERROR",
+                )
+            )
+            return RunStatus.FAILURE
+        return run.status
 
     def _run_phase(
         self,

@@ -1,0 +1,291 @@
+"""Issue 12 item 13: ops, graphs, jobs of ops and graph-backed assets at the level Dagster's
+docs use them ("Ops", "Op jobs", "Graphs", "Graph-backed assets", "Unit testing"), with
+``import bakehouse as dg``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bakehouse as dg
+from tests.support.projects import write_project
+
+
+@dg.op
+def my_op() -> str:
+    return "hello"
+
+
+@dg.op(ins={"msg": dg.In(str)}, out=dg.Out(str))
+def my_input_op(msg: str) -> str:
+    return msg + " world"
+
+
+@dg.job
+def my_job() -> None:
+    my_input_op(my_op())
+
+
+def test_a_job_of_ops_runs_in_process_and_gives_each_output() -> None:
+    result = my_job.execute_in_process()
+    assert result.success
+    assert result.output_for_node("my_op") == "hello"
+    assert result.output_for_node("my_input_op") == "hello world"
+    assert my_job.op_names == ["my_op", "my_input_op"]
+
+
+def test_an_op_called_directly_is_its_function() -> None:
+    assert my_input_op("hi") == "hi world"
+
+    @dg.op
+    def with_context(context: dg.OpExecutionContext) -> str:
+        return context.op_config["greeting"]
+
+    assert with_context(dg.build_op_context(op_config={"greeting": "hey"})) == "hey"
+
+
+@dg.op(out={"int_output": dg.Out(), "str_output": dg.Out()})
+def my_multiple_output_annotation_op() -> tuple[int, str]:
+    return (5, "foo")
+
+
+@dg.op
+def double(number: int) -> int:
+    return number * 2
+
+
+def test_several_outputs_feed_ops_by_name_or_position() -> None:
+    @dg.job
+    def multi() -> None:
+        number, _text = my_multiple_output_annotation_op()
+        double(number)
+        double(my_multiple_output_annotation_op.alias("again")().int_output)
+
+    result = multi.execute_in_process()
+    assert result.output_for_node("my_multiple_output_annotation_op", "str_output") == "foo"
+    assert result.output_for_node("double") == 10
+    assert result.output_for_node("double_2") == 10  # a second call is named op_2, as Dagster
+    assert result.output_for_node("again", "int_output") == 5
+
+
+def test_yielded_outputs() -> None:
+    @dg.op(out={"a": dg.Out(), "b": dg.Out()})
+    def split():  # type: ignore[no-untyped-def]
+        yield dg.Output(1, output_name="a")
+        yield dg.Output(2, output_name="b")
+
+    @dg.op
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    @dg.job
+    def adding() -> None:
+        a, b = split()
+        add(a, b)
+
+    assert adding.execute_in_process().output_for_node("add") == 3
+
+
+class MyOpConfig(dg.Config):
+    person_name: str
+
+
+@dg.op
+def print_greeting(config: MyOpConfig) -> str:
+    return f"hello {config.person_name}"
+
+
+@dg.job
+def greeting_job() -> None:
+    print_greeting()
+
+
+def test_op_config_from_run_config_objects_and_dicts() -> None:
+    result = greeting_job.execute_in_process(
+        run_config=dg.RunConfig({"print_greeting": MyOpConfig(person_name="Alice")})
+    )
+    assert result.output_for_node("print_greeting") == "hello Alice"
+    as_dict = {"ops": {"print_greeting": {"config": {"person_name": "Bob"}}}}
+    assert (
+        greeting_job.execute_in_process(run_config=as_dict).output_for_node("print_greeting")
+        == "hello Bob"
+    )
+
+    @dg.op(config_schema={"n": int})
+    def legacy(context: dg.OpExecutionContext) -> int:
+        return context.op_config["n"]
+
+    @dg.job(config={"ops": {"legacy": {"config": {"n": 3}}}})
+    def legacy_job() -> None:
+        legacy()
+
+    assert legacy_job.execute_in_process().output_for_node("legacy") == 3
+
+
+def test_config_for_an_op_the_job_lacks_is_refused() -> None:
+    with pytest.raises(dg.BakehouseError, match="not ops of job 'greeting_job'"):
+        greeting_job.execute_in_process(run_config={"ops": {"nope": {"config": {}}}})
+
+
+@dg.op
+def return_one(context: dg.OpExecutionContext) -> int:
+    return 1
+
+
+@dg.op
+def add_one(context: dg.OpExecutionContext, number: int) -> int:
+    return number + 1
+
+
+@dg.graph
+def one_plus_one() -> int:
+    return add_one(return_one())
+
+
+def test_graphs_nest_in_jobs_and_run_alone() -> None:
+    @dg.job
+    def nested() -> None:
+        add_one(one_plus_one())
+
+    result = nested.execute_in_process()
+    assert result.success
+    assert result.output_for_node("one_plus_one.add_one") == 2
+    assert result.output_for_node("add_one") == 3
+    assert one_plus_one.execute_in_process().output_value() == 2
+    assert one_plus_one.to_job(name="as_job").execute_in_process().success
+
+
+def test_a_failing_op_skips_what_depends_on_it() -> None:
+    @dg.op
+    def explode() -> int:
+        raise ValueError("boom")
+
+    @dg.job
+    def failing() -> None:
+        double(explode())
+        my_op()
+
+    result = failing.execute_in_process(raise_on_error=False)
+    assert not result.success
+    assert result.failed_steps == ["explode"]
+    assert result.skipped_steps == ["double"]
+    assert result.output_for_node("my_op") == "hello"
+    with pytest.raises(ValueError, match="boom"):
+        failing.execute_in_process()
+
+
+def test_job_resources_and_hooks() -> None:
+    sent: list[str] = []
+
+    @dg.op(required_resource_keys={"greeter"})
+    def greet(context: dg.OpExecutionContext) -> str:
+        return context.resources.greeter
+
+    @dg.success_hook
+    def note(context: dg.HookContext) -> None:
+        sent.append(f"{context.job_name}:{context.op.name}")
+
+    @dg.job(resource_defs={"greeter": dg.ResourceDefinition.hardcoded_resource("hi")}, hooks={note})
+    def greeting() -> None:
+        greet()
+
+    assert greeting.execute_in_process().output_for_node("greet") == "hi"
+    assert sent == ["greeting:greet"]
+
+
+@dg.asset
+def upstream_asset() -> int:
+    return 1
+
+
+@dg.graph_asset
+def middle_asset(upstream_asset: int) -> int:
+    return add_one(upstream_asset)
+
+
+@dg.asset
+def downstream_asset(middle_asset: int) -> int:
+    return middle_asset + 1
+
+
+@dg.op(out={"one": dg.Out(), "two": dg.Out()})
+def two_outputs(upstream: int) -> tuple[int, int]:
+    return upstream + 1, upstream + 2
+
+
+@dg.graph_multi_asset(outs={"first_asset": dg.AssetOut(), "second_asset": dg.AssetOut()})
+def two_assets(upstream_asset: int):  # type: ignore[no-untyped-def]
+    one, two = two_outputs(upstream_asset)
+    return {"first_asset": one, "second_asset": two}
+
+
+def test_graph_backed_assets_materialize_with_their_upstream() -> None:
+    result = dg.materialize([upstream_asset, middle_asset, downstream_asset, two_assets])
+    assert result.success
+    assert result.asset_value("middle_asset") == 2
+    assert result.asset_value("downstream_asset") == 3
+    assert result.asset_value("first_asset") == 2
+    assert result.asset_value("second_asset") == 3
+    assert middle_asset.key == dg.AssetKey("middle_asset")
+    assert two_assets.keys == [dg.AssetKey("first_asset"), dg.AssetKey("second_asset")]
+
+
+def test_an_op_job_in_definitions() -> None:
+    defs = dg.Definitions(assets=[upstream_asset], jobs=[my_job, greeting_job])
+    defs.validate()
+    assert defs.get_job_def("my_job") is my_job
+    assert defs.get_job_def("my_job").execute_in_process().success
+
+
+def test_a_job_of_ops_loads_in_a_code_location_and_runs_through_bh_launch(tmp_path: Path) -> None:
+    project = write_project(
+        tmp_path / "opsy",
+        "opsy",
+        {
+            "defs/jobs.py": """
+            import bakehouse as dg
+
+            @dg.op
+            def hello():
+                return "hello"
+
+            @dg.op
+            def shout(context: dg.OpExecutionContext, text: str) -> str:
+                context.log.info(text.upper())
+                return text.upper()
+
+            @dg.op(config_schema={"times": int})
+            def repeat(context, text):
+                return text * context.op_config["times"]
+
+            @dg.job(config={"ops": {"repeat": {"config": {"times": 2}}}})
+            def shouting():
+                repeat(shout(hello()))
+            """,
+        },
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BAKEHOUSE_")}
+
+    def bh(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bakehouse", *args], cwd=project, env=env,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    listed = bh("list", "defs", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (job,) = json.loads(listed.stdout)["jobs"]
+    assert job["name"] == "shouting"
+    launched = bh("launch", "--job", "shouting")
+    assert launched.returncode == 0, launched.stdout + launched.stderr
+    assert "3 steps succeeded, 0 failed" in launched.stdout
+    (run,) = json.loads(bh("runs", "list", "--json").stdout)
+    assert run["status"] == "SUCCESS"
+    assert run["job_name"] == "shouting"
+    events = json.loads(bh("runs", "show", run["run_id"], "--json").stdout)["events"]
+    kinds = [(e["event_type"], e["step_key"]) for e in events if e["step_key"]]
+    assert ("STEP_SUCCESS", "repeat") in kinds
+    assert any(e["message"] == "HELLO" for e in events if e["event_type"] == "LOG")
