@@ -273,8 +273,15 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         in_process_executor as in_process_executor,
         multiprocess_executor as multiprocess_executor,
     )
-    from bakehouse.authoring.graph_assets import graph_asset, graph_multi_asset
-    from bakehouse.authoring.graphs import GraphDefinition, JobDefinition, job
+    from bakehouse.authoring.graph_assets import (
+        graph_asset as graph_asset,
+        graph_multi_asset as graph_multi_asset,
+    )
+    from bakehouse.authoring.graphs import (
+        GraphDefinition as GraphDefinition,
+        JobDefinition as JobDefinition,
+        job as job,
+    )
     from bakehouse.authoring.hooks import (
         HookContext as HookContext,
         HookDefinition as HookDefinition,
@@ -305,7 +312,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         load_assets_from_modules as load_assets_from_modules,
         load_assets_from_package_module as load_assets_from_package_module,
     )
-    from bakehouse.authoring.ops import In, OpDefinition, Out, op
+    from bakehouse.authoring.ops import (
+        In as In,
+        OpDefinition as OpDefinition,
+        Out as Out,
+        op as op,
+    )
     from bakehouse.authoring.partition_mappings import (
         AllPartitionMapping as AllPartitionMapping,
         IdentityPartitionMapping as IdentityPartitionMapping,
