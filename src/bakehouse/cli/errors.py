@@ -12,8 +12,6 @@ from bakehouse.errors import BakehouseError, ProjectError, StorageError
 # Set by the ``-v`` option of the ``bh`` group.
 verbose = False
 
-_MESSAGE_LIMIT = 400
-
 _WHAT_TO_DO: tuple[tuple[type[BaseException], str], ...] = (
     (
         StorageError,
@@ -27,11 +25,9 @@ _WHAT_TO_DO: tuple[tuple[type[BaseException], str], ...] = (
 
 def one_line(exc: BaseException) -> str:
     """`exc`'s message on one line, without SQLAlchemy's background link, cut if long."""
-    text = str(exc).split("(Background on this error at:")[0]
-    text = " ".join(text.split()) or type(exc).__name__
-    if len(text) > _MESSAGE_LIMIT:
-        text = text[: _MESSAGE_LIMIT - 1] + "…"
-    return text
+    from bakehouse.storage.failures import one_line as line
+
+    return line(str(exc)) or type(exc).__name__
 
 
 def report(exc: BaseException) -> int:

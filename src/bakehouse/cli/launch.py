@@ -18,7 +18,7 @@ import click
 from bakehouse.cli.context import fetch_snapshots, load_workspace, open_instance, workspace_targets
 from bakehouse.cli.output import console, print_load_failure
 from bakehouse.cli.progress import RunFollower
-from bakehouse.errors import ErrorInfo, SelectionError
+from bakehouse.errors import ErrorInfo, SelectionError, StorageError
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.run_coordinator import RunCoordinator
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap
@@ -321,7 +321,15 @@ def _follow(instance: Instance, run_id: str, driver: _Driver, follower: RunFollo
     cursor = 0
     while True:
         finished = not driver.is_alive()
-        for event in instance.get_events(run_id, after_storage_id=cursor):
+        try:
+            events = instance.get_events(run_id, after_storage_id=cursor)
+        except StorageError:
+            # Storage is out of reach for now (a lost connection): the driver records the
+            # run's end once it is back; following resumes from the cursor then.
+            if finished:
+                raise
+            events = []
+        for event in events:
             follower.handle(event)
             cursor = event.storage_id or cursor
         if finished:

@@ -6,11 +6,12 @@ recorded in instance storage, which is how the CLI and the host follow it.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bakehouse.errors import ErrorInfo
-from bakehouse.protocol.wire import EXECUTOR_TAG
+from bakehouse.errors import ErrorInfo, StorageError
+from bakehouse.protocol.wire import EXECUTOR_TAG, STORAGE_FAILED_EXIT, STORAGE_FAILURE_PREFIX
 from bakehouse.storage.records import EventType, RunStatus
 
 if TYPE_CHECKING:
@@ -32,12 +33,41 @@ def run_worker(
     only_keys: list[str] | None = None,
     executor: str | None = None,
 ) -> int:
-    """Execute run `run_id`; return 0 on success, 1 on failure.
+    """Execute run `run_id`; return 0 on success, 1 on failure, `STORAGE_FAILED_EXIT` when
+    storage refused a write (the cause on stderr).
 
     With `only_keys`, execute just those assets as one part of a run that the launcher drives
     across locations: the launcher writes the run's start and end. `executor` names the executor
     to use over the run's tag and the definitions (see `choose_executor`).
     """
+    try:
+        return _run_worker(
+            run_id=run_id,
+            module=module,
+            defs_module=defs_module,
+            storage_url=storage_url,
+            storage_dir=storage_dir,
+            only_keys=only_keys,
+            executor=executor,
+        )
+    except StorageError as exc:
+        # Storage refused us (disk full, read-only, connection lost): nothing more can be
+        # recorded from here, so say why to the coordinator, which records the run's failure.
+        message = " ".join(str(exc).split())
+        print(f"{STORAGE_FAILURE_PREFIX}{message}", file=sys.stderr, flush=True)
+        return STORAGE_FAILED_EXIT
+
+
+def _run_worker(
+    *,
+    run_id: str,
+    module: str,
+    defs_module: str | None,
+    storage_url: str,
+    storage_dir: Path | None,
+    only_keys: list[str] | None,
+    executor: str | None,
+) -> int:
     from bakehouse.storage import Instance
 
     with Instance.open(storage_url, storage_dir=storage_dir) as instance:
@@ -101,6 +131,8 @@ def run_worker(
             if only_keys is None:
                 selected = tuple(k.to_user_string() for k in runnable)
                 instance.update_run(run_id, asset_selection=selected)
+        except StorageError:
+            raise
         except Exception as exc:  # noqa: BLE001 - recorded as the run's failure
             error = ErrorInfo.from_exception(exc)
             if only_keys is None:

@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bakehouse.errors import CorruptRecordError, ErrorInfo, RunNotFoundError, StorageError
 from bakehouse.host.client import LocationTarget, spawn_run_worker
 from bakehouse.host.global_graph import GlobalAssetGraph
-from bakehouse.protocol.wire import LOCATIONS_TAG
+from bakehouse.protocol.wire import LOCATIONS_TAG, STORAGE_FAILED_EXIT, STORAGE_FAILURE_PREFIX
+from bakehouse.storage.failures import describe
 from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
 
 if TYPE_CHECKING:
@@ -72,6 +74,9 @@ def _event(run_id: str, event_type: EventType, message: str, **kw: Any) -> Event
     )
 
 
+# The longest wait between two attempts to record a failure that storage refused.
+_STORE_RETRY_MAX_SECONDS = 5.0
+
 WorkerStarted = Callable[[Phase, "subprocess.Popen[bytes]"], None]
 
 
@@ -92,6 +97,8 @@ class RunCoordinator:
         self._workers: dict[str, subprocess.Popen[bytes]] = {}
         self._driving: set[str] = set()
         self._lock = threading.Lock()
+        # Set when the deployment stops: failures still waiting for storage stop retrying.
+        self._stopping = threading.Event()
 
     def create_run(
         self,
@@ -143,6 +150,13 @@ class RunCoordinator:
             self._driving.add(run_id)
         try:
             return self._execute(run_id, graph, on_worker_started)
+        except (RunNotFoundError, CorruptRecordError):
+            raise
+        except StorageError as exc:
+            # Storage refused this coordinator (disk full, read-only, connection lost): the
+            # run's failure says so, once storage takes it again.
+            self._store_failure(run_id, describe(str(exc)))
+            return RunStatus.FAILURE
         finally:
             with self._lock:
                 self._driving.discard(run_id)
@@ -181,6 +195,10 @@ class RunCoordinator:
                 continue
             code, phase_failed = self._run_phase(run_id, graph, phase, runnable, on_worker_started)
             failed_keys |= phase_failed
+            if code == STORAGE_FAILED_EXIT:
+                cause = _storage_failure_in(self.log_dir / f"{run_id}.log")
+                self._store_failure(run_id, describe(cause or "the run worker's writes failed"))
+                return RunStatus.FAILURE
             if code not in (0, 1):
                 problems.append(
                     f"run worker for location '{phase.location}' exited with code {code}"
@@ -308,14 +326,46 @@ class RunCoordinator:
 
     def cancel_all(self, reason: str) -> None:
         """Cancel every run this coordinator is executing (the deployment is stopping)."""
+        self._stopping.set()
         with self._lock:
             run_ids = list(self._workers)
         for run_id in run_ids:
             self.cancel(run_id, reason)
 
+    def _store_failure(self, run_id: str, message: str) -> None:
+        """Record the run's RUN_FAILURE with `message`, retrying until storage accepts it (or
+        this coordinator stops): a full disk or a lost connection is usually temporary."""
+        error = ErrorInfo(cls_name="StorageError", message=message, stack=[])
+        event = _event(
+            run_id, EventType.RUN_FAILURE, f"Run {run_id} failed: {message}",
+            level="ERROR", data={"error": error.to_dict()},
+        )  # fmt: skip
+        delay = 0.2
+        while not self._stopping.is_set():
+            try:
+                self.instance.store_event(event)
+                return
+            except (RunNotFoundError, CorruptRecordError):
+                raise
+            except StorageError:
+                self._stopping.wait(delay)
+                delay = min(delay * 2, _STORE_RETRY_MAX_SECONDS)
+
     def _last_event_id(self, run_id: str) -> int:
         events = self.instance.get_events(run_id)
         return events[-1].storage_id or 0 if events else 0
+
+
+def _storage_failure_in(log_path: Path) -> str | None:
+    """The storage error a run worker reported on its last `STORAGE_FAILURE_PREFIX` line."""
+    try:
+        with log_path.open("rb") as log:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - 65536))
+            tail = log.read().decode(errors="replace")
+    except OSError:
+        return None
+    lines = [line for line in tail.splitlines() if line.startswith(STORAGE_FAILURE_PREFIX)]
+    return lines[-1][len(STORAGE_FAILURE_PREFIX) :] if lines else None
 
 
 def _stop_process(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:

@@ -16,3 +16,9 @@ EXECUTOR_TAG = "bakehouse/executor"
 
 LOCATIONS_TAG = "bakehouse/locations"
 """A run tag listing, comma-separated, the code locations whose run workers execute the run."""
+
+# A run worker that storage refused (disk full, read-only, connection lost) exits with this code
+# after printing one line to stderr: this prefix and the storage error's message (one line). The
+# coordinator reads it from the worker's log and records it as the run's failure.
+STORAGE_FAILED_EXIT = 3
+STORAGE_FAILURE_PREFIX = "BAKEHOUSE_STORAGE_FAILURE "
