@@ -8,7 +8,6 @@ authoring API to do so. Timestamps are POSIX seconds (UTC); asset keys are user 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Any
 
 from bakehouse.serdes import Record
