@@ -17,8 +17,6 @@ from bakehouse.migrate.requirements import RequirementRule
 _COMMANDS: tuple[tuple[str, str], ...] = (
     (r"(?:uvx\s+(?:-U\s+)?)?create-dagster(?:@latest)?\s+project", "bh create project"),
     (r"dagster\s+dev", "bh dev"),
-    (r"dagster\s+asset\s+materialize\s+--select", "bh launch --assets"),
-    (r"dagster\s+job\s+(?:launch|execute)\s+(?:-j|--job)", "bh launch --job"),
     (r"dagster-webserver", "bh webserver"),
     (r"dagster-daemon\s+run", "bh daemon"),
     (r"dg\s+scaffold\s+defs\s+dagster\.", "bh scaffold defs "),
@@ -26,6 +24,13 @@ _COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 _START = r"(?P<start>^[ \t]*|`|\$ |&& |; )"
+_LAUNCH = re.compile(
+    _START + r"dagster\s+(?:asset\s+materialize|job\s+(?:launch|execute))(?P<args>[^`\n;&|]*)",
+    re.MULTILINE,
+)
+# Options that say where the code is: bh finds the project from the folder it runs in.
+_LOCATION_OPTIONS = {"-m", "--module-name", "-f", "--python-file", "-w", "--workspace"}
+_LAUNCH_OPTIONS = {"--select": "--assets", "-j": "--job", "--job": "--job"}
 _INSTALL = re.compile(
     r"(?P<command>\b(?:pip3?\s+install|uv\s+pip\s+install|uv\s+add))(?P<args>[^`\n;&|]*)"
 )
@@ -48,6 +53,21 @@ def _install(match: re.Match[str], rule: RequirementRule) -> str:
     return match.group("command") + " ".join(kept)
 
 
+def _launch(match: re.Match[str]) -> str:
+    words = match.group("args").split()
+    kept: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in _LOCATION_OPTIONS:
+            skip = True
+        else:
+            kept.append(_LAUNCH_OPTIONS.get(word, word))
+    trailing = " " if match.group("args").endswith(" ") else ""
+    return match.group("start") + " ".join(["bh launch", *kept]) + trailing
+
+
 def _python_block(match: re.Match[str], rewrite_code: Callable[[str], str | None]) -> str:
     code = rewrite_code(match.group("code"))
     return match.group("open") + (code or match.group("code")) + match.group("close")
@@ -63,5 +83,6 @@ def rewrite_readme(
     for command, replacement in _COMMANDS:
         pattern = re.compile(_START + command, re.MULTILINE)
         text = pattern.sub(r"\g<start>" + replacement.replace("\\", "\\\\"), text)
+    text = _LAUNCH.sub(_launch, text)
     text = _INSTALL.sub(lambda match: _install(match, rule), text)
     return _PYTHON_FENCE.sub(lambda match: _python_block(match, rewrite_code), text)
