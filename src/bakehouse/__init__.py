@@ -154,6 +154,7 @@ _PUBLIC_API: dict[str, str] = {
     "op": "bakehouse.authoring.ops",
     "In": "bakehouse.authoring.ops",
     "Out": "bakehouse.authoring.ops",
+    "Nothing": "bakehouse.authoring.ops",
     "OpDefinition": "bakehouse.authoring.ops",
     "job": "bakehouse.authoring.graphs",
     "GraphDefinition": "bakehouse.authoring.graphs",
@@ -314,6 +315,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from bakehouse.authoring.ops import (
         In as In,
+        Nothing as Nothing,
         OpDefinition as OpDefinition,
         Out as Out,
         op as op,

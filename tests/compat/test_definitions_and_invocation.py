@@ -143,3 +143,43 @@ def test_a_job_defined_alone_says_how_to_run_it() -> None:
     alone = dg.define_asset_job("alone", [orders])
     with pytest.raises(dg.DefinitionError, match=r"get_job_def\('alone'\)"):
         alone.execute_in_process()
+
+
+class UsersAPI(dg.ConfigurableResource):
+    url: str
+
+    def fetch_users(self) -> list[str]:
+        raise NotImplementedError("the test passes its own")
+
+
+@dg.sensor(job=orders_job)
+def process_new_users_sensor(context: dg.SensorEvaluationContext, users_api: UsersAPI):  # type: ignore[no-untyped-def]
+    last_user = int(context.cursor) if context.cursor else 0
+    users = users_api.fetch_users()
+    num_users = len(users)
+    for user_id in users[last_user:]:
+        yield dg.RunRequest(run_key=user_id, tags={"user_id": user_id})
+    context.update_cursor(str(num_users))
+
+
+def test_a_sensor_gets_its_resources_from_the_built_context() -> None:
+    class FakeUsersAPI:
+        def fetch_users(self) -> list[str]:
+            return ["1", "2", "3"]
+
+    context = dg.build_sensor_context(resources={"users_api": FakeUsersAPI()})
+    run_requests = process_new_users_sensor(context)
+    assert len(run_requests) == 3
+    assert context.cursor == "3"
+
+
+def test_a_schedule_gets_its_resources_and_instance_from_the_built_context() -> None:
+    @dg.schedule(job=orders_job, cron_schedule="@daily")
+    def with_resource(context: dg.ScheduleEvaluationContext, greeting: str) -> dg.RunRequest:
+        return dg.RunRequest(
+            tags={"greeting": greeting, "has_instance": str(bool(context.instance))}
+        )
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        context = dg.build_schedule_context(instance=instance, resources={"greeting": "hi"})
+        assert with_resource(context).tags == {"greeting": "hi", "has_instance": "True"}

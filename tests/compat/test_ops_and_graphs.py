@@ -289,3 +289,22 @@ def test_a_job_of_ops_loads_in_a_code_location_and_runs_through_bh_launch(tmp_pa
     kinds = [(e["event_type"], e["step_key"]) for e in events if e["step_key"]]
     assert ("STEP_SUCCESS", "repeat") in kinds
     assert any(e["message"] == "HELLO" for e in events if e["event_type"] == "LOG")
+
+
+def test_a_nothing_input_orders_ops_without_passing_a_value() -> None:
+    done: list[str] = []
+
+    @dg.op
+    def create_table() -> None:
+        done.append("create")
+
+    @dg.op(ins={"start": dg.In(dg.Nothing)})
+    def insert_rows() -> None:
+        done.append("insert")
+
+    @dg.job
+    def table_job() -> None:
+        insert_rows(start=create_table())
+
+    assert table_job.execute_in_process().success
+    assert done == ["create", "insert"]

@@ -24,6 +24,11 @@ class _NoDefault:
 NO_DEFAULT: Any = _NoDefault()
 
 
+class Nothing:
+    """The type of an input that carries no value, only order: ``ins={"after":
+    In(Nothing)}`` makes an op wait for another without a parameter for it."""
+
+
 @dataclass(frozen=True)
 class In:
     """An op's input: its type, description, and a default used when nothing feeds it."""
@@ -54,6 +59,8 @@ class OpParams:
     resources: tuple[str, ...]
     config: tuple[str, type] | None
     defaults: Mapping[str, Any]
+    # Inputs of type `Nothing`: wired in graphs for order, never passed to the function.
+    ordering: tuple[str, ...] = ()
 
 
 def _parse_op_params(
@@ -83,13 +90,14 @@ def _parse_op_params(
                 defaults[name] = declared.default_value
             elif param.default is not param.empty:
                 defaults[name] = param.default
-    unknown = sorted(set(ins) - set(inputs))
+    ordering = tuple(n for n, i in ins.items() if i.dagster_type is Nothing and n not in inputs)
+    unknown = sorted(set(ins) - set(inputs) - set(ordering))
     if unknown:
         raise DefinitionError(
             f"op '{fn.__name__}': ins names {unknown}, which are not parameters of the function",
             source=source,
         )
-    return OpParams(context, tuple(inputs), tuple(resources), config, defaults)
+    return OpParams(context, tuple(inputs), tuple(resources), config, defaults, ordering)
 
 
 class OpDefinition:
@@ -129,8 +137,8 @@ class OpDefinition:
 
     @property
     def input_names(self) -> tuple[str, ...]:
-        """The op's inputs, in the function's parameter order."""
-        return self.params.inputs
+        """The op's inputs, in the function's parameter order, then its `Nothing` inputs."""
+        return self.params.inputs + self.params.ordering
 
     def alias(self, name: str) -> OpInvocation:
         """This op under another node name, for use in a graph (``op.alias("second")()``)."""

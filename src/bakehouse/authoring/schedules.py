@@ -59,13 +59,21 @@ class ScheduleEvaluationContext:
         # Lines go to the code server's stderr, which the host keeps.
         self.log = log or logging.getLogger("bakehouse.schedule")
         self.resources = dict(resources or {})
+        # Only a test gives one (`build_schedule_context(instance=...)`).
+        self.instance: Any = None
 
 
 def build_schedule_context(
+    instance: Any = None,
     scheduled_execution_time: dt.datetime | None = None,
+    resources: Mapping[str, Any] | None = None,
 ) -> ScheduleEvaluationContext:
-    """A context for calling a schedule function in a test."""
-    return ScheduleEvaluationContext(scheduled_execution_time=scheduled_execution_time)
+    """A context for calling a schedule function in a test (Dagster's argument order)."""
+    context = ScheduleEvaluationContext(
+        scheduled_execution_time=scheduled_execution_time, resources=resources
+    )
+    context.instance = instance
+    return context
 
 
 ScheduleFunction = Callable[..., Any]
@@ -135,12 +143,14 @@ class ScheduleDefinition:
                 f"schedule '{self.name}' has no function to call; evaluate(time) gives its runs",
                 source=self.source,
             )
-        params = inspect.signature(self.execution_fn).parameters
+        params = list(inspect.signature(self.execution_fn).parameters)
         if not params:
             return self.execution_fn()
         if not args and not kwargs:
             args = (build_schedule_context(),)
-        return self.execution_fn(*args, **kwargs)
+        resources = getattr(args[0], "resources", None) or {} if args else {}
+        named = {p: resources[p] for p in params[len(args) :] if p in resources and p not in kwargs}
+        return self.execution_fn(*args, **kwargs, **named)
 
     def evaluate(self, scheduled_time: dt.datetime) -> list[RunRequest] | SkipReason:
         """What this schedule asks for at the tick `scheduled_time`."""

@@ -250,11 +250,15 @@ class SensorDefinition:
         params = list(inspect.signature(self.evaluation_fn).parameters)
         if not params:
             return self.evaluation_fn()
-        return self.evaluation_fn(context, *extra[: len(params) - 1])
+        positional = extra[: len(params) - 1]
+        return self.evaluation_fn(
+            context, *positional, **_resource_kwargs(params[1 + len(positional) :], context)
+        )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the sensor's function directly, as Dagster's testing docs do, and return what it
-        returned (a `SensorResult`, `RunRequest`s, a `SkipReason`, a generator of them).
+        returned (a `SensorResult`, `RunRequest`s, a `SkipReason`; what a generator yields, as
+        a list). Parameters named after resources get them from the context's `resources`.
 
         An asset sensor reads the newest materialization of its asset after the context's
         cursor from the context's instance (`build_sensor_context(instance=...)`); with none,
@@ -262,12 +266,17 @@ class SensorDefinition:
         the cursor past it.
         """
         if self.kind != SensorKind.ASSET or len(args) + len(kwargs) != 1:
-            return self.evaluation_fn(*args, **kwargs)
+            if len(args) == 1 and not kwargs and isinstance(args[0], SensorEvaluationContext):
+                result = self._call(args[0])  # resource parameters come from the context
+            else:
+                result = self.evaluation_fn(*args, **kwargs)
+            # A generator's requests as a list, so tests can take its len(), as in Dagster.
+            return list(result) if inspect.isgenerator(result) else result
         context = args[0] if args else next(iter(kwargs.values()))
         entry = _latest_entry_after(context.instance, self.asset_key, context.cursor)
         if entry is None:
             return [SkipReason(f"no new materialization of {self.asset_key}")]
-        result = self.evaluation_fn(context, entry)
+        result = self._call(context, entry)
         items = list(result) if inspect.isgenerator(result) else result
         context.update_cursor(str(entry.storage_id))
         return items
@@ -320,6 +329,12 @@ class SensorDefinition:
 
     def __repr__(self) -> str:
         return f"<SensorDefinition {self.name} ({self.kind.value})>"
+
+
+def _resource_kwargs(names: Sequence[str], context: Any) -> dict[str, Any]:
+    """The resources a sensor or schedule function names as parameters, from its context."""
+    resources: Mapping[str, Any] = getattr(context, "resources", None) or {}
+    return {name: resources[name] for name in names if name in resources}
 
 
 def _latest_entry_after(

@@ -118,6 +118,17 @@ def _answer(result: SensorResult, sensor: SensorDefinition, cursor: str | None) 
     }
 
 
+def _resources_named_by(fn: Any, defs: Definitions) -> dict[str, Any]:
+    """The location's resources that `fn` names as parameters, ready to use (as Dagster
+    gives a sensor the resources it asks for)."""
+    import inspect
+
+    from bakehouse.authoring.build_contexts import direct_resources
+
+    wanted = set(inspect.signature(fn).parameters) & set(defs.resources)
+    return direct_resources({k: defs.resources[k] for k in sorted(wanted)}) if wanted else {}
+
+
 def evaluate_sensor(
     defs: Definitions,
     name: str,
@@ -130,7 +141,10 @@ def evaluate_sensor(
     try:
         sensor: SensorDefinition = defs.get_sensor_def(name)
         context = SensorEvaluationContext(
-            cursor=cursor, last_tick_completion_time=last_tick_at, sensor_name=name
+            cursor=cursor,
+            last_tick_completion_time=last_tick_at,
+            sensor_name=name,
+            resources=_resources_named_by(sensor.evaluation_fn, defs),
         )
         if sensor.kind == SensorKind.ASSET:
             answer = _evaluate_asset_sensor(sensor, context, payload)
