@@ -386,6 +386,33 @@ def test_pre_dg_layout_with_setup_py_and_requirements_loads(tmp_path: Path, bh: 
     assert "1 asset" in checked.stdout
 
 
+def test_a_workspace_migrates_each_project(tmp_path: Path, bh: RunBh) -> None:
+    workspace = tmp_path / "ws"
+    write(workspace / "dg.toml", 'directory_type = "workspace"\n')
+    course_project(workspace / "projects" / "course")
+    pipeline = workspace / "projects" / "pipeline"
+    write(
+        pipeline / "pyproject.toml",
+        PYPROJECT.replace("dagster_course", "dagster_pipeline"),
+    )
+    write(pipeline / "README.md", "Run `dg dev`.\n")
+    write(pipeline / "src/dagster_pipeline/__init__.py", "")
+    write(
+        pipeline / "src/dagster_pipeline/definitions.py",
+        "import dagster as dg\nfrom dagster_pipeline.defs import x\n",
+    )
+    result = bh("migrate-from-dagster", "--yes", cwd=workspace)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for project in ("course", "pipeline"):
+        root = workspace / "projects" / project
+        assert "[tool.bakehouse]" in (root / "pyproject.toml").read_text()
+        assert "`bh dev`" in (root / "README.md").read_text()
+    assert (pipeline / "src/dagster_pipeline/definitions.py").read_text() == (
+        "import bakehouse as dg\nfrom dagster_pipeline.defs import x\n"
+    )
+    assert (workspace / "dg.toml").read_text() == 'directory_type = "workspace"\n'
+
+
 def test_a_file_that_is_not_python_is_named_and_the_rest_migrates(
     tmp_path: Path, bh: RunBh
 ) -> None:

@@ -80,16 +80,15 @@ def _project_files(root: Path) -> Iterator[Path]:
 
 
 def own_modules(root: Path) -> frozenset[str]:
-    """Top-level names the project's own code is imported under (``src/`` layout or not)."""
+    """Names the project's own code may be imported under: every folder holding Python files
+    and every module's name, anywhere in the tree (a workspace has several ``src/`` folders).
+    Over-counting is harmless: only names that start with ``dagster_`` matter.
+    """
     names: set[str] = set()
-    for base in (root, root / "src"):
-        if not base.is_dir():
-            continue
-        for entry in base.iterdir():
-            if entry.is_dir() and not entry.name.startswith("."):
-                names.add(entry.name)
-            elif entry.suffix == ".py":
-                names.add(entry.stem)
+    for path in _project_files(root):
+        if path.suffix == ".py":
+            names.add(path.stem)
+            names.update(path.relative_to(root).parts[:-1])
     return frozenset(names)
 
 
@@ -174,14 +173,13 @@ def plan_migration(root: Path, python: str) -> Migration:
             text = planner.python_file(path)
             if text is not None:
                 new_python[path] = text
-        # Only the project's own pyproject.toml: one in a sub-folder is another project's.
-        if (
-            path.name == "setup.py"
-            or _REQUIREMENTS_FILE.match(path.name)
-            or (path.name == "pyproject.toml" and path.parent == root)
-        ):
+        # Every project of a workspace has its own pyproject.toml.
+        if path.name in ("setup.py", "pyproject.toml") or _REQUIREMENTS_FILE.match(path.name):
             dependency_files.append(path)
-        if path.parent == root and _README.match(path.name):
+        # The README of the tree and of each project in it (a folder with a pyproject.toml).
+        if _README.match(path.name) and (
+            path.parent == root or (path.parent / "pyproject.toml").is_file()
+        ):
             readmes.append(path)
     rule = planner.resolve(dependency_files)
     for path in dependency_files:
