@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from bakehouse.authoring.metadata import metadata_values
 from bakehouse.errors import DagsterUnknownResourceError
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 
@@ -246,7 +247,7 @@ class AssetExecutionContext:
         """Attach `metadata` to this step's materialization (name the output or asset key in a
         multi-asset)."""
         key = coerce_key(asset_key) if asset_key is not None else None
-        self._added_metadata.append((output_name, key, dict(metadata)))
+        self._added_metadata.append((output_name, key, metadata_values(metadata)))
 
     def added_metadata_for(self, key: AssetKey, output_name: str) -> dict[str, Any]:
         """Metadata user code added for `key` (used when recording the materialization)."""

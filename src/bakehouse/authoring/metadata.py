@@ -7,6 +7,7 @@ without importing this module. Plain Python values are accepted and typed by `no
 from __future__ import annotations
 
 import builtins
+import datetime
 import json
 import math
 import os
@@ -41,12 +42,28 @@ class TableRecord:
         object.__setattr__(self, "data", dict(data or {}, **kwargs))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MetadataValue:
-    """A typed metadata value; build one with the static constructors (`MetadataValue.md(...)`)."""
+    """A typed metadata value; build one with the static constructors (`MetadataValue.md(...)`).
+
+    It also equals the plain value it holds: Dagster keeps raw values in a `MaterializeResult`,
+    so its tests compare ``result.metadata["rows"] == 3``; here the value is typed (so
+    ``.value`` works too) and that comparison still holds.
+    """
 
     type: str
     value: Any
+
+    def __eq__(self, other: object) -> builtins.bool:
+        if isinstance(other, MetadataValue):
+            return (self.type, self.value) == (other.type, other.value)
+        return builtins.bool(self.value == other)
+
+    def __hash__(self) -> builtins.int:
+        try:
+            return hash(self.value)
+        except TypeError:  # a dict or list: equal values still share the type's hash
+            return hash(self.type)
 
     @staticmethod
     def text(value: str) -> MetadataValue:
@@ -96,9 +113,34 @@ class MetadataValue:
         return MetadataValue("null", None)
 
     @staticmethod
-    def timestamp(value: builtins.float) -> MetadataValue:
-        """A POSIX timestamp in seconds."""
+    def timestamp(value: builtins.float | datetime.datetime) -> MetadataValue:
+        """A point in time: a POSIX timestamp in seconds, or an aware datetime."""
+        if isinstance(value, datetime.datetime):
+            if value.tzinfo is None:
+                raise ValueError("MetadataValue.timestamp needs a timezone-aware datetime")
+            value = value.timestamp()
         return MetadataValue("timestamp", float(value))
+
+    @staticmethod
+    def dagster_run(run_id: str) -> MetadataValue:
+        """A link to a run, by its id."""
+        return MetadataValue("dagster_run", str(run_id))
+
+    @staticmethod
+    def notebook(path: str | os.PathLike[str]) -> MetadataValue:
+        """The path of a notebook (.ipynb) file."""
+        return MetadataValue("notebook", os.fspath(path))
+
+    @staticmethod
+    def asset(asset_key: Any) -> MetadataValue:
+        """A reference to another asset, by key."""
+        to_user_string = getattr(asset_key, "to_user_string", None)
+        return MetadataValue("asset", to_user_string() if callable(to_user_string) else asset_key)
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> MetadataValue:
+        """The value of a stored ``{"type", "value"}`` pair."""
+        return MetadataValue(str(data["type"]), data["value"])
 
     @staticmethod
     def table(
@@ -163,6 +205,16 @@ def to_metadata_value(label: str, value: Any) -> MetadataValue:
         f"metadata {label!r}: cannot store a {type(value).__name__}; use a MetadataValue, "
         "a str, int, float, bool, dict or list"
     )
+
+
+def metadata_values(metadata: Mapping[str, Any] | None) -> dict[str, MetadataValue]:
+    """Metadata as user code reads it back (``.metadata["rows"].value``): label to
+    `MetadataValue`, raw values typed as `to_metadata_value` does."""
+    if not metadata:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a dict of label to value, got {type(metadata).__name__}")
+    return {str(k): to_metadata_value(str(k), v) for k, v in metadata.items()}
 
 
 def normalize_metadata(metadata: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:

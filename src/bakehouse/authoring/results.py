@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from bakehouse.authoring.metadata import metadata_values
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 
 # Generic as in Dagster, so return annotations like ``-> dg.Output[list[dict]]`` evaluate.
@@ -16,12 +17,16 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Output(Generic[T]):
-    """A value for the IO manager plus metadata for the materialization."""
+    """A value for the IO manager plus metadata for the materialization (raw values become
+    `MetadataValue`s, as in Dagster: ``Output(v, metadata={"n": 3}).metadata["n"].value``)."""
 
     value: T
     output_name: str = "result"
     metadata: Mapping[str, Any] | None = None
     tags: Mapping[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "metadata", metadata_values(self.metadata))
 
 
 @dataclass(frozen=True, init=False)
@@ -49,7 +54,7 @@ class MaterializeResult(Generic[T]):
         check_results: Sequence[AssetCheckResult] | None = None,
     ) -> None:
         object.__setattr__(self, "asset_key", coerce_key(asset_key) if asset_key else None)
-        object.__setattr__(self, "metadata", dict(metadata or {}))
+        object.__setattr__(self, "metadata", metadata_values(metadata))
         object.__setattr__(self, "tags", dict(tags or {}))
         object.__setattr__(self, "value", value)
         object.__setattr__(self, "check_results", tuple(check_results or ()))
@@ -92,7 +97,7 @@ class AssetCheckResult:
         object.__setattr__(self, "passed", passed)
         object.__setattr__(self, "asset_key", coerce_key(asset_key) if asset_key else None)
         object.__setattr__(self, "check_name", check_name)
-        object.__setattr__(self, "metadata", dict(metadata or {}))
+        object.__setattr__(self, "metadata", metadata_values(metadata))
         object.__setattr__(self, "severity", _severity(severity))
         object.__setattr__(self, "description", description)
 

@@ -118,7 +118,7 @@ def event_log_entry(record: EventRecord) -> EventLogEntry:
         storage_id=record.storage_id or 0,
         asset_materialization=AssetMaterialization(
             asset_key=AssetKey.from_user_string(record.asset_key or ""),
-            metadata={k: MetadataValue(v["type"], v["value"]) for k, v in stored.items()},
+            metadata={k: MetadataValue.from_json(v) for k, v in stored.items()},
             partition=record.partition_key,
         ),
     )

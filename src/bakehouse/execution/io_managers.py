@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bakehouse.authoring.context import RunLogger
-from bakehouse.authoring.metadata import MetadataValue
+from bakehouse.authoring.metadata import MetadataValue, metadata_values
 from bakehouse.graph.keys import AssetKey
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ class OutputContext(_AssetPartitions):
 
     def add_output_metadata(self, metadata: Mapping[str, Any]) -> None:
         """Record metadata (e.g. the path written) on the materialization."""
-        self.added_metadata.update(metadata)
+        self.added_metadata.update(metadata_values(metadata))
 
 
 class _Same:

@@ -61,7 +61,7 @@ class MaterializationEvent:
         stored = record.data.get("metadata", {})
         self.materialization = AssetMaterialization(
             asset_key=AssetKey.from_user_string(record.asset_key or ""),
-            metadata={label: MetadataValue(v["type"], v["value"]) for label, v in stored.items()},
+            metadata={label: MetadataValue.from_json(v) for label, v in stored.items()},
             partition=record.partition_key,
         )
         self.step_materialization_data = StepMaterializationData(self.materialization)
@@ -102,7 +102,7 @@ class AssetCheckEvaluation:
             asset_key=AssetKey.from_user_string(record.asset_key or ""),
             check_name=str(data.get("check_name", "")),
             passed=bool(data.get("passed")),
-            metadata={label: MetadataValue(v["type"], v["value"]) for label, v in stored.items()},
+            metadata={label: MetadataValue.from_json(v) for label, v in stored.items()},
             severity=AssetCheckSeverity(data.get("severity", "ERROR")),
             description=data.get("description"),
             blocking=bool(data.get("blocking")),

@@ -126,8 +126,12 @@ def render_value(entry: Any) -> Markup:
                 text, text
             )
         return Markup("<span>{}</span>").format(text)
-    if kind == "path":
+    if kind in ("path", "notebook"):
         return Markup('<code class="path">{}</code>').format(value)
+    if kind == "dagster_run":
+        return Markup('<a href="/runs/{}"><code>{}</code></a>').format(value, value)
+    if kind == "asset":
+        return Markup('<a href="/assets/{}">{}</a>').format(value, value)
     if kind == "null" or value is None:
         return Markup('<span class="muted">null</span>')
     if kind == "timestamp":
