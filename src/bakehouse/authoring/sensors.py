@@ -27,20 +27,13 @@ from bakehouse.authoring.run_request import (
 from bakehouse.authoring.source import source_of_function
 from bakehouse.errors import DefinitionError
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
+from bakehouse.storage.records import RunStatus
 
 DEFAULT_MINIMUM_INTERVAL_SECONDS = 30
 
 
-class DagsterRunStatus(str, enum.Enum):
-    """A run's status, as run status sensors name it."""
-
-    QUEUED = "QUEUED"
-    STARTING = "STARTING"
-    STARTED = "STARTED"
-    SUCCESS = "SUCCESS"
-    FAILURE = "FAILURE"
-    CANCELING = "CANCELING"
-    CANCELED = "CANCELED"
+# Dagster's name for a run's status. There is one enum: the one storage keeps on each run.
+DagsterRunStatus = RunStatus
 
 
 class SensorKind(str, enum.Enum):
