@@ -22,6 +22,8 @@ from tests.support.projects import write_workspace
 LOOPS = """\
 import bakehouse as dg
 
+pytestmark = pytest.mark.slow
+
 def spin_forever():
     while True:
         pass

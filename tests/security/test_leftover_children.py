@@ -24,6 +24,8 @@ import time
 
 import bakehouse as dg
 
+pytestmark = pytest.mark.slow
+
 
 @dg.asset
 def with_popen() -> int:

@@ -46,6 +46,8 @@ import time
 
 import bakehouse as dg
 
+pytestmark = pytest.mark.slow
+
 
 @dg.asset
 def waits() -> int:

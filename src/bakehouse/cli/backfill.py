@@ -88,7 +88,12 @@ def run_here(
     workspace = load_workspace()
     targets = workspace_targets(workspace)
     out = console()
-    with open_instance(workspace) as instance, LocationSupervisor(targets.values()) as supervisor:
+    with (
+        open_instance(workspace) as instance,
+        LocationSupervisor(
+            targets.values(), allow_duplicate_asset_keys=workspace.allow_duplicate_asset_keys
+        ) as supervisor,
+    ):
         supervisor.start()
         failed = [s for s in supervisor.states() if s.status is not LocationStatus.LOADED]
         for state in failed:

@@ -73,6 +73,40 @@ def _print_unplaced_checks(snaps: list[LocationSnap]) -> None:
         )
 
 
+def _report_key_clashes(
+    workspace: Workspace, results: dict[str, LocationSnap | LoadFailure]
+) -> int:
+    """Report asset keys two locations define: the later location (in workspace order) fails,
+    or with allow_duplicate_asset_keys each conflict is a warning. Returns the failures."""
+    from rich.markup import escape
+
+    from bakehouse.host import key_clashes
+
+    earlier: list[LocationSnap] = []
+    failed = 0
+    for project in workspace.projects:
+        snap = results.get(project.location_name)
+        if not isinstance(snap, LocationSnap):
+            continue
+        found = key_clashes.clashes(snap, earlier)
+        if found and workspace.allow_duplicate_asset_keys:
+            for clash in found:
+                console().print(
+                    f"[yellow]! conflict: {escape(key_clashes.describe(clash))}; "
+                    f"'{escape(min(clash.location, clash.other_location))}' materializes it "
+                    f"({key_clashes.SETTING} is set)[/]"
+                )
+        elif found:
+            failed += 1
+            print_load_failure(
+                console(),
+                LoadFailure(name=snap.name, error=key_clashes.load_error(found)),
+            )
+            continue
+        earlier.append(snap)
+    return failed
+
+
 def _print_result(snap: LocationSnap | LoadFailure) -> None:
     out = console()
     if isinstance(snap, LoadFailure):
@@ -108,6 +142,7 @@ def check_defs(load_timeout: float) -> None:
     elapsed = time.perf_counter() - started
     out = console()
     failed = sum(1 for snap in results.values() if isinstance(snap, LoadFailure))
+    failed += _report_key_clashes(workspace, results)
     if failed:
         out.print(f"[red]{failed} of {len(results)} code locations failed to load.[/]")
         raise SystemExit(1)

@@ -203,7 +203,10 @@ def serve_deployment(
     # spends most of its start-up importing the web stack and storage (SQLAlchemy, FastAPI).
     from bakehouse.host.supervisor import LocationSupervisor
 
-    supervisor = LocationSupervisor(workspace_targets(workspace).values())
+    supervisor = LocationSupervisor(
+        workspace_targets(workspace).values(),
+        allow_duplicate_asset_keys=workspace.allow_duplicate_asset_keys,
+    )
     supervisor.start(wait=False)
     try:
         import uvicorn

@@ -67,6 +67,7 @@ class Deployment:
             supervisor = LocationSupervisor(
                 [target_for_project(p) for p in workspace.projects],
                 heartbeat_interval=heartbeat_interval,
+                allow_duplicate_asset_keys=workspace.allow_duplicate_asset_keys,
             )
         # A supervisor given (``bh dev`` starts one before importing the web stack, so the
         # code servers load meanwhile) serves the workspace's locations too.

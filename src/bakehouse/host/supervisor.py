@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from bakehouse import serdes
 from bakehouse.errors import ErrorInfo, ProtocolError
+from bakehouse.host import key_clashes
 from bakehouse.host.client import LocationTarget
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.process import CodeServerProcess, CodeServerStartError
@@ -73,8 +74,14 @@ class LocationSupervisor:
         heartbeat_timeout: float = 60.0,
         load_timeout: float = 300.0,
         max_backoff: float = 30.0,
+        allow_duplicate_asset_keys: bool = False,
     ) -> None:
         self.targets = {t.name: t for t in targets}
+        # False: a location defining a key another loaded location defines fails to load.
+        self.allow_duplicate_asset_keys = allow_duplicate_asset_keys
+        # Held from a location's duplicate key check to its LOADED state, so that of two
+        # locations finishing at once the second sees the first.
+        self._placing = threading.Lock()
         self.heartbeat_interval = heartbeat_interval
         self.heartbeat_timeout = heartbeat_timeout
         self.load_timeout = load_timeout
@@ -170,38 +177,64 @@ class LocationSupervisor:
                     else ErrorInfo.from_exception(exc)
                 )
                 loaded = LoadFailure(name=name, error=error, python_executable=target.python)
-            if isinstance(loaded, LoadFailure):
-                if server.alive():
-                    server.stop()
-                state = replace(
-                    previous,
-                    status=LocationStatus.FAILED,
-                    updated_at=time.time(),
-                    error=loaded.error,
-                    serving_last_good=previous.snapshot is not None,
-                    python_version=loaded.python_version or previous.python_version,
-                )
-                self._set(state)
-                return state
-            with self._lock:
-                old = self._servers.get(name)
-                self._servers[name] = server
-                self._failures[name] = 0
-                self._next_restart.pop(name, None)
-            state = LocationState(
-                name=name,
-                status=LocationStatus.LOADED,
+            self._placing.acquire()
+            try:
+                if isinstance(loaded, LocationSnap) and not self.allow_duplicate_asset_keys:
+                    others = [st.snapshot for st in self.states() if st.name != name]
+                    found = key_clashes.clashes(loaded, [o for o in others if o is not None])
+                    if found:
+                        loaded = LoadFailure(
+                            name=name,
+                            error=key_clashes.load_error(found),
+                            python_executable=target.python,
+                            python_version=loaded.python_version,
+                        )
+                return self._settle(name, target, previous, server, loaded)
+            finally:
+                self._placing.release()
+
+    def _settle(
+        self,
+        name: str,
+        target: LocationTarget,
+        previous: LocationState,
+        server: CodeServerProcess,
+        loaded: LocationSnap | LoadFailure,
+    ) -> LocationState:
+        """Record what loading `name` gave: FAILED (the last good still serving), or LOADED with
+        `server` swapped in for the old one."""
+        if isinstance(loaded, LoadFailure):
+            if server.alive():
+                server.stop()
+            state = replace(
+                previous,
+                status=LocationStatus.FAILED,
                 updated_at=time.time(),
-                snapshot=loaded,
-                pid=server.pid,
-                version=snapshot_version(loaded),
-                python_version=loaded.python_version,
-                restarts=previous.restarts,
+                error=loaded.error,
+                serving_last_good=previous.snapshot is not None,
+                python_version=loaded.python_version or previous.python_version,
             )
             self._set(state)
-            if old is not None:
-                old.stop()
             return state
+        with self._lock:
+            old = self._servers.get(name)
+            self._servers[name] = server
+            self._failures[name] = 0
+            self._next_restart.pop(name, None)
+        state = LocationState(
+            name=name,
+            status=LocationStatus.LOADED,
+            updated_at=time.time(),
+            snapshot=loaded,
+            pid=server.pid,
+            version=snapshot_version(loaded),
+            python_version=loaded.python_version,
+            restarts=previous.restarts,
+        )
+        self._set(state)
+        if old is not None:
+            old.stop()
+        return state
 
     def reload_all(self) -> list[LocationState]:
         """Reload every location in parallel; returns their new states."""

@@ -210,7 +210,7 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
         "autoload_defs",
         "python_environment",
     ),
-    "workspace": ("projects", "scaffold_project_options"),
+    "workspace": ("projects", "scaffold_project_options", "allow_duplicate_asset_keys"),
     "workspace.projects": ("path", "name"),
 }
 

@@ -31,6 +31,9 @@ class Workspace:
     projects: tuple[ProjectSettings, ...]
     is_single_project: bool = False
     run_queue: RunQueueSettings = field(default_factory=RunQueueSettings)
+    # Two locations may define one asset key (shown as a conflict) instead of the later one
+    # failing to load (`host/key_clashes.py`).
+    allow_duplicate_asset_keys: bool = False
 
     @property
     def home(self) -> Path:
@@ -108,7 +111,18 @@ def read_workspace(config: Path) -> Workspace:
         seen[project.location_name] = project.root
     if not projects:
         raise ProjectError(f"{config}: the workspace lists no projects")
-    return Workspace(root=root, config_file=config, projects=tuple(projects), run_queue=run_queue)
+    allow = table.get("workspace", {}).get("allow_duplicate_asset_keys", False)
+    if not isinstance(allow, bool):
+        raise ProjectError(
+            f"{config}: {prefix}.workspace.allow_duplicate_asset_keys must be true or false"
+        )
+    return Workspace(
+        root=root,
+        config_file=config,
+        projects=tuple(projects),
+        run_queue=run_queue,
+        allow_duplicate_asset_keys=allow,
+    )
 
 
 def _renamed(project: ProjectSettings, name: str) -> ProjectSettings:

@@ -116,6 +116,7 @@ def asset_page(
             if k in graph.assets
         },
         "partitioned": partitioned,
+        "conflict": graph.conflicts.get(key, []),
         **parts,
     }
     if part == "live":

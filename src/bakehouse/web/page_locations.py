@@ -26,7 +26,11 @@ def locations_page(
     locations = _locations(dep)
     if part == "rows":
         return render(request, "_location_rows.html", locations=locations)
-    return render(request, "locations.html", active="locations", locations=locations)
+    # Keys two locations define (only loaded with allow_duplicate_asset_keys): never silent.
+    conflicts = dep.supervisor.global_graph().conflicts
+    return render(
+        request, "locations.html", active="locations", locations=locations, conflicts=conflicts
+    )
 
 
 @router.get("/locations/{name}/error", response_class=HTMLResponse)
