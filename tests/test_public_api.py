@@ -69,4 +69,4 @@ def test_each_public_name_resolves_to_its_modules_object(name: str) -> None:
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="has no attribute 'not_public'"):
-        _ = bakehouse.not_public  # type: ignore[attr-defined]
+        _ = bakehouse.not_public

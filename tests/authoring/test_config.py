@@ -21,7 +21,7 @@ def test_config_is_validated_frozen_and_closed() -> None:
     with pytest.raises(ValidationError):
         Limits(label="x", unknown=1)  # type: ignore[call-arg]
     with pytest.raises(ValidationError):
-        limits.rows = 3  # type: ignore[misc]
+        limits.rows = 3
 
 
 def test_run_config_turns_objects_and_dicts_into_the_plain_form() -> None:

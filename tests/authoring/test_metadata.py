@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,9 @@ from bakehouse.authoring.metadata import normalize_metadata, to_metadata_value
         (dg.MetadataValue.timestamp(10), {"type": "timestamp", "value": 10.0}),
     ],
 )
-def test_typed_values_store_as_type_and_value(value: dg.MetadataValue, stored: dict) -> None:
+def test_typed_values_store_as_type_and_value(
+    value: dg.MetadataValue, stored: dict[str, Any]
+) -> None:
     assert value.to_json() == stored
     assert json.loads(json.dumps(value.to_json())) == stored
 

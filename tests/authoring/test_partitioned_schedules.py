@@ -4,6 +4,7 @@ build_schedule_from_partitioned_job) and the partition each tick asks for."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ def _job(partitions_def: dg.PartitionsDefinition, name: str = "job") -> dg.Asset
     ],
 )  # fmt: skip
 def test_the_cadence_comes_from_the_partitions_with_dagsters_overrides(
-    partitions_def: dg.PartitionsDefinition, kwargs: dict[str, int], cron: str
+    partitions_def: dg.PartitionsDefinition, kwargs: dict[str, Any], cron: str
 ) -> None:
     schedule = dg.build_schedule_from_partitioned_job(_job(partitions_def), **kwargs)
     assert schedule.cron_schedule == cron
@@ -79,8 +80,8 @@ def test_schedules_that_cannot_follow_the_partitions_are_refused(
     assert caught.value.source is not None
 
 
-def _at(*args: int, tz: dt.tzinfo = UTC) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=tz)
+def _at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_each_tick_asks_for_the_newest_complete_partition() -> None:

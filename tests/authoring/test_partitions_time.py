@@ -336,8 +336,8 @@ def test_partition_keys(
     assert partitions.get_last_partition_key(current_time=now) == (keys[-1] if keys else None)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
 
 
 def in_utc(window: dg.TimeWindow) -> tuple[datetime, datetime]:

@@ -13,7 +13,9 @@ WriteModule = Callable[..., ModuleType]
 
 def test_materialize_result_coerces_its_key_and_copies_its_mappings() -> None:
     metadata = {"rows": 1}
-    result = dg.MaterializeResult(asset_key="raw/orders", metadata=metadata, tags={"t": "1"})
+    result: dg.MaterializeResult[None] = dg.MaterializeResult(
+        asset_key="raw/orders", metadata=metadata, tags={"t": "1"}
+    )
     metadata["rows"] = 2
     assert result.asset_key == AssetKey(["raw", "orders"])
     assert result.metadata == {"rows": 1}

@@ -34,7 +34,7 @@ def bh() -> RunBh:
         env: dict[str, str] | None = None,
         timeout: float = 120,
         input: str | None = None,
-    ):
+    ) -> subprocess.CompletedProcess[str]:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("BAKEHOUSE_")}
         full_env.update(env or {})
         return subprocess.run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,16 +22,18 @@ FIVE = {
 }
 
 
-def _runs(bh: RunBh, project: Path) -> list[dict]:
+def _runs(bh: RunBh, project: Path) -> list[dict[str, Any]]:
     result = bh("runs", "list", "--json", cwd=project)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    runs: list[dict[str, Any]] = json.loads(result.stdout)
+    return runs
 
 
-def _events(bh: RunBh, project: Path, run_id: str) -> list[dict]:
+def _events(bh: RunBh, project: Path, run_id: str) -> list[dict[str, Any]]:
     result = bh("runs", "show", run_id, "--json", cwd=project)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)["events"]
+    events: list[dict[str, Any]] = json.loads(result.stdout)["events"]
+    return events
 
 
 def test_launch_star_materializes_the_bakery_and_another_process_sees_it(

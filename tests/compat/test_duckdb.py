@@ -161,7 +161,9 @@ def test_pandas_frames_are_stored_as_tables_in_the_key_prefix_schema(tmp_path: P
     ]
     assert rows(database, "select a from my_schema.doubled order by a") == [(2,), (4,), (6,)]
     [event] = [
-        e for e in result.get_asset_materialization_events() if e.step_key.endswith("doubled")
+        e
+        for e in result.get_asset_materialization_events()
+        if (e.step_key or "").endswith("doubled")
     ]
     assert event.materialization.metadata["dagster/row_count"].value == 3
 
@@ -299,7 +301,8 @@ def test_multi_partitions_take_one_partition_expression_per_dimension(tmp_path: 
         metadata={"partition_expr": {"date": "TO_TIMESTAMP(TIME)", "species": "SPECIES"}},
     )
     def iris_dataset_partitioned(context: dg.AssetExecutionContext) -> pd.DataFrame:
-        keys = context.partition_key.keys_by_dimension
+        # A MultiPartitionKey, which is a str; Dagster types partition_key as str too.
+        keys = context.partition_key.keys_by_dimension  # type: ignore[attr-defined]
         start = (
             partitions.get_partitions_def_for_dimension("date")
             .time_window_for_partition_key(keys["date"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ class Recorder:
 
 @dg.resource(config_schema={"foo": str})
 def my_resource(init_context: dg.InitResourceContext) -> str:
-    return init_context.resource_config["foo"]
+    return str(init_context.resource_config["foo"])
 
 
 def test_a_resource_function_called_with_a_built_init_context() -> None:
@@ -44,7 +45,7 @@ def the_credentials() -> tuple[str, str]:
 
 
 @dg.resource(required_resource_keys={"credentials"})
-def the_db_connection(init_context: dg.InitResourceContext):  # type: ignore[no-untyped-def]
+def the_db_connection(init_context: dg.InitResourceContext) -> Iterator[dict[str, object]]:
     user, _password = init_context.resources.credentials
     connection = {"user": user, "open": True}
     try:
@@ -85,7 +86,7 @@ def test_hardcoded_none_mock_and_string_resources_in_a_run() -> None:
 def test_resource_config_from_the_run_config_and_from_configured() -> None:
     @dg.asset(required_resource_keys={"greeting"})
     def hello(context: dg.AssetExecutionContext) -> str:
-        return context.resources.greeting
+        return str(context.resources.greeting)
 
     run = dg.materialize(
         [hello],

@@ -28,7 +28,8 @@ asset_job = dg.define_asset_job(name="asset_job", selection="configurable_asset"
 
 @dg.schedule(job=asset_job, cron_schedule="0 0 * * *")
 def configurable_job_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    scheduled_date = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    # Optional here, a datetime in Dagster: kept as the course writes it.
+    scheduled_date = context.scheduled_execution_time.strftime("%Y-%m-%d")  # type: ignore[union-attr]
     return dg.RunRequest(
         run_key=None,
         run_config=dg.RunConfig(
@@ -68,7 +69,7 @@ def test_a_schedule_definition_takes_a_run_config_object() -> None:
 def test_a_schedule_function_may_return_a_run_config_object() -> None:
     @dg.schedule(job=asset_job, cron_schedule="0 0 * * *")
     def returns_config(context: dg.ScheduleEvaluationContext) -> dg.RunConfig:
-        day = context.scheduled_execution_time.strftime("%Y-%m-%d")
+        day = context.scheduled_execution_time.strftime("%Y-%m-%d")  # type: ignore[union-attr]
         return dg.RunConfig(ops={"configurable_asset": AssetConfig(scheduled_date=day)})
 
     requests = returns_config.evaluate(datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc))

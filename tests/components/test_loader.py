@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bakehouse.authoring.assets import AssetsDefinition
 from bakehouse.errors import DefinitionError, SourceLocation
 from tests.components.conftest import Project, add_registry
 from tests.support.projects import line_of
@@ -168,5 +169,6 @@ def test_templates_expand_project_root_and_env(
         "  working_dir: '{{ project_root }}'\n",
     )
     (assets_def,) = project.load().assets
+    assert isinstance(assets_def, AssetsDefinition)
     assert assets_def.specs[0].metadata["command"] == "echo hi"
     assert assets_def.specs[0].metadata["working_dir"] == str(project.root)

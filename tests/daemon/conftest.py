@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from bakehouse.host.run_coordinator import RunCoordinator
 from bakehouse.host.supervisor import LocationSupervisor
 from bakehouse.project.workspace import find_workspace
 from bakehouse.storage import Instance
-from bakehouse.storage.records import RunStatus
+from bakehouse.storage.records import BackfillRecord, RunStatus
 from tests.support.projects import write_project
 from tests.support.waiting import eventually
 
@@ -47,13 +47,20 @@ def backfill_daemon(parts: Parts, limit: int) -> BackfillDaemon:
     )  # fmt: skip
 
 
-def wait_finished(instance: Instance, run_ids: list[str], timeout: float = 120) -> None:
+def wait_finished(instance: Instance, run_ids: Sequence[str], timeout: float = 120) -> None:
     """Return once every run of `run_ids` has finished (the run workers are other processes)."""
     eventually(
         lambda: all(instance.get_run(r).status.is_finished for r in run_ids),
         timeout=timeout,
         message=f"runs {run_ids} to finish",
     )
+
+
+def stored_backfill(parts: Parts, backfill_id: str) -> BackfillRecord:
+    """The backfill `backfill_id` as stored now (the test made it, so it exists)."""
+    found = parts.instance.get_backfill(backfill_id)
+    assert found is not None, f"backfill {backfill_id} is not stored"
+    return found
 
 
 def run_queued(parts: Parts) -> None:
@@ -63,8 +70,11 @@ def run_queued(parts: Parts) -> None:
         parts.coordinator.execute(run.run_id, graph)
 
 
+MakeParts = Callable[[str, dict[str, str]], Parts]
+
+
 @pytest.fixture
-def make_parts(tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
+def make_parts(tmp_path: Path) -> Iterator[MakeParts]:
     """Build a one-location deployment from `files` (paths under src/<module>/)."""
     opened: list[tuple[Instance, LocationSupervisor]] = []
 

@@ -113,7 +113,7 @@ def test_a_killed_daemon_resumes_the_backfill_without_running_a_partition_twice(
 
             daemons.append(_start_daemon(root))
             eventually(
-                lambda: instance.get_backfill(backfill_id).status.is_finished,  # type: ignore[union-attr]
+                lambda: (found := instance.get_backfill(backfill_id)) and found.status.is_finished,
                 timeout=180,
                 message="the backfill to finish",
             )

@@ -18,7 +18,7 @@ from bakehouse.storage.records import (
     RunRecord,
     RunStatus,
 )
-from tests.daemon.conftest import Parts, backfill_daemon, run_queued
+from tests.daemon.conftest import MakeParts, Parts, backfill_daemon, run_queued, stored_backfill
 
 pytestmark = pytest.mark.slow
 
@@ -74,10 +74,12 @@ def _request(parts: Parts, selection: str = "+daily_sales+", **kw: object) -> st
     return backfill.backfill_id
 
 
-def test_unpartitioned_assets_run_once_before_and_after_the_partitions(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_unpartitioned_assets_run_once_before_and_after_the_partitions(
+    make_parts: MakeParts,
+) -> None:
     parts = make_parts("bf_mixed", MIXED)
     backfill_id = _request(parts)
-    record = parts.instance.get_backfill(backfill_id)
+    record = stored_backfill(parts, backfill_id)
     assert record is not None
     assert (record.unpartitioned_before, record.unpartitioned_after) == (
         ("prices",),
@@ -102,7 +104,7 @@ def test_unpartitioned_assets_run_once_before_and_after_the_partitions(make_part
     assert all(r.asset_selection == ("daily_sales",) for r in runs[1:])
     daemon.tick()
     assert len(_runs(parts, backfill_id)) == 4
-    progress = backfill_progress(parts.instance, parts.instance.get_backfill(backfill_id))
+    progress = backfill_progress(parts.instance, stored_backfill(parts, backfill_id))
     assert [p.label for p in progress.partitions] == [
         "unpartitioned, before the partitions: prices",
         "2024-01-01",
@@ -122,7 +124,7 @@ def test_unpartitioned_assets_run_once_before_and_after_the_partitions(make_part
     _run_queued(parts)
     [done] = daemon.tick()
     assert done.status is BackfillStatus.COMPLETED
-    backfill = parts.instance.get_backfill(backfill_id)
+    backfill = stored_backfill(parts, backfill_id)
     assert backfill is not None
     assert backfill.status_message == "5 of 5 runs succeeded"
     runs = _runs(parts, backfill_id)
@@ -133,7 +135,7 @@ def test_unpartitioned_assets_run_once_before_and_after_the_partitions(make_part
     assert daemon.tick() == []
 
 
-def test_lost_claims_of_unpartitioned_runs_get_that_run_exactly_once(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_lost_claims_of_unpartitioned_runs_get_that_run_exactly_once(make_parts: MakeParts) -> None:
     parts = make_parts("bf_mixed_lost", MIXED)
     backfill_id = _request(parts)
     # A daemon claimed the run before and was killed before creating it.
@@ -160,8 +162,8 @@ def test_lost_claims_of_unpartitioned_runs_get_that_run_exactly_once(make_parts)
 
 
 def test_a_failed_partition_keeps_the_downstream_asset_from_running(
-    make_parts, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    make_parts: MakeParts, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FAIL_DAY", "1")
     parts = make_parts("bf_mixed_fail", MIXED)
     backfill_id = _request(parts)
@@ -169,7 +171,7 @@ def test_a_failed_partition_keeps_the_downstream_asset_from_running(
     for _ in range(4):
         daemon.tick()
         _run_queued(parts)
-    backfill = parts.instance.get_backfill(backfill_id)
+    backfill = stored_backfill(parts, backfill_id)
     assert backfill is not None
     assert backfill.status is BackfillStatus.COMPLETED
     assert backfill.status_message == (
@@ -180,7 +182,7 @@ def test_a_failed_partition_keeps_the_downstream_asset_from_running(
     assert not any(r.asset_selection == ("sales_report",) for r in _runs(parts, backfill_id))
 
 
-def test_selections_that_cannot_be_ordered_are_refused(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_selections_that_cannot_be_ordered_are_refused(make_parts: MakeParts) -> None:
     parts = make_parts(
         "bf_mixed_bad",
         {
@@ -230,7 +232,7 @@ def test_selections_that_cannot_be_ordered_are_refused(make_parts) -> None:  # t
     with pytest.raises(BackfillError, match="'<unpartitioned:after>' is reserved"):
         _request(parts, selection="odd+")
     # Without unpartitioned assets nothing is reserved: such a key backfills as any other.
-    assert parts.instance.get_backfill(_request(parts, selection="odd")).partition_keys == (
+    assert stored_backfill(parts, _request(parts, selection="odd")).partition_keys == (
         "a",
         "<unpartitioned:after>",
     )

@@ -14,7 +14,7 @@ from bakehouse.storage.records import (
     PartitionStatus,
     RunStatus,
 )
-from tests.daemon.conftest import Parts, backfill_daemon, run_queued
+from tests.daemon.conftest import MakeParts, Parts, backfill_daemon, run_queued, stored_backfill
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +48,7 @@ def _request(parts: Parts, **kw: object) -> str:
     return backfill.backfill_id
 
 
-def test_one_run_per_partition_a_few_at_a_time_and_failures_counted(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_one_run_per_partition_a_few_at_a_time_and_failures_counted(make_parts: MakeParts) -> None:
     parts = make_parts("bf_daily", DAILY)
     backfill_id = _request(parts)
     daemon = _daemon(parts, limit=2)
@@ -59,10 +59,10 @@ def test_one_run_per_partition_a_few_at_a_time_and_failures_counted(make_parts) 
         # Nothing ran yet: a second pass launches nothing more than the limit allows.
         assert len(parts.instance.get_runs(limit=None, statuses=[RunStatus.QUEUED])) <= 2
         _run_queued(parts)
-        if parts.instance.get_backfill(backfill_id).status.is_finished:
+        if stored_backfill(parts, backfill_id).status.is_finished:
             break
     assert launched_per_pass[:3] == [2, 2, 2]
-    backfill = parts.instance.get_backfill(backfill_id)
+    backfill = stored_backfill(parts, backfill_id)
     assert backfill is not None
     assert backfill.status is BackfillStatus.COMPLETED
     assert backfill.status_message == "5 of 6 partitions succeeded, 1 failed or were canceled"
@@ -77,14 +77,14 @@ def test_one_run_per_partition_a_few_at_a_time_and_failures_counted(make_parts) 
 
     # only="failed_and_missing" now targets the failed partition alone.
     retry = _request(parts, only="failed_and_missing")
-    assert parts.instance.get_backfill(retry).partition_keys == ("2024-01-03",)
+    assert stored_backfill(parts, retry).partition_keys == ("2024-01-03",)
     daemon.tick()
     assert [r.partition_key for r in parts.instance.get_runs_by_tag(BACKFILL_TAG, retry)] == [
         "2024-01-03"
     ]
 
 
-def test_a_claim_whose_run_was_never_created_gets_that_run_once(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_a_claim_whose_run_was_never_created_gets_that_run_once(make_parts: MakeParts) -> None:
     parts = make_parts("bf_lost", DAILY)
     backfill_id = _request(parts, partition_keys=["2024-01-01", "2024-01-02"])
     # A daemon claimed 2024-01-01 and was killed before creating its run.
@@ -99,7 +99,7 @@ def test_a_claim_whose_run_was_never_created_gets_that_run_once(make_parts) -> N
     ]
 
 
-def test_cancel_stops_launching_and_cancels_unfinished_runs(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_stops_launching_and_cancels_unfinished_runs(make_parts: MakeParts) -> None:
     parts = make_parts("bf_cancel", DAILY)
     backfill_id = _request(parts)
     daemon = _daemon(parts, limit=2)
@@ -114,7 +114,7 @@ def test_cancel_stops_launching_and_cancels_unfinished_runs(make_parts) -> None:
     assert len(parts.instance.get_runs_by_tag(BACKFILL_TAG, backfill_id)) == 2
 
 
-def test_a_location_that_is_not_loaded_is_waited_for(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_a_location_that_is_not_loaded_is_waited_for(make_parts: MakeParts) -> None:
     parts = make_parts("bf_wait", DAILY)
     backfill_id = _request(parts, partition_keys=["2024-01-01"])
     source = parts.root / "src" / "bf_wait" / "defs" / "sales.py"
@@ -123,7 +123,7 @@ def test_a_location_that_is_not_loaded_is_waited_for(make_parts) -> None:  # typ
     assert parts.supervisor.reload("bf_wait").status.value == "FAILED"
     daemon = _daemon(parts)
     daemon.tick()
-    waiting = parts.instance.get_backfill(backfill_id)
+    waiting = stored_backfill(parts, backfill_id)
     assert waiting is not None
     assert waiting.status is BackfillStatus.REQUESTED
     assert waiting.status_message == "waiting for location 'bf_wait', which is FAILED"

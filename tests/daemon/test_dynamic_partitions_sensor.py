@@ -13,7 +13,7 @@ from bakehouse.daemon.sensors import SensorDaemon
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.storage import PartitionStatus, RunStatus
 from bakehouse.storage.records import InstigatorState, InstigatorStatus, InstigatorType, TickStatus
-from tests.daemon.conftest import FakeClock, wait_finished
+from tests.daemon.conftest import FakeClock, MakeParts, wait_finished
 
 pytestmark = pytest.mark.slow
 
@@ -64,8 +64,8 @@ INBOX_SENSOR = {
 
 @pytest.mark.timeout(300)
 def test_a_sensor_adds_keys_before_its_runs_and_deletes_keys_later(
-    make_parts, tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    make_parts: MakeParts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     monkeypatch.setenv("BAKEHOUSE_TEST_INBOX", str(inbox))
@@ -113,8 +113,8 @@ def test_a_sensor_adds_keys_before_its_runs_and_deletes_keys_later(
 
 
 def test_a_request_that_is_not_one_is_a_failed_tick_that_says_what_to_use(
-    make_parts, tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    make_parts: MakeParts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "inbox").mkdir()
     monkeypatch.setenv("BAKEHOUSE_TEST_INBOX", str(tmp_path / "inbox"))
     parts = make_parts("dyn_bad", INBOX_SENSOR)

@@ -9,8 +9,14 @@ import pytest
 
 from bakehouse.daemon.scheduler import Scheduler
 from bakehouse.daemon.sensors import SensorDaemon
-from bakehouse.storage.records import InstigatorState, InstigatorStatus, InstigatorType, TickStatus
-from tests.daemon.conftest import FakeClock
+from bakehouse.storage.records import (
+    InstigatorState,
+    InstigatorStatus,
+    InstigatorType,
+    RunRecord,
+    TickStatus,
+)
+from tests.daemon.conftest import FakeClock, MakeParts, Parts
 
 pytestmark = pytest.mark.slow
 
@@ -62,11 +68,13 @@ DAILY = {
 T0 = dt.datetime(2024, 1, 2, 0, 0, 30, tzinfo=dt.timezone.utc).timestamp()
 
 
-def _runs(parts, tag: str, name: str) -> list:  # type: ignore[no-untyped-def]
+def _runs(parts: Parts, tag: str, name: str) -> list[RunRecord]:
     return [r for r in parts.instance.get_runs(limit=None) if r.tags.get(tag) == name]
 
 
-def test_a_daily_partitioned_schedule_runs_the_newest_partition_once_per_tick(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_a_daily_partitioned_schedule_runs_the_newest_partition_once_per_tick(
+    make_parts: MakeParts,
+) -> None:
     parts = make_parts("part_sched", DAILY)
     (location,) = parts.supervisor.states()
     assert location.snapshot is not None
@@ -94,7 +102,9 @@ def test_a_daily_partitioned_schedule_runs_the_newest_partition_once_per_tick(ma
     ticks = [t for t in restarted.tick() if t.origin.endswith("daily_job_schedule")]
     assert [t.status for t in ticks] == [TickStatus.SUCCESS]
     assert restarted.tick() == []
-    keys = sorted(r.partition_key for r in _runs(parts, "bakehouse/schedule", "daily_job_schedule"))
+    keys = sorted(
+        r.partition_key or "" for r in _runs(parts, "bakehouse/schedule", "daily_job_schedule")
+    )
     assert keys == ["2024-01-01", "2024-01-02"]
 
     # The plain ScheduleDefinition on the same job picks its partition by the same rule: at
@@ -103,7 +113,9 @@ def test_a_daily_partitioned_schedule_runs_the_newest_partition_once_per_tick(ma
     assert noon.partition_key == "2024-01-01"
 
 
-def test_a_sensor_run_request_with_a_partition_key_launches_that_partition(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_a_sensor_run_request_with_a_partition_key_launches_that_partition(
+    make_parts: MakeParts,
+) -> None:
     parts = make_parts("part_sensor", DAILY)
     clock = FakeClock(T0)
     sensors = SensorDaemon(parts.instance, parts.supervisor, parts.coordinator, clock=clock)
@@ -119,14 +131,16 @@ def test_a_sensor_run_request_with_a_partition_key_launches_that_partition(make_
     assert len(_runs(parts, "bakehouse/sensor", "asks_for_a_day")) == 1
 
 
-def _turn_on(parts, name: str) -> None:  # type: ignore[no-untyped-def]
+def _turn_on(parts: Parts, name: str) -> None:
     parts.instance.set_instigator_state(
         InstigatorState(origin=f"part_bad:{name}", name=name, location="part_bad",
                         type=InstigatorType.SENSOR, status=InstigatorStatus.RUNNING)
     )  # fmt: skip
 
 
-def test_an_unknown_partition_key_is_a_failed_tick_with_a_clear_error(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_partition_key_is_a_failed_tick_with_a_clear_error(
+    make_parts: MakeParts,
+) -> None:
     parts = make_parts("part_bad", DAILY)
     _turn_on(parts, "asks_for_no_such_day")
     _turn_on(parts, "asks_for_a_partition_of_a_plain_asset")

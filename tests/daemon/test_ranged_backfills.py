@@ -20,7 +20,7 @@ from bakehouse.storage.records import (
     RunRecord,
     RunStatus,
 )
-from tests.daemon.conftest import Parts
+from tests.daemon.conftest import MakeParts, Parts
 from tests.daemon.test_backfills import _daemon, _run_queued
 
 pytestmark = pytest.mark.slow
@@ -87,7 +87,7 @@ def _finish(parts: Parts, daemon: BackfillDaemon, backfill_id: str) -> None:
     raise AssertionError("the backfill did not finish in 10 passes")
 
 
-def test_a_single_run_backfill_launches_one_run_for_every_partition(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_a_single_run_backfill_launches_one_run_for_every_partition(make_parts: MakeParts) -> None:
     parts = make_parts("bf_single", POLICIES)
     backfill_id = _request(parts, "sales+")
     backfill = parts.instance.get_backfill(backfill_id)
@@ -118,11 +118,11 @@ def test_a_single_run_backfill_launches_one_run_for_every_partition(make_parts) 
         assert pickle.loads((storage / "sales" / day).read_bytes()) == value
         assert pickle.loads((storage / "sales_report" / day).read_bytes()) == value.upper()
     events = parts.instance.get_events(run.run_id)
-    starts = [e.step_key for e in events if e.event_type.value == "STEP_START"]
+    starts = [e.step_key or "" for e in events if e.event_type.value == "STEP_START"]
     assert sorted(starts) == ["sales", "sales_report"]
 
 
-def test_multi_run_policy_chunks_the_range(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_multi_run_policy_chunks_the_range(make_parts: MakeParts) -> None:
     parts = make_parts("bf_chunks", POLICIES)
     backfill_id = _request(parts, "chunked")
     backfill = parts.instance.get_backfill(backfill_id)
@@ -135,7 +135,7 @@ def test_multi_run_policy_chunks_the_range(make_parts) -> None:  # type: ignore[
     assert [pickle.loads((storage / d).read_bytes()) for d in DAYS] == [4, 4, 4, 4, 2, 2]
 
 
-def test_keys_with_gaps_get_one_run_per_stretch_without_gaps(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_keys_with_gaps_get_one_run_per_stretch_without_gaps(make_parts: MakeParts) -> None:
     parts = make_parts("bf_gaps", POLICIES)
     # 2024-01-03 is materialized already: "missing only" leaves a gap there.
     first = _request(parts, "sales", partition_keys=["2024-01-03"])
@@ -156,7 +156,7 @@ def test_keys_with_gaps_get_one_run_per_stretch_without_gaps(make_parts) -> None
     assert one.partition_range == ("2024-01-03", "2024-01-03")
 
 
-def test_a_lost_claim_of_a_range_gets_that_run_over_those_keys(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_a_lost_claim_of_a_range_gets_that_run_over_those_keys(make_parts: MakeParts) -> None:
     parts = make_parts("bf_lost_range", POLICIES)
     backfill_id = _request(parts, "chunked")
     # A daemon claimed the first chunk and was killed before creating its run.
@@ -172,7 +172,7 @@ def test_a_lost_claim_of_a_range_gets_that_run_over_those_keys(make_parts) -> No
     ]
 
 
-def test_a_failed_range_run_fails_every_partition_of_it(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_range_run_fails_every_partition_of_it(make_parts: MakeParts) -> None:
     parts = make_parts("bf_fragile", POLICIES)
     backfill_id = _request(parts, "fragile", partition_range=("2024-01-02", "2024-01-04"))
     _finish(parts, _daemon(parts, limit=5), backfill_id)
@@ -186,7 +186,7 @@ def test_a_failed_range_run_fails_every_partition_of_it(make_parts) -> None:  # 
     assert backfill.status_message == "0 of 3 partitions succeeded, 3 failed or were canceled"
 
 
-def test_the_strictest_policy_of_the_selection_wins(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_the_strictest_policy_of_the_selection_wins(make_parts: MakeParts) -> None:
     parts = make_parts("bf_mixed", POLICIES)
     graph = parts.supervisor.global_graph()
     assert graph.assets["sales"].node.backfill_policy is not None

@@ -12,7 +12,7 @@ from bakehouse.daemon.run_queue import RunQueue, TagConcurrencyLimit
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.storage import EventType, RunStatus
 from bakehouse.storage.records import EventRecord, RunRecord
-from tests.daemon.conftest import FakeClock, Parts, wait_finished
+from tests.daemon.conftest import FakeClock, MakeParts, Parts, wait_finished
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
@@ -76,7 +76,7 @@ def _max_overlap(runs: list[RunRecord]) -> int:
 
 
 @pytest.mark.timeout(300)
-def test_ten_queued_runs_never_exceed_two_at_once_and_all_finish(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_ten_queued_runs_never_exceed_two_at_once_and_all_finish(make_parts: MakeParts) -> None:
     parts = make_parts("queue_limit", SLOW)
     graph = GlobalAssetGraph(parts.supervisor.snapshots())
     run_ids = [parts.coordinator.create_run(graph, ["nap"]).run_id for _ in range(10)]
@@ -94,7 +94,7 @@ def test_ten_queued_runs_never_exceed_two_at_once_and_all_finish(make_parts) -> 
 
 
 @pytest.mark.timeout(300)
-def test_a_tag_limit_holds_back_only_the_runs_it_matches(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_a_tag_limit_holds_back_only_the_runs_it_matches(make_parts: MakeParts) -> None:
     parts = make_parts("queue_tags", SLOW)
     graph = GlobalAssetGraph(parts.supervisor.snapshots())
     tagged = [parts.coordinator.create_run(graph, ["nap"], tags={"db": "warehouse"}).run_id
@@ -114,7 +114,7 @@ def test_a_tag_limit_holds_back_only_the_runs_it_matches(make_parts) -> None:  #
 
 
 @pytest.mark.timeout(300)
-def test_a_sigkilled_worker_fails_its_run_with_the_reason_in_its_log(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_a_sigkilled_worker_fails_its_run_with_the_reason_in_its_log(make_parts: MakeParts) -> None:
     parts = make_parts("queue_kill", SLOW)
     graph = GlobalAssetGraph(parts.supervisor.snapshots())
     run_id = parts.coordinator.create_run(graph, ["crash"]).run_id
@@ -131,7 +131,9 @@ def test_a_sigkilled_worker_fails_its_run_with_the_reason_in_its_log(make_parts)
     assert "exited with code -9" in log or "signal 9" in log, log
 
 
-def test_monitoring_fails_a_run_whose_worker_died_while_nobody_watched(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_monitoring_fails_a_run_whose_worker_died_while_nobody_watched(
+    make_parts: MakeParts,
+) -> None:
     parts = make_parts("monitor_orphan", SLOW)
     dead = subprocess.Popen(["true"])
     dead.wait()
@@ -172,8 +174,8 @@ def test_monitoring_fails_a_run_whose_worker_died_while_nobody_watched(make_part
         ),
     ],
 )  # fmt: skip
-def test_monitoring_ends_an_orphaned_run_as_its_steps_recorded(  # type: ignore[no-untyped-def]
-    make_parts, steps, status, says
+def test_monitoring_ends_an_orphaned_run_as_its_steps_recorded(
+    make_parts: MakeParts, steps: list[tuple[EventType, str]], status: RunStatus, says: str
 ) -> None:
     parts = make_parts("monitor_judge", SLOW)
     dead = subprocess.Popen(["true"])
@@ -196,7 +198,9 @@ def test_monitoring_ends_an_orphaned_run_as_its_steps_recorded(  # type: ignore[
     assert says in parts.instance.get_events("orphan")[-1].message
 
 
-def test_monitoring_queues_again_a_run_whose_starter_died_before_its_worker(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_monitoring_queues_again_a_run_whose_starter_died_before_its_worker(
+    make_parts: MakeParts,
+) -> None:
     parts = make_parts("monitor_requeue", SLOW)
     now = time.time()
     parts.instance.create_run(RunRecord(run_id="dequeued", asset_selection=("nap",)))
@@ -211,7 +215,7 @@ def test_monitoring_queues_again_a_run_whose_starter_died_before_its_worker(make
 
 
 @pytest.mark.timeout(300)
-def test_a_per_value_tag_limit_holds_one_run_per_value(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_a_per_value_tag_limit_holds_one_run_per_value(make_parts: MakeParts) -> None:
     parts = make_parts("queue_per_value", SLOW)
     graph = GlobalAssetGraph(parts.supervisor.snapshots())
     by_customer = {

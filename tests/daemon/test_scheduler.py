@@ -8,8 +8,8 @@ import pytest
 
 from bakehouse.daemon.scheduler import Scheduler, cron_ticks
 from bakehouse.storage import RunStatus
-from bakehouse.storage.records import InstigatorType, TickRecord, TickStatus
-from tests.daemon.conftest import FakeClock
+from bakehouse.storage.records import InstigatorType, RunRecord, TickRecord, TickStatus
+from tests.daemon.conftest import FakeClock, MakeParts, Parts
 
 pytestmark = pytest.mark.slow
 
@@ -40,13 +40,13 @@ EVERY_MINUTE = {
 T0 = dt.datetime(2026, 11, 23, 10, 0, 30, tzinfo=dt.timezone.utc).timestamp()
 
 
-def _schedule_runs(parts, name: str) -> list:  # type: ignore[no-untyped-def]
+def _schedule_runs(parts: Parts, name: str) -> list[RunRecord]:
     return [
         r for r in parts.instance.get_runs(limit=None) if r.tags.get("bakehouse/schedule") == name
     ]
 
 
-def test_a_schedule_fires_on_time_once_per_tick_and_catches_up_once(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_a_schedule_fires_on_time_once_per_tick_and_catches_up_once(make_parts: MakeParts) -> None:
     parts = make_parts("sched_minute", EVERY_MINUTE)
     clock = FakeClock(T0)
     scheduler = Scheduler(parts.instance, parts.supervisor, parts.coordinator, clock=clock)
@@ -77,7 +77,9 @@ def test_a_schedule_fires_on_time_once_per_tick_and_catches_up_once(make_parts) 
     assert sorted(float(r.tags["bakehouse/tick"]) for r in runs) == [T0 + 30, T0 + 90, T0 + 150]
 
 
-def test_a_tick_left_half_done_by_a_killed_daemon_is_finished_exactly_once(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_a_tick_left_half_done_by_a_killed_daemon_is_finished_exactly_once(
+    make_parts: MakeParts,
+) -> None:
     parts = make_parts("sched_crash", EVERY_MINUTE)
     clock = FakeClock(T0)
     scheduler = Scheduler(parts.instance, parts.supervisor, parts.coordinator, clock=clock)
@@ -98,7 +100,9 @@ def test_a_tick_left_half_done_by_a_killed_daemon_is_finished_exactly_once(make_
     assert len(_schedule_runs(parts, "bake_schedule")) == 1
 
 
-def test_a_schedule_function_sees_the_tick_in_its_time_zone_and_may_skip(make_parts) -> None:  # type: ignore[no-untyped-def]
+def test_a_schedule_function_sees_the_tick_in_its_time_zone_and_may_skip(
+    make_parts: MakeParts,
+) -> None:
     from bakehouse.storage.records import InstigatorState, InstigatorStatus
 
     parts = make_parts("sched_tz", EVERY_MINUTE)

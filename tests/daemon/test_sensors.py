@@ -8,7 +8,7 @@ import pytest
 
 from bakehouse.daemon.sensors import SensorDaemon
 from bakehouse.storage.records import TickStatus
-from tests.daemon.conftest import FakeClock
+from tests.daemon.conftest import FakeClock, MakeParts
 
 pytestmark = pytest.mark.slow
 
@@ -48,8 +48,8 @@ FOLDER_SENSOR = {
 
 
 def test_a_folder_sensor_launches_one_run_per_new_file_and_keeps_its_cursor(
-    make_parts, tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    make_parts: MakeParts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     monkeypatch.setenv("BAKEHOUSE_TEST_INBOX", str(inbox))
@@ -87,8 +87,8 @@ def test_a_folder_sensor_launches_one_run_per_new_file_and_keeps_its_cursor(
 
 
 def test_an_asset_sensor_reacts_to_new_materializations_only(
-    make_parts, tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    make_parts: MakeParts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bakehouse.host.global_graph import GlobalAssetGraph
 
     inbox = tmp_path / "empty"

@@ -34,7 +34,7 @@ def unrelated() -> str:
     return "x"
 
 
-ASSETS = [VENDOR, raw, clean, report, unrelated]
+ASSETS: list[dg.AssetsDefinition | dg.AssetSpec] = [VENDOR, raw, clean, report, unrelated]
 
 
 def materialized(result: dg.ExecuteInProcessResult) -> list[str]:

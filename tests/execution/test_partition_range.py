@@ -210,7 +210,7 @@ def test_backfill_policy_is_checked_at_import_and_named() -> None:
         dg.BackfillPolicy.multi_run(0)
     with pytest.raises(dg.DefinitionError, match="backfill_policy must be BackfillPolicy"):
 
-        @dg.asset(backfill_policy="single")  # type: ignore[arg-type]
+        @dg.asset(backfill_policy="single")  # type: ignore[call-overload, untyped-decorator]
         def wrong() -> None: ...
 
     @dg.multi_asset(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 import pytest
@@ -11,7 +12,7 @@ from bakehouse.codeserver.loader import partitions_snap
 from bakehouse.host.partition_keys import partition_keys
 
 NOW = datetime(2024, 11, 5, 7, 30, tzinfo=timezone.utc)
-DEFINITIONS = {
+DEFINITIONS: dict[str, Callable[[], dg.PartitionsDefinition]] = {
     "daily": lambda: dg.DailyPartitionsDefinition(start_date="2024-01-01"),
     "daily end_offset=1": lambda: dg.DailyPartitionsDefinition(
         start_date="2024-01-01", end_offset=1

@@ -121,8 +121,16 @@ def city_weather(weather: WeatherApi) -> dict[str, object]:
     return weather.forecast("NYC")
 
 
-ALL = [taxi_zones, trips, trips_by_zone, trips_report, split_trips, exports, weather_station]
-ALL_WITH_WEATHER = [*ALL, city_weather]
+ALL: list[dg.AssetsDefinition | dg.AssetSpec] = [
+    taxi_zones,
+    trips,
+    trips_by_zone,
+    trips_report,
+    split_trips,
+    exports,
+    weather_station,
+]
+ALL_WITH_WEATHER: list[dg.AssetsDefinition | dg.AssetSpec] = [*ALL, city_weather]
 
 
 def weather_resources() -> dict[str, WeatherApi]:

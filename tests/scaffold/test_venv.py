@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def test_a_version_install_is_the_fallback(monkeypatch: pytest.MonkeyPatch) -> N
         def read_text(self, name: str) -> None:
             return None
 
-    monkeypatch.setattr(venv.metadata, "distribution", lambda name: Dist())
+    monkeypatch.setattr(metadata, "distribution", lambda name: Dist())
     assert venv.install_spec() == (["bakehouse==9.9.9"], "version 9.9.9")
 
 

@@ -21,8 +21,6 @@ def serve(deployment: Deployment) -> Iterator[str]:
             create_app(deployment), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
         )
     )
-    # The test thread owns signals; the server runs in a plain thread.
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     eventually(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -158,7 +159,7 @@ def test_reexecute_from_failure_runs_only_what_failed(client: httpx.Client) -> N
     ],
 )
 def test_bad_launch_requests_are_client_errors(
-    client: httpx.Client, body: dict, status: int
+    client: httpx.Client, body: dict[str, Any], status: int
 ) -> None:
     response = client.post("/api/runs", json=body)
     assert response.status_code == status

@@ -94,10 +94,11 @@ def test_nodes_never_overlap_and_stay_inside_their_group_and_location_boxes() ->
             assert n.x + NODE_WIDTH <= box.x + box.width
             assert box.y <= n.y
             assert n.y + NODE_HEIGHT <= box.y + box.height
-    for a, b in itertools.combinations(layout.locations, 2):
-        assert not _overlaps((a.x, a.y, a.width, a.height), (b.x, b.y, b.width, b.height))
-    for a, b in itertools.combinations(layout.lanes, 2):
-        assert not _overlaps((a.x, a.y, a.width, a.height), (b.x, b.y, b.width, b.height))
+    for boxes in (layout.locations, layout.lanes):
+        for one, other in itertools.combinations(boxes, 2):
+            assert not _overlaps(
+                (one.x, one.y, one.width, one.height), (other.x, other.y, other.width, other.height)
+            )
 
 
 def test_locations_whose_columns_do_not_overlap_share_a_row() -> None:

@@ -7,7 +7,7 @@ import enum
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, overload
 
 from bakehouse.authoring.context import Resources, RunLogger
 from bakehouse.errors import DefinitionError
@@ -92,7 +92,19 @@ class HookDefinition:
         return f"<HookDefinition {self.name} ({self.kind.value})>"
 
 
-def _hook_decorator(kind: HookKind) -> Callable[..., Any]:
+class HookDecorator(Protocol):
+    """`@success_hook` / `@failure_hook`, bare or with arguments (typed for users' checkers)."""
+
+    @overload
+    def __call__(self, fn: HookFunction, /) -> HookDefinition: ...
+
+    @overload
+    def __call__(
+        self, *, name: str | None = None, required_resource_keys: Iterable[str] | None = None
+    ) -> Callable[[HookFunction], HookDefinition]: ...
+
+
+def _hook_decorator(kind: HookKind) -> HookDecorator:
     def decorator(
         fn: HookFunction | None = None,
         *,

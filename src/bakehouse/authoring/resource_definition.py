@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Protocol, overload
 
 from bakehouse.authoring.context import InitResourceContext
 from bakehouse.errors import DefinitionError
@@ -141,7 +141,22 @@ class IOManagerDefinition(ResourceDefinition):
     """A resource whose value is an `IOManager` (built by `@io_manager`)."""
 
 
-def _resource_decorator(cls: type[ResourceDefinition]) -> Callable[..., Any]:
+class ResourceDecorator(Protocol):
+    """`@resource` / `@io_manager`, bare or with arguments (typed for users' checkers)."""
+
+    @overload
+    def __call__(self, fn: ResourceFunction, /) -> ResourceDefinition: ...
+
+    @overload
+    def __call__(
+        self,
+        config_schema: Any = None,
+        description: str | None = None,
+        required_resource_keys: Iterable[str] | None = None,
+    ) -> Callable[[ResourceFunction], ResourceDefinition]: ...
+
+
+def _resource_decorator(cls: type[ResourceDefinition]) -> ResourceDecorator:
     def decorator(
         config_schema: Any = None,
         description: str | None = None,

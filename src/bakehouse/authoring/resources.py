@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bakehouse.authoring.context import InitResourceContext
 
 T = TypeVar("T")
+R = TypeVar("R", bound="ConfigurableResource")
 
 
 class EnvVar(str):
@@ -83,7 +84,7 @@ class ConfigurableResource(BaseModel):
         finally:
             self.teardown_after_execution(context)
 
-    def with_env_vars_resolved(self, resource_key: str) -> ConfigurableResource:
+    def with_env_vars_resolved(self: R, resource_key: str) -> R:
         """A copy with every `EnvVar` field replaced by its value; errors name the field."""
         updates: dict[str, Any] = {}
         for name in type(self).model_fields:

@@ -6,13 +6,17 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic
+
+from typing_extensions import TypeVar
 
 from bakehouse.authoring.metadata import metadata_values
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 
 # Generic as in Dagster, so return annotations like ``-> dg.Output[list[dict]]`` evaluate.
-T = TypeVar("T")
+# A default, so that a bare `MaterializeResult` / `Output` (as Dagster's docs write them) passes
+# mypy --strict in users' code.
+T = TypeVar("T", default=Any)
 
 
 @dataclass(frozen=True)
