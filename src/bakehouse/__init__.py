@@ -187,9 +187,6 @@ _PUBLIC_API: dict[str, str] = {
     "check_dagster_type": "bakehouse.authoring.dagster_types",
 }
 
-# Dagster spellings that mean the same thing here.
-_ALIASES = {"OpExecutionContext": "AssetExecutionContext"}
-
 # `graph` is also the `bakehouse.graph` package, made callable as Dagster's @graph decorator.
 __all__ = sorted([*_PUBLIC_API, "graph", "__version__"])
 
@@ -205,7 +202,7 @@ def __getattr__(name: str) -> Any:
     module_name = _PUBLIC_API.get(name)
     if module_name is None:
         raise AttributeError(f"module 'bakehouse' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), _ALIASES.get(name, name))
+    value = getattr(importlib.import_module(module_name), name)
     globals()[name] = value  # resolve once
     return value
 
@@ -255,8 +252,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from bakehouse.authoring.context import (
         AssetExecutionContext as AssetExecutionContext,
-        AssetExecutionContext as OpExecutionContext,
         InitResourceContext as InitResourceContext,
+        OpExecutionContext as OpExecutionContext,
         build_asset_context as build_asset_context,
     )
     from bakehouse.authoring.dagster_types import (
@@ -281,6 +278,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bakehouse.authoring.graphs import (
         GraphDefinition as GraphDefinition,
         JobDefinition as JobDefinition,
+        graph as graph,
         job as job,
     )
     from bakehouse.authoring.hooks import (

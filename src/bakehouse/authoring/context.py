@@ -309,3 +309,7 @@ def build_asset_context(
         partition_key=partition_key,
         instance=instance,
     )
+
+
+# Dagster's name for the context an op receives; here ops and assets share one context.
+OpExecutionContext = AssetExecutionContext
