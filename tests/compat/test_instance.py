@@ -111,8 +111,7 @@ def test_get_runs_and_get_run_by_id() -> None:
         assert [r.run_id for r in runs] == [bad.run_id, ok.run_id]
         ok_run = instance.get_run_by_id(ok.run_id)
         assert ok_run is not None
-        # Two enums of one meaning (RunStatus, DagsterRunStatus) until issue 11 makes them one.
-        assert ok_run.status == dg.DagsterRunStatus.SUCCESS  # type: ignore[comparison-overlap]
+        assert ok_run.status == dg.DagsterRunStatus.SUCCESS
         assert instance.get_run_by_id("nope") is None
         failed = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
         assert [r.run_id for r in failed] == [bad.run_id]
