@@ -308,3 +308,18 @@ def test_a_nothing_input_orders_ops_without_passing_a_value() -> None:
 
     assert table_job.execute_in_process().success
     assert done == ["create", "insert"]
+
+
+def test_arguments_bakehouse_does_not_honour_are_refused() -> None:
+    # Differs on purpose: Dagster retries ops by policy; bakehouse says so instead of ignoring it.
+    with pytest.raises(dg.DefinitionError, match="retry_policy"):
+
+        @dg.op(retry_policy=object())
+        def flaky() -> None:
+            return None
+
+    @dg.op(code_version="1")  # descriptive only: accepted
+    def versioned() -> int:
+        return 1
+
+    assert versioned() == 1

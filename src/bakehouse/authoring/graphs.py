@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bakehouse.authoring.ops import DEFAULT_OUTPUT, OpDefinition
+from bakehouse.authoring.ops import DEFAULT_OUTPUT, OpDefinition, refuse_unsupported
 from bakehouse.authoring.source import caller_source, source_of_function
 from bakehouse.errors import DefinitionError, SourceLocation
 
@@ -175,9 +175,10 @@ class GraphDefinition:
         tags: Mapping[str, str] | None = None,
         hooks: Iterable[Any] | None = None,
         executor_def: Any = None,
-        **_ignored: Any,
+        **others: Any,
     ) -> JobDefinition:
         """A job that runs this graph."""
+        refuse_unsupported("to_job", others)
         from bakehouse.authoring.jobs import checked_hooks
 
         job_name = name or self.name
@@ -246,9 +247,10 @@ def graph(
     name: str | None = None,
     description: str | None = None,
     out: Mapping[str, Any] | None = None,
-    **_ignored: Any,
+    **others: Any,
 ) -> Any:
     """Decorate a body that calls ops into a graph (reusable in jobs and other graphs)."""
+    refuse_unsupported("@graph", others)
 
     def build(f: Callable[..., Any]) -> GraphDefinition:
         built = compose(f, name or f.__name__, out)
@@ -310,7 +312,6 @@ class JobDefinition:
         raise_on_error: bool = True,
         tags: Mapping[str, str] | None = None,
         input_values: Mapping[str, Any] | None = None,
-        **_ignored: Any,
     ) -> Any:
         """Run the job's ops in this process; the result has `success` and `output_for_node`."""
         # The authoring object runs the engine only on request, as Definitions' jobs do.
@@ -341,9 +342,10 @@ def job(
     tags: Mapping[str, str] | None = None,
     hooks: Iterable[Any] | None = None,
     executor_def: Any = None,
-    **_ignored: Any,
+    **others: Any,
 ) -> Any:
     """Decorate a body that calls ops into a job."""
+    refuse_unsupported("@job", others)
 
     def build(f: Callable[..., Any]) -> JobDefinition:
         job_name = name or f.__name__

@@ -193,9 +193,10 @@ def op(
     config_schema: Any = None,
     required_resource_keys: Iterable[str] | None = None,
     tags: Mapping[str, str] | None = None,
-    **_ignored: Any,
+    **others: Any,
 ) -> Any:
     """Decorate a function as an op; `out` is one `Out` or ``{name: Out}`` for several."""
+    refuse_unsupported("@op", others)
 
     def build(f: Callable[..., Any]) -> OpDefinition:
         outs = {DEFAULT_OUTPUT: out} if isinstance(out, Out) else out
@@ -211,6 +212,18 @@ def op(
         )
 
     return build(fn) if fn is not None else build
+
+
+# Arguments of Dagster's decorators that change nothing about how bakehouse runs the op or job.
+_DESCRIPTIVE = frozenset({"code_version", "pool", "metadata", "owners", "kinds", "input_defs"})
+
+
+def refuse_unsupported(where: str, given: Mapping[str, Any]) -> None:
+    """Raise for arguments bakehouse does not honour (beyond descriptive ones), rather than
+    run differently from what the code asks."""
+    unsupported = sorted(k for k, v in given.items() if k not in _DESCRIPTIVE and v is not None)
+    if unsupported:
+        raise DefinitionError(f"{where}: bakehouse does not support {unsupported} here")
 
 
 def call_op(

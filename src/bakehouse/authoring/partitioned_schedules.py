@@ -166,8 +166,10 @@ class PartitionedScheduleDefinition(ScheduleDefinition):
         self.partitions_def = partitions_def
         self._resolved = True
 
-    def evaluate(self, scheduled_time: dt.datetime) -> list[RunRequest] | SkipReason:
-        """The newest partition(s) at `scheduled_time`."""
+    def evaluate(
+        self, scheduled_time: dt.datetime, resources: Mapping[str, Any] | None = None
+    ) -> list[RunRequest] | SkipReason:
+        """The newest partition(s) at `scheduled_time` (it has no function to give resources)."""
         if self.partitions_def is None:
             raise DefinitionError(
                 f"schedule '{self.name}' was evaluated before its job was resolved by Definitions",

@@ -152,7 +152,9 @@ class ScheduleDefinition:
         named = {p: resources[p] for p in params[len(args) :] if p in resources and p not in kwargs}
         return self.execution_fn(*args, **kwargs, **named)
 
-    def evaluate(self, scheduled_time: dt.datetime) -> list[RunRequest] | SkipReason:
+    def evaluate(
+        self, scheduled_time: dt.datetime, resources: Mapping[str, Any] | None = None
+    ) -> list[RunRequest] | SkipReason:
         """What this schedule asks for at the tick `scheduled_time`."""
         if self.execution_fn is None:
             if self.partitions_def is not None:
@@ -163,9 +165,10 @@ class ScheduleDefinition:
                     tags=self.tags,
                 )  # fmt: skip
             return [RunRequest(run_config=self.run_config, tags=self.tags)]
-        context = ScheduleEvaluationContext(scheduled_execution_time=scheduled_time)
-        params = inspect.signature(self.execution_fn).parameters
-        result = self.execution_fn(context) if params else self.execution_fn()
+        context = ScheduleEvaluationContext(
+            scheduled_execution_time=scheduled_time, resources=resources
+        )
+        result = self(context)
         items = list(result) if inspect.isgenerator(result) else result
         if isinstance(items, SkipReason):
             return items

@@ -93,7 +93,10 @@ def evaluate_schedule(defs: Definitions, name: str, scheduled_time: float) -> di
         schedule = defs.get_schedule_def(name)
         zone = zoneinfo.ZoneInfo(schedule.execution_timezone or "UTC")
         tick = dt.datetime.fromtimestamp(scheduled_time, zone)
-        result = schedule.evaluate(tick)
+        resources = (
+            _resources_named_by(schedule.execution_fn, defs) if schedule.execution_fn else {}
+        )
+        result = schedule.evaluate(tick, resources)
         if isinstance(result, SkipReason):
             return {"run_requests": [], "skip_reason": result.skip_message or "skipped"}
         requests = _requests(result, schedule.job_name)
