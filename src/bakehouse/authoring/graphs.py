@@ -312,8 +312,17 @@ class JobDefinition:
         raise_on_error: bool = True,
         tags: Mapping[str, str] | None = None,
         input_values: Mapping[str, Any] | None = None,
+        partition_key: str | None = None,
     ) -> Any:
-        """Run the job's ops in this process; the result has `success` and `output_for_node`."""
+        """Run the job's ops in this process; the result has `success` and `output_for_node`.
+
+        Jobs of ops are not partitioned in bakehouse: a `partition_key` is refused.
+        """
+        if partition_key is not None:
+            raise DefinitionError(
+                f"job '{self.name}' is a job of ops, which bakehouse does not partition; "
+                "partition assets instead"
+            )
         # The authoring object runs the engine only on request, as Definitions' jobs do.
         from bakehouse.execution.op_job import execute_op_job_in_process
 
