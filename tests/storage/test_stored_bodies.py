@@ -18,6 +18,7 @@ from bakehouse.storage import codec
 from bakehouse.storage.records import (
     BackfillRecord,
     BackfillStatus,
+    EventRecord,
     EventType,
     InstigatorState,
     InstigatorStatus,
@@ -137,3 +138,26 @@ def test_a_body_that_is_not_its_record_is_a_storage_error_naming_the_row(
         codec.event_from_row(42, body)
 
     assert fault in str(caught.value)
+
+
+def test_values_of_subclassed_json_types_are_stored_as_json_writes_them() -> None:
+    class Key(str):
+        pass
+
+    event = EventRecord(
+        run_id="r",
+        event_type=EventType.LOG,
+        timestamp=1.0,
+        data={"key": Key("a|b"), "keys": {Key("x")}, "pair": ("a", 1)},
+    )
+
+    body = codec.event_to_row(event)["body"]
+
+    assert json.loads(body)["data"] == {"key": "a|b", "keys": ["x"], "pair": ["a", 1]}
+
+
+def test_a_value_json_cannot_express_is_a_storage_error() -> None:
+    event = EventRecord(run_id="r", event_type=EventType.LOG, timestamp=1.0, data={"x": object()})
+
+    with pytest.raises(StorageError, match=r"not JSON-serializable: .*object"):
+        codec.event_to_row(event)

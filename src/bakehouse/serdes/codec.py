@@ -8,6 +8,7 @@ JSON; a kind of a discriminated union is told by its tag (a `Literal` field on t
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import msgspec
@@ -35,7 +36,20 @@ class Record(msgspec.Struct, frozen=True, kw_only=True):
         return record_core_schema(cls, handler)
 
 
-_ENCODER = msgspec.json.Encoder()
+def _plain(value: Any) -> Any:
+    """Subclasses of the JSON types (a `MultiPartitionKey` is a str) as their base type, as
+    `json.dumps` writes them; anything else is not JSON."""
+    for base in (str, int, float):
+        if isinstance(value, base):
+            return base(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(value)
+    raise TypeError(f"Encoding objects of type {type(value).__name__} is unsupported")
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=_plain)
 
 
 def encode(value: Any) -> str:
@@ -62,7 +76,7 @@ def decode(text: str | bytes, type_: type[T], *, what: str) -> T:
 
 def to_builtins(value: Any) -> Any:
     """`value` as JSON-ready dicts, lists and scalars (enums as their values)."""
-    return msgspec.to_builtins(value)
+    return msgspec.to_builtins(value, enc_hook=_plain)
 
 
 def replace(record: R, **changes: Any) -> R:
