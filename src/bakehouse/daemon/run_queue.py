@@ -13,10 +13,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.run_coordinator import RunCoordinator
+from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
 
 log = logging.getLogger("bakehouse.daemon.run_queue")
@@ -50,7 +50,7 @@ class RunQueue:
 
     def __init__(
         self,
-        instance: Any,
+        instance: InstanceProtocol,
         coordinator: RunCoordinator,
         graph: Callable[[], GlobalAssetGraph],
         *,

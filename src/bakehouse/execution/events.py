@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventRecord, EventType
 
 EventListener = Callable[[EventRecord], None]
@@ -19,7 +20,9 @@ class EventWriter:
     without reordering the log.
     """
 
-    def __init__(self, instance: Any, run_id: str, listeners: Iterable[EventListener] = ()) -> None:
+    def __init__(
+        self, instance: InstanceProtocol, run_id: str, listeners: Iterable[EventListener] = ()
+    ) -> None:
         self.instance = instance
         self.run_id = run_id
         self.listeners = list(listeners)

@@ -22,7 +22,7 @@ from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
 
 if TYPE_CHECKING:
-    from bakehouse.storage.instance import Instance
+    from bakehouse.storage.protocol import InstanceProtocol
 
 DagsterEventType = EventType
 """The kinds of event in the event log, under Dagster's name."""
@@ -132,7 +132,7 @@ class DagsterInstance:
     same, go to bakehouse's `Instance` unchanged (`storage`).
     """
 
-    def __init__(self, storage: Instance, *, owned: bool = False) -> None:
+    def __init__(self, storage: InstanceProtocol, *, owned: bool = False) -> None:
         """Wrap an open `storage`; with `owned`, closing this closes it."""
         self.storage = storage
         self._owned = owned
@@ -288,12 +288,14 @@ class DagsterInstance:
         return f"<DagsterInstance {self.storage!r}>"
 
 
-def storage_of(instance: Any) -> Any:
+def storage_of(instance: DagsterInstance | InstanceProtocol) -> InstanceProtocol:
     """bakehouse's `Instance` behind `instance` (a `DagsterInstance`, or one already)."""
     return instance.storage if isinstance(instance, DagsterInstance) else instance
 
 
-def as_dagster_instance(instance: Any) -> Any:
+def as_dagster_instance(
+    instance: DagsterInstance | InstanceProtocol | None,
+) -> DagsterInstance | None:
     """`instance` as user code sees it (``context.instance``): a `DagsterInstance` view."""
     if instance is None or isinstance(instance, DagsterInstance):
         return instance

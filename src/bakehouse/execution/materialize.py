@@ -17,12 +17,13 @@ from bakehouse.authoring.results import AssetCheckSeverity
 from bakehouse.authoring.run_config import plain_run_config
 from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
-from bakehouse.execution.instance import storage_of
+from bakehouse.execution.instance import DagsterInstance, storage_of
 from bakehouse.execution.io_managers import InMemoryIOManager
 from bakehouse.execution.partitions import check_run_partition
 from bakehouse.execution.plan import build_plan
 from bakehouse.execution.run import RunOutcome, execute_run
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
+from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import (
     PARTITION_RANGE_END_TAG,
     PARTITION_RANGE_START_TAG,
@@ -116,7 +117,7 @@ class ExecuteInProcessResult:
         self,
         outcome: RunOutcome,
         events: list[EventRecord],
-        instance: Any,
+        instance: DagsterInstance | InstanceProtocol | None,
         output_keys: Mapping[tuple[str, str], AssetKey] | None = None,
     ) -> None:
         self._outcome = outcome
@@ -195,7 +196,7 @@ def materialize(
     *,
     resources: Mapping[str, Any] | None = None,
     run_config: Mapping[str, Any] | Any | None = None,
-    instance: Any = None,
+    instance: DagsterInstance | InstanceProtocol | None = None,
     selection: Any = None,
     tags: Mapping[str, str] | None = None,
     raise_on_error: bool = True,
@@ -222,7 +223,7 @@ def execute_in_process(
     *,
     resources: Mapping[str, Any] | None = None,
     run_config: Mapping[str, Any] | Any | None = None,
-    instance: Any = None,
+    instance: DagsterInstance | InstanceProtocol | None = None,
     selection: Any = None,
     tags: Mapping[str, str] | None = None,
     raise_on_error: bool = True,
@@ -271,7 +272,7 @@ def execute_in_process(
         raise ExecutionError("nothing to materialize: no asset in the selection has a function")
     config = plain_run_config(run_config)
     owned = instance is None
-    inst = Instance.ephemeral() if owned else storage_of(instance)
+    inst = Instance.ephemeral() if instance is None else storage_of(instance)
     try:
         # A wrong partition is the caller's mistake, raised as Dagster does before any run exists.
         partition_range = _range_of(tags)

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bakehouse.authoring.executors import ExecutorDefinition
 from bakehouse.errors import ErrorInfo, ExecutionError, ResourceSetupError
@@ -30,6 +30,7 @@ from bakehouse.execution.process_pool import (
 )
 from bakehouse.execution.step_executor import LocationModule, RunSteps, record_skipped
 from bakehouse.execution.step_process import StorageAddress
+from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class MultiprocessExecutor:
         )
 
     def execute(
-        self, steps: RunSteps, writer: EventWriter, instance: Any, outcome: RunOutcome
+        self, steps: RunSteps, writer: EventWriter, instance: InstanceProtocol, outcome: RunOutcome
     ) -> None:
         """Execute `steps` in the pool; raises ExecutionError when the run cannot go on."""
         storage = _storage_address(instance)
@@ -238,7 +239,7 @@ def _signal_name(number: int) -> str | None:
         return None
 
 
-def _storage_address(instance: Any) -> StorageAddress:
+def _storage_address(instance: InstanceProtocol) -> StorageAddress:
     from bakehouse.storage import dialect
 
     url = str(instance.url)
@@ -250,7 +251,7 @@ def _storage_address(instance: Any) -> StorageAddress:
     return StorageAddress(url=url, storage_dir=str(instance.storage_dir))
 
 
-def _release_connections(instance: Any) -> None:
+def _release_connections(instance: InstanceProtocol) -> None:
     """Close this process's pooled database connections before a fork.
 
     A forked child must never use, or even close, a connection it inherited (SQLite's file locks

@@ -20,11 +20,12 @@ from bakehouse.authoring.run_config import plain_run_config
 from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.hooks import run_hooks
-from bakehouse.execution.instance import as_dagster_instance, storage_of
+from bakehouse.execution.instance import DagsterInstance, as_dagster_instance, storage_of
 from bakehouse.execution.materialize import ExecuteInProcessResult, raise_first_error
 from bakehouse.execution.resource_setup import ResourceOpener
 from bakehouse.execution.run import RunOutcome, record_run_end
 from bakehouse.execution.step import StepEnvironment
+from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType, RunRecord
 
 
@@ -133,7 +134,7 @@ def execute_op_job(
     *,
     run_id: str,
     writer: EventWriter,
-    instance: Any,
+    instance: InstanceProtocol,
     run_config: Mapping[str, Any] | None = None,
     resources: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
@@ -227,7 +228,7 @@ class ExecuteJobResult(ExecuteInProcessResult):
         self,
         outcome: RunOutcome,
         events: list[Any],
-        instance: Any,
+        instance: DagsterInstance | InstanceProtocol | None,
         node_outputs: Mapping[tuple[str, str], Any],
         job_outputs: Mapping[str, Any],
     ) -> None:
@@ -253,7 +254,7 @@ def execute_op_job_in_process(
     job: JobDefinition,
     *,
     run_config: Any = None,
-    instance: Any = None,
+    instance: DagsterInstance | InstanceProtocol | None = None,
     resources: Mapping[str, Any] | None = None,
     raise_on_error: bool = True,
     tags: Mapping[str, str] | None = None,
@@ -263,7 +264,7 @@ def execute_op_job_in_process(
     from bakehouse.storage import Instance
 
     owned = instance is None
-    storage = Instance.ephemeral() if owned else storage_of(instance)
+    storage = Instance.ephemeral() if instance is None else storage_of(instance)
     config = plain_run_config(run_config)
     run_tags = {**job.tags, **(tags or {})}
     try:

@@ -7,11 +7,15 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bakehouse.authoring.context import InitResourceContext, Resources
 from bakehouse.authoring.resource_definition import ResourceDefinition
 from bakehouse.errors import BakehouseError, ExecutionError, ResourceSetupError
+
+if TYPE_CHECKING:
+    from bakehouse.execution.instance import DagsterInstance
+    from bakehouse.storage.protocol import InstanceProtocol
 
 # Builds the init context of resource `key` from its config and the resources it requires.
 InitContextFactory = Callable[[str, Any, Mapping[str, Any]], InitResourceContext]
@@ -87,7 +91,7 @@ class ResourceOpener:
 @contextlib.contextmanager
 def build_resources(
     resources: Mapping[str, Any],
-    instance: Any = None,
+    instance: DagsterInstance | InstanceProtocol | None = None,
     resource_config: Mapping[str, Any] | None = None,
 ) -> Iterator[Resources]:
     """Set up `resources` as a run would, yield them by key as attributes, tear them down

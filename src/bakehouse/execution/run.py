@@ -29,6 +29,7 @@ from bakehouse.execution.resource_setup import ResourceOpener
 from bakehouse.execution.step import StepEnvironment, execute_step
 from bakehouse.execution.step_executor import RunSteps, StepExecutor, record_skipped
 from bakehouse.graph.keys import AssetKey
+from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType
 
 
@@ -98,7 +99,7 @@ def _step_configs(plan: ExecutionPlan, run_config: Mapping[str, Any]) -> dict[st
 
 @contextlib.contextmanager
 def _open_resources(
-    steps: RunSteps, instance: Any, writer: EventWriter
+    steps: RunSteps, instance: InstanceProtocol, writer: EventWriter
 ) -> Iterator[tuple[dict[str, Any], dict[str, IOManager]]]:
     """Set up each resource the plan (and the run's hooks) need, once, and tear them down when
     the run ends."""
@@ -144,7 +145,11 @@ def _open_resources(
 
 @contextlib.contextmanager
 def open_step_environment(
-    steps: RunSteps, instance: Any, writer: EventWriter, *, capture_values: bool = False
+    steps: RunSteps,
+    instance: InstanceProtocol,
+    writer: EventWriter,
+    *,
+    capture_values: bool = False,
 ) -> Iterator[StepEnvironment]:
     """Set up the resources `steps` need and yield the environment their steps execute in.
 
@@ -218,7 +223,7 @@ def execute_run(
     asset_keys: list[AssetKey],
     run_id: str,
     writer: EventWriter,
-    instance: Any,
+    instance: InstanceProtocol,
     run_config: Mapping[str, Any] | None = None,
     resources: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,

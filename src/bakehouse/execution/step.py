@@ -33,6 +33,7 @@ from bakehouse.execution.leftover_children import live_children
 from bakehouse.execution.partitions import input_partition_keys, step_partition_keys
 from bakehouse.execution.plan import Step
 from bakehouse.graph.keys import AssetKey
+from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType
 
 
@@ -48,7 +49,7 @@ class StepEnvironment:
     configs: Mapping[str, Any] = field(default_factory=dict)
     # Which IO manager stored each key's value, so downstream steps load it with the same one.
     io_manager_key_of: Mapping[AssetKey, str] = field(default_factory=dict)
-    instance: Any = None
+    instance: InstanceProtocol | None = None
     run_tags: Mapping[str, str] = field(default_factory=dict)
     # When set, produced values are kept here too (for in-process `materialize` results).
     captured_values: dict[AssetKey, Any] | None = None

@@ -16,6 +16,7 @@ from bakehouse.authoring.executors import ExecutorDefinition
 from bakehouse.errors import ExecutionError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.plan import ExecutionPlan
+from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class StepExecutor(Protocol):
     """
 
     def execute(
-        self, steps: RunSteps, writer: EventWriter, instance: Any, outcome: RunOutcome
+        self, steps: RunSteps, writer: EventWriter, instance: InstanceProtocol, outcome: RunOutcome
     ) -> None:
         """Execute every step of `steps.plan` that its upstream steps allow."""
 

@@ -30,6 +30,7 @@ from typing import Any
 from bakehouse.errors import ErrorInfo
 from bakehouse.execution.leftover_children import exit_without_joining
 from bakehouse.execution.step_executor import LocationModule, RunSteps
+from bakehouse.storage.protocol import InstanceProtocol
 
 # prctl(2) option that sends this process a signal when its parent dies (Linux only).
 _PR_SET_PDEATHSIG = 1
@@ -165,7 +166,7 @@ def _serve_steps(load: Callable[[], RunSteps], storage: StorageAddress, conn: Co
 
 
 def _step_loop(
-    steps: RunSteps, instance: Any, conn: Connection, resources: contextlib.ExitStack
+    steps: RunSteps, instance: InstanceProtocol, conn: Connection, resources: contextlib.ExitStack
 ) -> None:
     from bakehouse.execution.events import EventWriter
     from bakehouse.execution.run import open_step_environment

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from sqlalchemy.engine import URL
 
@@ -586,3 +586,10 @@ def _check_text(what: str, value: object) -> None:
         raise TypeError(f"{what} must be a string, got {type(value).__name__}: {value!r}")
     if not value:
         raise ValueError(f"{what} is empty")
+
+
+if TYPE_CHECKING:
+    from bakehouse.storage.protocol import InstanceProtocol
+
+    # mypy checks here that Instance makes every call InstanceProtocol lists.
+    _conforms: type[InstanceProtocol] = Instance
