@@ -19,10 +19,11 @@ from bakehouse.project.settings import read_project
 from tests.support.faults import small_project
 from tests.support.projects import write_workspace
 
+pytestmark = pytest.mark.slow
+
 LOOPS = """\
 import bakehouse as dg
 
-pytestmark = pytest.mark.slow
 
 def spin_forever():
     while True:

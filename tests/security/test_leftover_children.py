@@ -16,6 +16,8 @@ import pytest
 
 from tests.support.faults import bh, small_project
 
+pytestmark = pytest.mark.slow
+
 LEAVES = """\
 import multiprocessing
 import os
@@ -24,7 +26,6 @@ import time
 
 import bakehouse as dg
 
-pytestmark = pytest.mark.slow
 
 
 @dg.asset

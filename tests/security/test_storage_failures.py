@@ -22,6 +22,8 @@ import sqlalchemy as sa
 
 from tests.support.faults import small_project
 
+pytestmark = pytest.mark.slow
+
 FILLS_DISK = """\
 import os
 
@@ -46,7 +48,6 @@ import time
 
 import bakehouse as dg
 
-pytestmark = pytest.mark.slow
 
 
 @dg.asset
