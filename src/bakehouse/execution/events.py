@@ -21,7 +21,10 @@ class EventWriter:
     """
 
     def __init__(
-        self, instance: InstanceProtocol, run_id: str, listeners: Iterable[EventListener] = ()
+        self,
+        instance: InstanceProtocol | None,
+        run_id: str,
+        listeners: Iterable[EventListener] = (),
     ) -> None:
         self.instance = instance
         self.run_id = run_id

@@ -99,7 +99,7 @@ def _step_configs(plan: ExecutionPlan, run_config: Mapping[str, Any]) -> dict[st
 
 @contextlib.contextmanager
 def _open_resources(
-    steps: RunSteps, instance: InstanceProtocol, writer: EventWriter
+    steps: RunSteps, instance: InstanceProtocol | None, writer: EventWriter
 ) -> Iterator[tuple[dict[str, Any], dict[str, IOManager]]]:
     """Set up each resource the plan (and the run's hooks) need, once, and tear them down when
     the run ends."""
@@ -129,6 +129,8 @@ def _open_resources(
         ready: dict[str, Any] = {}
         for key in sorted(needed | manager_keys):
             if key not in available and key == "io_manager":
+                if instance is None:
+                    raise ExecutionError("a run without an instance needs an 'io_manager' resource")
                 ready[key] = FilesystemIOManager(instance.storage_dir)
                 continue
             ready[key] = opener.open(key)
@@ -146,7 +148,7 @@ def _open_resources(
 @contextlib.contextmanager
 def open_step_environment(
     steps: RunSteps,
-    instance: InstanceProtocol,
+    instance: InstanceProtocol | None,
     writer: EventWriter,
     *,
     capture_values: bool = False,
@@ -223,7 +225,7 @@ def execute_run(
     asset_keys: list[AssetKey],
     run_id: str,
     writer: EventWriter,
-    instance: InstanceProtocol,
+    instance: InstanceProtocol | None,
     run_config: Mapping[str, Any] | None = None,
     resources: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
@@ -265,6 +267,8 @@ def execute_run(
         keys = check_run_partition(steps.plan, partition_key, instance, partition_range)
         _record_planned_partitions(steps.plan, keys, writer)
         if executor is not None:
+            if instance is None:
+                raise ExecutionError("a run in other processes needs an instance to store in")
             executor.execute(steps, writer, instance, outcome)
         else:
             writer.emit(
