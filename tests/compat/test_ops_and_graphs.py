@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ def test_an_op_called_directly_is_its_function() -> None:
 
     @dg.op
     def with_context(context: dg.OpExecutionContext) -> str:
-        return context.op_config["greeting"]
+        return str(context.op_config["greeting"])
 
     assert with_context(dg.build_op_context(op_config={"greeting": "hey"})) == "hey"
 
@@ -118,7 +119,7 @@ def test_op_config_from_run_config_objects_and_dicts() -> None:
 
     @dg.op(config_schema={"n": int})
     def legacy(context: dg.OpExecutionContext) -> int:
-        return context.op_config["n"]
+        return int(context.op_config["n"])
 
     @dg.job(config={"ops": {"legacy": {"config": {"n": 3}}}})
     def legacy_job() -> None:
@@ -143,7 +144,7 @@ def add_one(context: dg.OpExecutionContext, number: int) -> int:
 
 
 @dg.graph
-def one_plus_one() -> int:
+def one_plus_one() -> Any:  # an op output in the body, an int once run
     return add_one(return_one())
 
 
@@ -184,7 +185,7 @@ def test_job_resources_and_hooks() -> None:
 
     @dg.op(required_resource_keys={"greeter"})
     def greet(context: dg.OpExecutionContext) -> str:
-        return context.resources.greeter
+        return str(context.resources.greeter)
 
     @dg.success_hook
     def note(context: dg.HookContext) -> None:
@@ -204,7 +205,7 @@ def upstream_asset() -> int:
 
 
 @dg.graph_asset
-def middle_asset(upstream_asset: int) -> int:
+def middle_asset(upstream_asset: int) -> Any:  # an op output in the body
     return add_one(upstream_asset)
 
 

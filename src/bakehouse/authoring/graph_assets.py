@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, overload
 
 from bakehouse.authoring.assets import AssetOut, AssetsDefinition, asset, multi_asset
 from bakehouse.authoring.context import AssetExecutionContext
@@ -66,7 +66,19 @@ def _compute_fn(
     return compute
 
 
-def graph_asset(compose_fn: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+@overload
+def graph_asset(compose_fn: Callable[..., Any], /) -> AssetsDefinition: ...
+
+
+@overload
+def graph_asset(
+    compose_fn: None = None, **kwargs: Any
+) -> Callable[[Callable[..., Any]], AssetsDefinition]: ...
+
+
+def graph_asset(
+    compose_fn: Callable[..., Any] | None = None, **kwargs: Any
+) -> AssetsDefinition | Callable[[Callable[..., Any]], AssetsDefinition]:
     """Decorate a body that calls ops into one asset (its parameters are upstream assets);
     takes `@asset`'s arguments (`name`, `ins`, `group_name`, `partitions_def`, ...)."""
 
@@ -82,7 +94,9 @@ def graph_asset(compose_fn: Callable[..., Any] | None = None, **kwargs: Any) -> 
     return build(compose_fn) if compose_fn is not None else build
 
 
-def graph_multi_asset(*, outs: Mapping[str, AssetOut], **kwargs: Any) -> Any:
+def graph_multi_asset(
+    *, outs: Mapping[str, AssetOut], **kwargs: Any
+) -> Callable[[Callable[..., Any]], AssetsDefinition]:
     """Decorate a body that calls ops into several assets: it returns a dict (or tuple, in the
     order of `outs`) of op outputs; takes `@multi_asset`'s arguments."""
 

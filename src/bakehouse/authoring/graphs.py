@@ -6,7 +6,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from bakehouse.authoring.ops import DEFAULT_OUTPUT, OpDefinition, refuse_unsupported
 from bakehouse.authoring.source import caller_source, source_of_function
@@ -241,6 +241,21 @@ def compose(
     )
 
 
+@overload
+def graph(fn: Callable[..., Any], /) -> GraphDefinition: ...
+
+
+@overload
+def graph(
+    fn: None = None,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    out: Mapping[str, Any] | None = None,
+    **others: Any,
+) -> Callable[[Callable[..., Any]], GraphDefinition]: ...
+
+
 def graph(
     fn: Callable[..., Any] | None = None,
     *,
@@ -248,7 +263,7 @@ def graph(
     description: str | None = None,
     out: Mapping[str, Any] | None = None,
     **others: Any,
-) -> Any:
+) -> GraphDefinition | Callable[[Callable[..., Any]], GraphDefinition]:
     """Decorate a body that calls ops into a graph (reusable in jobs and other graphs)."""
     refuse_unsupported("@graph", others)
 
@@ -341,6 +356,25 @@ class JobDefinition:
         return f"<JobDefinition {self.name}: ops {', '.join(self.op_names)}>"
 
 
+@overload
+def job(fn: Callable[..., Any], /) -> JobDefinition: ...
+
+
+@overload
+def job(
+    fn: None = None,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    resource_defs: Mapping[str, Any] | None = None,
+    config: Any = None,
+    tags: Mapping[str, str] | None = None,
+    hooks: Iterable[Any] | None = None,
+    executor_def: Any = None,
+    **others: Any,
+) -> Callable[[Callable[..., Any]], JobDefinition]: ...
+
+
 def job(
     fn: Callable[..., Any] | None = None,
     *,
@@ -352,7 +386,7 @@ def job(
     hooks: Iterable[Any] | None = None,
     executor_def: Any = None,
     **others: Any,
-) -> Any:
+) -> JobDefinition | Callable[[Callable[..., Any]], JobDefinition]:
     """Decorate a body that calls ops into a job."""
     refuse_unsupported("@job", others)
 

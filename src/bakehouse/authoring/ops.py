@@ -6,7 +6,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from bakehouse.authoring.assets import _annotations, _is_config, _is_context, _is_resource
 from bakehouse.authoring.results import Output
@@ -183,6 +183,28 @@ class OpInvocation:
         return invoke_in_composition(self.op, self.alias_name, args, kwargs)
 
 
+OpDecorator = Callable[[Callable[..., Any]], OpDefinition]
+
+
+@overload
+def op(fn: Callable[..., Any], /) -> OpDefinition: ...
+
+
+@overload
+def op(
+    fn: None = None,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    ins: Mapping[str, In] | None = None,
+    out: Out | Mapping[str, Out] | None = None,
+    config_schema: Any = None,
+    required_resource_keys: Iterable[str] | None = None,
+    tags: Mapping[str, str] | None = None,
+    **others: Any,
+) -> OpDecorator: ...
+
+
 def op(
     fn: Callable[..., Any] | None = None,
     *,
@@ -194,7 +216,7 @@ def op(
     required_resource_keys: Iterable[str] | None = None,
     tags: Mapping[str, str] | None = None,
     **others: Any,
-) -> Any:
+) -> OpDefinition | OpDecorator:
     """Decorate a function as an op; `out` is one `Out` or ``{name: Out}`` for several."""
     refuse_unsupported("@op", others)
 

@@ -6,7 +6,7 @@ import datetime as dt
 import inspect
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bakehouse.authoring.jobs import AssetJobDefinition, job_for_target
 from bakehouse.authoring.loading import register_definition_kind
@@ -14,6 +14,9 @@ from bakehouse.authoring.run_config import is_run_config_object, plain_run_confi
 from bakehouse.authoring.run_request import DefaultScheduleStatus, RunRequest, SkipReason
 from bakehouse.authoring.source import caller_source, source_of_function
 from bakehouse.errors import DefinitionError, SourceLocation
+
+if TYPE_CHECKING:
+    from bakehouse.authoring.graphs import JobDefinition
 
 
 def validate_cron(cron_schedule: str, where: str, source: SourceLocation | None) -> str:
@@ -92,7 +95,7 @@ class ScheduleDefinition:
         name: str | None = None,
         *,
         cron_schedule: str,
-        job: AssetJobDefinition | None = None,
+        job: AssetJobDefinition | JobDefinition | None = None,
         job_name: str | None = None,
         run_config: Mapping[str, Any] | Any | None = None,
         tags: Mapping[str, str] | None = None,
@@ -199,7 +202,7 @@ class ScheduleDefinition:
 def _target_job(
     target: Any,
     name: str | None,
-    job: AssetJobDefinition | None,
+    job: AssetJobDefinition | JobDefinition | None,
     job_name: str | None,
     source: SourceLocation | None,
 ) -> AssetJobDefinition:
@@ -217,7 +220,7 @@ def _target_job(
 def schedule(
     cron_schedule: str,
     *,
-    job: AssetJobDefinition | None = None,
+    job: AssetJobDefinition | JobDefinition | None = None,
     job_name: str | None = None,
     name: str | None = None,
     execution_timezone: str | None = None,

@@ -11,7 +11,7 @@ import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bakehouse.authoring.jobs import AssetJobDefinition, job_for_target
 from bakehouse.authoring.loading import register_definition_kind
@@ -28,6 +28,9 @@ from bakehouse.authoring.source import source_of_function
 from bakehouse.errors import DefinitionError
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 from bakehouse.storage.records import RunStatus
+
+if TYPE_CHECKING:
+    from bakehouse.authoring.graphs import JobDefinition
 
 DEFAULT_MINIMUM_INTERVAL_SECONDS = 30
 
@@ -185,7 +188,8 @@ SensorFunction = Callable[..., Any]
 
 
 def _job_names(
-    job: AssetJobDefinition | None, jobs: Sequence[AssetJobDefinition] | None
+    job: AssetJobDefinition | JobDefinition | None,
+    jobs: Sequence[AssetJobDefinition | JobDefinition] | None,
 ) -> list[str]:
     names = [job.name] if job is not None else []
     names.extend(j.name for j in jobs or ())
@@ -201,8 +205,8 @@ class SensorDefinition:
         name: str,
         *,
         evaluation_fn: SensorFunction,
-        job: AssetJobDefinition | None = None,
-        jobs: Sequence[AssetJobDefinition] | None = None,
+        job: AssetJobDefinition | JobDefinition | None = None,
+        jobs: Sequence[AssetJobDefinition | JobDefinition] | None = None,
         asset_selection: Sequence[CoercibleToAssetKey] | None = None,
         minimum_interval_seconds: int | None = None,
         description: str | None = None,
@@ -345,9 +349,9 @@ def _target_job(
     target: Any,
     name: str,
     fn: SensorFunction,
-    job: AssetJobDefinition | None,
-    jobs: Sequence[AssetJobDefinition] | None,
-) -> AssetJobDefinition | None:
+    job: AssetJobDefinition | JobDefinition | None,
+    jobs: Sequence[AssetJobDefinition | JobDefinition] | None,
+) -> AssetJobDefinition | JobDefinition | None:
     """The job of a sensor: `job`, or the one ``target=`` (Dagster's newer spelling) names."""
     if target is None:
         return job
@@ -359,9 +363,9 @@ def _target_job(
 
 
 def sensor(
-    job: AssetJobDefinition | None = None,
+    job: AssetJobDefinition | JobDefinition | None = None,
     *,
-    jobs: Sequence[AssetJobDefinition] | None = None,
+    jobs: Sequence[AssetJobDefinition | JobDefinition] | None = None,
     name: str | None = None,
     minimum_interval_seconds: int | None = None,
     description: str | None = None,
@@ -390,8 +394,8 @@ def sensor(
 def asset_sensor(
     asset_key: CoercibleToAssetKey,
     *,
-    job: AssetJobDefinition | None = None,
-    jobs: Sequence[AssetJobDefinition] | None = None,
+    job: AssetJobDefinition | JobDefinition | None = None,
+    jobs: Sequence[AssetJobDefinition | JobDefinition] | None = None,
     name: str | None = None,
     minimum_interval_seconds: int | None = None,
     description: str | None = None,
@@ -421,8 +425,8 @@ def run_status_sensor(
     run_status: DagsterRunStatus,
     *,
     name: str | None = None,
-    monitored_jobs: Sequence[AssetJobDefinition | str] | None = None,
-    request_job: AssetJobDefinition | None = None,
+    monitored_jobs: Sequence[AssetJobDefinition | JobDefinition | str] | None = None,
+    request_job: AssetJobDefinition | JobDefinition | None = None,
     minimum_interval_seconds: int | None = None,
     description: str | None = None,
     default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
@@ -449,8 +453,8 @@ def run_failure_sensor(
     fn: SensorFunction | None = None,
     *,
     name: str | None = None,
-    monitored_jobs: Sequence[AssetJobDefinition | str] | None = None,
-    request_job: AssetJobDefinition | None = None,
+    monitored_jobs: Sequence[AssetJobDefinition | JobDefinition | str] | None = None,
+    request_job: AssetJobDefinition | JobDefinition | None = None,
     minimum_interval_seconds: int | None = None,
     description: str | None = None,
     default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
