@@ -10,6 +10,8 @@ import pytest
 
 from tests.support.faults import bh, small_project
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize(
     ("url", "says"),

@@ -243,6 +243,7 @@ def test_an_op_job_in_definitions() -> None:
     assert defs.get_job_def("my_job").execute_in_process().success
 
 
+@pytest.mark.slow
 def test_a_job_of_ops_loads_in_a_code_location_and_runs_through_bh_launch(tmp_path: Path) -> None:
     project = write_project(
         tmp_path / "opsy",

@@ -205,6 +205,7 @@ def test_a_hook_that_raises_fails_no_step() -> None:
     assert any("hook broke" in e.message for e in result.all_events)
 
 
+@pytest.mark.slow
 def test_hooks_run_in_the_run_worker_of_bh_launch(tmp_path: Path) -> None:
     marker = tmp_path / "hooks.txt"
     project = write_project(

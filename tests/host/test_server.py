@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from bakehouse.host.process import CodeServerProcess, CodeServerStartError
 from bakehouse.project.settings import read_project
 from bakehouse.protocol.snapshot import PROTOCOL_VERSION, LoadFailure, LocationSnap
 from tests.support.projects import write_project
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -107,10 +107,7 @@ def test_the_server_stops_by_itself_when_the_host_goes_quiet(tmp_path: Path) -> 
     server = _server(root, heartbeat_timeout=1.0)
     try:
         server.start(timeout=60)
-        deadline = time.monotonic() + 10
-        while server.alive() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not server.alive()
+        eventually(lambda: not server.alive(), timeout=10, message="the server to stop itself")
         server.wait_stderr()
         assert "the host stopped calling" in server.stderr_tail()
     finally:

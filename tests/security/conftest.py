@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.api import loaded_locations
 from tests.support.dev_server import DevServer, bh_env, start_dev_server, stop_dev_server
 from tests.support.projects import write_project
 
@@ -68,14 +68,8 @@ def bh(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProces
 
 def wait_loaded(url: str, headers: dict[str, str] | None = None) -> None:
     """Wait until every code location serves (bh dev answers while they still load)."""
-    deadline = time.monotonic() + 90
-    states: list[dict[str, object]] = []
-    while time.monotonic() < deadline:
-        states = httpx.get(url + "/api/locations", headers=headers, timeout=30).json()
-        if states and all(s["status"] == "LOADED" for s in states):
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"the location did not load: {states}")
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
+        loaded_locations(http)
 
 
 @pytest.fixture(scope="module")
