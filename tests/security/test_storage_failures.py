@@ -21,7 +21,6 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.faults import small_project
-from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -104,7 +103,10 @@ def test_a_full_disk_fails_the_run_with_its_cause_once_storage_takes_it(
     env = {"BAKEHOUSE_STORAGE_URL": f"sqlite:///{database}", "FILL_DIR": str(small_disk)}
     launch = _launch(project, env, "fills_disk")
     filler = small_disk / "filler"
-    eventually(filler.exists, timeout=90, message="the asset to fill the disk")
+    deadline = time.monotonic() + 90
+    while not filler.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert filler.exists(), _finish(launch)
     # The disk stays full: the run cannot be recorded as failed, and is not given up on.
     time.sleep(8)
     assert launch.poll() is None, _finish(launch)
