@@ -119,6 +119,8 @@ def test_launch_a_cross_location_run_and_read_its_events(client: httpx.Client) -
         e["asset_key"] for e in run["events"] if e["event_type"] == "ASSET_MATERIALIZATION"
     ]
     assert materialized == ["flour", "bread"]
+    # Events are the stored records themselves, so each names its run.
+    assert {e["run_id"] for e in run["events"]} == {run["run_id"]}
     bread = client.get("/api/assets/bread").json()
     assert bread["latest_materialization"]["metadata"]["loaves"] == {"type": "int", "value": 2}
     assert len(bread["history"]) == 1
@@ -179,5 +181,10 @@ def test_unknown_run_is_404_and_openapi_is_served(client: httpx.Client) -> None:
         "/api/runs/{run_id}",
     ):
         assert path in schema["paths"]
+    # The API describes an event with the storage record's own schema, not a mirror of it.
+    schemas = schema["components"]["schemas"]
+    events = schemas["RunDetailOut"]["properties"]["events"]["items"]["anyOf"]
+    assert {"$ref": "#/components/schemas/EventRecord"} in events
+    assert "storage_id" in schemas["EventRecord"]["properties"]
     assert client.get("/api/runs", params={"limit": 0}).status_code == 422
     assert client.get("/api/runs", params={"status": "BOGUS"}).status_code == 422

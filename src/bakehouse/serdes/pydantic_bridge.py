@@ -14,6 +14,8 @@ import msgspec
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema as cs
 
+from bakehouse.serdes.codec import to_builtins
+
 
 def record_core_schema(cls: type[msgspec.Struct], handler: GetCoreSchemaHandler) -> Any:
     """The pydantic core schema of the record type `cls`."""
@@ -45,8 +47,7 @@ def record_core_schema(cls: type[msgspec.Struct], handler: GetCoreSchemaHandler)
     return cs.json_or_python_schema(
         json_schema=from_data,
         python_schema=cs.no_info_wrap_validator_function(instance_or_data, from_data),
-        serialization=cs.plain_serializer_function_ser_schema(
-            msgspec.to_builtins, return_schema=shape
-        ),
+        # No return_schema: with one, pydantic cannot serialize a record inside a union.
+        serialization=cs.plain_serializer_function_ser_schema(to_builtins),
         ref=f"{cls.__module__}.{cls.__qualname__}",
     )

@@ -12,7 +12,6 @@ from bakehouse.web.deps import deployment
 from bakehouse.web.models import (
     CorruptEventOut,
     CorruptRunOut,
-    EventOut,
     ReexecuteRequest,
     RunCreated,
     RunDetailOut,
@@ -85,9 +84,7 @@ def get_run(
     read is a 409 naming it."""
     run = _run_or_404(dep, run_id)
     events = dep.instance.get_events(run_id, after_storage_id=after, include_corrupt=True)
-    shown = [
-        EventOut.of(e) if isinstance(e, EventRecord) else CorruptEventOut.of(e) for e in events
-    ]
+    shown = [e if isinstance(e, EventRecord) else CorruptEventOut.of(e) for e in events]
     return RunDetailOut(**RunOut.of(run).model_dump(), events=shown)
 
 

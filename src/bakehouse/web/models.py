@@ -232,37 +232,11 @@ class CorruptEventOut(BaseModel):
         return cls(storage_id=int(row.key), reason=row.reason)
 
 
-class EventOut(BaseModel):
-    """One event of a run's log."""
-
-    storage_id: int | None
-    event_type: str
-    timestamp: float
-    level: str
-    message: str
-    step_key: str | None
-    asset_key: str | None
-    data: dict[str, Any]
-
-    @classmethod
-    def of(cls, event: EventRecord) -> EventOut:
-        """The API view of an event."""
-        return cls(
-            storage_id=event.storage_id,
-            event_type=event.event_type.value,
-            timestamp=event.timestamp,
-            level=event.level,
-            message=event.message,
-            step_key=event.step_key,
-            asset_key=event.asset_key,
-            data=dict(event.data),
-        )
-
-
 class RunDetailOut(RunOut):
     """A run with its event log."""
 
-    events: list[EventOut | CorruptEventOut]
+    # The stored records themselves: the API shows an event as storage keeps it.
+    events: list[EventRecord | CorruptEventOut]
 
 
 class PartitionRangeIn(BaseModel):

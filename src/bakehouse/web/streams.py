@@ -17,11 +17,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
+from bakehouse import serdes
 from bakehouse.errors import RunNotFoundError
 from bakehouse.host.deployment import Deployment
 from bakehouse.storage.records import BackfillStatus
 from bakehouse.web.deps import deployment
-from bakehouse.web.models import EventOut, LocationOut, MaterializationOut, RunOut
+from bakehouse.web.models import LocationOut, MaterializationOut, RunOut
 from bakehouse.web.responses import NO_RUN, guarded
 
 router = APIRouter(prefix="/api", tags=["streams"])
@@ -200,7 +201,7 @@ async def run_stream(
             new = await run_in_threadpool(_events_after, dep, run_id, cursor)
             for event in new:
                 cursor = event.storage_id or cursor
-                yield {"event": "event", "data": EventOut.of(event).model_dump_json()}
+                yield {"event": "event", "data": serdes.encode(event)}
             if run.status != last_status:
                 last_status = run.status
                 yield {"event": "run", "data": RunOut.of(run).model_dump_json()}
