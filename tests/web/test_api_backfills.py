@@ -242,7 +242,7 @@ def test_an_unpartitioned_asset_in_the_selection_is_one_run_of_its_own(
                 "partition_keys": ["2024-01-02"],
                 "partition_range": {"start": "2024-01-01", "end": "2024-01-02"},
             },
-            422,
+            400,
             "not both",
         ),
         ({"selection": "sales", "only": "sometimes"}, 422, "only"),

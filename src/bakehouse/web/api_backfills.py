@@ -35,6 +35,9 @@ async def create_backfill(
     """Request a backfill of ``selection`` for ``partition_keys``, a ``partition_range``
     (inclusive) or, with neither, every partition; ``only`` keeps the missing (or failed and
     missing) ones. Bad selections and keys are a 400 naming what is wrong."""
+    target_error = body.target_error()
+    if target_error:
+        raise HTTPException(400, target_error)
     span = (body.partition_range.start, body.partition_range.end) if body.partition_range else None
     try:
         backfill = await run_in_threadpool(

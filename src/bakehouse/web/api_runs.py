@@ -40,6 +40,9 @@ async def launch_run(body: RunRequest, dep: Deployment = Depends(deployment)) ->
     """Queue a run of ``selection`` (the syntax of ``bh launch --assets``), of explicit
     ``asset_keys``, or of a ``job``, optionally of one ``partition_key``. A selection that
     matches nothing, or a partition the selected assets do not have, is a 400."""
+    target_error = body.target_error()
+    if target_error:
+        raise HTTPException(400, target_error)
     tags = {"bakehouse/launched_by": "ui", **body.tags}
     try:
         run = await run_in_threadpool(
@@ -76,7 +79,10 @@ def list_runs(
 )
 def get_run(
     run_id: str,
-    after: int = Query(default=0, ge=0, description="Only events after this storage id"),
+    # Storage ids are 64-bit: a larger cursor is a 422, not a database overflow.
+    after: int = Query(
+        default=0, ge=0, le=2**63 - 1, description="Only events after this storage id"
+    ),
     dep: Deployment = Depends(deployment),
 ) -> RunDetailOut:
     """A run and its events; an event whose stored row cannot be read is

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import AfterValidator
+from pydantic import AfterValidator, WithJsonSchema
 
 from bakehouse.graph.selection import QUOTE_LIMIT, quoted
 
@@ -43,7 +43,19 @@ def check_tags(tags: dict[str, str]) -> dict[str, str]:
     return tags
 
 
-Tags = Annotated[dict[str, str], AfterValidator(check_tags)]
+# The same limits as JSON schema, so that the OpenAPI schema says what `check_tags` accepts (a
+# client, or a fuzzer, generating valid tags from it gets them accepted). A key's last "/" splits
+# prefix and name, as in `check_tags`; [\s\S] is any character, newlines included.
+_TAGS_SCHEMA = {
+    "type": "object",
+    "maxProperties": MAX_TAGS,
+    "propertyNames": {
+        "pattern": rf"^(?:[\s\S]{{0,{MAX_TAG_SEGMENT}}}/)?[^/]{{1,{MAX_TAG_SEGMENT}}}$"
+    },
+    "additionalProperties": {"type": "string", "maxLength": MAX_TAG_VALUE},
+}
+
+Tags = Annotated[dict[str, str], AfterValidator(check_tags), WithJsonSchema(_TAGS_SCHEMA)]
 
 
 def _clip(value: Any) -> Any:

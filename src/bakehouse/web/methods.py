@@ -10,7 +10,7 @@ headers: other origins get nothing from this server.
 from __future__ import annotations
 
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bakehouse.web.refusal import refusal
@@ -29,9 +29,16 @@ def _best_match(routes: list[BaseRoute], scope: Scope) -> Match:
     return best
 
 
+def _in_mount(routes: list[BaseRoute], scope: Scope) -> bool:
+    # A mount (the static files) matches every method; it serves GET and HEAD.
+    return any(isinstance(r, Mount) and r.matches(scope)[0] == Match.FULL for r in routes)
+
+
 def allowed_methods(routes: list[BaseRoute], scope: Scope) -> set[str]:
     """The methods some route serves at the request's path (asked of the routes themselves,
     which also covers routers FastAPI includes lazily)."""
+    if _in_mount(routes, scope):
+        return {"GET", "HEAD"}
     return {m for m in _METHODS if _best_match(routes, {**scope, "method": m}) == Match.FULL}
 
 
@@ -47,7 +54,10 @@ class MethodsMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        if method != "OPTIONS" and _best_match(self.routes, scope) != Match.PARTIAL:
+        served = _best_match(self.routes, scope)
+        if served == Match.FULL and method not in ("GET", "HEAD") and _in_mount(self.routes, scope):
+            served = Match.PARTIAL
+        if method != "OPTIONS" and served != Match.PARTIAL:
             await self.app(scope, receive, send)  # served, or a 404 the routes answer
             return
         methods = allowed_methods(self.routes, scope)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from bakehouse.errors import ErrorInfo
 from bakehouse.host.backfill_requests import BackfillProgress
@@ -145,12 +145,13 @@ class RunRequest(BaseModel):
         "partitioned assets; a key they do not have is a 400",
     )
 
-    @model_validator(mode="after")
-    def _exactly_one_target(self) -> RunRequest:
+    def target_error(self) -> str | None:
+        """Why the request names no run target, or more than one (a 400: the schema cannot
+        say "exactly one of")."""
         given = [n for n in ("selection", "asset_keys", "job") if getattr(self, n)]
         if len(given) != 1:
-            raise ValueError("give exactly one of selection, asset_keys or job")
-        return self
+            return "give exactly one of selection, asset_keys or job"
+        return None
 
 
 class RunCreated(BaseModel):
@@ -164,7 +165,8 @@ class ReexecuteRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    from_failure: bool = False
+    # Strict: 0 or "yes" are not booleans, as the schema says.
+    from_failure: StrictBool = False
 
 
 class RunOut(BaseModel):
@@ -261,11 +263,12 @@ class BackfillRequest(BaseModel):
     )
     tags: Tags = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _keys_or_range(self) -> BackfillRequest:
+    def target_error(self) -> str | None:
+        """Why the partitions asked for are ambiguous (a 400: the schema cannot say "not
+        both")."""
         if self.partition_keys is not None and self.partition_range is not None:
-            raise ValueError("give partition_keys or partition_range, not both")
-        return self
+            return "give partition_keys or partition_range, not both"
+        return None
 
 
 class BackfillCreated(BaseModel):

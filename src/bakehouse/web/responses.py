@@ -73,8 +73,8 @@ BAD_SELECTION = problem(
     "selection 'nope' matches no asset",
 )
 BAD_LAUNCH = problem(
-    "The selection, keys or job match nothing, or the partition is not one the selected "
-    "assets have",
+    "Not exactly one of selection, asset_keys and job; they match nothing; or the partition "
+    "is not one the selected assets have",
     "selection 'nope' matches no asset",
 )
 BAD_BACKFILL = problem(
