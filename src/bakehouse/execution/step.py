@@ -18,7 +18,7 @@ from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
 from bakehouse.authoring.context import AssetExecutionContext, RunLogger
 from bakehouse.authoring.dagster_types import TypeCheckContext, check_output_type
 from bakehouse.authoring.metadata import normalize_metadata
-from bakehouse.authoring.results import AssetCheckResult, MaterializeResult, Output
+from bakehouse.authoring.results import AssetCheckResult
 from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.check_results import (
     AssetCheckFailedError,
@@ -32,6 +32,7 @@ from bakehouse.execution.io_managers import InputContext, IOManager, OutputConte
 from bakehouse.execution.leftover_children import live_children
 from bakehouse.execution.partitions import input_partition_keys, step_partition_keys
 from bakehouse.execution.plan import Step
+from bakehouse.execution.step_outputs import Produced, StepOutputs
 from bakehouse.graph.keys import AssetKey
 from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType
@@ -67,15 +68,6 @@ class StepEnvironment:
     # The run's job and the hooks it applies to every step (`HookDefinition`s).
     job_name: str | None = None
     hooks: tuple[Any, ...] = ()
-
-
-@dataclass
-class _Produced:
-    key: AssetKey
-    output_name: str
-    value: Any
-    has_value: bool
-    metadata: dict[str, Any]
 
 
 def execute_step(step: Step, env: StepEnvironment) -> bool:
@@ -176,33 +168,23 @@ def _run(step: Step, env: StepEnvironment, started: float, keys: list[str] | Non
         partitions_def=assets_def.partitions_def,
         partition_range_keys=keys if env.partition_range is not None else None,
     )
-    result = assets_def.fn(**_arguments(step, env, params, context, log, keys))
-    produced, check_results = _collect_outputs(step, assets_def, result)
-    for item in produced:
-        _check_type(assets_def, item, context, log)
     specs = _specs_of(step, assets_def.check_specs)
-    # Checked before anything is recorded, so a step that forgot a check records no half.
-    matched = match_results(step.key, specs, check_results)
-    for item in produced:
-        spec = assets_def.specs_by_key[item.key]
-        item.metadata.update(context.added_metadata_for(item.key, item.output_name))
-        if item.has_value:
-            _store_output(step, env, spec, item, log, keys)
-            if env.captured_values is not None:
-                env.captured_values[item.key] = item.value
-        # One materialization per partition, so each partition's status is its own.
-        metadata = normalize_metadata(item.metadata)
-        for materialized in keys if keys is not None else [None]:
-            where = f" partition {materialized}" if keys is not None and len(keys) > 1 else ""
-            env.writer.emit(
-                EventType.ASSET_MATERIALIZATION,
-                f"Materialized asset {item.key.to_user_string()}{where}.",
-                step_key=step.key,
-                asset_key=item.key.to_user_string(),
-                partition_key=materialized,
-                data={"metadata": metadata},
-                defer=True,
-            )
+
+    def handle(item: Produced, streaming: bool) -> None:
+        _check_type(assets_def, item, context, log)
+        _record_output(step, assets_def, env, item, context, log, keys, streaming=streaming)
+
+    outputs = StepOutputs(step, assets_def, handle)
+    result = assets_def.fn(**_arguments(step, env, params, context, log, keys))
+    returned = outputs.consume(result)
+    outputs.check_complete()
+    # A returned answer is checked whole before anything is recorded, so a step that forgot a
+    # check records no half (a generator's outputs are recorded as they come, as in Dagster).
+    matched = match_results(step.key, specs, outputs.check_results)
+    for item in returned:
+        _check_type(assets_def, item, context, log)
+    for item in returned:
+        _record_output(step, assets_def, env, item, context, log, keys, streaming=False)
     record_results(env.writer, step.key, specs, matched, partition)
     env.writer.emit(
         EventType.STEP_SUCCESS,
@@ -213,8 +195,41 @@ def _run(step: Step, env: StepEnvironment, started: float, keys: list[str] | Non
     )
 
 
+def _record_output(
+    step: Step,
+    assets_def: AssetsDefinition,
+    env: StepEnvironment,
+    item: Produced,
+    context: AssetExecutionContext,
+    log: RunLogger,
+    keys: list[str] | None,
+    *,
+    streaming: bool,
+) -> None:
+    """Store one output through its IO manager and record its materialization (one per
+    partition, so each partition's status is its own); a streamed one is written at once."""
+    spec = assets_def.specs_by_key[item.key]
+    item.metadata.update(context.added_metadata_for(item.key, item.output_name))
+    if item.has_value:
+        _store_output(step, env, spec, item, log, keys)
+        if env.captured_values is not None:
+            env.captured_values[item.key] = item.value
+    metadata = normalize_metadata(item.metadata)
+    for materialized in keys if keys is not None else [None]:
+        where = f" partition {materialized}" if keys is not None and len(keys) > 1 else ""
+        env.writer.emit(
+            EventType.ASSET_MATERIALIZATION,
+            f"Materialized asset {item.key.to_user_string()}{where}.",
+            step_key=step.key,
+            asset_key=item.key.to_user_string(),
+            partition_key=materialized,
+            data={"metadata": metadata},
+            defer=not streaming,
+        )
+
+
 def _check_type(
-    assets_def: AssetsDefinition, item: _Produced, context: AssetExecutionContext, log: RunLogger
+    assets_def: AssetsDefinition, item: Produced, context: AssetExecutionContext, log: RunLogger
 ) -> None:
     """Raise `DagsterTypeCheckDidNotPass` when the value fails its output's type."""
     dagster_type = assets_def.output_types.get(item.key)
@@ -351,7 +366,7 @@ def _store_output(
     step: Step,
     env: StepEnvironment,
     spec: AssetSpec,
-    item: _Produced,
+    item: Produced,
     log: RunLogger,
     partition_keys: list[str] | None,
 ) -> None:
@@ -381,85 +396,3 @@ def _store_output(
         partition_key=context.partition_key,
         defer=True,
     )
-
-
-def _collect_outputs(
-    step: Step, assets_def: AssetsDefinition, result: Any
-) -> tuple[list[_Produced], list[AssetCheckResult]]:
-    """Turn what the function returned or yielded into one `_Produced` per materialized key,
-    and the results of the step's checks (yielded, or in ``MaterializeResult.check_results``)."""
-    items = list(result) if inspect.isgenerator(result) else None
-    check_results: list[AssetCheckResult] = []
-    name_to_key = {name: key for key, name in assets_def.output_names.items()}
-    produced: dict[AssetKey, _Produced] = {}
-
-    def add(key: AssetKey, value: Any, has_value: bool, metadata: Mapping[str, Any] | None) -> None:
-        if key not in assets_def.specs_by_key:
-            raise ExecutionError(
-                f"step '{step.key}' returned a result for '{key.to_user_string()}', which it does "
-                f"not define (it defines {[k.to_user_string() for k in assets_def.keys]})"
-            )
-        if key in produced:
-            raise ExecutionError(f"step '{step.key}' returned '{key.to_user_string()}' twice")
-        produced[key] = _Produced(
-            key, assets_def.output_names[key], value, has_value, dict(metadata or {})
-        )
-
-    def add_item(item: Any, default_key: AssetKey | None) -> None:
-        if isinstance(item, AssetCheckResult):
-            check_results.append(item)
-        elif isinstance(item, MaterializeResult):
-            check_results.extend(item.check_results)
-            key = item.asset_key or default_key
-            if key is None:
-                raise ExecutionError(
-                    f"step '{step.key}' makes several assets: give MaterializeResult(asset_key=...)"
-                )
-            add(key, item.value, item.value is not None, item.metadata)
-        elif isinstance(item, Output):
-            key = name_to_key.get(item.output_name) if assets_def.is_multi else default_key
-            if key is None:
-                raise ExecutionError(
-                    f"step '{step.key}' yielded Output(output_name={item.output_name!r}); "
-                    f"its outputs are {sorted(name_to_key)}"
-                )
-            add(key, item.value, item.value is not None, item.metadata)
-        elif default_key is not None:
-            add(default_key, item, item is not None, None)
-        else:
-            # Reached by a yielded value and by a returned one that is not a tuple of one
-            # value per output, so the message names both ways of getting it right.
-            outputs = ", ".join(name_to_key)
-            raise ExecutionError(
-                f"step '{step.key}' produced a value of type {type(item).__name__}; a "
-                f"multi-asset returns a tuple with one value per output ({outputs}), or returns "
-                "or yields Output or MaterializeResult"
-            )
-
-    single = None if assets_def.is_multi else assets_def.keys[0]
-    if items is not None:
-        for item in items:
-            add_item(item, single)
-    elif single is not None:
-        add_item(result, single)
-    elif (
-        isinstance(result, tuple)
-        and len(result) == len(assets_def.keys)
-        and not any(isinstance(r, (MaterializeResult, Output, AssetCheckResult)) for r in result)
-    ):
-        for key, value in zip(assets_def.keys, result, strict=True):
-            add(key, value, value is not None, None)
-    elif isinstance(result, (list, tuple)):
-        for item in result:
-            add_item(item, None)
-    elif result is not None:
-        add_item(result, None)
-    missing = [
-        k for k in step.keys if k not in produced and not assets_def.specs_by_key[k].skippable
-    ]
-    if missing:
-        raise ExecutionError(
-            f"step '{step.key}' did not produce {[k.to_user_string() for k in missing]}: return "
-            "or yield a value, Output or MaterializeResult for each"
-        )
-    return [produced[k] for k in step.keys if k in produced], check_results
