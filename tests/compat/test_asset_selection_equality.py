@@ -53,3 +53,13 @@ def test_a_job_keeps_the_selection_it_was_given() -> None:
     assert listed.selection == dg.AssetSelection.assets("asset1", "asset2")
     by_string = dg.define_asset_job("by_string", selection="asset1+")
     assert by_string.selection == dg.AssetSelection.from_string("asset1+")
+
+
+def test_one_asset_or_key_is_a_selection_of_it() -> None:
+    # From Dagster's define_asset_job: a single AssetsDefinition (or key) may be the selection.
+    by_def = dg.define_asset_job("job1", selection=asset1)
+    assert by_def.selection == dg.AssetSelection.assets(asset1)
+    by_key = dg.define_asset_job("job2", selection=dg.AssetKey("asset2"))
+    assert by_key.selection == dg.AssetSelection.assets("asset2")
+    defs = dg.Definitions(assets=[asset1, asset2], jobs=[by_def])
+    assert defs.get_job_def("job1").execute_in_process().success

@@ -325,3 +325,22 @@ def test_arguments_bakehouse_does_not_honour_are_refused() -> None:
         return 1
 
     assert versioned() == 1
+
+
+def test_a_job_of_ops_also_gets_the_definitions_resources() -> None:
+    # Differs on purpose: Dagster's docs say a @job's resources must be bound on the job and
+    # Definitions(resources=...) does not reach it; bakehouse gives the job the Definitions'
+    # resources under its own, so a job moved into a Definitions keeps working either way.
+    @dg.op(required_resource_keys={"greeter"})
+    def greet(context: dg.OpExecutionContext) -> str:
+        return str(context.resources.greeter)
+
+    @dg.job
+    def unbound() -> None:
+        greet()
+
+    defs = dg.Definitions(jobs=[unbound], resources={"greeter": "from defs"})
+    defs.validate()
+    assert defs.get_job_def("unbound").execute_in_process().output_for_node("greet") == "from defs"
+    with pytest.raises(dg.DefinitionError, match="greeter"):
+        dg.Definitions(jobs=[unbound]).validate()

@@ -263,6 +263,9 @@ def coerce_selection(value: object) -> AssetSelection:
         return value
     if isinstance(value, str):
         return AssetSelection.from_string(value)
+    # One asset, spec or key stands for a selection of it, as in Dagster.
+    if isinstance(value, AssetKey) or hasattr(value, "specs") or hasattr(value, "key"):
+        return AssetSelection.assets(value)
     if isinstance(value, Iterable):
         return AssetSelection.assets(*value)
     raise TypeError(f"cannot select assets with {value!r}")
