@@ -109,3 +109,14 @@ def test_a_422_does_not_echo_a_large_input(server: DevServer) -> None:
     answer = _post(server, "/api/runs", json={"selection": 5, "job": "j" * 500_000})
     assert answer.status_code == 422
     assert len(answer.text) < 1500
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/runs/{}", "/api/backfills/{}", "/api/assets/{}", "/runs/{}", "/backfills/{}"]
+)
+def test_not_found_answers_quote_at_most_200_characters(server: DevServer, path: str) -> None:
+    long_id = "x" * 5000
+    answer = httpx.get(server.url + path.format(long_id), timeout=30)
+    assert answer.status_code == 404
+    assert "x" * 201 not in answer.text
+    assert "(5000 characters)" in answer.text

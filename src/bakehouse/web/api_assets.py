@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from bakehouse.errors import SelectionError
-from bakehouse.graph.selection import select_keys
+from bakehouse.graph.selection import quoted, select_keys
 from bakehouse.host.deployment import Deployment
 from bakehouse.host.global_graph import GlobalAssetGraph, PlacedAsset
 from bakehouse.protocol.snapshot import AssetCheckSnap
@@ -102,7 +102,7 @@ def get_asset(key: str, dep: Deployment = Depends(deployment)) -> AssetDetailOut
     graph = dep.graph()
     placed = graph.assets.get(key)
     if placed is None:
-        raise HTTPException(404, f"no asset with key '{key}'")
+        raise HTTPException(404, f"no asset with key {quoted(key)}")
     latest = dep.instance.get_latest_materializations([key])
     history = dep.instance.get_materialization_history(key, limit=50)
     node = placed.node

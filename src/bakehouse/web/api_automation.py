@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from bakehouse.daemon.scheduler import effective_status, next_tick, origin_of, set_running
 from bakehouse.errors import ErrorInfo
+from bakehouse.graph.selection import quoted
 from bakehouse.host.deployment import Deployment
 from bakehouse.protocol.snapshot import ScheduleSnap, SensorSnap
 from bakehouse.storage.records import InstigatorStatus, InstigatorType, TickRecord
@@ -133,7 +134,7 @@ def list_automation(
 def toggle(dep: Deployment, kind: str, location: str, name: str, running: bool) -> InstigatorOut:
     """Turn schedule or sensor `name` of `location` on or off; 404 if there is none."""
     if kind not in ("schedules", "sensors"):
-        raise HTTPException(404, f"unknown kind '{kind}': use schedules or sensors")
+        raise HTTPException(404, f"unknown kind {quoted(kind)}: use schedules or sensors")
     wanted = ScheduleSnap if kind == "schedules" else SensorSnap
     match = next(
         (item for loc, item in _items(dep)
@@ -141,7 +142,7 @@ def toggle(dep: Deployment, kind: str, location: str, name: str, running: bool) 
         None,
     )  # fmt: skip
     if match is None:
-        raise HTTPException(404, f"no {kind[:-1]} '{name}' in location '{location}'")
+        raise HTTPException(404, f"no {kind[:-1]} {quoted(name)} in location {quoted(location)}")
     set_running(
         dep.instance, location=location, name=name, running=running, now=time.time(),
         type=InstigatorType.SCHEDULE if kind == "schedules" else InstigatorType.SENSOR,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
 from bakehouse.errors import BackfillError
+from bakehouse.graph.selection import quoted
 from bakehouse.host.backfill_requests import backfill_progress, cancel_backfill, request_backfill
 from bakehouse.host.deployment import Deployment
 from bakehouse.storage.records import BackfillRecord, BackfillStatus
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/api", tags=["backfills"])
 def _backfill_or_404(dep: Deployment, backfill_id: str) -> BackfillRecord:
     backfill = dep.instance.get_backfill(backfill_id)
     if backfill is None:
-        raise HTTPException(404, f"no backfill with id '{backfill_id}'")
+        raise HTTPException(404, f"no backfill with id {quoted(backfill_id)}")
     return backfill
 
 

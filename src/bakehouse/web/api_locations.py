@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException
 from starlette.concurrency import run_in_threadpool
 
+from bakehouse.graph.selection import quoted
 from bakehouse.host.deployment import Deployment
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import LocationOut
@@ -29,7 +30,7 @@ async def reload_location(name: str, dep: Deployment = Depends(deployment)) -> L
     """Reload one location; answers when it has loaded or failed. A failed reload keeps the last
     good definitions serving (``serving_last_good``)."""
     if name not in dep.targets:
-        raise HTTPException(404, f"no code location named '{name}'")
+        raise HTTPException(404, f"no code location named {quoted(name)}")
     state = await run_in_threadpool(dep.reload, name)
     return LocationOut.of(state)
 

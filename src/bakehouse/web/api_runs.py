@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
 from bakehouse.errors import RunNotFoundError, SelectionError
+from bakehouse.graph.selection import quoted
 from bakehouse.host.deployment import Deployment
 from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
 from bakehouse.web.deps import deployment
@@ -27,7 +28,7 @@ def _run_or_404(dep: Deployment, run_id: str) -> RunRecord:
     try:
         return dep.instance.get_run(run_id)
     except RunNotFoundError:
-        raise HTTPException(404, f"no run with id '{run_id}'") from None
+        raise HTTPException(404, f"no run with id {quoted(run_id)}") from None
 
 
 @router.post(
@@ -120,7 +121,7 @@ async def reexecute_run(
     keys = list(run.asset_selection)
     if body.from_failure:
         if run.status != RunStatus.FAILURE:
-            raise HTTPException(409, f"run '{run_id}' did not fail ({run.status.value})")
+            raise HTTPException(409, f"run {quoted(run_id)} did not fail ({run.status.value})")
         done = {
             e.asset_key
             for e in dep.instance.get_events(run_id, event_types=[EventType.ASSET_MATERIALIZATION])

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 import bakehouse
+from bakehouse.graph.selection import QUOTE_LIMIT
 from bakehouse.web import metadata_html
 
 if TYPE_CHECKING:
@@ -212,6 +213,8 @@ def problem(
 ) -> HTMLResponse:
     """A page saying what is missing or wrong (`title`, `name`), what to do (`hint`), where to go
     (`back`: URL and label) and, for a mistyped name, the closest ones (URL and label)."""
+    if len(name) > QUOTE_LIMIT:  # a name from the URL: never echo more than this of it
+        name = f"{name[:QUOTE_LIMIT]}… ({len(name)} characters)"
     return render(
         request,
         "problem.html",
