@@ -207,8 +207,8 @@ def render(
         "",
         f"- Course and tutorial code uses **{len(names)} Dagster names**; bakehouse has "
         f"**{len(has)}** of them. The names come from {len(sources)} files of the Dagster "
-        "University courses (Essentials, Testing, ETL), Dagster's ETL tutorial and its ops/jobs "
-        "docs examples, listed with repository, path and commit in "
+        "University courses (Essentials, Testing, ETL, dbt), Dagster's ETL tutorial and its "
+        "ops/jobs docs examples, listed with repository, path and commit in "
         "[`bench/compat/course_usage.json`](../bench/compat/course_usage.json).",
         f"- Of all {len(public)} public names of `dagster` (`dir(dagster)` without `_` "
         f"names), bakehouse has {public_has}.",
@@ -259,6 +259,10 @@ def render(
     ]
     for name in names:
         theirs = "yes" if name not in dagster_missing else f"no ({dagster_missing[name]})"
+        top = name.partition(".")[0]
+        if dagster_missing.get(name) == f"no module {top}" and top != "dagster":
+            # An integration the bench venv does not install (only dagster-duckdb is added).
+            theirs = f"integration `{top.replace('_', '-')}`, not in the bench venv"
         ours_missing = bakehouse_missing.get(bakehouse_name(name))
         ours = "yes" if ours_missing is None else f"**no**: {_cell(ours_missing)}"
         out.append(f"| `{name}` | {used_by[name]} | {theirs} | {ours} |")
