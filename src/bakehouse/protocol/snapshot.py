@@ -1,23 +1,24 @@
 """Snapshots: a code location's definitions as plain typed data, the only view the host has.
 
-Records (`bakehouse.serdes`) of primitives and other snapshots, written as JSON inside
-``{"protocol": N, "body": ...}``. New fields get defaults and unknown ones are ignored; a rename,
-or a new kind in a union, bumps the version. The host reads the versions in `READABLE_PROTOCOLS`.
+Records (`bakehouse.serdes`) of primitives and other snapshots, written as JSON inside the
+protocol's envelope. New fields get defaults and unknown ones are ignored; a rename, or a new kind
+in a union, bumps the version (`protocol.envelope`). Protocol 1 (a "__type__" tag on every object,
+one partitions class) decodes the same way: its extra tags and fields are ignored.
 """
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
-from bakehouse.errors import DecodeError, ErrorInfo, ProtocolError
-from bakehouse.serdes import Record, decode, encode
+from bakehouse.errors import ErrorInfo
+from bakehouse.protocol import envelope
 
-# 2: records encoded by `bakehouse.serdes`; partitions are a union tagged by "kind". Version 1
-# (a "__type__" tag on every object, one partitions class) decodes the same way: the tags it
-# has beyond the top level are fields this version ignores.
-PROTOCOL_VERSION = 2
-READABLE_PROTOCOLS = (1, 2)
+# Re-exported: the code server and host read the version from here.
+from bakehouse.protocol.envelope import (
+    PROTOCOL_VERSION as PROTOCOL_VERSION,
+    READABLE_PROTOCOLS as READABLE_PROTOCOLS,
+)
+from bakehouse.serdes import Record
 
 
 class StaticPartitionsSnap(Record, frozen=True, kw_only=True, tag_field="kind", tag="static"):
@@ -201,37 +202,13 @@ class LoadFailure(Record, frozen=True, kw_only=True, tag_field="__type__", tag="
 Snapshot = LocationSnap | LoadFailure
 
 
-class _Message(Record, frozen=True, kw_only=True):
-    protocol: Any = None
-    body: Snapshot
-
-
-class _Envelope(Record, frozen=True, kw_only=True):
-    protocol: Any = None
-
-
 def dumps(snapshot: Snapshot) -> str:
     """JSON for `snapshot`, wrapped with the protocol version."""
-    return encode(_Message(protocol=PROTOCOL_VERSION, body=snapshot))
+    return envelope.dumps(snapshot)
 
 
 def loads(text: str | bytes) -> Snapshot:
     """Parse what `dumps` wrote (or a version in `READABLE_PROTOCOLS`); a wrong version or
     shape is a `ProtocolError`."""
-    try:
-        message = decode(text, _Message, what="snapshot")
-    except DecodeError as exc:
-        # A body this version cannot read is most often one of another version: say so.
-        with contextlib.suppress(DecodeError):
-            _check_version(decode(text, _Envelope, what="snapshot").protocol)
-        raise ProtocolError(str(exc)) from None
-    _check_version(message.protocol)
-    return message.body
-
-
-def _check_version(version: Any) -> None:
-    if version not in READABLE_PROTOCOLS:
-        raise ProtocolError(
-            f"snapshot protocol {version!r} is not one of {READABLE_PROTOCOLS}: the location "
-            "runs a different bakehouse version than the host"
-        )
+    body: Snapshot = envelope.loads(text, Snapshot, what="snapshot")
+    return body
