@@ -249,3 +249,42 @@ def test_check_dagster_type_checks_a_value_outside_a_run() -> None:
     assert not dg.check_dagster_type(EvenDagsterType, 3).success
     assert not dg.check_dagster_type(int, "3").success
     assert dg.check_dagster_type(dg.PythonObjectDagsterType(dict), {}).success
+
+
+# -- ops: Out(dagster_type=) and return annotations --------------------------------------------
+
+
+EvenDagsterType = dg.DagsterType(
+    name="EvenDagsterType",
+    type_check_fn=lambda _, value: isinstance(value, int) and value % 2 == 0,
+)
+
+
+def test_an_op_output_is_checked_by_its_out_dagster_type() -> None:
+    @dg.op(out=dg.Out(EvenDagsterType))
+    def double_even(num: int) -> int:
+        return num
+
+    @dg.op
+    def three() -> int:
+        return 3
+
+    @dg.job
+    def even_job() -> None:
+        double_even(three())
+
+    with pytest.raises(dg.DagsterTypeCheckDidNotPass, match="op 'double_even'"):
+        even_job.execute_in_process()
+
+
+def test_an_op_output_is_checked_by_its_return_annotation() -> None:
+    @dg.op
+    def says_int() -> int:
+        return "not an int"  # type: ignore[return-value]
+
+    @dg.job
+    def annotated_job() -> None:
+        says_int()
+
+    result = annotated_job.execute_in_process(raise_on_error=False)
+    assert not result.success

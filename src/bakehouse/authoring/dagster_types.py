@@ -1,4 +1,4 @@
-"""Type checks of asset outputs: `DagsterType`, `TypeCheck`, and the type a return annotation
+"""Type checks of asset and op outputs: `DagsterType`, `TypeCheck`, and the type a return annotation
 implies.
 
 As in Dagster, an asset annotated ``-> int`` that returns a str fails its step with
@@ -288,7 +288,7 @@ def check_output_type(
     value: Any,
     *,
     output_name: str,
-    asset: str,
+    owner: str,
     context: TypeCheckContext,
 ) -> None:
     """Raise `DagsterTypeCheckDidNotPass` when `value` fails `dagster_type`."""
@@ -297,7 +297,7 @@ def check_output_type(
         return
     detail = f" Description: {outcome.description}" if outcome.description else ""
     raise DagsterTypeCheckDidNotPass(
-        description=f"Type check failed for step output \"{output_name}\" of asset '{asset}' - "
+        description=f'Type check failed for step output "{output_name}" of {owner} - '
         f'expected type "{dagster_type.display_name}".{detail}',
         metadata=outcome.metadata,
         dagster_type=dagster_type,

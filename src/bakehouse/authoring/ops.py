@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, overload
 
 from bakehouse.authoring.assets import _annotations, _is_config, _is_context, _is_resource
+from bakehouse.authoring.dagster_types import DagsterType, dagster_type_of_annotation
 from bakehouse.authoring.results import Output
 from bakehouse.authoring.source import source_of_function
 from bakehouse.errors import DefinitionError, ExecutionError, SourceLocation
@@ -61,6 +62,17 @@ class OpParams:
     defaults: Mapping[str, Any]
     # Inputs of type `Nothing`: wired in graphs for order, never passed to the function.
     ordering: tuple[str, ...] = ()
+
+
+def _output_types(fn: Callable[..., Any], outs: Mapping[str, Out]) -> dict[str, DagsterType]:
+    annotation = _annotations(fn).get("return") if len(outs) == 1 else None
+    found: dict[str, DagsterType] = {}
+    for name, out in outs.items():
+        given = out.dagster_type if out.dagster_type is not None else annotation
+        checked = None if given is Nothing else dagster_type_of_annotation(given)
+        if checked is not None:
+            found[name] = checked
+    return found
 
 
 def _parse_op_params(
@@ -120,6 +132,9 @@ class OpDefinition:
         self.source = source_of_function(fn)
         self.ins = dict(ins or {})
         self.outs = dict(outs) if outs else {DEFAULT_OUTPUT: Out()}
+        # The type each output's value is checked against: its Out's dagster_type, or the
+        # return annotation of a one-output op.
+        self.output_types = _output_types(fn, self.outs)
         self.description = description
         self.config_schema = config_schema
         self.tags = dict(tags or {})

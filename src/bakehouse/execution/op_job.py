@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bakehouse.authoring.context import AssetExecutionContext, InitResourceContext, RunLogger
+from bakehouse.authoring.dagster_types import TypeCheckContext, check_output_type
 from bakehouse.authoring.graphs import JobDefinition, walk_graph
 from bakehouse.authoring.ops import OpDefinition, call_op
 from bakehouse.authoring.run_config import plain_run_config
@@ -108,7 +109,7 @@ class _OpSteps:
             instance=as_dagster_instance(self.env.instance),
             run_tags=self.env.run_tags,
         )
-        return call_op(
+        outputs = call_op(
             op_def,
             step_key,
             given,
@@ -117,6 +118,14 @@ class _OpSteps:
             config=config,
             configured_inputs=entry.get("inputs") if isinstance(entry, Mapping) else None,
         )
+        checks = TypeCheckContext(log=context.log, resources=context.resources, run_id=step_key)
+        for name, value in outputs.items():
+            dagster_type = op_def.output_types.get(name)
+            if dagster_type is not None:
+                check_output_type(
+                    dagster_type, value, output_name=name, owner=f"op '{step_key}'", context=checks
+                )
+        return outputs
 
     def skip(self, step_key: str, cause: str) -> None:
         self.outcome.skipped.append(step_key)

@@ -239,7 +239,7 @@ def _check_type(
         dagster_type,
         item.value,
         output_name=item.output_name,
-        asset=item.key.to_user_string(),
+        owner=f"asset '{item.key.to_user_string()}'",
         context=TypeCheckContext(log=log, resources=context.resources, run_id=context.run_id),
     )
 
