@@ -334,6 +334,7 @@ def test_pre_dg_layout_with_setup_py_and_requirements_loads(tmp_path: Path, bh: 
         ),
     )
     write(root / "requirements.txt", "dagster>=1.9  # the orchestrator\ndagster-cloud\nrequests\n")
+    write(root / "workspace.yaml", "load_from:\n  - python_module: legacy.definitions\n")
     write(root / "legacy" / "__init__.py", "")
     write(
         root / "legacy" / "definitions.py",
@@ -380,6 +381,7 @@ def test_pre_dg_layout_with_setup_py_and_requirements_loads(tmp_path: Path, bh: 
     assert '"bakehouse",\n        "pandas",  # data frames\n' in setup_py
     assert "dagster" not in setup_py
     assert (root / "requirements.txt").read_text() == "bakehouse  # the orchestrator\nrequests\n"
+    assert "note: workspace.yaml: bakehouse does not read it;" in result.stdout
     checked = bh("check", "defs", cwd=root)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "code location legacy_location" in checked.stdout

@@ -92,6 +92,15 @@ def own_modules(root: Path) -> frozenset[str]:
     return frozenset(names)
 
 
+# Dagster files bakehouse does not read, and where their meaning goes instead.
+_UNREAD_FILES = {
+    "workspace.yaml": "bakehouse does not read it; a workspace is a dg.toml or pyproject.toml "
+    'with directory_type = "workspace" listing its projects (docs/projects.md)',
+    "dagster.yaml": "bakehouse does not read it; runs are stored in .bakehouse/ in the project, "
+    "or where BAKEHOUSE_STORAGE_URL points (PostgreSQL)",
+}
+
+
 def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
@@ -176,6 +185,8 @@ def plan_migration(root: Path, python: str) -> Migration:
         # Every project of a workspace has its own pyproject.toml.
         if path.name in ("setup.py", "pyproject.toml") or _REQUIREMENTS_FILE.match(path.name):
             dependency_files.append(path)
+        if path.name in _UNREAD_FILES:
+            migration.notes.append(f"{migration.relative(path)}: {_UNREAD_FILES[path.name]}")
         # The README of the tree and of each project in it (a folder with a pyproject.toml).
         if _README.match(path.name) and (
             path.parent == root or (path.parent / "pyproject.toml").is_file()
