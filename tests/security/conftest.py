@@ -51,15 +51,18 @@ def write_bakery(root: Path) -> Path:
     return write_project(root, LOCATION, BAKERY)
 
 
-def bh(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run ``bh ARGS`` in the project, as its user would (beside a running server or not)."""
+def bh(
+    root: Path, *args: str, check: bool = True, token: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``bh ARGS`` in the project, as its user would (beside a running server or not),
+    with ``BAKEHOUSE_TOKEN=token`` if given."""
     done = subprocess.run(
         [sys.executable, "-m", "bakehouse", *args],
         cwd=root,
         capture_output=True,
         text=True,
         timeout=120,
-        env=bh_env(),
+        env={**bh_env(), **({"BAKEHOUSE_TOKEN": token} if token else {})},
     )
     if check:
         assert done.returncode == 0, done.stdout + done.stderr

@@ -89,6 +89,24 @@ def test_tokens_made_and_revoked_by_the_cli_count_at_once(auth_server: AuthServe
     assert late not in listed
 
 
+def test_cli_commands_reach_the_running_deployment_with_bakehouse_token(
+    auth_server: AuthServer,
+) -> None:
+    refused = bh(auth_server.root, "locations", "list", check=False)
+    assert refused.returncode != 0
+    assert "401" in refused.stderr
+    assert "bh token create" in refused.stderr
+    listed = bh(auth_server.root, "locations", "list", token=auth_server.tokens["viewer"])
+    assert "sec_bakery" in listed.stdout
+    reading_only = bh(
+        auth_server.root, "locations", "reload", "sec_bakery", check=False,
+        token=auth_server.tokens["viewer"],
+    )  # fmt: skip
+    assert reading_only.returncode != 0
+    assert "read-only" in reading_only.stderr
+    bh(auth_server.root, "locations", "reload", "sec_bakery", token=auth_server.tokens["admin"])
+
+
 def test_pages_send_you_to_log_in_and_static_files_need_no_token(auth_server: AuthServer) -> None:
     page = httpx.get(auth_server.url + "/runs?limit=5", headers={"Accept": "text/html"}, timeout=30)
     assert page.status_code == 303

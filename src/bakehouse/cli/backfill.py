@@ -19,6 +19,7 @@ import click
 from bakehouse.cli.context import load_workspace, open_instance, workspace_targets
 from bakehouse.cli.output import console, format_time, status_text
 from bakehouse.errors import BackfillError
+from bakehouse.host.discovery import client_headers
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -53,7 +54,9 @@ def request_through(
         "tags": tags,
     }
     try:
-        answer = httpx.post(f"{base}/api/backfills", json=body, timeout=60)
+        answer = httpx.post(
+            f"{base}/api/backfills", json=body, headers=client_headers(), timeout=60
+        )
     except httpx.HTTPError as exc:
         raise click.ClickException(f"the deployment at {base} did not answer: {exc}") from None
     if answer.status_code != 201:

@@ -9,6 +9,7 @@ import click
 
 from bakehouse.cli.output import console
 from bakehouse.cli.progress import RunFollower
+from bakehouse.host.discovery import client_headers
 from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
 
 POLL_SECONDS = 0.1
@@ -68,7 +69,7 @@ def launch_through(
     if partition_key is not None:
         body["partition_key"] = partition_key
     out = console()
-    with httpx.Client(base_url=base, timeout=60) as http:
+    with httpx.Client(base_url=base, headers=client_headers(), timeout=60) as http:
         try:
             response = http.post("/api/runs", json=body)
         except httpx.HTTPError as exc:

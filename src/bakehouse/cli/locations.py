@@ -10,6 +10,7 @@ import click
 
 from bakehouse.cli.context import fetch_snapshots, load_workspace, workspace_targets
 from bakehouse.cli.output import console, format_time, status_text
+from bakehouse.host.discovery import client_headers
 
 
 @click.group()
@@ -30,7 +31,7 @@ def _api(method: str, url: str, timeout: float = 600.0) -> Any:
     import httpx
 
     try:
-        response = httpx.request(method, url, timeout=timeout)
+        response = httpx.request(method, url, headers=client_headers(), timeout=timeout)
     except httpx.HTTPError as exc:
         raise click.ClickException(f"the deployment at {url} did not answer: {exc}") from None
     if response.status_code >= 400:

@@ -23,3 +23,13 @@ def find_running_deployment(home: Path) -> str | None:
         return None
     url = data.get("url")
     return url if isinstance(url, str) else None
+
+
+ENV_TOKEN = "BAKEHOUSE_TOKEN"
+
+
+def client_headers() -> dict[str, str]:
+    """The headers a CLI command sends to a running deployment: the token in
+    ``BAKEHOUSE_TOKEN``, if set, for a deployment started with ``--auth`` or off loopback."""
+    token = os.environ.get(ENV_TOKEN, "").strip()
+    return {"Authorization": f"Bearer {token}"} if token else {}
