@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -35,6 +34,7 @@ def _snapshot(args: argparse.Namespace) -> int:
 
 def _run_worker(args: argparse.Namespace) -> int:
     from bakehouse.codeserver.worker import run_worker
+    from bakehouse.protocol.run_plan import loads as load_plan
 
     return run_worker(
         run_id=args.run_id,
@@ -42,7 +42,7 @@ def _run_worker(args: argparse.Namespace) -> int:
         defs_module=args.defs_module,
         storage_url=args.storage_url,
         storage_dir=Path(args.storage_dir) if args.storage_dir else None,
-        only_keys=json.loads(Path(args.keys_file).read_text()) if args.keys_file else None,
+        plan=load_plan(Path(args.plan_file).read_text()) if args.plan_file else None,
         executor=args.executor,
     )
 
@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--storage-url", required=True)
     worker.add_argument("--storage-dir")
     worker.add_argument(
-        "--keys-file", help="JSON list of the asset keys to execute (one part of a larger run)"
+        "--plan-file",
+        help="the part of the run's plan to execute (JSON, written by the host's coordinator)",
     )
     worker.add_argument(
         "--executor",

@@ -209,6 +209,11 @@ class SelectionError(BakehouseError, DagsterInvalidSubsetError, ValueError):
     """Raised when an asset selection string cannot be parsed or selects unknown keys."""
 
 
+class LaunchError(SelectionError):
+    """Raised when a run cannot be launched as asked: unknown assets, a partition that does not
+    fit, invalid run config; nothing was stored."""
+
+
 class BackfillError(BakehouseError, ValueError):
     """Raised when a backfill cannot be requested or changed as asked (selection, keys, state)."""
 

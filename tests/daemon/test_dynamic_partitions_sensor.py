@@ -74,7 +74,7 @@ def test_a_sensor_adds_keys_before_its_runs_and_deletes_keys_later(
     for name in ("b.csv", "a.csv", "c.csv"):
         (inbox / name).write_text(name)
     clock = FakeClock(1_000_000.0)
-    daemon = SensorDaemon(instance, parts.supervisor, parts.coordinator, clock=clock)
+    daemon = SensorDaemon(instance, parts.supervisor, clock=clock)
 
     tick = {t.origin: t for t in daemon.tick()}["dyn_sensor:inbox"]
     assert tick.status == TickStatus.SUCCESS, tick.error
@@ -122,7 +122,7 @@ def test_a_request_that_is_not_one_is_a_failed_tick_that_says_what_to_use(
         InstigatorState(origin="dyn_bad:sends_garbage", name="sends_garbage", location="dyn_bad",
                         type=InstigatorType.SENSOR, status=InstigatorStatus.RUNNING)
     )  # fmt: skip
-    daemon = SensorDaemon(parts.instance, parts.supervisor, parts.coordinator,
+    daemon = SensorDaemon(parts.instance, parts.supervisor,
                           clock=FakeClock(1_000_000.0))  # fmt: skip
     tick = {t.origin: t for t in daemon.tick()}["dyn_bad:sends_garbage"]
     assert tick.status == TickStatus.FAILURE

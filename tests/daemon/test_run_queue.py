@@ -13,6 +13,7 @@ from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.storage import EventType, RunStatus
 from bakehouse.storage.records import EventRecord, RunRecord
 from tests.daemon.conftest import FakeClock, MakeParts, Parts, wait_finished
+from tests.support.launching import queue_run
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
@@ -79,7 +80,7 @@ def _max_overlap(runs: list[RunRecord]) -> int:
 def test_ten_queued_runs_never_exceed_two_at_once_and_all_finish(make_parts: MakeParts) -> None:
     parts = make_parts("queue_limit", SLOW)
     graph = GlobalAssetGraph(parts.supervisor.snapshots())
-    run_ids = [parts.coordinator.create_run(graph, ["nap"]).run_id for _ in range(10)]
+    run_ids = [queue_run(parts.instance, graph, ["nap"]).run_id for _ in range(10)]
     queue = RunQueue(parts.instance, parts.coordinator, lambda: graph, max_concurrent_runs=2,
                      interval=0.05)  # fmt: skip
     queue.start()
@@ -97,9 +98,9 @@ def test_ten_queued_runs_never_exceed_two_at_once_and_all_finish(make_parts: Mak
 def test_a_tag_limit_holds_back_only_the_runs_it_matches(make_parts: MakeParts) -> None:
     parts = make_parts("queue_tags", SLOW)
     graph = GlobalAssetGraph(parts.supervisor.snapshots())
-    tagged = [parts.coordinator.create_run(graph, ["nap"], tags={"db": "warehouse"}).run_id
+    tagged = [queue_run(parts.instance, graph, ["nap"], tags={"db": "warehouse"}).run_id
               for _ in range(3)]  # fmt: skip
-    free = [parts.coordinator.create_run(graph, ["nap"]).run_id for _ in range(2)]
+    free = [queue_run(parts.instance, graph, ["nap"]).run_id for _ in range(2)]
     queue = RunQueue(parts.instance, parts.coordinator, lambda: graph, max_concurrent_runs=10,
                      tag_concurrency_limits=[TagConcurrencyLimit("db", 1, "warehouse")],
                      interval=0.05)  # fmt: skip
@@ -117,7 +118,7 @@ def test_a_tag_limit_holds_back_only_the_runs_it_matches(make_parts: MakeParts) 
 def test_a_sigkilled_worker_fails_its_run_with_the_reason_in_its_log(make_parts: MakeParts) -> None:
     parts = make_parts("queue_kill", SLOW)
     graph = GlobalAssetGraph(parts.supervisor.snapshots())
-    run_id = parts.coordinator.create_run(graph, ["crash"]).run_id
+    run_id = queue_run(parts.instance, graph, ["crash"]).run_id
     queue = RunQueue(parts.instance, parts.coordinator, lambda: graph, interval=0.05)
     queue.start()
     try:
@@ -220,7 +221,7 @@ def test_a_per_value_tag_limit_holds_one_run_per_value(make_parts: MakeParts) ->
     graph = GlobalAssetGraph(parts.supervisor.snapshots())
     by_customer = {
         customer: [
-            parts.coordinator.create_run(graph, ["nap"], tags={"customer": customer}).run_id
+            queue_run(parts.instance, graph, ["nap"], tags={"customer": customer}).run_id
             for _ in range(2)
         ]
         for customer in ("acme", "globex")

@@ -49,7 +49,7 @@ def _schedule_runs(parts: Parts, name: str) -> list[RunRecord]:
 def test_a_schedule_fires_on_time_once_per_tick_and_catches_up_once(make_parts: MakeParts) -> None:
     parts = make_parts("sched_minute", EVERY_MINUTE)
     clock = FakeClock(T0)
-    scheduler = Scheduler(parts.instance, parts.supervisor, parts.coordinator, clock=clock)
+    scheduler = Scheduler(parts.instance, parts.supervisor, clock=clock)
     assert scheduler.tick() == []  # first pass: the schedule starts from now
     clock.now = T0 + 29  # 10:00:59
     assert scheduler.tick() == []
@@ -68,7 +68,7 @@ def test_a_schedule_fires_on_time_once_per_tick_and_catches_up_once(make_parts: 
 
     # The daemon is killed; a new one starts 2 minutes later and catches up 10:02 and 10:03.
     clock.now = T0 + 155  # 10:03:05
-    restarted = Scheduler(parts.instance, parts.supervisor, parts.coordinator, clock=clock)
+    restarted = Scheduler(parts.instance, parts.supervisor, clock=clock)
     ticks = restarted.tick()
     assert [t.tick_at for t in ticks] == [T0 + 90, T0 + 150]
     assert all(t.status == TickStatus.SUCCESS for t in ticks)
@@ -82,7 +82,7 @@ def test_a_tick_left_half_done_by_a_killed_daemon_is_finished_exactly_once(
 ) -> None:
     parts = make_parts("sched_crash", EVERY_MINUTE)
     clock = FakeClock(T0)
-    scheduler = Scheduler(parts.instance, parts.supervisor, parts.coordinator, clock=clock)
+    scheduler = Scheduler(parts.instance, parts.supervisor, clock=clock)
     scheduler.tick()
     # A daemon recorded the 10:01 tick and died before launching its run.
     origin = "sched_crash:bake_schedule"
@@ -91,7 +91,7 @@ def test_a_tick_left_half_done_by_a_killed_daemon_is_finished_exactly_once(
     )
     assert stored is not None
     clock.now = T0 + 35
-    (tick,) = Scheduler(parts.instance, parts.supervisor, parts.coordinator, clock=clock).tick()
+    (tick,) = Scheduler(parts.instance, parts.supervisor, clock=clock).tick()
     assert tick.tick_id == stored.tick_id
     assert tick.status == TickStatus.SUCCESS
     assert len(tick.run_ids) == 1
@@ -119,7 +119,7 @@ def test_a_schedule_function_sees_the_tick_in_its_time_zone_and_may_skip(
     )
     # 06:00 in Paris is 05:00 UTC in November.
     clock = FakeClock(saturday + 2 * 86400)  # Monday 04:00 UTC
-    scheduler = Scheduler(parts.instance, parts.supervisor, parts.coordinator, clock=clock)
+    scheduler = Scheduler(parts.instance, parts.supervisor, clock=clock)
     ticks = [t for t in scheduler.tick() if t.origin == "sched_tz:breakfast"]
     assert [dt.datetime.fromtimestamp(t.tick_at, dt.timezone.utc).hour for t in ticks] == [5, 5]
     assert [t.status for t in ticks] == [TickStatus.SKIPPED, TickStatus.SKIPPED]

@@ -9,6 +9,7 @@ import pytest
 from bakehouse.daemon.sensors import SensorDaemon
 from bakehouse.storage.records import TickStatus
 from tests.daemon.conftest import FakeClock, MakeParts
+from tests.support.launching import queue_run
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +58,7 @@ def test_a_folder_sensor_launches_one_run_per_new_file_and_keeps_its_cursor(
     (inbox / "a.csv").write_text("1")
     (inbox / "b.csv").write_text("2")
     clock = FakeClock(1_000_000.0)
-    daemon = SensorDaemon(parts.instance, parts.supervisor, parts.coordinator, clock=clock)
+    daemon = SensorDaemon(parts.instance, parts.supervisor, clock=clock)
     first = {t.origin: t for t in daemon.tick()}["sensor_folder:inbox"]
     assert first.status == TickStatus.SUCCESS
     assert sorted(first.run_keys) == ["a.csv", "b.csv"]
@@ -76,7 +77,7 @@ def test_a_folder_sensor_launches_one_run_per_new_file_and_keeps_its_cursor(
     # The daemon restarts; the cursor was stored, and the old files launch nothing new.
     (inbox / "c.csv").write_text("3")
     clock.now += 10
-    restarted = SensorDaemon(parts.instance, parts.supervisor, parts.coordinator, clock=clock)
+    restarted = SensorDaemon(parts.instance, parts.supervisor, clock=clock)
     state = parts.instance.get_instigator_state("sensor_folder:inbox")
     assert state is not None
     assert state.cursor == "2"
@@ -96,11 +97,11 @@ def test_an_asset_sensor_reacts_to_new_materializations_only(
     monkeypatch.setenv("BAKEHOUSE_TEST_INBOX", str(inbox))
     parts = make_parts("sensor_asset", FOLDER_SENSOR)
     clock = FakeClock(2_000_000.0)
-    daemon = SensorDaemon(parts.instance, parts.supervisor, parts.coordinator, clock=clock)
+    daemon = SensorDaemon(parts.instance, parts.supervisor, clock=clock)
     first = {t.origin: t for t in daemon.tick()}["sensor_asset:after_ingest"]
     assert first.status == TickStatus.SKIPPED  # nothing materialized yet
     graph = GlobalAssetGraph(parts.supervisor.snapshots())
-    run = parts.coordinator.create_run(graph, ["ingest"])
+    run = queue_run(parts.instance, graph, ["ingest"])
     parts.coordinator.execute(run.run_id, graph)
     clock.now += 60
     second = {t.origin: t for t in daemon.tick()}["sensor_asset:after_ingest"]

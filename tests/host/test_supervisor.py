@@ -25,6 +25,7 @@ from bakehouse.host.run_coordinator import RunCoordinator
 from bakehouse.host.supervisor import LocationStatus, LocationSupervisor
 from bakehouse.project.workspace import find_workspace
 from bakehouse.storage import EventType, Instance, RunStatus
+from tests.support.launching import queue_run
 from tests.support.processes import alive
 from tests.support.projects import cached_venv, link_venv, write_project, write_workspace
 from tests.support.waiting import eventually
@@ -219,7 +220,7 @@ def test_a_cross_location_selection_runs_both_locations_in_order(
         coordinator = RunCoordinator(
             instance, supervisor.targets, log_dir=tmp_path / "home" / "logs"
         )
-        run = coordinator.create_run(graph, keys, selection_query="+bread")
+        run = queue_run(instance, graph, keys)
         status = coordinator.execute(run.run_id, graph)
         events = instance.get_events(run.run_id)
         log = (tmp_path / "home" / "logs" / f"{run.run_id}.log").read_text()

@@ -186,7 +186,7 @@ def test_bh_launch_weekly_over_monthly_and_partition_errors(project: Path) -> No
 
     missing = bh(project, "launch", "--local", "--assets", "daily_trips")
     assert missing.returncode == 2
-    assert "daily_trips is partitioned: give --partition KEY" in missing.stderr
+    assert "daily_trips is partitioned: give a partition key" in missing.stderr
     unpartitioned = bh(
         project, "launch", "--local", "--assets", "report_settings", "--partition", "x"
     )

@@ -96,7 +96,7 @@ def test_the_api_lists_partitions_and_refuses_what_is_not_partitioned(server: De
         # A partitioned asset without a partition would fail in its step: refused up front.
         bad = http.post("/api/runs", json={"asset_keys": ["daily_sales"]})
         assert bad.status_code == 400
-        assert "daily_sales is partitioned: give a partition_key" in bad.json()["detail"]
+        assert "daily_sales is partitioned: give a partition key" in bad.json()["detail"]
 
 
 def test_backfills_page_says_how_to_start_one(page: Any) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bakehouse.cli.context import load_workspace, open_instance, workspace_targets
+from bakehouse.cli.context import foreground_deployment, load_workspace, open_instance
 from bakehouse.cli.output import console, format_time, status_text
 from bakehouse.errors import BackfillError
 from bakehouse.host.discovery import client_headers
@@ -43,7 +43,12 @@ def parse_range(text: str) -> tuple[str, str]:
 
 
 def request_through(
-    base: str, *, selection: str, partition_range: tuple[str, str], tags: dict[str, str]
+    base: str,
+    *,
+    selection: str,
+    partition_range: tuple[str, str],
+    tags: dict[str, str],
+    run_config: dict[str, Any],
 ) -> None:
     """Request the backfill from the deployment at `base` and say where to follow it."""
     import httpx
@@ -52,6 +57,7 @@ def request_through(
         "selection": selection,
         "partition_range": {"start": partition_range[0], "end": partition_range[1]},
         "tags": tags,
+        "run_config": run_config,
     }
     try:
         answer = httpx.post(
@@ -76,41 +82,27 @@ def run_here(
     selection: str,
     partition_range: tuple[str, str],
     tags: dict[str, str],
+    run_config: dict[str, Any],
     max_concurrent_runs: int,
     quiet: bool,
 ) -> None:
-    """Request the backfill and drive it to its end from this process; exit 1 if a partition
-    failed, 130 on Ctrl-C (after canceling the backfill)."""
-    from bakehouse.daemon.backfills import BackfillDaemon, unfinished_limit
-    from bakehouse.daemon.run_queue import RunQueue
+    """Request the backfill and drive it to its end from this process (a foreground
+    deployment); exit 1 if a partition failed, 130 on Ctrl-C (after canceling the backfill)."""
     from bakehouse.host.backfill_requests import cancel_backfill, request_backfill
-    from bakehouse.host.run_coordinator import RunCoordinator
-    from bakehouse.host.supervisor import LocationStatus, LocationSupervisor
-    from bakehouse.storage.records import BACKFILL_TAG, BackfillStatus
+    from bakehouse.storage.records import BackfillStatus
 
-    workspace = load_workspace()
-    targets = workspace_targets(workspace)
     out = console()
-    with (
-        open_instance(workspace) as instance,
-        LocationSupervisor(
-            targets.values(), allow_duplicate_asset_keys=workspace.allow_duplicate_asset_keys
-        ) as supervisor,
-    ):
-        supervisor.start()
-        failed = [s for s in supervisor.states() if s.status is not LocationStatus.LOADED]
-        for state in failed:
-            message = state.error.message if state.error else state.status.value
-            out.print(f"[red]Location {state.name} did not load:[/] {message}")
-        if failed:
-            raise SystemExit(1)
+    workspace = load_workspace()
+    with foreground_deployment(workspace, max_concurrent_runs=max_concurrent_runs) as deployment:
+        instance = deployment.instance
         try:
             backfill = request_backfill(
                 instance,
-                supervisor.global_graph(),
+                deployment.graph(),
                 selection=selection,
                 partition_range=partition_range,
                 tags=tags,
+                run_config=run_config,
                 launched_by="cli",
             )
         except BackfillError as exc:
@@ -129,24 +121,8 @@ def run_here(
             f"{len(backfill.partition_keys)} partitions "
             f"({partition_range[0]}...{partition_range[1]}){''.join(once)}"
         )
-        coordinator = RunCoordinator(
-            instance, targets, log_dir=(instance.home or workspace.home) / "logs"
-        )
-        queue = RunQueue(
-            instance,
-            coordinator,
-            supervisor.global_graph,
-            max_concurrent_runs=max_concurrent_runs,
-            only_tag=(BACKFILL_TAG, backfill_id),
-        )
-        loop = BackfillDaemon(
-            instance,
-            supervisor,
-            coordinator,
-            max_unfinished_runs=unfinished_limit(max_concurrent_runs),
-            on_launch=queue.wake,
-        )
-        queue.start()
+        deployment.drive_backfill(backfill_id)
+        loop = deployment.backfills
         try:
             _follow(instance, loop, backfill_id, out, quiet=quiet)
         except KeyboardInterrupt:
@@ -156,9 +132,6 @@ def run_here(
             while not _current(instance, backfill_id).status.is_finished:
                 loop.tick()
                 time.sleep(POLL_SECONDS)
-        finally:
-            queue.stop()
-            coordinator.cancel_all("Run canceled: bh launch stopped.")
         final = _current(instance, backfill_id)
         _print_summary(instance, final, out)
         if final.status is BackfillStatus.CANCELED:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from bakehouse.project.workspace import Workspace, find_workspace
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap
 
 if TYPE_CHECKING:
+    from bakehouse.host.deployment import Deployment
     from bakehouse.storage import Instance
 
 
@@ -87,3 +89,30 @@ def open_instance_here() -> Instance:
     except ProjectError:
         workspace = None
     return open_instance(workspace)
+
+
+@contextlib.contextmanager
+def foreground_deployment(
+    workspace: Workspace, *, max_concurrent_runs: int | None = None
+) -> Iterator[Deployment]:
+    """The workspace's deployment in foreground mode (no server, no daemon loops), its code
+    locations loaded; one that failed to load is printed and the command exits 1."""
+    from bakehouse.cli.output import console, print_error
+    from bakehouse.host.deployment import Deployment
+
+    with (
+        open_instance(workspace) as instance,
+        Deployment.foreground(
+            workspace, instance, max_concurrent_runs=max_concurrent_runs
+        ) as deployment,
+    ):
+        failed = deployment.failed_locations()
+        for state in failed:
+            title = f"Code location '{state.name}' failed to load"
+            if state.error is not None:
+                print_error(console(), state.error, title=title)
+            else:
+                console().print(f"[red bold]✗ {title}[/] ({state.status.value})")
+        if failed:
+            raise SystemExit(1)
+        yield deployment

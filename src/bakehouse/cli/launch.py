@@ -8,25 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from bakehouse.cli.context import fetch_snapshots, load_workspace, open_instance, workspace_targets
-from bakehouse.cli.output import console, print_load_failure
-from bakehouse.cli.progress import RunFollower
-from bakehouse.errors import ErrorInfo, SelectionError, StorageError
-from bakehouse.host.global_graph import GlobalAssetGraph
-from bakehouse.host.run_coordinator import RunCoordinator
-from bakehouse.protocol.snapshot import LoadFailure, LocationSnap
+from bakehouse.cli.context import foreground_deployment, load_workspace
+from bakehouse.cli.run_here import drive_here
+from bakehouse.errors import LaunchError
 from bakehouse.protocol.wire import EXECUTOR_TAG
-from bakehouse.storage.records import EventRecord, EventType
-
-if TYPE_CHECKING:
-    from bakehouse.storage import Instance
 
 POLL_SECONDS = 0.05
 
@@ -55,25 +45,6 @@ def _parse_tags(tags: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"tag {tag!r} must look like key=value", param_hint="--tag")
         parsed[key] = value
     return parsed
-
-
-def _graph(results: dict[str, LocationSnap | LoadFailure]) -> GlobalAssetGraph:
-    failures = [r for r in results.values() if isinstance(r, LoadFailure)]
-    if failures:
-        for failure in failures:
-            print_load_failure(console(), failure)
-        raise SystemExit(1)
-    return GlobalAssetGraph([r for r in results.values() if isinstance(r, LocationSnap)])
-
-
-def _resolve(graph: GlobalAssetGraph, selection: str | None, job_name: str | None) -> list[str]:
-    """The keys to materialize, checked against the snapshots before any run exists."""
-    try:
-        if job_name:
-            return list(graph.find_job(job_name)[1].asset_keys)
-        return graph.select(selection or "")
-    except SelectionError as exc:
-        raise click.UsageError(str(exc)) from None
 
 
 @click.command()
@@ -176,59 +147,30 @@ def launch(
                 quiet=quiet,
             )
             return
-    targets = workspace_targets(workspace)
-    graph = _graph(fetch_snapshots(targets, meanwhile=_warm_imports))
-    keys = _resolve(graph, selection, job_name)
-    _check_partition(graph, keys, partition_key)
     run_tags = {
         "bakehouse/launched_by": "cli",
         "bakehouse/user": os.environ.get("USER", ""),
         **given_tags,
     }
-    out = console()
-    with open_instance(workspace) as instance:
-        log_dir = (instance.home or workspace.home) / "logs"
-        coordinator = RunCoordinator(instance, targets, log_dir=log_dir)
-        run = coordinator.create_run(
-            graph,
-            keys,
-            selection_query=selection,
-            job_name=job_name,
-            tags=run_tags,
-            run_config=run_config,
-            partition_key=partition_key,
-        )
+    from bakehouse.host.launching import plan_run
+
+    with foreground_deployment(workspace) as deployment:
+        instance = deployment.instance
+        try:
+            plan = plan_run(
+                deployment.graph(),
+                dynamic_keys=instance.get_dynamic_partitions,
+                selection=selection,
+                job_name=job_name,
+                partition_key=partition_key,
+                run_config=run_config,
+                tags=run_tags,
+            )
+        except LaunchError as exc:
+            raise click.UsageError(str(exc)) from None
         what = f"job {job_name}" if job_name else str(selection)
         what += f" [partition {partition_key}]" if partition_key else ""
-        where = run.location_name or run.tags.get("bakehouse/locations", "")
-        out.print(f"Run [bold]{run.run_id}[/] of [bold]{what}[/] in {where}")
-        steps = len(
-            {graph.assets[k].node.step_key for k in keys}
-            # Checks of these assets that their run evaluates (those of the same location).
-            | {
-                c.check.step_key
-                for k in keys
-                for c in graph.checks.get(k, ())
-                if c.location == graph.location_of(k)
-            }
-        )
-        follower = RunFollower(out, quiet=quiet, total=steps)
-        driver = _Driver(coordinator, run.run_id, graph)
-        driver.start()
-        try:
-            _follow(instance, run.run_id, driver, follower)
-        except KeyboardInterrupt:
-            driver.cancel()
-            follower.close()
-            out.print("[magenta]Run canceled.[/]")
-            raise SystemExit(130) from None
-        finally:
-            follower.close()
-        final = instance.get_run(run.run_id)
-        follower.print_summary(
-            final, instance.get_events(run.run_id), log_dir / f"{run.run_id}.log"
-        )
-        raise SystemExit(0 if final.status.value == "SUCCESS" else 1)
+        drive_here(deployment, plan, what=what, quiet=quiet)
 
 
 def _backfill(
@@ -251,88 +193,15 @@ def _backfill(
         raise click.UsageError("--partition-range backfills --assets SELECTION (not a --job)")
     if partition_key is not None:
         raise click.UsageError("give --partition KEY or --partition-range START...END, not both")
-    if run_config:
-        raise click.UsageError("--partition-range does not take run config yet")
     span = parse_range(partition_range)
     if not local:
         from bakehouse.host.discovery import find_running_deployment
 
         base = url.rstrip("/") if url else find_running_deployment(load_workspace().home)
         if base is not None:
-            request_through(base, selection=selection, partition_range=span, tags=tags)
-            return
-    run_here(selection=selection, partition_range=span, tags=tags,
-             max_concurrent_runs=max_concurrent_runs, quiet=quiet)  # fmt: skip
-
-
-def _warm_imports() -> None:
-    """Import storage (SQLAlchemy: ~150 ms) and rich while the code servers load, not after."""
-    import rich.console  # noqa: F401
-
-    import bakehouse.storage.instance  # noqa: F401
-
-
-def _check_partition(graph: GlobalAssetGraph, keys: list[str], partition_key: str | None) -> None:
-    """Refuse a partition for unpartitioned assets, or partitioned assets without one; whether
-    the key exists is the run worker's to check, with the code."""
-    partitioned = [k for k in keys if graph.assets[k].node.partitions is not None]
-    if partition_key is not None and not partitioned:
-        raise click.UsageError(f"--partition {partition_key}: no selected asset is partitioned")
-    if partition_key is None and partitioned:
-        raise click.UsageError(
-            f"{', '.join(partitioned)} {'is' if len(partitioned) == 1 else 'are'} partitioned: "
-            "give --partition KEY"
-        )
-
-
-class _Driver(threading.Thread):
-    """Runs the coordinator in the background so the terminal can follow the events."""
-
-    def __init__(self, coordinator: RunCoordinator, run_id: str, graph: GlobalAssetGraph) -> None:
-        super().__init__(name="run-driver", daemon=True)
-        self.coordinator = coordinator
-        self.run_id = run_id
-        self.graph = graph
-        self.error: ErrorInfo | None = None
-
-    def run(self) -> None:
-        try:
-            self.coordinator.execute(self.run_id, self.graph)
-        except Exception as exc:  # noqa: BLE001 - reported as the run's failure
-            self.error = ErrorInfo.from_exception(exc)
-            self.coordinator.instance.store_event(
-                EventRecord(
-                    run_id=self.run_id,
-                    event_type=EventType.RUN_FAILURE,
-                    timestamp=time.time(),
-                    message=f"Run {self.run_id} failed in the launcher: {self.error.message}",
-                    level="ERROR",
-                    data={"error": self.error.to_dict()},
-                )
+            request_through(
+                base, selection=selection, partition_range=span, tags=tags, run_config=run_config
             )
-
-    def cancel(self) -> None:
-        """Stop the current worker and record the run as canceled."""
-        self.coordinator.cancel(self.run_id, "Run canceled from the terminal.")
-        self.join(timeout=10)
-
-
-def _follow(instance: Instance, run_id: str, driver: _Driver, follower: RunFollower) -> None:
-    cursor = 0
-    while True:
-        finished = not driver.is_alive()
-        try:
-            events = instance.get_events(run_id, after_storage_id=cursor)
-        except StorageError:
-            # Storage is out of reach for now (a lost connection): the driver records the
-            # run's end once it is back; following resumes from the cursor then.
-            if finished:
-                raise
-            events = []
-        for event in events:
-            follower.handle(event)
-            cursor = event.storage_id or cursor
-        if finished:
             return
-        # Wakes as soon as the run ends, rather than a whole poll later.
-        driver.join(POLL_SECONDS)
+    run_here(selection=selection, partition_range=span, tags=tags, run_config=run_config,
+             max_concurrent_runs=max_concurrent_runs, quiet=quiet)  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -56,8 +56,6 @@ def launch_through(
 ) -> None:
     """Queue the run at the deployment `base` (of one partition, if `partition_key`), print its
     progress, exit with its outcome."""
-    import httpx
-
     body: dict[str, Any] = {
         "tags": {**tags, "bakehouse/launched_by": "cli"},
         "run_config": run_config,
@@ -68,13 +66,21 @@ def launch_through(
         body["selection"] = selection
     if partition_key is not None:
         body["partition_key"] = partition_key
+    queue_through(base, "/api/runs", body, quiet=quiet)
+
+
+def queue_through(base: str, path: str, body: dict[str, Any], *, quiet: bool) -> NoReturn:
+    """POST `body` to `path` of the deployment at `base` (an endpoint that queues a run), print
+    the run's progress, exit with its outcome; a refusal is a usage error with its reason."""
+    import httpx
+
     out = console()
     with httpx.Client(base_url=base, headers=client_headers(), timeout=60) as http:
         try:
-            response = http.post("/api/runs", json=body)
+            response = http.post(path, json=body)
         except httpx.HTTPError as exc:
             raise click.ClickException(f"the deployment at {base} did not answer: {exc}") from None
-        if response.status_code == 400:
+        if response.status_code in (400, 404, 409):
             raise click.UsageError(response.json().get("detail", response.text))
         if response.status_code >= 400:
             raise click.ClickException(f"{response.status_code}: {response.text}")

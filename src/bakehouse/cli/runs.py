@@ -1,4 +1,5 @@
-"""``bh runs list`` and ``bh runs show``: runs and their event logs, from instance storage."""
+"""``bh runs list|show|reexecute``: runs and their event logs, from instance storage; a run
+executed again through the launch service."""
 
 from __future__ import annotations
 
@@ -183,3 +184,48 @@ def _print_run(run: RunRecord, events: list[EventRecord], show_all: bool) -> Non
     out.print(table)
     for where, error in errors:
         print_error(out, error, title=f"Error in {where}")
+
+
+@runs.command("reexecute")
+@click.argument("run_id")
+@click.option("--from-failure", is_flag=True, help="Only the assets the run did not materialize.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the final summary.")
+@click.option("--url", help="Re-execute through the deployment at this URL.")
+@click.option("--local", is_flag=True, help="Run here even if a deployment (bh dev) is running.")
+def reexecute(run_id: str, from_failure: bool, quiet: bool, url: str | None, local: bool) -> None:
+    """Run RUN_ID's assets again (same partition, same config), showing each step.
+
+    Planned like any launch: what no longer fits the definitions is refused before a run
+    exists. Goes through a running deployment when there is one, as bh launch does.
+    """
+    from bakehouse.cli.context import foreground_deployment, load_workspace
+
+    if url and local:
+        raise click.UsageError("give --url or --local, not both")
+    workspace = load_workspace()
+    if not local:
+        from bakehouse.host.discovery import find_running_deployment
+
+        base = url.rstrip("/") if url else find_running_deployment(workspace.home)
+        if base is not None:
+            from bakehouse.cli.launch_remote import queue_through
+
+            body = {"from_failure": from_failure}
+            queue_through(base, f"/api/runs/{run_id}/reexecute", body, quiet=quiet)
+    from bakehouse.cli.run_here import drive_here
+    from bakehouse.errors import LaunchError
+    from bakehouse.host.launching import plan_reexecution
+
+    with foreground_deployment(workspace) as deployment:
+        parent = _find_run(deployment.instance, run_id)
+        try:
+            plan = plan_reexecution(
+                deployment.graph(),
+                deployment.instance,
+                parent,
+                from_failure=from_failure,
+                tags={"bakehouse/launched_by": "cli"},
+            )
+        except LaunchError as exc:
+            raise click.UsageError(str(exc)) from None
+        drive_here(deployment, plan, what=f"re-execution of {parent.run_id}", quiet=quiet)

@@ -22,7 +22,7 @@ from bakehouse.authoring.sensors import (
     SensorEvaluationContext,
     SensorKind,
 )
-from bakehouse.errors import ErrorInfo, SelectionError
+from bakehouse.errors import ErrorInfo
 from bakehouse.graph.keys import AssetKey
 
 
@@ -34,57 +34,6 @@ def _requests(requests: list[RunRequest], default_job: str | None) -> list[dict[
             data["job_name"] = default_job
         out.append(data)
     return out
-
-
-def _target_partitions(defs: Definitions, request: dict[str, Any]) -> tuple[str, Any]:
-    """What a request targets (for messages) and the partitions its run picks one of."""
-    selection = request.get("asset_selection")
-    if selection:
-        graph = defs.resolve_asset_graph()
-        found = {
-            spec.partitions_def
-            for key in selection
-            if (spec := graph.specs.get(AssetKey.from_user_string(key))) is not None
-            and spec.partitions_def is not None
-        }
-        return f"assets {selection}", next(iter(found), None)
-    job_name = request.get("job_name")
-    if job_name is None:
-        return "no job", None
-    return f"job '{job_name}'", defs.resolve_job_partitions_def(defs.get_job_def(job_name))
-
-
-def _has_dynamic(partitions_def: Any) -> bool:
-    dims = getattr(partitions_def, "partitions_defs", None)
-    inner = [d.partitions_def for d in dims] if dims else [partitions_def]
-    return any(type(p).__name__ == "DynamicPartitionsDefinition" for p in inner)
-
-
-def check_partitions(
-    defs: Definitions, requests: list[dict[str, Any]], who: str, at: dt.datetime | None
-) -> None:
-    """Raise `SelectionError` for a request whose partition key does not fit its target: a key
-    for unpartitioned assets, none for partitioned ones, or a key that is not a partition at
-    `at`. Dynamic keys are the run worker's to check: they live in the instance."""
-    for request in requests:
-        key = request.get("partition_key")
-        what, partitions_def = _target_partitions(defs, request)
-        if key is not None and partitions_def is None:
-            raise SelectionError(
-                f"{who} asked for partition {key!r} of {what}, which is not partitioned"
-            )
-        if key is None and partitions_def is not None:
-            raise SelectionError(
-                f"{who} asked for a run of {what} without a partition key, but it is "
-                f"partitioned ({partitions_def}): return RunRequest(partition_key=...)"
-            )
-        if key is None or _has_dynamic(partitions_def):
-            continue
-        if not partitions_def.has_partition_key(key, current_time=at):
-            raise SelectionError(
-                f"{who} asked for partition {key!r} of {what}, which has no such partition "
-                f"({partitions_def})"
-            )
 
 
 def evaluate_schedule(defs: Definitions, name: str, scheduled_time: float) -> dict[str, Any]:
@@ -100,7 +49,6 @@ def evaluate_schedule(defs: Definitions, name: str, scheduled_time: float) -> di
         if isinstance(result, SkipReason):
             return {"run_requests": [], "skip_reason": result.skip_message or "skipped"}
         requests = _requests(result, schedule.job_name)
-        check_partitions(defs, requests, f"schedule '{name}'", tick)
     except Exception as exc:  # noqa: BLE001 - the user's error goes back as data
         return {"error": ErrorInfo.from_exception(exc).to_dict()}
     return {"run_requests": requests, "skip_reason": None}
@@ -155,7 +103,6 @@ def evaluate_sensor(
             answer = _evaluate_run_status_sensor(sensor, context, payload)
         else:
             answer = _answer(sensor.evaluate(context), sensor, cursor)
-        check_partitions(defs, answer["run_requests"], f"sensor '{name}'", None)
     except Exception as exc:  # noqa: BLE001 - the user's error goes back as data
         return {"error": ErrorInfo.from_exception(exc).to_dict()}
     return answer

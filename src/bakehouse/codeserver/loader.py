@@ -95,6 +95,8 @@ def build_snapshot(
                 source_line=spec.source.line if spec.source else None,
                 partitions=partitions_snap(spec.partitions_def),
                 backfill_policy=_backfill_policy_snap(assets_def),
+                config_schema=_config_schema(assets_def),
+                function_name=getattr(assets_def.fn, "__name__", None) if assets_def else None,
             )
         )
     for key in sorted(graph.undefined_keys):
@@ -109,6 +111,8 @@ def build_snapshot(
             source_file=job.source.file if job.source else None,
             source_line=job.source.line if job.source else None,
             partitions=partitions_snap(defs.resolve_job_partitions_def(job)),
+            check_keys=tuple(k.to_user_string() for k in defs.resolve_job_check_keys(job)),
+            run_config=dict(job.config or {}),
         )
         for job in defs.all_jobs()
     )
@@ -151,6 +155,19 @@ def _check_snaps(defs: Definitions) -> tuple[AssetCheckSnap, ...]:
             )
         )
     return tuple(snaps)
+
+
+def _config_schema(assets_def: AssetsDefinition | None) -> dict[str, Any] | None:
+    """The JSON schema of the step's `Config` class; {} if pydantic cannot describe it (the
+    host then checks only that config goes to steps that take it)."""
+    config = assets_def.params.config if assets_def is not None else None
+    if config is None:
+        return None
+    describe = getattr(config[1], "model_json_schema", None)
+    try:
+        return dict(describe()) if callable(describe) else {}
+    except Exception:  # noqa: BLE001 - a field type without a JSON schema
+        return {}
 
 
 def _backfill_policy_snap(assets_def: AssetsDefinition | None) -> BackfillPolicySnap | None:

@@ -10,9 +10,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bakehouse.authoring.check_spec import AssetCheckKey
 from bakehouse.errors import ErrorInfo, StorageError
+from bakehouse.graph.keys import AssetKey
+from bakehouse.protocol.run_plan import RunPlan
 from bakehouse.protocol.wire import EXECUTOR_TAG, STORAGE_FAILED_EXIT, STORAGE_FAILURE_PREFIX
-from bakehouse.storage.records import EventType, RunStatus
+from bakehouse.storage.records import EventType, RunRecord, RunStatus
 
 if TYPE_CHECKING:
     from bakehouse.authoring.definitions_class import Definitions
@@ -30,15 +33,17 @@ def run_worker(
     defs_module: str | None,
     storage_url: str,
     storage_dir: Path | None,
-    only_keys: list[str] | None = None,
+    plan: RunPlan | None = None,
     executor: str | None = None,
 ) -> int:
     """Execute run `run_id`; return 0 on success, 1 on failure, `STORAGE_FAILED_EXIT` when
     storage refused a write (the cause on stderr).
 
-    With `only_keys`, execute just those assets as one part of a run that the launcher drives
-    across locations: the launcher writes the run's start and end. `executor` names the executor
-    to use over the run's tag and the definitions (see `choose_executor`).
+    With a `plan` (the host's run coordinator hands one to every worker), execute exactly its
+    assets and checks as one part of a run the coordinator drives across locations: it writes
+    the run's start and end, and nothing is resolved here again. Without one (a run stored by
+    hand), the run is planned here from its record and this worker writes its start and end.
+    `executor` names the executor to use over the run's tag and the definitions.
     """
     try:
         return _run_worker(
@@ -47,7 +52,7 @@ def run_worker(
             defs_module=defs_module,
             storage_url=storage_url,
             storage_dir=storage_dir,
-            only_keys=only_keys,
+            plan=plan,
             executor=executor,
         )
     except StorageError as exc:
@@ -65,7 +70,7 @@ def _run_worker(
     defs_module: str | None,
     storage_url: str,
     storage_dir: Path | None,
-    only_keys: list[str] | None,
+    plan: RunPlan | None,
     executor: str | None,
 ) -> int:
     from bakehouse.storage import Instance
@@ -77,68 +82,45 @@ def _run_worker(
         from bakehouse.execution.events import EventWriter
 
         writer = EventWriter(instance, run_id)
+        lifecycle = plan is None
         try:
             from bakehouse.authoring.graphs import JobDefinition
             from bakehouse.authoring.loading import load_definitions
             from bakehouse.execution.run import execute_run
             from bakehouse.execution.step_executor import LocationModule, executor_for
-            from bakehouse.graph.keys import AssetKey
-            from bakehouse.graph.selection import select_keys
 
             defs = load_definitions(module, defs_module=defs_module)
-            graph = defs.resolve_asset_graph()
-            run_config = dict(run.run_config)
-            tags = dict(run.tags)
             found = defs.get_job_def(run.job_name) if run.job_name else None
-            if found is not None:
-                run_config = run_config or dict(found.config or {})
-                tags = {**found.tags, **tags}
             if isinstance(found, JobDefinition):
+                # A job of ops: its one worker writes the whole run, start to end.
+                run_config = dict(run.run_config) or dict(found.config or {})
+                tags = {**found.tags, **run.tags}
                 return _run_op_job(found, defs, run_id, writer, instance, run_config, tags)
             job = found
-            # The launcher resolved the selection against a snapshot; resolve it here only for
-            # runs stored without one.
-            if only_keys is not None:
-                keys = [AssetKey.from_user_string(k) for k in only_keys]
-            elif run.asset_selection:
-                keys = [AssetKey.from_user_string(k) for k in run.asset_selection]
-            elif job is not None:
-                keys = defs.resolve_job_keys(job)
-            elif run.selection_query:
-                chosen = select_keys(run.selection_query, graph.key_graph)
-                keys = [AssetKey.from_user_string(k) for k in chosen]
-            else:
-                raise ValueError("the run names no assets, selection or job")
-            runnable = graph.toposorted_keys(k for k in keys if k in graph.assets_def_by_key)
-            # A job's selection says which checks run (AssetSelection.checks(...) may select
-            # checks alone); other runs evaluate the checks of their assets defined here.
-            check_keys = None
-            if job is not None:
-                # Checks of the job's assets left out of this run (a subset) stay out.
-                job_keys, ran = set(defs.resolve_job_keys(job)), set(runnable)
-                check_keys = [
-                    c
-                    for c in defs.resolve_job_check_keys(job)
-                    if c.asset_key in ran or c.asset_key not in job_keys
-                ]
+            if plan is None:
+                plan = plan_stored_run(defs, run)
+                instance.update_run(run_id, asset_selection=plan.asset_keys)
+            graph = defs.resolve_asset_graph()
+            runnable = [AssetKey.from_user_string(k) for k in plan.asset_keys]
+            check_keys = [_check_key(c) for c in plan.check_keys]
             if not runnable and not check_keys:
                 raise ValueError(
                     f"selection {run.selection_query or list(run.asset_selection)!r} contains no "
                     "asset that can be materialized here (only external assets)"
                 )
-            executor_def = choose_executor(executor or tags.get(EXECUTOR_TAG), job, defs)
+            missing = [k.to_user_string() for k in runnable if k not in graph.assets_def_by_key]
+            if missing:
+                raise ValueError(f"the run's plan names assets this location lacks: {missing}")
+            executor_def = choose_executor(executor or plan.tags.get(EXECUTOR_TAG), job, defs)
             step_executor = executor_for(executor_def, location=LocationModule(module, defs_module))
-            if only_keys is None:
-                selected = tuple(k.to_user_string() for k in runnable)
-                instance.update_run(run_id, asset_selection=selected)
         except StorageError:
             raise
         except Exception as exc:  # noqa: BLE001 - recorded as the run's failure
             error = ErrorInfo.from_exception(exc)
-            if only_keys is None:
+            if lifecycle:
                 writer.emit(EventType.RUN_START, f"Started run {run_id}.")
             writer.emit(
-                EventType.RUN_FAILURE if only_keys is None else EventType.ENGINE,
+                EventType.RUN_FAILURE if lifecycle else EventType.ENGINE,
                 f"Run {run_id} failed before any step ran: {error.message}",
                 level="ERROR",
                 data={"error": error.to_dict()},
@@ -150,12 +132,12 @@ def _run_worker(
             run_id=run_id,
             writer=writer,
             instance=instance,
-            run_config=run_config,
-            tags=tags,
-            lifecycle=only_keys is None,
+            run_config=plan.run_config,
+            tags=plan.tags,
+            lifecycle=lifecycle,
             executor=step_executor,
-            partition_key=run.partition_key,
-            partition_range=run.partition_range,
+            partition_key=plan.partition_key,
+            partition_range=plan.partition_range,
             check_keys=check_keys,
             job_name=job.name if job is not None else None,
             hooks=job.hooks if job is not None else (),
@@ -185,6 +167,51 @@ def _run_op_job(
         tags=tags,
     )
     return 0 if outcome.success else 1
+
+
+def plan_stored_run(defs: Definitions, run: RunRecord) -> RunPlan:
+    """The plan of a run stored without one (by hand, not through the host's launch service):
+    its assets, selection or job resolved against `defs`, with the job's config and tags."""
+    from bakehouse.graph.selection import select_keys
+
+    graph = defs.resolve_asset_graph()
+    job = defs.get_job_def(run.job_name) if run.job_name else None
+    if run.asset_selection:
+        keys = [AssetKey.from_user_string(k) for k in run.asset_selection]
+    elif job is not None:
+        keys = defs.resolve_job_keys(job)
+    elif run.selection_query:
+        keys = [
+            AssetKey.from_user_string(k) for k in select_keys(run.selection_query, graph.key_graph)
+        ]
+    else:
+        raise ValueError("the run names no assets, selection or job")
+    runnable = graph.toposorted_keys(k for k in keys if k in graph.assets_def_by_key)
+    if job is not None:
+        # A job's selection says which checks run; those of its assets left out stay out.
+        job_keys, ran = set(defs.resolve_job_keys(job)), set(runnable)
+        checks = [
+            c for c in defs.resolve_job_check_keys(job)
+            if c.asset_key in ran or c.asset_key not in job_keys
+        ]  # fmt: skip
+    else:
+        checks = graph.checks_of(runnable)
+    return RunPlan(
+        run_id=run.run_id,
+        asset_keys=tuple(k.to_user_string() for k in runnable),
+        check_keys=tuple(c.to_user_string() for c in checks),
+        job_name=run.job_name,
+        selection_query=run.selection_query,
+        partition_key=run.partition_key,
+        partition_range=run.partition_range,
+        run_config=dict(run.run_config) or (dict(job.config or {}) if job else {}),
+        tags={**(job.tags if job else {}), **run.tags},
+    )
+
+
+def _check_key(text: str) -> AssetCheckKey:
+    asset, _, name = text.rpartition(":")
+    return AssetCheckKey(AssetKey.from_user_string(asset), name)
 
 
 def choose_executor(

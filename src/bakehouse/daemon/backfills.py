@@ -19,12 +19,13 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from bakehouse.daemon.scheduler import Clock
-from bakehouse.errors import StorageError
+from bakehouse.daemon.loop import Clock, LaunchingLoop
+from bakehouse.errors import LaunchError, StorageError
 from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.launching import plan_run, submit
 from bakehouse.host.partition_keys import partition_keys
 from bakehouse.host.run_coordinator import RunCoordinator
 from bakehouse.host.supervisor import LocationStatus, LocationSupervisor
@@ -68,8 +69,10 @@ class BackfillPass:
     status: BackfillStatus
 
 
-class BackfillDaemon:
+class BackfillDaemon(LaunchingLoop):
     """Carries out REQUESTED and CANCELING backfills; `tick` does one pass over them."""
+
+    name = "backfills"
 
     def __init__(
         self,
@@ -80,13 +83,11 @@ class BackfillDaemon:
         clock: Clock = time.time,
         max_unfinished_runs: int = 10,
         on_launch: Callable[[], None] | None = None,
+        interval: float = 1.0,
     ) -> None:
-        self.instance = instance
-        self.supervisor = supervisor
+        super().__init__(instance, supervisor, interval=interval, clock=clock, on_launch=on_launch)
         self.coordinator = coordinator
-        self.clock = clock
         self.max_unfinished_runs = max_unfinished_runs
-        self.on_launch = on_launch
 
     def tick(self) -> list[BackfillPass]:
         """Advance every backfill that is not finished; returns what each pass did."""
@@ -119,8 +120,27 @@ class BackfillDaemon:
         for key, run_id in backfill.partition_runs.items():
             if run_id not in runs:
                 orphans.setdefault(run_id, []).append(key)
-        for run_id, keys in orphans.items():
-            self._create_and_note(graph, backfill, keys, run_id, runs, launched)
+        try:
+            for run_id, keys in orphans.items():
+                self._create_and_note(graph, backfill, keys, run_id, runs, launched)
+            return self._launch(graph, backfill, runs, launched)
+        except LaunchError as exc:
+            # A partition removed since the request (a dynamic key deleted), say: it will not
+            # fit on any later pass either.
+            self.instance.update_backfill(
+                backfill.backfill_id, status=BackfillStatus.FAILED, error=str(exc),
+                status_message=f"a run could not be launched: {exc}",
+            )  # fmt: skip
+            return BackfillPass(backfill.backfill_id, launched, BackfillStatus.FAILED)
+
+    def _launch(
+        self,
+        graph: GlobalAssetGraph,
+        backfill: BackfillRecord,
+        runs: dict[str, RunRecord],
+        launched: list[str],
+    ) -> BackfillPass:
+        """Launch the runs the backfill may have now, or mark it done."""
         unfinished = sum(1 for r in runs.values() if not r.status.is_finished)
         claimed = dict(backfill.partition_runs)
 
@@ -149,8 +169,8 @@ class BackfillDaemon:
             claimed.update(dict.fromkeys(chunk, run_id))
             if self._create_and_note(graph, backfill, chunk, run_id, runs, launched):
                 unfinished += 1
-        if launched and self.on_launch is not None:
-            self.on_launch()
+        if launched:
+            self.launched()
         return self._finish_or_report(backfill, claimed, runs, launched)
 
     def _create_and_note(
@@ -263,18 +283,20 @@ class BackfillDaemon:
             tags[PARTITION_RANGE_START_TAG] = keys[0]
             tags[PARTITION_RANGE_END_TAG] = keys[-1]
         partitioned = once is None
+        plan = plan_run(
+            graph,
+            dynamic_keys=self.instance.get_dynamic_partitions,
+            asset_keys=list(selected),
+            job_name=backfill.job_name,
+            tags=tags,
+            run_config=backfill.run_config,
+            run_id=run_id,
+            partition_key=keys[0] if partitioned and not ranged else None,
+            partition_range=(keys[0], keys[-1]) if partitioned and ranged else None,
+        )
+        plan = replace(plan, selection_query=backfill.selection_query)
         try:
-            return self.coordinator.create_run(
-                graph,
-                graph.key_graph.toposort(list(selected)),
-                selection_query=backfill.selection_query,
-                job_name=backfill.job_name,
-                tags=tags,
-                run_config=backfill.run_config,
-                run_id=run_id,
-                partition_key=keys[0] if partitioned and not ranged else None,
-                partition_range=(keys[0], keys[-1]) if partitioned and ranged else None,
-            )
+            return submit(self.instance, plan)
         except StorageError:  # created meanwhile by another daemon: it exists, which we want
             log.info("backfill %s: run %s exists already", backfill.backfill_id, run_id)
             return None

@@ -14,7 +14,7 @@ import os
 import time
 from typing import TYPE_CHECKING
 
-from bakehouse.daemon.scheduler import Clock
+from bakehouse.daemon.loop import Clock, Loop
 from bakehouse.host.run_coordinator import RunCoordinator
 from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
 
@@ -36,8 +36,10 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
-class RunMonitor:
+class RunMonitor(Loop):
     """Fails runs whose worker is gone; quiet runs get `grace` seconds between phases."""
+
+    name = "run-monitor"
 
     def __init__(
         self,
@@ -46,10 +48,11 @@ class RunMonitor:
         *,
         clock: Clock = time.time,
         grace: float = 15.0,
+        interval: float = 5.0,
     ) -> None:
+        super().__init__(interval=interval, clock=clock)
         self.instance = instance
         self.coordinator = coordinator
-        self.clock = clock
         self.grace = grace
 
     def tick(self) -> list[str]:

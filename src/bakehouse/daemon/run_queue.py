@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bakehouse.daemon.loop import Loop
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.run_coordinator import RunCoordinator
 from bakehouse.storage.protocol import InstanceProtocol
@@ -45,8 +46,11 @@ class TagConcurrencyLimit:
         return not self.per_value or other.tags[self.key] == run.tags[self.key]
 
 
-class RunQueue:
-    """Polls storage for QUEUED runs and executes them in dequeue order (oldest first)."""
+class RunQueue(Loop):
+    """Polls storage for QUEUED runs and executes them in dequeue order (oldest first); runs in
+    progress carry on in their workers when the queue stops."""
+
+    name = "run-queue"
 
     def __init__(
         self,
@@ -59,42 +63,21 @@ class RunQueue:
         interval: float = 0.2,
         only_tag: tuple[str, str] | None = None,
     ) -> None:
+        super().__init__(interval=interval)
         self.instance = instance
         self.coordinator = coordinator
         self.graph = graph
         self.max_concurrent_runs = max_concurrent_runs
         self.tag_concurrency_limits = list(tag_concurrency_limits)
-        self.interval = interval
         # Only runs with this tag (key, value): a queue of one backfill, driven from the CLI.
         self.only_tag = only_tag
         self._active: dict[str, threading.Thread] = {}
         self._active_runs: dict[str, RunRecord] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._wake = threading.Event()
-
-    def start(self) -> None:
-        """Start polling in a background thread."""
-        self._thread = threading.Thread(target=self._loop, name="run-queue", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        """Look at the queue now rather than at the next tick (after a launch)."""
-        self._wake.set()
 
     @property
     def active_run_ids(self) -> list[str]:
         """Runs being executed now."""
         return [run_id for run_id, t in self._active.items() if t.is_alive()]
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:  # the queue must outlive one bad tick
-                log.exception("run queue tick failed")
-            self._wake.wait(self.interval)
-            self._wake.clear()
 
     def _allowed(self, run: RunRecord) -> bool:
         if len(self._active) >= self.max_concurrent_runs:
@@ -152,10 +135,3 @@ class RunQueue:
                     level="ERROR",
                 )
             )
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop polling; runs in progress continue in their workers until they end."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)

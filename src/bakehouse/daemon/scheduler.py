@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from bakehouse.daemon.launching import launch_request
+from bakehouse.daemon.loop import Clock, LaunchingLoop
 from bakehouse.errors import ErrorInfo, ProtocolError
-from bakehouse.host.run_coordinator import RunCoordinator
 from bakehouse.host.supervisor import LocationSupervisor
 from bakehouse.protocol.snapshot import LocationSnap, ScheduleSnap
 from bakehouse.serdes import replace
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
     from bakehouse.storage import Instance
 
 log = logging.getLogger("bakehouse.daemon.scheduler")
-
-Clock = Callable[[], float]
 
 
 def cron_ticks(
@@ -97,25 +95,23 @@ def set_running(
     return instance.set_instigator_state(replace(state, status=status, last_tick_at=last))
 
 
-class Scheduler:
+class Scheduler(LaunchingLoop):
     """Evaluates every running schedule of the serving locations; `tick` does one pass."""
+
+    name = "scheduler"
 
     def __init__(
         self,
         instance: Instance,
         supervisor: LocationSupervisor,
-        coordinator: RunCoordinator,
         *,
         clock: Clock = time.time,
         max_catchup_ticks: int = 5,
         on_launch: Callable[[], None] | None = None,
+        interval: float = 1.0,
     ) -> None:
-        self.instance = instance
-        self.supervisor = supervisor
-        self.coordinator = coordinator
-        self.clock = clock
+        super().__init__(instance, supervisor, interval=interval, clock=clock, on_launch=on_launch)
         self.max_catchup_ticks = max_catchup_ticks
-        self.on_launch = on_launch
 
     def tick(self) -> list[TickRecord]:
         """Evaluate every tick that is due now; returns the ticks processed."""
@@ -203,7 +199,6 @@ class Scheduler:
                 run_key = f"{tick_at}:{request.get('run_key') or index}"
                 run_id, _ = launch_request(
                     instance=self.instance,
-                    coordinator=self.coordinator,
                     graph=graph,
                     snapshot=snapshot,
                     origin=origin,
@@ -219,8 +214,7 @@ class Scheduler:
                 replace(tick, status=TickStatus.FAILURE, run_ids=tuple(run_ids),
                         run_keys=tuple(run_keys), error=ErrorInfo.from_exception(exc).to_dict())
             )  # fmt: skip
-        if self.on_launch is not None:
-            self.on_launch()
+        self.launched()
         return self.instance.update_tick(
             replace(
                 tick, status=TickStatus.SUCCESS, run_ids=tuple(run_ids), run_keys=tuple(run_keys)

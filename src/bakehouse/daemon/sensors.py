@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bakehouse.daemon.launching import launch_request
-from bakehouse.daemon.scheduler import Clock, effective_status, origin_of
+from bakehouse.daemon.loop import Clock, LaunchingLoop
+from bakehouse.daemon.scheduler import effective_status, origin_of
 from bakehouse.errors import ErrorInfo, ProtocolError
-from bakehouse.host.run_coordinator import RunCoordinator
 from bakehouse.host.supervisor import LocationSupervisor
 from bakehouse.protocol.snapshot import LocationSnap, SensorSnap
 from bakehouse.serdes import replace
@@ -122,23 +123,21 @@ def _failure_message(instance: Instance, run_id: str) -> str | None:
     return failures[-1].message if failures else None
 
 
-class SensorDaemon:
+class SensorDaemon(LaunchingLoop):
     """Evaluates every running sensor that is due; `tick` does one pass."""
+
+    name = "sensors"
 
     def __init__(
         self,
         instance: Instance,
         supervisor: LocationSupervisor,
-        coordinator: RunCoordinator,
         *,
         clock: Clock = time.time,
-        on_launch: Any = None,
+        on_launch: Callable[[], None] | None = None,
+        interval: float = 1.0,
     ) -> None:
-        self.instance = instance
-        self.supervisor = supervisor
-        self.coordinator = coordinator
-        self.clock = clock
-        self.on_launch = on_launch
+        super().__init__(instance, supervisor, interval=interval, clock=clock, on_launch=on_launch)
 
     def tick(self) -> list[TickRecord]:
         """Evaluate each running sensor whose interval has passed; returns the ticks."""
@@ -214,7 +213,6 @@ class SensorDaemon:
             for request in requests:
                 run_id, created = launch_request(
                     instance=self.instance,
-                    coordinator=self.coordinator,
                     graph=graph,
                     snapshot=snapshot,
                     origin=origin,
@@ -230,8 +228,8 @@ class SensorDaemon:
             tick = replace(tick, status=TickStatus.FAILURE, run_ids=tuple(run_ids),
                            error=ErrorInfo.from_exception(exc).to_dict())  # fmt: skip
             return self._finish(state, tick, now, new_cursor, launch)
-        if run_ids and self.on_launch is not None:
-            self.on_launch()
+        if run_ids:
+            self.launched()
         # Keys added or deleted are what this tick did, even when it launched no run.
         status = TickStatus.SUCCESS if run_ids or keys_asked else TickStatus.SKIPPED
         skip = None if keys_asked and not run_ids else answer.get("skip_reason")

@@ -276,9 +276,8 @@ def execute_in_process(
     try:
         # A wrong partition is the caller's mistake, raised as Dagster does before any run exists.
         partition_range = _range_of(tags)
-        check_run_partition(
-            build_plan(graph, keys, check_keys), partition_key, inst, partition_range
-        )
+        plan = build_plan(graph, keys, check_keys)
+        partitions = check_run_partition(plan, partition_key, inst, partition_range)
         run_id = str(uuid.uuid4())
         inst.create_run(
             RunRecord(
@@ -307,6 +306,7 @@ def execute_in_process(
             partition_range=partition_range,
             job_name=job_name,
             hooks=hooks,
+            planned=(plan, partitions),
         )
         events = inst.get_events(run_id)
     finally:

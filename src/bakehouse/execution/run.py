@@ -195,10 +195,13 @@ def plan_steps(
     partition_range: tuple[str, str] | None = None,
     job_name: str | None = None,
     hooks: Sequence[Any] = (),
+    plan: ExecutionPlan | None = None,
 ) -> RunSteps:
     """Plan the steps that materialize `asset_keys` and evaluate `check_keys` (default: the
-    checks of those assets) and validate their config; raises ExecutionError."""
-    plan = build_plan(defs.resolve_asset_graph(), asset_keys, check_keys)
+    checks of those assets), unless given the `plan`, and validate their config; raises
+    ExecutionError."""
+    if plan is None:
+        plan = build_plan(defs.resolve_asset_graph(), asset_keys, check_keys)
     return RunSteps(
         defs=defs,
         plan=plan,
@@ -237,6 +240,7 @@ def execute_run(
     partition_range: tuple[str, str] | None = None,
     job_name: str | None = None,
     hooks: Sequence[Any] = (),
+    planned: tuple[ExecutionPlan, list[str] | None] | None = None,
 ) -> RunOutcome:
     """Execute the steps that materialize `asset_keys`, recording every event through `writer`.
 
@@ -245,7 +249,8 @@ def execute_run(
     With `partition_range` (first, last), each partitioned step runs once for every key of it.
     With `lifecycle` off, this executes one part of a run that spans several code locations:
     the run's start and end events are the launcher's to write, and an error that stops the
-    part is recorded as an ENGINE error event.
+    part is recorded as an ENGINE error event. `planned`: the plan and its partition keys
+    (`check_run_partition`), when the caller made them already.
     """
     outcome = RunOutcome(run_id=run_id, success=False)
     if lifecycle:
@@ -263,8 +268,13 @@ def execute_run(
             partition_range=partition_range,
             job_name=job_name,
             hooks=hooks,
+            plan=planned[0] if planned else None,
         )
-        keys = check_run_partition(steps.plan, partition_key, instance, partition_range)
+        keys = (
+            planned[1]
+            if planned
+            else check_run_partition(steps.plan, partition_key, instance, partition_range)
+        )
         _record_planned_partitions(steps.plan, keys, writer)
         if executor is not None:
             if instance is None:

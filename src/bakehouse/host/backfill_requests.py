@@ -17,17 +17,16 @@ selection is refused, naming the groups.
 
 from __future__ import annotations
 
-import bisect
-import difflib
 import secrets
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bakehouse.errors import BackfillError, SelectionError
 from bakehouse.host.global_graph import GlobalAssetGraph
-from bakehouse.host.partition_keys import describe, partition_keys
+from bakehouse.host.partition_keys import describe, partition_keys, unknown_key_message
+from bakehouse.host.run_config import run_config_problem
 from bakehouse.protocol.snapshot import PartitionsSnap
 from bakehouse.storage.records import (
     BACKFILL_TAG,
@@ -119,18 +118,6 @@ def run_policy(graph: GlobalAssetGraph, keys: Sequence[str]) -> tuple[bool, int]
     return False, min(bounded)
 
 
-def _unknown_key(key: str, valid: list[str]) -> BackfillError:
-    """An error naming `key` and the valid keys nearest to it (by spelling and by order)."""
-    near = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
-    if not near and valid:
-        at = bisect.bisect_left(sorted(valid), key)
-        ordered = sorted(valid)
-        near = ordered[max(0, at - 1) : at + 1]
-    span = f"{valid[0]} … {valid[-1]}, {len(valid)} keys" if valid else "no keys yet"
-    hint = f"; nearest: {', '.join(near)}" if near else ""
-    return BackfillError(f"unknown partition key {key!r} ({span}){hint}")
-
-
 def select_partition_keys(
     valid: list[str],
     *,
@@ -147,7 +134,7 @@ def select_partition_keys(
         start, end = partition_range
         for key in (start, end):
             if key not in index:
-                raise _unknown_key(key, valid)
+                raise BackfillError(unknown_key_message(key, valid))
         if index[start] > index[end]:
             raise BackfillError(
                 f"partition range {start}...{end} is empty: {start} comes after {end}"
@@ -158,7 +145,7 @@ def select_partition_keys(
             raise BackfillError("no partition keys given")
         for key in partition_keys:
             if key not in index:
-                raise _unknown_key(key, valid)
+                raise BackfillError(unknown_key_message(key, valid))
         return sorted(dict.fromkeys(partition_keys), key=index.__getitem__)
     return list(valid)
 
@@ -183,6 +170,7 @@ def request_backfill(
     partition_range: tuple[str, str] | None = None,
     only: Only | None = None,
     tags: Mapping[str, str] | None = None,
+    run_config: Mapping[str, Any] | None = None,
     launched_by: str,
 ) -> BackfillRecord:
     """Store a REQUESTED backfill of `selection` for the partitions asked for (all if none).
@@ -191,12 +179,16 @@ def request_backfill(
     missing (never materialized nor in progress) or, with "failed_and_missing", also failed.
     Unpartitioned assets of the selection are run once, before or after the partition runs
     (`split_unpartitioned`). Raises BackfillError for an unknown selection, no or differently
-    partitioned assets, unknown keys, or nothing left to backfill.
+    partitioned assets, unknown keys, invalid `run_config` (as a launch checks it), or nothing
+    left to backfill.
     """
     try:
         assets = graph.select(selection)
     except SelectionError as exc:
         raise BackfillError(str(exc)) from None
+    problem = run_config_problem(graph, assets, run_config or {})
+    if problem is not None:
+        raise BackfillError(problem)
     snap = backfill_partitions(graph, assets)
     once_before, once_after = split_unpartitioned(graph, assets)
     partitioned = [k for k in assets if k not in {*once_before, *once_after}]
@@ -233,6 +225,7 @@ def request_backfill(
             unpartitioned_before=once_before,
             unpartitioned_after=once_after,
             tags={**(tags or {}), LAUNCHED_BY_TAG: launched_by},
+            run_config=dict(run_config or {}),
         )
     )
 

@@ -1,7 +1,9 @@
 """A deployment: one workspace's code locations, its instance and its daemon loops, as one object.
 
-The webserver and the CLI's ``bh dev`` hold one. It never imports user code: locations run in
-code servers, runs in run workers, and everything it knows comes from snapshots and storage.
+The one composition root: the webserver, ``bh dev`` and ``bh daemon`` hold one that serves;
+CLI commands that run without a server (``bh launch``, a backfill run here) hold one in
+foreground mode (`Deployment.foreground`). It never imports user code: locations run in code
+servers, runs in run workers, and everything it knows comes from snapshots and storage.
 """
 
 from __future__ import annotations
@@ -15,18 +17,22 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bakehouse.daemon.backfills import unfinished_limit
-from bakehouse.daemon.daemon import Daemon
+from bakehouse.daemon.backfills import BackfillDaemon, unfinished_limit
+from bakehouse.daemon.loop import Loop
+from bakehouse.daemon.monitor import RunMonitor
 from bakehouse.daemon.run_queue import RunQueue, TagConcurrencyLimit
-from bakehouse.errors import SelectionError
+from bakehouse.daemon.scheduler import Scheduler
+from bakehouse.daemon.sensors import SensorDaemon
 from bakehouse.host.client import LocationTarget, target_for_project
 from bakehouse.host.discovery import DEPLOYMENT_FILE, find_running_deployment
 from bakehouse.host.global_graph import GlobalAssetGraph
-from bakehouse.host.partition_keys import describe, partition_keys
+from bakehouse.host.launching import plan_run, submit
 from bakehouse.host.run_coordinator import RunCoordinator
-from bakehouse.host.supervisor import LocationState, LocationSupervisor
+from bakehouse.host.supervisor import LocationState, LocationStatus, LocationSupervisor
 from bakehouse.project.workspace import Workspace
-from bakehouse.storage import Instance, RunRecord
+from bakehouse.protocol.run_plan import RunPlan
+from bakehouse.storage import Instance, RunRecord, RunStatus
+from bakehouse.storage.records import BACKFILL_TAG
 
 log = logging.getLogger("bakehouse.host")
 
@@ -36,8 +42,9 @@ __all__ = ["DEPLOYMENT_FILE", "Deployment", "find_running_deployment"]
 class Deployment:
     """Code locations + instance + daemon loops and run queue (+ file watcher) for a workspace.
 
-    With `daemon` off (a webserver beside a separate ``bh daemon``), runs it queues wait for
-    that daemon to start them. `supervisor`: the workspace's locations, maybe already loading.
+    With `daemon` off (a webserver beside a separate ``bh daemon``, or a CLI command in the
+    foreground), no loop starts: runs it queues wait for a daemon, or for the command to drive
+    them. `supervisor`: the workspace's locations, maybe already loading.
     """
 
     def __init__(
@@ -82,30 +89,52 @@ class Deployment:
             max_concurrent_runs=max_concurrent_runs,
             tag_concurrency_limits=tag_concurrency_limits,
         )
-        self.daemon = (
-            Daemon(
-                instance,
-                self.supervisor,
-                self.coordinator,
-                on_launch=self.run_queue.wake,
-                max_unfinished_backfill_runs=unfinished_limit(max_concurrent_runs),
-            )
-            if daemon
-            else None
+        self.backfills = BackfillDaemon(
+            instance,
+            self.supervisor,
+            self.coordinator,
+            on_launch=self.run_queue.wake,
+            max_unfinished_runs=unfinished_limit(max_concurrent_runs),
         )
+        # What `start` starts: the run queue and every daemon loop, unless the daemon is off.
+        self.loops: list[Loop] = []
+        if daemon:
+            wake = self.run_queue.wake
+            self.loops = [
+                self.run_queue,
+                Scheduler(instance, self.supervisor, on_launch=wake),
+                SensorDaemon(instance, self.supervisor, on_launch=wake),
+                RunMonitor(instance, self.coordinator),
+                self.backfills,
+            ]
         self.watch = watch
         self._watcher: threading.Thread | None = None
         self._stop_watching = threading.Event()
         self.started_at = time.time()
 
+    @classmethod
+    def foreground(
+        cls, workspace: Workspace, instance: Instance, *, max_concurrent_runs: int | None = None
+    ) -> Deployment:
+        """A deployment for a CLI command that runs without a server: its code servers and
+        coordinator, no daemon loop; the command drives its runs (`execute`) or its backfill
+        (`drive_backfill`, ticking `backfills`) in the foreground."""
+        return cls(workspace, instance, daemon=False, max_concurrent_runs=max_concurrent_runs)
+
+    def __enter__(self) -> Deployment:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self, *, wait_for_locations: bool = True) -> None:
-        """Start every code location, the run queue and (if asked) the file watcher."""
+        """Start every code location, the daemon loops and (if asked) the file watcher."""
         self.supervisor.start(wait=wait_for_locations)
-        if self.daemon is not None:
-            self.run_queue.start()
-            self.daemon.start()
+        for loop in self.loops:
+            loop.start()
         if self.watch:
             self._watcher = threading.Thread(target=self._watch, name="file-watcher", daemon=True)
             self._watcher.start()
@@ -113,8 +142,8 @@ class Deployment:
     def stop(self) -> None:
         """Stop everything this deployment started; runs still going are canceled."""
         self._stop_watching.set()
-        if self.daemon is not None:
-            self.daemon.stop()
+        for loop in self.loops:
+            loop.stop()
         self.run_queue.stop()
         self.coordinator.cancel_all("Run canceled: the deployment stopped.")
         self.supervisor.stop()
@@ -131,6 +160,10 @@ class Deployment:
     def graph(self) -> GlobalAssetGraph:
         """The global asset graph of the definitions serving now."""
         return self.supervisor.global_graph()
+
+    def failed_locations(self) -> list[LocationState]:
+        """Locations that are not serving (failed to load, or still loading)."""
+        return [s for s in self.supervisor.states() if s.status is not LocationStatus.LOADED]
 
     def reload(self, name: str) -> LocationState:
         """Reload one location (blocking until it loaded or failed)."""
@@ -152,60 +185,40 @@ class Deployment:
         run_config: Mapping[str, Any] | None = None,
         partition_key: str | None = None,
     ) -> RunRecord:
-        """Queue a run of a selection, explicit keys or a job (of one partition of its
-        partitioned assets, if `partition_key`); raises `SelectionError`."""
-        graph = self.graph()
-        if job_name:
-            keys = list(graph.find_job(job_name)[1].asset_keys)
-        elif asset_keys:
-            unknown = [k for k in asset_keys if k not in graph.assets]
-            if unknown:
-                raise SelectionError(f"unknown asset keys: {unknown}")
-            keys = graph.select(" or ".join(f'key:"{k}"' for k in asset_keys))
-        else:
-            keys = graph.select(selection or "")
-        self._check_partition(graph, keys, partition_key)
-        run = self.coordinator.create_run(
-            graph,
-            keys,
-            selection_query=selection,
-            job_name=job_name,
-            tags=tags,
-            run_config=run_config,
-            partition_key=partition_key,
+        """Plan and queue a run of a selection, explicit keys or a job (of one partition of its
+        partitioned assets, if `partition_key`); raises `LaunchError` before storing anything."""
+        return self.submit(
+            plan_run(
+                self.graph(),
+                dynamic_keys=self.instance.get_dynamic_partitions,
+                selection=selection,
+                asset_keys=asset_keys,
+                job_name=job_name,
+                tags=tags,
+                run_config=run_config,
+                partition_key=partition_key,
+            )
         )
+
+    def submit(self, plan: RunPlan) -> RunRecord:
+        """Queue the run `plan` describes and wake the run queue."""
+        run = submit(self.instance, plan)
         self.run_queue.wake()
         return run
 
-    def _check_partition(
-        self, graph: GlobalAssetGraph, keys: list[str], partition_key: str | None
-    ) -> None:
-        """Refuse a partition that no selected partitioned asset has now, or no partition for
-        partitioned assets (their steps would fail)."""
-        partitioned = [k for k in keys if graph.assets[k].node.partitions is not None]
-        if partition_key is None:
-            if partitioned:
-                raise SelectionError(
-                    f"{', '.join(partitioned[:5])}{' and others' if len(partitioned) > 5 else ''}"
-                    f" {'is' if len(partitioned) == 1 else 'are'} partitioned: give a "
-                    "partition_key, or launch a backfill of a range of partitions"
-                )
-            return
-        if not partitioned:
-            raise SelectionError(f"partition {partition_key!r}: no selected asset is partitioned")
-        for key in partitioned:
-            snap = graph.assets[key].node.partitions
-            assert snap is not None
-            if partition_key not in partition_keys(
-                snap, dynamic_keys=self.instance.get_dynamic_partitions
-            ):
-                raise SelectionError(
-                    f"asset '{key}' has no partition {partition_key!r} ({describe(snap)})"
-                )
+    def execute(self, run_id: str) -> RunStatus:
+        """Drive the stored run `run_id` to its end in this thread (a foreground command)."""
+        return self.coordinator.execute(run_id, self.graph())
 
-    def cancel(self, run_id: str) -> None:
+    def drive_backfill(self, backfill_id: str) -> None:
+        """Start the run queue for the runs of one backfill only (a foreground command ticks
+        `backfills` itself)."""
+        self.run_queue.only_tag = (BACKFILL_TAG, backfill_id)
+        self.run_queue.start()
+
+    def cancel(self, run_id: str, reason: str = "Run canceled from the UI.") -> None:
         """Cancel a queued or running run."""
-        self.coordinator.cancel(run_id, "Run canceled from the UI.")
+        self.coordinator.cancel(run_id, reason)
 
     # -- file watching -----------------------------------------------------------------------
 

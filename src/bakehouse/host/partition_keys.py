@@ -9,6 +9,8 @@ Dynamic keys live in the instance, so the caller passes a way to read them.
 
 from __future__ import annotations
 
+import bisect
+import difflib
 import itertools
 import time
 from collections.abc import Callable, Sequence
@@ -48,6 +50,19 @@ def partition_keys(
         partition_keys(d.partitions, dynamic_keys=dynamic_keys, now=now) for d in snap.dimensions
     ]
     return [MULTI_KEY_DELIMITER.join(combo) for combo in itertools.product(*per_dim)]
+
+
+def unknown_key_message(key: str, valid: Sequence[str]) -> str:
+    """Why `key` is refused: the valid keys' span and the ones nearest to it (by spelling, else
+    by order)."""
+    near = difflib.get_close_matches(key, list(valid), n=3, cutoff=0.5)
+    if not near and valid:
+        ordered = sorted(valid)
+        at = bisect.bisect_left(ordered, key)
+        near = ordered[max(0, at - 1) : at + 1]
+    span = f"{valid[0]} … {valid[-1]}, {len(valid)} keys" if valid else "no keys yet"
+    hint = f"; nearest: {', '.join(near)}" if near else ""
+    return f"unknown partition key {key!r} ({span}){hint}"
 
 
 def describe(snap: PartitionsSnap) -> str:

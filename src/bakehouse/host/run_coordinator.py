@@ -1,4 +1,4 @@
-"""Host side of a run: store it, then drive run workers in each location's interpreter.
+"""Host side of a stored run: drive run workers in each location's interpreter.
 
 A run may select assets of several code locations (an asset in one may depend on an asset in
 another). The selection is cut into phases, each a stretch of the dependency order that one
@@ -9,14 +9,12 @@ run's start and end; workers write their steps' events.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,9 +22,11 @@ from typing import TYPE_CHECKING, Any
 from bakehouse.errors import CorruptRecordError, ErrorInfo, RunNotFoundError, StorageError
 from bakehouse.host.client import LocationTarget, spawn_run_worker
 from bakehouse.host.global_graph import GlobalAssetGraph
-from bakehouse.protocol.wire import LOCATIONS_TAG, STORAGE_FAILED_EXIT, STORAGE_FAILURE_PREFIX
+from bakehouse.host.launching import run_plan_of
+from bakehouse.protocol.run_plan import RunPlan, dumps as dump_plan
+from bakehouse.protocol.wire import STORAGE_FAILED_EXIT, STORAGE_FAILURE_PREFIX
 from bakehouse.storage.failures import describe
-from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
+from bakehouse.storage.records import EventRecord, EventType, RunStatus
 
 if TYPE_CHECKING:
     from bakehouse.storage import Instance
@@ -38,10 +38,15 @@ class Phase:
 
     location: str
     keys: tuple[str, ...]
+    # The asset checks it evaluates (``asset/key:check_name``).
+    checks: tuple[str, ...] = ()
 
 
-def plan_phases(graph: GlobalAssetGraph, keys: list[str]) -> list[Phase]:
-    """Cut `keys` into as few phases as dependency order allows.
+def plan_phases(
+    graph: GlobalAssetGraph, keys: list[str], checks: Sequence[str] = ()
+) -> list[Phase]:
+    """Cut `keys` into as few phases as dependency order allows, and give each check of
+    `checks` to a phase of its location that runs after its asset.
 
     Each key joins the earliest phase of its location that is not before any phase holding one
     of its upstream keys; a worker orders the keys within its phase itself.
@@ -65,7 +70,30 @@ def plan_phases(graph: GlobalAssetGraph, keys: list[str]) -> list[Phase]:
             target = len(phases) - 1
         phases[target][1].append(key)
         phase_of[key] = target
-    return [Phase(location, tuple(k)) for location, k in phases]
+    checks_of: dict[int, list[str]] = {}
+    for check in checks:
+        asset = check.rpartition(":")[0]
+        location = _check_location(graph, check)
+        after = phase_of.get(asset, 0)
+        target = next(
+            (i for i in range(len(phases) - 1, after - 1, -1) if phases[i][0] == location), None
+        )
+        if target is None:
+            phases.append((location, []))
+            target = len(phases) - 1
+        checks_of.setdefault(target, []).append(check)
+    return [
+        Phase(location, tuple(k), tuple(checks_of.get(i, ())))
+        for i, (location, k) in enumerate(phases)
+    ]
+
+
+def _check_location(graph: GlobalAssetGraph, check: str) -> str:
+    asset, _, name = check.rpartition(":")
+    for placed in graph.checks.get(asset, ()):
+        if placed.check.name == name:
+            return placed.location
+    raise ValueError(f"asset check '{check}' is not defined by any loaded location")
 
 
 def _event(run_id: str, event_type: EventType, message: str, **kw: Any) -> EventRecord:
@@ -81,7 +109,7 @@ WorkerStarted = Callable[[Phase, "subprocess.Popen[bytes]"], None]
 
 
 class RunCoordinator:
-    """Creates runs and executes them through run workers, phase by phase."""
+    """Executes stored runs through run workers, phase by phase (`host.launching` stores them)."""
 
     def __init__(
         self,
@@ -99,44 +127,6 @@ class RunCoordinator:
         self._lock = threading.Lock()
         # Set when the deployment stops: failures still waiting for storage stop retrying.
         self._stopping = threading.Event()
-
-    def create_run(
-        self,
-        graph: GlobalAssetGraph,
-        keys: list[str],
-        *,
-        selection_query: str | None = None,
-        job_name: str | None = None,
-        tags: Mapping[str, str] | None = None,
-        run_config: Mapping[str, Any] | None = None,
-        run_id: str | None = None,
-        partition_key: str | None = None,
-        partition_range: tuple[str, str] | None = None,
-    ) -> RunRecord:
-        """Store a QUEUED run of `keys` (already resolved against `graph`); with
-        `partition_key`, its partitioned assets materialize that partition; with
-        `partition_range` (first, last), each partitioned step materializes the whole range
-        once."""
-        if partition_key is not None and partition_range is not None:
-            raise ValueError("a run has a partition_key or a partition_range, not both")
-        locations = sorted({graph.location_of(k) or "?" for k in keys})
-        if not keys and job_name:  # a job of ops: its location runs it
-            locations = [graph.find_job(job_name)[0]]
-        run = RunRecord(
-            run_id=run_id or str(uuid.uuid4()),
-            asset_selection=tuple(keys),
-            selection_query=selection_query,
-            job_name=job_name,
-            location_name=locations[0] if len(locations) == 1 else None,
-            tags={**(tags or {}), LOCATIONS_TAG: ",".join(locations)},
-            run_config=dict(run_config or {}),
-            partition_key=partition_key,
-            partition_range_start=partition_range[0] if partition_range else None,
-            partition_range_end=partition_range[1] if partition_range else None,
-        )
-        self.instance.create_run(run)
-        self.instance.store_event(_event(run.run_id, EventType.RUN_QUEUED, "Run queued."))
-        return run
 
     def execute(
         self,
@@ -177,7 +167,7 @@ class RunCoordinator:
             return run.status
         if not run.asset_selection and run.job_name and run.location_name:
             return self._run_op_job(run_id, run.location_name, on_worker_started)
-        phases = plan_phases(graph, list(run.asset_selection))
+        phases = plan_phases(graph, list(run.asset_selection), run.check_selection)
         store = self.instance.store_event
         store(_event(run_id, EventType.RUN_START, f"Started run {run_id}.",
                      data={"phases": [[p.location, list(p.keys)] for p in phases]}))  # fmt: skip
@@ -191,9 +181,11 @@ class RunCoordinator:
             for key in blocked:
                 store(_skip_event(run_id, graph, key))
                 failed_keys.add(key)
-            if not runnable:
+            checks = [c for c in phase.checks if c.rpartition(":")[0] not in blocked]
+            if not runnable and not checks:
                 continue
-            code, phase_failed = self._run_phase(run_id, graph, phase, runnable, on_worker_started)
+            part = run_plan_of(run, runnable, checks)
+            code, phase_failed = self._run_phase(run_id, graph, phase, part, on_worker_started)
             failed_keys |= phase_failed
             if code == STORAGE_FAILED_EXIT:
                 cause = _storage_failure_in(self.log_dir / f"{run_id}.log")
@@ -267,17 +259,20 @@ class RunCoordinator:
         run_id: str,
         graph: GlobalAssetGraph,
         phase: Phase,
-        keys: list[str],
+        part: RunPlan,
         on_worker_started: WorkerStarted | None,
     ) -> tuple[int, set[str]]:
-        """Run one worker for `keys`; return its exit code and the keys whose steps failed."""
+        """Run one worker for the `part` of the run's plan; return its exit code and the keys
+        whose steps failed."""
         target = self.targets[phase.location]
+        keys = part.asset_keys
+        checks = f" and {len(part.check_keys)} checks" if part.check_keys else ""
         before = self._last_event_id(run_id)
         with tempfile.NamedTemporaryFile(
-            "w", suffix=".json", prefix="bakehouse-keys-", delete=False
+            "w", suffix=".json", prefix="bakehouse-plan-", delete=False
         ) as fh:
-            json.dump(keys, fh)
-            keys_file = fh.name
+            fh.write(dump_plan(part))
+            plan_file = fh.name
         try:
             worker = spawn_run_worker(
                 target,
@@ -285,13 +280,13 @@ class RunCoordinator:
                 storage_url=self.instance.url,
                 storage_dir=self.instance.storage_dir,
                 log_path=self.log_dir / f"{run_id}.log",
-                extra_args=["--keys-file", keys_file],
+                extra_args=["--plan-file", plan_file],
             )
             self.instance.store_event(
                 _event(
                     run_id, EventType.ENGINE,
                     f"Started run worker for location '{phase.location}' (pid {worker.pid}) to "
-                    f"execute {len(keys)} assets.",
+                    f"execute {len(keys)} assets{checks}.",
                     data={"pid": worker.pid, "location": phase.location, "python": target.python},
                 )
             )  # fmt: skip
@@ -303,7 +298,7 @@ class RunCoordinator:
         finally:
             with self._lock:
                 self._workers.pop(run_id, None)
-            os.unlink(keys_file)
+            os.unlink(plan_file)
         failed_steps = {
             e.step_key
             for e in self.instance.get_events(

@@ -105,6 +105,11 @@ class AssetNodeSnap(Record, frozen=True, kw_only=True):
     # None when the asset sets no policy (a backfill runs one partition per run). Added with a
     # default: snapshots from older code servers decode without one.
     backfill_policy: BackfillPolicySnap | None = None
+    # The JSON schema of the step's `Config` parameter ({} when it has one that cannot be
+    # described), None when it takes no config: the host validates run config against it.
+    config_schema: dict[str, Any] | None = None
+    # The asset function's name: run config may name the step by it, as by `step_key`.
+    function_name: str | None = None
 
 
 class AssetCheckSnap(Record, frozen=True, kw_only=True):
@@ -133,6 +138,9 @@ class JobSnap(Record, frozen=True, kw_only=True):
     source_line: int | None = None
     # The partitions a run of the job picks one of (the job's, else its assets'), or None.
     partitions: PartitionsSnap | None = None
+    # The checks its runs evaluate (``asset/key:check_name``) and its default run config.
+    check_keys: tuple[str, ...] = ()
+    run_config: dict[str, Any] = {}
 
 
 class ScheduleSnap(Record, frozen=True, kw_only=True):

@@ -87,6 +87,8 @@ class RunRecord(Record, frozen=True, kw_only=True):
     run_id: str
     status: RunStatus = RunStatus.QUEUED
     asset_selection: tuple[str, ...] = ()
+    # The asset checks it evaluates (``asset/key:check_name``), as the launch service planned.
+    check_selection: tuple[str, ...] = ()
     selection_query: str | None = None
     job_name: str | None = None
     location_name: str | None = None

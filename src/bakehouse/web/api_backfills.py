@@ -50,6 +50,7 @@ async def create_backfill(
                 partition_range=span,
                 only=body.only,
                 tags=body.tags,
+                run_config=body.run_config,
                 launched_by="ui",
             )
         )

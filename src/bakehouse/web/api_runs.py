@@ -8,7 +8,8 @@ from starlette.concurrency import run_in_threadpool
 from bakehouse.errors import RunNotFoundError, SelectionError
 from bakehouse.graph.selection import quoted
 from bakehouse.host.deployment import Deployment
-from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
+from bakehouse.host.launching import ReexecutionError, plan_reexecution
+from bakehouse.storage.records import EventRecord, RunRecord, RunStatus
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import (
     CorruptEventOut,
@@ -115,29 +116,24 @@ async def cancel_run(run_id: str, dep: Deployment = Depends(deployment)) -> RunO
 async def reexecute_run(
     run_id: str, body: ReexecuteRequest, dep: Deployment = Depends(deployment)
 ) -> RunCreated:
-    """Run the same assets again, or with ``from_failure`` only those that failed or were
-    skipped."""
-    run = _run_or_404(dep, run_id)
-    keys = list(run.asset_selection)
-    if body.from_failure:
-        if run.status != RunStatus.FAILURE:
-            raise HTTPException(409, f"run {quoted(run_id)} did not fail ({run.status.value})")
-        done = {
-            e.asset_key
-            for e in dep.instance.get_events(run_id, event_types=[EventType.ASSET_MATERIALIZATION])
-        }
-        keys = [k for k in keys if k not in done]
-    if not keys:
-        raise HTTPException(409, "nothing left to re-execute")
-    tags = {
-        **{k: v for k, v in run.tags.items() if not k.startswith("bakehouse/")},
-        "bakehouse/launched_by": "ui",
-        "bakehouse/parent_run_id": run_id,
-    }
+    """Run the same assets again (of the same partition, with the same config), or with
+    ``from_failure`` only those that failed or were skipped; planned as any launch, so what no
+    longer fits the definitions is a 400, a run that did not fail or left nothing a 409."""
+    parent = _run_or_404(dep, run_id)
     try:
         new = await run_in_threadpool(
-            lambda: dep.launch(asset_keys=keys, tags=tags, run_config=run.run_config)
+            lambda: dep.submit(
+                plan_reexecution(
+                    dep.graph(),
+                    dep.instance,
+                    parent,
+                    from_failure=body.from_failure,
+                    tags={"bakehouse/launched_by": "ui"},
+                )
+            )
         )
+    except ReexecutionError as exc:
+        raise HTTPException(409, str(exc)) from None
     except SelectionError as exc:
         raise HTTPException(400, str(exc)) from None
     return RunCreated(run_id=new.run_id)

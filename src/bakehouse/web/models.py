@@ -262,6 +262,9 @@ class BackfillRequest(BaseModel):
         default=None, description="Keep only partitions some selected asset has missing/failed"
     )
     tags: Tags = Field(default_factory=dict)
+    run_config: dict[str, Any] = Field(
+        default_factory=dict, description="Run config of every run; invalid config is a 400"
+    )
 
     def target_error(self) -> str | None:
         """Why the partitions asked for are ambiguous (a 400: the schema cannot say "not
