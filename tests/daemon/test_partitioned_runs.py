@@ -153,7 +153,7 @@ def test_an_unknown_partition_key_is_a_failed_tick_with_a_clear_error(
     assert bad_key.error is not None
     # The launch service's message, as bh launch --partition 2024-13-45 gives it.
     message = str(bad_key.error["message"])
-    assert message.startswith("unknown partition key '2024-13-45' (2024-01-01 … ")
+    assert message.startswith("LaunchError: unknown partition key '2024-13-45' (2024-01-01 … ")
 
     plain = ticks["asks_for_a_partition_of_a_plain_asset"]
     assert plain.status == TickStatus.FAILURE

@@ -19,7 +19,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bakehouse.daemon.loop import Clock, LaunchingLoop
@@ -29,6 +29,7 @@ from bakehouse.host.launching import plan_run, submit
 from bakehouse.host.partition_keys import partition_keys
 from bakehouse.host.run_coordinator import RunCoordinator
 from bakehouse.host.supervisor import LocationStatus, LocationSupervisor
+from bakehouse.serdes import replace
 from bakehouse.storage.records import (
     BACKFILL_TAG,
     PARTITION_RANGE_END_TAG,

@@ -7,7 +7,6 @@ fit fails its tick with the message `bh launch` would print, and stores no run.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ from bakehouse.errors import RunNotFoundError
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.launching import plan_run, submit
 from bakehouse.protocol.snapshot import LocationSnap
+from bakehouse.serdes import replace
 
 if TYPE_CHECKING:
     from bakehouse.storage import Instance
@@ -56,5 +56,5 @@ def launch_request(
                 return claimed, False
             except RunNotFoundError:
                 # Claimed by a daemon that died before creating the run: create that very run.
-                plan = dataclasses.replace(plan, run_id=claimed)
+                plan = replace(plan, run_id=claimed)
     return submit(instance, plan).run_id, True
