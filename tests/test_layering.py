@@ -30,7 +30,8 @@ HOST_SIDE = [
     "bakehouse.project.workspace",
     "bakehouse.storage",
     "bakehouse.host.deployment",
-    "bakehouse.daemon.daemon",
+    "bakehouse.daemon.loop",
+    "bakehouse.host.launching",
     "bakehouse.web.app",
 ]
 CODE_SERVER_ONLY = (
