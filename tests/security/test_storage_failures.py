@@ -227,3 +227,33 @@ def test_lost_connections_and_a_read_only_database_fail_the_run_with_the_cause(
         "storage refused a write (lost connection to the database)" in messages[0]
         or "storage refused a write (read-only storage)" in messages[0]
     ), messages[0]
+
+
+def test_a_run_worker_on_a_read_only_sqlite_file_says_so_and_exits_3(tmp_path: Path) -> None:
+    from bakehouse.host.client import target_for_project
+    from bakehouse.project.settings import read_project
+    from bakehouse.protocol.wire import STORAGE_FAILED_EXIT, STORAGE_FAILURE_PREFIX
+    from bakehouse.storage import Instance
+    from bakehouse.storage.failures import storage_cause
+    from bakehouse.storage.records import RunRecord
+
+    project = small_project(tmp_path / "shop")
+    database = tmp_path / "db" / "bakehouse.db"
+    database.parent.mkdir()
+    with Instance.open(f"sqlite:///{database}") as instance:
+        instance.create_run(RunRecord(run_id="r1", asset_selection=("orders",)))
+    target = target_for_project(read_project(project / "pyproject.toml"))
+    read_only = f"sqlite:///file:{database}?mode=ro&uri=true"
+    done = subprocess.run(
+        [target.python, "-m", "bakehouse", "run-worker", "--run-id", "r1",
+         "--storage-url", read_only, "--storage-dir", str(tmp_path / "files"),
+         *target.module_args()],
+        cwd=project, env=target.process_env(), capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == STORAGE_FAILED_EXIT, done.stderr
+    (line,) = [x for x in done.stderr.splitlines() if x.startswith(STORAGE_FAILURE_PREFIX)]
+    assert "attempt to write a readonly database" in line
+    assert storage_cause(line) == "read-only storage"
+    with Instance.open(f"sqlite:///{database}") as instance:
+        assert instance.get_run("r1").status.value == "QUEUED"  # nothing half-written

@@ -79,7 +79,13 @@ def sqlite_file(url: URL) -> Path | None:
     """The file of a file-backed SQLite database, else None."""
     if url.get_backend_name() != "sqlite" or is_sqlite_memory(url) or url.database is None:
         return None
-    return Path(url.database)
+    database = url.database
+    # A URI filename (``sqlite:///file:/path/x.db?mode=ro&uri=true``, for a read-only file).
+    if url.query.get("uri") in ("true", "1") and database.startswith("file:"):
+        database = database.removeprefix("file:")
+        if database.startswith("//"):  # file:///path: an empty authority before the path
+            database = database[2:]
+    return Path(database)
 
 
 def check_sqlite_folder(url: URL) -> None:
