@@ -344,3 +344,32 @@ def test_a_job_of_ops_also_gets_the_definitions_resources() -> None:
     assert defs.get_job_def("unbound").execute_in_process().output_for_node("greet") == "from defs"
     with pytest.raises(dg.DefinitionError, match="greeter"):
         dg.Definitions(jobs=[unbound]).validate()
+
+
+class ScaleConfig(dg.Config):
+    factor: int = 1
+
+
+@dg.op
+def scale(number: int, config: ScaleConfig) -> int:
+    return number * config.factor
+
+
+@dg.graph_asset
+def scaled_asset(upstream_asset: int) -> Any:  # an op output in the body
+    return scale(upstream_asset)
+
+
+def test_the_ops_of_a_graph_asset_take_config_under_the_asset() -> None:
+    default = dg.materialize([upstream_asset, scaled_asset])
+    assert default.asset_value("scaled_asset") == 1
+    configured = dg.materialize(
+        [upstream_asset, scaled_asset],
+        run_config={"ops": {"scaled_asset": {"ops": {"scale": {"config": {"factor": 7}}}}}},
+    )
+    assert configured.asset_value("scaled_asset") == 7
+    with pytest.raises(dg.BakehouseError, match="invalid config for op 'scale'"):
+        dg.materialize(
+            [upstream_asset, scaled_asset],
+            run_config={"ops": {"scaled_asset": {"ops": {"scale": {"config": {"factor": "x"}}}}}},
+        )

@@ -10,7 +10,7 @@ from typing import Any, overload
 from bakehouse.authoring.assets import AssetOut, AssetsDefinition, asset, multi_asset
 from bakehouse.authoring.context import AssetExecutionContext
 from bakehouse.authoring.graphs import GraphDefinition, compose, walk_graph
-from bakehouse.authoring.ops import OpDefinition, call_op
+from bakehouse.authoring.ops import OpDefinition, call_op, op_config_from
 from bakehouse.authoring.results import Output
 from bakehouse.errors import ExecutionError
 
@@ -26,7 +26,9 @@ class _OpsInStep:
     ) -> dict[str, Any] | None:
         available = self.context.resources.original_resource_dict()
         resources = {k: available[k] for k in op_def.required_resource_keys}
-        config = op_def.params.config[1]() if op_def.params.config is not None else None
+        # The asset's step config holds its ops' (``{"ops": {asset: {"ops": {op: ...}}}}``).
+        nested = self.context.op_config
+        config = op_config_from(op_def, step_key, nested if isinstance(nested, Mapping) else {})
         op_context = AssetExecutionContext(
             run_id=self.context.run_id,
             asset_keys=list(self.context.assets_keys),
@@ -63,6 +65,8 @@ def _compute_fn(
     compute.__doc__ = fn.__doc__
     compute.__module__ = fn.__module__
     compute.__wrapped__ = fn  # type: ignore[attr-defined]  # its file:line is the user's
+    # Lets the engine take the ops' config for this asset's step (see `graph_of`).
+    compute.graph_of_ops = graph  # type: ignore[attr-defined]
     return compute
 
 
@@ -113,3 +117,9 @@ def graph_multi_asset(
         )(compute)
 
     return build
+
+
+def graph_of(assets_def: Any) -> GraphDefinition | None:
+    """The graph of ops a graph-backed asset runs, else None."""
+    graph = getattr(getattr(assets_def, "fn", None), "graph_of_ops", None)
+    return graph if isinstance(graph, GraphDefinition) else None

@@ -12,7 +12,7 @@ from bakehouse.authoring.assets import _annotations, _is_config, _is_context, _i
 from bakehouse.authoring.dagster_types import DagsterType, dagster_type_of_annotation
 from bakehouse.authoring.results import Output
 from bakehouse.authoring.source import source_of_function
-from bakehouse.errors import DefinitionError, ExecutionError, SourceLocation
+from bakehouse.errors import DefinitionError, ExecutionError, RunConfigError, SourceLocation
 
 DEFAULT_OUTPUT = "result"
 
@@ -261,6 +261,27 @@ def refuse_unsupported(where: str, given: Mapping[str, Any]) -> None:
     unsupported = sorted(k for k, v in given.items() if k not in _DESCRIPTIVE and v is not None)
     if unsupported:
         raise DefinitionError(f"{where}: bakehouse does not support {unsupported} here")
+
+
+def op_config_from(op_def: OpDefinition, step_key: str, ops_config: Mapping[str, Any]) -> Any:
+    """The config step `step_key` gets from ``run_config["ops"]``: a `Config` object for a
+    config parameter, else the dict given."""
+    entry = ops_config.get(step_key, ops_config.get(op_def.name))
+    values = entry.get("config") if isinstance(entry, Mapping) else entry
+    if op_def.params.config is not None:
+        cls = op_def.params.config[1]
+        if isinstance(values, cls):
+            return values
+        try:
+            return cls(**dict(values or {}))
+        except Exception as exc:  # noqa: BLE001 - pydantic names each field at fault
+            raise RunConfigError(f"invalid config for op '{step_key}': {exc}") from None
+    if values is None and op_def.config_schema is not None:
+        raise RunConfigError(
+            f"op '{step_key}' needs config: run_config={{'ops': {{'{step_key}': "
+            "{'config': {...}}}}"
+        )
+    return values
 
 
 def call_op(

@@ -16,7 +16,7 @@ from typing import Any
 from bakehouse.authoring.context import AssetExecutionContext, InitResourceContext, RunLogger
 from bakehouse.authoring.dagster_types import TypeCheckContext, check_output_type
 from bakehouse.authoring.graphs import JobDefinition, walk_graph
-from bakehouse.authoring.ops import OpDefinition, call_op
+from bakehouse.authoring.ops import OpDefinition, call_op, op_config_from
 from bakehouse.authoring.run_config import plain_run_config
 from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
@@ -28,26 +28,6 @@ from bakehouse.execution.run import RunOutcome, record_run_end
 from bakehouse.execution.step import StepEnvironment
 from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType, RunRecord
-
-
-def _op_config(op_def: OpDefinition, step_key: str, ops_config: Mapping[str, Any]) -> Any:
-    """The config `step_key` gets: a `Config` object for a config parameter, else the dict."""
-    entry = ops_config.get(step_key, ops_config.get(op_def.name))
-    values = entry.get("config") if isinstance(entry, Mapping) else entry
-    if op_def.params.config is not None:
-        cls = op_def.params.config[1]
-        if isinstance(values, cls):
-            return values
-        try:
-            return cls(**dict(values or {}))
-        except Exception as exc:  # noqa: BLE001 - pydantic names each field at fault
-            raise ExecutionError(f"invalid config for op '{step_key}': {exc}") from None
-    if values is None and op_def.config_schema is not None:
-        raise ExecutionError(
-            f"op '{step_key}' needs config: run_config={{'ops': {{'{step_key}': "
-            "{'config': {...}}}}"
-        )
-    return values
 
 
 class _OpSteps:
@@ -171,7 +151,7 @@ def execute_op_job(
                 f"(ops: {job.op_names})"
             )
         ops_by_key = _ops_by_step_key(job)
-        configs = {k: _op_config(o, k, ops_config) for k, o in ops_by_key.items()}
+        configs = {k: op_config_from(o, k, ops_config) for k, o in ops_by_key.items()}
         available = {**job.resource_defs, **(resources or {})}
         needed = job.graph.required_resource_keys | {
             k for hook in job.hooks for k in hook.required_resource_keys

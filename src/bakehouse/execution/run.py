@@ -14,6 +14,7 @@ from typing import Any
 from bakehouse.authoring.check_spec import AssetCheckKey
 from bakehouse.authoring.context import InitResourceContext, RunLogger
 from bakehouse.authoring.definitions_class import Definitions
+from bakehouse.authoring.graph_assets import graph_of
 from bakehouse.errors import ErrorInfo, ExecutionError, RunConfigError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.instance import as_dagster_instance
@@ -66,6 +67,11 @@ def _step_configs(plan: ExecutionPlan, run_config: Mapping[str, Any]) -> dict[st
     for step in plan.steps:
         config_param = step.assets_def.params.config
         entry = ops.get(step.key, ops.get(step.assets_def.fn.__name__))
+        if graph_of(step.assets_def) is not None:
+            # A graph-backed asset's step passes its ops their config: {"ops": {op: {...}}}.
+            nested = entry.get("ops") if isinstance(entry, Mapping) else None
+            configs[step.key] = dict(nested) if isinstance(nested, Mapping) else {}
+            continue
         # Config the asset would never see is a mistake to report, not to drop.
         stray = sorted(set(entry) - {"config"}) if isinstance(entry, Mapping) else []
         if stray:
