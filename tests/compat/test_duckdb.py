@@ -19,6 +19,8 @@ import bakehouse as dg
 from bakehouse_duckdb import DuckDBResource
 from bakehouse_duckdb_pandas import DuckDBPandasIOManager
 from bakehouse_duckdb_polars import DuckDBPolarsIOManager
+from tests.support.faults import bh
+from tests.support.projects import write_project
 from tests.support.waiting import eventually
 
 
@@ -366,3 +368,68 @@ def test_a_value_the_io_manager_cannot_store_is_refused_by_type(tmp_path: Path) 
     manager = DuckDBPandasIOManager(database=str(tmp_path / "db.duckdb"))
     with pytest.raises(TypeError, match="cannot store the dict returned by asset 'not_a_frame'"):
         dg.materialize([not_a_frame], resources={"io_manager": manager})
+
+
+# -- two steps of one run sharing a database file ------------------------------------------
+
+WRITERS = """
+import pathlib
+import time
+
+import bakehouse as dg
+from bakehouse_duckdb import DuckDBResource
+
+MARKS = pathlib.Path(__file__).resolve().parents[3] / "marks"
+
+
+def wait_for(name: str) -> None:
+    deadline = time.monotonic() + 60
+    while not (MARKS / name).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no {name} marker: the two steps did not run at once")
+        time.sleep(0.01)
+
+
+@dg.asset
+def first_writer(duckdb: DuckDBResource) -> None:
+    with duckdb.get_connection() as conn:
+        conn.execute("create table if not exists events (source varchar)")
+        conn.execute("insert into events values ('first')")
+        (MARKS / "first_holding").touch()
+        wait_for("second_waiting")
+        # Held a little longer: the other step is now inside get_connection, retrying.
+        time.sleep(0.5)
+
+
+@dg.asset
+def second_writer(duckdb: DuckDBResource) -> None:
+    wait_for("first_holding")
+    (MARKS / "second_waiting").touch()
+    with duckdb.get_connection() as conn:
+        conn.execute("create table if not exists events (source varchar)")
+        conn.execute("insert into events values ('second')")
+
+
+both_writers = dg.define_asset_job(
+    "both_writers",
+    selection=[first_writer, second_writer],
+    executor_def=dg.multiprocess_executor.configured({"max_concurrent": 2}),
+)
+
+defs = dg.Definitions(
+    resources={"duckdb": DuckDBResource(database=str(MARKS.parent / "warehouse.duckdb"))}
+)
+"""
+
+
+@pytest.mark.slow
+def test_two_steps_of_a_multiprocess_run_share_the_database_file_in_turn(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "shop", "shop", {"defs/writers.py": WRITERS})
+    (project / "marks").mkdir()
+    done = bh("launch", "--job", "both_writers", cwd=project, timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (project / "marks" / "second_waiting").exists()  # they really overlapped
+    assert rows(project / "warehouse.duckdb", "select source from events order by 1") == [
+        ("first",),
+        ("second",),
+    ]
