@@ -100,4 +100,4 @@ def test_bh_launch_partition_goes_through_a_running_deployment(
         assert (run["partition_key"], run["status"]) == ("2024-01-03", "SUCCESS")
     unknown = bh("launch", "--assets", "daily_sales", "--partition", "1999-01-01", cwd=shop)
     assert unknown.returncode == 2
-    assert "no partition '1999-01-01'" in unknown.stderr
+    assert "unknown partition key '1999-01-01'" in unknown.stderr
