@@ -97,6 +97,7 @@ def build_snapshot(
                 backfill_policy=_backfill_policy_snap(assets_def),
                 config_schema=_config_schema(assets_def),
                 function_name=getattr(assets_def.fn, "__name__", None) if assets_def else None,
+                op_names=_op_names(assets_def),
             )
         )
     for key in sorted(graph.undefined_keys):
@@ -155,6 +156,14 @@ def _check_snaps(defs: Definitions) -> tuple[AssetCheckSnap, ...]:
             )
         )
     return tuple(snaps)
+
+
+def _op_names(assets_def: AssetsDefinition | None) -> tuple[str, ...]:
+    """The ops of a graph-backed asset (their config nests under the asset's), else ()."""
+    from bakehouse.authoring.graph_assets import graph_of
+
+    graph = graph_of(assets_def) if assets_def is not None else None
+    return tuple(graph.node_names) if graph is not None else ()
 
 
 def _config_schema(assets_def: AssetsDefinition | None) -> dict[str, Any] | None:

@@ -49,7 +49,10 @@ def run_config_problem(
         )
     for name, entry in ops.items():
         step = names[name]
-        problem = _entry_problem(step, steps[step].config_schema, entry)
+        if steps[step].op_names:
+            problem = _graph_entry_problem(step, entry)
+        else:
+            problem = _entry_problem(step, steps[step].config_schema, entry)
         if problem is not None:
             return problem
     return None
@@ -75,6 +78,21 @@ def _entry_problem(step: str, schema: dict[str, Any] | None, entry: Any) -> str 
         check_value(schema, values if values is not None else {}, schema, "")
     except ConfigProblem as exc:
         return f"invalid config for asset '{step}': {exc}"
+    return None
+
+
+def _graph_entry_problem(step: str, entry: Any) -> str | None:
+    """A graph-backed asset's entry: its ops' config under "ops" (each op checks its own)."""
+    if entry is None:
+        return None
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("ops", {}), Mapping):
+        return f"run_config for asset '{step}' must be {{'ops': {{op name: {{'config': ...}}}}}}"
+    stray = sorted(set(entry) - {"ops"})
+    if stray:
+        return (
+            f"run_config for asset '{step}' has {stray} beside 'ops'; it is graph-backed: give "
+            f"its ops their config as {{'ops': {{'{step}': {{'ops': {{op: {{'config': ...}}}}}}}}}}"
+        )
     return None
 
 

@@ -110,6 +110,8 @@ class AssetNodeSnap(Record, frozen=True, kw_only=True):
     config_schema: dict[str, Any] | None = None
     # The asset function's name: run config may name the step by it, as by `step_key`.
     function_name: str | None = None
+    # A graph-backed asset's ops: run config gives them config under the asset's "ops".
+    op_names: tuple[str, ...] = ()
 
 
 class AssetCheckSnap(Record, frozen=True, kw_only=True):
