@@ -187,5 +187,8 @@ def test_unknown_run_is_404_and_openapi_is_served(client: httpx.Client) -> None:
     events = schemas["RunDetailOut"]["properties"]["events"]["items"]["anyOf"]
     assert {"$ref": "#/components/schemas/EventRecord"} in events
     assert "storage_id" in schemas["EventRecord"]["properties"]
+    # Records keep their field descriptions in the schema.
+    status = schemas["LocationOut"]["properties"]["status"]
+    assert status["description"] == "LOADING, LOADED or FAILED"
     assert client.get("/api/runs", params={"limit": 0}).status_code == 422
     assert client.get("/api/runs", params={"status": "BOGUS"}).status_code == 422

@@ -17,6 +17,14 @@ from pydantic_core import core_schema as cs
 from bakehouse.serdes.codec import to_builtins
 
 
+def _described(field_type: Any) -> dict[str, Any] | None:
+    """The field's ``msgspec.Meta(description=...)``, for its JSON schema."""
+    for meta in getattr(field_type, "__metadata__", ()):
+        if isinstance(meta, msgspec.Meta) and meta.description:
+            return {"pydantic_js_updates": {"description": meta.description}}
+    return None
+
+
 def record_core_schema(cls: type[msgspec.Struct], handler: GetCoreSchemaHandler) -> Any:
     """The pydantic core schema of the record type `cls`."""
     config = cls.__struct_config__
@@ -27,7 +35,9 @@ def record_core_schema(cls: type[msgspec.Struct], handler: GetCoreSchemaHandler)
         fields[tag_field] = cs.typed_dict_field(cs.literal_schema([config.tag]), required=False)
     for field in msgspec.structs.fields(cls):
         fields[field.encode_name] = cs.typed_dict_field(
-            handler.generate_schema(field.type), required=field.required
+            handler.generate_schema(field.type),
+            required=field.required,
+            metadata=_described(field.type),
         )
     shape = cs.typed_dict_schema(
         fields,

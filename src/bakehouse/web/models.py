@@ -1,19 +1,25 @@
-"""The JSON API's request and response bodies (pydantic), and their conversion from records."""
+"""The JSON API's request and response bodies, and their conversion from records.
+
+Response bodies are `bakehouse.serdes` records (FastAPI reads them through the serdes bridge), or
+the stored records themselves; request bodies and the run and backfill views are still pydantic.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from msgspec import Meta
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from bakehouse.errors import ErrorInfo
 from bakehouse.host.backfill_requests import BackfillProgress
 from bakehouse.host.supervisor import LocationState
+from bakehouse.serdes import Record
 from bakehouse.storage.records import BackfillRecord, CorruptRecord, EventRecord, RunRecord
 from bakehouse.web.input_limits import Tags
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(Record, frozen=True, kw_only=True):
     """An error as data: its type, message and the rendered traceback."""
 
     cls_name: str
@@ -28,20 +34,20 @@ class ErrorOut(BaseModel):
         return cls(cls_name=error.cls_name, message=error.message, traceback=error.render())
 
 
-class LocationOut(BaseModel):
+class LocationOut(Record, frozen=True, kw_only=True):
     """A code location's state."""
 
     name: str
-    status: str = Field(description="LOADING, LOADED or FAILED")
+    status: Annotated[str, Meta(description="LOADING, LOADED or FAILED")]
     updated_at: float
     python_version: str | None
     pid: int | None
     version: str | None
     asset_count: int
     error: ErrorOut | None
-    serving_last_good: bool = Field(
-        description="A reload failed and the last good definitions are still serving"
-    )
+    serving_last_good: Annotated[
+        bool, Meta(description="A reload failed and the last good definitions are still serving")
+    ]
     restarts: int
 
     @classmethod
@@ -61,7 +67,7 @@ class LocationOut(BaseModel):
         )
 
 
-class MaterializationOut(BaseModel):
+class MaterializationOut(Record, frozen=True, kw_only=True):
     """One materialization of an asset."""
 
     run_id: str
@@ -70,7 +76,7 @@ class MaterializationOut(BaseModel):
     partition_key: str | None = None
 
 
-class AssetOut(BaseModel):
+class AssetOut(Record, frozen=True, kw_only=True):
     """An asset of the global graph."""
 
     key: str
@@ -81,16 +87,19 @@ class AssetOut(BaseModel):
     description: str | None
     is_external: bool
     latest_materialization: MaterializationOut | None
-    latest_run_status: str | None = Field(
-        default=None, description="Status of the newest run that included this asset"
-    )
-    state: str = Field(
-        default="never",
-        description="What the lineage page shows: materialized, failed, running, queued or never",
-    )
+    latest_run_status: Annotated[
+        str | None, Meta(description="Status of the newest run that included this asset")
+    ] = None
+    state: Annotated[
+        str,
+        Meta(
+            description="What the lineage page shows: materialized, failed, running, queued "
+            "or never"
+        ),
+    ] = "never"
 
 
-class AssetCheckOut(BaseModel):
+class AssetCheckOut(Record, frozen=True, kw_only=True):
     """A check of an asset and its latest result.
 
     `status` is ``passed``, ``failed`` (see `severity`), ``errored`` (the check function raised)
@@ -112,7 +121,7 @@ class AssetCheckOut(BaseModel):
     error: str | None = None
 
 
-class AssetDetailOut(AssetOut):
+class AssetDetailOut(AssetOut, frozen=True, kw_only=True):
     """An asset with what its page shows."""
 
     downstream: list[str]

@@ -72,12 +72,17 @@ class ChangeFeed:
             queue.put_nowait((name, payload))
 
     def _snapshot(self) -> dict[str, Any]:
-        locations = [LocationOut.of(s).model_dump() for s in self.dep.locations()]
+        locations = [serdes.to_builtins(LocationOut.of(s)) for s in self.dep.locations()]
         runs = [RunOut.of(r).model_dump() for r in self.dep.instance.get_runs(limit=50)]
         latest = {
-            key: MaterializationOut(
-                run_id=m.run_id, timestamp=m.timestamp, metadata={}, partition_key=m.partition_key
-            ).model_dump()
+            key: serdes.to_builtins(
+                MaterializationOut(
+                    run_id=m.run_id,
+                    timestamp=m.timestamp,
+                    metadata={},
+                    partition_key=m.partition_key,
+                )
+            )
             for key, m in self.dep.instance.get_latest_materializations().items()
         }
         return {
