@@ -3,16 +3,15 @@
 The host resolves a launch (selection or job, checks, partition, config, tags) against the
 snapshots before the run is stored; each run worker is handed the part of the plan that its
 location executes and resolves nothing again. A `Record` written by `bakehouse.serdes` inside
-``{"protocol": N, "body": ...}``, as snapshots are; never pickled.
+the protocol's envelope (`protocol.envelope`), as snapshots are; never pickled.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bakehouse.errors import DecodeError, ProtocolError
-from bakehouse.protocol.snapshot import PROTOCOL_VERSION, READABLE_PROTOCOLS
-from bakehouse.serdes import Record, decode, encode
+from bakehouse.protocol import envelope
+from bakehouse.serdes import Record
 
 
 class RunPlan(Record, frozen=True, kw_only=True):
@@ -36,25 +35,12 @@ class RunPlan(Record, frozen=True, kw_only=True):
     locations: tuple[str, ...] = ()
 
 
-class _Message(Record, frozen=True, kw_only=True):
-    protocol: Any = None
-    body: RunPlan
-
-
 def dumps(plan: RunPlan) -> str:
     """JSON for `plan`, with the protocol version."""
-    return encode(_Message(protocol=PROTOCOL_VERSION, body=plan))
+    return envelope.dumps(plan)
 
 
 def loads(text: str | bytes) -> RunPlan:
     """Parse what `dumps` wrote; a wrong version or shape is a `ProtocolError`."""
-    try:
-        message = decode(text, _Message, what="run plan")
-    except DecodeError as exc:
-        raise ProtocolError(str(exc)) from None
-    if message.protocol not in READABLE_PROTOCOLS:
-        raise ProtocolError(
-            f"run plan protocol {message.protocol!r} is not one of {READABLE_PROTOCOLS}: the "
-            "location runs a different bakehouse version than the host"
-        )
-    return message.body
+    plan: RunPlan = envelope.loads(text, RunPlan, what="run plan")
+    return plan
