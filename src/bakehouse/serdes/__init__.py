@@ -7,6 +7,6 @@ msgspec is imported here, so the code server and the CLI pay no pydantic start-u
 
 from __future__ import annotations
 
-from bakehouse.serdes.codec import Record, decode, encode, replace, to_builtins
+from bakehouse.serdes.codec import Record, decode, encode, fields_of, replace, to_builtins
 
-__all__ = ["Record", "decode", "encode", "replace", "to_builtins"]
+__all__ = ["Record", "decode", "encode", "fields_of", "replace", "to_builtins"]

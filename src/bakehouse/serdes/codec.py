@@ -79,6 +79,11 @@ def to_builtins(value: Any) -> Any:
     return msgspec.to_builtins(value, enc_hook=_plain)
 
 
+def fields_of(record: Any) -> dict[str, Any]:
+    """The fields of `record` by name, values as they are (not converted)."""
+    return msgspec.structs.asdict(record)
+
+
 def replace(record: R, **changes: Any) -> R:
     """A copy of `record` with `changes` (the fields are not re-validated)."""
     return msgspec.structs.replace(record, **changes)

@@ -93,7 +93,7 @@ def get_run(
     run = _run_or_404(dep, run_id)
     events = dep.instance.get_events(run_id, after_storage_id=after, include_corrupt=True)
     shown = [e if isinstance(e, EventRecord) else CorruptEventOut.of(e) for e in events]
-    return RunDetailOut(**RunOut.of(run).model_dump(), events=shown)
+    return RunDetailOut.of_run(run, shown)
 
 
 @router.post(

@@ -1,7 +1,7 @@
 """The JSON API's request and response bodies, and their conversion from records.
 
 Response bodies are `bakehouse.serdes` records (FastAPI reads them through the serdes bridge), or
-the stored records themselves; request bodies and the run and backfill views are still pydantic.
+the stored records themselves; request bodies are still pydantic models (their validators).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from bakehouse.errors import ErrorInfo
 from bakehouse.host.backfill_requests import BackfillProgress
 from bakehouse.host.supervisor import LocationState
-from bakehouse.serdes import Record
+from bakehouse.serdes import Record, fields_of
 from bakehouse.storage.records import BackfillRecord, CorruptRecord, EventRecord, RunRecord
 from bakehouse.web.input_limits import Tags
 
@@ -163,7 +163,7 @@ class RunRequest(BaseModel):
         return None
 
 
-class RunCreated(BaseModel):
+class RunCreated(Record, frozen=True, kw_only=True):
     """The id of a queued run."""
 
     run_id: str
@@ -178,7 +178,7 @@ class ReexecuteRequest(BaseModel):
     from_failure: StrictBool = False
 
 
-class RunOut(BaseModel):
+class RunOut(Record, frozen=True, kw_only=True):
     """A run."""
 
     run_id: str
@@ -187,10 +187,11 @@ class RunOut(BaseModel):
     selection_query: str | None
     job_name: str | None
     location_name: str | None
-    partition_key: str | None = Field(default=None, description="The partition the run targets")
-    partition_range: list[str] | None = Field(
-        default=None, description="First and last partition of a run over a range of partitions"
-    )
+    partition_key: Annotated[str | None, Meta(description="The partition the run targets")] = None
+    partition_range: Annotated[
+        list[str] | None,
+        Meta(description="First and last partition of a run over a range of partitions"),
+    ] = None
     tags: dict[str, str]
     created_at: float
     started_at: float | None
@@ -217,7 +218,7 @@ class RunOut(BaseModel):
         )
 
 
-class CorruptRunOut(BaseModel):
+class CorruptRunOut(Record, frozen=True, kw_only=True):
     """A run whose stored row cannot be read, in its place in a list (see ``bh doctor``)."""
 
     run_id: str
@@ -230,7 +231,7 @@ class CorruptRunOut(BaseModel):
         return cls(run_id=row.key, reason=row.reason)
 
 
-class CorruptEventOut(BaseModel):
+class CorruptEventOut(Record, frozen=True, kw_only=True):
     """An event whose stored row cannot be read, in its place in a run's log."""
 
     storage_id: int
@@ -243,11 +244,16 @@ class CorruptEventOut(BaseModel):
         return cls(storage_id=int(row.key), reason=row.reason)
 
 
-class RunDetailOut(RunOut):
+class RunDetailOut(RunOut, frozen=True, kw_only=True):
     """A run with its event log."""
 
     # The stored records themselves: the API shows an event as storage keeps it.
     events: list[EventRecord | CorruptEventOut]
+
+    @classmethod
+    def of_run(cls, run: RunRecord, events: list[EventRecord | CorruptEventOut]) -> RunDetailOut:
+        """The API view of a run and the events shown with it."""
+        return cls(**fields_of(RunOut.of(run)), events=events)
 
 
 class PartitionRangeIn(BaseModel):
@@ -283,31 +289,35 @@ class BackfillRequest(BaseModel):
         return None
 
 
-class BackfillCreated(BaseModel):
+class BackfillCreated(Record, frozen=True, kw_only=True):
     """The id of a backfill just requested."""
 
     backfill_id: str
 
 
-class BackfillPartitionOut(BaseModel):
+class BackfillPartitionOut(Record, frozen=True, kw_only=True):
     """One partition of a backfill and its run, or the run of its unpartitioned assets."""
 
-    partition_key: str | None = Field(description="None for the run of unpartitioned assets")
-    assets: list[str] = Field(
-        default_factory=list,
-        description="The unpartitioned assets this run materializes once, before or after "
-        "the partition runs; empty for a partition",
-    )
-    label: str = Field(description="The partition key, or which unpartitioned assets")
-    run_id: str | None = Field(description="None until the daemon launched it")
+    partition_key: Annotated[
+        str | None, Meta(description="None for the run of unpartitioned assets")
+    ]
+    assets: Annotated[
+        list[str],
+        Meta(
+            description="The unpartitioned assets this run materializes once, before or after "
+            "the partition runs; empty for a partition"
+        ),
+    ] = []
+    label: Annotated[str, Meta(description="The partition key, or which unpartitioned assets")]
+    run_id: Annotated[str | None, Meta(description="None until the daemon launched it")]
     run_status: str | None
 
 
-class BackfillOut(BaseModel):
+class BackfillOut(Record, frozen=True, kw_only=True):
     """A backfill with its progress counts."""
 
     backfill_id: str
-    status: str = Field(description="REQUESTED, CANCELING, COMPLETED, FAILED or CANCELED")
+    status: Annotated[str, Meta(description="REQUESTED, CANCELING, COMPLETED, FAILED or CANCELED")]
     status_message: str | None
     error: str | None
     selection_query: str | None
@@ -316,9 +326,15 @@ class BackfillOut(BaseModel):
     tags: dict[str, str]
     created_at: float
     updated_at: float
-    total: int = Field(description="Partitions, plus the runs of unpartitioned assets if any")
-    requested: int = Field(description="Partitions (or unpartitioned runs) without a run yet")
-    in_progress: int = Field(description="Partitions (or unpartitioned runs) queued or running")
+    total: Annotated[
+        int, Meta(description="Partitions, plus the runs of unpartitioned assets if any")
+    ]
+    requested: Annotated[
+        int, Meta(description="Partitions (or unpartitioned runs) without a run yet")
+    ]
+    in_progress: Annotated[
+        int, Meta(description="Partitions (or unpartitioned runs) queued or running")
+    ]
     succeeded: int
     failed: int
     canceled: int
@@ -351,7 +367,7 @@ class BackfillOut(BaseModel):
         )
 
 
-class BackfillDetailOut(BackfillOut):
+class BackfillDetailOut(BackfillOut, frozen=True, kw_only=True):
     """A backfill with each partition's run and run status."""
 
     partitions: list[BackfillPartitionOut]
@@ -360,7 +376,7 @@ class BackfillDetailOut(BackfillOut):
     def detail(cls, backfill: BackfillRecord, progress: BackfillProgress) -> BackfillDetailOut:
         """The API view of a backfill with its partitions."""
         return cls(
-            **BackfillOut.of(backfill, progress).model_dump(),
+            **fields_of(BackfillOut.of(backfill, progress)),
             partitions=[
                 BackfillPartitionOut(
                     partition_key=None if p.assets else p.partition_key,

@@ -73,7 +73,7 @@ class ChangeFeed:
 
     def _snapshot(self) -> dict[str, Any]:
         locations = [serdes.to_builtins(LocationOut.of(s)) for s in self.dep.locations()]
-        runs = [RunOut.of(r).model_dump() for r in self.dep.instance.get_runs(limit=50)]
+        runs = [serdes.to_builtins(RunOut.of(r)) for r in self.dep.instance.get_runs(limit=50)]
         latest = {
             key: serdes.to_builtins(
                 MaterializationOut(
@@ -209,7 +209,7 @@ async def run_stream(
                 yield {"event": "event", "data": serdes.encode(event)}
             if run.status != last_status:
                 last_status = run.status
-                yield {"event": "run", "data": RunOut.of(run).model_dump_json()}
+                yield {"event": "run", "data": serdes.encode(RunOut.of(run))}
             if run.status.is_finished and not new:
                 yield {"event": "end", "data": "{}"}
                 return
