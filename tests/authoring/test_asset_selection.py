@@ -74,6 +74,25 @@ def test_selections_resolve(selection: dg.AssetSelection, expected: set[str]) ->
     assert selection.resolve(GRAPH) == expected
 
 
+@pytest.mark.parametrize(
+    ("python", "text"),
+    [
+        (S.groups("marts") - S.kinds("duckdb"), "group:marts - kind:duckdb"),
+        (S.keys("report").upstream() - S.groups("ingest"), "+report - group:ingest"),
+        (S.all() - S.groups("marts") - S.keys("clean"), "* - group:marts - clean"),
+        (S.groups("marts") | S.groups("ingest") - S.keys("raw/orders"),
+         "group:marts or group:ingest - raw/orders"),
+    ],
+)  # fmt: skip
+def test_the_string_difference_selects_what_python_subtraction_selects(
+    python: dg.AssetSelection, text: str
+) -> None:
+    from_string = S.from_string(text).resolve(GRAPH)
+    if text.startswith("*"):
+        from_string -= {"vendor_feed"}  # the string `*` also names external assets; all() not
+    assert python.resolve(GRAPH) == from_string
+
+
 def test_all_leaves_out_external_assets() -> None:
     assert "vendor_feed" not in S.all().resolve(GRAPH)
     assert "vendor_feed" in S.groups("ingest").resolve(GRAPH)

@@ -129,6 +129,47 @@ def test_operators_and_precedence(text: str, expected: set[str]) -> None:
     assert sel(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # What the left side selects and the right side does not (AssetSelection's `-`).
+        ("group:staging - tag:tier=gold", {"clean_customers"}),
+        ("+daily_report - group:raw", {"daily_report"} | CLEAN),
+        ("* - group:raw - group:marts", CLEAN | {"weather"}),
+        ("clean_orders+ -exec_summary", {"clean_orders", "daily_report"}),
+        ("(group:raw)-(raw/orders)", {"raw/customers"}),
+        # `-` binds tighter than `and` and `or`, as in Python: a or (b - c).
+        ("weather or group:raw - kind:s3", {"weather", "raw/customers"}),
+        ("group:raw and * - kind:s3", {"raw/customers"}),
+        ("(weather or group:raw) - kind:s3", {"weather", "raw/customers"}),
+        # `not` binds tighter still: (not raw) - marts.
+        ("not group:raw - group:marts", CLEAN | {"weather"}),
+        ("group:raw - group:raw", set()),
+    ],
+)
+def test_difference(text: str, expected: set[str]) -> None:
+    assert sel(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("code_location:my-lake", {"m"}),
+        ("tag:env=eu-west", {"m"}),
+        ("my-asset", {"my-asset"}),
+        ("my-asset - m", {"my-asset"}),
+    ],
+)
+def test_a_dash_inside_a_name_is_part_of_it(text: str, expected: set[str]) -> None:
+    graph = KeyGraph(
+        [
+            NodeInfo(key="m", location="my-lake", tags={"env": "eu-west"}),
+            NodeInfo(key="my-asset"),
+        ]
+    )
+    assert select_keys(text, graph, allow_empty=True) == expected
+
+
 def test_a_parsed_selection_can_be_applied_to_other_graphs() -> None:
     select = parse_selection("a+")
     assert select(KeyGraph([NodeInfo(key="a"), NodeInfo(key="b", parents=("a",))])) == {"a", "b"}
@@ -167,6 +208,9 @@ def test_an_empty_result_is_an_error_unless_allowed() -> None:
         ("group:", "at position 0: 'group:' needs a value"),
         ("clean_orders++", "at position 13: unexpected '+'"),
         ("clean_orders and", "ends too early"),
+        ("clean_orders -", "at the end: '-' needs a selection after it"),
+        ("- clean_orders", "at position 0: expected an asset name, got '-'"),
+        ("clean_orders - - weather", "at position 15: expected an asset name, got '-'"),
         ("", "empty selection"),
         ("   ", "empty selection"),
     ],
@@ -192,6 +236,12 @@ def test_nesting_is_bounded_with_the_position() -> None:
         parse_selection("(" + ok + ")")
     with pytest.raises(SelectionError, match=r"at position 256: nested deeper"):
         parse_selection("not " * 1000 + "a")
+    # A chain of differences is a loop, not a recursion: long chains stay within the bound.
+    assert parse_selection(" - ".join(["a"] + ["b"] * 5000))(
+        KeyGraph([NodeInfo(key="a"), NodeInfo(key="b")])
+    ) == {"a"}
+    with pytest.raises(SelectionError, match="nested deeper"):
+        parse_selection("a - " + "(" * (MAX_NESTING + 1) + "b" + ")" * (MAX_NESTING + 1))
 
 
 def test_errors_quote_at_most_200_characters_of_the_selection() -> None:

@@ -7,7 +7,12 @@ Follows Dagster's selection syntax:
 - ``+name`` adds everything upstream, ``name+`` everything downstream; ``2+name`` and
   ``name+1`` limit the depth.
 - ``group:x``, ``kind:x``, ``tag:k`` / ``tag:k=v``, ``owner:x``, ``code_location:x``.
-- ``a, b`` and ``a or b`` unite; ``a and b`` intersects; ``not a`` complements; parentheses group.
+- ``a, b`` and ``a or b`` unite; ``a and b`` intersects; ``a - b`` subtracts (what ``a`` selects
+  but ``b`` does not, as Dagster's ``AssetSelection`` spells ``a - b``); ``not a`` complements;
+  parentheses group. ``-`` binds tighter than ``and``, which binds tighter than ``or`` (Python's
+  order for ``-``, ``&`` and ``|``), and ``a - b - c`` is ``(a - b) - c``. A ``-`` is the operator
+  only where a token starts (``a - b``, ``a -b``, ``(a)-(b)``): inside a name it is part of it, so
+  ``code_location:my-project`` stays one name.
 
 Selections come from people and from HTTP requests, so parsing is bounded: at most
 `MAX_NESTING` levels of parentheses and ``not``, at most `MAX_LENGTH` characters, and an error
@@ -27,7 +32,7 @@ from bakehouse.graph.dag import KeyGraph, NodeInfo
 
 _TOKEN = re.compile(
     r"""\s*(?:
-        (?P<lparen>\() | (?P<rparen>\)) | (?P<comma>,) | (?P<plus>\+) |
+        (?P<lparen>\() | (?P<rparen>\)) | (?P<comma>,) | (?P<plus>\+) | (?P<minus>-) |
         (?P<quoted>"(?:[^"\\]|\\.)*") |
         (?P<word>[A-Za-z0-9_\-./*=@:]+(?:"(?:[^"\\]|\\.)*")?)
     )""",
@@ -129,13 +134,26 @@ class _Parser:
         return lambda g: set().union(*(p(g) for p in parts))
 
     def parse_and(self) -> Selector:
-        parts = [self.parse_not()]
+        parts = [self.parse_difference()]
         while (tok := self.peek()) is not None and tok.kind == "and":
             self.take()
-            parts.append(self.parse_not())
+            parts.append(self.parse_difference())
         if len(parts) == 1:
             return parts[0]
         return lambda g: set.intersection(*(p(g) for p in parts))
+
+    def parse_difference(self) -> Selector:
+        """``a - b - c``: left to right, as Python's ``AssetSelection`` subtracts."""
+        first = self.parse_not()
+        subtracted: list[Selector] = []
+        while (tok := self.peek()) is not None and tok.kind == "minus":
+            self.take()
+            if self.peek() is None:
+                raise self.error(None, "'-' needs a selection after it")
+            subtracted.append(self.parse_not())
+        if not subtracted:
+            return first
+        return lambda g: first(g).difference(*(p(g) for p in subtracted))
 
     def parse_not(self) -> Selector:
         tok = self.peek()
