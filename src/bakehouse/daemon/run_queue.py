@@ -3,7 +3,9 @@ per-tag limits.
 
 Each started run is driven by the run coordinator in a thread of its own; the run workers it
 starts are processes in the locations' interpreters. A run held back by a tag limit does not
-hold back the runs queued after it.
+hold back the runs queued after it. A run in a location that serves its last good definitions
+because its files no longer load waits QUEUED (saying so once in its event log) until the
+location loads again: started, it could only fail.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from bakehouse.daemon.loop import Loop
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.run_coordinator import RunCoordinator
+from bakehouse.protocol.wire import LOCATIONS_TAG
 from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
 
@@ -73,6 +76,8 @@ class RunQueue(Loop):
         self.only_tag = only_tag
         self._active: dict[str, threading.Thread] = {}
         self._active_runs: dict[str, RunRecord] = {}
+        # Runs held back for a location that does not load, each with the locations it told.
+        self._waiting: dict[str, tuple[str, ...]] = {}
 
     @property
     def active_run_ids(self) -> list[str]:
@@ -101,8 +106,11 @@ class RunQueue(Loop):
         else:
             queued = self.instance.get_runs(limit=None, statuses=[RunStatus.QUEUED])
         started = []
+        stale = self.graph().stale if queued else {}
         for run in sorted(queued, key=lambda r: r.created_at):
             if run.run_id in self._active or not self._allowed(run):
+                continue
+            if self._held_back(run, stale):
                 continue
             thread = threading.Thread(
                 target=self._execute, args=(run.run_id,), name=f"run-{run.run_id[:8]}", daemon=True
@@ -120,6 +128,35 @@ class RunQueue(Loop):
             thread.start()
             started.append(run.run_id)
         return started
+
+    def _held_back(self, run: RunRecord, stale: dict[str, str]) -> bool:
+        """True if a location of `run` serves last good definitions whose files do not load;
+        the first time (for these locations) the run's event log says why it waits."""
+        blocked = tuple(
+            name for name in run.tags.get(LOCATIONS_TAG, "").split(",") if name in stale
+        )
+        if not blocked:
+            self._waiting.pop(run.run_id, None)
+            return False
+        if self._waiting.get(run.run_id) != blocked:
+            self._waiting[run.run_id] = blocked
+            why = "; ".join(
+                f"'{n}' failed to reload ({(stale[n].strip() or 'no message').splitlines()[0]})"
+                for n in blocked
+            )
+            self.instance.store_event(
+                EventRecord(
+                    run_id=run.run_id,
+                    event_type=EventType.ENGINE,
+                    timestamp=time.time(),
+                    message=(
+                        f"Waiting: code location {why}, so the run would import broken "
+                        "files; it starts once the location loads again."
+                    ),
+                    level="WARNING",
+                )
+            )
+        return True
 
     def _execute(self, run_id: str) -> None:
         try:

@@ -23,8 +23,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from bakehouse.errors import BackfillError, SelectionError
+from bakehouse.errors import BackfillError, LaunchError, SelectionError
 from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.launching import check_locations_load
 from bakehouse.host.partition_keys import describe, partition_keys, unknown_key_message
 from bakehouse.host.run_config import run_config_problem
 from bakehouse.protocol.snapshot import PartitionsSnap
@@ -212,6 +213,10 @@ def request_backfill(
     if not keys:
         raise BackfillError(f"{describe(snap)} has no partitions yet")
     locations = sorted({graph.location_of(k) or "?" for k in assets})
+    try:
+        check_locations_load(graph, locations)
+    except LaunchError as exc:
+        raise BackfillError(str(exc)) from None
     single_run, per_run = run_policy(graph, partitioned)
     return instance.create_backfill(
         BackfillRecord(

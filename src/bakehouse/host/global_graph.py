@@ -6,7 +6,7 @@ the edge crosses locations and selection walks it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bakehouse.errors import SelectionError
@@ -34,8 +34,14 @@ class PlacedAsset:
 class GlobalAssetGraph:
     """Assets of all locations by key, with the `KeyGraph` selection and ordering walk."""
 
-    def __init__(self, snapshots: Iterable[LocationSnap]) -> None:
+    def __init__(
+        self, snapshots: Iterable[LocationSnap], *, stale: Mapping[str, str] | None = None
+    ) -> None:
         self.locations = {snap.name: snap for snap in snapshots}
+        # Locations serving their last good snapshot because their latest load failed, with
+        # that failure's message: their files on disk no longer load, so a run worker (which
+        # imports them anew) cannot run their assets; `host.launching` refuses such launches.
+        self.stale: dict[str, str] = dict(stale or {})
         self.assets: dict[str, PlacedAsset] = {}
         # Keys defined by more than one location; the first location (by name) wins.
         self.conflicts: dict[str, list[str]] = {}

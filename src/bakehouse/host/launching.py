@@ -37,6 +37,7 @@ __all__ = [
     "PARENT_RUN_TAG",
     "LaunchError",
     "ReexecutionError",
+    "check_locations_load",
     "check_partition",
     "plan_reexecution",
     "plan_run",
@@ -92,6 +93,7 @@ def plan_run(
     )
     if ops_job and job_location is not None:
         locations = [job_location]
+    check_locations_load(graph, locations)
     return RunPlan(
         run_id=run_id or str(uuid.uuid4()),
         asset_keys=tuple(keys),
@@ -147,6 +149,24 @@ def run_plan_of(run: RunRecord, asset_keys: Sequence[str], check_keys: Sequence[
         tags=dict(run.tags),
         locations=tuple(filter(None, run.tags.get(LOCATIONS_TAG, "").split(","))),
     )
+
+
+def check_locations_load(graph: GlobalAssetGraph, locations: Sequence[str]) -> None:
+    """Refuse a run in a location that serves its last good definitions because its files no
+    longer load: a run worker imports the files anew, so the run could only fail, and the
+    assets it never ran would show as failed. (The last good code server does hold the old
+    modules, but runs never execute in it; a worker forked from it would run code that is on
+    no disk, which no log or traceback could point at.)"""
+    for name in locations:
+        why = graph.stale.get(name)
+        if why is not None:
+            first = why.strip().splitlines()[0] if why.strip() else "its latest load failed"
+            raise LaunchError(
+                f"code location '{name}' cannot run now: it serves its last good definitions "
+                f"because its latest reload failed ({first}); a run would import the current "
+                "files and fail. Fix them (bh locations list shows the error), reload, and "
+                "launch again"
+            )
 
 
 def check_partition(

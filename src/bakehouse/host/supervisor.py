@@ -43,6 +43,9 @@ class LocationState:
     error: ErrorInfo | None = None
     # True when a reload failed and `snapshot` is the last good one, still serving.
     serving_last_good: bool = False
+    # True when the latest load of the location's files failed (not when its server died):
+    # its files no longer load, whatever snapshot still serves.
+    load_failed: bool = False
     pid: int | None = None
     version: str | None = None
     python_version: str | None = None
@@ -122,8 +125,17 @@ class LocationSupervisor:
         return [s.snapshot for s in self.states() if s.snapshot is not None]
 
     def global_graph(self) -> GlobalAssetGraph:
-        """All serving locations merged into one asset graph."""
-        return GlobalAssetGraph(self.snapshots())
+        """All serving locations merged into one asset graph; those serving their last good
+        snapshot after a failed load are marked stale with the failure's message."""
+        states = self.states()
+        return GlobalAssetGraph(
+            [s.snapshot for s in states if s.snapshot is not None],
+            stale={
+                s.name: s.error.message if s.error is not None else "its latest load failed"
+                for s in states
+                if s.snapshot is not None and s.load_failed
+            },
+        )
 
     def server(self, name: str) -> CodeServerProcess | None:
         """The code server serving `name`, if any."""
@@ -212,6 +224,7 @@ class LocationSupervisor:
                 updated_at=time.time(),
                 error=loaded.error,
                 serving_last_good=previous.snapshot is not None,
+                load_failed=True,
                 python_version=loaded.python_version or previous.python_version,
             )
             self._set(state)
