@@ -147,11 +147,7 @@ def launch(
                 quiet=quiet,
             )
             return
-    run_tags = {
-        "bakehouse/launched_by": "cli",
-        "bakehouse/user": os.environ.get("USER", ""),
-        **given_tags,
-    }
+    run_tags = {"bakehouse/launched_by": "cli", "bakehouse/user": os.environ.get("USER", "")}
     from bakehouse.host.launching import plan_run
 
     with foreground_deployment(workspace) as deployment:
@@ -164,7 +160,8 @@ def launch(
                 job_name=job_name,
                 partition_key=partition_key,
                 run_config=run_config,
-                tags=run_tags,
+                tags=given_tags,
+                system_tags=run_tags,
             )
         except LaunchError as exc:
             raise click.UsageError(str(exc)) from None

@@ -224,7 +224,7 @@ def reexecute(run_id: str, from_failure: bool, quiet: bool, url: str | None, loc
                 deployment.instance,
                 parent,
                 from_failure=from_failure,
-                tags={"bakehouse/launched_by": "cli"},
+                system_tags={"bakehouse/launched_by": "cli"},
             )
         except LaunchError as exc:
             raise click.UsageError(str(exc)) from None

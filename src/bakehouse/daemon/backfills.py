@@ -289,7 +289,8 @@ class BackfillDaemon(LaunchingLoop):
             dynamic_keys=self.instance.get_dynamic_partitions,
             asset_keys=list(selected),
             job_name=backfill.job_name,
-            tags=tags,
+            # The backfill's own tags passed the limits when it was requested.
+            system_tags=tags,
             run_config=backfill.run_config,
             run_id=run_id,
             partition_key=keys[0] if partitioned and not ranged else None,

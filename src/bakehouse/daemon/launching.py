@@ -34,7 +34,8 @@ def launch_request(
 
     Its job is looked up in the requesting location. With a `run_key`, the key is claimed
     first: if it was claimed before, no second run is made, and a run lost between claim and
-    creation (a killed daemon) is created then. Raises `LaunchError` for a request that does
+    creation (a killed daemon) is created then. `tags` are the daemon's own; the request's
+    are the user's, bounded like any caller's. Raises `LaunchError` for a request that does
     not fit.
     """
     plan = plan_run(
@@ -45,8 +46,8 @@ def launch_request(
         job_location=snapshot.name,
         partition_key=request.get("partition_key"),
         run_config=request.get("run_config") or {},
-        tags={**tags, **(request.get("tags") or {})}
-        | ({"bakehouse/run_key": run_key} if run_key else {}),
+        tags=request.get("tags") or {},
+        system_tags={**tags, **({"bakehouse/run_key": run_key} if run_key else {})},
     )
     if run_key is not None:
         claimed = instance.claim_run_key(origin, run_key, plan.run_id)

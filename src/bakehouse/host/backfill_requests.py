@@ -28,6 +28,7 @@ from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.launching import check_locations_load
 from bakehouse.host.partition_keys import describe, partition_keys, unknown_key_message
 from bakehouse.host.run_config import run_config_problem
+from bakehouse.host.tag_limits import tag_problem
 from bakehouse.protocol.snapshot import PartitionsSnap
 from bakehouse.storage.records import (
     BACKFILL_TAG,
@@ -180,9 +181,12 @@ def request_backfill(
     missing (never materialized nor in progress) or, with "failed_and_missing", also failed.
     Unpartitioned assets of the selection are run once, before or after the partition runs
     (`split_unpartitioned`). Raises BackfillError for an unknown selection, no or differently
-    partitioned assets, unknown keys, invalid `run_config` (as a launch checks it), or nothing
-    left to backfill.
+    partitioned assets, unknown keys, invalid `run_config` (as a launch checks it), tags over
+    the limits (`tag_limits`), or nothing left to backfill.
     """
+    problem = tag_problem(tags or {})
+    if problem is not None:
+        raise BackfillError(problem)
     try:
         assets = graph.select(selection)
     except SelectionError as exc:

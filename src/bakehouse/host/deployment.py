@@ -182,11 +182,13 @@ class Deployment:
         asset_keys: list[str] | None = None,
         job_name: str | None = None,
         tags: Mapping[str, str] | None = None,
+        system_tags: Mapping[str, str] | None = None,
         run_config: Mapping[str, Any] | None = None,
         partition_key: str | None = None,
     ) -> RunRecord:
         """Plan and queue a run of a selection, explicit keys or a job (of one partition of its
-        partitioned assets, if `partition_key`); raises `LaunchError` before storing anything."""
+        partitioned assets, if `partition_key`), with the caller's `tags` and bakehouse's own
+        `system_tags`; raises `LaunchError` before storing anything."""
         return self.submit(
             plan_run(
                 self.graph(),
@@ -195,6 +197,7 @@ class Deployment:
                 asset_keys=asset_keys,
                 job_name=job_name,
                 tags=tags,
+                system_tags=system_tags,
                 run_config=run_config,
                 partition_key=partition_key,
             )

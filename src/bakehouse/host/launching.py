@@ -25,6 +25,7 @@ from bakehouse.host.partition_keys import (
     unknown_key_message,
 )
 from bakehouse.host.run_config import run_config_problem
+from bakehouse.host.tag_limits import tag_problem
 from bakehouse.protocol.run_plan import RunPlan
 from bakehouse.protocol.snapshot import JobSnap
 from bakehouse.protocol.wire import LOCATIONS_TAG
@@ -61,15 +62,21 @@ def plan_run(
     partition_range: tuple[str, str] | None = None,
     run_config: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
+    system_tags: Mapping[str, str] | None = None,
     run_id: str | None = None,
 ) -> RunPlan:
     """Resolve a launch of a `selection`, explicit `asset_keys` or a job into a `RunPlan`.
 
     Explicit keys narrow a job (a sensor's run request of part of a job). A job is looked up in
     `job_location` when given (a schedule's or sensor's own location), else in every location.
-    `dynamic_keys` reads dynamic partitions (the instance's). Raises `LaunchError` naming what
-    does not fit: an unknown asset or job, a partition the assets do not have, invalid config.
+    `dynamic_keys` reads dynamic partitions (the instance's). `tags` are the caller's (bounded
+    by `tag_limits`); `system_tags` are the ones bakehouse sets (who launched it, the schedule,
+    the run key) and win over the caller's. Raises `LaunchError` naming what does not fit: an
+    unknown asset or job, a partition the assets do not have, invalid config, oversized tags.
     """
+    problem = tag_problem(tags or {})
+    if problem is not None:
+        raise LaunchError(problem)
     job_location, job = _job(graph, job_name, job_location) if job_name else (None, None)
     try:
         if asset_keys:
@@ -103,7 +110,12 @@ def plan_run(
         partition_key=partition_key,
         partition_range=partition_range,
         run_config=config,
-        tags={**(job.tags if job else {}), **(tags or {}), LOCATIONS_TAG: ",".join(locations)},
+        tags={
+            **(job.tags if job else {}),
+            **(tags or {}),
+            **(system_tags or {}),
+            LOCATIONS_TAG: ",".join(locations),
+        },
         locations=tuple(locations),
     )
 
@@ -274,11 +286,12 @@ def plan_reexecution(
     parent: RunRecord,
     *,
     from_failure: bool = False,
-    tags: Mapping[str, str] | None = None,
+    system_tags: Mapping[str, str] | None = None,
 ) -> RunPlan:
     """The plan of a run that executes `parent` again: its assets (with `from_failure`, those
     it did not materialize), of its partition, with its config and its own (not bakehouse's)
-    tags plus `tags`. Raises `LaunchError` when the parent did not fail (`from_failure`), when
+    tags (accepted at its launch, so not checked again), plus `system_tags` (who launched it).
+    Raises `LaunchError` when the parent did not fail (`from_failure`), when
     nothing is left, or when the graph no longer fits it."""
     keys = list(parent.asset_selection)
     if from_failure:
@@ -302,7 +315,7 @@ def plan_reexecution(
         partition_key=parent.partition_key,
         partition_range=parent.partition_range,
         run_config=parent.run_config,
-        tags={**own, **(tags or {}), PARENT_RUN_TAG: parent.run_id},
+        system_tags={**own, **(system_tags or {}), PARENT_RUN_TAG: parent.run_id},
     )
 
 

@@ -7,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bakehouse.errors import RunNotFoundError, SelectionError
 from bakehouse.graph.selection import quoted
+from bakehouse.host.backfill_requests import LAUNCHED_BY_TAG
 from bakehouse.host.deployment import Deployment
 from bakehouse.host.launching import ReexecutionError, plan_reexecution
 from bakehouse.storage.records import EventRecord, RunRecord, RunStatus
@@ -45,7 +46,9 @@ async def launch_run(body: RunRequest, dep: Deployment = Depends(deployment)) ->
     target_error = body.target_error()
     if target_error:
         raise HTTPException(400, target_error)
-    tags = {"bakehouse/launched_by": "ui", **body.tags}
+    # `bh launch` says it launched the run; any other value is the caller's tag like any other.
+    tags = dict(body.tags)
+    by = tags.pop(LAUNCHED_BY_TAG) if tags.get(LAUNCHED_BY_TAG) == "cli" else "ui"
     try:
         run = await run_in_threadpool(
             lambda: dep.launch(
@@ -53,6 +56,7 @@ async def launch_run(body: RunRequest, dep: Deployment = Depends(deployment)) ->
                 asset_keys=body.asset_keys,
                 job_name=body.job,
                 tags=tags,
+                system_tags={LAUNCHED_BY_TAG: by},
                 run_config=body.run_config,
                 partition_key=body.partition_key,
             )
@@ -128,7 +132,7 @@ async def reexecute_run(
                     dep.instance,
                     parent,
                     from_failure=body.from_failure,
-                    tags={"bakehouse/launched_by": "ui"},
+                    system_tags={LAUNCHED_BY_TAG: "ui"},
                 )
             )
         )

@@ -1,8 +1,8 @@
 """Bounds on what a request may ask for, and errors that never echo much of it back.
 
-- Run and backfill tags follow Dagster's documented limits for tags: a key is an optional prefix
-  and a name separated by ``/``, each at most 63 characters; a value at most 63 characters.
-  Dagster sets no count; bakehouse allows at most `MAX_TAGS` per request.
+- Run and backfill tags: the OpenAPI schema states the limits of `host.tag_limits` (Dagster's
+  sizes, a bounded count); the launch service checks them for every entry point, so the API
+  refuses oversized tags with its message (400), as `bh launch` and the daemon do.
 - A validation error (422) quotes at most `QUOTE_LIMIT` characters of the input it rejects;
   FastAPI's own answer would echo the whole input, however large.
 """
@@ -15,37 +15,14 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import AfterValidator, WithJsonSchema
+from pydantic import WithJsonSchema
 
-from bakehouse.graph.selection import QUOTE_LIMIT, quoted
+from bakehouse.graph.selection import QUOTE_LIMIT
+from bakehouse.host.tag_limits import MAX_TAG_SEGMENT, MAX_TAG_VALUE, MAX_TAGS
 
-MAX_TAGS = 100
-MAX_TAG_SEGMENT = 63
-MAX_TAG_VALUE = 63
-
-
-def check_tags(tags: dict[str, str]) -> dict[str, str]:
-    """`tags`, if within the limits; else ValueError naming the first tag at fault."""
-    if len(tags) > MAX_TAGS:
-        raise ValueError(f"{len(tags)} tags given; at most {MAX_TAGS} are allowed")
-    for key, value in tags.items():
-        prefix, _, name = key.rpartition("/")
-        if not name or any(len(part) > MAX_TAG_SEGMENT for part in (prefix, name)):
-            raise ValueError(
-                f"tag key {quoted(key)}: a key is an optional prefix and a name separated by "
-                f"'/', each 1 to {MAX_TAG_SEGMENT} characters"
-            )
-        if len(value) > MAX_TAG_VALUE:
-            raise ValueError(
-                f"tag {quoted(key)}: a value is at most {MAX_TAG_VALUE} characters, "
-                f"got {len(value)}"
-            )
-    return tags
-
-
-# The same limits as JSON schema, so that the OpenAPI schema says what `check_tags` accepts (a
+# The limits as JSON schema, so that the OpenAPI schema says what `tag_problem` accepts (a
 # client, or a fuzzer, generating valid tags from it gets them accepted). A key's last "/" splits
-# prefix and name, as in `check_tags`; [\s\S] is any character, newlines included.
+# prefix and name, as in `tag_problem`; [\s\S] is any character, newlines included.
 _TAGS_SCHEMA = {
     "type": "object",
     "maxProperties": MAX_TAGS,
@@ -55,7 +32,7 @@ _TAGS_SCHEMA = {
     "additionalProperties": {"type": "string", "maxLength": MAX_TAG_VALUE},
 }
 
-Tags = Annotated[dict[str, str], AfterValidator(check_tags), WithJsonSchema(_TAGS_SCHEMA)]
+Tags = Annotated[dict[str, str], WithJsonSchema(_TAGS_SCHEMA)]
 
 
 def _clip(value: Any) -> Any:

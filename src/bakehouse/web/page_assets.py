@@ -140,7 +140,7 @@ async def materialize(
             lambda: dep.launch(
                 selection=None if asset_key else (selection or "*"),
                 asset_keys=asset_key or None,
-                tags={"bakehouse/launched_by": "ui"},
+                system_tags={"bakehouse/launched_by": "ui"},
                 partition_key=partition_key or None,
             )
         )
