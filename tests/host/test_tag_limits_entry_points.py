@@ -5,9 +5,7 @@ bh launch --partition-range)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from bakehouse.host.tag_limits import tag_problem
 from bakehouse.project.workspace import find_workspace
 from bakehouse.storage import Instance
 from tests.daemon.conftest import FakeClock
+from tests.support.faults import bh
 from tests.support.projects import write_project
 from tests.web.server import serve
 
@@ -111,16 +110,7 @@ def _quotes_little(message: str) -> None:
 
 
 def _bh(served: Served, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BAKEHOUSE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "bakehouse", *args],
-        cwd=served.root,
-        env={**env, "COLUMNS": "400"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return bh(*args, cwd=served.root, env={"COLUMNS": "400"})
 
 
 def _tag_args(case: str) -> list[str]:
