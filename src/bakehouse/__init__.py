@@ -115,6 +115,9 @@ _PUBLIC_API: dict[str, str] = {
     "DynamicPartitionsDefinition": "bakehouse.authoring.partitions",
     "PartitionKeyRange": "bakehouse.authoring.partitions",
     "BackfillPolicy": "bakehouse.authoring.backfill_policy",
+    # declarative automation
+    "AutomationCondition": "bakehouse.authoring.automation_condition",
+    "AutomationConditionSensorDefinition": "bakehouse.authoring.automation_sensor",
     "TimeWindow": "bakehouse.authoring.time_window_partitions",
     "TimeWindowPartitionsDefinition": "bakehouse.authoring.time_window_partitions",
     "HourlyPartitionsDefinition": "bakehouse.authoring.time_window_partitions",
@@ -233,6 +236,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         AssetSpec as AssetSpec,
         asset as asset,
         multi_asset as multi_asset,
+    )
+    from bakehouse.authoring.automation_condition import (
+        AutomationCondition as AutomationCondition,
+    )
+    from bakehouse.authoring.automation_sensor import (
+        AutomationConditionSensorDefinition as AutomationConditionSensorDefinition,
     )
     from bakehouse.authoring.backfill_policy import (
         BackfillPolicy as BackfillPolicy,

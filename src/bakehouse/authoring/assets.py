@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, overload
 
+from bakehouse.authoring.automation_condition import AutomationCondition, checked_condition
 from bakehouse.authoring.backfill_policy import BackfillPolicy
 from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
 from bakehouse.authoring.dagster_types import DagsterType, dagster_type_of_annotation
@@ -67,6 +68,7 @@ class AssetOut:
     owners: Sequence[str] | None = None
     tags: Mapping[str, str] | None = None
     kinds: Iterable[str] | None = None
+    automation_condition: AutomationCondition | None = None
     # Checked against the output's value instead of nothing (a multi-asset's outputs have no
     # annotation of their own).
     dagster_type: DagsterType | type | None = None
@@ -109,6 +111,8 @@ class AssetSpec:
     partitions_def: PartitionsDefinition | None = None
     # Upstream key -> how this asset's partitions map to its partitions (from AssetDep/AssetIn).
     partition_mappings: Mapping[AssetKey, PartitionMapping] = field(default_factory=dict)
+    # When the daemon materializes it (evaluated on the host), or None.
+    automation_condition: AutomationCondition | None = None
 
     def __init__(
         self,
@@ -127,6 +131,7 @@ class AssetSpec:
         source: SourceLocation | None = None,
         partitions_def: PartitionsDefinition | None = None,
         partition_mappings: Mapping[AssetKey, PartitionMapping] | None = None,
+        automation_condition: AutomationCondition | None = None,
     ) -> None:
         set_ = object.__setattr__
         source = source or caller_source()
@@ -145,6 +150,11 @@ class AssetSpec:
         set_(self, "partitions_def", _checked_partitions_def(partitions_def, str(self.key), source))
         mappings = {**dep_partition_mappings(deps), **(partition_mappings or {})}
         set_(self, "partition_mappings", _checked_mappings(mappings, str(self.key), source))
+        set_(
+            self,
+            "automation_condition",
+            checked_condition(automation_condition, str(self.key), source),
+        )
 
     def replace_attributes(self, **changes: Any) -> AssetSpec:
         """A copy with the given attributes replaced (`deps` and `key` are coerced)."""
@@ -503,6 +513,7 @@ def asset(
     check_specs: Sequence[AssetCheckSpec] | None = ...,
     backfill_policy: BackfillPolicy | None = ...,
     dagster_type: DagsterType | type | None = ...,
+    automation_condition: AutomationCondition | None = ...,
 ) -> Callable[[AssetFunction], AssetsDefinition]: ...
 
 
@@ -530,6 +541,7 @@ def asset(
     check_specs: Sequence[AssetCheckSpec] | None = None,
     backfill_policy: BackfillPolicy | None = None,
     dagster_type: DagsterType | type | None = None,
+    automation_condition: AutomationCondition | None = None,
 ) -> AssetsDefinition | Callable[[AssetFunction], AssetsDefinition]:
     """Declare an asset computed by the decorated function.
 
@@ -540,7 +552,8 @@ def asset(
     (``context.partition_key_range``).
     With `check_specs`, the function also returns (in ``MaterializeResult(check_results=...)``)
     or yields an `AssetCheckResult` for each check. The returned value is type-checked against
-    the return annotation, or against `dagster_type` when given.
+    the return annotation, or against `dagster_type` when given. With `automation_condition`,
+    the daemon materializes it when the condition is true (`AutomationCondition`).
     """
 
     def build(fn: AssetFunction) -> AssetsDefinition:
@@ -575,6 +588,7 @@ def asset(
             source=source,
             partitions_def=partitions_def,
             partition_mappings=mappings,
+            automation_condition=automation_condition,
         )
         return AssetsDefinition(
             specs=[spec],
@@ -722,6 +736,7 @@ def multi_asset(
                         source=source,
                         partitions_def=partitions_def,
                         partition_mappings=mappings,
+                        automation_condition=out.automation_condition,
                     )
                 )
                 output_names[out_key] = out_name

@@ -21,6 +21,7 @@ from bakehouse.errors import ErrorInfo
 from bakehouse.protocol.snapshot import (
     AssetCheckSnap,
     AssetNodeSnap,
+    AutomationConditionSnap,
     BackfillPolicySnap,
     DynamicPartitionsSnap,
     JobSnap,
@@ -98,6 +99,9 @@ def build_snapshot(
                 config_schema=_config_schema(assets_def),
                 function_name=getattr(assets_def.fn, "__name__", None) if assets_def else None,
                 op_names=_op_names(assets_def),
+                automation_condition=condition_snap(spec.automation_condition, graph.key_graph)
+                if assets_def is not None
+                else None,
             )
         )
     for key in sorted(graph.undefined_keys):
@@ -122,7 +126,7 @@ def build_snapshot(
         assets=tuple(assets),
         jobs=jobs,
         schedules=tuple(_schedule_snap(s) for s in defs.schedules),
-        sensors=tuple(_sensor_snap(s) for s in defs.sensors),
+        sensors=_sensors_with_default(defs, assets, graph.key_graph),
         resources=tuple(
             ResourceSnap(name=k, type=_type_name(v)) for k, v in sorted(defs.resources.items())
         ),
@@ -258,6 +262,84 @@ def _sensor_snap(sensor: Any) -> SensorSnap:
         if getattr(sensor, "asset_selection", None) is not None
         else None,
     )
+
+
+def condition_snap(condition: Any, key_graph: Any) -> AutomationConditionSnap | None:
+    """An `AutomationCondition` tree as data; its dependency selections resolved to keys."""
+    if condition is None:
+        return None
+    from bakehouse.authoring.asset_selection import coerce_selection
+
+    def keys(selection: Any) -> tuple[str, ...]:
+        return tuple(sorted(coerce_selection(selection).resolve(key_graph)))
+
+    def node(condition: Any) -> AutomationConditionSnap:
+        return AutomationConditionSnap(
+            kind=condition.kind,
+            name=condition.name,
+            label=condition.label,
+            children=tuple(node(c) for c in condition.operands),
+            cron_schedule=condition.cron_schedule,
+            cron_timezone=condition.cron_timezone,
+            lookback_seconds=condition.lookback_seconds,
+            allow=keys(condition.allow_selection)
+            if condition.allow_selection is not None
+            else None,
+            ignore=keys(condition.ignore_selection)
+            if condition.ignore_selection is not None
+            else (),
+        )
+
+    return node(condition)
+
+
+def _sensors_with_default(
+    defs: Definitions, assets: list[AssetNodeSnap], key_graph: Any
+) -> tuple[SensorSnap, ...]:
+    """The location's sensors, plus ``default_automation_condition_sensor`` when an asset with
+    an automation condition is targeted by no AutomationConditionSensorDefinition (Dagster's
+    rule: the default sensor takes the rest)."""
+    from bakehouse.authoring.automation_sensor import (
+        DEFAULT_AUTOMATION_CONDITION_SENSOR_NAME,
+        DEFAULT_INTERVAL_SECONDS,
+        AutomationConditionSensorDefinition,
+    )
+
+    sensors: list[SensorSnap] = []
+    targeted: set[str] = set()
+    for sensor in defs.sensors:
+        if isinstance(sensor, AutomationConditionSensorDefinition):
+            keys = tuple(sorted(sensor.target.resolve(key_graph)))
+            targeted.update(keys)
+            sensors.append(
+                SensorSnap(
+                    name=sensor.name,
+                    minimum_interval_seconds=sensor.minimum_interval_seconds,
+                    default_status=_status(sensor.default_status),
+                    description=sensor.description,
+                    kind="automation_condition",
+                    asset_selection=keys,
+                    run_tags=dict(sensor.run_tags),
+                )
+            )
+        else:
+            sensors.append(_sensor_snap(sensor))
+    rest = tuple(
+        a.key for a in assets if a.automation_condition is not None and a.key not in targeted
+    )
+    if rest and DEFAULT_AUTOMATION_CONDITION_SENSOR_NAME not in {s.name for s in sensors}:
+        sensors.append(
+            SensorSnap(
+                name=DEFAULT_AUTOMATION_CONDITION_SENSOR_NAME,
+                minimum_interval_seconds=DEFAULT_INTERVAL_SECONDS,
+                default_status="STOPPED",
+                description="Evaluates the automation conditions of the assets no other "
+                "automation condition sensor targets.",
+                kind="automation_condition",
+                asset_selection=tuple(sorted(rest)),
+            )
+        )
+    return tuple(sensors)
 
 
 def _status(value: Any) -> str:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bakehouse.daemon.automation import is_automation_sensor
 from bakehouse.daemon.launching import launch_request
 from bakehouse.daemon.loop import Clock, LaunchingLoop
 from bakehouse.daemon.scheduler import effective_status, origin_of
@@ -147,6 +148,8 @@ class SensorDaemon(LaunchingLoop):
             if location.snapshot is None:
                 continue
             for sensor in location.snapshot.sensors:
+                if is_automation_sensor(sensor):
+                    continue  # the automation loop evaluates these, on the host
                 origin = origin_of(location.snapshot.name, sensor.name)
                 state = self.instance.get_instigator_state(origin)
                 if effective_status(state, sensor.default_status) != InstigatorStatus.RUNNING:

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bakehouse.daemon.automation import AutomationDaemon
 from bakehouse.daemon.backfills import BackfillDaemon, unfinished_limit
 from bakehouse.daemon.loop import Loop
 from bakehouse.daemon.monitor import RunMonitor
@@ -104,6 +105,7 @@ class Deployment:
                 self.run_queue,
                 Scheduler(instance, self.supervisor, on_launch=wake),
                 SensorDaemon(instance, self.supervisor, on_launch=wake),
+                AutomationDaemon(instance, self.supervisor, on_launch=wake),
                 RunMonitor(instance, self.coordinator),
                 self.backfills,
             ]

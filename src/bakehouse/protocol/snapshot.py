@@ -79,6 +79,25 @@ class BackfillPolicySnap(Record, frozen=True, kw_only=True):
     max_partitions_per_run: int | None = 1
 
 
+class AutomationConditionSnap(Record, frozen=True, kw_only=True):
+    """One node of an asset's automation condition tree (`AutomationCondition`), which the
+    host's daemon evaluates against storage without the user's code."""
+
+    # The operand or operator: "missing", "newly_updated", "cron_tick_passed", ..., or "and",
+    # "or", "not", "since", "newly_true", "any_deps", "all_deps" (see daemon/automation).
+    kind: str
+    # Dagster's formal name (e.g. "SINCE", "cron_tick_passed(...)") and the user's label.
+    name: str = ""
+    label: str | None = None
+    children: tuple[AutomationConditionSnap, ...] = ()
+    cron_schedule: str | None = None
+    cron_timezone: str | None = None
+    lookback_seconds: float | None = None
+    # For "any_deps"/"all_deps": the deps that count (None: all) and those left out.
+    allow: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+
+
 class AssetNodeSnap(Record, frozen=True, kw_only=True):
     """One asset as the host sees it."""
 
@@ -112,6 +131,8 @@ class AssetNodeSnap(Record, frozen=True, kw_only=True):
     function_name: str | None = None
     # A graph-backed asset's ops: run config gives them config under the asset's "ops".
     op_names: tuple[str, ...] = ()
+    # When the daemon materializes it (declarative automation), None when it has no condition.
+    automation_condition: AutomationConditionSnap | None = None
 
 
 class AssetCheckSnap(Record, frozen=True, kw_only=True):
@@ -165,12 +186,15 @@ class SensorSnap(Record, frozen=True, kw_only=True):
     minimum_interval_seconds: int = 30
     default_status: str = "STOPPED"
     description: str | None = None
-    # "standard", "asset" (fed an asset's materializations) or "run_status" (fed finished runs).
+    # "standard", "asset" (fed an asset's materializations), "run_status" (fed finished runs) or
+    # "automation_condition" (evaluated on the host: the conditions of `asset_selection`).
     kind: str = "standard"
     asset_key: str | None = None
     run_status: str | None = None
     monitored_jobs: tuple[str, ...] = ()
     asset_selection: tuple[str, ...] | None = None
+    # Tags of the runs an automation condition sensor launches.
+    run_tags: dict[str, str] = {}
 
 
 class ResourceSnap(Record, frozen=True, kw_only=True):

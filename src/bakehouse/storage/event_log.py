@@ -107,3 +107,9 @@ def delete_events(conn: Connection, run_id: str) -> None:
     conn.execute(sa.delete(event_logs).where(event_logs.c.run_id == run_id))
     assets.reindex(conn, keys)
     partitions.rederive(conn, touched)
+
+
+def select_max_storage_id(conn: Connection) -> int:
+    """The newest event's storage id, 0 if the log is empty."""
+    found = conn.execute(sa.select(sa.func.max(event_logs.c.id))).scalar_one_or_none()
+    return int(found or 0)

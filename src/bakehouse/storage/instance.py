@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL
 from bakehouse.errors import StorageError
 from bakehouse.storage import (
     assets,
+    automation,
     backfills,
     dialect,
     dynamic_partitions,
@@ -28,6 +29,7 @@ from bakehouse.storage import (
     runs,
     tokens,
 )
+from bakehouse.storage.automation_records import AutomationCursor, AutomationEvaluation
 from bakehouse.storage.corrupt import skip_corrupt
 from bakehouse.storage.database import Database
 from bakehouse.storage.records import (
@@ -436,6 +438,49 @@ class Instance:
         """True if `partition_key` is a key of the dynamic partitions definition now."""
         with self._db.read() as conn:
             return dynamic_partitions.has_key(conn, partitions_def_name, partition_key)
+
+    # -- declarative automation -------------------------------------------------------------
+
+    def get_max_event_storage_id(self) -> int:
+        """The storage id of the newest event (0 for an empty log): a point in the log that
+        "updated since" is measured from."""
+        with self._db.read() as conn:
+            return event_log.select_max_storage_id(conn)
+
+    def get_automation_cursors(self, asset_keys: Sequence[str]) -> dict[str, AutomationCursor]:
+        """The automation cursors of `asset_keys`; assets never evaluated are absent."""
+        with self._db.read() as conn:
+            return automation.select_cursors(conn, asset_keys)
+
+    def store_automation_evaluations(
+        self, cursors: Sequence[AutomationCursor], evaluations: Sequence[AutomationEvaluation]
+    ) -> list[AutomationEvaluation]:
+        """Store one tick's cursors and evaluations in one transaction (all or none); returns
+        the evaluations with their storage ids."""
+        with self._db.write() as conn:
+            for cursor in cursors:
+                automation.write_cursor(conn, cursor)
+            return [automation.insert_evaluation(conn, e) for e in evaluations]
+
+    def get_automation_evaluations(
+        self,
+        asset_key: str,
+        *,
+        limit: int | None = 20,
+        before_id: int | None = None,
+        requested_only: bool = False,
+    ) -> list[AutomationEvaluation]:
+        """The asset's stored evaluations, newest first; page with `before_id` (the last
+        evaluation's storage_id)."""
+        with self._db.read() as conn:
+            return automation.select_evaluations(
+                conn, asset_key, limit=limit, before_id=before_id, requested_only=requested_only
+            )
+
+    def get_automation_evaluation(self, storage_id: int) -> AutomationEvaluation | None:
+        """One stored evaluation by its storage id, if it is still kept."""
+        with self._db.read() as conn:
+            return automation.select_evaluation(conn, storage_id)
 
     # -- schedules and sensors --------------------------------------------------------------
 

@@ -251,3 +251,31 @@ api_tokens = Table(
     Column("created_at", Double, nullable=False),
     Index("ux_api_tokens_digest", "token_digest", unique=True),
 )
+
+automation_cursors = Table(
+    "automation_cursors",
+    metadata,
+    # What the evaluation of one asset's automation condition remembers for the next one (the
+    # state of its SINCE and NEWLY_TRUE nodes, what it requested, when it ran).
+    Column("asset_digest", Digest, primary_key=True),  # digest of (asset_key,)
+    Column("asset_key", Text, nullable=False),
+    Column("updated_at", Double, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+automation_evaluations = Table(
+    "automation_evaluations",
+    metadata,
+    # Each evaluation of an asset's automation condition with the tree of what was true; the
+    # newest 200 per asset are kept (`storage.automation.EVALUATIONS_KEPT`).
+    Column("id", StorageId, primary_key=True, autoincrement=True),
+    Column("asset_digest", Digest, nullable=False),  # digest of (asset_key,)
+    Column("asset_key", Text, nullable=False),
+    Column("origin", Text, nullable=False),  # the sensor that evaluated it
+    Column("evaluated_at", Double, nullable=False),
+    Column("num_requested", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    # One asset's evaluations, newest first.
+    Index("ix_automation_evaluations_asset_digest_id", "asset_digest", "id"),
+    sqlite_autoincrement=True,
+)

@@ -1,0 +1,253 @@
+"""The automation loop: evaluates, for each running automation condition sensor, the
+conditions of the assets it targets, and launches the runs they request.
+
+Host side, from snapshots and storage only (the user's code is not called). One sensor tick:
+read the cursors, evaluate the assets in dependency order (so `will_be_requested` sees the
+requests of upstream assets), launch one run per partition through the launch service, then
+store every asset's cursor and explained evaluation in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from bakehouse.daemon.automation_evaluator import RootEvaluation, condition_hash
+from bakehouse.daemon.automation_facts import Facts
+from bakehouse.daemon.launching import launch_request
+from bakehouse.daemon.loop import Clock, LaunchingLoop
+from bakehouse.daemon.scheduler import effective_status, origin_of
+from bakehouse.errors import ErrorInfo
+from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.supervisor import LocationSupervisor
+from bakehouse.protocol.snapshot import LocationSnap, SensorSnap
+from bakehouse.serdes import replace
+from bakehouse.storage.automation_records import (
+    UNPARTITIONED,
+    AutomationCursor,
+    AutomationEvaluation,
+)
+from bakehouse.storage.records import (
+    InstigatorState,
+    InstigatorStatus,
+    InstigatorType,
+    TickRecord,
+    TickStatus,
+)
+
+if TYPE_CHECKING:
+    from bakehouse.storage import Instance
+
+log = logging.getLogger("bakehouse.daemon.automation")
+
+AUTOMATION_SENSOR_KIND = "automation_condition"
+
+# Tags of every run the loop launches (Dagster tags them dagster/auto_materialize and
+# dagster/from_automation_condition); the sensor's run_tags are added.
+LAUNCHED_BY = "automation_condition"
+TICK_TAG = "bakehouse/automation_tick"
+
+
+def is_automation_sensor(sensor: SensorSnap) -> bool:
+    """True for an automation condition sensor (evaluated here, not by the code server)."""
+    return sensor.kind == AUTOMATION_SENSOR_KIND
+
+
+class AutomationDaemon(LaunchingLoop):
+    """Ticks every running automation condition sensor that is due; `tick` does one pass."""
+
+    name = "automation"
+
+    def __init__(
+        self,
+        instance: Instance,
+        supervisor: LocationSupervisor,
+        *,
+        clock: Clock = time.time,
+        on_launch: Callable[[], None] | None = None,
+        interval: float = 1.0,
+    ) -> None:
+        super().__init__(instance, supervisor, interval=interval, clock=clock, on_launch=on_launch)
+
+    def tick(self) -> list[TickRecord]:
+        """Evaluate each running automation condition sensor whose interval has passed."""
+        now = self.clock()
+        done = []
+        graph: GlobalAssetGraph | None = None
+        for location in self.supervisor.states():
+            if location.snapshot is None:
+                continue
+            for sensor in location.snapshot.sensors:
+                if not is_automation_sensor(sensor):
+                    continue
+                origin = origin_of(location.snapshot.name, sensor.name)
+                state = self.instance.get_instigator_state(origin)
+                if effective_status(state, sensor.default_status) != InstigatorStatus.RUNNING:
+                    continue
+                last = state.last_tick_at if state else None
+                if last is not None and now - last < sensor.minimum_interval_seconds:
+                    continue
+                graph = graph or self.supervisor.global_graph()
+                done.append(self.evaluate(graph, location.snapshot, sensor, state, now))
+        return done
+
+    def evaluate(
+        self,
+        graph: GlobalAssetGraph,
+        snapshot: LocationSnap,
+        sensor: SensorSnap,
+        state: InstigatorState | None,
+        now: float,
+    ) -> TickRecord:
+        """One tick of `sensor`: evaluate, launch, store; returns the finished tick."""
+        origin = origin_of(snapshot.name, sensor.name)
+        state = state or InstigatorState(
+            origin=origin,
+            name=sensor.name,
+            location=snapshot.name,
+            type=InstigatorType.SENSOR,
+            status=InstigatorStatus.RUNNING,
+        )
+        tick = TickRecord(origin=origin, type=InstigatorType.SENSOR, tick_at=now)
+        tick = self.instance.create_tick(tick) or tick
+        try:
+            tick = self._evaluate(graph, snapshot, sensor, tick, now)
+        except Exception as exc:
+            log.exception("automation sensor %s failed", origin)
+            tick = replace(
+                tick, status=TickStatus.FAILURE, error=ErrorInfo.from_exception(exc).to_dict()
+            )
+        self.instance.set_instigator_state(replace(state, last_tick_at=now))
+        return self.instance.update_tick(tick) if tick.tick_id is not None else tick
+
+    def _evaluate(
+        self,
+        graph: GlobalAssetGraph,
+        snapshot: LocationSnap,
+        sensor: SensorSnap,
+        tick: TickRecord,
+        now: float,
+    ) -> TickRecord:
+        evaluation_id = tick.tick_id or 0
+        # Read before anything else: an event stored while this tick runs counts as new next time.
+        max_storage_id = self.instance.get_max_event_storage_id()
+        facts = Facts(self.instance, graph, now)
+        targets = [
+            key
+            for key in sensor.asset_selection or ()
+            if key in graph.assets
+            and graph.location_of(key) == snapshot.name
+            and graph.assets[key].node.automation_condition is not None
+        ]
+        order = graph.key_graph.toposort(targets)
+        related = sorted({*order, *(d for k in order for d in facts.deps(k))})
+        cursors = self.instance.get_automation_cursors(related)
+        previous_requested = {k: c.requested for k, c in cursors.items()}
+        requested_now: dict[str, set[str]] = {}
+        evaluations: list[AutomationEvaluation] = []
+        new_cursors: list[AutomationCursor] = []
+        for key in order:
+            condition = graph.assets[key].node.automation_condition
+            assert condition is not None  # filtered above
+            root = RootEvaluation(
+                facts=facts,
+                root=key,
+                condition=condition,
+                prior=cursors.get(key),
+                requested_now=requested_now,
+                previous_requested=previous_requested,
+            )
+            requested, tree = root.run()
+            requested_now[key] = requested
+            new_cursors.append(
+                AutomationCursor(
+                    asset_key=key,
+                    evaluation_id=evaluation_id,
+                    evaluated_at=now,
+                    max_storage_id=max_storage_id,
+                    condition_hash=condition_hash(condition),
+                    requested=tuple(sorted(requested)),
+                    node_partitions=root.node_partitions,
+                    node_values=root.node_values,
+                )
+            )
+            evaluations.append(
+                AutomationEvaluation(
+                    asset_key=key,
+                    origin=tick.origin,
+                    evaluation_id=evaluation_id,
+                    evaluated_at=now,
+                    requested=tuple(sorted(requested)),
+                    tree=tree,
+                )
+            )
+        run_ids, runs_by_key, errors = self._launch(
+            graph, snapshot, sensor, order, requested_now, evaluation_id
+        )
+        evaluations = [
+            replace(e, run_ids=tuple(runs_by_key.get(e.asset_key, ()))) for e in evaluations
+        ]
+        self.instance.store_automation_evaluations(new_cursors, evaluations)
+        if run_ids:
+            self.launched()
+        if errors:
+            return replace(tick, status=TickStatus.FAILURE, run_ids=tuple(run_ids), error=errors[0])
+        if run_ids:
+            return replace(tick, status=TickStatus.SUCCESS, run_ids=tuple(run_ids))
+        return replace(
+            tick,
+            status=TickStatus.SKIPPED,
+            skip_reason=f"no automation condition of its {len(order)} asset(s) was true",
+        )
+
+    def _launch(
+        self,
+        graph: GlobalAssetGraph,
+        snapshot: LocationSnap,
+        sensor: SensorSnap,
+        order: list[str],
+        requested: dict[str, set[str]],
+        evaluation_id: int,
+    ) -> tuple[list[str], dict[str, list[str]], list[dict[str, object]]]:
+        """One run per partition (and partitions definition) of what was requested."""
+        groups: dict[tuple[str, str], list[str]] = {}
+        for key in order:
+            partitions_snap = graph.assets[key].node.partitions
+            shape = "" if partitions_snap is None else repr(partitions_snap)
+            for partition in sorted(requested.get(key, ())):
+                groups.setdefault((shape, partition), []).append(key)
+        run_ids: list[str] = []
+        by_key: dict[str, list[str]] = {}
+        errors: list[dict[str, object]] = []
+        tags = {
+            "bakehouse/sensor": sensor.name,
+            "bakehouse/launched_by": LAUNCHED_BY,
+            "bakehouse/auto_materialize": "true",
+            "bakehouse/from_automation_condition": "true",
+            TICK_TAG: str(evaluation_id),
+        }
+        for (_, partition), keys in groups.items():
+            request = {
+                "asset_selection": keys,
+                "partition_key": None if partition == UNPARTITIONED else partition,
+                "tags": dict(sensor.run_tags),
+            }
+            try:
+                run_id, _ = launch_request(
+                    instance=self.instance,
+                    graph=graph,
+                    snapshot=snapshot,
+                    origin=origin_of(snapshot.name, sensor.name),
+                    request=request,
+                    run_key=None,
+                    tags=tags,
+                )
+            except Exception as exc:  # noqa: BLE001 - recorded on the tick, the rest still run
+                errors.append(ErrorInfo.from_exception(exc).to_dict())
+                continue
+            run_ids.append(run_id)
+            for key in keys:
+                by_key.setdefault(key, []).append(run_id)
+        return run_ids, by_key, errors
