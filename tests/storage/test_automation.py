@@ -33,9 +33,15 @@ TREE = ConditionNodeResult(
 
 
 def evaluation(asset_key: str, n: int, requested: tuple[str, ...] = ()) -> AutomationEvaluation:
-    return AutomationEvaluation(asset_key=asset_key, origin="loc:default_automation_condition_sensor",
-                                evaluation_id=n, evaluated_at=1000.0 + n, requested=requested,
-                                run_ids=("r1",) if requested else (), tree=TREE)  # fmt: skip
+    return AutomationEvaluation(
+        asset_key=asset_key,
+        origin="loc:default_automation_condition_sensor",
+        evaluation_id=n,
+        evaluated_at=1000.0 + n,
+        requested=requested,
+        run_ids=("r1",) if requested else (),
+        tree=TREE,
+    )
 
 
 def test_a_cursor_replaces_the_previous_one_of_its_asset(instance: Instance) -> None:
