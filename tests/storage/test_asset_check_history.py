@@ -53,3 +53,27 @@ def test_the_newest_results_come_first_across_runs(instance: Instance) -> None:
     assert [e.data["passed"] for e in history[1:]] == [False, True]
     assert len(instance.get_asset_check_history("orders", limit=1)) == 1
     assert instance.get_asset_check_history("nothing") == []
+
+
+def test_the_histories_of_many_assets_are_read_at_once(instance: Instance) -> None:
+    instance.create_run(RunRecord(run_id="r1"))
+    events = [_evaluation("r1", "orders", "has_rows", i % 2 == 0, float(i)) for i in range(5)]
+    events += [
+        _evaluation("r1", "customers", "unique", True, 10.0),
+        _event("r1", EventType.ASSET_MATERIALIZATION, 11.0, asset_key="customers"),
+    ]
+    instance.store_events(events)
+    many = instance.get_asset_check_histories(["orders", "customers", "nothing"], limit=3)
+    assert set(many) == {"orders", "customers"}
+    # Newest first, at most `limit` of each asset, and the same events as one asset's read.
+    assert [e.timestamp for e in many["orders"]] == [4.0, 3.0, 2.0]
+    assert many["orders"] == instance.get_asset_check_history("orders", limit=3)
+    assert [e.data["check_name"] for e in many["customers"]] == ["unique"]
+
+
+def test_many_assets_are_read_in_chunks(instance: Instance) -> None:
+    instance.create_run(RunRecord(run_id="r1"))
+    keys = [f"asset_{i:04d}" for i in range(1_200)]
+    instance.store_events([_evaluation("r1", k, "ok", True, 1.0) for k in keys])
+    many = instance.get_asset_check_histories(keys, limit=1)
+    assert sorted(many) == keys

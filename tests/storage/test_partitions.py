@@ -206,6 +206,27 @@ def test_many_partition_keys_are_looked_up_in_chunks(instance: Instance) -> None
     assert list(instance.get_latest_partition_materializations("a", wanted)) == ["p0", "p1", "p2"]
 
 
+def test_counts_of_many_assets_are_read_at_once(instance: Instance) -> None:
+    _started(instance, "done", "broken")
+    instance.store_events(
+        [
+            _materialized("done", "a", "p1"),
+            _materialized("done", "a", "p2"),
+            _planned("broken", "a", "p3"),
+            _step_failed("broken", "a", "p3"),
+            _materialized("done", "b", "p1"),
+            _materialized("done", "unpartitioned", None),
+        ]
+    )
+    instance.update_run("broken", status=RunStatus.FAILURE)
+    every = instance.get_partition_status_counts_of_assets()
+    assert every == {"a": {MATERIALIZED: 2, FAILED: 1}, "b": {MATERIALIZED: 1}}
+    assert every["a"] == instance.get_partition_status_counts("a")
+    assert instance.get_partition_status_counts_of_assets(["b", "c"]) == {"b": {MATERIALIZED: 1}}
+    many = [f"k{i}" for i in range(1_200)] + ["a"]  # more keys than one statement binds
+    assert list(instance.get_partition_status_counts_of_assets(many)) == ["a"]
+
+
 @pytest.mark.slow
 def test_ten_thousand_partitions_of_one_asset(instance: Instance) -> None:
     _started(instance, "done", "broken", "running")

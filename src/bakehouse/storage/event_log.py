@@ -26,6 +26,9 @@ from bakehouse.storage.schema import asset_keys, event_logs
 # the hot path (several per step).
 _INSERT = sa.insert(event_logs)
 
+# Stay far below every backend's limit on bound parameters in one statement.
+_KEYS_PER_QUERY = 500
+
 _NEEDS_ASSET_KEY = (EventType.ASSET_MATERIALIZATION, EventType.ASSET_MATERIALIZATION_PLANNED)
 _CHANGES_PARTITION_STATUS = (
     EventType.ASSET_MATERIALIZATION,
@@ -94,6 +97,44 @@ def select_asset_events(
         .limit(limit)
     )
     return skip_corrupt(mark_event(row) for row in conn.execute(stmt))
+
+
+def select_asset_events_of_many(
+    conn: Connection,
+    asset_keys_: Sequence[str],
+    event_types: Sequence[EventType],
+    *,
+    per_asset: int,
+) -> dict[str, list[EventRecord]]:
+    """The newest `per_asset` events of `event_types` about each of `asset_keys_`, newest first:
+    one windowed query per chunk of keys instead of one query per asset."""
+    found: dict[str, list[EventRecord]] = {}
+    unique = list(dict.fromkeys(asset_keys_))
+    for start in range(0, len(unique), _KEYS_PER_QUERY):
+        ranked = (
+            sa.select(
+                event_logs.c.id,
+                event_logs.c.body,
+                event_logs.c.asset_key,
+                sa.func.row_number()
+                .over(partition_by=event_logs.c.asset_key, order_by=event_logs.c.id.desc())
+                .label("newness"),
+            )
+            .where(
+                event_logs.c.asset_key.in_(unique[start : start + _KEYS_PER_QUERY]),
+                event_logs.c.event_type.in_([EventType(t).value for t in event_types]),
+            )
+            .subquery()
+        )
+        stmt = (
+            sa.select(ranked.c.id, ranked.c.body, ranked.c.asset_key)
+            .where(ranked.c.newness <= per_asset)
+            .order_by(ranked.c.asset_key, ranked.c.id.desc())
+        )
+        for row in conn.execute(stmt):
+            for event in skip_corrupt([mark_event(row)]):
+                found.setdefault(row.asset_key, []).append(event)
+    return found
 
 
 def delete_events(conn: Connection, run_id: str) -> None:

@@ -309,6 +309,19 @@ class Instance:
                 limit=limit,
             )
 
+    def get_asset_check_histories(
+        self, asset_keys: Sequence[str], *, limit: int = 100
+    ) -> dict[str, list[EventRecord]]:
+        """`get_asset_check_history` of each of `asset_keys` at once (up to `limit` events
+        each), by asset key; assets without a check result are absent."""
+        with self._db.read() as conn:
+            return event_log.select_asset_events_of_many(
+                conn,
+                asset_keys,
+                [EventType.ASSET_CHECK_EVALUATION, EventType.STEP_FAILURE],
+                per_asset=limit,
+            )
+
     # -- assets -----------------------------------------------------------------------------
 
     def get_latest_materializations(
@@ -345,6 +358,14 @@ class Instance:
         (counted by the database); statuses no partition has are absent."""
         with self._db.read() as conn:
             return partitions.count_statuses(conn, asset_key)
+
+    def get_partition_status_counts_of_assets(
+        self, asset_keys: Sequence[str] | None = None
+    ) -> dict[str, dict[PartitionStatus, int]]:
+        """`get_partition_status_counts` of each of `asset_keys` (of every asset if None) in a
+        few grouped reads, by asset key; assets no partition of which has a status are absent."""
+        with self._db.read() as conn:
+            return partitions.count_statuses_of_many(conn, asset_keys)
 
     def get_latest_partition_materializations(
         self, asset_key: str, partition_keys: Sequence[str] | None = None

@@ -161,6 +161,36 @@ def count_statuses(conn: Connection, asset_key: str) -> dict[PartitionStatus, in
     return {PartitionStatus(row.resolved): int(row.n) for row in conn.execute(stmt)}
 
 
+def count_statuses_of_many(
+    conn: Connection, asset_keys: Sequence[str] | None
+) -> dict[str, dict[PartitionStatus, int]]:
+    """For each of `asset_keys` (every asset with a partition status if None) that has one,
+    how many of its partitions have each status: one grouped query per chunk of keys."""
+    resolved = sa.select(_P.asset_key, _RESOLVED_STATUS.label("resolved")).select_from(_WITH_RUNS)
+    chunks: list[Any] = []
+    if asset_keys is None:
+        chunks.append(resolved)
+    else:
+        unique = list(dict.fromkeys(asset_keys))
+        for start in range(0, len(unique), _KEYS_PER_QUERY):
+            digests = [codec.digest(key) for key in unique[start : start + _KEYS_PER_QUERY]]
+            chunks.append(resolved.where(_P.asset_digest.in_(digests)))
+    wanted = None if asset_keys is None else set(asset_keys)
+    counts: dict[str, dict[PartitionStatus, int]] = {}
+    for chunk in chunks:
+        sub = chunk.subquery()
+        stmt = (
+            sa.select(sub.c.asset_key, sub.c.resolved, sa.func.count().label("n"))
+            .where(sub.c.resolved.is_not(None))
+            .group_by(sub.c.asset_key, sub.c.resolved)
+        )
+        for row in conn.execute(stmt):
+            # The digest found the rows; the text makes a collision harmless.
+            if wanted is None or row.asset_key in wanted:
+                counts.setdefault(row.asset_key, {})[PartitionStatus(row.resolved)] = int(row.n)
+    return counts
+
+
 def select_latest(
     conn: Connection, asset_key: str, partition_keys: Sequence[str] | None
 ) -> dict[str, AssetMaterializationRecord]:
