@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bakehouse.web.api_assets import select_or_400
@@ -30,6 +30,11 @@ class GraphNodeOut(BaseModel):
     materialized_at: float | None
     materialized_run: str | None
     run_id: str | None
+    partitioned: bool
+    partitions: list[int] | None = Field(
+        default=None,
+        description="[materialized, total] partitions of a partitioned asset, else null",
+    )
 
 
 class GraphBoxOut(BaseModel):
@@ -41,6 +46,10 @@ class GraphBoxOut(BaseModel):
     y: float
     width: float
     height: float
+    color: str | None = Field(
+        default=None,
+        description="A location box's colour (#rrggbb), derived from the location's name",
+    )
 
 
 class GraphOut(BaseModel):

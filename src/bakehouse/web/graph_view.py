@@ -11,6 +11,8 @@ from bakehouse.host.deployment import Deployment
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.web import asset_status
 from bakehouse.web.layout import GraphLayout, NodeSpec, layout_graph
+from bakehouse.web.location_colors import location_color
+from bakehouse.web.partition_counts import partition_counts
 
 CACHED_LAYOUTS = 8
 
@@ -73,13 +75,19 @@ class GraphViews:
         latest = instance.get_latest_materializations(None if keys is None else placed_keys)
         runs = instance.get_runs(limit=asset_status.RECENT_RUNS)
         states = asset_status.statuses(placed_keys, runs, latest)
+        counts = partition_counts(self.dep, graph, placed_keys)
         data = layout.to_json()
+        for box in data["locations"]:
+            box["color"] = location_color(box["location"])
         for node in data["nodes"]:
             placed = graph.assets[node["key"]]
             state = states[node["key"]]
             node["kinds"] = list(placed.node.kinds)
             node["external"] = placed.node.is_external
             node["partitioned"] = placed.node.partitions is not None
+            count = counts.get(node["key"])
+            # [materialized, total] for a partitioned asset ("7/12" on its node), else None.
+            node["partitions"] = count.as_list() if count else None
             node["state"] = state.state
             node["materialized_at"] = state.materialized_at
             node["materialized_run"] = state.materialized_run

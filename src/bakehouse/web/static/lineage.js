@@ -20,7 +20,6 @@
     materialized: "Materialized", never: "Never materialized", failed: "Failed in last run",
     running: "Running…", queued: "Queued",
   };
-  const PALETTE = ["#5b5bd6", "#0e9384", "#dd6b20", "#c11574", "#2e90fa", "#7a5af8", "#4e9a06", "#b54708"];
   const MIN_ZOOM = 0.01, MAX_ZOOM = 2.5;
   const SANS = css.getPropertyValue("--sans");
 
@@ -44,8 +43,8 @@
     parents = nodes.map(() => []);
     children = nodes.map(() => []);
     edges.forEach(([p, c]) => { parents[c].push(p); children[p].push(c); });
-    const names = [...new Set(data.locations.map((b) => b.location))];
-    locationColor = new Map(names.map((name, i) => [name, name === null ? "#98a2b3" : PALETTE[i % PALETTE.length]]));
+    // Colours come from the server, derived from each location's name: the same on every load.
+    locationColor = new Map(data.locations.map((b) => [b.location, b.color || "#98a2b3"]));
     nodes.forEach((n) => { n._label = null; });
     selected = new Set([...selected].filter((k) => byKey.has(k)));
     focus = -1;
@@ -95,9 +94,35 @@
       nodes[i].materialized_at = m.timestamp;
       nodes[i].materialized_run = m.run_id;
       nodes[i].state = assetState(nodes[i]);
+      if (nodes[i].partitioned) countsStale = true;
     });
+    if (countsStale) refreshPartitionCounts();
     invalidate();
     renderPanel();
+  }
+
+  // A partition materialized: its asset's "7/12" is read again (once a second at most) rather
+  // than guessed, since the partition may have been materialized before.
+  let countsStale = false, countsTimer = 0;
+  function refreshPartitionCounts() {
+    if (countsTimer) return;
+    countsTimer = setTimeout(async () => {
+      countsTimer = 0;
+      countsStale = false;
+      try {
+        const data = await fetchGraph(filter);
+        data.nodes.forEach((m) => {
+          const i = byKey.get(m.key);
+          if (i !== undefined) { nodes[i].partitions = m.partitions; }
+        });
+        invalidate();
+        renderPanel();
+      } catch (_) { /* the next materialization asks again */ }
+    }, 1000);
+  }
+
+  function partitionText(n) {
+    return n.partitions ? n.partitions[0].toLocaleString("en") + "/" + n.partitions[1].toLocaleString("en") : "";
   }
 
   // ---- view ------------------------------------------------------------------------------
@@ -322,7 +347,12 @@
         ctx.font = "12px " + SANS;
         ctx.fillStyle = state === "failed" ? C.bad : state === "running" ? C.info : C.muted;
         let sub = n.external ? "External asset" : STATE_TEXT[state];
-        if (state === "materialized" && n.materialized_at) sub += " " + BH.ago(n.materialized_at);
+        if (n.partitions) {
+          // Partitioned: how many of its partitions are materialized ("7/12 partitions").
+          sub = (state === "materialized" || state === "never" ? "" : sub + " · ") + partitionText(n) + " partitions";
+          if (state === "materialized" && n.materialized_at) sub += " · " + BH.ago(n.materialized_at);
+          sub = fitText(sub, W - 28 - (n.kinds && n.kinds.length ? 60 : 0));
+        } else if (state === "materialized" && n.materialized_at) sub += " " + BH.ago(n.materialized_at);
         ctx.fillText(sub, n.x + 14, n.y + 41);
         if (n.kinds && n.kinds.length) {
           const kind = n.kinds[0];
@@ -439,6 +469,7 @@
       "<dt>Status</dt><dd>" + pill(n.state) + when + "</dd>" +
       "<dt>Location</dt><dd>" + escapeHtml(n.location || "not defined") + "</dd>" +
       "<dt>Group</dt><dd>" + escapeHtml(n.group) + "</dd>" +
+      (n.partitions ? "<dt>Partitions</dt><dd data-partitions>" + partitionText(n) + " materialized</dd>" : "") +
       (n.kinds && n.kinds.length ? "<dt>Kinds</dt><dd>" + n.kinds.map((x) => '<span class="tag">' + escapeHtml(x) + "</span>").join(" ") + "</dd>" : "") +
       (n.run_id ? '<dt>Last run</dt><dd><a class="run-id" href="/runs/' + encodeURIComponent(n.run_id) + '">' + escapeHtml(n.run_id.slice(0, 8)) + "</a></dd>" : "") +
       '</dl><p style="margin:14px 0 0"><a class="btn btn-sm" href="' + assetUrl(n.key) + '">Open asset page →</a></p></div>' +
@@ -726,6 +757,8 @@
       return { x: r.left + view.x + (n.x + W / 2) * view.k, y: r.top + view.y + (n.y + H / 2) * view.k };
     },
     state: (key) => nodes[byKey.get(key)].state,
+    partitions: (key) => partitionText(nodes[byKey.get(key)]),
+    locationColor: (name) => locationColor.get(name),
     centerOn: (key) => centerOn(byKey.get(key)),
     fit,
   };
