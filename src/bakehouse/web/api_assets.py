@@ -1,4 +1,5 @@
-"""``/api/assets``: the global asset graph with each asset's latest materialization."""
+"""``/api/assets``: the global asset graph with each asset's state, counts and latest
+materialization (the catalog's rows), filtered and sorted as the catalog page does."""
 
 from __future__ import annotations
 
@@ -7,19 +8,22 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from bakehouse.errors import SelectionError
-from bakehouse.graph.selection import quoted, select_keys
+from bakehouse.graph.selection import QUOTE_LIMIT, quoted, select_keys
 from bakehouse.host.deployment import Deployment
-from bakehouse.host.global_graph import GlobalAssetGraph, PlacedAsset
+from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.protocol.snapshot import AssetCheckSnap
-from bakehouse.storage.records import (
-    AssetMaterializationRecord,
-    EventRecord,
-    EventType,
-    RunRecord,
-)
-from bakehouse.web.asset_status import RECENT_RUNS, newest_run_by_asset, status_of
+from bakehouse.storage.records import AssetMaterializationRecord, EventRecord
+from bakehouse.web.catalog import CatalogFacts, CatalogQuery, SortOrder, Status, read_facts, row_of
+from bakehouse.web.check_results import HISTORY, latest_by_check, outcome
 from bakehouse.web.deps import deployment
-from bakehouse.web.models import AssetCheckOut, AssetDetailOut, AssetOut, MaterializationOut
+from bakehouse.web.models import (
+    AssetCheckOut,
+    AssetDetailOut,
+    AssetOut,
+    CheckCountsOut,
+    MaterializationOut,
+    PartitionCountOut,
+)
 from bakehouse.web.responses import BAD_SELECTION, NO_ASSET, guarded
 
 router = APIRouter(prefix="/api", tags=["assets"])
@@ -45,31 +49,34 @@ def _materialization(
     )
 
 
-def _asset_fields(
-    key: str,
-    placed: PlacedAsset,
-    latest: dict[str, AssetMaterializationRecord],
-    newest_runs: dict[str, RunRecord],
-) -> dict[str, Any]:
-    node = placed.node
-    run = newest_runs.get(key)
+def _asset_fields(key: str, graph: GlobalAssetGraph, facts: CatalogFacts) -> dict[str, Any]:
+    row = row_of(key, graph, facts)
+    run = facts.newest_runs.get(key)
     return {
         "key": key,
-        "location": placed.location,
-        "group": node.group,
-        "deps": list(node.deps),
-        "kinds": list(node.kinds),
-        "description": node.description,
-        "is_external": node.is_external,
-        "latest_materialization": _materialization(latest.get(key)),
+        "location": row.location,
+        "group": row.group,
+        "deps": list(graph.assets[key].node.deps),
+        "kinds": list(row.kinds),
+        "description": row.description,
+        "is_external": row.is_external,
+        "latest_materialization": _materialization(facts.latest.get(key)),
         "latest_run_status": run.status.value if run else None,
-        "state": status_of(run, latest.get(key)).state,
+        "state": row.state,
+        "owners": list(row.owners),
+        "partitions": (
+            PartitionCountOut(materialized=row.partitions.materialized, total=row.partitions.total)
+            if row.partitions
+            else None
+        ),
+        "check_counts": (
+            CheckCountsOut(
+                total=row.checks.total, passed=row.checks.passed, failed=row.checks.failed
+            )
+            if row.checks
+            else None
+        ),
     }
-
-
-def _newest_runs(dep: Deployment) -> dict[str, RunRecord]:
-    # The same window of recent runs the lineage page judges asset states by.
-    return newest_run_by_asset(dep.instance.get_runs(limit=RECENT_RUNS))
 
 
 def select_or_400(graph: GlobalAssetGraph, selection: str | None) -> list[str]:
@@ -85,15 +92,28 @@ def select_or_400(graph: GlobalAssetGraph, selection: str | None) -> list[str]:
 @router.get("/assets", response_model=list[AssetOut], responses=guarded({400: BAD_SELECTION}))
 def list_assets(
     selection: str | None = Query(default=None, description="Selection syntax, e.g. group:x+"),
+    q: str = Query(default="", max_length=QUOTE_LIMIT, description="Part of the key, any case"),
+    group: str | None = Query(default=None, description="Only this group"),
+    location: str | None = Query(default=None, description="Only this code location"),
+    kind: str | None = Query(default=None, description="Only assets with this kind"),
+    owner: str | None = Query(default=None, description="Only assets with this owner"),
+    status: Status | None = Query(default=None, description="Only assets in this state"),
+    sort: SortOrder = Query(
+        default="key", description="The field to sort by; a leading '-' sorts descending"
+    ),
     dep: Deployment = Depends(deployment),
 ) -> list[AssetOut]:
-    """Every asset of every location (or those `selection` picks), with its location, group,
-    deps and latest materialization."""
+    """Every asset of every location (or those `selection` picks and the filters keep), with
+    its location, group, deps, owners, state, partition and check counts and latest
+    materialization: what the asset catalog lists."""
     graph = dep.graph()
     keys = select_or_400(graph, selection)
-    latest = dep.instance.get_latest_materializations(keys)
-    newest = _newest_runs(dep)
-    return [AssetOut(**_asset_fields(k, graph.assets[k], latest, newest)) for k in keys]
+    facts = read_facts(dep, graph, None if not selection else keys)
+    query = CatalogQuery(
+        q=q, group=group, location=location, kind=kind, owner=owner, status=status, sort=sort
+    )
+    rows = query.apply(row_of(k, graph, facts) for k in keys)
+    return [AssetOut(**_asset_fields(r.key, graph, facts)) for r in rows]
 
 
 @router.get("/assets/{key:path}", response_model=AssetDetailOut, responses=guarded({404: NO_ASSET}))
@@ -103,15 +123,13 @@ def get_asset(key: str, dep: Deployment = Depends(deployment)) -> AssetDetailOut
     placed = graph.assets.get(key)
     if placed is None:
         raise HTTPException(404, f"no asset with key {quoted(key)}")
-    latest = dep.instance.get_latest_materializations([key])
     history = dep.instance.get_materialization_history(key, limit=50)
     node = placed.node
     return AssetDetailOut(
-        **_asset_fields(key, placed, latest, _newest_runs(dep)),
+        **_asset_fields(key, graph, read_facts(dep, graph, [key])),
         downstream=sorted(graph.key_graph.children.get(key, ())),
         metadata=dict(node.metadata),
         tags=dict(node.tags),
-        owners=list(node.owners),
         code_version=node.code_version,
         source_file=node.source_file,
         source_line=node.source_line,
@@ -125,11 +143,7 @@ def _checks(key: str, graph: GlobalAssetGraph, dep: Deployment) -> list[AssetChe
     placed = graph.checks.get(key, [])
     if not placed:
         return []
-    latest: dict[str, EventRecord] = {}
-    for event in dep.instance.get_asset_check_history(key, limit=200):
-        names = event.data.get("check_names") or [event.data.get("check_name")]
-        for name in names:
-            latest.setdefault(str(name), event)
+    latest = latest_by_check(dep.instance.get_asset_check_history(key, limit=HISTORY))
     return [_check_out(p.check, p.location, latest.get(p.check.name)) for p in placed]
 
 
@@ -145,12 +159,13 @@ def _check_out(check: AssetCheckSnap, location: str, event: EventRecord | None) 
     if event is None:
         return AssetCheckOut(**fields)
     fields.update(run_id=event.run_id, timestamp=event.timestamp)
-    if event.event_type == EventType.STEP_FAILURE:
+    status = outcome(event)
+    if status == "errored":
         error = event.data.get("error") or {}
-        return AssetCheckOut(**fields, status="errored", error=error.get("message"))
+        return AssetCheckOut(**fields, status=status, error=error.get("message"))
     return AssetCheckOut(
         **fields,
-        status="passed" if event.data.get("passed") else "failed",
+        status=status,
         severity=event.data.get("severity"),
         metadata=dict(event.data.get("metadata") or {}),
         result_description=event.data.get("description"),

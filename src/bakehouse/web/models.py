@@ -76,6 +76,21 @@ class MaterializationOut(Record, frozen=True, kw_only=True):
     partition_key: str | None = None
 
 
+class PartitionCountOut(Record, frozen=True, kw_only=True):
+    """How many of a partitioned asset's partitions are materialized, of how many it has now."""
+
+    materialized: int
+    total: int
+
+
+class CheckCountsOut(Record, frozen=True, kw_only=True):
+    """An asset's checks by their latest result."""
+
+    total: int
+    passed: int
+    failed: Annotated[int, Meta(description="Failed, or the check function raised")]
+
+
 class AssetOut(Record, frozen=True, kw_only=True):
     """An asset of the global graph."""
 
@@ -97,6 +112,13 @@ class AssetOut(Record, frozen=True, kw_only=True):
             "or never"
         ),
     ] = "never"
+    owners: list[str] = []
+    partitions: Annotated[
+        PartitionCountOut | None, Meta(description="Null for an asset that is not partitioned")
+    ] = None
+    check_counts: Annotated[
+        CheckCountsOut | None, Meta(description="Null for an asset without checks")
+    ] = None
 
 
 class AssetCheckOut(Record, frozen=True, kw_only=True):
@@ -127,7 +149,6 @@ class AssetDetailOut(AssetOut, frozen=True, kw_only=True):
     downstream: list[str]
     metadata: dict[str, Any]
     tags: dict[str, str]
-    owners: list[str]
     code_version: str | None
     source_file: str | None
     source_line: int | None

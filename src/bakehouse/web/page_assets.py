@@ -43,12 +43,6 @@ def asset_not_found(request: Request, key: str, known: list[str]) -> Response:
     )
 
 
-@router.get("/assets", include_in_schema=False)
-def assets_index() -> RedirectResponse:
-    """Assets are browsed on the lineage page."""
-    return RedirectResponse("/lineage", status_code=307)
-
-
 def partitions_context(dep: Deployment, key: str, partition: str | None) -> dict[str, Any]:
     """What the partitions card shows: every partition's state, and the chosen partition (if
     the asset has it) with its latest materialization."""
