@@ -41,13 +41,12 @@ ROUTES = {"bakehouse": "/lineage", "dagster": "/asset-groups"}
 # Installed before the page's own scripts run; checks once per animation frame and records
 # `performance.now()` of the frame the condition first held (bakehouse) or the frame in which
 # the drawn-node count last changed (Dagster).
-WATCH_BAKEHOUSE = """
+WATCH_COUNT = """
 (() => {
   const want = %d;
   window.__bench = {done: false, at: null, nodes: 0};
   const tick = () => {
-    const l = window.bhLineage;
-    const drawn = l ? l.drawnNodes() : 0;
+    const drawn = (COUNT);
     window.__bench.nodes = drawn;
     if (drawn === want) {
       window.__bench.at = performance.now();
@@ -59,6 +58,10 @@ WATCH_BAKEHOUSE = """
   requestAnimationFrame(tick);
 })();
 """
+
+WATCH_BAKEHOUSE = WATCH_COUNT.replace(
+    "COUNT", "window.bhLineage ? window.bhLineage.drawnNodes() : 0"
+)
 
 WATCH_DAGSTER = """
 (() => {

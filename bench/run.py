@@ -2004,9 +2004,22 @@ def write_docs(result: dict[str, object], rows: list[Row], tools: list[str]) -> 
                 + " |"
             )
     lines.append("")
+    lines += kept_sections()
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text("\n".join(lines))
     log(f"wrote {DOC}")
+
+
+# Sections other benches write into docs/benchmarks.md (bench/catalog_bench.py), between
+# ``<!-- NAME: begin -->`` and ``<!-- NAME: end -->``: a rewrite keeps them as they are.
+KEPT_SECTION = re.compile(r"<!-- (\w+): begin -->.*?<!-- \1: end -->", re.S)
+
+
+def kept_sections() -> list[str]:
+    """The marked sections of the current docs/benchmarks.md, each followed by a blank line."""
+    if not DOC.exists():
+        return []
+    return [line for m in KEPT_SECTION.finditer(DOC.read_text()) for line in (m.group(0), "")]
 
 
 # --------------------------------------------------------------------------- main
