@@ -113,7 +113,7 @@
     const key = r[F.key], loc = r[F.location], state = r[F.state];
     const [style, label] = STATUS_PILL[state] || ["muted", state];
     const at = r[F.materialized_at];
-    return '<tr data-key="' + esc(key) + '">' +
+    return '<tr role="row" data-key="' + esc(key) + '">' +
       '<td class="key-cell"><a href="' + esc(assetUrl(key)) + '">' + esc(key) + "</a>" + (r[F.external] ? ' <span class="tag">external</span>' : "") + "</td>" +
       "<td>" + esc(r[F.group]) + "</td>" +
       (loc === null ? '<td class="muted">none</td>' : '<td><i class="loc-dot" style="background:' + data.colors[loc] + '"></i>' + esc(loc) + "</td>") +
