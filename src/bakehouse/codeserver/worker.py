@@ -141,6 +141,8 @@ def _run_worker(
             check_keys=check_keys,
             job_name=job.name if job is not None else None,
             hooks=job.hooks if job is not None else (),
+            # Each step's stdout and stderr, for the run page and `bh runs logs`.
+            capture_logs=True,
         )
         return 0 if outcome.success else 1
 
@@ -165,6 +167,7 @@ def _run_op_job(
         run_config=run_config,
         resources=job.resources_with(defs.resources),
         tags=tags,
+        capture_logs=True,
     )
     return 0 if outcome.success else 1
 

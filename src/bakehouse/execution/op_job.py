@@ -19,6 +19,7 @@ from bakehouse.authoring.graphs import JobDefinition, walk_graph
 from bakehouse.authoring.ops import OpDefinition, call_op, op_config_from
 from bakehouse.authoring.run_config import plain_run_config
 from bakehouse.errors import ErrorInfo, ExecutionError
+from bakehouse.execution.compute_logs import step_logs
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.hooks import run_hooks
 from bakehouse.execution.instance import DagsterInstance, as_dagster_instance, storage_of
@@ -26,6 +27,7 @@ from bakehouse.execution.materialize import ExecuteInProcessResult, raise_first_
 from bakehouse.execution.resource_setup import ResourceOpener
 from bakehouse.execution.run import RunOutcome, record_run_end
 from bakehouse.execution.step import StepEnvironment
+from bakehouse.storage.compute_logs import LocalComputeLogManager
 from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType, RunRecord
 
@@ -41,6 +43,12 @@ class _OpSteps:
         self.outcome = outcome
 
     def run(
+        self, step_key: str, op_def: OpDefinition, inputs: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        with step_logs(self.env.compute_logs, self.env.run_id, step_key):
+            return self._run(step_key, op_def, inputs)
+
+    def _run(
         self, step_key: str, op_def: OpDefinition, inputs: dict[str, Any]
     ) -> dict[str, Any] | None:
         writer = self.env.writer
@@ -128,11 +136,13 @@ def execute_op_job(
     resources: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
     input_values: Mapping[str, Any] | None = None,
+    capture_logs: bool = False,
 ) -> tuple[RunOutcome, dict[tuple[str, str], Any], dict[str, Any]]:
     """Execute `job`'s ops, recording the run's events through `writer`.
 
     Returns how it ended, every output by (step key, output name), and the job's outputs.
-    `resources` are used over the job's own `resource_defs` of the same key.
+    `resources` are used over the job's own `resource_defs` of the same key. With
+    `capture_logs`, each op's stdout and stderr go to the instance's compute logs.
     """
     outcome = RunOutcome(run_id=run_id, success=False)
     values: dict[tuple[str, str], Any] = {}
@@ -180,6 +190,9 @@ def execute_op_job(
                 run_tags=dict(tags or {}),
                 job_name=job.name,
                 hooks=job.hooks,
+                compute_logs=(
+                    LocalComputeLogManager(instance.storage_dir) if capture_logs else None
+                ),
             )
             steps = _OpSteps(env, ops_config, outcome)
             job_outputs = walk_graph(job.graph, dict(input_values or {}), steps, values)

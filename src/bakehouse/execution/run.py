@@ -30,6 +30,7 @@ from bakehouse.execution.resource_setup import ResourceOpener
 from bakehouse.execution.step import StepEnvironment, execute_step
 from bakehouse.execution.step_executor import RunSteps, StepExecutor, record_skipped
 from bakehouse.graph.keys import AssetKey
+from bakehouse.storage.compute_logs import LocalComputeLogManager
 from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType
 
@@ -185,6 +186,11 @@ def open_step_environment(
             definition_metadata={k: s.metadata for k, s in graph.specs.items()},
             job_name=steps.job_name,
             hooks=steps.hooks,
+            compute_logs=(
+                LocalComputeLogManager(instance.storage_dir)
+                if steps.capture_logs and instance is not None
+                else None
+            ),
         )
 
 
@@ -202,6 +208,7 @@ def plan_steps(
     job_name: str | None = None,
     hooks: Sequence[Any] = (),
     plan: ExecutionPlan | None = None,
+    capture_logs: bool = False,
 ) -> RunSteps:
     """Plan the steps that materialize `asset_keys` and evaluate `check_keys` (default: the
     checks of those assets), unless given the `plan`, and validate their config; raises
@@ -220,6 +227,7 @@ def plan_steps(
         partition_range=partition_range,
         job_name=job_name,
         hooks=tuple(hooks),
+        capture_logs=capture_logs,
     )
 
 
@@ -247,6 +255,7 @@ def execute_run(
     job_name: str | None = None,
     hooks: Sequence[Any] = (),
     planned: tuple[ExecutionPlan, list[str] | None] | None = None,
+    capture_logs: bool = False,
 ) -> RunOutcome:
     """Execute the steps that materialize `asset_keys`, recording every event through `writer`.
 
@@ -256,7 +265,8 @@ def execute_run(
     With `lifecycle` off, this executes one part of a run that spans several code locations:
     the run's start and end events are the launcher's to write, and an error that stops the
     part is recorded as an ENGINE error event. `planned`: the plan and its partition keys
-    (`check_run_partition`), when the caller made them already.
+    (`check_run_partition`), when the caller made them already. With `capture_logs`, each
+    step's stdout and stderr go to the instance's compute logs, whichever executor runs it.
     """
     outcome = RunOutcome(run_id=run_id, success=False)
     if lifecycle:
@@ -275,6 +285,7 @@ def execute_run(
             job_name=job_name,
             hooks=hooks,
             plan=planned[0] if planned else None,
+            capture_logs=capture_logs,
         )
         keys = (
             planned[1]

@@ -25,6 +25,7 @@ from bakehouse.execution.check_results import (
     match_results,
     record_results,
 )
+from bakehouse.execution.compute_logs import step_logs
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.hooks import run_hooks
 from bakehouse.execution.instance import as_dagster_instance
@@ -34,6 +35,7 @@ from bakehouse.execution.partitions import input_partition_keys, step_partition_
 from bakehouse.execution.plan import Step
 from bakehouse.execution.step_outputs import Produced, StepOutputs
 from bakehouse.graph.keys import AssetKey
+from bakehouse.storage.compute_logs import LocalComputeLogManager
 from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType
 
@@ -68,13 +70,21 @@ class StepEnvironment:
     # The run's job and the hooks it applies to every step (`HookDefinition`s).
     job_name: str | None = None
     hooks: tuple[Any, ...] = ()
+    # Where each step's stdout and stderr are captured; None leaves them alone (materialize()).
+    compute_logs: LocalComputeLogManager | None = None
 
 
 def execute_step(step: Step, env: StepEnvironment) -> bool:
     """Run `step`, recording STEP_START, its materializations and STEP_SUCCESS or STEP_FAILURE.
 
     Returns True on success. A user exception never escapes: it is recorded with its traceback.
+    With `env.compute_logs`, the step's stdout and stderr go to its compute log files.
     """
+    with step_logs(env.compute_logs, env.run_id, step.key):
+        return _execute_step(step, env)
+
+
+def _execute_step(step: Step, env: StepEnvironment) -> bool:
     writer = env.writer
     keys = step_partition_keys(step.assets_def, env.partition_keys)
     # Events carry one partition key; a step over several names them in its messages and

@@ -44,6 +44,9 @@ class RunSteps:
     # The job the run is of, if any, and its hooks (`HookDefinition`s), called after each step.
     job_name: str | None = None
     hooks: tuple[Any, ...] = ()
+    # Capture each step's stdout and stderr into the instance's compute logs (run workers do;
+    # in-process `materialize()` does not).
+    capture_logs: bool = False
 
 
 class StepExecutor(Protocol):

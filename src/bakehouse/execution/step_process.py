@@ -90,6 +90,7 @@ def serve_spawned(recipe: str, conn: Connection, parent_pid: int) -> None:
             partition_range=_range(data.get("partition_range")),
             job_name=job_name,
             hooks=defs.get_job_def(job_name).hooks if job_name else (),
+            capture_logs=bool(data.get("capture_logs")),
         )
 
     _serve(reload, storage, conn, parent_pid)
@@ -114,6 +115,7 @@ def spawn_recipe(steps: RunSteps, storage: StorageAddress, location: LocationMod
             "partition_key": steps.partition_key,
             "partition_range": list(steps.partition_range) if steps.partition_range else None,
             "job_name": steps.job_name,
+            "capture_logs": steps.capture_logs,
         }
     )
 
