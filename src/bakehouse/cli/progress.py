@@ -169,5 +169,9 @@ class RunFollower:
         )
         for event in checks_failed:
             self.out.print(f"  {check_line(event)}")
-        where = f"   Output of user code: {log_path}" if log_path else ""
-        self.out.print(f"[dim]Details: bh runs show {run.run_id}{where}[/]")
+        # Steps' own output is in the compute logs; the worker's log keeps what ran outside them.
+        where = f"   Run worker log: {log_path}" if log_path else ""
+        self.out.print(
+            f"[dim]Details: bh runs show {run.run_id}   Step output: bh runs logs {run.run_id}"
+            f"{where}[/]"
+        )

@@ -1,5 +1,5 @@
 """``bh runs list|show|reexecute``: runs and their event logs, from instance storage; a run
-executed again through the launch service."""
+executed again through the launch service (``bh runs logs`` is in `cli.run_logs`)."""
 
 from __future__ import annotations
 
@@ -100,7 +100,8 @@ def list_runs(limit: int, statuses: tuple[str, ...], as_json: bool) -> None:
     out.print(table)
 
 
-def _find_run(instance: Instance, run_id: str) -> RunRecord:
+def find_run(instance: Instance, run_id: str) -> RunRecord:
+    """The run `run_id` names, or the one run whose id starts with it; a ClickException else."""
     try:
         return instance.get_run(run_id)
     except RunNotFoundError:
@@ -126,7 +127,7 @@ _HIDDEN_BY_DEFAULT = {EventType.STEP_INPUT, EventType.STEP_OUTPUT}
 def show_run(run_id: str, as_json: bool, show_all: bool) -> None:
     """Show a run and its event log (RUN_ID may be the short id)."""
     with open_instance_here() as instance:
-        run = _find_run(instance, run_id)
+        run = find_run(instance, run_id)
         events = instance.get_events(run.run_id)
     if as_json:
         payload = {
@@ -217,7 +218,7 @@ def reexecute(run_id: str, from_failure: bool, quiet: bool, url: str | None, loc
     from bakehouse.host.launching import plan_reexecution
 
     with foreground_deployment(workspace) as deployment:
-        parent = _find_run(deployment.instance, run_id)
+        parent = find_run(deployment.instance, run_id)
         try:
             plan = plan_reexecution(
                 deployment.graph(),
@@ -229,3 +230,12 @@ def reexecute(run_id: str, from_failure: bool, quiet: bool, url: str | None, loc
         except LaunchError as exc:
             raise click.UsageError(str(exc)) from None
         drive_here(deployment, plan, what=f"re-execution of {parent.run_id}", quiet=quiet)
+
+
+def _add_logs_command() -> None:
+    from bakehouse.cli.run_logs import logs
+
+    runs.add_command(logs)
+
+
+_add_logs_command()
