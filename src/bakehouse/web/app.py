@@ -14,6 +14,7 @@ from bakehouse.web import (
     api_automation,
     api_backfills,
     api_locations,
+    api_logs,
     api_partitions,
     api_runs,
     body_limit,
@@ -57,7 +58,15 @@ def create_app(dep: Deployment, access: AccessPolicy | None = None) -> FastAPI:
     app.state.access = access
     app.state.feed = streams.ChangeFeed(dep)
     # Partitions before assets: ``/api/assets/{key:path}`` would take ``KEY/partitions``.
-    modules = (api_locations, api_partitions, api_assets, api_runs, api_automation, api_backfills)
+    modules = (
+        api_locations,
+        api_partitions,
+        api_assets,
+        api_runs,
+        api_logs,
+        api_automation,
+        api_backfills,
+    )
     for module in (*modules, streams):
         app.include_router(module.router)
     pages.mount(app)

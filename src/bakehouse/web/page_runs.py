@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bakehouse.errors import ErrorInfo, RunNotFoundError
 from bakehouse.host.deployment import Deployment
+from bakehouse.storage.compute_logs import started_steps
 from bakehouse.storage.records import CorruptRecord, EventRecord, EventType, RunRecord, RunStatus
 from bakehouse.web import api_runs
 from bakehouse.web.deps import deployment
@@ -149,7 +150,8 @@ def run_page(
     level: str = "",
     dep: Deployment = Depends(deployment),
 ) -> Response:
-    """A run: header, failures, step timeline and event log (streamed live by its script);
+    """A run: header, failures, step timeline, event log and each step's output (streamed live
+    by its scripts);
     ``?part=header`` is the header alone. `step` and `level` filter the log."""
     try:
         run = dep.instance.get_run(run_id)
@@ -162,6 +164,8 @@ def run_page(
     if part == "header":
         return render(request, "_run_header.html", **context)
     steps = sorted({e.step_key for e in events if e.step_key})
+    # The output pane lists steps as they started: the one running is the last.
+    log_steps = started_steps(events)
     minimum = LEVELS.get(level, 0)
     shown = sum(
         1 for e in events if (not step or e.step_key == step) and LEVELS.get(e.level, 20) >= minimum
@@ -176,6 +180,7 @@ def run_page(
         minimum=minimum,
         last_id=max((e.storage_id or 0 for e in events), default=0),
         steps=steps,
+        log_steps=log_steps,
         step=step,
         level=level if level in LEVELS else "",
         error_text=lambda data: ErrorInfo.from_dict(data).render(),
