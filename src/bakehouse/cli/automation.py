@@ -14,8 +14,15 @@ import click
 from bakehouse.cli.context import fetch_snapshots, load_workspace, open_instance, workspace_targets
 from bakehouse.cli.output import console, format_time, print_load_failure
 from bakehouse.daemon.scheduler import effective_status, next_tick, origin_of, set_running
+from bakehouse.errors import CorruptRecordError
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap, ScheduleSnap, SensorSnap
-from bakehouse.storage.records import InstigatorStatus, InstigatorType
+from bakehouse.storage.records import (
+    CorruptRecord,
+    InstigatorState,
+    InstigatorStatus,
+    InstigatorType,
+    TickRecord,
+)
 
 if TYPE_CHECKING:
     from bakehouse.storage import Instance
@@ -66,26 +73,25 @@ def _rows(instance: Instance, kind: InstigatorType) -> list[dict[str, Any]]:
     now = time.time()
     for snap, item in _items(kind):
         origin = origin_of(snap.name, item.name)
-        state = instance.get_instigator_state(origin)
+        state: InstigatorState | None = None
+        state_corrupt = None
+        try:
+            state = instance.get_instigator_state(origin)
+        except CorruptRecordError as exc:
+            # One unreadable state row spoils only its own line: it shows its default status.
+            state_corrupt = exc.reason
         status = effective_status(state, item.default_status)
-        ticks = instance.get_ticks(origin, limit=1)
-        last = ticks[0] if ticks else None
+        ticks = instance.get_ticks(origin, limit=1, include_corrupt=True)
         row: dict[str, Any] = {
             "location": snap.name,
             "name": item.name,
             "status": status.value,
             "default_status": item.default_status,
             "job": item.job_name,
-            "last_tick": {
-                "at": last.tick_at,
-                "status": last.status.value,
-                "run_ids": list(last.run_ids),
-                "skip_reason": last.skip_reason,
-                "error": (last.error or {}).get("message"),
-            }
-            if last
-            else None,
+            "last_tick": _tick_dict(ticks[0]) if ticks else None,
         }
+        if state_corrupt is not None:
+            row["state_corrupt"] = state_corrupt
         if isinstance(item, ScheduleSnap):
             row["cron_schedule"] = item.cron_schedule
             row["execution_timezone"] = item.execution_timezone or "UTC"
@@ -100,6 +106,27 @@ def _rows(instance: Instance, kind: InstigatorType) -> list[dict[str, Any]]:
             row["cursor"] = state.cursor if state else None
         rows.append(row)
     return rows
+
+
+def _tick_dict(tick: TickRecord | CorruptRecord) -> dict[str, Any]:
+    if isinstance(tick, CorruptRecord):
+        return {
+            "at": tick.created_at,
+            "status": "CORRUPT",
+            "corrupt": True,
+            "tick_id": int(tick.key),
+            "reason": tick.reason,
+            "run_ids": [],
+            "skip_reason": None,
+            "error": f"tick {tick.key} cannot be read ({tick.reason}); `bh doctor` lists such rows",
+        }
+    return {
+        "at": tick.tick_at,
+        "status": tick.status.value,
+        "run_ids": list(tick.run_ids),
+        "skip_reason": tick.skip_reason,
+        "error": (tick.error or {}).get("message"),
+    }
 
 
 def _print_rows(rows: list[dict[str, Any]], kind: InstigatorType) -> None:
@@ -118,6 +145,14 @@ def _print_rows(rows: list[dict[str, Any]], kind: InstigatorType) -> None:
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
+        if "state_corrupt" in row:
+            console(stderr=True).print(
+                escape(
+                    f"{word} {row['name']} ({row['location']}): its stored state cannot be "
+                    f"read ({row['state_corrupt']}), so it shows its default; `bh doctor` "
+                    "lists such rows"
+                )
+            )
         colour = "green" if row["status"] == "RUNNING" else "dim"
         last = row["last_tick"]
         last_text = (

@@ -239,17 +239,32 @@ def backfill() -> None:
 @click.option("--limit", default=50, show_default=True, help="At most this many, newest first.")
 def list_backfills(as_json: bool, limit: int) -> None:
     """Backfills, newest first, with their progress."""
+    from bakehouse.storage.records import BackfillRecord
+
     with open_instance(load_workspace()) as instance:
-        rows = [
-            _as_dict(instance, b, partitions=False) for b in instance.get_backfills(limit=limit)
+        listed = instance.get_backfills(limit=limit, include_corrupt=True)
+        # A row that cannot be read is marked in its place, never the end of the list.
+        every: list[dict[str, Any]] = [
+            _as_dict(instance, b, partitions=False)
+            if isinstance(b, BackfillRecord)
+            else {"backfill_id": b.key, "corrupt": True, "reason": b.reason}
+            for b in listed
         ]
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps(every, indent=2))
         return
+    rows = [row for row in every if not row.get("corrupt")]
+    for bad in every:
+        if bad.get("corrupt"):
+            click.echo(
+                f"backfill {bad['backfill_id']} cannot be read ({bad['reason']}); "
+                "`bh doctor` lists such rows",
+                err=True,
+            )
     from rich.table import Table
 
     out = console()
-    if not rows:
+    if not every:
         out.print("No backfills yet. Start one with bh launch --assets SEL --partition-range A...B")
         return
     table = Table("ID", "Status", "Selection", "Partitions", "Done", "Failed", "Created")

@@ -16,7 +16,7 @@ from bakehouse.daemon.automation import is_automation_sensor
 from bakehouse.daemon.launching import launch_request
 from bakehouse.daemon.loop import Clock, LaunchingLoop
 from bakehouse.daemon.scheduler import effective_status, origin_of
-from bakehouse.errors import ErrorInfo, ProtocolError
+from bakehouse.errors import CorruptRecordError, ErrorInfo, ProtocolError
 from bakehouse.host.supervisor import LocationSupervisor
 from bakehouse.protocol.snapshot import LocationSnap, SensorSnap
 from bakehouse.serdes import replace
@@ -151,7 +151,12 @@ class SensorDaemon(LaunchingLoop):
                 if is_automation_sensor(sensor):
                     continue  # the automation loop evaluates these, on the host
                 origin = origin_of(location.snapshot.name, sensor.name)
-                state = self.instance.get_instigator_state(origin)
+                try:
+                    state = self.instance.get_instigator_state(origin)
+                except CorruptRecordError as exc:
+                    # One unreadable row stops only its own sensor; `bh doctor` lists it.
+                    log.warning("sensor %s skipped: %s", sensor.name, exc)
+                    continue
                 if effective_status(state, sensor.default_status) != InstigatorStatus.RUNNING:
                     continue
                 last = state.last_tick_at if state else None

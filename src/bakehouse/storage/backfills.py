@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from bakehouse.errors import StorageError
 from bakehouse.serdes import replace
 from bakehouse.storage import codec, dialect
-from bakehouse.storage.corrupt import read_or_mark, read_or_raise, skip_corrupt
-from bakehouse.storage.records import BackfillRecord, BackfillStatus
+from bakehouse.storage.corrupt import read_or_mark, read_or_raise
+from bakehouse.storage.records import BackfillRecord, BackfillStatus, CorruptRecord
 from bakehouse.storage.schema import backfill_partition_runs, backfills
 
 # Rows per statement: five bound parameters each stays below SQLite's limit (32766) and
@@ -63,23 +63,27 @@ def select_backfill(
 
 def select_backfills(
     conn: Connection, *, statuses: Sequence[BackfillStatus] | None, limit: int | None
-) -> list[BackfillRecord]:
-    """Backfills newest first (by created_at, then id), optionally of some statuses only."""
-    stmt = sa.select(_B.backfill_id, _B.body).order_by(_B.created_at.desc(), _B.backfill_id.desc())
+) -> list[BackfillRecord | CorruptRecord]:
+    """Backfills newest first (by created_at, then id), optionally of some statuses only; a row
+    that cannot be read is a `CorruptRecord` in its place."""
+    stmt = sa.select(_B.backfill_id, _B.created_at, _B.body).order_by(
+        _B.created_at.desc(), _B.backfill_id.desc()
+    )
     if statuses is not None:
         stmt = stmt.where(_B.status.in_([BackfillStatus(s).value for s in statuses]))
     if limit is not None:
         stmt = stmt.limit(limit)
     rows = list(conn.execute(stmt))
     claims = _partition_runs(conn, [row.backfill_id for row in rows])
-    return skip_corrupt(
+    return [
         read_or_mark(
             "backfills",
             row.backfill_id,
             partial(codec.backfill_from_body, row.body, claims[row.backfill_id]),
+            created_at=row.created_at,
         )
         for row in rows
-    )
+    ]
 
 
 def update_backfill(conn: Connection, backfill_id: str, changes: dict[str, Any]) -> BackfillRecord:

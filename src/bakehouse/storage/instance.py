@@ -391,15 +391,39 @@ class Instance:
         with self._db.read() as conn:
             return backfills.select_backfill(conn, backfill_id)
 
+    @overload
     def get_backfills(
         self,
         *,
         statuses: Sequence[BackfillStatus] | None = None,
         limit: int | None = None,
-    ) -> list[BackfillRecord]:
-        """Backfills newest first (by created_at, then id), of `statuses` only if given."""
+        include_corrupt: Literal[False] = False,
+    ) -> list[BackfillRecord]: ...
+
+    @overload
+    def get_backfills(
+        self,
+        *,
+        statuses: Sequence[BackfillStatus] | None = None,
+        limit: int | None = None,
+        include_corrupt: Literal[True],
+    ) -> list[BackfillRecord | CorruptRecord]: ...
+
+    def get_backfills(
+        self,
+        *,
+        statuses: Sequence[BackfillStatus] | None = None,
+        limit: int | None = None,
+        include_corrupt: bool = False,
+    ) -> list[BackfillRecord] | list[BackfillRecord | CorruptRecord]:
+        """Backfills newest first (by created_at, then id), of `statuses` only if given.
+
+        A row that cannot be read is left out, or with `include_corrupt` is a `CorruptRecord`
+        in its place (for lists that show people which backfill is bad).
+        """
         with self._db.read() as conn:
-            return backfills.select_backfills(conn, statuses=statuses, limit=limit)
+            found = backfills.select_backfills(conn, statuses=statuses, limit=limit)
+        return found if include_corrupt else skip_corrupt(found)
 
     def update_backfill(self, backfill_id: str, /, **changes: Any) -> BackfillRecord:
         """Change fields of a backfill (status, error, ...) and return it; updated_at = now.
@@ -544,16 +568,42 @@ class Instance:
         with self._db.read() as conn:
             return instigators.select_tick(conn, origin, tick_at)
 
+    @overload
     def get_ticks(
         self,
         origin: str,
         *,
         limit: int | None = 20,
         statuses: Sequence[TickStatus] | None = None,
-    ) -> list[TickRecord]:
-        """The ticks of `origin`, newest first (by tick_at, then tick_id)."""
+        include_corrupt: Literal[False] = False,
+    ) -> list[TickRecord]: ...
+
+    @overload
+    def get_ticks(
+        self,
+        origin: str,
+        *,
+        limit: int | None = 20,
+        statuses: Sequence[TickStatus] | None = None,
+        include_corrupt: Literal[True],
+    ) -> list[TickRecord | CorruptRecord]: ...
+
+    def get_ticks(
+        self,
+        origin: str,
+        *,
+        limit: int | None = 20,
+        statuses: Sequence[TickStatus] | None = None,
+        include_corrupt: bool = False,
+    ) -> list[TickRecord] | list[TickRecord | CorruptRecord]:
+        """The ticks of `origin`, newest first (by tick_at, then tick_id).
+
+        A row that cannot be read is left out, or with `include_corrupt` is a `CorruptRecord`
+        (key: the tick id) in its place.
+        """
         with self._db.read() as conn:
-            return instigators.select_ticks(conn, origin, limit=limit, statuses=statuses)
+            found = instigators.select_ticks(conn, origin, limit=limit, statuses=statuses)
+        return found if include_corrupt else skip_corrupt(found)
 
     def claim_run_key(self, origin: str, run_key: str, run_id: str) -> str | None:
         """Record that `run_key` of `origin` launches `run_id`; None if this call claimed it.

@@ -20,6 +20,7 @@ from bakehouse.serdes import replace
 from bakehouse.storage import codec, dialect
 from bakehouse.storage.corrupt import read_or_mark, read_or_raise, skip_corrupt
 from bakehouse.storage.records import (
+    CorruptRecord,
     InstigatorState,
     InstigatorType,
     TickRecord,
@@ -124,10 +125,11 @@ def select_ticks(
     *,
     limit: int | None,
     statuses: Sequence[TickStatus] | None,
-) -> list[TickRecord]:
-    """The ticks of `origin`, newest first (by tick_at, then by id)."""
+) -> list[TickRecord | CorruptRecord]:
+    """The ticks of `origin`, newest first (by tick_at, then by id); a row that cannot be read
+    is a `CorruptRecord` (its ``created_at`` the tick's time) in its place."""
     stmt = (
-        sa.select(ticks.c.id, ticks.c.body)
+        sa.select(ticks.c.id, ticks.c.tick_at, ticks.c.body)
         .where(ticks.c.origin == origin)
         .order_by(ticks.c.tick_at.desc(), ticks.c.id.desc())
     )
@@ -135,10 +137,12 @@ def select_ticks(
         stmt = stmt.where(ticks.c.status.in_([TickStatus(s).value for s in statuses]))
     if limit is not None:
         stmt = stmt.limit(limit)
-    return skip_corrupt(
-        read_or_mark("ticks", row.id, partial(codec.tick_from_row, row.id, row.body))
+    return [
+        read_or_mark(
+            "ticks", row.id, partial(codec.tick_from_row, row.id, row.body), created_at=row.tick_at
+        )
         for row in conn.execute(stmt)
-    )
+    ]
 
 
 # -- run keys ------------------------------------------------------------------------------------

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bakehouse.daemon.scheduler import effective_status, next_tick, origin_of, set_running
-from bakehouse.errors import ErrorInfo
+from bakehouse.errors import CorruptRecordError, ErrorInfo
 from bakehouse.graph.selection import quoted
 from bakehouse.host.deployment import Deployment
 from bakehouse.protocol.snapshot import ScheduleSnap, SensorSnap
-from bakehouse.storage.records import InstigatorStatus, InstigatorType, TickRecord
+from bakehouse.storage.records import (
+    CorruptRecord,
+    InstigatorState,
+    InstigatorStatus,
+    InstigatorType,
+    TickRecord,
+)
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import ErrorOut
 from bakehouse.web.responses import NO_INSTIGATOR, guarded
@@ -46,6 +52,20 @@ class TickOut(BaseModel):
         )
 
 
+class CorruptTickOut(BaseModel):
+    """A tick whose stored row cannot be read, in its place among the ticks (see ``bh doctor``)."""
+
+    tick_id: int
+    tick_at: float | None
+    corrupt: Literal[True] = True
+    reason: str
+
+    @classmethod
+    def of(cls, row: CorruptRecord) -> CorruptTickOut:
+        """The API view of a corrupt tick row."""
+        return cls(tick_id=int(row.key), tick_at=row.created_at, reason=row.reason)
+
+
 class InstigatorOut(BaseModel):
     """A schedule or a sensor, its state and its recent ticks."""
 
@@ -62,7 +82,12 @@ class InstigatorOut(BaseModel):
     sensor_kind: str | None = None
     minimum_interval_seconds: int | None = None
     cursor: str | None = None
-    ticks: list[TickOut]
+    state_corrupt: str | None = Field(
+        default=None,
+        description="Why its stored on/off state cannot be read (it then shows its default "
+        "status; `bh doctor` lists the row); null when it can",
+    )
+    ticks: list[TickOut | CorruptTickOut]
 
 
 TICKS_SHOWN = 10
@@ -82,9 +107,18 @@ def instigator_out(
 ) -> InstigatorOut:
     """The API view of one schedule or sensor, with its `ticks` newest ticks."""
     origin = origin_of(location, item.name)
-    state = dep.instance.get_instigator_state(origin)
+    state: InstigatorState | None = None
+    state_corrupt = None
+    try:
+        state = dep.instance.get_instigator_state(origin)
+    except CorruptRecordError as exc:
+        # One unreadable state row spoils only its own item, not the whole list.
+        state_corrupt = exc.reason
     status = effective_status(state, item.default_status)
-    recent = [TickOut.of(t) for t in dep.instance.get_ticks(origin, limit=ticks)]
+    recent = [
+        TickOut.of(t) if isinstance(t, TickRecord) else CorruptTickOut.of(t)
+        for t in dep.instance.get_ticks(origin, limit=ticks, include_corrupt=True)
+    ]
     common: dict[str, Any] = {
         "location": location,
         "name": item.name,
@@ -93,6 +127,7 @@ def instigator_out(
         "job": item.job_name,
         "description": item.description,
         "ticks": recent,
+        "state_corrupt": state_corrupt,
     }
     if isinstance(item, ScheduleSnap):
         upcoming = (

@@ -11,8 +11,20 @@ from bakehouse.host.backfill_requests import backfill_progress, cancel_backfill,
 from bakehouse.host.deployment import Deployment
 from bakehouse.storage.records import BackfillRecord, BackfillStatus
 from bakehouse.web.deps import deployment
-from bakehouse.web.models import BackfillCreated, BackfillDetailOut, BackfillOut, BackfillRequest
-from bakehouse.web.responses import BACKFILL_FINISHED, BAD_BACKFILL, NO_BACKFILL, guarded
+from bakehouse.web.models import (
+    BackfillCreated,
+    BackfillDetailOut,
+    BackfillOut,
+    BackfillRequest,
+    CorruptBackfillOut,
+)
+from bakehouse.web.responses import (
+    BACKFILL_FINISHED,
+    BAD_BACKFILL,
+    CORRUPT_BACKFILL,
+    NO_BACKFILL,
+    guarded,
+)
 
 router = APIRouter(prefix="/api", tags=["backfills"])
 
@@ -59,23 +71,29 @@ async def create_backfill(
     return BackfillCreated(backfill_id=backfill.backfill_id)
 
 
-@router.get("/backfills", response_model=list[BackfillOut], responses=guarded())
+@router.get(
+    "/backfills", response_model=list[BackfillOut | CorruptBackfillOut], responses=guarded()
+)
 def list_backfills(
     limit: int = Query(default=50, ge=1, le=1000),
     status: list[BackfillStatus] | None = Query(default=None),
     dep: Deployment = Depends(deployment),
-) -> list[BackfillOut]:
-    """Backfills newest first, each with its progress counts."""
+) -> list[BackfillOut | CorruptBackfillOut]:
+    """Backfills newest first, each with its progress counts; a backfill whose stored row
+    cannot be read is ``{"backfill_id", "corrupt": true, "reason"}`` in its place."""
+    listed = dep.instance.get_backfills(statuses=status, limit=limit, include_corrupt=True)
     return [
         BackfillOut.of(b, backfill_progress(dep.instance, b))
-        for b in dep.instance.get_backfills(statuses=status, limit=limit)
+        if isinstance(b, BackfillRecord)
+        else CorruptBackfillOut.of(b)
+        for b in listed
     ]
 
 
 @router.get(
     "/backfills/{backfill_id}",
     response_model=BackfillDetailOut,
-    responses=guarded({404: NO_BACKFILL}),
+    responses=guarded({404: NO_BACKFILL, 409: CORRUPT_BACKFILL}),
 )
 def get_backfill(backfill_id: str, dep: Deployment = Depends(deployment)) -> BackfillDetailOut:
     """A backfill with each partition's run id and run status."""

@@ -17,6 +17,14 @@ _HINT = (
 )
 
 
+# Where a page that needs the row sends people back to: the list that row belongs to.
+_BACK = {
+    "backfills": ("/backfills", "Backfills"),
+    "ticks": ("/automation", "Automation"),
+    "instigators": ("/automation", "Automation"),
+}
+
+
 async def corrupt_row(request: Request, exc: Exception) -> Response:
     """The answer to a `CorruptRecordError` raised while handling `request`."""
     assert isinstance(exc, CorruptRecordError)
@@ -31,7 +39,7 @@ async def corrupt_row(request: Request, exc: Exception) -> Response:
         title=f"This row of {exc.table} cannot be read",
         name=exc.key,
         hint=_HINT.format(reason=exc.reason),
-        back=("/runs", "Runs"),
+        back=_BACK.get(exc.table, ("/runs", "Runs")),
     )
 
 

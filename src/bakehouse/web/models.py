@@ -388,6 +388,19 @@ class BackfillOut(Record, frozen=True, kw_only=True):
         )
 
 
+class CorruptBackfillOut(Record, frozen=True, kw_only=True):
+    """A backfill whose stored row cannot be read, in its place in a list (see ``bh doctor``)."""
+
+    backfill_id: str
+    corrupt: Literal[True] = True
+    reason: str
+
+    @classmethod
+    def of(cls, row: CorruptRecord) -> CorruptBackfillOut:
+        """The API view of a corrupt backfill row."""
+        return cls(backfill_id=row.key, reason=row.reason)
+
+
 class BackfillDetailOut(BackfillOut, frozen=True, kw_only=True):
     """A backfill with each partition's run and run status."""
 

@@ -61,9 +61,13 @@ def _progress_parts(progress: BackfillProgress) -> list[tuple[str, int, str]]:
 
 
 def _list_context(dep: Deployment) -> dict[str, Any]:
-    backfills = dep.instance.get_backfills(limit=PAGE_SIZE)
+    backfills = dep.instance.get_backfills(limit=PAGE_SIZE, include_corrupt=True)
     return {
-        "rows": [(b, backfill_progress(dep.instance, b)) for b in backfills],
+        # A corrupt row comes with no progress: the template marks it in its place.
+        "rows": [
+            (b, backfill_progress(dep.instance, b) if isinstance(b, BackfillRecord) else None)
+            for b in backfills
+        ],
         "launched_by": launched_by,
         "what": _what,
         "progress_parts": _progress_parts,

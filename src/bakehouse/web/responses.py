@@ -100,7 +100,11 @@ NO_INSTIGATOR = problem(
     "no schedule 'nope' in location 'bakery'",
 )
 NO_BACKFILL = problem("No backfill has this id", "no backfill with id 'nope'")
+CORRUPT_BACKFILL = problem(
+    "The backfill's stored row is unreadable (see bh doctor)",
+    "corrupt row in backfills (abcdefgh): not a backfill record",
+)
 BACKFILL_FINISHED = problem(
-    "The backfill is finished: there is nothing to cancel",
+    "The backfill is finished: there is nothing to cancel; or its stored row is unreadable",
     "backfill 'abcdefgh' is COMPLETED: nothing to cancel",
 )
