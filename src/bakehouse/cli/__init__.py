@@ -24,6 +24,10 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "daemon": ("bakehouse.cli.dev:daemon", "Run schedules, sensors, the run queue and monitoring."),
     "schedule": ("bakehouse.cli.automation:schedule", "List, start and stop schedules."),
     "sensor": ("bakehouse.cli.automation:sensor", "List, start, stop and preview sensors."),
+    "automation": (
+        "bakehouse.cli.automation_conditions:automation",
+        "Automation conditions: automated assets and why each evaluation requested or not.",
+    ),
     "locations": ("bakehouse.cli.locations:locations", "Code locations: status and reloads."),
     "doctor": ("bakehouse.cli.doctor:doctor", "Find unreadable stored rows; move them aside."),
     "create": ("bakehouse.cli.create:create", "Create a new project or workspace."),

@@ -241,6 +241,12 @@ def preview(name: str, location: str | None, cursor: str | None) -> None:
 
     snap, item = _find(InstigatorType.SENSOR, name, location)
     assert isinstance(item, SensorSnap)
+    if item.kind == "automation_condition":
+        raise click.ClickException(
+            f"sensor '{name}' evaluates automation conditions in the daemon, not in the code "
+            "server, so it has no preview; see its evaluations with bh automation list and "
+            "bh automation show ASSET"
+        )
     workspace = load_workspace()
     target = workspace_targets(workspace)[snap.name]
     with open_instance(workspace) as instance:

@@ -25,8 +25,24 @@ def _described(field_type: Any) -> dict[str, Any] | None:
     return None
 
 
+# Records whose schema is being built: a record that holds itself (a tree) refers to its own
+# schema by reference instead of building it again forever.
+_BUILDING: set[type] = set()
+
+
 def record_core_schema(cls: type[msgspec.Struct], handler: GetCoreSchemaHandler) -> Any:
     """The pydantic core schema of the record type `cls`."""
+    ref = f"{cls.__module__}.{cls.__qualname__}"
+    if cls in _BUILDING:
+        return cs.definition_reference_schema(ref)
+    _BUILDING.add(cls)
+    try:
+        return _record_core_schema(cls, handler, ref)
+    finally:
+        _BUILDING.discard(cls)
+
+
+def _record_core_schema(cls: type[msgspec.Struct], handler: GetCoreSchemaHandler, ref: str) -> Any:
     config = cls.__struct_config__
     tag_field = config.tag_field
     fields: dict[str, cs.TypedDictField] = {}
@@ -59,5 +75,5 @@ def record_core_schema(cls: type[msgspec.Struct], handler: GetCoreSchemaHandler)
         python_schema=cs.no_info_wrap_validator_function(instance_or_data, from_data),
         # No return_schema: with one, pydantic cannot serialize a record inside a union.
         serialization=cs.plain_serializer_function_ser_schema(to_builtins),
-        ref=f"{cls.__module__}.{cls.__qualname__}",
+        ref=ref,
     )

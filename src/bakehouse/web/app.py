@@ -12,6 +12,7 @@ from bakehouse.host.deployment import Deployment
 from bakehouse.web import (
     api_assets,
     api_automation,
+    api_automation_conditions,
     api_backfills,
     api_locations,
     api_logs,
@@ -65,6 +66,7 @@ def create_app(dep: Deployment, access: AccessPolicy | None = None) -> FastAPI:
         api_runs,
         api_logs,
         api_automation,
+        api_automation_conditions,
         api_backfills,
     )
     for module in (*modules, streams):

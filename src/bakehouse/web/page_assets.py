@@ -14,6 +14,7 @@ from bakehouse.errors import SelectionError
 from bakehouse.host.deployment import Deployment
 from bakehouse.web import asset_status
 from bakehouse.web.api_assets import get_asset
+from bakehouse.web.api_automation_conditions import automated
 from bakehouse.web.api_graph import views
 from bakehouse.web.api_partitions import AssetPartitions, load
 from bakehouse.web.deps import deployment
@@ -111,6 +112,8 @@ def asset_page(
         },
         "partitioned": partitioned,
         "conflict": graph.conflicts.get(key, []),
+        # Its automation condition and latest evaluation, if the daemon automates it.
+        "automation": next(iter(automated(dep, only=key)), None),
         **parts,
     }
     if part == "live":

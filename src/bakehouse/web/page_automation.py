@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bakehouse.host.deployment import Deployment
 from bakehouse.web import api_automation
+from bakehouse.web.api_automation_conditions import automated
 from bakehouse.web.deps import deployment
 from bakehouse.web.templating import render
 
@@ -24,6 +25,7 @@ def automation_page(
     (live refresh)."""
     context: dict[str, Any] = {
         "items": api_automation.automation(dep),
+        "conditions": automated(dep),
         # Their schedules and sensors are not known while they fail to load: say so.
         "failed": [s.name for s in dep.locations() if s.snapshot is None and s.error is not None],
     }

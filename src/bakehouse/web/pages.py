@@ -17,6 +17,7 @@ from bakehouse.web import (
     api_graph,
     page_assets,
     page_automation,
+    page_automation_conditions,
     page_backfills,
     page_catalog,
     page_lineage,
@@ -66,6 +67,7 @@ def mount(app: FastAPI) -> None:
         page_runs,
         page_backfills,
         page_automation,
+        page_automation_conditions,
         page_login,
     ):
         app.include_router(module.router)

@@ -166,6 +166,7 @@ def _environment() -> jinja2.Environment:
     env.globals["static"] = lambda name: f"/static/{name}?v={versions.get(name, '0')}"
     env.globals["pill"] = pill
     env.globals["asset_url"] = asset_url
+    env.globals["automation_url"] = automation_url
     env.globals["reltime"] = reltime
     env.globals["meta_value"] = metadata_html.render_value
     env.globals["meta_summary"] = metadata_html.summary
@@ -180,6 +181,11 @@ def _environment() -> jinja2.Environment:
 def asset_url(key: str) -> str:
     """The asset page of `key` (keys may hold slashes)."""
     return "/assets/" + quote(key, safe="/")
+
+
+def automation_url(key: str) -> str:
+    """The evaluation view of the automation condition of asset `key`."""
+    return "/automation/conditions/" + quote(key, safe="/")
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
