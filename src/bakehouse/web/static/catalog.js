@@ -42,6 +42,8 @@
 
   const ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ESC[c]);
+  // 12,345: by hand, as Intl formatting thousands of numbers costs a visible delay.
+  const grouped = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   const assetUrl = (key) => "/assets/" + key.split("/").map(encodeURIComponent).join("/");
 
   // ---- filtering and sorting -------------------------------------------------------------
@@ -96,7 +98,7 @@
     if (!p) return '<td class="muted">—</td>';
     const pct = p[1] ? Math.round((p[0] / p[1]) * 100) : 0;
     return '<td title="' + p[0] + " of " + p[1] + ' partitions materialized"><span class="part-count">' +
-      p[0].toLocaleString("en") + "/" + p[1].toLocaleString("en") + '</span><span class="part-bar"><i style="width:' + pct + '%"></i></span></td>';
+      grouped(p[0]) + "/" + grouped(p[1]) + '</span><span class="part-bar"><i style="width:' + pct + '%"></i></span></td>';
   }
 
   function checksCell(c) {
@@ -125,13 +127,35 @@
       checksCell(r[F.checks]) + "</tr>";
   }
 
+  // The rows in view come first, the rest a frame later: the page shows its first screen
+  // before the browser has parsed thousands of rows.
+  const FIRST_ROWS = 100;
+  const timings = {};
+  let drawing = 0;
   function render() {
+    const started = performance.now();
     const q = query();
     shown = apply(q);
-    body.innerHTML = shown.map(rowHtml).join("");
+    const applied = performance.now();
+    const mine = ++drawing;
+    body.innerHTML = shown.slice(0, FIRST_ROWS).map(rowHtml).join("");
+    Object.assign(timings, { apply: applied - started, first: performance.now() - applied });
+    if (shown.length > FIRST_ROWS) {
+      delete document.body.dataset.catalog;
+      // After the next frame's paint (a timeout queued from its animation callback).
+      requestAnimationFrame(() => setTimeout(() => {
+        if (mine !== drawing) return; // a newer view replaced this one
+        const rest = performance.now();
+        body.insertAdjacentHTML("beforeend", shown.slice(FIRST_ROWS).map(rowHtml).join(""));
+        timings.rest = performance.now() - rest;
+        document.body.dataset.catalog = "ready";
+      }, 0));
+    } else {
+      document.body.dataset.catalog = "ready";
+    }
     empty.hidden = shown.length > 0;
-    count.textContent = (shown.length === rows.length ? "" : shown.length.toLocaleString("en") + " of ") +
-      rows.length.toLocaleString("en") + " asset" + (rows.length === 1 ? "" : "s");
+    count.textContent = (shown.length === rows.length ? "" : grouped(shown.length) + " of ") +
+      grouped(rows.length) + " asset" + (rows.length === 1 ? "" : "s");
     const field = q.sort.replace(/^-/, "");
     document.querySelectorAll("#catalog th[aria-sort]").forEach((th) => {
       const on = th.querySelector("[data-sort]").dataset.sort === field;
@@ -144,7 +168,6 @@
     if (q.sort !== "key") params.set("sort", q.sort);
     const url = "/assets" + (params.toString() ? "?" + params : "");
     if (url !== location.pathname + location.search) history.replaceState(null, "", url);
-    document.body.dataset.catalog = "ready";
   }
 
   let frame = 0;
@@ -200,7 +223,9 @@
   setInterval(() => body.querySelectorAll("a[data-at]").forEach((a) => { a.textContent = BH.ago(parseFloat(a.dataset.at)); }), 30000);
 
   // ---- start -----------------------------------------------------------------------------
+  const parsing = performance.now();
   load(JSON.parse(document.getElementById("catalog-data").textContent));
+  timings.parse = performance.now() - parsing;
   render();
 
   // A small handle for tests and the bench.
@@ -208,5 +233,7 @@
     shownKeys: () => shown.map((r) => r[F.key]),
     renderedRows: () => body.rows.length,
     total: () => rows.length,
+    // Milliseconds of the last draw's steps (parse: the embedded rows, on load).
+    timings: () => ({ ...timings }),
   };
 })();
