@@ -84,8 +84,7 @@ SHOP = {
 # More rows than the page writes before its first paint (it writes the rest after it).
 CRATES = [f"zz_crate_{i:03d}" for i in range(120)]
 SHOP["defs/crates.py"] = "import bakehouse as dg\n" + "".join(
-    f'\n\n@dg.asset(group_name="crates")\ndef {key}() -> None:\n    return None\n'
-    for key in CRATES
+    f'\n\n@dg.asset(group_name="crates")\ndef {key}() -> None:\n    return None\n' for key in CRATES
 )
 GROUPS = {
     "grains": ["harvest", "rye", "wheat"],
