@@ -28,6 +28,7 @@ from bakehouse.storage.schema import (
     asset_partitions,
     backfill_partition_runs,
     dynamic_partitions,
+    instance_secrets,
     instigators,
     run_keys,
     ticks,
@@ -357,6 +358,12 @@ def insert_tick(conn: Connection, row: dict[str, Any]) -> int | None:
 def insert_run_key(conn: Connection, row: dict[str, Any]) -> bool:
     """Insert a `run_keys` row; False (nothing written) if its key was claimed already."""
     return conn.execute(_RUN_KEY_INSERTS[conn.dialect.name], row).first() is not None
+
+
+def insert_secret(conn: Connection, row: dict[str, Any]) -> None:
+    """Insert an `instance_secrets` row, unless a secret of that name exists (it stays)."""
+    table = instance_secrets
+    conn.execute(_insert_skipping_existing(conn, table, [row], [table.c.name]))
 
 
 def insert_dynamic_partitions(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -27,6 +27,7 @@ from bakehouse.storage import (
     instigators,
     partitions,
     runs,
+    shared_secrets,
     tokens,
 )
 from bakehouse.storage.automation_records import AutomationCursor, AutomationEvaluation
@@ -672,6 +673,24 @@ class Instance:
         """True if at least one token exists."""
         with self._db.read() as conn:
             return tokens.exists(conn)
+
+    # -- shared secrets ---------------------------------------------------------------------
+
+    def shared_secret(self, name: str) -> bytes:
+        """The secret called `name` (32 random bytes), made on first use and the same for every
+        process on this storage, across restarts (e.g. the form-token signing key)."""
+        with self._db.read() as conn:
+            found = shared_secrets.select(conn, name)
+        if found is None:
+            with self._db.write() as conn:
+                found = shared_secrets.get_or_make(conn, name)
+        try:
+            return bytes.fromhex(found)
+        except ValueError:
+            raise StorageError(
+                f"the shared secret {name!r} in instance_secrets is not hex; delete its row "
+                "and a new one is made"
+            ) from None
 
     # -- lifetime ---------------------------------------------------------------------------
 

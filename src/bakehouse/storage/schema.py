@@ -279,3 +279,13 @@ automation_evaluations = Table(
     Index("ix_automation_evaluations_asset_digest_id", "asset_digest", "id"),
     sqlite_autoincrement=True,
 )
+
+instance_secrets = Table(
+    "instance_secrets",
+    metadata,
+    # Keys every server process of the deployment must share (the form-token signing key), made
+    # once by the first process that needs one (`Instance.shared_secret`).
+    Column("name", String(64), primary_key=True),
+    Column("value", String(255), nullable=False),
+    Column("created_at", Double, nullable=False),
+)

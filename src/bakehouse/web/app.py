@@ -26,7 +26,7 @@ from bakehouse.web import (
 )
 from bakehouse.web.access import AccessPolicy
 from bakehouse.web.auth import AuthMiddleware
-from bakehouse.web.csrf import CsrfMiddleware
+from bakehouse.web.csrf import CSRF_KEY_NAME, CsrfMiddleware
 from bakehouse.web.hosts import TrustedHostMiddleware
 from bakehouse.web.methods import MethodsMiddleware
 from bakehouse.web.same_origin import SameOriginMiddleware
@@ -85,7 +85,9 @@ def _guard(app: FastAPI, dep: Deployment, access: AccessPolicy) -> None:
     header, the method, the origin of a change, the token (with `access.auth`) and a form's
     session token (see docs/security.md)."""
     # add_middleware puts each one outside those added before it.
-    app.add_middleware(CsrfMiddleware)
+    # The signing key lives in storage: form tokens survive a restart and hold across every
+    # webserver process of the deployment.
+    app.add_middleware(CsrfMiddleware, key=dep.instance.shared_secret(CSRF_KEY_NAME))
     if access.auth:
         app.add_middleware(AuthMiddleware, instance=dep.instance)
     app.add_middleware(SameOriginMiddleware)

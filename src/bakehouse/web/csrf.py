@@ -10,8 +10,9 @@ no field: a browser cannot send them across origins without a CORS preflight, wh
 never grants, and the same-origin check refuses them anyway. Requests with an ``Authorization``
 header are not browser forms (a form cannot set it) and skip the check.
 
-The signing key is made when the app is created, so a restarted server asks for a page reload
-before the next form post.
+The signing key is the instance's shared secret `CSRF_KEY_NAME` (made once, kept in storage),
+so a form token stays good across a restart and across every webserver process of one
+deployment; without a key given (tests), one is made for the middleware alone.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from bakehouse.web.same_origin import SAFE_METHODS, is_form_content
 
 FIELD = "csrf_token"
 COOKIE = "bh_csrf"
+CSRF_KEY_NAME = "csrf_signing_key"
+"""The name of the form-token signing key among the instance's shared secrets."""
 
 
 class CsrfMiddleware:
@@ -68,8 +71,8 @@ class CsrfMiddleware:
             body = await _read_body(receive)
             if fresh or not hmac.compare_digest(_field(headers, body), value):
                 detail = (
-                    "this form's session token is missing or out of date (the server may have "
-                    "restarted): reload the page and submit the form again"
+                    "this form's session token is missing or out of date: reload the page and "
+                    "submit the form again"
                 )
                 await refusal(scope, 403, detail)(scope, receive, send)
                 return
