@@ -108,7 +108,7 @@ def list_assets(
     materialization: what the asset catalog lists."""
     graph = dep.graph()
     keys = select_or_400(graph, selection)
-    facts = read_facts(dep, graph, None if not selection else keys)
+    facts = read_facts(dep.instance, graph, None if not selection else keys)
     query = CatalogQuery(
         q=q, group=group, location=location, kind=kind, owner=owner, status=status, sort=sort
     )
@@ -126,7 +126,7 @@ def get_asset(key: str, dep: Deployment = Depends(deployment)) -> AssetDetailOut
     history = dep.instance.get_materialization_history(key, limit=50)
     node = placed.node
     return AssetDetailOut(
-        **_asset_fields(key, graph, read_facts(dep, graph, [key])),
+        **_asset_fields(key, graph, read_facts(dep.instance, graph, [key])),
         downstream=sorted(graph.key_graph.children.get(key, ())),
         metadata=dict(node.metadata),
         tags=dict(node.tags),

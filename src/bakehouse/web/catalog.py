@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from bakehouse.host.deployment import Deployment
 from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.storage.instance import Instance
 from bakehouse.storage.records import AssetMaterializationRecord, RunRecord
 from bakehouse.web import asset_status
 from bakehouse.web.check_results import HISTORY, latest_by_check, outcome
@@ -73,12 +73,12 @@ class CatalogRow:
 
 
 def _check_counts(
-    dep: Deployment, graph: GlobalAssetGraph, keys: Sequence[str]
+    instance: Instance, graph: GlobalAssetGraph, keys: Sequence[str]
 ) -> dict[str, CheckCounts]:
     checked = [k for k in keys if graph.checks.get(k)]
     if not checked:
         return {}
-    histories = dep.instance.get_asset_check_histories(checked, limit=HISTORY)
+    histories = instance.get_asset_check_histories(checked, limit=HISTORY)
     counts = {}
     for key in checked:
         latest = latest_by_check(histories.get(key, []))
@@ -99,18 +99,17 @@ class CatalogFacts:
 
 
 def read_facts(
-    dep: Deployment, graph: GlobalAssetGraph, keys: Sequence[str] | None
+    instance: Instance, graph: GlobalAssetGraph, keys: Sequence[str] | None
 ) -> CatalogFacts:
     """The latest materializations, newest runs, partition and check counts of `keys` (every
     asset of `graph` when None)."""
     chosen = sorted(graph.assets) if keys is None else list(keys)
-    instance = dep.instance
     runs = instance.get_runs(limit=asset_status.RECENT_RUNS)
     return CatalogFacts(
         latest=instance.get_latest_materializations(None if keys is None else chosen),
         newest_runs=asset_status.newest_run_by_asset(runs),
-        partitions=partition_counts(dep, graph, chosen),
-        checks=_check_counts(dep, graph, chosen),
+        partitions=partition_counts(instance, graph, chosen),
+        checks=_check_counts(instance, graph, chosen),
     )
 
 
@@ -136,10 +135,10 @@ def row_of(key: str, graph: GlobalAssetGraph, facts: CatalogFacts) -> CatalogRow
 
 
 def catalog_rows(
-    dep: Deployment, graph: GlobalAssetGraph, keys: Sequence[str] | None = None
+    instance: Instance, graph: GlobalAssetGraph, keys: Sequence[str] | None = None
 ) -> list[CatalogRow]:
     """A row for each of `keys` (every asset of `graph` when None), in key order."""
-    facts = read_facts(dep, graph, keys)
+    facts = read_facts(instance, graph, keys)
     return [row_of(key, graph, facts) for key in (sorted(graph.assets) if keys is None else keys)]
 
 

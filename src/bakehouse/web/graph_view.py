@@ -75,7 +75,7 @@ class GraphViews:
         latest = instance.get_latest_materializations(None if keys is None else placed_keys)
         runs = instance.get_runs(limit=asset_status.RECENT_RUNS)
         states = asset_status.statuses(placed_keys, runs, latest)
-        counts = partition_counts(self.dep, graph, placed_keys)
+        counts = partition_counts(instance, graph, placed_keys)
         data = layout.to_json()
         for box in data["locations"]:
             box["color"] = location_color(box["location"])

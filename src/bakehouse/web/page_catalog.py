@@ -29,7 +29,7 @@ FILTERS = ("group", "location", "kind", "owner", "status")
 
 def _payload(dep: Deployment, graphs: GraphViews) -> dict[str, Any]:
     _, graph = graphs.graph()
-    return page_payload(catalog_rows(dep, graph))
+    return page_payload(catalog_rows(dep.instance, graph))
 
 
 @router.get("/assets", response_class=HTMLResponse)

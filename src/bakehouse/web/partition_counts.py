@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bakehouse.host.deployment import Deployment
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.partition_keys import partition_keys
 from bakehouse.protocol.snapshot import PartitionsSnap
+from bakehouse.storage.instance import Instance
 from bakehouse.storage.records import PartitionStatus
 
 
@@ -30,7 +30,7 @@ class PartitionCount:
 
 
 def partition_counts(
-    dep: Deployment, graph: GlobalAssetGraph, keys: Iterable[str]
+    instance: Instance, graph: GlobalAssetGraph, keys: Iterable[str]
 ) -> dict[str, PartitionCount]:
     """The count of each partitioned asset among `keys` (unpartitioned ones are absent)."""
     partitioned = {
@@ -40,14 +40,12 @@ def partition_counts(
     }
     if not partitioned:
         return {}
-    stored = dep.instance.get_partition_status_counts_of_assets(list(partitioned))
+    stored = instance.get_partition_status_counts_of_assets(list(partitioned))
     totals: dict[PartitionsSnap, int] = {}
     counts = {}
     for key, snap in partitioned.items():
         if snap not in totals:
-            totals[snap] = len(
-                partition_keys(snap, dynamic_keys=dep.instance.get_dynamic_partitions)
-            )
+            totals[snap] = len(partition_keys(snap, dynamic_keys=instance.get_dynamic_partitions))
         total = totals[snap]
         # Storage counts every partition that ever got a status; a key since dropped from a
         # static or dynamic definition may still be among them, so never show more than all.
