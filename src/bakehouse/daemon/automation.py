@@ -19,7 +19,7 @@ from bakehouse.daemon.automation_facts import Facts
 from bakehouse.daemon.launching import launch_request
 from bakehouse.daemon.loop import Clock, LaunchingLoop
 from bakehouse.daemon.scheduler import effective_status, origin_of
-from bakehouse.errors import ErrorInfo
+from bakehouse.errors import CorruptRecordError, ErrorInfo
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.supervisor import LocationSupervisor
 from bakehouse.protocol.snapshot import LocationSnap, SensorSnap
@@ -83,7 +83,12 @@ class AutomationDaemon(LaunchingLoop):
                 if not is_automation_sensor(sensor):
                     continue
                 origin = origin_of(location.snapshot.name, sensor.name)
-                state = self.instance.get_instigator_state(origin)
+                try:
+                    state = self.instance.get_instigator_state(origin)
+                except CorruptRecordError as exc:
+                    # One unreadable row stops only its own sensor; `bh doctor` lists it.
+                    log.warning("automation sensor %s skipped: %s", sensor.name, exc)
+                    continue
                 if effective_status(state, sensor.default_status) != InstigatorStatus.RUNNING:
                     continue
                 last = state.last_tick_at if state else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from bakehouse.errors import CorruptRecordError
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.protocol.snapshot import AutomationConditionSnap, LocationSnap
 from bakehouse.serdes import Record
@@ -56,8 +57,11 @@ def automated_assets(
             sensor = next((s for s in sensors if node.key in (s.asset_selection or ())), None)
             status: InstigatorStatus | None = None
             if sensor is not None:
-                state = instance.get_instigator_state(origin_of(snap.name, sensor.name))
-                status = effective_status(state, sensor.default_status)
+                try:
+                    state = instance.get_instigator_state(origin_of(snap.name, sensor.name))
+                    status = effective_status(state, sensor.default_status)
+                except CorruptRecordError:
+                    status = None  # unknown: its state row is unreadable (bh doctor)
             latest = instance.get_automation_evaluations(node.key, limit=1)
             requested = instance.get_automation_evaluations(node.key, limit=1, requested_only=True)
             found.append(
