@@ -74,3 +74,47 @@ def test_a_0005_database_gets_the_table(db_url: str, engine: Engine, tmp_path: P
         assert not instance.has_api_tokens()
         _, token = instance.create_api_token("ci")
         assert instance.find_api_token(token) is not None
+
+
+def test_a_token_keeps_its_expiry_and_when_it_was_last_used(instance: Instance) -> None:
+    record, token = instance.create_api_token("ci", expires_at=2_000_000_000.0)
+    assert record.expires_at == 2_000_000_000.0
+    assert record.last_used_at is None
+    assert not record.expired(1_999_999_999.0)
+    assert record.expired(2_000_000_000.0)
+    found = instance.find_api_token(token)
+    assert found == record
+    instance.mark_api_token_used(found, 1_000.0)
+    used = instance.find_api_token(token)
+    assert used is not None
+    assert used.last_used_at == 1_000.0
+    # Within a minute nothing is written; after it, the new time is.
+    instance.mark_api_token_used(used, 1_030.0)
+    assert instance.get_api_tokens()[0].last_used_at == 1_000.0
+    instance.mark_api_token_used(used, 1_061.0)
+    assert instance.get_api_tokens()[0].last_used_at == 1_061.0
+    _, forever = instance.create_api_token("forever")
+    unbounded = instance.find_api_token(forever)
+    assert unbounded is not None
+    assert unbounded.expires_at is None
+    assert not unbounded.expired(1e12)
+
+
+def test_tokens_of_a_0008_database_never_expire(
+    db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    upgrade_to(engine, "0008")
+    with engine.begin() as conn:
+        conn.execute(
+            # The table as 0008 left it: the schema module already has the new columns.
+            sa.text(
+                "INSERT INTO api_tokens (name, token_digest, read_only, created_at) "
+                "VALUES ('old', :digest, false, 1.0)"
+            ),
+            {"digest": hashlib.sha256(b"bh_old").hexdigest()},
+        )
+    with Instance.open(db_url, storage_dir=tmp_path / "storage") as instance:
+        found = instance.find_api_token("bh_old")
+        assert found is not None
+        assert found.expires_at is None
+        assert found.last_used_at is None

@@ -6,6 +6,9 @@ a new or revoked token on its next request.
 
 from __future__ import annotations
 
+import re
+import time
+
 import click
 
 from bakehouse.cli.context import open_instance_here
@@ -18,39 +21,75 @@ def token() -> None:
     """Create, list and revoke the tokens that may use the API and the UI."""
 
 
+_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"(\d{1,6})([mhdw])")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``90m``, ``12h``, ``30d`` or ``2w``; BadParameter for anything else."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if match is None or int(match.group(1)) == 0:
+        raise click.BadParameter(
+            f"{text[:40]!r} is not a duration like 90m, 12h, 30d or 2w", param_hint="--expires"
+        )
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
 @token.command("create")
 @click.argument("name")
 @click.option("--read-only", is_flag=True, help="May see everything but launch or change nothing.")
-def create(name: str, read_only: bool) -> None:
+@click.option(
+    "--expires",
+    metavar="DURATION",
+    help="Refuse the token after this long: 90m, 12h, 30d, 2w (default: never).",
+)
+def create(name: str, read_only: bool, expires: str | None) -> None:
     """Create a token called NAME and print it (it is shown only this once).
 
     The token goes to standard output alone, so `TOKEN=$(bh token create ci)` keeps it.
     """
+    expires_at = time.time() + parse_duration(expires) if expires else None
     with open_instance_here() as instance:
         try:
-            record, secret = instance.create_api_token(name, read_only=read_only)
+            record, secret = instance.create_api_token(
+                name, read_only=read_only, expires_at=expires_at
+            )
         except (StorageError, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
     rights = "read-only" if record.read_only else "full"
+    until = f", valid until {format_time(expires_at)}" if expires_at else ""
     console(stderr=True).print(
-        f"Token [bold]{record.name}[/] ({rights}) created. It is not stored and cannot be shown "
-        "again: keep it now. Use it as 'Authorization: Bearer TOKEN', or log in with it in the UI."
+        f"Token [bold]{record.name}[/] ({rights}{until}) created. It is not stored and cannot be "
+        "shown again: keep it now. Use it as 'Authorization: Bearer TOKEN', or log in with it in "
+        "the UI."
     )
     click.echo(secret)
 
 
 @token.command("list")
 def list_tokens() -> None:
-    """List the tokens by name, with their rights (never the tokens themselves)."""
+    """List the tokens by name, with their rights, expiry and last use (never the tokens
+    themselves; the last use is kept to the minute)."""
     with open_instance_here() as instance:
         records = instance.get_api_tokens()
     out = console()
     if not records:
         out.print("No tokens. Create one with: bh token create NAME")
         return
+    now = time.time()
     for record in records:
         rights = "read-only" if record.read_only else "full"
-        out.print(f"{record.name}\t{rights}\tcreated {format_time(record.created_at)}")
+        if record.expires_at is None:
+            expiry = "never expires"
+        else:
+            word = "expired" if record.expired(now) else "expires"
+            expiry = f"{word} {format_time(record.expires_at)}"
+        used = format_time(record.last_used_at) if record.last_used_at else "never"
+        out.print(
+            f"{record.name}\t{rights}\tcreated {format_time(record.created_at)}\t{expiry}"
+            f"\tlast used {used}",
+            highlight=False,
+        )
 
 
 @token.command("revoke")

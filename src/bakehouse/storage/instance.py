@@ -644,15 +644,17 @@ class Instance:
 
     # -- API tokens -------------------------------------------------------------------------
 
-    def create_api_token(self, name: str, *, read_only: bool = False) -> tuple[ApiTokenRecord, str]:
-        """Make a token called `name` (refused with StorageError if one exists); returns its
-        record and the token itself, which is stored only as its SHA-256 and cannot be shown
-        again."""
+    def create_api_token(
+        self, name: str, *, read_only: bool = False, expires_at: float | None = None
+    ) -> tuple[ApiTokenRecord, str]:
+        """Make a token called `name` (refused with StorageError if one exists), valid until
+        `expires_at` if given; returns its record and the token itself, which is stored only as
+        its SHA-256 and cannot be shown again."""
         _check_text("name", name)
         if len(name) > 255 or not name.isprintable():
             raise ValueError("a token name is at most 255 printable characters")
         with self._db.write() as conn:
-            return tokens.insert(conn, name, read_only=read_only)
+            return tokens.insert(conn, name, read_only=read_only, expires_at=expires_at)
 
     def get_api_tokens(self) -> list[ApiTokenRecord]:
         """Every token (names and rights, never the tokens), by name."""
@@ -663,6 +665,15 @@ class Instance:
         """The stored token that `token` is, or None if it is unknown or revoked."""
         with self._db.read() as conn:
             return tokens.select_by_token(conn, token)
+
+    def mark_api_token_used(self, record: ApiTokenRecord, now: float) -> None:
+        """Note that token `record` was used at `now` (written at most once a minute)."""
+        if record.last_used_at is not None and now - record.last_used_at < (
+            tokens.LAST_USED_GRANULARITY
+        ):
+            return  # fresh enough: no write on every request
+        with self._db.write() as conn:
+            tokens.mark_used(conn, record.name, now)
 
     def revoke_api_token(self, name: str) -> bool:
         """Delete the token called `name` (it stops working at once); False if there is none."""

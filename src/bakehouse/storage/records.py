@@ -298,3 +298,9 @@ class ApiTokenRecord(Record, frozen=True, kw_only=True):
     name: str
     read_only: bool = False
     created_at: float = 0.0
+    expires_at: float | None = None  # None: never expires
+    last_used_at: float | None = None  # None: never used; updated at most once a minute
+
+    def expired(self, now: float) -> bool:
+        """True once the token's expiry has passed (it is then refused)."""
+        return self.expires_at is not None and now >= self.expires_at

@@ -249,6 +249,8 @@ api_tokens = Table(
     Column("token_digest", Digest, nullable=False),
     Column("read_only", Boolean, nullable=False),
     Column("created_at", Double, nullable=False),
+    Column("expires_at", Double, nullable=True),  # null: never expires
+    Column("last_used_at", Double, nullable=True),  # null: never used (kept to the minute)
     Index("ux_api_tokens_digest", "token_digest", unique=True),
 )
 

@@ -32,14 +32,38 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _record(name: str, read_only: bool, created_at: float) -> ApiTokenRecord:
-    return ApiTokenRecord(name=name, read_only=bool(read_only), created_at=created_at)
+# How stale `last_used_at` may get: a busy token writes it at most once a minute, not on
+# every request.
+LAST_USED_GRANULARITY = 60.0
+
+_COLUMNS = (_T.name, _T.read_only, _T.created_at, _T.expires_at, _T.last_used_at)
 
 
-def insert(conn: Connection, name: str, *, read_only: bool) -> tuple[ApiTokenRecord, str]:
-    """Make a new token called `name`; returns its record and the token (shown only now)."""
+def _record(
+    name: str,
+    read_only: bool,
+    created_at: float,
+    expires_at: float | None,
+    last_used_at: float | None,
+) -> ApiTokenRecord:
+    return ApiTokenRecord(
+        name=name,
+        read_only=bool(read_only),
+        created_at=created_at,
+        expires_at=expires_at,
+        last_used_at=last_used_at,
+    )
+
+
+def insert(
+    conn: Connection, name: str, *, read_only: bool, expires_at: float | None = None
+) -> tuple[ApiTokenRecord, str]:
+    """Make a new token called `name` (valid until `expires_at`, if given); returns its record
+    and the token (shown only now)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    record = ApiTokenRecord(name=name, read_only=read_only, created_at=time.time())
+    record = ApiTokenRecord(
+        name=name, read_only=read_only, created_at=time.time(), expires_at=expires_at
+    )
     try:
         conn.execute(
             sa.insert(api_tokens).values(
@@ -47,6 +71,7 @@ def insert(conn: Connection, name: str, *, read_only: bool) -> tuple[ApiTokenRec
                 token_digest=token_digest(token),
                 read_only=read_only,
                 created_at=record.created_at,
+                expires_at=expires_at,
             )
         )
     except IntegrityError as exc:
@@ -58,17 +83,21 @@ def insert(conn: Connection, name: str, *, read_only: bool) -> tuple[ApiTokenRec
 
 def select_all(conn: Connection) -> list[ApiTokenRecord]:
     """Every token, by name."""
-    query = sa.select(_T.name, _T.read_only, _T.created_at).order_by(_T.name)
+    query = sa.select(*_COLUMNS).order_by(_T.name)
     return [_record(*row) for row in conn.execute(query)]
 
 
 def select_by_token(conn: Connection, token: str) -> ApiTokenRecord | None:
     """The token `token` is, or None (one lookup on the digest's unique index)."""
-    query = sa.select(_T.name, _T.read_only, _T.created_at).where(
-        _T.token_digest == token_digest(token)
-    )
+    query = sa.select(*_COLUMNS).where(_T.token_digest == token_digest(token))
     row = conn.execute(query).first()
     return None if row is None else _record(*row)
+
+
+def mark_used(conn: Connection, name: str, now: float) -> None:
+    """Set `last_used_at` of token `name` to `now`, unless it is less than a minute old."""
+    stale = sa.or_(_T.last_used_at.is_(None), _T.last_used_at < now - LAST_USED_GRANULARITY)
+    conn.execute(sa.update(api_tokens).where(_T.name == name).where(stale).values(last_used_at=now))
 
 
 def delete(conn: Connection, name: str) -> bool:

@@ -12,6 +12,9 @@ login page. The login page itself and the static files need none.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import time
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -35,6 +38,17 @@ LOGOUT_PATH = "/logout"
 # Reachable without a token: the login page needs its stylesheet and icon.
 _OPEN_PATHS = (LOGIN_PATH, LOGOUT_PATH)
 _OPEN_PREFIXES = ("/static/",)
+
+
+def expired_message(record: ApiTokenRecord, now: float) -> str | None:
+    """Why token `record` is refused for having expired, or None while it is valid."""
+    if not record.expired(now) or record.expires_at is None:
+        return None
+    when = dt.datetime.fromtimestamp(record.expires_at, dt.timezone.utc)
+    return (
+        f"token '{record.name}' expired at {when:%Y-%m-%d %H:%M} UTC: make a new one with "
+        "bh token create NAME [--expires 30d]"
+    )
 
 
 def presented_token(scope: Scope) -> str | None:
@@ -65,8 +79,12 @@ class AuthMiddleware:
             except StorageError as exc:
                 await refusal(scope, 503, f"cannot check the token: {exc}")(scope, receive, send)
                 return
-        if record is None:
-            await self._unauthenticated(scope, receive, send, presented=token is not None)
+        now = time.time()
+        expired = expired_message(record, now) if record is not None else None
+        if record is None or expired is not None:
+            await self._unauthenticated(
+                scope, receive, send, presented=token is not None, detail=expired
+            )
             return
         if record.read_only and scope["method"] not in SAFE_METHODS:
             detail = (
@@ -76,10 +94,19 @@ class AuthMiddleware:
             await refusal(scope, 403, detail)(scope, receive, send)
             return
         scope.setdefault("state", {})["token_name"] = record.name
+        # When it was last used is worth less than answering the request.
+        with contextlib.suppress(StorageError):
+            await run_in_threadpool(self.instance.mark_api_token_used, record, now)
         await self.app(scope, receive, send)
 
     async def _unauthenticated(
-        self, scope: Scope, receive: Receive, send: Send, *, presented: bool
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        presented: bool,
+        detail: str | None = None,
     ) -> None:
         path: str = scope.get("path", "")
         page = not path.startswith("/api/") and scope["method"] in ("GET", "HEAD")
@@ -89,7 +116,7 @@ class AuthMiddleware:
             target = f"{LOGIN_PATH}?next={quote(back, safe='')}"
             await RedirectResponse(target, status_code=303)(scope, receive, send)
             return
-        detail = (
+        detail = detail or (
             "this token is not valid (unknown or revoked)"
             if presented
             else "authentication required: send 'Authorization: Bearer TOKEN' "

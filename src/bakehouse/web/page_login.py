@@ -5,6 +5,7 @@ With authentication off (the default on loopback) both pages just lead to the fr
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
@@ -12,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bakehouse.host.deployment import Deployment
-from bakehouse.web.auth import LOGIN_PATH, LOGOUT_PATH, SESSION_COOKIE
+from bakehouse.web.auth import LOGIN_PATH, LOGOUT_PATH, SESSION_COOKIE, expired_message
 from bakehouse.web.cookies import cookie_name, set_cookie_header
 from bakehouse.web.deps import deployment
 from bakehouse.web.templating import render
@@ -51,8 +52,9 @@ async def login(request: Request, dep: Deployment = Depends(deployment)) -> Resp
     token = fields.get("token", [""])[-1].strip()
     target = _local(fields.get("next", ["/"])[-1])
     record = await run_in_threadpool(dep.instance.find_api_token, token) if token else None
-    if record is None:
-        error = "That token is not valid: it is mistyped, or it was revoked."
+    expired = expired_message(record, time.time()) if record is not None else None
+    if record is None or expired is not None:
+        error = expired or "That token is not valid: it is mistyped, or it was revoked."
         return render(request, "login.html", status_code=401, next=target, error=error)
     response = RedirectResponse(target, status_code=303)
     name = cookie_name(request.scope, SESSION_COOKIE)
