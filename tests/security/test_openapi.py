@@ -118,11 +118,11 @@ def test_the_run_example_works_and_names_no_asset_that_may_not_exist(server: Dev
 @pytest.mark.parametrize(
     ("path", "allow"),
     [
-        ("/api/runs", "GET, OPTIONS, POST"),
-        ("/api/runs/some-run", "GET, OPTIONS"),
+        ("/api/runs", "GET, HEAD, OPTIONS, POST"),
+        ("/api/runs/some-run", "GET, HEAD, OPTIONS"),
         ("/api/reload", "OPTIONS, POST"),
-        ("/api/assets/a/b/c", "GET, OPTIONS"),
-        ("/lineage", "GET, OPTIONS"),
+        ("/api/assets/a/b/c", "GET, HEAD, OPTIONS"),
+        ("/lineage", "GET, HEAD, OPTIONS"),
         ("/static/app.css", "GET, HEAD, OPTIONS"),
     ],
 )
@@ -135,6 +135,28 @@ def test_options_and_405_say_what_a_path_serves(server: DevServer, path: str, al
     assert refused.status_code == 405
     assert refused.headers["allow"] == allow
     assert httpx.options(server.url + "/nowhere", timeout=30).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/openapi.json", "/api/runs", "/api/assets", "/api/runs/no-such-run", "/lineage", "/"],
+)
+def test_head_answers_wherever_get_does_without_a_body(server: DevServer, path: str) -> None:
+    got = httpx.get(server.url + path, timeout=30)
+    head = httpx.head(server.url + path, timeout=30)
+    assert head.status_code == got.status_code
+    assert head.headers.get("content-type") == got.headers.get("content-type")
+    assert head.content == b""
+    if path == "/api/openapi.json":  # the same bytes every time: the same length
+        assert head.headers["content-length"] == got.headers["content-length"]
+
+
+def test_head_of_the_event_stream_ends_after_its_headers(server: DevServer) -> None:
+    head = httpx.head(server.url + "/api/stream", timeout=30)
+    assert head.status_code == 200
+    assert head.headers["content-type"].startswith("text/event-stream")
+    assert head.content == b""
+    assert httpx.head(server.url + "/api/reload", timeout=30).status_code == 405
 
 
 def test_the_docs_page_lists_every_operation_and_loads_nothing_from_elsewhere(

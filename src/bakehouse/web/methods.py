@@ -1,17 +1,19 @@
-"""Method answers the routes cannot give themselves: ``OPTIONS`` and 405 ``Allow`` headers.
+"""Method answers the routes cannot give themselves: ``HEAD``, ``OPTIONS`` and 405 ``Allow``.
 
 Starlette answers a method a path does not serve with 405 and the ``Allow`` header of the first
 route whose path matched, although several routes (``GET /api/runs``, ``POST /api/runs``) may
-share a path, and it routes ``OPTIONS`` like any other method. Here ``OPTIONS`` gets 204 with
-every method the path serves, and a method it does not serve gets 405 listing them all. No CORS
-headers: other origins get nothing from this server.
+share a path, and it routes ``OPTIONS`` like any other method. FastAPI's routes serve only the
+methods they name, so ``HEAD`` of a ``GET`` route would be a 405. Here ``HEAD`` is served
+wherever ``GET`` is (the ``GET`` answer's status and headers, no body, as HTTP says),
+``OPTIONS`` gets 204 with every method the path serves, and a method it does not serve gets 405
+listing them all. No CORS headers: other origins get nothing from this server.
 """
 
 from __future__ import annotations
 
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bakehouse.web.refusal import refusal
 
@@ -39,7 +41,27 @@ def allowed_methods(routes: list[BaseRoute], scope: Scope) -> set[str]:
     which also covers routers FastAPI includes lazily)."""
     if _in_mount(routes, scope):
         return {"GET", "HEAD"}
-    return {m for m in _METHODS if _best_match(routes, {**scope, "method": m}) == Match.FULL}
+    served = {m for m in _METHODS if _best_match(routes, {**scope, "method": m}) == Match.FULL}
+    return served | {"HEAD"} if "GET" in served else served
+
+
+def _headers_only(send: Send) -> Send:
+    """A `send` that passes the response's start and ends it there: an answer to ``HEAD``.
+
+    The length header stays that of the ``GET`` answer. A streamed answer (server-sent events)
+    ends after its headers; the server then tells the app the client is gone.
+    """
+    ended = False
+
+    async def send_head(message: Message) -> None:
+        nonlocal ended
+        if message["type"] == "http.response.start":
+            await send(message)
+        elif message["type"] == "http.response.body" and not ended:
+            ended = True
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return send_head
 
 
 class MethodsMiddleware:
@@ -55,6 +77,11 @@ class MethodsMiddleware:
             return
         method = scope["method"]
         served = _best_match(self.routes, scope)
+        if method == "HEAD" and served == Match.PARTIAL:
+            as_get = {**scope, "method": "GET"}
+            if _best_match(self.routes, as_get) == Match.FULL:
+                await self.app(as_get, receive, _headers_only(send))
+                return
         if served == Match.FULL and method not in ("GET", "HEAD") and _in_mount(self.routes, scope):
             served = Match.PARTIAL
         if method != "OPTIONS" and served != Match.PARTIAL:
