@@ -135,6 +135,12 @@ def test_the_evaluation_view_shows_the_true_sub_conditions(
     )
     shots.take(page, "automation-evaluation")
 
+    # Unpinned, the view follows the daemon: a newer evaluation appears on its own.
+    page.goto("/automation/conditions/dough")
+    newest = page.locator("#evaluations tbody tr").first
+    shown = newest.get_attribute("data-evaluation")
+    expect(newest).not_to_have_attribute("data-evaluation", shown or "")
+
     # The asset page links to it; the Automation page lists both automated assets.
     page.goto("/assets/dough")
     card = page.locator("#asset-automation")
@@ -152,11 +158,11 @@ def test_the_evaluation_view_shows_the_true_sub_conditions(
 def test_bh_automation_prints_the_tree_with_the_true_nodes_marked(
     server: DevServer, requested: dict[str, Any]
 ) -> None:
-    def bh(*args: str) -> str:
+    def bh(*args: str, code: int = 0) -> str:
         done = subprocess.run([sys.executable, "-m", "bakehouse", *args], cwd=server.root,
                               capture_output=True, text=True, timeout=120)  # fmt: skip
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout
+        assert done.returncode == code, done.stdout + done.stderr
+        return done.stdout + done.stderr
 
     listed = bh("automation", "list")
     assert "dough" in listed
@@ -167,3 +173,9 @@ def test_bh_automation_prints_the_tree_with_the_true_nodes_marked(
     assert "✓ any_deps_updated (ANY_DEPS_MATCH)" in shown
     assert "✓ newly_updated [dep flour]" in shown
     assert "✗ handled (OR)" in shown
+    # The sensor is listed, and switched, with the others; it has no preview (no user code).
+    sensors = bh("sensor", "list", "--json")
+    assert '"automation_condition"' in sensors
+    assert "bakery_automation" in sensors
+    refused = bh("sensor", "preview", "bakery_automation", code=1)
+    assert "evaluates automation conditions in the daemon" in refused

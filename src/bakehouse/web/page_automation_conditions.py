@@ -24,9 +24,11 @@ def evaluation_view(
     request: Request,
     key: str,
     evaluation: int | None = None,
+    part: str | None = None,
     dep: Deployment = Depends(deployment),
 ) -> Response:
-    """``?evaluation=ID`` picks the evaluation shown (default: the newest)."""
+    """``?evaluation=ID`` picks the evaluation shown (default: the newest, followed live);
+    ``?part=live`` is the evaluations and the tree alone (live refresh)."""
     try:
         evaluations = evaluations_of(dep, key, limit=EVALUATIONS_SHOWN)
     except HTTPException as exc:
@@ -56,5 +58,8 @@ def evaluation_view(
         "info": info,
         "evaluations": evaluations,
         "chosen": chosen,
+        "pinned": evaluation,
     }
+    if part == "live":
+        return render(request, "_automation_condition_live.html", **context)
     return render(request, "automation_condition.html", active="automation", **context)
