@@ -89,3 +89,59 @@ def test_a_returned_answer_missing_a_check_result_records_nothing(tmp_path: Path
     assert not result.success
     assert materialized(result) == []
     assert not (tmp_path / "counted").exists()
+
+
+def test_a_check_result_yielded_before_the_function_raises_is_recorded() -> None:
+    # As a dbt build does: a test fails, dbt exits non-zero, the step fails; the failed check
+    # must still show.
+    @dg.multi_asset(
+        specs=[dg.AssetSpec("orders")],
+        check_specs=[dg.AssetCheckSpec("positive", asset="orders")],
+    )
+    def build() -> Iterator[object]:
+        yield dg.MaterializeResult(asset_key="orders")
+        yield dg.AssetCheckResult(passed=False, check_name="positive", metadata={"rows": 3})
+        raise RuntimeError("dbt exited with 1")
+
+    result = dg.materialize([build], raise_on_error=False)
+
+    assert not result.success
+    [evaluation] = result.get_asset_check_evaluations()
+    assert (evaluation.asset_key, evaluation.check_name, evaluation.passed) == (
+        dg.AssetKey("orders"),
+        "positive",
+        False,
+    )
+    assert evaluation.metadata["rows"] == 3
+
+
+def test_a_subsettable_step_may_leave_a_selected_check_unanswered() -> None:
+    checks = [dg.AssetCheckSpec("fresh", asset="a"), dg.AssetCheckSpec("fresh", asset="b")]
+
+    @dg.multi_asset(
+        specs=[dg.AssetSpec("a"), dg.AssetSpec("b")], check_specs=checks, can_subset=True
+    )
+    def partial(context: dg.AssetExecutionContext) -> Iterator[object]:
+        assert context.selected_asset_check_keys == {c.key for c in checks}
+        yield dg.MaterializeResult(asset_key="a")
+        yield dg.AssetCheckResult(passed=True, asset_key="a", check_name="fresh")
+        yield dg.MaterializeResult(asset_key="b")  # its check skipped, as dbt skips a test
+
+    result = dg.materialize([partial])
+
+    assert result.success
+    assert [(e.asset_key, e.passed) for e in result.get_asset_check_evaluations()] == [
+        (dg.AssetKey("a"), True)
+    ]
+
+
+def test_a_step_that_cannot_subset_must_answer_every_check() -> None:
+    @dg.multi_asset(specs=[dg.AssetSpec("a")], check_specs=[dg.AssetCheckSpec("fresh", asset="a")])
+    def forgetful() -> Iterator[object]:
+        yield dg.MaterializeResult(asset_key="a")
+
+    result = dg.materialize([forgetful], raise_on_error=False)
+
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type == EventType.STEP_FAILURE]
+    assert "returned no AssetCheckResult" in failure.message

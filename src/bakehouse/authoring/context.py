@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bakehouse.authoring.metadata import metadata_values
@@ -11,6 +11,7 @@ from bakehouse.errors import DagsterUnknownResourceError
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 
 if TYPE_CHECKING:
+    from bakehouse.authoring.check_spec import AssetCheckKey
     from bakehouse.authoring.partitions import PartitionKeyRange, PartitionsDefinition
     from bakehouse.authoring.time_window_partitions import TimeWindow
 
@@ -105,6 +106,7 @@ class AssetExecutionContext:
         partition_key: str | None = None,
         partitions_def: PartitionsDefinition | None = None,
         partition_range_keys: Sequence[str] | None = None,
+        check_keys: Iterable[AssetCheckKey] = (),
     ) -> None:
         if partition_key is not None and partition_range_keys is not None:
             raise ValueError("a context has a partition_key or partition_range_keys, not both")
@@ -112,6 +114,8 @@ class AssetExecutionContext:
             raise ValueError("partition_range_keys is empty")
         self.run_id = run_id
         self.selected_asset_keys = set(asset_keys)
+        # The checks this step evaluates (of a subsettable step: those its run selected).
+        self.selected_asset_check_keys = set(check_keys)
         self.assets_keys = list(asset_keys)
         self.step_key = step_key
         self.op_name = step_key

@@ -22,6 +22,7 @@ from bakehouse.authoring.results import AssetCheckResult
 from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.check_results import (
     AssetCheckFailedError,
+    StreamedChecks,
     match_results,
     record_results,
 )
@@ -177,6 +178,7 @@ def _run(step: Step, env: StepEnvironment, started: float, keys: list[str] | Non
         partition_key=partition if env.partition_range is None else None,
         partitions_def=assets_def.partitions_def,
         partition_range_keys=keys if env.partition_range is not None else None,
+        check_keys=step.check_keys,
     )
     specs = _specs_of(step, assets_def.check_specs)
 
@@ -184,18 +186,29 @@ def _run(step: Step, env: StepEnvironment, started: float, keys: list[str] | Non
         _check_type(assets_def, item, context, log)
         _record_output(step, assets_def, env, item, context, log, keys, streaming=streaming)
 
-    outputs = StepOutputs(step, assets_def, handle)
+    streamed = StreamedChecks(env.writer, step.key, specs, partition)
+    outputs = StepOutputs(step, assets_def, handle, on_check=streamed.add)
     result = assets_def.fn(**_arguments(step, env, params, context, log, keys))
     returned = outputs.consume(result)
     outputs.check_complete()
     # A returned answer is checked whole before anything is recorded, so a step that forgot a
     # check records no half (a generator's outputs are recorded as they come, as in Dagster).
-    matched = match_results(step.key, specs, outputs.check_results)
+    # A subsettable step may leave a selected check unanswered (dbt skips a test whose model
+    # did not build), as Dagster's optional check outputs of such steps allow.
+    matched = match_results(
+        step.key,
+        specs,
+        outputs.check_results,
+        answered=streamed.answered,
+        require_all=not assets_def.can_subset,
+    )
     for item in returned:
         _check_type(assets_def, item, context, log)
     for item in returned:
         _record_output(step, assets_def, env, item, context, log, keys, streaming=False)
-    record_results(env.writer, step.key, specs, matched, partition)
+    record_results(
+        env.writer, step.key, specs, matched, partition, failed_before=streamed.failed_blocking
+    )
     env.writer.emit(
         EventType.STEP_SUCCESS,
         f"Finished execution of step '{step.key}'.",

@@ -39,15 +39,26 @@ class Produced:
 OutputHandler = Callable[[Produced, bool], None]
 """Stores and records one output; the flag says it came from a running generator."""
 
+CheckHandler = Callable[[AssetCheckResult], None]
+"""Records one check result a running generator yielded."""
+
 
 class StepOutputs:
     """Turns what a step's function returned or yielded into `Produced` outputs for `handle`,
-    and collects the results of the step's checks (yielded, or in a `MaterializeResult`)."""
+    and collects the results of the step's checks (in a returned value), or hands those a
+    generator yields to `on_check` as they come."""
 
-    def __init__(self, step: Step, assets_def: AssetsDefinition, handle: OutputHandler) -> None:
+    def __init__(
+        self,
+        step: Step,
+        assets_def: AssetsDefinition,
+        handle: OutputHandler,
+        on_check: CheckHandler | None = None,
+    ) -> None:
         self.step = step
         self.assets_def = assets_def
         self.handle = handle
+        self.on_check = on_check
         self.check_results: list[AssetCheckResult] = []
         self.produced: dict[AssetKey, Produced] = {}
         self._name_to_key = {name: key for key, name in assets_def.output_names.items()}
@@ -59,11 +70,19 @@ class StepOutputs:
         if inspect.isgenerator(result):
             for item in result:
                 self._add_item(item, self._single, streaming=True)
+                self._hand_on_checks()
             return []
         held: list[Produced] = []
         for key, value, has_value, metadata in self._returned(result):
             held.append(self._record(key, value, has_value, metadata))
         return held
+
+    def _hand_on_checks(self) -> None:
+        if self.on_check is None:
+            return
+        streamed, self.check_results = self.check_results, []
+        for result in streamed:
+            self.on_check(result)
 
     def check_complete(self) -> None:
         """Raise when a required output of the step was never produced."""
