@@ -39,16 +39,27 @@ def _report(result: Scaffolded) -> None:
 @click.argument("path")
 @click.option("--force", is_flag=True, help="Replace files that already exist.")
 @click.option("--asset", "asset", metavar="KEY", help="For asset_check: the asset it checks.")
-def scaffold_defs(kind: str, path: str, force: bool, asset: str | None) -> None:
+@click.option(
+    "--project-path",
+    "project_path",
+    metavar="DIR",
+    help="For dbt_project: the existing dbt project (folder of dbt_project.yml) to wire.",
+)
+def scaffold_defs(
+    kind: str, path: str, force: bool, asset: str | None, project_path: str | None
+) -> None:
     """Write a commented, runnable KIND at PATH, relative to the project's defs folder.
 
     KIND is one of asset, multi_asset, schedule, sensor, resource, job, asset_check (PATH is
     then a .py file), or a component type such as bakehouse.SqlFolderComponent (PATH is then
-    a folder that gets a defs.yaml). Folders are created as packages; nothing is written
+    a folder that gets a defs.yaml); dbt_project wires the dbt project at --project-path
+    (bakehouse_dbt.DbtProjectComponent). Folders are created as packages; nothing is written
     outside the defs folder or over an existing file without --force. The new definition is
     loaded by itself: no other file needs editing.
     """
     from bakehouse.scaffold.defs import (
+        COMPONENT_KINDS,
+        dbt_project_attribute,
         python_kind,
         scaffold_component_instance,
         scaffold_python_defs,
@@ -59,7 +70,19 @@ def scaffold_defs(kind: str, path: str, force: bool, asset: str | None) -> None:
         if python_kind(kind):
             result = scaffold_python_defs(project, kind, path, force=force, asset=asset)
         else:
-            result = scaffold_component_instance(project, kind, path, force=force)
+            attributes = None
+            if project_path is not None:
+                if COMPONENT_KINDS.get(kind, kind) != COMPONENT_KINDS["dbt_project"]:
+                    raise ScaffoldError("--project-path is for the dbt_project kind")
+                attributes = {"project": dbt_project_attribute(project, project_path)}
+            elif kind == "dbt_project":
+                raise ScaffoldError(
+                    "dbt_project wires an existing dbt project: give its folder with "
+                    "--project-path DIR"
+                )
+            result = scaffold_component_instance(
+                project, kind, path, force=force, attributes=attributes
+            )
     except ScaffoldError as exc:
         raise click.ClickException(str(exc)) from None
     except LocationLoadError as exc:

@@ -14,6 +14,7 @@ import json
 import sys
 import textwrap
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +122,9 @@ def _yaml_entry(name: str, value: Any) -> list[str]:
     return text.rstrip("\n").splitlines()
 
 
-def defs_yaml(cls: type[Component]) -> str:
-    """A commented ``defs.yaml`` for a new instance of `cls`: example values set, the other
-    attributes shown commented out with their defaults."""
+def defs_yaml(cls: type[Component], given: Mapping[str, Any] | None = None) -> str:
+    """A commented ``defs.yaml`` for a new instance of `cls`: example values (or the `given`
+    ones) set, the other attributes shown commented out with their defaults."""
     lines = [f"# {line}".rstrip() for line in cls.get_description().split("\n\n")[0].splitlines()]
     lines += [
         "# Written by `bh scaffold defs`; `bh list components` describes every attribute.",
@@ -134,7 +135,7 @@ def defs_yaml(cls: type[Component]) -> str:
     if not attributes:
         return "\n".join([*lines, "attributes: {}", ""])
     lines.append("attributes:")
-    examples = dict(cls.get_scaffold_attributes() or {})
+    examples = {**dict(cls.get_scaffold_attributes() or {}), **dict(given or {})}
     for index, attribute in enumerate(attributes):
         if index:
             lines.append("")
@@ -152,9 +153,11 @@ def defs_yaml(cls: type[Component]) -> str:
     return "\n".join([*lines, ""])
 
 
-def scaffold_files(cls: type[Component]) -> dict[str, str]:
-    """The files of a new instance folder: ``defs.yaml`` first, then the type's examples."""
-    return {"defs.yaml": defs_yaml(cls), **dict(cls.get_scaffold_files())}
+def scaffold_files(cls: type[Component], given: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The files of a new instance folder: ``defs.yaml`` first (with the `given` attribute
+    values), then the type's examples (none when values were given: they replace them)."""
+    extra = {} if given else dict(cls.get_scaffold_files())
+    return {"defs.yaml": defs_yaml(cls, given), **extra}
 
 
 def _answer(args: argparse.Namespace) -> dict[str, Any]:
@@ -165,7 +168,8 @@ def _answer(args: argparse.Namespace) -> dict[str, Any]:
         types = [*builtin_types(), *registry_types(registry)]
         return {"types": [describe(t) for t in types]}
     cls = resolve_type(args.type, registry_modules=registry, source=None)
-    return {"type": type_name(cls), "files": scaffold_files(cls)}
+    given = json.loads(args.attributes) if args.attributes else None
+    return {"type": type_name(cls), "files": scaffold_files(cls, given)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("type", nargs="?", help="component type to scaffold")
     parser.add_argument("--project", help="the project's pyproject.toml (for registry_modules)")
     parser.add_argument("--out", required=True, help="file to write the JSON answer to")
+    parser.add_argument("--attributes", help="JSON object of attribute values to scaffold with")
     args = parser.parse_args(argv)
     if args.command == "scaffold" and not args.type:
         parser.error("scaffold needs a component type")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -33,9 +34,15 @@ class ComponentType:
 
 
 def type_name(cls: type) -> str:
-    """The name ``defs.yaml`` uses for `cls`: bakehouse's short one, else its class path."""
+    """The name ``defs.yaml`` uses for `cls`: bakehouse's short one, the integration
+    package's (``bakehouse_dbt.DbtProjectComponent``), else its class path."""
     if BUILTIN_TYPES.get(cls.__name__) == cls.__module__:
         return f"bakehouse.{cls.__name__}"
+    package = cls.__module__.split(".", 1)[0]
+    if package.startswith("bakehouse_") and cls.__name__ in getattr(
+        sys.modules.get(package), "__all__", ()
+    ):
+        return f"{package}.{cls.__name__}"
     return f"{cls.__module__}.{cls.__qualname__}"
 
 

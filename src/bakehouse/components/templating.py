@@ -3,7 +3,8 @@
 Only a few expressions exist, so a typo is an error at its YAML line rather than a silent
 empty string: ``{{ project_root }}``, ``{{ component_root }}`` (the folder holding
 ``defs.yaml``) and ``{{ env.NAME }}`` or ``{{ env('NAME') }}`` (a variable of the location's
-environment, which includes the project's ``.env``).
+environment, which includes the project's ``.env``). Expressions on ``node`` (``{{ node.name
+}}``) are left for the component to render once per node it builds (dbt's translation).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from bakehouse.components.yaml_source import PathKey, YamlDocument
 from bakehouse.errors import DefinitionError
 
 _EXPRESSION = re.compile(r"\{\{\s*(.*?)\s*\}\}")
+# Rendered later by a component, once per node (DbtProjectComponent's `translation`).
+_PER_NODE = re.compile(r"^node\b")
 _ENV = re.compile(r"""^env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\(\s*(['"])([^'"]+)\2\s*\))$""")
 
 
@@ -68,6 +71,8 @@ def expand(value: Any, scope: TemplateScope, document: YamlDocument, path: PathK
 
 def _expand_text(text: str, scope: TemplateScope, document: YamlDocument, path: PathKey) -> str:
     def replace(match: re.Match[str]) -> str:
+        if _PER_NODE.match(match.group(1)):
+            return match.group(0)
         try:
             return scope.lookup(match.group(1))
         except KeyError as exc:

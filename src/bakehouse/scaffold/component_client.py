@@ -60,7 +60,11 @@ def list_component_types(project: ProjectSettings) -> list[dict[str, Any]]:
     return types
 
 
-def instance_files(project: ProjectSettings, type_name: str) -> tuple[str, dict[str, str]]:
-    """The canonical type name and the files of a new instance of it (``defs.yaml`` first)."""
-    answer = _ask(project, "scaffold", type_name)
+def instance_files(
+    project: ProjectSettings, type_name: str, attributes: dict[str, Any] | None = None
+) -> tuple[str, dict[str, str]]:
+    """The canonical type name and the files of a new instance of it (``defs.yaml`` first),
+    with the given `attributes` set in it."""
+    extra = ["--attributes", json.dumps(attributes)] if attributes else []
+    answer = _ask(project, "scaffold", type_name, *extra)
     return str(answer["type"]), dict(answer["files"])

@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
 
 from bakehouse.errors import ScaffoldError
 from bakehouse.project.settings import ProjectSettings
@@ -21,6 +22,8 @@ from bakehouse.scaffold.templates import render
 PYTHON_KINDS = ("asset", "multi_asset", "schedule", "sensor", "resource", "job", "asset_check")
 _ALIASES = {"resources": "resource", "assets": "asset", "check": "asset_check"}
 _PREFIXES = ("bakehouse.", "dagster.", "dg.")
+# Short kinds naming a component type of an integration package.
+COMPONENT_KINDS = {"dbt_project": "bakehouse_dbt.DbtProjectComponent"}
 
 
 @dataclass
@@ -185,17 +188,20 @@ def scaffold_component_instance(
     *,
     force: bool,
     files: Mapping[str, str] | None = None,
+    attributes: dict[str, Any] | None = None,
 ) -> Scaffolded:
-    """Write an instance folder of component `type_name` at `raw_path` under the defs folder.
+    """Write an instance folder of component `type_name` at `raw_path` under the defs folder,
+    with the given `attributes` in its ``defs.yaml``.
 
     The files come from the project's interpreter (which can import the type) unless given.
     """
     defs = defs_folder(project)
+    type_name = COMPONENT_KINDS.get(type_name, type_name)
     if files is None:
         # The type first: "no such type" is the more useful answer to a mistyped kind.
         from bakehouse.scaffold.component_client import instance_files
 
-        type_name, files = instance_files(project, type_name)
+        type_name, files = instance_files(project, type_name, attributes)
     target = target_in(defs, raw_path)
     if target.suffix in (".py", ".yaml", ".yml"):
         raise ScaffoldError(
@@ -226,6 +232,21 @@ def scaffold_component_instance(
         _write(target / relative, text, force=True, result=result)
     result.notes.append(f"component instance of {type_name}: edit {target / 'defs.yaml'}")
     return result
+
+
+def dbt_project_attribute(project: ProjectSettings, raw: str) -> str:
+    """The ``project`` attribute of a DbtProjectComponent for the dbt project at `raw` (a
+    path from the current folder): under the project root it is written from
+    ``{{ project_root }}``, so the instance keeps working when the project moves."""
+    folder = Path(raw).expanduser().resolve()
+    if not (folder / "dbt_project.yml").is_file():
+        raise ScaffoldError(
+            f"'{raw}': {folder} holds no dbt_project.yml; give a dbt project's folder"
+        )
+    root = project.root.resolve()
+    if folder == root or root in folder.parents:
+        return "{{ project_root }}/" + folder.relative_to(root).as_posix()
+    return str(folder)
 
 
 def components_package(project: ProjectSettings) -> tuple[str, Path]:
