@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bakehouse.host.global_graph import GlobalAssetGraph
@@ -90,4 +92,15 @@ def test_config_that_does_not_fit_is_named(config: dict, message: str) -> None: 
 
 
 def test_a_graph_backed_asset_takes_its_ops_config_under_ops() -> None:
-    assert _problem({"ops": {"blended": {"ops": {"mix": {"config": {"speed": 2}}}}}}) is None
+    blended = {"ops": {"mix": {"config": {"speed": 2}}}}
+    assert _problem({"ops": {"sales": {"config": {"rows": 1}}, "blended": blended}}) is None
+
+
+def test_an_asset_whose_config_has_required_fields_is_refused_without_config() -> None:
+    # The run would fail in its step; the launch is refused before anything is stored.
+    configs: list[dict[str, Any]] = [{}, {"ops": {}}, {"ops": {"plain": {}}}]
+    for config in configs:
+        problem = _problem(config)
+        assert problem is not None
+        assert "asset 'sales' needs config: missing required field 'rows'" in problem
+    assert run_config_problem(GRAPH, ["plain", "blended"], {}) is None

@@ -213,22 +213,17 @@ def test_the_dialog_backfills_the_missing_and_failed_ones_to_completion(
     )
 
 
-def test_materialize_selected_on_lineage_opens_the_backfill_dialog_for_partitions(
-    page: Any,
-) -> None:
+def test_materialize_selected_on_lineage_picks_partitions_in_the_launchpad(page: Any) -> None:
     expect = _expect()
     page.goto("/lineage")
     page.wait_for_selector("body[data-lineage=ready]", state="attached")
     select_in_lineage(page, "daily_sales", "loaf")
-    # An unpartitioned asset in the selection runs once, before the partitions (loaf feeds
-    # none of them); the backfill's page shows its run as a row of its own.
+    # A range is a backfill; an unpartitioned asset in the selection runs once, before the
+    # partitions (loaf feeds none of them); the backfill's page shows its run as a row of its own.
     page.get_by_role("button", name="Materialize selected (2)").click()
     dialog = page.locator("dialog#dialog")
-    expect(dialog.locator("[data-backfill-once]")).to_have_text(
-        "Not partitioned, so run once: loaf before the partitions."
-    )
-    dialog.locator("[data-range-start]").select_option("2024-01-04")
-    expect(dialog.locator("[data-backfill-count]")).to_have_text("2 partitions will run")
+    expect(dialog.locator("[data-lp-unpartitioned]")).to_contain_text("loaf")
+    dialog.get_by_label("First partition").select_option("2024-01-04")
     dialog.get_by_role("button", name="Launch backfill").click()
     expect(page).to_have_url(re.compile(r"/backfills/[a-z]{8}$"))
     expect(page.locator("[data-backfill-status]")).to_have_attribute(
@@ -247,8 +242,8 @@ def test_materialize_selected_on_lineage_opens_the_backfill_dialog_for_partition
     select_in_lineage(page, "daily_sales")
     page.get_by_role("button", name="Materialize selected (1)").click()
     dialog = page.locator("dialog#dialog")
-    expect(dialog.locator(".dialog-title")).to_have_text("Launch a backfill of daily_sales")
-    expect(dialog.locator("[data-backfill-count]")).to_have_text("5 partitions will run")
+    expect(dialog.locator(".dialog-title")).to_have_text("Materialize daily_sales")
+    expect(dialog.locator("[data-lp-partitions]")).to_contain_text("5 partitions")
     dialog.get_by_role("button", name="Close").click()
 
 

@@ -187,6 +187,7 @@ class Deployment:
         system_tags: Mapping[str, str] | None = None,
         run_config: Mapping[str, Any] | None = None,
         partition_key: str | None = None,
+        job_location: str | None = None,
     ) -> RunRecord:
         """Plan and queue a run of a selection, explicit keys or a job (of one partition of its
         partitioned assets, if `partition_key`), with the caller's `tags` and bakehouse's own
@@ -198,6 +199,7 @@ class Deployment:
                 selection=selection,
                 asset_keys=asset_keys,
                 job_name=job_name,
+                job_location=job_location,
                 tags=tags,
                 system_tags=system_tags,
                 run_config=run_config,

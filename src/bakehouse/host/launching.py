@@ -14,6 +14,7 @@ import difflib
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bakehouse.errors import LaunchError, SelectionError
@@ -37,11 +38,13 @@ if TYPE_CHECKING:
 __all__ = [
     "PARENT_RUN_TAG",
     "LaunchError",
+    "LaunchTarget",
     "ReexecutionError",
     "check_locations_load",
     "check_partition",
     "plan_reexecution",
     "plan_run",
+    "resolve_target",
     "run_plan_of",
     "submit",
 ]
@@ -77,16 +80,14 @@ def plan_run(
     problem = tag_problem(tags or {})
     if problem is not None:
         raise LaunchError(problem)
-    job_location, job = _job(graph, job_name, job_location) if job_name else (None, None)
-    try:
-        if asset_keys:
-            keys = _explicit(graph, asset_keys)
-        elif job is not None:
-            keys = list(job.asset_keys)
-        else:
-            keys = graph.select(selection or "")
-    except SelectionError as exc:
-        raise LaunchError(str(exc)) from None
+    target = resolve_target(
+        graph,
+        selection=selection,
+        asset_keys=asset_keys,
+        job_name=job_name,
+        job_location=job_location,
+    )
+    keys, job_location, job = list(target.keys), target.job_location, target.job
     check_partition(graph, keys, partition_key, partition_range, dynamic_keys=dynamic_keys)
     config = dict(run_config) if run_config else dict(job.run_config if job else {})
     # A job of ops has no assets: its location runs it, and checks its ops' config itself.
@@ -118,6 +119,44 @@ def plan_run(
         },
         locations=tuple(locations),
     )
+
+
+@dataclass(frozen=True)
+class LaunchTarget:
+    """What a launch runs: asset keys in dependency order, and the job (with the location
+    defining it) when it is a job's run."""
+
+    keys: tuple[str, ...]
+    job: JobSnap | None = None
+    job_location: str | None = None
+
+    @property
+    def is_ops_job(self) -> bool:
+        """A job of ops (no assets): its location runs it and checks its config itself."""
+        return self.job is not None and not self.job.asset_keys
+
+
+def resolve_target(
+    graph: GlobalAssetGraph,
+    *,
+    selection: str | None = None,
+    asset_keys: Sequence[str] | None = None,
+    job_name: str | None = None,
+    job_location: str | None = None,
+) -> LaunchTarget:
+    """The assets (and job) a launch of a `selection`, explicit `asset_keys` or a job names;
+    raises `LaunchError` for an unknown asset or job, or a selection that matches nothing."""
+    job_location, job = _job(graph, job_name, job_location) if job_name else (None, None)
+    try:
+        if asset_keys:
+            keys = _explicit(graph, asset_keys)
+        elif job is not None:
+            keys = list(job.asset_keys)
+        else:
+            keys = graph.select(selection or "")
+    except SelectionError as exc:
+        raise LaunchError(str(exc)) from None
+    return LaunchTarget(keys=tuple(keys), job=job, job_location=job_location)
 
 
 def submit(instance: Instance, plan: RunPlan) -> RunRecord:

@@ -10,6 +10,7 @@ refused here. The run worker builds the `Config` objects from the same values.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bakehouse.host.global_graph import GlobalAssetGraph
@@ -18,66 +19,124 @@ from bakehouse.protocol.snapshot import AssetNodeSnap
 _TRUE_OR_FALSE = {"0", "1", "true", "false", "t", "f", "yes", "no", "y", "n", "on", "off"}
 
 
+Path = tuple[str | int, ...]
+
+
 class ConfigProblem(ValueError):
-    """Raised by `check_value` with the path of the field at fault and what is wrong."""
+    """Raised by `check_value` with what is wrong; `path` is where in the value (field names
+    and list indices), for an editor to point at the line."""
+
+    def __init__(self, message: str, path: Path = ()) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """What is wrong with a run config and where: `path` leads from the top of the config
+    (``("ops", "sales", "config", "rows")``) to the entry at fault, as far as it exists."""
+
+    message: str
+    path: Path = ()
 
 
 def run_config_problem(
     graph: GlobalAssetGraph, asset_keys: Sequence[str], run_config: Mapping[str, Any]
 ) -> str | None:
     """What is wrong with `run_config` for a run of `asset_keys`, or None if nothing is."""
-    if not isinstance(run_config, Mapping):
-        return f"run config must be a mapping like {{'ops': {{...}}}}, not a {_kind(run_config)}"
-    ops = run_config.get("ops", {})
-    if not isinstance(ops, Mapping):
-        return "run_config['ops'] must be a mapping of asset name to config"
+    issue = run_config_issue(graph, asset_keys, run_config)
+    return issue.message if issue is not None else None
+
+
+def config_steps(graph: GlobalAssetGraph, asset_keys: Sequence[str]) -> dict[str, AssetNodeSnap]:
+    """The steps of a run of `asset_keys` by step key, each with (one of) its asset nodes."""
     steps: dict[str, AssetNodeSnap] = {}
-    names: dict[str, str] = {}
     for key in asset_keys:
         node = graph.assets[key].node
-        if node.step_key is None:
-            continue
-        steps.setdefault(node.step_key, node)
-        names[node.step_key] = node.step_key
+        if node.step_key is not None:
+            steps.setdefault(node.step_key, node)
+    return steps
+
+
+def run_config_issue(
+    graph: GlobalAssetGraph, asset_keys: Sequence[str], run_config: Mapping[str, Any]
+) -> ConfigIssue | None:
+    """What is wrong with `run_config` for a run of `asset_keys` and where, or None."""
+    if not isinstance(run_config, Mapping):
+        return ConfigIssue(
+            f"run config must be a mapping like {{'ops': {{...}}}}, not a {_kind(run_config)}"
+        )
+    ops = run_config.get("ops", {})
+    if not isinstance(ops, Mapping):
+        return ConfigIssue("run_config['ops'] must be a mapping of asset name to config", ("ops",))
+    steps = config_steps(graph, asset_keys)
+    names = {step: step for step in steps}
+    for step, node in steps.items():
         if node.function_name:
-            names.setdefault(node.function_name, node.step_key)
+            names.setdefault(node.function_name, step)
     unknown = sorted(set(ops) - set(names))
     if unknown:
-        return (
+        return ConfigIssue(
             f"run_config names {unknown}, which are not assets in this run "
-            f"(assets: {sorted(steps)})"
+            f"(assets: {sorted(steps)})",
+            ("ops", unknown[0]),
         )
     for name, entry in ops.items():
         step = names[name]
         if steps[step].op_names:
             problem = _graph_entry_problem(step, entry)
+            issue = ConfigIssue(problem, ("ops", name)) if problem is not None else None
         else:
-            problem = _entry_problem(step, steps[step].config_schema, entry)
-        if problem is not None:
-            return problem
+            issue = _entry_issue(step, name, steps[step].config_schema, entry)
+        if issue is not None:
+            return issue
+    # A step left out of the config gets {}: refused now if its Config has required fields,
+    # rather than a run that fails in its step.
+    given = {names[name] for name in ops}
+    for step, node in steps.items():
+        if step in given or not node.config_schema or node.op_names:
+            continue
+        try:
+            check_value(node.config_schema, {}, node.config_schema, "")
+        except ConfigProblem as exc:
+            return ConfigIssue(
+                f"asset '{step}' needs config: {exc}; give it as "
+                f"{{'ops': {{'{step}': {{'config': {{...}}}}}}}}",
+                ("ops",),
+            )
     return None
 
 
-def _entry_problem(step: str, schema: dict[str, Any] | None, entry: Any) -> str | None:
+def _entry_issue(
+    step: str, name: str, schema: dict[str, Any] | None, entry: Any
+) -> ConfigIssue | None:
+    at: Path = ("ops", name)
     if entry is None:
-        return None
+        entry = {}
     if not isinstance(entry, Mapping):
-        return f"run_config for asset '{step}' is a {_kind(entry)}, not a mapping with 'config'"
+        return ConfigIssue(
+            f"run_config for asset '{step}' is a {_kind(entry)}, not a mapping with 'config'", at
+        )
     stray = sorted(set(entry) - {"config"})
     if stray:
-        return (
+        return ConfigIssue(
             f"run_config for asset '{step}' has {stray} beside 'config'; put the values "
-            f"under it: {{'ops': {{'{step}': {{'config': {{...}}}}}}}}"
+            f"under it: {{'ops': {{'{step}': {{'config': {{...}}}}}}}}",
+            (*at, stray[0]),
         )
     values = entry.get("config")
     if schema is None:
         if values:
-            return f"run_config gives config to asset '{step}', which takes no Config parameter"
+            return ConfigIssue(
+                f"run_config gives config to asset '{step}', which takes no Config parameter",
+                (*at, "config"),
+            )
         return None
     try:
         check_value(schema, values if values is not None else {}, schema, "")
     except ConfigProblem as exc:
-        return f"invalid config for asset '{step}': {exc}"
+        where = (*at, "config") if "config" in entry else at
+        return ConfigIssue(f"invalid config for asset '{step}': {exc}", (*where, *exc.path))
     return None
 
 
@@ -96,57 +155,68 @@ def _graph_entry_problem(step: str, entry: Any) -> str | None:
     return None
 
 
-def check_value(schema: Mapping[str, Any], value: Any, root: Mapping[str, Any], at: str) -> None:
+def check_value(
+    schema: Mapping[str, Any], value: Any, root: Mapping[str, Any], at: str, path: Path = ()
+) -> None:
     """Raise `ConfigProblem` if `value` does not fit `schema` (a pydantic JSON schema; `root`
-    holds its ``$defs``); keywords it does not know are not checked."""
+    holds its ``$defs``); keywords it does not know are not checked. `at` names the value in
+    messages, `path` leads to it."""
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
         schema = root.get("$defs", {}).get(ref.removeprefix("#/$defs/"), {})
     options = schema.get("anyOf") or schema.get("oneOf")
     if options:
-        problems = []
+        problems: list[ConfigProblem] = []
         for option in options:
             try:
-                check_value(option, value, root, at)
+                check_value(option, value, root, at, path)
                 return
             except ConfigProblem as exc:
-                problems.append(str(exc))
-        raise ConfigProblem(problems[0] if len(problems) == 1 else " or ".join(problems))
+                problems.append(exc)
+        deepest = max(problems, key=lambda p: len(p.path))
+        text = str(problems[0]) if len(problems) == 1 else " or ".join(map(str, problems))
+        raise ConfigProblem(text, deepest.path)
     for part in schema.get("allOf", ()):
-        check_value(part, value, root, at)
+        check_value(part, value, root, at, path)
     if "enum" in schema and value not in schema["enum"]:
-        raise ConfigProblem(f"{_where(at)}{value!r} is not one of {schema['enum']}")
+        raise ConfigProblem(f"{_where(at)}{value!r} is not one of {schema['enum']}", path)
     if "const" in schema and value != schema["const"]:
-        raise ConfigProblem(f"{_where(at)}{value!r} is not {schema['const']!r}")
+        raise ConfigProblem(f"{_where(at)}{value!r} is not {schema['const']!r}", path)
     kind = schema.get("type")
     if kind is None:
         return
     if not _fits(kind, value):
-        raise ConfigProblem(f"{_where(at)}expected {kind}, got {_kind(value)} {value!r}")
+        raise ConfigProblem(f"{_where(at)}expected {kind}, got {_kind(value)} {value!r}", path)
     if kind == "object":
-        _check_object(schema, value, root, at)
+        _check_object(schema, value, root, at, path)
     elif kind == "array" and isinstance(schema.get("items"), Mapping):
         for index, item in enumerate(value):
-            check_value(schema["items"], item, root, f"{at}[{index}]")
+            check_value(schema["items"], item, root, f"{at}[{index}]", (*path, index))
 
 
 def _check_object(
-    schema: Mapping[str, Any], value: Mapping[str, Any], root: Mapping[str, Any], at: str
+    schema: Mapping[str, Any],
+    value: Mapping[str, Any],
+    root: Mapping[str, Any],
+    at: str,
+    path: Path,
 ) -> None:
     properties: Mapping[str, Any] = schema.get("properties", {})
     missing = [name for name in schema.get("required", ()) if name not in value]
     if missing:
-        raise ConfigProblem(f"{_where(at)}missing required field {', '.join(map(repr, missing))}")
+        raise ConfigProblem(
+            f"{_where(at)}missing required field {', '.join(map(repr, missing))}", path
+        )
     extra = schema.get("additionalProperties", True)
     for name, item in value.items():
-        path = f"{at}.{name}" if at else str(name)
+        dotted = f"{at}.{name}" if at else str(name)
         if name in properties:
-            check_value(properties[name], item, root, path)
+            check_value(properties[name], item, root, dotted, (*path, name))
         elif extra is False:
             known = ", ".join(properties) or "none"
-            raise ConfigProblem(f"unknown field {path!r} (fields: {known})")
+            raise ConfigProblem(f"unknown field {dotted!r} (fields: {known})", (*path, name))
         elif isinstance(extra, Mapping):
-            check_value(extra, item, root, path)
+            check_value(extra, item, root, dotted, (*path, name))
 
 
 def _fits(kind: str, value: Any) -> bool:

@@ -55,6 +55,7 @@ async def launch_run(body: RunRequest, dep: Deployment = Depends(deployment)) ->
                 selection=body.selection,
                 asset_keys=body.asset_keys,
                 job_name=body.job,
+                job_location=body.job_location,
                 tags=tags,
                 system_tags={LAUNCHED_BY_TAG: by},
                 run_config=body.run_config,

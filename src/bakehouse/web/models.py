@@ -167,6 +167,9 @@ class RunRequest(BaseModel):
     )
     asset_keys: list[str] | None = None
     job: str | None = None
+    job_location: str | None = Field(
+        default=None, description="The code location of the job (when two define one name)"
+    )
     tags: Tags = Field(default_factory=dict)
     run_config: dict[str, Any] = Field(default_factory=dict)
     partition_key: str | None = Field(

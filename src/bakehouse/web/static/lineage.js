@@ -31,6 +31,9 @@
   let frameRequested = false;
   const drawn = { nodes: 0, edges: [], ms: 0 };
   const dpr = () => window.devicePixelRatio || 1;
+  // The job page draws a job's graph with this script too, without the lineage page's toolbar.
+  const byId = (id) => document.getElementById(id) || document.createElement("div");
+  const listen = (id, name, fn) => { const node = document.getElementById(id); if (node) node.addEventListener(name, fn); };
 
   // ---- data ------------------------------------------------------------------------------
   function load(data) {
@@ -49,16 +52,17 @@
     selected = new Set([...selected].filter((k) => byKey.has(k)));
     focus = -1;
     hover = -1;
-    document.getElementById("lineage-stats").textContent =
+    byId("lineage-stats").textContent =
       nodes.length + " of " + data.total + " assets · " + data.locations.length +
       " location" + (data.locations.length === 1 ? "" : "s");
-    document.getElementById("lineage-empty").hidden = nodes.length > 0;
-    document.querySelector("#materialize-all button").disabled = !nodes.some((n) => !n.external);
+    byId("lineage-empty").hidden = nodes.length > 0;
+    const all = document.querySelector("#materialize-all button");
+    if (all) all.disabled = !nodes.some((n) => !n.external);
     if (!nodes.length) {
       const stillLoading = (data.locations_state || []).some((l) => l.status === "LOADING");
       if (stillLoading) {
-        document.getElementById("empty-title").textContent = "Loading code locations…";
-        document.getElementById("empty-text").textContent = "The graph appears as soon as they have loaded.";
+        byId("empty-title").textContent = "Loading code locations…";
+        byId("empty-text").textContent = "The graph appears as soon as they have loaded.";
       }
     }
   }
@@ -415,7 +419,7 @@
     canvas.dataset.drawnNodes = String(count);
     if (!document.body.dataset.lineage) {
       document.body.dataset.lineage = "ready";
-      document.getElementById("lineage-loading").hidden = true;
+      byId("lineage-loading").hidden = true;
     }
   }
 
@@ -441,7 +445,7 @@
   }
 
   function renderPanel() {
-    const materializeButton = document.getElementById("materialize-selected");
+    const materializeButton = byId("materialize-selected");
     const count = selected.size;
     materializeButton.disabled = count === 0;
     materializeButton.textContent = count ? "Materialize selected (" + count + ")" : "Materialize selected";
@@ -553,9 +557,9 @@
     zoomAt(Math.exp(-delta * 0.0015), e.clientX - r.left, e.clientY - r.top);
   }, { passive: false });
   const zoomCenter = (f) => { const { w, h } = size(); zoomAt(f, w / 2, h / 2); };
-  document.getElementById("zoom-in").addEventListener("click", () => zoomCenter(1.3));
-  document.getElementById("zoom-out").addEventListener("click", () => zoomCenter(1 / 1.3));
-  document.getElementById("zoom-fit").addEventListener("click", fit);
+  listen("zoom-in", "click", () => zoomCenter(1.3));
+  listen("zoom-out", "click", () => zoomCenter(1 / 1.3));
+  listen("zoom-fit", "click", fit);
   document.addEventListener("keydown", (e) => {
     if (e.target.matches("input, textarea, select")) return;
     if (e.key === "/") { e.preventDefault(); search.focus(); }
@@ -566,8 +570,8 @@
   });
 
   // ---- search ----------------------------------------------------------------------------
-  const search = document.getElementById("lineage-search");
-  const suggest = document.getElementById("search-suggest");
+  const search = byId("lineage-search");
+  const suggest = byId("search-suggest");
   let matches = [], active = 0;
   function showMatches() {
     const q = search.value.trim().toLowerCase();
@@ -614,10 +618,11 @@
   search.addEventListener("blur", () => setTimeout(() => (suggest.hidden = true), 150));
 
   // ---- filter, reload, materialize -------------------------------------------------------
-  const filterForm = document.getElementById("lineage-filter");
-  const filterInput = document.getElementById("lineage-selection");
-  const filterError = document.getElementById("selection-error");
-  let filter = filterInput.value.trim();
+  const filterForm = byId("lineage-filter");
+  const filterInput = byId("lineage-selection");
+  const filterError = byId("selection-error");
+  // The job page has no filter: its graph is its job's selection, kept on the data.
+  let filter = (filterInput.value || document.getElementById("graph-data").dataset.selection || "").trim();
 
   async function fetchGraph(selection) {
     const url = "/api/graph" + (selection ? "?selection=" + encodeURIComponent(selection) : "");
@@ -643,7 +648,7 @@
       filterError.hidden = false;
     }
   });
-  document.getElementById("clear-filter").addEventListener("click", (e) => {
+  listen("clear-filter", "click", (e) => {
     e.preventDefault();
     filterInput.value = "";
     filterForm.requestSubmit();
@@ -661,7 +666,7 @@
     }
   }
 
-  document.getElementById("reload-defs").addEventListener("submit", async (e) => {
+  listen("reload-defs", "submit", async (e) => {
     e.preventDefault();
     const button = e.target.querySelector("button");
     button.setAttribute("aria-busy", "true");
@@ -681,30 +686,16 @@
     }
   });
 
-  async function launch(body, button) {
-    button.setAttribute("aria-busy", "true");
-    try {
-      const result = await BH.api("POST", "/api/runs", body);
-      window.location.href = "/runs/" + encodeURIComponent(result.run_id);
-    } catch (err) {
-      BH.toast("Could not launch the run: " + err.message, "bad");
-      button.removeAttribute("aria-busy");
-    }
-  }
-  document.getElementById("materialize-selected").addEventListener("click", (e) => {
+  // Both go through the launchpad: it launches at once when nothing is needed, else asks for
+  // config and (for partitioned assets) a partition.
+  listen("materialize-selected", "click", (e) => {
     const keys = [...selected].filter((key) => !nodes[byKey.get(key)].external);
     if (!keys.length) { BH.toast("External assets are not materialized by bakehouse; select another asset.", "bad"); return; }
-    // Partitioned assets run one partition at a time: pick them in the backfill dialog.
-    if (keys.some((key) => nodes[byKey.get(key)].partitioned) && window.BHPartitions) {
-      const selection = keys.map((key) => 'key:"' + key + '"').join(" or ");
-      window.BHPartitions.openBackfill("/backfills/new?selection=" + encodeURIComponent(selection), "Launch a backfill of " + keys.join(", "));
-      return;
-    }
-    launch({ asset_keys: keys }, e.currentTarget);
+    window.BHLaunchpad.open({ asset_keys: keys }, { button: e.currentTarget, title: "Materialize " + (keys.length === 1 ? keys[0] : keys.length + " assets") });
   });
-  document.getElementById("materialize-all").addEventListener("submit", (e) => {
+  listen("materialize-all", "submit", (e) => {
     e.preventDefault();
-    launch({ selection: filter || "*" }, e.target.querySelector("button"));
+    window.BHLaunchpad.open({ selection: filter || "*" }, { button: e.target.querySelector("button"), title: filter ? "Materialize all shown" : "Materialize all" });
   });
 
   // ---- live updates ----------------------------------------------------------------------
