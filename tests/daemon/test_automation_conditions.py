@@ -1,13 +1,10 @@
-"""Automation condition semantics, tick by tick, on a real SQLite file: snapshots built in this
-process (no code server), runs stored QUEUED by the launch service and finished by the test."""
+"""Automation condition semantics, tick by tick, on every storage backend (a SQLite file and
+PostgreSQL): snapshots built in this process (no code server), runs stored QUEUED by the launch
+service and finished by the test."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
-
-import pytest
 
 import bakehouse as dg
 from bakehouse.codeserver.loader import build_snapshot
@@ -16,12 +13,14 @@ from bakehouse.host.automation_view import true_nodes
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.storage import EventRecord, EventType, Instance, RunRecord, RunStatus
 from bakehouse.storage.records import TickRecord
+from tests.storage import conftest as storage_fixtures
 
-
-@pytest.fixture
-def instance(tmp_path: Path) -> Iterator[Instance]:
-    with Instance.for_home(tmp_path / ".bakehouse") as opened:
-        yield opened
+# The storage suite's fixtures: `instance` is a fresh instance on each backend in turn.
+backend = storage_fixtures.backend
+db_url = storage_fixtures.db_url
+open_instance = storage_fixtures.open_instance
+postgres_database = storage_fixtures.postgres_database
+instance = storage_fixtures.instance
 
 
 def at(day: int, hour: int = 0, minute: int = 0) -> float:
