@@ -232,3 +232,35 @@ def test_asset_spec_and_multi_asset_outputs_take_conditions() -> None:
     assert conditions["right"] is None
     assert conditions["s1"] is not None
     assert conditions["s1"].label == "eager"
+
+
+def test_blocking_checks_of_deps_as_the_customizing_guides_combine_them() -> None:
+    @dg.asset(check_specs=[dg.AssetCheckSpec("ok", asset="upstream", blocking=True)])
+    def upstream() -> None: ...
+
+    condition = (
+        dg.AutomationCondition.on_missing()
+        & dg.AutomationCondition.all_deps_blocking_checks_passed()
+    )
+
+    @dg.asset(deps=[upstream], automation_condition=condition)
+    def downstream() -> None: ...
+
+    loaded = {a.key: a.automation_condition for a in snap_of(
+        dg.Definitions(assets=[upstream, downstream])).assets}  # fmt: skip
+    node = loaded["downstream"]
+    assert node is not None
+    assert {"on_missing", "all_deps_blocking_checks_passed", "all_blocking_checks_passed"} <= set(
+        labels(node)
+    )
+
+    def checks_nodes(n: AutomationConditionSnap) -> list[AutomationConditionSnap]:
+        own = [n] if n.kind == "all_checks" else []
+        return own + [m for c in n.children for m in checks_nodes(c)]
+
+    (checks,) = checks_nodes(node)
+    assert checks.blocking_only
+    assert checks.name == "ALL_CHECKS_MATCH"
+    any_failed = dg.AutomationCondition.any_checks_match(dg.AutomationCondition.check_failed())
+    assert any_failed.name == "ANY_CHECKS_MATCH"
+    assert not any_failed.blocking_only

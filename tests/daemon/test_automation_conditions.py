@@ -107,6 +107,42 @@ def test_an_eager_chain_runs_downstream_assets_in_one_run_and_once(instance: Ins
     assert len(dep.runs()) == 1
 
 
+def test_eager_waits_for_the_blocking_checks_of_its_deps_as_the_guide_combines_them(
+    instance: Instance,
+) -> None:
+    @dg.asset(check_specs=[dg.AssetCheckSpec("rows_ok", asset="a", blocking=True)])
+    def a() -> None: ...
+
+    condition = (
+        dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+    )
+
+    @dg.asset(deps=[a], automation_condition=condition)
+    def b() -> None: ...
+
+    dep = Deployment(instance, dg.Definitions(assets=[a, b]))
+    dep.tick(at(1))
+    dep.materialize("a", run_id="m1")
+    # Updated, but its blocking check has no result against the new data yet: wait.
+    assert dep.tick(at(1, 0, 1)).run_ids == ()
+    waiting = true_nodes(instance.get_automation_evaluations("b", limit=1)[0].tree)
+    assert "any_deps_updated" in waiting
+    assert "all_deps_blocking_checks_passed" not in waiting
+    check = EventRecord(
+        run_id="m1",
+        event_type=EventType.ASSET_CHECK_EVALUATION,
+        timestamp=1.0,
+        asset_key="a",
+        step_key="a",
+        data={"check_name": "rows_ok", "passed": True, "severity": "ERROR"},
+    )
+    instance.store_event(check)
+    assert len(dep.tick(at(1, 0, 2)).run_ids) == 1
+    why = true_nodes(instance.get_automation_evaluations("b", limit=1)[0].tree)
+    assert "all_blocking_checks_passed (a)" in why
+    assert "check_passed (a:rows_ok)" in why
+
+
 def test_eager_waits_while_a_dependency_is_in_progress(instance: Instance) -> None:
     @dg.asset
     def a() -> None: ...

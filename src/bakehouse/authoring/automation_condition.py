@@ -17,7 +17,9 @@ from typing import Any
 from bakehouse.errors import DefinitionError
 
 # Kinds whose children are combined (the rest are operands, evaluated from storage).
-OPERATORS = frozenset({"and", "or", "not", "since", "newly_true", "any_deps", "all_deps"})
+OPERATORS = frozenset(
+    {"and", "or", "not", "since", "newly_true", "any_deps", "all_deps", "any_checks", "all_checks"}
+)
 _DEPS_KINDS = frozenset({"any_deps", "all_deps"})
 
 # What the evaluation view prints for each kind (Dagster's names for them).
@@ -29,6 +31,8 @@ _NAMES = {
     "newly_true": "NEWLY_TRUE",
     "any_deps": "ANY_DEPS_MATCH",
     "all_deps": "ALL_DEPS_MATCH",
+    "any_checks": "ANY_CHECKS_MATCH",
+    "all_checks": "ALL_CHECKS_MATCH",
 }
 
 
@@ -44,6 +48,8 @@ class AutomationCondition:
     cron_schedule: str | None = None
     cron_timezone: str | None = None
     lookback_seconds: float | None = None
+    # For any_checks/all_checks: only the asset's blocking checks count.
+    blocking_only: bool = False
     # For any_deps/all_deps: the deps considered (None: all) and the ones left out; each an
     # AssetSelection or keys, resolved against the location's assets when it is loaded.
     allow_selection: Any = field(default=None, compare=False)
@@ -245,6 +251,50 @@ class AutomationCondition:
         """True if `condition` is true for some partition of every dependency (true for an
         asset without dependencies)."""
         return AutomationCondition("all_deps", (_checked(condition),))
+
+    # -- asset checks ------------------------------------------------------------------------
+
+    @staticmethod
+    def check_passed() -> AutomationCondition:
+        """Of an asset check: its latest result, against the asset's latest materialization,
+        passed."""
+        return AutomationCondition("check_passed")
+
+    @staticmethod
+    def check_failed() -> AutomationCondition:
+        """Of an asset check: its latest result, against the asset's latest materialization,
+        failed (or the check raised)."""
+        return AutomationCondition("check_failed")
+
+    @staticmethod
+    def any_checks_match(
+        condition: AutomationCondition, blocking_only: bool = False
+    ) -> AutomationCondition:
+        """True if `condition` is true for any of the asset's checks (its blocking ones only,
+        with `blocking_only`)."""
+        return AutomationCondition(
+            "any_checks", (_checked(condition),), blocking_only=bool(blocking_only)
+        )
+
+    @staticmethod
+    def all_checks_match(
+        condition: AutomationCondition, blocking_only: bool = False
+    ) -> AutomationCondition:
+        """True if `condition` is true for every one of the asset's checks (its blocking ones
+        only, with `blocking_only`); true for an asset without checks."""
+        return AutomationCondition(
+            "all_checks", (_checked(condition),), blocking_only=bool(blocking_only)
+        )
+
+    @staticmethod
+    def all_deps_blocking_checks_passed() -> AutomationCondition:
+        """True once every blocking check of every dependency passed against its latest
+        materialization (or the dependency will be requested on this evaluation)."""
+        ac = AutomationCondition
+        passed = ac.all_checks_match(
+            ac.check_passed() | ac.will_be_requested(), blocking_only=True
+        ).with_label("all_blocking_checks_passed")
+        return ac.all_deps_match(passed).with_label("all_deps_blocking_checks_passed")
 
     @staticmethod
     def newly_missing() -> AutomationCondition:

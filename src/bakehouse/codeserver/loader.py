@@ -282,6 +282,7 @@ def condition_snap(condition: Any, key_graph: Any) -> AutomationConditionSnap | 
             cron_schedule=condition.cron_schedule,
             cron_timezone=condition.cron_timezone,
             lookback_seconds=condition.lookback_seconds,
+            blocking_only=condition.blocking_only,
             allow=keys(condition.allow_selection)
             if condition.allow_selection is not None
             else None,

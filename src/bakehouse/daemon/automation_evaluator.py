@@ -103,6 +103,8 @@ class RootEvaluation:
             self._remember(path, operand)
         elif kind in ("any_deps", "all_deps"):
             true, children = self._deps(node, key, path, candidates)
+        elif kind in ("any_checks", "all_checks"):
+            true, children = self._checks(node, key, path, candidates)
         else:
             true = self._operand(node, key, path, candidates)
         true &= candidates
@@ -132,6 +134,52 @@ class RootEvaluation:
             matched = {p for p in candidates if self.facts.mapped(dep, p) & dep_true}
             true = true & matched if node.kind == "all_deps" else true | matched
         return true, children
+
+    def _checks(
+        self, node: AutomationConditionSnap, key: str, path: str, candidates: set[str]
+    ) -> tuple[set[str], list[ConditionNodeResult]]:
+        # A check's result is about the asset's latest data: it holds for all targets or none.
+        results = [
+            self._check_node(node.children[0], key, name, f"{path}#{name}")
+            for name in self.facts.checks(key, blocking_only=node.blocking_only)
+        ]
+        held = [ok for ok, _ in results]
+        passed = any(held) if node.kind == "any_checks" else all(held)
+        return (set(candidates) if passed else set()), [r for _, r in results]
+
+    def _check_node(
+        self, node: AutomationConditionSnap, key: str, check: str, path: str
+    ) -> tuple[bool, ConditionNodeResult]:
+        """A condition of one asset check (`check` of asset `key`)."""
+        children = [
+            self._check_node(c, key, check, f"{path}.{i}") for i, c in enumerate(node.children)
+        ]
+        held = [ok for ok, _ in children]
+        if node.kind == "and":
+            ok = all(held)
+        elif node.kind == "or":
+            ok = any(held)
+        elif node.kind == "not":
+            ok = not held[0] if held else True
+        elif node.kind in ("check_passed", "check_failed"):
+            result = self.facts.check_results(key).get(check)
+            ok = result is not None and result == (node.kind == "check_passed")
+        elif node.kind == "will_be_requested":
+            # A check runs with its asset: requested when the asset is, in the root's run.
+            ok = (
+                key != self.root and self._runs_with_root(key) and bool(self.requested_now.get(key))
+            )
+        else:
+            ok = False  # asset operands say nothing of a check
+        return ok, ConditionNodeResult(
+            kind=node.kind,
+            name=node.name or node.kind,
+            label=node.label,
+            dep=f"{key}:{check}",
+            true_partitions=("",) if ok else (),
+            candidates=1,
+            children=tuple(r for _, r in children),
+        )
 
     def _operand(
         self, node: AutomationConditionSnap, key: str, path: str, candidates: set[str]

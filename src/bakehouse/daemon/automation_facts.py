@@ -22,6 +22,7 @@ from bakehouse.storage.records import (
     AssetMaterializationRecord,
     BackfillRecord,
     BackfillStatus,
+    EventType,
     PartitionStatus,
     RunRecord,
     RunStatus,
@@ -196,6 +197,32 @@ class Facts:
             run = self.run(materialization.run_id)
             if run is not None and root in run.asset_selection:
                 found.add(partition)
+        return found
+
+    def checks(self, key: str, *, blocking_only: bool) -> list[str]:
+        """The names of the asset's checks (from every location), blocking ones only if asked."""
+        return sorted(
+            p.check.name
+            for p in self.graph.checks.get(key, [])
+            if p.check.blocking or not blocking_only
+        )
+
+    @cache  # noqa: B019
+    def check_results(self, key: str) -> dict[str, bool]:
+        """Each check's latest result against the asset's latest materialization: True if it
+        passed, False if it failed or raised; checks with no such result are absent."""
+        newest = max((m.storage_id for m in self.materializations(key).values()), default=0)
+        found: dict[str, bool] = {}
+        for event in self.instance.get_asset_check_history(key, limit=200):
+            if (event.storage_id or 0) < newest:
+                break  # older than the materialization: about data that is gone
+            names = event.data.get("check_names") or [event.data.get("check_name")]
+            for name in names:
+                if name is not None and str(name) not in found:
+                    passed = event.event_type == EventType.ASSET_CHECK_EVALUATION and bool(
+                        event.data.get("passed")
+                    )
+                    found[str(name)] = passed
         return found
 
     def mapped(self, dep: str, partition: str) -> set[str]:

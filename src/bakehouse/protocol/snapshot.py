@@ -93,6 +93,8 @@ class AutomationConditionSnap(Record, frozen=True, kw_only=True):
     cron_schedule: str | None = None
     cron_timezone: str | None = None
     lookback_seconds: float | None = None
+    # For "any_checks"/"all_checks": only blocking checks count.
+    blocking_only: bool = False
     # For "any_deps"/"all_deps": the deps that count (None: all) and those left out.
     allow: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
