@@ -8,17 +8,15 @@ the page reads again when runs or materializations change.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from bakehouse.host.deployment import Deployment
-from bakehouse.web.api_graph import views
-from bakehouse.web.catalog import SORT_ORDERS, STATUSES, catalog_rows, page_payload
+from bakehouse.web.catalog import SORT_ORDERS, STATUSES
+from bakehouse.web.catalog_cache import CatalogCache
 from bakehouse.web.deps import deployment
-from bakehouse.web.graph_view import GraphViews
 from bakehouse.web.models import LocationOut
 from bakehouse.web.templating import render
 
@@ -27,9 +25,10 @@ router = APIRouter(include_in_schema=False)
 FILTERS = ("group", "location", "kind", "owner", "status")
 
 
-def _payload(dep: Deployment, graphs: GraphViews) -> dict[str, Any]:
-    _, graph = graphs.graph()
-    return page_payload(catalog_rows(dep.instance, graph))
+def _cache(request: Request) -> CatalogCache:
+    """The app's catalog cache (see `pages.mount`)."""
+    cache: CatalogCache = request.app.state.catalog_cache
+    return cache
 
 
 @router.get("/assets", response_class=HTMLResponse)
@@ -37,13 +36,13 @@ async def catalog_page(
     request: Request,
     part: str | None = None,
     dep: Deployment = Depends(deployment),
-    graphs: GraphViews = Depends(views),
+    cache: CatalogCache = Depends(_cache),
 ) -> Response:
     """Every asset with its status, partitions, last materialization and checks; filters from
     the query (``q``, ``group``, ``location``, ``kind``, ``owner``, ``status``, ``sort``)."""
-    data = await run_in_threadpool(_payload, dep, graphs)
+    data, text = await run_in_threadpool(cache.payload)
     if part == "data":
-        return JSONResponse(data)
+        return Response(text, media_type="application/json")
     params = request.query_params
     chosen = {name: params.get(name, "") for name in FILTERS}
     if chosen["status"] not in STATUSES:
@@ -54,6 +53,7 @@ async def catalog_page(
         "catalog.html",
         active="catalog",
         catalog=data,
+        catalog_json=Markup(text),
         q=params.get("q", ""),
         chosen=chosen,
         sort=sort if sort in SORT_ORDERS else "key",

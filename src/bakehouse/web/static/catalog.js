@@ -21,11 +21,17 @@
 
   const LISTS = { group: "groups", location: "locations", kind: "kinds", owner: "owners" };
 
+  // One style rule per location colour, so rows carry a class rather than a style to parse.
+  const colorSheet = document.head.appendChild(document.createElement("style"));
+  let locIndex = new Map();
+
   function load(payload) {
     const first = !data;
     data = payload;
     F = Object.fromEntries(data.fields.map((name, i) => [name, i]));
     rows = data.rows;
+    locIndex = new Map(data.locations.map((name, i) => [name, i]));
+    colorSheet.textContent = data.locations.map((name, i) => "#catalog-body .loc-" + i + "{background:" + data.colors[name] + "}").join("\n");
     // The server rendered the options of the first payload; a later one may add or drop some.
     if (!first) Object.entries(LISTS).forEach(([name, list]) => fillOptions(name, data[list]));
   }
@@ -118,7 +124,7 @@
     return '<tr role="row" data-key="' + esc(key) + '">' +
       '<td class="key-cell"><a href="' + esc(assetUrl(key)) + '">' + esc(key) + "</a>" + (r[F.external] ? ' <span class="tag">external</span>' : "") + "</td>" +
       "<td>" + esc(r[F.group]) + "</td>" +
-      (loc === null ? '<td class="muted">none</td>' : '<td><i class="loc-dot" style="background:' + data.colors[loc] + '"></i>' + esc(loc) + "</td>") +
+      (loc === null ? '<td class="muted">none</td>' : '<td><i class="loc-dot loc-' + locIndex.get(loc) + '"></i>' + esc(loc) + "</td>") +
       "<td>" + r[F.kinds].map((k) => '<span class="tag">' + esc(k) + "</span>").join(" ") + "</td>" +
       '<td class="owners-cell">' + esc(r[F.owners].join(", ")) + "</td>" +
       '<td><span class="pill pill-' + style + '" data-status="' + state + '">' + label + "</span></td>" +
