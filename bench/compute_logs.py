@@ -8,16 +8,24 @@ other processes falls on both alike. Run with the dev venv:
     .venv/bin/python bench/compute_logs.py [--samples 5] [--steps 1000] [--executor in_process]
 
 Prints the median wall time of the run's execution (planning included, interpreter start not)
-per variant and the difference per step in milliseconds.
+per variant and the difference per step in milliseconds, then the median CPU time of the whole
+sample (every process; less disturbed than wall time on a busy machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
+
+# Under the repository, as bench/run.py works: a busy /tmp can make each file creation cost
+# far more than on the disk a deployment keeps its storage on, and that would be measured.
+WORK = Path(__file__).resolve().parent / ".work" / "compute_logs"
 
 PROBE = """
 import sys, time, tempfile
@@ -31,6 +39,7 @@ from bakehouse.storage import Instance
 from bakehouse.storage.records import RunRecord
 
 steps, capture, executor_name = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3]
+work = Path(sys.argv[4])
 
 
 def make(i):
@@ -44,7 +53,7 @@ def make(i):
 
 assets = [make(i) for i in range(steps)]
 defs = dg.Definitions(assets=assets)
-home = Path(tempfile.mkdtemp(prefix="bench-logs-"))
+home = Path(tempfile.mkdtemp(prefix="home-", dir=work))
 with Instance.for_home(home) as instance:
     instance.create_run(RunRecord(run_id="bench"))
     executor = executor_for(ExecutorDefinition(executor_name))
@@ -66,18 +75,25 @@ print(elapsed, file=sys.__stdout__)
 """
 
 
-def sample(steps: int, capture: bool, executor: str) -> float:
-    """Seconds one run took, in a fresh interpreter."""
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def sample(steps: int, capture: bool, executor: str) -> tuple[float, float]:
+    """Seconds one run took, in a fresh interpreter, and the CPU seconds of that interpreter
+    and its processes (start-up included: the same with and without capture)."""
+    cpu = _children_cpu()
     with tempfile.TemporaryFile("w+") as quiet:
         done = subprocess.run(
-            [sys.executable, "-c", PROBE, str(steps), "1" if capture else "0", executor],
+            [sys.executable, "-c", PROBE, str(steps), "1" if capture else "0", executor, str(WORK)],
             stdout=subprocess.PIPE,
             stderr=quiet,
             text=True,
             check=True,
         )
     # Without capture the steps' lines come first; the time is the last line.
-    return float(done.stdout.strip().splitlines()[-1])
+    return float(done.stdout.strip().splitlines()[-1]), _children_cpu() - cpu
 
 
 def main() -> None:
@@ -87,16 +103,25 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--executor", default="in_process", choices=["in_process", "multiprocess"])
     args = parser.parse_args()
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
     times: dict[bool, list[float]] = {False: [], True: []}
+    cpus: dict[bool, list[float]] = {False: [], True: []}
     for _ in range(args.samples):
         for capture in (False, True):
-            times[capture].append(sample(args.steps, capture, args.executor))
+            wall, cpu = sample(args.steps, capture, args.executor)
+            times[capture].append(wall)
+            cpus[capture].append(cpu)
     off, on = statistics.median(times[False]), statistics.median(times[True])
+    cpu_off, cpu_on = statistics.median(cpus[False]), statistics.median(cpus[True])
     print(f"{args.steps} steps, {args.executor}, median of {args.samples}:")
     print(f"  without capture: {off:.3f} s  ({min(times[False]):.3f}-{max(times[False]):.3f})")
     print(f"  with capture:    {on:.3f} s  ({min(times[True]):.3f}-{max(times[True]):.3f})")
     per_step = (on - off) / args.steps * 1000
-    print(f"  capture costs {per_step:.3f} ms per step ({(on / off - 1) * 100:+.1f}%)")
+    print(f"  capture costs {per_step:.3f} ms per step of wall time ({(on / off - 1) * 100:+.1f}%)")
+    print(f"  CPU seconds, median: {cpu_off:.3f} without, {cpu_on:.3f} with capture: ", end="")
+    print(f"{(cpu_on - cpu_off) / args.steps * 1000:.3f} ms per step")
+    shutil.rmtree(WORK, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -133,6 +133,8 @@ def test_an_unknown_step_is_named_with_the_runs_steps(project: Path, bh: RunBh) 
     assert bh("launch", "--assets", "talker", cwd=project).returncode == 0
     run_id = _last_run_id(bh, project)
 
+    shown = bh("runs", "show", run_id, cwd=project, env={"COLUMNS": "200"})
+    assert f"What the steps printed: bh runs logs {run_id} [--step S] [--stderr]" in shown.stdout
     result = bh("runs", "logs", run_id, "--step", "nope", cwd=project)
 
     assert result.returncode == 1

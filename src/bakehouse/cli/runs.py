@@ -185,6 +185,10 @@ def _print_run(run: RunRecord, events: list[EventRecord], show_all: bool) -> Non
     out.print(table)
     for where, error in errors:
         print_error(out, error, title=f"Error in {where}")
+    if any(e.event_type == EventType.STEP_START for e in events):
+        out.print(
+            f"[dim]What the steps printed: bh runs logs {run.run_id} [--step S] [--stderr][/]"
+        )
 
 
 @runs.command("reexecute")

@@ -137,9 +137,13 @@ def capture_logs(
     # system calls themselves.
     stem = os.path.join(_run_dir(manager, run_id), file_part(step_key))
     complete = stem + COMPLETE_EXTENSION
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(complete)
-    out = os.open(stem + ComputeIOType.STDOUT.extension, _OPEN_FLAGS, 0o644)
+    try:
+        out = os.open(stem + ComputeIOType.STDOUT.extension, _OPEN_FLAGS | os.O_EXCL, 0o644)
+    except FileExistsError:
+        # The step ran before in this run: its capture is open again until this one ends.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(complete)
+        out = os.open(stem + ComputeIOType.STDOUT.extension, _OPEN_FLAGS, 0o644)
     err = os.open(stem + ComputeIOType.STDERR.extension, _OPEN_FLAGS, 0o644)
     # What was written before the step belongs where it was going.
     for stream in (sys.stdout, sys.stderr):

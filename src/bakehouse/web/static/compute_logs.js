@@ -116,9 +116,12 @@
   }).observe(log, { childList: true });
 
   [...select.options].forEach((o) => paneOf(o.value));
-  // Show the step that started last (the one running, while the run runs).
+  // Show the first step that failed, else the one that started last (the one running, while
+  // the run runs).
   if (select.options.length) {
-    select.value = select.options[select.options.length - 1].value;
+    const failed = log.querySelector("tr[data-type=STEP_FAILURE]");
+    const known = failed && [...select.options].some((o) => o.value === failed.dataset.step);
+    select.value = known ? failed.dataset.step : select.options[select.options.length - 1].value;
     show();
   }
 })();
