@@ -196,6 +196,19 @@ def run_tag_rows(run: RunRecord) -> list[dict[str, Any]]:
     ]
 
 
+def run_asset_rows(run: RunRecord) -> list[dict[str, Any]]:
+    """The `run_assets` rows of `run`, one per asset key it selects."""
+    return [
+        {
+            "run_id": run.run_id,
+            "asset_key": key,
+            "asset_digest": digest(key),
+            "created_at": run.created_at,
+        }
+        for key in dict.fromkeys(str(k) for k in run.asset_selection)
+    ]
+
+
 def instigator_to_row(state: InstigatorState) -> dict[str, Any]:
     """The `instigators` row of `state`."""
     return {

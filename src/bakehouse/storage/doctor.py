@@ -26,6 +26,7 @@ from bakehouse.storage.schema import (
     event_logs,
     instigators,
     quarantined_rows,
+    run_assets,
     run_tags,
     runs,
     ticks,
@@ -102,6 +103,7 @@ def move_aside(conn: Connection, record: CorruptRecord) -> bool:
     conn.execute(sa.delete(source.table).where(source.key == key))
     if source.table is runs:
         conn.execute(sa.delete(run_tags).where(run_tags.c.run_id == key))
+        conn.execute(sa.delete(run_assets).where(run_assets.c.run_id == key))
     elif source.table is asset_keys:
         assets.reindex(conn, [key])
     return True

@@ -49,6 +49,7 @@ from bakehouse.storage.records import (
     TickRecord,
     TickStatus,
 )
+from bakehouse.storage.run_filter import RunFilter
 
 ENV_STORAGE_URL = "BAKEHOUSE_STORAGE_URL"
 ENV_HOME = "BAKEHOUSE_HOME"
@@ -183,6 +184,7 @@ class Instance:
         statuses: Sequence[RunStatus] | None = None,
         before_created_at: float | None = None,
         include_corrupt: Literal[False] = False,
+        run_filter: RunFilter | None = None,
     ) -> list[RunRecord]: ...
 
     @overload
@@ -193,6 +195,7 @@ class Instance:
         statuses: Sequence[RunStatus] | None = None,
         before_created_at: float | None = None,
         include_corrupt: Literal[True],
+        run_filter: RunFilter | None = None,
     ) -> list[RunRecord | CorruptRecord]: ...
 
     def get_runs(
@@ -202,15 +205,21 @@ class Instance:
         statuses: Sequence[RunStatus] | None = None,
         before_created_at: float | None = None,
         include_corrupt: bool = False,
+        run_filter: RunFilter | None = None,
     ) -> list[RunRecord] | list[RunRecord | CorruptRecord]:
         """Runs, newest first; page with `before_created_at` = the last run's created_at.
+        `run_filter` keeps those of a job, an asset, tags, a launcher (indexed lookups).
 
         A row that cannot be read is left out, or with `include_corrupt` is a `CorruptRecord`
         in its place (for lists that show people which run is bad).
         """
         with self._db.read() as conn:
             found = runs.select_runs(
-                conn, limit=limit, statuses=statuses, before_created_at=before_created_at
+                conn,
+                limit=limit,
+                statuses=statuses,
+                before_created_at=before_created_at,
+                run_filter=run_filter,
             )
         return found if include_corrupt else skip_corrupt(found)
 

@@ -1,7 +1,8 @@
 """Reads and writes the `runs` table, including the status changes that lifecycle events make.
 
-Each run's tags are also rows of `run_tags`, written in the same transaction as the run, so that
-runs can be found by tag (a schedule's or sensor's runs) without reading every run.
+Each run's tags are also rows of `run_tags`, and its asset keys rows of `run_assets`, written in
+the same transaction as the run, so that runs can be found by tag (a schedule's or sensor's runs)
+or by asset without reading every run.
 """
 
 from __future__ import annotations
@@ -26,10 +27,18 @@ from bakehouse.storage.records import (
     RunRecord,
     RunStatus,
 )
-from bakehouse.storage.schema import run_tags, runs
+from bakehouse.storage.run_filter import (
+    LAUNCHED_BY_KINDS,
+    LAUNCHED_BY_TAG,
+    USER_LAUNCHERS,
+    LaunchedBy,
+    RunFilter,
+)
+from bakehouse.storage.schema import run_assets, run_tags, runs
 
 _INSERT = sa.insert(runs)
 _INSERT_TAGS = sa.insert(run_tags)
+_INSERT_ASSETS = sa.insert(run_assets)
 
 
 def insert_run(conn: Connection, run: RunRecord) -> RunRecord:
@@ -47,13 +56,19 @@ def insert_run(conn: Connection, run: RunRecord) -> RunRecord:
 
 
 def _insert_tags(conn: Connection, run: RunRecord) -> None:
+    """Index the run's tags and asset keys."""
     rows = codec.run_tag_rows(run)
     if rows:
         conn.execute(_INSERT_TAGS, rows)
+    keys = codec.run_asset_rows(run)
+    if keys:
+        conn.execute(_INSERT_ASSETS, keys)
 
 
 def _delete_tags(conn: Connection, run_id: str) -> None:
+    """Forget the run's indexed tags and asset keys."""
     conn.execute(sa.delete(run_tags).where(run_tags.c.run_id == run_id))
+    conn.execute(sa.delete(run_assets).where(run_assets.c.run_id == run_id))
 
 
 def select_run(conn: Connection, run_id: str, *, for_update: bool = False) -> RunRecord:
@@ -81,18 +96,67 @@ def _decode(rows: sa.CursorResult[Any]) -> list[RunRecord | CorruptRecord]:
 _COLUMNS = (runs.c.run_id, runs.c.created_at, runs.c.body)
 
 
+def _with_tags(pairs: Sequence[tuple[str, str]]) -> sa.ColumnElement[bool]:
+    """Runs with one of the tags `pairs`, found through the digest index of `run_tags`."""
+    found = sa.select(run_tags.c.run_id).where(
+        run_tags.c.tag_digest.in_([codec.digest(k, v) for k, v in pairs]),
+        # The digest finds the rows; this makes a collision harmless.
+        sa.or_(*(sa.and_(run_tags.c.key == k, run_tags.c.value == v) for k, v in pairs)),
+    )
+    return runs.c.run_id.in_(found)
+
+
+def _launched_by(who: LaunchedBy) -> sa.ColumnElement[bool]:
+    if who.name is not None:
+        return _with_tags([(LAUNCHED_BY_KINDS[who.kind], who.name)])
+    if who.kind == "user":
+        return _with_tags([(LAUNCHED_BY_TAG, launcher) for launcher in USER_LAUNCHERS])
+    if who.kind == "backfill":
+        # Any value of the key: probed per run through the primary key (run_id, ...), as the
+        # list walks runs newest first, stopping at its limit.
+        return sa.exists().where(
+            run_tags.c.run_id == runs.c.run_id, run_tags.c.key == LAUNCHED_BY_KINDS["backfill"]
+        )
+    return _with_tags([(LAUNCHED_BY_TAG, who.kind)])
+
+
+def filter_conditions(run_filter: RunFilter) -> list[sa.ColumnElement[bool]]:
+    """The WHERE conditions of `run_filter` on `runs`, each on an indexed column or table."""
+    found: list[sa.ColumnElement[bool]] = []
+    if run_filter.statuses:
+        found.append(runs.c.status.in_([RunStatus(s).value for s in run_filter.statuses]))
+    if run_filter.job_name is not None:
+        found.append(runs.c.job_name == run_filter.job_name)
+    if run_filter.asset_key is not None:
+        key = run_filter.asset_key
+        found.append(
+            runs.c.run_id.in_(
+                sa.select(run_assets.c.run_id).where(
+                    run_assets.c.asset_digest == codec.digest(key), run_assets.c.asset_key == key
+                )
+            )
+        )
+    found.extend(_with_tags([pair]) for pair in run_filter.tags)
+    if run_filter.launched_by is not None:
+        found.append(_launched_by(run_filter.launched_by))
+    return found
+
+
 def select_runs(
     conn: Connection,
     *,
     limit: int | None,
     statuses: Sequence[RunStatus] | None,
     before_created_at: float | None,
+    run_filter: RunFilter | None = None,
 ) -> list[RunRecord | CorruptRecord]:
-    """Runs newest first, optionally only those with one of `statuses` or created before a time;
-    a row that cannot be read is a `CorruptRecord` in its place."""
+    """Runs newest first, optionally only those with one of `statuses`, passing `run_filter`
+    or created before a time; a row that cannot be read is a `CorruptRecord` in its place."""
     stmt = sa.select(*_COLUMNS).order_by(runs.c.created_at.desc(), runs.c.run_id.desc())
     if statuses is not None:
         stmt = stmt.where(runs.c.status.in_([RunStatus(s).value for s in statuses]))
+    if run_filter is not None:
+        stmt = stmt.where(*filter_conditions(run_filter))
     if before_created_at is not None:
         stmt = stmt.where(runs.c.created_at < before_created_at)
     if limit is not None:
@@ -147,7 +211,7 @@ def update_run(conn: Connection, run_id: str, changes: dict[str, Any]) -> RunRec
     except TypeError as exc:
         raise TypeError(f"update_run: {exc}; valid fields are those of RunRecord") from None
     conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(codec.run_to_row(updated)))
-    if "tags" in changes or "created_at" in changes:
+    if "tags" in changes or "created_at" in changes or "asset_selection" in changes:
         _delete_tags(conn, run_id)
         _insert_tags(conn, updated)
     return updated

@@ -42,9 +42,10 @@ runs = Table(
     Column("ended_at", Double),
     Column("updated_at", Double, nullable=False),
     Column("body", Text, nullable=False),
-    # Runs are listed newest first, optionally filtered by status.
+    # Runs are listed newest first, optionally filtered by status or job.
     Index("ix_runs_status", "status"),
     Index("ix_runs_created_at", "created_at"),
+    Index("ix_runs_job_name_created_at", "job_name", "created_at"),
 )
 
 event_logs = Table(
@@ -99,6 +100,19 @@ run_tags = Table(
     PrimaryKeyConstraint("run_id", "tag_digest"),
     # Runs with a tag, newest first (as get_runs orders them), stopping at the limit.
     Index("ix_run_tags_tag_digest_created_at", "tag_digest", "created_at", "run_id"),
+)
+
+run_assets = Table(
+    "run_assets",
+    metadata,
+    # One row per asset key a run selects, kept by create_run/update_run/delete_run.
+    Column("run_id", String(255), nullable=False),
+    Column("asset_key", Text, nullable=False),
+    Column("asset_digest", Digest, nullable=False),  # digest of the key
+    Column("created_at", Double, nullable=False),  # the run's, so an index can order by it
+    PrimaryKeyConstraint("run_id", "asset_digest"),
+    # An asset's runs, newest first (the Runs list filtered by asset).
+    Index("ix_run_assets_asset_digest_created_at", "asset_digest", "created_at", "run_id"),
 )
 
 instigators = Table(

@@ -11,6 +11,7 @@ from bakehouse.host.backfill_requests import LAUNCHED_BY_TAG
 from bakehouse.host.deployment import Deployment
 from bakehouse.host.launching import ReexecutionError, plan_reexecution
 from bakehouse.storage.records import EventRecord, RunRecord, RunStatus
+from bakehouse.storage.run_filter import parse_filter
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import (
     CorruptEventOut,
@@ -21,7 +22,14 @@ from bakehouse.web.models import (
     RunOut,
     RunRequest,
 )
-from bakehouse.web.responses import BAD_LAUNCH, CORRUPT_RUN, NO_RUN, NOTHING_TO_REEXECUTE, guarded
+from bakehouse.web.responses import (
+    BAD_LAUNCH,
+    BAD_RUN_FILTER,
+    CORRUPT_RUN,
+    NO_RUN,
+    NOTHING_TO_REEXECUTE,
+    guarded,
+)
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
@@ -67,15 +75,48 @@ async def launch_run(body: RunRequest, dep: Deployment = Depends(deployment)) ->
     return RunCreated(run_id=run.run_id)
 
 
-@router.get("/runs", response_model=list[RunOut | CorruptRunOut], responses=guarded())
+@router.get(
+    "/runs",
+    response_model=list[RunOut | CorruptRunOut],
+    responses=guarded({400: BAD_RUN_FILTER}),
+)
 def list_runs(
     limit: int = Query(default=50, ge=1, le=1000),
-    status: list[RunStatus] | None = Query(default=None),
+    status: list[RunStatus] | None = Query(
+        default=None, description="Only runs with one of these statuses (repeat the parameter)"
+    ),
+    job: str | None = Query(default=None, description="Only runs of this job", max_length=255),
+    asset: str | None = Query(
+        default=None, description="Only runs that select this asset key (`raw/orders`)"
+    ),
+    tag: list[str] | None = Query(
+        default=None,
+        description="Only runs with this tag, `key=value` (repeat the parameter: all must hold)",
+    ),
+    launched_by: str | None = Query(
+        default=None,
+        description="Only runs launched by `user`, `schedule`, `sensor` or `backfill`, "
+        "optionally `:NAME` (`user:ana`, `schedule:nightly`, `backfill:ID`)",
+    ),
+    before: float | None = Query(
+        default=None, description="Only runs created before this time (the last one's created_at)"
+    ),
     dep: Deployment = Depends(deployment),
 ) -> list[RunOut | CorruptRunOut]:
-    """Recent runs, newest first, optionally of some statuses. A run whose stored row cannot be
-    read is ``{"run_id", "corrupt": true, "reason"}`` in its place."""
-    listed = dep.instance.get_runs(limit=limit, statuses=status, include_corrupt=True)
+    """Recent runs, newest first, optionally filtered (every filter given must hold). A bad
+    tag or launcher is a 400 saying what is allowed. A run whose stored row cannot be read is
+    ``{"run_id", "corrupt": true, "reason"}`` in its place."""
+    try:
+        run_filter = parse_filter(job=job, asset=asset, tags=tag or (), launched_by=launched_by)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    listed = dep.instance.get_runs(
+        limit=limit,
+        statuses=status,
+        before_created_at=before,
+        run_filter=run_filter,
+        include_corrupt=True,
+    )
     return [RunOut.of(r) if isinstance(r, RunRecord) else CorruptRunOut.of(r) for r in listed]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -13,6 +14,7 @@ from bakehouse.errors import ErrorInfo, RunNotFoundError
 from bakehouse.host.deployment import Deployment
 from bakehouse.storage.compute_logs import started_steps
 from bakehouse.storage.records import CorruptRecord, EventRecord, EventType, RunRecord, RunStatus
+from bakehouse.storage.run_filter import RunFilter, parse_filter
 from bakehouse.web import api_runs
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import ReexecuteRequest
@@ -51,15 +53,70 @@ def locations_of(run: RunRecord) -> str:
     return ", ".join(n.strip() for n in names.split(",") if n.strip())
 
 
-def _list_context(dep: Deployment, status: str, before: float | None) -> dict[str, Any]:
-    statuses = FILTERS.get(status, FILTERS[""])[1]
-    runs = dep.instance.get_runs(
-        limit=PAGE_SIZE, statuses=statuses, before_created_at=before, include_corrupt=True
-    )
+@dataclass(frozen=True)
+class ListFilters:
+    """The Runs page's filters as the URL carries them (``?status=failed&job=bake&...``)."""
+
+    status: str = ""
+    job: str = ""
+    asset: str = ""
+    tag: str = ""
+    launched_by: str = ""
+
+    def query(self, **more: object) -> str:
+        """The filters (and `more`, e.g. ``before``) as a query string, empty ones left out."""
+        pairs = {**vars(self), **more}
+        return urlencode({k: v for k, v in pairs.items() if v not in ("", None)})
+
+    def run_filter(self) -> RunFilter:
+        """The storage filter; `ValueError` names a bad tag or launcher."""
+        return parse_filter(
+            job=self.job.strip() or None,
+            asset=self.asset.strip() or None,
+            tags=[self.tag.strip()] if self.tag.strip() else [],
+            launched_by=self.launched_by.strip() or None,
+        )
+
+
+def _launchers(dep: Deployment) -> list[str]:
+    """What the launched-by filter suggests: the kinds, then each schedule and sensor."""
+    snaps = dep.graph().locations.values()
+    return [
+        "user",
+        "schedule",
+        "sensor",
+        "backfill",
+        *sorted({f"schedule:{s.name}" for snap in snaps for s in snap.schedules}),
+        *sorted({f"sensor:{s.name}" for snap in snaps for s in snap.sensors}),
+    ]
+
+
+def _list_context(dep: Deployment, filters: ListFilters, before: float | None) -> dict[str, Any]:
+    statuses = FILTERS.get(filters.status, FILTERS[""])[1]
+    error = None
+    runs: list[RunRecord | CorruptRecord] = []
+    try:
+        run_filter = filters.run_filter()
+    except ValueError as exc:
+        error = str(exc)
+    else:
+        runs = dep.instance.get_runs(
+            limit=PAGE_SIZE,
+            statuses=statuses,
+            before_created_at=before,
+            run_filter=run_filter,
+            include_corrupt=True,
+        )
+    graph = dep.graph()
     return {
         "runs": runs,
-        "status": status if status in FILTERS else "",
+        "status": filters.status if filters.status in FILTERS else "",
         "filters": FILTERS,
+        "chosen": filters,
+        "filter_error": error,
+        "jobs": sorted({j.name for snap in graph.locations.values() for j in snap.jobs}),
+        "asset_keys": sorted(graph.assets),
+        "launchers": _launchers(dep),
         "before": before,
         "older": runs[-1].created_at if len(runs) == PAGE_SIZE else None,
         "corrupt": lambda row: isinstance(row, CorruptRecord),
@@ -73,15 +130,23 @@ def _list_context(dep: Deployment, status: str, before: float | None) -> dict[st
 def runs_page(
     request: Request,
     status: str = "",
+    job: str = "",
+    asset: str = "",
+    tag: str = "",
+    launched_by: str = "",
     before: float | None = None,
     part: str | None = None,
     dep: Deployment = Depends(deployment),
 ) -> HTMLResponse:
-    """Recent runs, newest first, filtered by status; ``?part=rows`` is the table body alone."""
-    context = _list_context(dep, status, before)
+    """Recent runs, newest first, filtered by status, job, asset, tag and launcher (the
+    filters live in the URL); ``?part=rows`` is the table body alone. A bad tag or launcher
+    is shown above an empty list, with status 400."""
+    filters = ListFilters(status, job, asset, tag, launched_by)
+    context = _list_context(dep, filters, before)
+    code = 400 if context["filter_error"] else 200
     if part == "rows":
-        return render(request, "_run_rows.html", **context)
-    return render(request, "runs.html", active="runs", **context)
+        return render(request, "_run_rows.html", status_code=code, **context)
+    return render(request, "runs.html", active="runs", status_code=code, **context)
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,11 @@ BAD_LAUNCH = problem(
     "is not one the selected assets have",
     "selection 'nope' matches no asset",
 )
+BAD_RUN_FILTER = problem(
+    "A tag that is not key=value, or a launcher other than user, schedule, sensor, backfill",
+    "unknown launcher 'robot': use one of user, schedule, sensor, backfill, optionally with "
+    ":NAME (e.g. schedule:nightly)",
+)
 BAD_BACKFILL = problem(
     "The selection or the partitions are not valid for a backfill",
     "unknown partition key '2024-02-30'",
