@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from bakehouse.errors import BakehouseError
+
 # name -> (module:attribute, short help shown by `bh --help` without importing the module)
 _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "check": ("bakehouse.cli.check:check", "Check that definitions load, and report errors."),
@@ -59,6 +61,30 @@ class LazyGroup(click.Group):
                 raise TypeError(f"{target} is not a click command")
             return command
         return super().get_command(ctx, cmd_name)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from bakehouse.cli import json_output
+
+        # Before anything is parsed: a bad option of a subcommand is a JSON error too.
+        json_output.remember(ctx, args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the subcommand; with ``--json``, its failures are printed as a JSON document."""
+        from bakehouse.cli import json_output
+
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            if not json_output.asked_in(ctx):
+                raise
+            json_output.fail_with(exc)
+        except BakehouseError as exc:
+            if not json_output.asked_in(ctx):
+                raise
+            from bakehouse.cli.errors import one_line
+
+            json_output.fail(type(exc).__name__, one_line(exc), 1)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, self.lazy[name][1]) for name in sorted(self.lazy)]

@@ -5,12 +5,13 @@ On/off state lives in instance storage, so a running daemon picks up a change at
 
 from __future__ import annotations
 
-import json
 import time
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from bakehouse.cli import json_output
+from bakehouse.cli.completion import location_names
 from bakehouse.cli.context import fetch_snapshots, load_workspace, open_instance, workspace_targets
 from bakehouse.cli.output import console, format_time, print_load_failure
 from bakehouse.daemon.scheduler import effective_status, next_tick, origin_of, set_running
@@ -176,13 +177,20 @@ def _print_rows(rows: list[dict[str, Any]], kind: InstigatorType) -> None:
     out.print(table)
 
 
-def _set_status(kind: InstigatorType, name: str, location: str | None, running: bool) -> None:
+def _set_status(
+    kind: InstigatorType, name: str, location: str | None, running: bool, as_json: bool
+) -> None:
     snap, item = _find(kind, name, location)
     with open_instance(load_workspace()) as instance:
         set_running(
             instance, location=snap.name, name=item.name, type=kind, running=running,
             now=time.time(),
         )  # fmt: skip
+        if as_json:
+            rows = _rows(instance, kind)
+            json_output.emit(
+                next(r for r in rows if r["location"] == snap.name and r["name"] == item.name)
+            )
     word = "started" if running else "stopped"
     console().print(f"{kind.value.lower().capitalize()} [bold]{name}[/] ({snap.name}) {word}.")
 
@@ -195,34 +203,41 @@ def _group(kind: InstigatorType) -> click.Group:
         pass
 
     @group.command("list")
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    @json_output.option
     def list_command(as_json: bool) -> None:
         with open_instance(load_workspace()) as instance:
             rows = _rows(instance, kind)
         if as_json:
-            click.echo(json.dumps(rows, indent=2))
+            json_output.emit(rows)
         else:
             _print_rows(rows, kind)
 
     list_command.help = f"Each {word}: status (stored, or its default), target job, last tick."
 
-    location_option = click.option("--location", help="The code location, if names repeat.")
+    location_option = click.option(
+        "--location", help="The code location, if names repeat.", shell_complete=location_names
+    )
 
     @group.command("start")
     @click.argument("name")
     @location_option
-    def start(name: str, location: str | None) -> None:
-        _set_status(kind, name, location, True)
+    @json_output.option
+    def start(name: str, location: str | None, as_json: bool) -> None:
+        _set_status(kind, name, location, True, as_json)
 
-    start.help = f"Turn {word} NAME on; a running daemon evaluates it from its next pass."
+    start.help = (
+        f"Turn {word} NAME on; a running daemon evaluates it from its next pass. With --json, "
+        f"its row as bh {word} list --json prints it."
+    )
 
     @group.command("stop")
     @click.argument("name")
     @location_option
-    def stop(name: str, location: str | None) -> None:
-        _set_status(kind, name, location, False)
+    @json_output.option
+    def stop(name: str, location: str | None, as_json: bool) -> None:
+        _set_status(kind, name, location, False, as_json)
 
-    stop.help = f"Turn {word} NAME off."
+    stop.help = f"Turn {word} NAME off. With --json, its row as bh {word} list --json prints it."
     return group
 
 
@@ -232,10 +247,17 @@ sensor = _group(InstigatorType.SENSOR)
 
 @sensor.command("preview")
 @click.argument("name")
-@click.option("--location", help="The code location, if names repeat.")
+@click.option(
+    "--location", help="The code location, if names repeat.", shell_complete=location_names
+)
 @click.option("--cursor", help="Evaluate from this cursor instead of the stored one.")
-def preview(name: str, location: str | None, cursor: str | None) -> None:
-    """Evaluate sensor NAME once and show what it would request, launching nothing."""
+@json_output.option
+def preview(name: str, location: str | None, cursor: str | None, as_json: bool) -> None:
+    """Evaluate sensor NAME once and show what it would request, launching nothing.
+
+    With --json: ``{"sensor", "location", "from_cursor", "run_requests", "skip_reason",
+    "cursor"}``; a sensor that raised is an error document with its traceback.
+    """
     from bakehouse.daemon.sensors import sensor_payload
     from bakehouse.host.process import CodeServerProcess
 
@@ -269,9 +291,24 @@ def preview(name: str, location: str | None, cursor: str | None) -> None:
         from bakehouse.cli.output import print_error
         from bakehouse.errors import ErrorInfo
 
-        print_error(out, ErrorInfo.from_dict(answer["error"]), title=f"Sensor {name} raised")
+        error = ErrorInfo.from_dict(answer["error"])
+        print_error(out, error, title=f"Sensor {name} raised")
+        if as_json:
+            json_output.fail(error.cls_name, error.message, 1, traceback=error.render())
         raise SystemExit(1)
     requests = answer.get("run_requests") or []
+    if as_json:
+        json_output.emit(
+            {
+                "sensor": name,
+                "location": snap.name,
+                "from_cursor": start_cursor,
+                "run_requests": requests,
+                "skip_reason": answer.get("skip_reason"),
+                "cursor": answer.get("cursor"),
+            }
+        )
+        return
     out.print(f"Sensor [bold]{name}[/] from cursor {start_cursor!r}:")
     for request in requests:
         target_text = request.get("job_name") or ", ".join(request.get("asset_selection") or [])

@@ -10,12 +10,12 @@ whether or not a deployment is running (a deployment's daemon picks up a cancel 
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from bakehouse.cli import json_output
 from bakehouse.cli.context import foreground_deployment, load_workspace, open_instance
 from bakehouse.cli.output import console, format_time, status_text
 from bakehouse.errors import BackfillError
@@ -75,6 +75,9 @@ def request_through(
     out = console()
     out.print(f"Backfill [bold]{backfill_id}[/] requested from {base}; its daemon launches it.")
     out.print(f"Follow it with [bold]bh backfill show {backfill_id}[/] or at {base}/backfills")
+    if json_output.active():
+        json_output.emit({"backfill": {"backfill_id": backfill_id, "status": "REQUESTED"},
+                          "deployment": base})  # fmt: skip
 
 
 def run_here(
@@ -134,6 +137,8 @@ def run_here(
                 time.sleep(POLL_SECONDS)
         final = _current(instance, backfill_id)
         _print_summary(instance, final, out)
+        if json_output.active():
+            json_output.emit({"backfill": _as_dict(instance, final, partitions=True)})
         if final.status is BackfillStatus.CANCELED:
             raise SystemExit(130)
         progress = _progress(instance, final)
@@ -235,7 +240,7 @@ def backfill() -> None:
 
 
 @backfill.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_output.option
 @click.option("--limit", default=50, show_default=True, help="At most this many, newest first.")
 def list_backfills(as_json: bool, limit: int) -> None:
     """Backfills, newest first, with their progress."""
@@ -251,7 +256,7 @@ def list_backfills(as_json: bool, limit: int) -> None:
             for b in listed
         ]
     if as_json:
-        click.echo(json.dumps(every, indent=2))
+        json_output.emit(every)
         return
     rows = [row for row in every if not row.get("corrupt")]
     for bad in every:
@@ -284,7 +289,7 @@ def list_backfills(as_json: bool, limit: int) -> None:
 
 @backfill.command("show")
 @click.argument("backfill_id")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_output.option
 def show_backfill(backfill_id: str, as_json: bool) -> None:
     """A backfill and each partition's run and status."""
     with open_instance(load_workspace()) as instance:
@@ -295,7 +300,7 @@ def show_backfill(backfill_id: str, as_json: bool) -> None:
             )
         data = _as_dict(instance, found, partitions=True)
     if as_json:
-        click.echo(json.dumps(data, indent=2))
+        json_output.emit(data)
         return
     from rich.table import Table
 
@@ -316,8 +321,10 @@ def show_backfill(backfill_id: str, as_json: bool) -> None:
 
 @backfill.command("cancel")
 @click.argument("backfill_id")
-def cancel_command(backfill_id: str) -> None:
-    """Cancel a backfill: no more runs, and its unfinished runs are canceled by the daemon."""
+@json_output.option
+def cancel_command(backfill_id: str, as_json: bool) -> None:
+    """Cancel a backfill: no more runs, and its unfinished runs are canceled by the daemon.
+    With --json, the backfill as bh backfill show --json prints it."""
     from bakehouse.host.backfill_requests import cancel_backfill
 
     with open_instance(load_workspace()) as instance:
@@ -325,6 +332,8 @@ def cancel_command(backfill_id: str) -> None:
             found = cancel_backfill(instance, backfill_id)
         except BackfillError as exc:
             raise click.ClickException(str(exc)) from None
+        if as_json:
+            json_output.emit(_as_dict(instance, found, partitions=True))
     console().print(
         f"Backfill [bold]{backfill_id}[/] is {status_text(found.status.value)}; the daemon "
         "cancels its unfinished runs."

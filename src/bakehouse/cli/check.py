@@ -6,6 +6,7 @@ import time
 
 import click
 
+from bakehouse.cli import json_output
 from bakehouse.cli.context import fetch_snapshots, load_workspace, workspace_targets
 from bakehouse.cli.output import console, plural, print_load_failure
 from bakehouse.project.workspace import Workspace
@@ -27,6 +28,20 @@ def _add_settings() -> None:
 _add_settings()
 
 
+def counts(snap: LocationSnap) -> dict[str, int]:
+    """What a location defines, counted by kind (the JSON of ``bh check defs``)."""
+    runnable = sum(1 for a in snap.assets if not a.is_external)
+    return {
+        "assets": runnable,
+        "external_assets": len(snap.assets) - runnable,
+        "asset_checks": len(snap.asset_checks),
+        "jobs": len(snap.jobs),
+        "schedules": len(snap.schedules),
+        "sensors": len(snap.sensors),
+        "resources": len(snap.resources),
+    }
+
+
 def summary(snap: LocationSnap) -> str:
     """Counts of what a location defines, in words."""
     runnable = sum(1 for a in snap.assets if not a.is_external)
@@ -43,19 +58,20 @@ def summary(snap: LocationSnap) -> str:
     )
 
 
-def _print_settings_warnings(workspace: Workspace) -> None:
+def _print_settings_warnings(workspace: Workspace) -> list[str]:
     from rich.markup import escape
 
     from bakehouse.project.settings import settings_warnings
 
     configs = [] if workspace.is_single_project else [workspace.config_file]
     configs += [p.pyproject for p in workspace.projects]
-    for config in configs:
-        for warning in settings_warnings(config):
-            console().print(f"[yellow]! {escape(warning)}[/] (see bh check settings)")
+    warnings = [warning for config in configs for warning in settings_warnings(config)]
+    for warning in warnings:
+        console().print(f"[yellow]! {escape(warning)}[/] (see bh check settings)")
+    return warnings
 
 
-def _print_unplaced_checks(snaps: list[LocationSnap]) -> None:
+def _print_unplaced_checks(snaps: list[LocationSnap]) -> list[str]:
     """Warn of checks whose asset no location defines; Dagster loads them too (the asset may be
     added later), so they warn rather than fail."""
     from rich.markup import escape
@@ -63,27 +79,31 @@ def _print_unplaced_checks(snaps: list[LocationSnap]) -> None:
     from bakehouse.cli.output import relpath
     from bakehouse.host.global_graph import GlobalAssetGraph
 
+    warnings = []
     for placed in GlobalAssetGraph(snaps).checks_of_missing_assets():
         check = placed.check
         where = f"{relpath(check.source_file)}:{check.source_line}: " if check.source_file else ""
-        console().print(
-            f"[yellow]! {escape(where)}asset check '{escape(check.name)}' (code location "
-            f"{escape(placed.location)}) checks asset '{escape(check.asset_key)}', which no "
-            "code location defines, so no run evaluates it[/]"
+        warning = (
+            f"{where}asset check '{check.name}' (code location {placed.location}) checks asset "
+            f"'{check.asset_key}', which no code location defines, so no run evaluates it"
         )
+        console().print(f"[yellow]! {escape(warning)}[/]")
+        warnings.append(warning)
+    return warnings
 
 
 def _report_key_clashes(
-    workspace: Workspace, results: dict[str, LocationSnap | LoadFailure]
-) -> int:
+    workspace: Workspace, results: dict[str, LocationSnap | LoadFailure], warnings: list[str]
+) -> list[LoadFailure]:
     """Report asset keys two locations define: the later location (in workspace order) fails,
-    or with allow_duplicate_asset_keys each conflict is a warning. Returns the failures."""
+    or with allow_duplicate_asset_keys each conflict is a warning (added to `warnings`).
+    Returns the failures."""
     from rich.markup import escape
 
     from bakehouse.host import key_clashes
 
     earlier: list[LocationSnap] = []
-    failed = 0
+    failed: list[LoadFailure] = []
     for project in workspace.projects:
         snap = results.get(project.location_name)
         if not isinstance(snap, LocationSnap):
@@ -91,17 +111,17 @@ def _report_key_clashes(
         found = key_clashes.clashes(snap, earlier)
         if found and workspace.allow_duplicate_asset_keys:
             for clash in found:
-                console().print(
-                    f"[yellow]! conflict: {escape(key_clashes.describe(clash))}; "
-                    f"'{escape(min(clash.location, clash.other_location))}' materializes it "
-                    f"({key_clashes.SETTING} is set)[/]"
+                warning = (
+                    f"conflict: {key_clashes.describe(clash)}; "
+                    f"'{min(clash.location, clash.other_location)}' materializes it "
+                    f"({key_clashes.SETTING} is set)"
                 )
+                console().print(f"[yellow]! {escape(warning)}[/]")
+                warnings.append(warning)
         elif found:
-            failed += 1
-            print_load_failure(
-                console(),
-                LoadFailure(name=snap.name, error=key_clashes.load_error(found)),
-            )
+            failure = LoadFailure(name=snap.name, error=key_clashes.load_error(found))
+            failed.append(failure)
+            print_load_failure(console(), failure)
             continue
         earlier.append(snap)
     return failed
@@ -118,7 +138,27 @@ def _print_result(snap: LocationSnap | LoadFailure) -> None:
     )
 
 
+def _location_json(result: LocationSnap | LoadFailure) -> dict[str, object]:
+    if isinstance(result, LoadFailure):
+        return {
+            "name": result.name,
+            "status": "FAILED",
+            "python_version": result.python_version or None,
+            "error": result.error.to_dict(),
+        }
+    return {
+        "name": result.name,
+        "status": "LOADED",
+        "module": result.module,
+        "python_version": result.python_version,
+        "load_seconds": result.load_seconds,
+        "counts": counts(result),
+        "error": None,
+    }
+
+
 @check.command("defs")
+@json_output.option
 @click.option(
     "--load-timeout",
     type=click.FloatRange(min=0, min_open=True),
@@ -128,11 +168,15 @@ def _print_result(snap: LocationSnap | LoadFailure) -> None:
     help="Seconds a location may take to load; one still loading then fails with the Python "
     "stack it was stuck in.",
 )
-def check_defs(load_timeout: float) -> None:
+def check_defs(as_json: bool, load_timeout: float) -> None:
     """Load each code location in its own Python; print what it defines, or the error with its
-    file:line, as each one finishes. Exits 1 when any location fails to load."""
+    file:line, as each one finishes. Exits 1 when any location fails to load.
+
+    With --json: ``{"ok", "elapsed_seconds", "locations": [...], "warnings": [...]}``, each
+    location with its status, counts or error (docs/cli.md).
+    """
     workspace = load_workspace()
-    _print_settings_warnings(workspace)
+    warnings = _print_settings_warnings(workspace)
     started = time.perf_counter()
     results = fetch_snapshots(
         workspace_targets(workspace),
@@ -141,10 +185,23 @@ def check_defs(load_timeout: float) -> None:
     )
     elapsed = time.perf_counter() - started
     out = console()
+    for clash in _report_key_clashes(workspace, results, warnings):
+        results[clash.name] = clash
     failed = sum(1 for snap in results.values() if isinstance(snap, LoadFailure))
-    failed += _report_key_clashes(workspace, results)
+    if not failed:
+        warnings += _print_unplaced_checks(
+            [s for s in results.values() if isinstance(s, LocationSnap)]
+        )
+    if as_json:
+        json_output.emit(
+            {
+                "ok": not failed,
+                "elapsed_seconds": round(elapsed, 3),
+                "locations": [_location_json(r) for r in results.values()],
+                "warnings": warnings,
+            }
+        )
     if failed:
         out.print(f"[red]{failed} of {len(results)} code locations failed to load.[/]")
         raise SystemExit(1)
-    _print_unplaced_checks([s for s in results.values() if isinstance(s, LocationSnap)])
     out.print(f"All definitions loaded in {elapsed:.2f} s.")

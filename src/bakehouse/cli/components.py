@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
+from bakehouse.cli import json_output
 from bakehouse.cli.context import load_workspace
 from bakehouse.cli.output import console, print_error
 from bakehouse.errors import LocationLoadError, ScaffoldError
 
 
 @click.command("components")
-@click.option("--json", "as_json", is_flag=True, help="Print the types and attributes as JSON.")
+@json_output.option
 def list_components(as_json: bool) -> None:
     """List component types: bakehouse's own and those in the project's registry_modules,
     with what each does. In a workspace, each project's are listed."""
@@ -36,7 +36,7 @@ def list_components(as_json: bool) -> None:
             if workspace.is_single_project
             else {"locations": documents}
         )
-        click.echo(json.dumps(payload, indent=2))
+        json_output.emit(payload)
     else:
         for name, types in documents.items():
             _print_table(name, types)

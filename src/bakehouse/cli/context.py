@@ -107,6 +107,26 @@ def foreground_deployment(
         ) as deployment,
     ):
         failed = deployment.failed_locations()
+        from bakehouse.cli import json_output
+
+        if failed and json_output.active():
+            # stdout carries one document; the tracebacks are in it.
+            console().print(f"[red]{len(failed)} code locations failed to load[/]")
+            first = failed[0]
+            json_output.fail(
+                "LocationLoadError",
+                f"code location '{first.name}' failed to load: "
+                + (first.error.message if first.error else first.status.value),
+                1,
+                locations=[
+                    {
+                        "name": s.name,
+                        "status": s.status.value,
+                        "error": s.error.to_dict() if s.error else None,
+                    }
+                    for s in failed
+                ],
+            )
         for state in failed:
             title = f"Code location '{state.name}' failed to load"
             if state.error is not None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from bakehouse import serdes
+from bakehouse.cli import json_output
 from bakehouse.cli.context import open_instance_here
 from bakehouse.cli.output import console, plural
 
@@ -17,7 +16,7 @@ from bakehouse.cli.output import console, plural
     is_flag=True,
     help="Move each corrupt row into the quarantined_rows table (kept whole, nothing is lost).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_output.option
 def doctor(move_aside: bool, as_json: bool) -> None:
     """List every stored row that cannot be read (runs, events, backfills, ticks, ...).
 
@@ -26,7 +25,7 @@ def doctor(move_aside: bool, as_json: bool) -> None:
     with open_instance_here() as instance:
         rows = instance.move_corrupt_rows_aside() if move_aside else instance.find_corrupt_rows()
     if as_json:
-        click.echo(json.dumps(serdes.to_builtins(rows), indent=2))
+        json_output.emit(serdes.to_builtins(rows))
     else:
         from rich.markup import escape
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from bakehouse.cli import json_output
 from bakehouse.cli.context import foreground_deployment, load_workspace
 from bakehouse.cli.run_here import drive_here
 from bakehouse.errors import LaunchError
@@ -95,6 +96,7 @@ def _parse_tags(tags: tuple[str, ...]) -> dict[str, str]:
     is_flag=True,
     help="Run here even if a deployment (bh dev) is running for this workspace.",
 )
+@json_output.option
 def launch(
     selection: str | None,
     job_name: str | None,
@@ -108,12 +110,15 @@ def launch(
     quiet: bool,
     url: str | None,
     local: bool,
+    as_json: bool,
 ) -> None:
     """Materialize --assets SELECTION (or a --job) now, showing each step as it runs.
 
     When a deployment (bh dev) runs for this workspace, the run goes through it (its queue and
     UI see it); otherwise, or with --local, run workers are started from here. Exits 1 if the
-    run fails.
+    run fails. With --json, progress goes to stderr and stdout gets the run's outcome:
+    ``{"run", "materialized", "failed_steps", "skipped_steps", "checks", "run_failure"}``
+    (a backfill: ``{"backfill": ...}``); docs/cli.md.
     """
     if bool(selection) == bool(job_name):
         raise click.UsageError("give either --assets SELECTION or --job NAME")

@@ -7,8 +7,10 @@ from typing import Any, NoReturn
 
 import click
 
+from bakehouse.cli import json_output
 from bakehouse.cli.output import console
 from bakehouse.cli.progress import RunFollower
+from bakehouse.cli.run_json import outcome_json
 from bakehouse.host.discovery import client_headers
 from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
 
@@ -37,6 +39,9 @@ def _run(data: dict[str, Any]) -> RunRecord:
         selection_query=data.get("selection_query"),
         job_name=data.get("job_name"),
         location_name=data.get("location_name"),
+        partition_key=data.get("partition_key"),
+        partition_range_start=(data.get("partition_range") or [None, None])[0],
+        partition_range_end=(data.get("partition_range") or [None, None])[1],
         tags=data.get("tags") or {},
         created_at=data["created_at"],
         started_at=data.get("started_at"),
@@ -108,4 +113,6 @@ def queue_through(base: str, path: str, body: dict[str, Any], *, quiet: bool) ->
             follower.close()
         run = _run(detail)
     follower.print_summary(run, events)
+    if json_output.active():
+        json_output.emit(outcome_json(run, events))
     raise SystemExit(0 if run.status == RunStatus.SUCCESS else 1)

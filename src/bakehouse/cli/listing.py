@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from bakehouse import serdes
+from bakehouse.cli import json_output
 from bakehouse.cli.context import fetch_snapshots, load_workspace, workspace_targets
 from bakehouse.cli.output import console, print_load_failure, relpath
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap
@@ -25,7 +24,7 @@ def _as_json(snap: LocationSnap) -> dict[str, object]:
 
 
 @list_group.command("defs")
-@click.option("--json", "as_json", is_flag=True, help="Print the definitions as JSON.")
+@json_output.option
 def list_defs(as_json: bool) -> None:
     """List assets (with group, deps and kinds), asset checks, jobs, schedules, sensors and
     resources.
@@ -49,7 +48,7 @@ def list_defs(as_json: bool) -> None:
             _print_tables(snap)
     if as_json:
         payload = documents[0] if workspace.is_single_project else {"locations": documents}
-        click.echo(json.dumps(payload, indent=2))
+        json_output.emit(payload)
     if failed:
         raise SystemExit(1)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 import click
 
+from bakehouse.cli import json_output
+from bakehouse.cli.completion import location_names
 from bakehouse.cli.context import fetch_snapshots, load_workspace, workspace_targets
 from bakehouse.cli.output import console, format_time, status_text
 from bakehouse.host.discovery import client_headers
@@ -71,18 +72,20 @@ def _loaded_here() -> list[dict[str, Any]]:
 
 @locations.command("list")
 @click.option("--url", help="The deployment's URL (default: the one running for this workspace).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_output.option
 def list_locations(url: str | None, as_json: bool) -> None:
-    """Each location's status, last update, Python, process and error.
+    """Each location's status, last update, Python, process and error; exits 1 when any
+    failed.
 
-    Without a running deployment, each location is loaded once here and reported.
+    Without a running deployment, each location is loaded once here and reported. With --json:
+    the rows of ``GET /api/locations``.
     """
     base = _deployment_url(url)
     rows = _api("GET", f"{base}/api/locations") if base else _loaded_here()
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    _print(rows, base)
+        json_output.emit(rows)
+    else:
+        _print(rows, base)
     if any(r["status"] == "FAILED" for r in rows):
         raise SystemExit(1)
 
@@ -114,11 +117,13 @@ def _print(rows: list[dict[str, Any]], base: str | None) -> None:
 
 
 @locations.command("reload")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=location_names)
 @click.option("--all", "reload_all", is_flag=True, help="Reload every location.")
 @click.option("--url", help="The deployment's URL (default: the one running for this workspace).")
-def reload_location(name: str | None, reload_all: bool, url: str | None) -> None:
-    """Reload location NAME (or --all) in the running deployment."""
+@json_output.option
+def reload_location(name: str | None, reload_all: bool, url: str | None, as_json: bool) -> None:
+    """Reload location NAME (or --all) in the running deployment; exits 1 when one failed.
+    With --json: the reloaded locations' rows, as bh locations list --json prints them."""
     if bool(name) == reload_all:
         raise click.UsageError("give a location NAME or --all")
     base = _deployment_url(url)
@@ -130,6 +135,9 @@ def reload_location(name: str | None, reload_all: bool, url: str | None) -> None
     path = "/api/reload" if reload_all else f"/api/locations/{name}/reload"
     result = _api("POST", f"{base}{path}")
     rows = result if isinstance(result, list) else [result]
-    _print(rows, base)
+    if as_json:
+        json_output.emit(rows)
+    else:
+        _print(rows, base)
     if any(r["status"] == "FAILED" for r in rows):
         raise SystemExit(1)

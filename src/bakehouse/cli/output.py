@@ -24,12 +24,16 @@ STATUS_STYLES = {
 
 
 def console(stderr: bool = False) -> Console:
-    """A rich console; plain text when output is not a terminal."""
+    """A rich console; plain text when output is not a terminal. While the command was given
+    ``--json``, always on stderr: stdout carries the JSON document alone."""
     import shutil
     import sys
 
     from rich.console import Console
 
+    from bakehouse.cli import json_output
+
+    stderr = stderr or json_output.active()
     stream = sys.stderr if stderr else sys.stdout
     # Piped output has no width; 80 columns would fold every table, so use a roomier one.
     width = None if stream.isatty() else max(shutil.get_terminal_size((140, 24)).columns, 140)

@@ -7,8 +7,10 @@ import threading
 import time
 from typing import TYPE_CHECKING, NoReturn
 
+from bakehouse.cli import json_output
 from bakehouse.cli.output import console
 from bakehouse.cli.progress import RunFollower
+from bakehouse.cli.run_json import outcome_json
 from bakehouse.errors import ErrorInfo, StorageError
 from bakehouse.storage.records import EventRecord, EventType
 
@@ -23,7 +25,7 @@ POLL_SECONDS = 0.05
 
 def drive_here(deployment: Deployment, plan: RunPlan, *, what: str, quiet: bool) -> NoReturn:
     """Store `plan`, drive its run to the end showing each step, exit with its outcome (1 if it
-    failed, 130 on Ctrl-C after canceling it)."""
+    failed, 130 on Ctrl-C after canceling it); with ``--json``, print the outcome's document."""
     out = console()
     instance = deployment.instance
     run = deployment.submit(plan)
@@ -41,9 +43,10 @@ def drive_here(deployment: Deployment, plan: RunPlan, *, what: str, quiet: bool)
     finally:
         follower.close()
     final = instance.get_run(run.run_id)
-    follower.print_summary(
-        final, instance.get_events(run.run_id), deployment.log_dir / f"{run.run_id}.log"
-    )
+    events = instance.get_events(run.run_id)
+    follower.print_summary(final, events, deployment.log_dir / f"{run.run_id}.log")
+    if json_output.active():
+        json_output.emit(outcome_json(final, events))
     raise SystemExit(0 if final.status.value == "SUCCESS" else 1)
 
 

@@ -3,12 +3,13 @@ executed again through the launch service (``bh runs logs`` is in `cli.run_logs`
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
 from bakehouse import serdes
+from bakehouse.cli import json_output
 from bakehouse.cli.context import open_instance_here
 from bakehouse.cli.output import (
     console,
@@ -18,6 +19,7 @@ from bakehouse.cli.output import (
     print_error,
     status_text,
 )
+from bakehouse.cli.run_json import corrupt_json, run_json
 from bakehouse.errors import CorruptRecordError, ErrorInfo, RunNotFoundError
 from bakehouse.storage.records import CorruptRecord, EventRecord, EventType, RunRecord, RunStatus
 
@@ -37,16 +39,6 @@ def _partitions_of(run: RunRecord) -> str | None:
     return run.partition_key
 
 
-def _corrupt_json(row: CorruptRecord) -> dict[str, Any]:
-    return {"run_id": row.key, "corrupt": True, "reason": row.reason}
-
-
-def _run_json(run: RunRecord) -> dict[str, Any]:
-    data: dict[str, Any] = serdes.to_builtins(run)
-    data["duration"] = run.duration
-    return data
-
-
 @runs.command("list")
 @click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
 @click.option(
@@ -54,19 +46,50 @@ def _run_json(run: RunRecord) -> dict[str, Any]:
     "statuses",
     multiple=True,
     type=click.Choice([s.value for s in RunStatus], case_sensitive=False),
-    help="Only runs with this status (repeatable).",
+    help="Only runs with this status (repeatable: any of them).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def list_runs(limit: int, statuses: tuple[str, ...], as_json: bool) -> None:
-    """List recent runs."""
+@click.option("--job", metavar="NAME", help="Only runs of this job.")
+@click.option("--asset", metavar="KEY", help="Only runs that select this asset (e.g. raw/orders).")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Only runs with this tag (repeatable).",
+)
+@click.option(
+    "--launched-by",
+    metavar="WHO",
+    help="Only runs launched by: user, schedule, sensor or backfill, optionally :NAME "
+    "(user:ana, schedule:nightly, sensor:new_files, backfill:ID).",
+)
+@json_output.option
+def list_runs(
+    limit: int,
+    statuses: tuple[str, ...],
+    job: str | None,
+    asset: str | None,
+    tags: tuple[str, ...],
+    launched_by: str | None,
+    as_json: bool,
+) -> None:
+    """List recent runs, filtered by status, job, asset, tag and launcher (all must hold)."""
+    from bakehouse.storage.run_filter import parse_filter, parse_launched_by, parse_tag
+
+    for tag in tags:
+        _checked(parse_tag, tag, "--tag")
+    if launched_by:
+        _checked(parse_launched_by, launched_by, "--launched-by")
+    run_filter = parse_filter(
+        statuses=statuses, job=job, asset=asset, tags=tags, launched_by=launched_by
+    )
     with open_instance_here() as instance:
-        chosen = [RunStatus(s.upper()) for s in statuses] or None
-        listed = instance.get_runs(limit=limit, statuses=chosen, include_corrupt=True)
+        listed = instance.get_runs(limit=limit, run_filter=run_filter, include_corrupt=True)
     records = [r for r in listed if isinstance(r, RunRecord)]
     corrupt = [r for r in listed if isinstance(r, CorruptRecord)]
     if as_json:
-        rows = [_run_json(r) if isinstance(r, RunRecord) else _corrupt_json(r) for r in listed]
-        click.echo(json.dumps(rows, indent=2))
+        rows = [run_json(r) if isinstance(r, RunRecord) else corrupt_json(r) for r in listed]
+        json_output.emit(rows)
         return
     for bad in corrupt:
         click.echo(
@@ -74,7 +97,10 @@ def list_runs(limit: int, statuses: tuple[str, ...], as_json: bool) -> None:
         )
     out = console()
     if not records and not corrupt:
-        out.print("No runs yet. Start one with: bh launch --assets '*'")
+        if run_filter.is_empty:
+            out.print("No runs yet. Start one with: bh launch --assets '*'")
+        else:
+            out.print("No runs match these filters.")
         return
     from rich.markup import escape
     from rich.table import Table
@@ -100,6 +126,14 @@ def list_runs(limit: int, statuses: tuple[str, ...], as_json: bool) -> None:
     out.print(table)
 
 
+def _checked(parse: Callable[[str], object], text: str, option: str) -> None:
+    """Refuse `text` as a bad value of `option` when `parse` does, with its reason."""
+    try:
+        parse(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
 def find_run(instance: Instance, run_id: str) -> RunRecord:
     """The run `run_id` names, or the one run whose id starts with it; a ClickException else."""
     try:
@@ -122,7 +156,7 @@ _HIDDEN_BY_DEFAULT = {EventType.STEP_INPUT, EventType.STEP_OUTPUT}
 
 @runs.command("show")
 @click.argument("run_id")
-@click.option("--json", "as_json", is_flag=True, help="Print the run and its events as JSON.")
+@json_output.option
 @click.option("--all", "show_all", is_flag=True, help="Also show debug events (inputs, outputs).")
 def show_run(run_id: str, as_json: bool, show_all: bool) -> None:
     """Show a run and its event log (RUN_ID may be the short id)."""
@@ -131,10 +165,10 @@ def show_run(run_id: str, as_json: bool, show_all: bool) -> None:
         events = instance.get_events(run.run_id)
     if as_json:
         payload = {
-            "run": _run_json(run),
+            "run": run_json(run),
             "events": serdes.to_builtins(events),
         }
-        click.echo(json.dumps(payload, indent=2))
+        json_output.emit(payload)
         return
     _print_run(run, events, show_all)
 
@@ -197,11 +231,15 @@ def _print_run(run: RunRecord, events: list[EventRecord], show_all: bool) -> Non
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final summary.")
 @click.option("--url", help="Re-execute through the deployment at this URL.")
 @click.option("--local", is_flag=True, help="Run here even if a deployment (bh dev) is running.")
-def reexecute(run_id: str, from_failure: bool, quiet: bool, url: str | None, local: bool) -> None:
+@json_output.option
+def reexecute(
+    run_id: str, from_failure: bool, quiet: bool, url: str | None, local: bool, as_json: bool
+) -> None:
     """Run RUN_ID's assets again (same partition, same config), showing each step.
 
     Planned like any launch: what no longer fits the definitions is refused before a run
-    exists. Goes through a running deployment when there is one, as bh launch does.
+    exists. Goes through a running deployment when there is one, as bh launch does. With
+    --json, the document bh launch --json prints.
     """
     from bakehouse.cli.context import foreground_deployment, load_workspace
 

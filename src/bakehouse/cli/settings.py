@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bakehouse.cli import json_output
 from bakehouse.cli.context import load_workspace
 from bakehouse.cli.output import console
 from bakehouse.project.settings import ProjectSettings, settings_warnings
@@ -30,15 +31,39 @@ def _project_rows(project: ProjectSettings) -> list[tuple[str, str]]:
 
 
 @click.command("settings")
-def check_settings() -> None:
+@json_output.option
+def check_settings(as_json: bool) -> None:
     """Read the settings ([tool.bakehouse], [tool.dg] or dg.toml) of the project or workspace
-    here; errors name the key and the file. Exits 1 on an error."""
+    here; errors name the key and the file. Exits 1 on an error.
+
+    With --json: ``{"workspace", "config_file", "projects": [{"name", "pyproject", "table",
+    "settings": {...}}], "warnings": [...]}``.
+    """
     from rich.markup import escape
 
     workspace = load_workspace()  # errors name the key and the file, and exit 1
     out = console()
     configs = [workspace.config_file] if not workspace.is_single_project else []
     warnings = [w for c in configs for w in settings_warnings(c)]
+    if as_json:
+        warnings += [w for p in workspace.projects for w in settings_warnings(p.pyproject)]
+        json_output.emit(
+            {
+                "workspace": str(workspace.root),
+                "config_file": str(workspace.config_file),
+                "projects": [
+                    {
+                        "name": p.location_name,
+                        "pyproject": str(p.pyproject),
+                        "table": p.tool_table,
+                        "settings": dict(_project_rows(p)),
+                    }
+                    for p in workspace.projects
+                ],
+                "warnings": warnings,
+            }
+        )
+        return
     if configs:
         out.print(
             f"Workspace [bold]{escape(str(workspace.root))}[/] "

@@ -11,9 +11,11 @@ import time
 
 import click
 
+from bakehouse.cli import json_output
 from bakehouse.cli.context import open_instance_here
 from bakehouse.cli.output import console, format_time
 from bakehouse.errors import StorageError
+from bakehouse.storage.records import ApiTokenRecord
 
 
 @click.group()
@@ -43,10 +45,12 @@ def parse_duration(text: str) -> float:
     metavar="DURATION",
     help="Refuse the token after this long: 90m, 12h, 30d, 2w (default: never).",
 )
-def create(name: str, read_only: bool, expires: str | None) -> None:
+@json_output.option
+def create(name: str, read_only: bool, expires: str | None, as_json: bool) -> None:
     """Create a token called NAME and print it (it is shown only this once).
 
-    The token goes to standard output alone, so `TOKEN=$(bh token create ci)` keeps it.
+    The token goes to standard output alone, so `TOKEN=$(bh token create ci)` keeps it. With
+    --json: ``{"name", "read_only", "created_at", "expires_at", "last_used_at", "token"}``.
     """
     expires_at = time.time() + parse_duration(expires) if expires else None
     with open_instance_here() as instance:
@@ -63,15 +67,33 @@ def create(name: str, read_only: bool, expires: str | None) -> None:
         "shown again: keep it now. Use it as 'Authorization: Bearer TOKEN', or log in with it in "
         "the UI."
     )
-    click.echo(secret)
+    if as_json:
+        json_output.emit({**_token_json(record), "token": secret})
+    else:
+        click.echo(secret)
+
+
+def _token_json(record: ApiTokenRecord) -> dict[str, object]:
+    return {
+        "name": record.name,
+        "read_only": record.read_only,
+        "created_at": record.created_at,
+        "expires_at": record.expires_at,
+        "last_used_at": record.last_used_at,
+    }
 
 
 @token.command("list")
-def list_tokens() -> None:
+@json_output.option
+def list_tokens(as_json: bool) -> None:
     """List the tokens by name, with their rights, expiry and last use (never the tokens
-    themselves; the last use is kept to the minute)."""
+    themselves; the last use is kept to the minute). With --json: ``[{"name", "read_only",
+    "created_at", "expires_at", "last_used_at"}]``."""
     with open_instance_here() as instance:
         records = instance.get_api_tokens()
+    if as_json:
+        json_output.emit([_token_json(r) for r in records])
+        return
     out = console()
     if not records:
         out.print("No tokens. Create one with: bh token create NAME")
@@ -94,9 +116,13 @@ def list_tokens() -> None:
 
 @token.command("revoke")
 @click.argument("name")
-def revoke(name: str) -> None:
-    """Revoke the token called NAME: requests carrying it are refused from now on."""
+@json_output.option
+def revoke(name: str, as_json: bool) -> None:
+    """Revoke the token called NAME: requests carrying it are refused from now on. With
+    --json: ``{"name", "revoked": true}``."""
     with open_instance_here() as instance:
         if not instance.revoke_api_token(name):
             raise click.ClickException(f"no token named '{name}' (see bh token list)")
+    if as_json:
+        json_output.emit({"name": name, "revoked": True})
     console().print(f"Token [bold]{name}[/] revoked.")
