@@ -282,7 +282,8 @@ def report(row: dict[str, Any], facts: dict[str, str]) -> str:
         f"Measured {facts['when']} on this machine ({facts['cpu']}, `nproc` = "
         f"{facts['nproc']}), bakehouse at commit {facts['commit']}; load average "
         f"{facts['load']} at the start and {os.getloadavg()[0]:.2f} at the end (the machine's 2 "
-        "cores were shared with other work: every figure here is inflated by it). Written by `.venv/bin/python bench/catalog_bench.py "
+        "cores were shared with other work: every figure here is inflated by it). Written by "
+        "`.venv/bin/python bench/catalog_bench.py "
         "--write-docs`, which replaces only this section (`run.py --write-docs` keeps it).",
         "",
         f"A generated workspace of {n:,} assets in {row['locations']} code locations "
@@ -323,7 +324,8 @@ def report(row: dict[str, Any], facts: dict[str, str]) -> str:
 
 DAGSTER_NOTE = (
     "Dagster is not beside it in this table: its asset catalog (`/assets` in `dg dev`) is "
-    'a virtualized list that renders only the rows in view, so "every row drawn" has no '
+    "a virtualized list that renders only the rows in view (its catalog tables use "
+    '`@tanstack/react-virtual`), so "every row drawn" has no '
     "equivalent there, and this machine has no `bench/.venv-dagster` built (bench/run.py "
     "makes it; its `ui_graph` rows measured `dg dev` at about 20 s to load 5,000 assets and "
     "10 s to draw its lineage page)."
