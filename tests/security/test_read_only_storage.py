@@ -21,7 +21,7 @@ import pytest
 
 from bakehouse.storage import Instance
 from bakehouse.storage.records import RunRecord
-from tests.support.faults import bh, small_project
+from tests.support.faults import bh, small_project, small_tmpfs
 
 pytestmark = pytest.mark.slow
 
@@ -30,17 +30,7 @@ pytestmark = pytest.mark.slow
 def read_only_storage(tmp_path: Path) -> Iterator[str]:
     """The URL of a SQLite database with one QUEUED run, on a tmpfs remounted read-only;
     skipped where this process may not mount or remount one."""
-    mount_point = tmp_path / "ro_disk"
-    mount_point.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
-    try:
+    with small_tmpfs(tmp_path / "ro_disk", "8m") as mount_point:
         url = f"sqlite:///{mount_point / 'bakehouse.db'}"
         with Instance.open(url, storage_dir=tmp_path / "files") as instance:
             instance.create_run(RunRecord(run_id="queued", asset_selection=("orders",)))
@@ -58,8 +48,6 @@ def read_only_storage(tmp_path: Path) -> Iterator[str]:
         if remount.returncode != 0:
             pytest.skip(f"cannot remount the tmpfs read-only here ({remount.stderr.strip()})")
         yield url
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def _says_read_only_in_a_line_or_two(done: subprocess.CompletedProcess[str]) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.support.faults import small_project
+from tests.support.faults import small_project, small_tmpfs
 
 pytestmark = pytest.mark.slow
 
@@ -79,20 +79,8 @@ def _finish(proc: subprocess.Popen[str], timeout: float = 120) -> str:
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 4 MB tmpfs, unmounted at the end; skipped where this process may not mount one."""
-    mount_point = tmp_path / "small_disk"
-    mount_point.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
-    try:
+    with small_tmpfs(tmp_path / "small_disk", "4m") as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def test_a_full_disk_fails_the_run_with_its_cause_once_storage_takes_it(

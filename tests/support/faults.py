@@ -1,5 +1,6 @@
-"""Helpers for the fault tests: ``bh`` as a real subprocess, a small real project, and the
-instance's SQLite file opened directly to damage it."""
+"""Helpers for the fault tests: ``bh`` as a real subprocess, a small real project, the
+instance's SQLite file opened directly to damage it, and a small tmpfs to fill or make
+read-only."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from tests.support.projects import write_project
 
@@ -50,3 +55,22 @@ def small_project(root: Path, module: str = "shop", assets: str = ASSETS) -> Pat
 def database(project: Path) -> sqlite3.Connection:
     """The project's instance database (``.bakehouse/bakehouse.db``), opened directly."""
     return sqlite3.connect(project / ".bakehouse" / "bakehouse.db", isolation_level=None)
+
+
+@contextmanager
+def small_tmpfs(mount_point: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` (``4m``) mounted at `mount_point` for the block, unmounted after; the
+    test is skipped, saying why, where this process may not mount one."""
+    mount_point.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
