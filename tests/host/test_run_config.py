@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bakehouse.host.global_graph import GlobalAssetGraph
-from bakehouse.host.run_config import run_config_problem
+from bakehouse.host.run_config import op_job_config_issue, run_config_problem
 from bakehouse.protocol.snapshot import AssetNodeSnap, LocationSnap
 
 # What pydantic writes for: class Inner(Config): a: int = 1; class Sales(Config): rows: int;
@@ -104,3 +104,17 @@ def test_an_asset_whose_config_has_required_fields_is_refused_without_config() -
         assert problem is not None
         assert "asset 'sales' needs config: missing required field 'rows'" in problem
     assert run_config_problem(GRAPH, ["plain", "blended"], {}) is None
+
+
+def test_a_job_of_ops_has_the_config_of_its_config_ops_checked() -> None:
+    schemas = {"knead": SALES_SCHEMA}
+    assert op_job_config_issue(schemas, {"ops": {"knead": {"config": {"rows": 2}}}}) is None
+    # Other ops (no Config class, nested graphs) are the location's to check.
+    assert op_job_config_issue(schemas, {"ops": {"knead": {"config": {"rows": 2}}, "x": 1}}) is None
+    missing = op_job_config_issue(schemas, {})
+    assert missing is not None
+    assert "op 'knead' needs config: missing required field 'rows'" in missing.message
+    wrong = op_job_config_issue(schemas, {"ops": {"knead": {"config": {"rows": "many"}}}})
+    assert wrong is not None
+    assert wrong.message.startswith("invalid config for op 'knead': field 'rows'")
+    assert wrong.path == ("ops", "knead", "config", "rows")

@@ -70,6 +70,20 @@ KITCHEN = {
         @dg.sensor(job=bread_job)
         def flour_delivered(context):
             return None
+
+
+        class KneadConfig(dg.Config):
+            minutes: int
+
+
+        @dg.op
+        def knead(context: dg.OpExecutionContext, config: KneadConfig) -> None:
+            context.log.info(f"kneaded for {config.minutes} minutes")
+
+
+        @dg.job
+        def knead_job() -> None:
+            knead()
         """,
 }
 
@@ -130,6 +144,14 @@ def test_the_launchpad_api_says_what_a_launch_needs(server: DevServer) -> None:
         assert parts["partitioned_assets"] == ["daily_bake"]
         assert parts["unpartitioned_assets"] == ["loaf", "crumbs"]
 
+        # A job of ops: scaffolded from its op's Config, refused without it.
+        ops = http.get("/api/launchpad", params={"job": "knead_job"}).json()
+        assert ops["config_needed"] is True
+        assert ops["config_yaml"].startswith("ops:\n  knead:\n    config:\n      minutes:")
+        refused = http.post("/api/runs", json={"job": "knead_job"})
+        assert refused.status_code == 400
+        assert "op 'knead' needs config: missing required field 'minutes'" in refused.text
+
         assert http.get("/api/launchpad").status_code == 400
         unknown = http.get("/api/launchpad", params={"job": "nope"})
         assert unknown.status_code == 400
@@ -182,7 +204,8 @@ def test_config_is_checked_without_launching_with_the_line_of_each_problem(
 def test_the_jobs_api_lists_jobs_with_what_targets_them(server: DevServer) -> None:
     with server.http() as http:
         jobs = {j["name"]: j for j in http.get("/api/jobs").json()}
-        assert set(jobs) == {"bread_job", "greet_job"}
+        assert set(jobs) == {"bread_job", "greet_job", "knead_job"}
+        assert jobs["knead_job"]["is_asset_job"] is False
         bread = jobs["bread_job"]
         assert bread["location"] == "lp_kitchen"
         assert bread["selection"] == "loaf+"
@@ -361,6 +384,24 @@ def test_a_range_picked_in_the_launchpad_launches_a_backfill(page: Any) -> None:
         "2024-01-03",
         "2024-01-04",
     ]
+
+
+def test_a_job_of_ops_launches_with_its_op_config_typed_in(page: Any, server: DevServer) -> None:
+    expect = _expect()
+    page.goto("/jobs")
+    page.locator("tr[data-job='knead_job']").get_by_role("button", name="Launch").click()
+    dialog = page.locator("dialog#dialog")
+    expect(dialog.locator(".dialog-title")).to_have_text("Launch job knead_job")
+    expect(dialog.locator("[data-lp-config-status]")).to_have_text("1 problem")
+    editor = dialog.get_by_label("Run config (YAML)")
+    editor.fill(editor.input_value().replace("minutes:", "minutes: 7", 1))
+    expect(dialog.locator("[data-lp-config-status]")).to_have_text("Config is valid")
+    dialog.get_by_role("button", name="Launch run").click()
+    run_id, run = _succeeded(page, server)
+    assert run["job_name"] == "knead_job"
+    with server.http() as http:
+        events = http.get(f"/api/runs/{run_id}").json()["events"]
+    assert any("kneaded for 7 minutes" in (e.get("message") or "") for e in events)
 
 
 @pytest.mark.parametrize("path", ["/jobs", "/jobs/lp_kitchen/bread_job"])

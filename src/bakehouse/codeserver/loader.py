@@ -118,6 +118,7 @@ def build_snapshot(
             partitions=partitions_snap(defs.resolve_job_partitions_def(job)),
             check_keys=tuple(k.to_user_string() for k in defs.resolve_job_check_keys(job)),
             run_config=dict(job.config or {}),
+            op_config_schemas=_op_config_schemas(job),
         )
         for job in defs.all_jobs()
     )
@@ -170,13 +171,31 @@ def _op_names(assets_def: AssetsDefinition | None) -> tuple[str, ...]:
     return tuple(graph.node_names) if graph is not None else ()
 
 
+def _op_config_schemas(job: Any) -> dict[str, dict[str, Any]]:
+    """Each top-level op's `Config` schema of a job of ops (none for an asset job)."""
+    from bakehouse.authoring.ops import OpDefinition
+
+    graph = getattr(job, "graph", None)
+    schemas: dict[str, dict[str, Any]] = {}
+    for node in getattr(graph, "nodes", ()):
+        definition = node.definition
+        if isinstance(definition, OpDefinition) and definition.params.config is not None:
+            schemas[node.name] = _schema_of(definition.params.config[1])
+    return schemas
+
+
 def _config_schema(assets_def: AssetsDefinition | None) -> dict[str, Any] | None:
     """The JSON schema of the step's `Config` class; {} if pydantic cannot describe it (the
     host then checks only that config goes to steps that take it)."""
     config = assets_def.params.config if assets_def is not None else None
     if config is None:
         return None
-    describe = getattr(config[1], "model_json_schema", None)
+    return _schema_of(config[1])
+
+
+def _schema_of(config_class: Any) -> dict[str, Any]:
+    """The JSON schema pydantic writes for `config_class`; {} if it cannot describe it."""
+    describe = getattr(config_class, "model_json_schema", None)
     try:
         return dict(describe()) if callable(describe) else {}
     except Exception:  # noqa: BLE001 - a field type without a JSON schema

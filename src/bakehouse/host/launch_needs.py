@@ -16,7 +16,12 @@ from bakehouse.host import config_yaml
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.launching import LaunchTarget
 from bakehouse.host.partition_keys import DynamicKeys, describe, partition_keys
-from bakehouse.host.run_config import config_steps, run_config_issue
+from bakehouse.host.run_config import (
+    ConfigIssue,
+    config_steps,
+    op_job_config_issue,
+    run_config_issue,
+)
 from bakehouse.protocol.snapshot import PartitionsSnap
 
 __all__ = ["ConfigCheck", "LaunchNeeds", "PartitionChoice", "check_config", "needs_of"]
@@ -79,15 +84,16 @@ def needs_of(
     """What launching `target` needs (see `LaunchNeeds`)."""
     job = target.job
     default = dict(job.run_config) if job is not None else {}
-    steps = {} if target.is_ops_job else config_steps(graph, target.keys)
-    schemas = {
-        step: dict(node.config_schema)
-        for step, node in steps.items()
-        if node.config_schema is not None and not node.op_names
-    }
-    config_needed = (
-        not target.is_ops_job and run_config_issue(graph, target.keys, default) is not None
-    )
+    if target.is_ops_job and job is not None:
+        schemas = {name: dict(schema) for name, schema in job.op_config_schemas.items()}
+    else:
+        steps = config_steps(graph, target.keys)
+        schemas = {
+            step: dict(node.config_schema)
+            for step, node in steps.items()
+            if node.config_schema is not None and not node.op_names
+        }
+    config_needed = _issue(graph, target, default) is not None
     choice, problem = _partitions(graph, target, dynamic_keys)
     return LaunchNeeds(
         target=target,
@@ -98,6 +104,15 @@ def needs_of(
         partition_problem=problem,
         tags=dict(job.tags) if job is not None else {},
     )
+
+
+def _issue(
+    graph: GlobalAssetGraph, target: LaunchTarget, config: Mapping[str, Any]
+) -> ConfigIssue | None:
+    """What is wrong with `config` for `target`, by the rules `launching.plan_run` applies."""
+    if target.is_ops_job and target.job is not None:
+        return op_job_config_issue(target.job.op_config_schemas, config)
+    return run_config_issue(graph, target.keys, config)
 
 
 def _partitions(
@@ -148,10 +163,7 @@ def check_config(graph: GlobalAssetGraph, target: LaunchTarget, text: str) -> Co
             [ConfigProblemAt(f"run config must be a mapping like 'ops: ...', not a {kind}", 1)],
         )
     config = dict(value)
-    if target.is_ops_job:
-        # Its ops' schemas are not in the snapshot: the location checks them when it runs.
-        return ConfigCheck(config, [])
-    issue = run_config_issue(graph, target.keys, config)
+    issue = _issue(graph, target, config)
     if issue is None:
         return ConfigCheck(config, [])
     return ConfigCheck(

@@ -25,7 +25,7 @@ from bakehouse.host.partition_keys import (
     partition_keys,
     unknown_key_message,
 )
-from bakehouse.host.run_config import run_config_problem
+from bakehouse.host.run_config import op_job_config_issue, run_config_problem
 from bakehouse.host.tag_limits import tag_problem
 from bakehouse.protocol.run_plan import RunPlan
 from bakehouse.protocol.snapshot import JobSnap
@@ -90,9 +90,14 @@ def plan_run(
     keys, job_location, job = list(target.keys), target.job_location, target.job
     check_partition(graph, keys, partition_key, partition_range, dynamic_keys=dynamic_keys)
     config = dict(run_config) if run_config else dict(job.run_config if job else {})
-    # A job of ops has no assets: its location runs it, and checks its ops' config itself.
+    # A job of ops has no assets: its location runs it; the Config classes of its top-level
+    # ops are checked here, the rest of its config by the location when it runs.
     ops_job = job is not None and not job.asset_keys and not asset_keys
-    problem = None if ops_job else run_config_problem(graph, keys, config)
+    if ops_job and job is not None:
+        issue = op_job_config_issue(job.op_config_schemas, config)
+        problem = issue.message if issue is not None else None
+    else:
+        problem = run_config_problem(graph, keys, config)
     if problem is not None:
         raise LaunchError(problem)
     checks = _check_keys(graph, keys, job)

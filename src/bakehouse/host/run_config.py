@@ -93,14 +93,47 @@ def run_config_issue(
     # A step left out of the config gets {}: refused now if its Config has required fields,
     # rather than a run that fails in its step.
     given = {names[name] for name in ops}
-    for step, node in steps.items():
-        if step in given or not node.config_schema or node.op_names:
+    return _missing_issue(
+        {s: n.config_schema for s, n in steps.items() if n.config_schema and not n.op_names},
+        given,
+        "asset",
+    )
+
+
+def op_job_config_issue(
+    schemas: Mapping[str, Mapping[str, Any]], run_config: Mapping[str, Any]
+) -> ConfigIssue | None:
+    """What is wrong with `run_config` for a job of ops whose top-level ops have the `Config`
+    `schemas` (by node name), or None. Entries of other nodes (ops without a `Config` class,
+    nested graphs) are left to the location, which checks them when it runs."""
+    if not isinstance(run_config, Mapping):
+        return ConfigIssue(
+            f"run config must be a mapping like {{'ops': {{...}}}}, not a {_kind(run_config)}"
+        )
+    ops = run_config.get("ops", {})
+    if not isinstance(ops, Mapping):
+        return ConfigIssue("run_config['ops'] must be a mapping of op name to config", ("ops",))
+    for name, entry in ops.items():
+        if name in schemas:
+            issue = _entry_issue(name, name, dict(schemas[name]), entry, kind="op")
+            if issue is not None:
+                return issue
+    return _missing_issue(schemas, set(ops), "op")
+
+
+def _missing_issue(
+    schemas: Mapping[str, Mapping[str, Any]], given: set[str], kind: str
+) -> ConfigIssue | None:
+    """A step left out of the config gets {}: refused now if its Config has required fields,
+    rather than a run that fails in its step."""
+    for step, schema in schemas.items():
+        if step in given or not schema:
             continue
         try:
-            check_value(node.config_schema, {}, node.config_schema, "")
+            check_value(schema, {}, schema, "")
         except ConfigProblem as exc:
             return ConfigIssue(
-                f"asset '{step}' needs config: {exc}; give it as "
+                f"{kind} '{step}' needs config: {exc}; give it as "
                 f"{{'ops': {{'{step}': {{'config': {{...}}}}}}}}",
                 ("ops",),
             )
@@ -108,19 +141,19 @@ def run_config_issue(
 
 
 def _entry_issue(
-    step: str, name: str, schema: dict[str, Any] | None, entry: Any
+    step: str, name: str, schema: dict[str, Any] | None, entry: Any, kind: str = "asset"
 ) -> ConfigIssue | None:
     at: Path = ("ops", name)
     if entry is None:
         entry = {}
     if not isinstance(entry, Mapping):
         return ConfigIssue(
-            f"run_config for asset '{step}' is a {_kind(entry)}, not a mapping with 'config'", at
+            f"run_config for {kind} '{step}' is a {_kind(entry)}, not a mapping with 'config'", at
         )
     stray = sorted(set(entry) - {"config"})
     if stray:
         return ConfigIssue(
-            f"run_config for asset '{step}' has {stray} beside 'config'; put the values "
+            f"run_config for {kind} '{step}' has {stray} beside 'config'; put the values "
             f"under it: {{'ops': {{'{step}': {{'config': {{...}}}}}}}}",
             (*at, stray[0]),
         )
@@ -128,7 +161,7 @@ def _entry_issue(
     if schema is None:
         if values:
             return ConfigIssue(
-                f"run_config gives config to asset '{step}', which takes no Config parameter",
+                f"run_config gives config to {kind} '{step}', which takes no Config parameter",
                 (*at, "config"),
             )
         return None
@@ -136,7 +169,7 @@ def _entry_issue(
         check_value(schema, values if values is not None else {}, schema, "")
     except ConfigProblem as exc:
         where = (*at, "config") if "config" in entry else at
-        return ConfigIssue(f"invalid config for asset '{step}': {exc}", (*where, *exc.path))
+        return ConfigIssue(f"invalid config for {kind} '{step}': {exc}", (*where, *exc.path))
     return None
 
 

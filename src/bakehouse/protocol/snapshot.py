@@ -166,6 +166,9 @@ class JobSnap(Record, frozen=True, kw_only=True):
     # The checks its runs evaluate (``asset/key:check_name``) and its default run config.
     check_keys: tuple[str, ...] = ()
     run_config: dict[str, Any] = {}
+    # A job of ops: the JSON schema of each top-level op's `Config` parameter, by node name
+    # (the host scaffolds and checks run config from them; ops without one are not listed).
+    op_config_schemas: dict[str, dict[str, Any]] = {}
 
 
 class ScheduleSnap(Record, frozen=True, kw_only=True):

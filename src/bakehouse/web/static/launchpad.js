@@ -123,8 +123,9 @@
     textarea.value = needs.config_yaml;
     const scaffold = el("button", { class: "btn btn-sm btn-ghost", type: "button", "data-lp-scaffold": true, text: "Scaffold again" });
     const hint = Object.keys(needs.config_schemas).length
-      ? "Scaffolded from the Config of " + Object.keys(needs.config_schemas).join(", ") + "; empty fields are required."
-      : needs.job && !needs.asset_keys.length ? "A job of ops: its location checks the config when it runs." : "No asset of this launch takes config.";
+      ? "Scaffolded from the Config of " + Object.keys(needs.config_schemas).join(", ") + "; empty fields are required." +
+        (needs.job && !needs.asset_keys.length ? " Other ops' config is checked by their location when the job runs." : "")
+      : needs.job && !needs.asset_keys.length ? "A job of ops: no op takes a Config class; its location checks any other config when it runs." : "No asset of this launch takes config.";
     return section("Config",
       el("p", { class: "muted lp-hint", text: hint }),
       el("div", { class: "lp-editor" }, el("div", { class: "lp-gutter", "aria-hidden": "true" }), textarea),
