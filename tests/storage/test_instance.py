@@ -95,15 +95,6 @@ def test_get_runs_newest_first_with_limit_status_and_cursor(instance: Instance) 
     assert instance.get_runs(statuses=[]) == []
 
 
-def test_get_runs_of_job_finds_that_jobs_runs_newest_first(instance: Instance) -> None:
-    for i, job in enumerate(["bake", "sweep", "bake", None, "bake"]):
-        instance.create_run(RunRecord(run_id=f"r{i}", job_name=job, created_at=10.0 + i))
-    assert [r.run_id for r in instance.get_runs_of_job("bake")] == ["r4", "r2", "r0"]
-    assert [r.run_id for r in instance.get_runs_of_job("bake", limit=1)] == ["r4"]
-    assert [r.run_id for r in instance.get_runs_of_job("sweep")] == ["r1"]
-    assert instance.get_runs_of_job("nope") == []
-
-
 def test_update_run_changes_fields_and_updated_at(instance: Instance) -> None:
     instance.create_run(RunRecord(run_id="r1", tags={"a": "1"}, created_at=5.0, updated_at=5.0))
     updated = instance.update_run("r1", tags={"a": "2"}, status=RunStatus.CANCELING)

@@ -333,6 +333,7 @@ def test_the_job_page_draws_its_graph_lists_its_runs_and_launches_with_config(
         "data-status", "SUCCESS"
     )
     page.wait_for_selector("body[data-lineage=ready]", state="attached")
+    expect(page.locator("[data-all-runs]")).to_have_attribute("href", "/runs?job=greet_job")
     shots.take(page, "job")
     assert page.goto("/jobs/lp_kitchen/nope").status == 404
 

@@ -223,12 +223,6 @@ class Instance:
             )
         return found if include_corrupt else skip_corrupt(found)
 
-    def get_runs_of_job(self, job_name: str, *, limit: int | None = 50) -> list[RunRecord]:
-        """Runs of the job called `job_name` (of any location), newest first; runs that cannot
-        be read are left out."""
-        with self._db.read() as conn:
-            return skip_corrupt(runs.select_runs_of_job(conn, job_name, limit=limit))
-
     def get_runs_by_tag(self, key: str, value: str, *, limit: int | None = None) -> list[RunRecord]:
         """Runs whose tag `key` is `value` (e.g. ``bakehouse/schedule``), newest first; runs
         that cannot be read are left out."""

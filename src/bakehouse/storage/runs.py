@@ -164,20 +164,6 @@ def select_runs(
     return _decode(conn.execute(stmt))
 
 
-def select_runs_of_job(
-    conn: Connection, job_name: str, *, limit: int | None
-) -> list[RunRecord | CorruptRecord]:
-    """Runs of the job called `job_name` (in any location), newest first."""
-    stmt = (
-        sa.select(*_COLUMNS)
-        .where(runs.c.job_name == job_name)
-        .order_by(runs.c.created_at.desc(), runs.c.run_id.desc())
-    )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return _decode(conn.execute(stmt))
-
-
 def select_runs_by_tag(
     conn: Connection, key: str, value: str, *, limit: int | None
 ) -> list[RunRecord | CorruptRecord]:

@@ -16,6 +16,7 @@ from bakehouse.protocol.snapshot import JobSnap, LocationSnap
 from bakehouse.protocol.wire import LOCATIONS_TAG
 from bakehouse.serdes import Record, fields_of
 from bakehouse.storage.records import RunRecord
+from bakehouse.storage.run_filter import RunFilter
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import RunOut
 from bakehouse.web.responses import guarded, problem
@@ -118,9 +119,10 @@ def _runs_of(
 ) -> list[RunRecord]:
     """Runs of `job`; when another location defines a job of the same name (`shared`), only
     those that ran in `location`."""
+    of_job = RunFilter(job_name=job.name)
     if not shared:
-        return dep.instance.get_runs_of_job(job.name, limit=limit)
-    found = dep.instance.get_runs_of_job(job.name, limit=None)
+        return dep.instance.get_runs(run_filter=of_job, limit=limit)
+    found = dep.instance.get_runs(run_filter=of_job, limit=None)
     return [
         r
         for r in found
