@@ -1,5 +1,5 @@
 """`capture_logs`: a step's stdout and stderr at the descriptor level, kept when the process
-dies, cut at the cap with a marker; read back by offset without splitting a character.
+dies, cut at the cap with a marker.
 
 Capture swaps this process's descriptors 1 and 2, so each capture runs in a Python of its own.
 """
@@ -14,13 +14,7 @@ from pathlib import Path
 import pytest
 
 import bakehouse as dg
-from bakehouse.storage.compute_logs import (
-    ComputeIOType,
-    LocalComputeLogManager,
-    started_steps,
-    truncated_marker,
-)
-from bakehouse.storage.records import EventRecord, EventType
+from bakehouse.storage.compute_logs import ComputeIOType, LocalComputeLogManager, truncated_marker
 
 OUT, ERR = ComputeIOType.STDOUT, ComputeIOType.STDERR
 
@@ -116,47 +110,6 @@ def test_a_step_run_again_appends_and_completes_again(tmp_path: Path) -> None:
     assert _capture(tmp_path, 'print("one")').returncode == 0
     assert _capture(tmp_path, 'print("two")').returncode == 0
     assert _read(tmp_path) == "one\ntwo\n"
-
-
-def test_reads_by_offset_never_split_a_character(tmp_path: Path) -> None:
-    manager = LocalComputeLogManager(tmp_path)
-    path = manager.log_path("r1", "talk", OUT)
-    path.parent.mkdir(parents=True)
-    path.write_bytes("añ€😀z".encode())  # 1, 2, 3, 4 and 1 bytes
-
-    pieces, offset = [], 0
-    while True:
-        chunk = manager.get_log_data("r1", "talk", OUT, offset, max_bytes=2)
-        if chunk.next_offset == offset:
-            chunk = manager.get_log_data("r1", "talk", OUT, offset, max_bytes=4)
-            if chunk.next_offset == offset:
-                break
-        pieces.append(chunk.data)
-        offset = chunk.next_offset
-
-    assert "".join(pieces) == "añ€😀z"
-    assert all("\ufffd" not in p for p in pieces)
-    assert manager.get_log_data("r1", "talk", OUT, 10_000).data == ""
-    missing = manager.get_log_data("r1", "other", OUT)
-    assert (missing.exists, missing.data) == (False, "")
-
-
-def test_step_keys_and_run_ids_stay_inside_the_run_folder(tmp_path: Path) -> None:
-    manager = LocalComputeLogManager(tmp_path)
-    path = manager.log_path("../../etc", "../passwd", OUT)
-    assert path.resolve().is_relative_to(tmp_path.resolve())
-    assert path.parent.name == "compute_logs"
-    assert manager.log_path("r1", "graph.op_1", OUT).name == "graph.op_1.out"
-
-
-def test_started_steps_are_in_start_order() -> None:
-    def start(step: str) -> EventRecord:
-        return EventRecord(
-            run_id="r", event_type=EventType.STEP_START, timestamp=0, message="", step_key=step
-        )
-
-    events = [start("b"), start("a"), start("b")]
-    assert started_steps(events) == ["b", "a"]
 
 
 def test_materialize_in_process_leaves_output_alone(capfd: pytest.CaptureFixture[str]) -> None:

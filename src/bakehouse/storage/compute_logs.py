@@ -10,9 +10,11 @@ step is still writing, from any offset, so that a follower resumes where it stop
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import re
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,6 +99,13 @@ class LocalComputeLogManager:
         """True once the step's capture has ended (its process may have died instead: callers
         that follow a log also stop when the run has finished)."""
         return self.complete_path(run_id, step_key).exists()
+
+    def delete_logs(self, run_id: str) -> None:
+        """Remove every captured stream of run `run_id` (its run folder too, once empty: it
+        may hold other files under the same name, which stay)."""
+        shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.run_dir(run_id).parent.rmdir()
 
     def has_logs(self, run_id: str, step_key: str) -> bool:
         """True if the step started capturing in this run."""

@@ -31,6 +31,7 @@ from bakehouse.storage import (
     tokens,
 )
 from bakehouse.storage.automation_records import AutomationCursor, AutomationEvaluation
+from bakehouse.storage.compute_logs import LocalComputeLogManager
 from bakehouse.storage.corrupt import skip_corrupt
 from bakehouse.storage.database import Database
 from bakehouse.storage.records import (
@@ -239,11 +240,12 @@ class Instance:
             return runs.update_run(conn, run_id, changes)
 
     def delete_run(self, run_id: str) -> None:
-        """Delete a run and its events; the asset index and the status of the partitions it
-        touched fall back to the older materializations."""
+        """Delete a run, its events and its steps' compute logs; the asset index and the status
+        of the partitions it touched fall back to the older materializations."""
         with self._db.write() as conn:
             runs.delete_run(conn, run_id)
             event_log.delete_events(conn, run_id)
+        LocalComputeLogManager(self._storage_dir).delete_logs(run_id)
 
     # -- events -----------------------------------------------------------------------------
 
