@@ -220,9 +220,9 @@ def _print_run(run: RunRecord, events: list[EventRecord], show_all: bool) -> Non
     for where, error in errors:
         print_error(out, error, title=f"Error in {where}")
     if any(e.event_type == EventType.STEP_START for e in events):
-        out.print(
-            f"[dim]What the steps printed: bh runs logs {run.run_id} [--step S] [--stderr][/]"
-        )
+        # Escaped: the option brackets are text, not markup.
+        hint = escape(f"bh runs logs {run.run_id} [--step S] [--stderr]")
+        out.print(f"[dim]What the steps printed: {hint}[/]")
 
 
 @runs.command("reexecute")
