@@ -13,6 +13,7 @@ from typing import Any
 from bakehouse.authoring.assets import AssetSpec
 from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
 from bakehouse.authoring.partitions import PartitionsDefinition
+from bakehouse.errors import DefinitionError
 from bakehouse.graph.keys import AssetKey
 from bakehouse_dbt.manifest import (
     ASSET_RESOURCE_TYPES,
@@ -120,12 +121,40 @@ def build_specs(
         )
     for props in manifest.get("sources", {}).values():
         info.source_keys[(props["source_name"], props["name"])] = translator.get_asset_key(props)
+    _refuse_shared_keys(manifest, translator, info)
     checks = (
         _check_specs(manifest, translator, selected, info)
         if translator.settings.enable_asset_checks
         else []
     )
     return specs, checks, info
+
+
+def _refuse_shared_keys(
+    manifest: Manifest, translator: DagsterDbtTranslator, info: DbtAssetsInfo
+) -> None:
+    """Raise when two of the nodes, or a node and a source they read, get one asset key."""
+    owners: dict[AssetKey, list[str]] = {}
+    for unique_id, key in info.key_by_unique_id.items():
+        owners.setdefault(key, []).append(unique_id)
+    read = {p for uid in info.key_by_unique_id for p in upstream_ids(node(manifest, uid))}
+    for unique_id in sorted(read):
+        props = manifest.get("sources", {}).get(unique_id)
+        if props is not None:
+            owners.setdefault(translator.get_asset_key(props), []).append(unique_id)
+    shared = {k: ids for k, ids in owners.items() if len(ids) > 1}
+    sources_only = all(i.startswith("source.") for ids in shared.values() for i in ids)
+    if not shared or (sources_only and translator.settings.enable_duplicate_source_asset_keys):
+        return
+    lines = [
+        f"  {key.to_user_string()}: "
+        + ", ".join(f"{i} ({node(manifest, i).get('original_file_path', '?')})" for i in ids)
+        for key, ids in shared.items()
+    ]
+    raise DefinitionError(
+        "dbt resources given the same asset key (each needs its own; see the translator's "
+        "get_asset_key):\n" + "\n".join(lines)
+    )
 
 
 def _check_specs(

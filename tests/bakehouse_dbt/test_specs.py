@@ -175,3 +175,20 @@ def test_a_missing_manifest_names_the_file_and_the_fix(tmp_path: Path) -> None:
 
         @dbt_assets(manifest=tmp_path / "target" / "manifest.json")
         def jaffle(context: dg.AssetExecutionContext) -> None: ...
+
+
+def test_two_dbt_resources_with_one_key_are_refused_naming_both(parsed_jaffle: Path) -> None:
+    class SameKeyForSources(DagsterDbtTranslator):
+        def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+            if dbt_resource_props["resource_type"] == "source":
+                return dg.AssetKey(dbt_resource_props["name"])  # raw.orders -> orders
+            return super().get_asset_key(dbt_resource_props)
+
+    with pytest.raises(DefinitionError, match="the same asset key") as raised:
+
+        @dbt_assets(manifest=manifest_of(parsed_jaffle), dagster_dbt_translator=SameKeyForSources())
+        def jaffle(context: dg.AssetExecutionContext) -> None: ...
+
+    message = str(raised.value)
+    assert "model.jaffle_shop.orders (models/marts/orders.sql)" in message
+    assert "source.jaffle_shop.raw.orders (models/staging/sources.yml)" in message
