@@ -4,7 +4,7 @@
     .venv/bin/python bench/compat_table.py --write    # rewrite docs/dagster-compatibility.md
 
 Dagster is imported only in the bench venv (bench/.venv-dagster, made as bench/run.py makes it,
-plus dagster-duckdb); bakehouse in the repo's .venv. Inputs:
+plus dagster-duckdb and dagster-dbt); bakehouse in the repo's .venv. Inputs:
 - bench/compat/course_usage.json: the Dagster names each course or tutorial file uses, with the
   repository, path and commit it was read from;
 - bench/compat/snippets/*.py: small course-style programs written against `import dagster as
@@ -64,19 +64,30 @@ class Outcome:
     bakehouse: str | None
 
 
+# Integrations added to the bench venv: module -> what pip installs for it. dbt-core 1.12 builds
+# a parser it downloads from outside the package index, so dbt stays below it.
+ADDED = {
+    "dagster_duckdb": ["dagster-duckdb"],
+    "dagster_dbt": ["dagster-dbt", "dbt-duckdb", "dbt-core<1.12"],
+}
+ADDED_TEXT = "only dagster-duckdb and dagster-dbt are added"
+
+
 def dagster_python(base_python: str) -> str:
-    """The bench venv's interpreter, created as bench/run.py does, with dagster-duckdb added."""
+    """The bench venv's interpreter, created as bench/run.py does, with the integrations of
+    `ADDED` installed."""
     venv = bench_run.VENVS["dagster"]
     error = bench_run.ensure_venv(venv, base_python, force=False)
     if error:
         sys.exit(f"compat_table: cannot make {venv.path}: {error}")
     python = str(venv.python)
-    has_duckdb = subprocess.run([python, "-c", "import dagster_duckdb"], capture_output=True)
-    if has_duckdb.returncode != 0:
-        subprocess.run(
-            [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "dagster-duckdb"],
-            check=True,
-        )
+    for module, packages in ADDED.items():
+        present = subprocess.run([python, "-c", f"import {module}"], capture_output=True)
+        if present.returncode != 0:
+            subprocess.run(
+                [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *packages],
+                check=True,
+            )
     return python
 
 
@@ -240,7 +251,7 @@ def render(
         "([`bench/compat/snippets/`](../bench/compat/snippets/)) run under bakehouse after "
         f"`bh migrate-from-dagster`'s rewrite. Under Dagster {version}, {dagster_ran} run and "
         f"pass, {dagster_failed} fail, and {len(snippets) - dagster_ran - dagster_failed} need "
-        "an integration the bench venv does not install (only dagster-duckdb is added).",
+        f"an integration the bench venv does not install ({ADDED_TEXT}).",
         "",
         "## The three most common kinds of Dagster code that still do not run",
         "",
@@ -292,7 +303,7 @@ def render(
         theirs = "yes" if name not in dagster_missing else f"no ({dagster_missing[name]})"
         top = name.partition(".")[0]
         if dagster_missing.get(name) == f"no module {top}" and top != "dagster":
-            # An integration the bench venv does not install (only dagster-duckdb is added).
+            # An integration the bench venv does not install (see ADDED).
             theirs = f"integration `{top.replace('_', '-')}`, not in the bench venv"
         ours_missing = bakehouse_missing.get(bakehouse_name(name))
         ours = "yes" if ours_missing is None else f"**no**: {_cell(ours_missing)}"

@@ -20,7 +20,9 @@ source = {
     "database": "dev",
     "schema": "raw",
     "identifier": "trips",
-    "config": {},
+    "package_name": "analytics",
+    "original_file_path": "models/sources.yml",
+    "config": {"enabled": True},
     "meta": {},
     "tags": [],
     "description": "",
@@ -35,7 +37,7 @@ model = {
     "database": "dev",
     "schema": "main",
     "alias": "trips",
-    "config": {"materialized": "table", "meta": {}, "tags": []},
+    "config": {"enabled": True, "materialized": "table", "meta": {}, "tags": []},
     "meta": {},
     "tags": [],
     "description": "Taxi trips, cleaned.",
@@ -51,13 +53,22 @@ manifest = {
     "sources": {source["unique_id"]: source},
     "child_map": {source["unique_id"]: [model["unique_id"]], model["unique_id"]: []},
     "parent_map": {model["unique_id"]: [source["unique_id"]], source["unique_id"]: []},
+    **{
+        kind: {}
+        for kind in ("metrics", "exposures", "semantic_models", "saved_queries", "unit_tests")
+    },
+    **{kind: {} for kind in ("macros", "docs", "groups", "selectors", "disabled")},
 }
 Path("target/manifest.json").write_text(json.dumps(manifest))
 
 
 class Translator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props):
-        return dg.AssetKey(f"taxi_{dbt_resource_props['name']}")
+        resource_type = dbt_resource_props["resource_type"]
+        name = dbt_resource_props["name"]
+        if resource_type == "source":
+            return dg.AssetKey(f"taxi_{name}")
+        return super().get_asset_key(dbt_resource_props)
 
 
 @dbt_assets(manifest="target/manifest.json", dagster_dbt_translator=Translator())
@@ -65,4 +76,4 @@ def dbt_analytics(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     yield from dbt.cli(["run"], context=context).stream()
 
 
-assert dg.AssetKey("taxi_trips") in dbt_analytics.keys
+assert dg.AssetKey("trips") in dbt_analytics.keys
