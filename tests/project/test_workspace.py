@@ -66,3 +66,38 @@ def test_a_bad_directory_type_is_named(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.bakehouse]\ndirectory_type = "proj"\n')
     with pytest.raises(ProjectError, match='directory_type must be "project" or "workspace"'):
         find_workspace(tmp_path)
+
+
+def test_inside_a_listed_project_the_workspace_is_found_with_the_project_as_here(
+    tmp_path: Path,
+) -> None:
+    a = write_project(tmp_path / "projects" / "a", "pkg_a", {})
+    write_project(tmp_path / "projects" / "b", "pkg_b", {})
+    write_workspace(tmp_path, ["projects/a", "projects/b"])
+    ws = find_workspace(a / "src" / "pkg_a")
+    assert ws.root == tmp_path
+    assert ws.home == tmp_path / ".bakehouse"  # the workspace's instance, not a second one
+    assert [p.location_name for p in ws.projects] == ["pkg_a", "pkg_b"]
+    assert ws.here == "pkg_a"
+    mine = ws.only_here()
+    assert [p.location_name for p in mine.projects] == ["pkg_a"]
+    assert mine.home == tmp_path / ".bakehouse"
+    assert find_workspace(tmp_path).here is None
+    assert find_workspace(tmp_path).only_here() == find_workspace(tmp_path)
+
+
+def test_a_project_the_workspace_does_not_list_stands_alone(tmp_path: Path) -> None:
+    write_project(tmp_path / "projects" / "a", "pkg_a", {})
+    loose = write_project(tmp_path / "projects" / "scratch", "scratch", {})
+    write_workspace(tmp_path, ["projects/a"])
+    ws = find_workspace(loose)
+    assert ws.is_single_project
+    assert ws.home == loose / ".bakehouse"
+    assert ws.here is None
+
+
+def test_a_broken_workspace_above_a_member_is_reported_not_skipped(tmp_path: Path) -> None:
+    a = write_project(tmp_path / "projects" / "a", "pkg_a", {})
+    write_workspace(tmp_path, ["projects/a", "projects/gone"])
+    with pytest.raises(ProjectError, match=r"projects\[1\]\.path"):
+        find_workspace(a)

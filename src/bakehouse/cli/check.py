@@ -175,7 +175,7 @@ def check_defs(as_json: bool, load_timeout: float) -> None:
     With --json: ``{"ok", "elapsed_seconds", "locations": [...], "warnings": [...]}``, each
     location with its status, counts or error (docs/cli.md).
     """
-    workspace = load_workspace()
+    workspace = load_workspace(here_only=True)
     warnings = _print_settings_warnings(workspace)
     started = time.perf_counter()
     results = fetch_snapshots(

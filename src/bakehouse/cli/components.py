@@ -19,7 +19,7 @@ def list_components(as_json: bool) -> None:
     with what each does. In a workspace, each project's are listed."""
     from bakehouse.scaffold.component_client import list_component_types
 
-    workspace = load_workspace()
+    workspace = load_workspace(here_only=True)
     documents: dict[str, list[dict[str, Any]]] = {}
     failed = False
     for project in workspace.projects:

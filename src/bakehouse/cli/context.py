@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,17 +21,42 @@ from bakehouse.host.client import (
 from bakehouse.project.workspace import Workspace, find_workspace
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap
 
+# storage.instance.ENV_HOME, spelled here: importing it would load SQLAlchemy (most of a second)
+# into commands that only ask whether a deployment is running.
+ENV_HOME = "BAKEHOUSE_HOME"
+
 if TYPE_CHECKING:
     from bakehouse.host.deployment import Deployment
     from bakehouse.storage import Instance
 
 
-def load_workspace(directory: Path | None = None) -> Workspace:
-    """The project or workspace at or above `directory` (default: here), or a clean exit."""
+def load_workspace(directory: Path | None = None, *, here_only: bool = False) -> Workspace:
+    """The workspace at or above `directory` (default: here), or a clean exit.
+
+    Inside a project that a workspace lists, that is the workspace (its instance, its running
+    deployment); `here_only` narrows it to that project, for commands about its code alone.
+    """
     try:
-        return find_workspace(directory or Path.cwd())
+        workspace = find_workspace(directory or Path.cwd())
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from None
+    return workspace.only_here() if here_only else workspace
+
+
+def instance_home(workspace: Workspace | None) -> Path:
+    """Where the workspace's instance lives: BAKEHOUSE_HOME, else its ``.bakehouse/``."""
+    default = workspace.home if workspace else Path.cwd() / ".bakehouse"
+    return Path(os.environ.get(ENV_HOME) or default).absolute()
+
+
+def deployment_url(url: str | None, workspace: Workspace | None = None) -> str | None:
+    """The deployment a command goes through: `url` if given, else the one running for the
+    workspace around here (`workspace`, default: found from the working directory), if any."""
+    if url:
+        return url.rstrip("/")
+    from bakehouse.host.discovery import find_running_deployment
+
+    return find_running_deployment(instance_home(workspace or load_workspace()))
 
 
 def workspace_targets(workspace: Workspace) -> dict[str, LocationTarget]:
@@ -75,8 +101,7 @@ def open_instance(workspace: Workspace | None) -> Instance:
     """The workspace's instance (``.bakehouse/``, or what BAKEHOUSE_HOME / _STORAGE_URL say)."""
     from bakehouse.storage import Instance
 
-    default = workspace.home if workspace else Path.cwd() / ".bakehouse"
-    return Instance.from_env(default)
+    return Instance.from_env(instance_home(workspace))
 
 
 def open_instance_here() -> Instance:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from bakehouse.cli import json_output
-from bakehouse.cli.context import foreground_deployment, load_workspace
+from bakehouse.cli.context import deployment_url, foreground_deployment, load_workspace
 from bakehouse.cli.run_here import drive_here
 from bakehouse.errors import LaunchError
 from bakehouse.protocol.wire import EXECUTOR_TAG
@@ -136,9 +136,7 @@ def launch(
         )  # fmt: skip
         return
     if not local:
-        from bakehouse.host.discovery import find_running_deployment
-
-        base = url.rstrip("/") if url else find_running_deployment(workspace.home)
+        base = deployment_url(url, workspace)
         if base is not None:
             from bakehouse.cli.launch_remote import launch_through
 
@@ -197,9 +195,7 @@ def _backfill(
         raise click.UsageError("give --partition KEY or --partition-range START...END, not both")
     span = parse_range(partition_range)
     if not local:
-        from bakehouse.host.discovery import find_running_deployment
-
-        base = url.rstrip("/") if url else find_running_deployment(load_workspace().home)
+        base = deployment_url(url)
         if base is not None:
             request_through(
                 base, selection=selection, partition_range=span, tags=tags, run_config=run_config

@@ -31,7 +31,7 @@ def list_defs(as_json: bool) -> None:
 
     In a workspace, each code location is listed; JSON is then ``{"locations": [...]}``.
     """
-    workspace = load_workspace()
+    workspace = load_workspace(here_only=True)
     results = fetch_snapshots(workspace_targets(workspace))
     documents: list[dict[str, object]] = []
     failed = False

@@ -9,7 +9,12 @@ import click
 
 from bakehouse.cli import json_output
 from bakehouse.cli.completion import location_names
-from bakehouse.cli.context import fetch_snapshots, load_workspace, workspace_targets
+from bakehouse.cli.context import (
+    deployment_url,
+    fetch_snapshots,
+    load_workspace,
+    workspace_targets,
+)
 from bakehouse.cli.output import console, format_time, status_text
 from bakehouse.host.discovery import client_headers
 
@@ -17,15 +22,6 @@ from bakehouse.host.discovery import client_headers
 @click.group()
 def locations() -> None:
     """Code locations: their status, errors and reloads."""
-
-
-def _deployment_url(url: str | None) -> str | None:
-    if url:
-        return url.rstrip("/")
-    from bakehouse.host.discovery import find_running_deployment
-
-    workspace = load_workspace()
-    return find_running_deployment(workspace.home)
 
 
 def _api(method: str, url: str, timeout: float = 600.0) -> Any:
@@ -80,7 +76,7 @@ def list_locations(url: str | None, as_json: bool) -> None:
     Without a running deployment, each location is loaded once here and reported. With --json:
     the rows of ``GET /api/locations``.
     """
-    base = _deployment_url(url)
+    base = deployment_url(url)
     rows = _api("GET", f"{base}/api/locations") if base else _loaded_here()
     if as_json:
         json_output.emit(rows)
@@ -126,7 +122,7 @@ def reload_location(name: str | None, reload_all: bool, url: str | None, as_json
     With --json: the reloaded locations' rows, as bh locations list --json prints them."""
     if bool(name) == reload_all:
         raise click.UsageError("give a location NAME or --all")
-    base = _deployment_url(url)
+    base = deployment_url(url)
     if base is None:
         raise click.ClickException(
             "no deployment is running for this workspace; start one with bh dev "

@@ -241,15 +241,13 @@ def reexecute(
     exists. Goes through a running deployment when there is one, as bh launch does. With
     --json, the document bh launch --json prints.
     """
-    from bakehouse.cli.context import foreground_deployment, load_workspace
+    from bakehouse.cli.context import deployment_url, foreground_deployment, load_workspace
 
     if url and local:
         raise click.UsageError("give --url or --local, not both")
     workspace = load_workspace()
     if not local:
-        from bakehouse.host.discovery import find_running_deployment
-
-        base = url.rstrip("/") if url else find_running_deployment(workspace.home)
+        base = deployment_url(url, workspace)
         if base is not None:
             from bakehouse.cli.launch_remote import queue_through
 

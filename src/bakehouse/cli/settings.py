@@ -41,7 +41,7 @@ def check_settings(as_json: bool) -> None:
     """
     from rich.markup import escape
 
-    workspace = load_workspace()  # errors name the key and the file, and exit 1
+    workspace = load_workspace(here_only=True)  # errors name the key and the file, and exit 1
     out = console()
     configs = [workspace.config_file] if not workspace.is_single_project else []
     warnings = [w for c in configs for w in settings_warnings(c)]

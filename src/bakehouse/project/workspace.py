@@ -3,12 +3,13 @@
 A workspace's ``pyproject.toml`` says ``[tool.bakehouse] directory_type = "workspace"`` and lists
 ``[[tool.bakehouse.workspace.projects]] path = "projects/a"``; a dg workspace's ``dg.toml``
 (``directory_type = "workspace"``, ``[[workspace.projects]]``) is read the same way. A project
-folder on its own is a workspace of one.
+folder on its own is a workspace of one, unless a workspace above it lists it: then that
+workspace is the one its commands use (one instance, one running deployment).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,9 @@ class Workspace:
     # Two locations may define one asset key (shown as a conflict) instead of the later one
     # failing to load (`host/key_clashes.py`).
     allow_duplicate_asset_keys: bool = False
+    # The location of the member project a command was started in (found from inside it), so
+    # that commands about one project's code (bh check defs, bh list defs) can keep to it.
+    here: str | None = None
 
     @property
     def home(self) -> Path:
@@ -47,6 +51,13 @@ class Workspace:
                 return project
         names = ", ".join(p.location_name for p in self.projects)
         raise ProjectError(f"no code location named '{location_name}' (locations: {names})")
+
+    def only_here(self) -> Workspace:
+        """The workspace narrowed to the member project it was found from (all of it when it
+        was found from elsewhere): what commands about one project's code look at."""
+        if self.here is None:
+            return self
+        return replace(self, projects=(self.project(self.here),), is_single_project=True)
 
 
 def _project_entries(table: dict[str, Any], prefix: str, config: Path) -> list[dict[str, Any]]:
@@ -126,11 +137,33 @@ def read_workspace(config: Path) -> Workspace:
 
 
 def _renamed(project: ProjectSettings, name: str) -> ProjectSettings:
-    from dataclasses import replace
-
     return replace(project, location_name=name)
 
 
 def find_workspace(start: Path) -> Workspace:
-    """The nearest project or workspace at or above `start`."""
-    return read_workspace(find_project_file(start))
+    """The workspace `start` is in: the nearest project or workspace at or above it, or, when
+    that is a project that a workspace further up lists, that workspace (with `here` naming
+    the project), so that a command run inside a member uses the workspace's instance."""
+    config = find_project_file(start)
+    found = settings_file_in(config.parent)
+    if found is not None and found[2].get("directory_type") == "project":
+        outer = _workspace_listing(config.parent.resolve())
+        if outer is not None:
+            return outer
+    return read_workspace(config)
+
+
+def _workspace_listing(project_root: Path) -> Workspace | None:
+    """The nearest workspace above `project_root`, if it lists that project."""
+    for folder in project_root.parents:
+        found = settings_file_in(folder)
+        if found is None:
+            continue
+        if found[2].get("directory_type") != "workspace":
+            return None  # a project inside another project: each stands alone, as before
+        workspace = read_workspace(found[0])
+        member = next((p for p in workspace.projects if p.root == project_root), None)
+        if member is None:
+            return None  # a project in the workspace's folder that it does not list
+        return replace(workspace, here=member.location_name)
+    return None
