@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bakehouse.errors import SelectionError
+from bakehouse.errors import ProjectError, SelectionError
 from bakehouse.host.deployment import Deployment, find_running_deployment
 from bakehouse.host.supervisor import LocationStatus
 from bakehouse.project.workspace import find_workspace
@@ -193,3 +193,54 @@ def test_stopping_cancels_a_running_run_and_leaves_no_process(tmp_path: Path) ->
         timeout=30,
         message=f"the deployment's processes to exit: {[p for p in started if alive(p)]}",
     )
+
+
+def test_reload_all_reads_the_workspace_file_again(
+    two_locations: tuple[Deployment, Instance], tmp_path: Path
+) -> None:
+    deployment, instance = two_locations
+    old_a = deployment.supervisor.state("dep_a").pid
+    assert old_a is not None
+    write_project(
+        tmp_path / "c", "dep_c", {"defs/three.py": ONE["defs/one.py"].replace("one", "three")}
+    )
+    write_workspace(tmp_path, ["b", "c"])  # c added, a removed
+    states = deployment.reload_all()
+    assert {s.name: s.status for s in states} == {
+        "dep_b": LocationStatus.LOADED,
+        "dep_c": LocationStatus.LOADED,
+    }
+    assert [s.name for s in deployment.locations()] == ["dep_b", "dep_c"]
+    assert sorted(deployment.graph().assets) == ["daily", "three", "two"]
+    eventually(lambda: not alive(old_a), timeout=30, message="dep_a's code server to exit")
+    run = deployment.launch(selection="three")
+    assert _finished(instance, run.run_id) == RunStatus.SUCCESS
+
+
+def test_reloading_a_just_added_project_by_name_loads_it(
+    two_locations: tuple[Deployment, Instance], tmp_path: Path
+) -> None:
+    deployment, _ = two_locations
+    write_project(tmp_path / "c", "dep_c", TWO)
+    with pytest.raises(KeyError):
+        deployment.reload("dep_c")  # not listed yet: still no such location
+    write_workspace(tmp_path, ["a", "b", "c"])
+    state = deployment.reload("dep_c")
+    # dep_c defines `two` as dep_b does: it loads, and fails on the clash, naming both.
+    assert state.status == LocationStatus.FAILED
+    assert state.error is not None
+    assert "two" in state.error.message
+    assert deployment.supervisor.state("dep_b").status == LocationStatus.LOADED
+
+
+def test_a_workspace_file_that_no_longer_reads_changes_nothing(
+    two_locations: tuple[Deployment, Instance], tmp_path: Path
+) -> None:
+    deployment, _ = two_locations
+    write_workspace(tmp_path, ["a", "b", "missing"])
+    with pytest.raises(ProjectError, match=r"projects\[2\]\.path"):
+        deployment.reload_all()
+    assert {s.name: s.status for s in deployment.locations()} == {
+        "dep_a": LocationStatus.LOADED,
+        "dep_b": LocationStatus.LOADED,
+    }

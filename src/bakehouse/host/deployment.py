@@ -29,8 +29,13 @@ from bakehouse.host.discovery import DEPLOYMENT_FILE, find_running_deployment
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.launching import plan_run, submit
 from bakehouse.host.run_coordinator import RunCoordinator
-from bakehouse.host.supervisor import LocationState, LocationStatus, LocationSupervisor
-from bakehouse.project.workspace import Workspace
+from bakehouse.host.supervisor import (
+    LocationChanges,
+    LocationState,
+    LocationStatus,
+    LocationSupervisor,
+)
+from bakehouse.project.workspace import Workspace, read_workspace
 from bakehouse.protocol.run_plan import RunPlan
 from bakehouse.storage import Instance, RunRecord, RunStatus
 from bakehouse.storage.records import BACKFILL_TAG
@@ -78,8 +83,10 @@ class Deployment:
                 allow_duplicate_asset_keys=workspace.allow_duplicate_asset_keys,
             )
         # A supervisor given (``bh dev`` starts one before importing the web stack, so the
-        # code servers load meanwhile) serves the workspace's locations too.
-        self.targets: dict[str, LocationTarget] = dict(supervisor.targets)
+        # code servers load meanwhile) serves the workspace's locations too. Its mapping of
+        # targets is the one everybody reads (the coordinator too): it changes when the
+        # workspace file does (`refresh_workspace`).
+        self.targets: dict[str, LocationTarget] = supervisor.targets
         self.supervisor = supervisor
         self.log_dir = (instance.home or workspace.home) / "logs"
         self.coordinator = RunCoordinator(instance, self.targets, log_dir=self.log_dir)
@@ -112,6 +119,7 @@ class Deployment:
         self.watch = watch
         self._watcher: threading.Thread | None = None
         self._stop_watching = threading.Event()
+        self._refreshing = threading.Lock()
         self.started_at = time.time()
 
     @classmethod
@@ -138,12 +146,12 @@ class Deployment:
         for loop in self.loops:
             loop.start()
         if self.watch:
-            self._watcher = threading.Thread(target=self._watch, name="file-watcher", daemon=True)
-            self._watcher.start()
+            self._start_watcher()
 
     def stop(self) -> None:
         """Stop everything this deployment started; runs still going are canceled."""
-        self._stop_watching.set()
+        with self._refreshing:  # no refresh starts a new watcher after this
+            self._stop_watching.set()
         for loop in self.loops:
             loop.stop()
         self.run_queue.stop()
@@ -168,14 +176,33 @@ class Deployment:
         return [s for s in self.supervisor.states() if s.status is not LocationStatus.LOADED]
 
     def reload(self, name: str) -> LocationState:
-        """Reload one location (blocking until it loaded or failed)."""
+        """Reload one location (blocking until it loaded or failed). A name the workspace did
+        not list when it was last read (a project just added to it) reads it again first;
+        `KeyError` if it is still not there."""
+        if name not in self.targets:
+            self.refresh_workspace()
         if name not in self.targets:
             raise KeyError(name)
         return self.supervisor.reload(name)
 
     def reload_all(self) -> list[LocationState]:
-        """Reload every location in parallel."""
+        """Read the workspace file again (projects added start, removed ones stop), then
+        reload every location in parallel. `ProjectError` if the file no longer reads."""
+        self.refresh_workspace()
         return self.supervisor.reload_all()
+
+    def refresh_workspace(self) -> LocationChanges:
+        """Serve the projects the workspace file lists now: new ones are listed (LOADING; a
+        reload loads them), removed ones stop and go. Raises `ProjectError` (naming the file
+        and key) when it does not read; then nothing changes."""
+        with self._refreshing:
+            workspace = read_workspace(self.workspace.config_file)
+            changes = self.supervisor.set_targets(target_for_project(p) for p in workspace.projects)
+            self.workspace = workspace
+            if changes.added or changes.removed:
+                log.info("workspace changed: added %s, removed %s", changes.added, changes.removed)
+                self._restart_watcher()
+        return changes
 
     def launch(
         self,
@@ -229,7 +256,23 @@ class Deployment:
 
     # -- file watching -----------------------------------------------------------------------
 
-    def _watch(self) -> None:
+    def _start_watcher(self) -> None:
+        self._stop_watching = threading.Event()
+        self._watcher = threading.Thread(
+            target=self._watch, args=(self._stop_watching,), name="file-watcher", daemon=True
+        )
+        self._watcher.start()
+
+    def _restart_watcher(self) -> None:
+        """Watch the projects the workspace lists now (after it changed); called holding
+        `_refreshing`, so that `stop` cannot slip in between."""
+        if self._watcher is None or self._stop_watching.is_set():
+            return
+        self._stop_watching.set()
+        self._watcher.join(timeout=5)
+        self._start_watcher()
+
+    def _watch(self, stop: threading.Event) -> None:
         """Reload a location when its project's Python files change (and only that one)."""
         from watchfiles import watch
 
@@ -244,7 +287,7 @@ class Deployment:
         for changes in watch(
             *watched,
             watch_filter=_ProjectFilter(),
-            stop_event=self._stop_watching,
+            stop_event=stop,
             debounce=400,
             raise_interrupt=False,
         ):

@@ -119,7 +119,9 @@ class RunCoordinator:
         log_dir: Path,
     ) -> None:
         self.instance = instance
-        self.targets = dict(targets)
+        # Not copied: the deployment's own mapping, which gains and loses locations as the
+        # workspace file changes.
+        self.targets = targets
         self.log_dir = log_dir
         # The worker each run is waiting on now, so a cancel or shutdown can stop it.
         self._workers: dict[str, subprocess.Popen[bytes]] = {}

@@ -3,7 +3,8 @@
 Every location starts in parallel. A location whose code fails to import is FAILED with the
 traceback; the others serve on. A reload starts a new server and swaps it in only if it loaded;
 if it did not, the location shows the error while its last good definitions keep serving. A
-server that dies is noticed by the heartbeat and restarted with back-off.
+server that dies is noticed by the heartbeat and restarted with back-off. The set of locations
+can change while it runs (`set_targets`: the workspace file was read again).
 """
 
 from __future__ import annotations
@@ -64,6 +65,15 @@ def snapshot_version(snapshot: LocationSnap) -> str:
 
 
 Listener = Callable[[LocationState], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocationChanges:
+    """What a new set of locations changed: names added, removed, and served another way."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
 
 
 class LocationSupervisor:
@@ -144,6 +154,8 @@ class LocationSupervisor:
 
     def _set(self, state: LocationState) -> None:
         with self._lock:
+            if state.name not in self.targets:
+                return  # removed from the workspace while it loaded
             self._states[state.name] = state
         for listener in list(self._listeners):
             listener(state)
@@ -174,8 +186,8 @@ class LocationSupervisor:
 
         Blocks until the new server has loaded (or failed to).
         """
-        target = self.targets[name]
         with self._reload_locks[name]:
+            target = self.targets[name]  # read under the lock: the newest way to start it
             previous = self.state(name)
             self._set(replace(previous, status=LocationStatus.LOADING, updated_at=time.time()))
             server = CodeServerProcess(target, heartbeat_timeout=self.heartbeat_timeout)
@@ -230,10 +242,14 @@ class LocationSupervisor:
             self._set(state)
             return state
         with self._lock:
-            old = self._servers.get(name)
-            self._servers[name] = server
-            self._failures[name] = 0
-            self._next_restart.pop(name, None)
+            removed = name not in self.targets
+            old = None if removed else self._servers.get(name)
+            if not removed:
+                self._servers[name] = server
+                self._failures[name] = 0
+                self._next_restart.pop(name, None)
+        if removed:  # the workspace dropped it while it loaded: nothing serves it
+            server.stop()
         state = LocationState(
             name=name,
             status=LocationStatus.LOADED,
@@ -249,6 +265,38 @@ class LocationSupervisor:
             old.stop()
         return state
 
+    def set_targets(self, targets: Iterable[LocationTarget]) -> LocationChanges:
+        """Serve the locations `targets` from now on.
+
+        A new location is listed LOADING (the caller loads it with `reload`); one no longer
+        there is dropped and its server stopped; one whose target changed (another Python, say)
+        keeps serving its definitions until it is reloaded, which starts it the new way.
+        """
+        wanted = {t.name: t for t in targets}
+        with self._lock:
+            added = sorted(n for n in wanted if n not in self.targets)
+            removed = sorted(n for n in self.targets if n not in wanted)
+            changed = sorted(
+                n for n in wanted if n in self.targets and self.targets[n] != wanted[n]
+            )
+            for name in removed:
+                del self.targets[name]
+                del self._states[name]
+                self._failures.pop(name, None)
+                self._next_restart.pop(name, None)
+            for name in (*added, *changed):
+                self.targets[name] = wanted[name]
+            for name in added:
+                self._states[name] = LocationState(
+                    name=name, status=LocationStatus.LOADING, updated_at=time.time()
+                )
+                self._reload_locks[name] = threading.Lock()
+                self._failures[name] = 0
+            gone = [s for s in (self._servers.pop(n, None) for n in removed) if s is not None]
+        for server in gone:
+            server.stop()
+        return LocationChanges(added=tuple(added), removed=tuple(removed), changed=tuple(changed))
+
     def reload_all(self) -> list[LocationState]:
         """Reload every location in parallel; returns their new states."""
         results: dict[str, LocationState] = {}
@@ -256,7 +304,7 @@ class LocationSupervisor:
         def run(name: str) -> None:
             results[name] = self.reload(name)
 
-        threads = [threading.Thread(target=run, args=(n,), daemon=True) for n in self.targets]
+        threads = [threading.Thread(target=run, args=(n,), daemon=True) for n in list(self.targets)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -272,7 +320,7 @@ class LocationSupervisor:
 
     def _check(self, name: str) -> None:
         server = self.server(name)
-        if server is None or self._reload_locks[name].locked():
+        if server is None or name not in self.targets or self._reload_locks[name].locked():
             return
         try:
             server.ping(timeout=5.0)
@@ -286,7 +334,7 @@ class LocationSupervisor:
             server.kill()
             server.wait_stderr()
             code = server.returncode()
-            self._failures[name] += 1
+            self._failures[name] = self._failures.get(name, 0) + 1
             delay = min(self.max_backoff, 2 ** (self._failures[name] - 1))
             self._next_restart[name] = now + delay
             state = self.state(name)
@@ -317,7 +365,7 @@ class LocationSupervisor:
             result = self.reload(name)
             if result.status == LocationStatus.FAILED:
                 # Keep backing off until a restart succeeds.
-                self._failures[name] += 1
+                self._failures[name] = self._failures.get(name, 0) + 1
                 delay = min(self.max_backoff, 2 ** (self._failures[name] - 1))
                 self._next_restart[name] = time.time() + delay
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from bakehouse.errors import ProjectError
 from bakehouse.host.deployment import Deployment
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import LocationOut
@@ -51,15 +52,36 @@ def location_error(request: Request, name: str, dep: Deployment = Depends(deploy
 
 
 @router.post("/locations/reload")
-async def reload_all(dep: Deployment = Depends(deployment)) -> RedirectResponse:
-    """Reload every location, then show the page again (the form behind Reload all)."""
-    await run_in_threadpool(dep.reload_all)
+async def reload_all(request: Request, dep: Deployment = Depends(deployment)) -> Response:
+    """Read the workspace file again and reload every location, then show the page again (the
+    form behind Reload all, without scripts)."""
+    try:
+        await run_in_threadpool(dep.reload_all)
+    except ProjectError as exc:
+        return _unreadable(request, exc)
     return RedirectResponse("/locations", status_code=303)
 
 
 @router.post("/locations/{name}/reload")
-async def reload_one(name: str, dep: Deployment = Depends(deployment)) -> RedirectResponse:
+async def reload_one(
+    request: Request, name: str, dep: Deployment = Depends(deployment)
+) -> Response:
     """Reload one location, then show the page again (the form behind Reload)."""
-    if name in dep.targets:
+    try:
         await run_in_threadpool(dep.reload, name)
+    except KeyError:
+        pass  # gone from the workspace since the page was drawn: the page shows what is left
+    except ProjectError as exc:
+        return _unreadable(request, exc)
     return RedirectResponse("/locations", status_code=303)
+
+
+def _unreadable(request: Request, exc: ProjectError) -> HTMLResponse:
+    return problem(
+        request,
+        status_code=409,
+        title="The workspace file has an error",
+        hint=f"{exc}. Nothing was reloaded: fix the file, then press Reload all again.",
+        back=("/locations", "Code locations"),
+        active="locations",
+    )

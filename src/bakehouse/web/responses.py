@@ -100,6 +100,11 @@ NOTHING_TO_REEXECUTE = problem(
     "run 'abcd1234' did not fail (SUCCESS)",
 )
 NO_LOCATION = problem("No code location has this name", "no code location named 'nope'")
+UNREADABLE_WORKSPACE = problem(
+    "The workspace file, read again before reloading, has an error (nothing was reloaded)",
+    "the workspace file does not read, so nothing was reloaded: pyproject.toml: "
+    "tool.bakehouse.workspace.projects[2].path: /lake/projects/gone is not a project folder",
+)
 NO_INSTIGATOR = problem(
     "The kind is not schedules or sensors, or the location has no such schedule or sensor",
     "no schedule 'nope' in location 'bakery'",
