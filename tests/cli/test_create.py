@@ -108,6 +108,11 @@ def test_a_new_project_with_its_own_venv_works_from_an_empty_folder(
 ) -> None:
     created = bh("create", "project", "demo", cwd=tmp_path, timeout=900)
     assert created.returncode == 0, created.stdout + created.stderr
+    # uv comes with the dev extra; its lines show while it works.
+    assert "Installing bakehouse (editable" in created.stdout
+    assert "and pytest with uv" in created.stdout
+    assert "Resolved " in created.stdout
+    assert "Environment ready in" in created.stdout
     demo = tmp_path / "demo"
     own_bh = demo / ".venv" / "bin" / "bh"
     assert own_bh.exists()
@@ -132,6 +137,13 @@ def test_a_new_project_with_its_own_venv_works_from_an_empty_folder(
         assert "1 schedule," in checked.stdout
     launched = run("launch", "--assets", "*")
     assert "Run SUCCESS" in launched.stdout
+    # The scaffolded test's own hint works: pytest is in the project's venv.
+    tested = subprocess.run(
+        [str(demo / ".venv" / "bin" / "python"), "-m", "pytest", "-q"],
+        cwd=demo, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "1 passed" in tested.stdout
     listed = run("list", "defs", "--json")
     assert str(demo / ".venv" / "bin" / "python") in listed.stdout
     if not schedules:

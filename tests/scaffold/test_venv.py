@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -51,3 +52,41 @@ def test_a_failed_install_removes_the_half_made_venv(tmp_path: Path) -> None:
     assert "python -m venv failed" in str(err.value)
     assert "To retry" in str(err.value)
     assert not (tmp_path / ".venv").exists()
+
+
+def test_uv_beside_the_running_python_is_found_without_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `.venv/bin/bh` is run without activating the venv: its bin/ is not on PATH.
+    monkeypatch.setenv("PATH", "/nowhere")
+    beside = Path(sys.executable).parent / "uv"
+    assert beside.exists(), "the dev extra installs uv into the venv (scripts/setup)"
+    assert venv.find_uv() == str(beside)
+    assert venv.choose_installer("auto") == str(beside)
+    assert venv.choose_installer("pip") == ""
+
+
+def test_asking_for_uv_where_there_is_none_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    assert venv.find_uv() is None
+    assert venv.choose_installer("auto") == ""
+    with pytest.raises(ScaffoldError, match="--installer uv: no uv on PATH"):
+        venv.choose_installer("uv")
+
+
+def test_the_installer_lines_reach_progress_as_it_prints_them(tmp_path: Path) -> None:
+    lines: list[str] = []
+    stages: list[str] = []
+    made = venv.make_venv(tmp_path, python=sys.executable, say=stages.append, progress=lines.append)
+    assert made == tmp_path / ".venv"
+    assert any(line.startswith("Installed ") for line in lines), lines  # uv's summary
+    assert stages[0].startswith("Creating .venv with uv")
+    assert stages[-1].startswith("Environment ready in ")
+    python = venv.venv_python(made)
+    done = subprocess.run(
+        [str(python), "-c", "import bakehouse, pytest"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr

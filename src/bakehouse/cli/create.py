@@ -34,24 +34,38 @@ def _shown(path: Path) -> str:
     is_flag=True,
     help="Do not create .venv: the project then runs with the Python running bh.",
 )
-def create_project(name: str, python_version: str | None, no_venv: bool) -> None:
+@click.option(
+    "--installer",
+    type=click.Choice(["auto", "uv", "pip"]),
+    default="auto",
+    show_default=True,
+    help="What makes the .venv: uv (on PATH or beside bh's Python), pip, or uv when found "
+    "and pip otherwise.",
+)
+def create_project(name: str, python_version: str | None, no_venv: bool, installer: str) -> None:
     """Create project NAME: pyproject.toml, src/NAME/definitions.py, src/NAME/defs/, tests/,
-    README.md, .gitignore and, unless --no-venv, a .venv with this bakehouse installed.
+    README.md, .gitignore and, unless --no-venv, a .venv with this bakehouse and pytest
+    installed (with uv when it is on PATH or beside bh's Python, else with pip).
 
     NAME is a folder path whose last part must be a Python module name. At the root of a
-    workspace the project goes to projects/NAME; in a workspace it is added to its list.
+    workspace the project goes to projects/NAME; in a workspace it is added to its list once
+    its .venv is ready.
     """
+    from bakehouse.cli.install_progress import InstallProgress
     from bakehouse.scaffold.project import create_project as create_it
 
     out = console()
     try:
-        created = create_it(
-            name,
-            cwd=Path.cwd(),
-            python=python_version,
-            make_venv=not no_venv,
-            say=lambda line: out.print(f"  {line}"),
-        )
+        with InstallProgress(out) as shown:
+            created = create_it(
+                name,
+                cwd=Path.cwd(),
+                python=python_version,
+                make_venv=not no_venv,
+                installer=installer,
+                say=shown.stage,
+                progress=shown.line,
+            )
     except ScaffoldError as exc:
         raise click.ClickException(str(exc)) from None
     where = _shown(created.root)

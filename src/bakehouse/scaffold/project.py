@@ -80,15 +80,22 @@ def create_project(
     cwd: Path,
     python: str | None = None,
     make_venv: bool = True,
+    installer: str = "auto",
     say: Callable[[str], None] = lambda _: None,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> Created:
     """A ready project at `name` (relative to `cwd`), listed in its workspace if in one.
 
-    A failure to make its venv leaves the project in place and is told in `venv_error`.
+    It is listed only once its venv is made, so that a deployment of the workspace reading
+    the file meanwhile never finds a location without its environment. A failure to make the
+    venv leaves the project in place (listed: it runs with bh's Python) and is told in
+    `venv_error`. `installer` ("auto", "uv", "pip"), `say` and `progress` are as for
+    `venvs.make_venv`.
     """
     from bakehouse.scaffold import venv as venvs
 
     root, module, workspace = project_destination(name, cwd)
+    uv = venvs.choose_installer(installer) if make_venv else ""
     if make_venv:
         interpreter, version = venvs.find_python(python)
     else:
@@ -111,13 +118,18 @@ def create_project(
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)  # no half-written project left behind
         raise
-    if workspace:
-        add_to_workspace(workspace, root)
     if make_venv:
         try:
-            created.venv = venvs.make_venv(root, python=interpreter, say=say)
+            created.venv = venvs.make_venv(
+                root, python=interpreter, uv=uv, say=say, progress=progress
+            )
         except ScaffoldError as exc:
             created.venv_error = str(exc)
+        except KeyboardInterrupt:
+            shutil.rmtree(root, ignore_errors=True)  # not listed yet: as if never started
+            raise
+    if workspace:
+        add_to_workspace(workspace, root)
     return created
 
 

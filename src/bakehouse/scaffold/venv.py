@@ -1,5 +1,5 @@
-"""A project's own environment: a ``.venv`` made with uv when present (else ``python -m venv``)
-holding the very bakehouse that runs ``bh``.
+"""A project's own environment: a ``.venv`` made with uv when present (else ``python -m venv``
+and pip) holding the very bakehouse that runs ``bh``, and pytest for the project's tests.
 
 Nothing is published to a registry, so "the same bakehouse" is found from this installation:
 its source tree when installed editable (or when run from a checkout), else the file it was
@@ -124,16 +124,67 @@ def venv_python(venv: Path) -> Path:
     return posix if posix.exists() or sys.platform != "win32" else venv / "Scripts" / "python.exe"
 
 
-def _run(command: list[str], what: str, cwd: Path) -> None:
-    try:
-        done = subprocess.run(
-            command, cwd=cwd, capture_output=True, text=True, timeout=1800, check=False
+# What goes into the venv beside bakehouse: the scaffolded test says to run it with
+# `.venv/bin/python -m pytest`.
+EXTRA_PACKAGES = ("pytest",)
+
+
+def find_uv() -> str | None:
+    """The uv to use: the one on PATH, else the one beside the Python running bh.
+
+    ``pip install uv`` puts it in that venv's ``bin/``, which is not on PATH when bh is called
+    as ``.venv/bin/bh`` without activating the venv.
+    """
+    found = shutil.which("uv")
+    if found:
+        return found
+    beside = Path(sys.executable).parent / ("uv.exe" if sys.platform == "win32" else "uv")
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else None
+
+
+def choose_installer(installer: str) -> str:
+    """The uv to make a venv with for `installer` ("auto": `find_uv`; "uv": it, which must be
+    there; "pip": none), or "" for pip."""
+    if installer == "pip":
+        return ""
+    found = find_uv()
+    if found is None and installer == "uv":
+        raise ScaffoldError(
+            "--installer uv: no uv on PATH nor beside this Python; install it (pip install uv) "
+            "or use --installer pip"
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    if installer not in ("auto", "uv"):
+        raise ScaffoldError(f"installer must be auto, uv or pip, not {installer!r}")
+    return found or ""
+
+
+def _run(command: list[str], what: str, cwd: Path, progress: Callable[[str], None]) -> None:
+    """Run an installer, passing each line it prints to `progress`; its last lines make the
+    error when it fails."""
+    tail: list[str] = []
+    try:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+    except OSError as exc:
         raise ScaffoldError(f"{what} failed: {exc}") from None
-    if done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip()[-3000:]
-        raise ScaffoldError(f"{what} failed (exit code {done.returncode}):\n{detail}")
+    assert process.stdout is not None
+    with process:
+        for raw in process.stdout:
+            line = raw.rstrip()
+            if line:
+                tail = [*tail[-39:], line]
+                progress(line)
+        code = process.wait()
+    if code != 0:
+        detail = "\n".join(tail)[-3000:]
+        raise ScaffoldError(f"{what} failed (exit code {code}):\n{detail}")
 
 
 def make_venv(
@@ -142,35 +193,46 @@ def make_venv(
     python: str,
     say: Callable[[str], None],
     uv: str | None = None,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> Path:
-    """Create ``project_root/.venv`` with this bakehouse installed in it.
+    """Create ``project_root/.venv`` with this bakehouse and pytest installed in it, with uv
+    when there is one (`uv`: its path, "" for none, None to look for it), else with pip.
 
-    On failure the half-made ``.venv`` is removed (a project without one runs with the host's
-    Python) and the error says how to retry by hand.
+    `say` gets a line per stage; `progress` each line the installers print. On failure the
+    half-made ``.venv`` is removed (a project without one runs with the host's Python) and the
+    error says how to retry by hand.
     """
     venv = project_root / ".venv"
-    uv = uv if uv is not None else shutil.which("uv")
+    uv = uv if uv is not None else find_uv()
     spec, described = install_spec()
+    packages = [*spec, *EXTRA_PACKAGES]
     started = time.monotonic()
     try:
         if uv:
             say(f"Creating .venv with uv ({python})")
-            _run([uv, "venv", "--quiet", "--python", python, str(venv)], "uv venv", project_root)
-            say(f"Installing bakehouse ({described}) with uv")
-            install = [uv, "pip", "install", "--quiet", "--python", str(venv_python(venv)), *spec]
-            _run(install, "uv pip install", project_root)
+            _run([uv, "venv", "--python", python, str(venv)], "uv venv", project_root, progress)
+            say(f"Installing bakehouse ({described}) and pytest with uv")
+            install = [uv, "pip", "install", "--python", str(venv_python(venv)), *packages]
+            _run(install, "uv pip install", project_root, progress)
         else:
-            say(f"Creating .venv with {python} -m venv")
-            _run([python, "-m", "venv", str(venv)], "python -m venv", project_root)
-            say(f"Installing bakehouse ({described}) with pip: this takes a little while")
-            pip = [str(venv_python(venv)), "-m", "pip", "install", "--quiet"]
-            _run([*pip, "--disable-pip-version-check", *spec], "pip install", project_root)
-    except ScaffoldError as exc:
+            say(f"Creating .venv with {python} -m venv (uv is faster: pip install uv)")
+            _run([python, "-m", "venv", str(venv)], "python -m venv", project_root, progress)
+            say(f"Installing bakehouse ({described}) and pytest with pip")
+            pip = [str(venv_python(venv)), "-m", "pip", "install", "--progress-bar", "off"]
+            _run(
+                [*pip, "--disable-pip-version-check", *packages],
+                "pip install",
+                project_root,
+                progress,
+            )
+    except (ScaffoldError, KeyboardInterrupt) as exc:
         shutil.rmtree(venv, ignore_errors=True)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
         raise ScaffoldError(
             f"{exc}\nThe project is there, without a .venv (bh will use its own Python). To "
             f"retry: cd {project_root} && {python} -m venv .venv && .venv/bin/python -m pip "
-            f"install {' '.join(spec)}"
+            f"install {' '.join(packages)}"
         ) from None
-    say(f"Environment ready in {time.monotonic() - started:.0f} s: {venv}")
+    say(f"Environment ready in {time.monotonic() - started:.1f} s: {venv}")
     return venv
