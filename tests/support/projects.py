@@ -13,6 +13,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from bakehouse.scaffold.venv import find_uv
+
 if TYPE_CHECKING:
     from bakehouse.authoring.definitions_class import Definitions
 
@@ -141,6 +143,18 @@ def cached_venv(python: str, packages: list[str]) -> Path:
 
 def _build_venv(venv: Path, python: str, packages: list[str]) -> None:
     shutil.rmtree(venv, ignore_errors=True)
+    # uv (from the dev extra) takes seconds where pip takes minutes on a busy machine.
+    uv = find_uv()
+    if uv:
+        subprocess.run([uv, "venv", "--quiet", "--python", python, str(venv)], check=True,
+                       timeout=300)  # fmt: skip
+        subprocess.run(
+            [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+             "-e", str(REPO), *packages],
+            check=True,
+            timeout=900,
+        )  # fmt: skip
+        return
     subprocess.run([python, "-m", "venv", str(venv)], check=True, timeout=300)
     subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
