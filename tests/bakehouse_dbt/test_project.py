@@ -29,9 +29,12 @@ def test_prepare_if_dev_parses_a_missing_manifest_and_then_only_a_stale_one(
     project.prepare_if_dev()  # nothing changed: dbt is not run again
     assert project.manifest_path.stat().st_mtime_ns == built
 
+    # The manifest made before the model's last edit (moving the manifest back, not the model
+    # forward: a file dated in the future would stay newer than any parse).
     model = project.project_dir / "models" / "marts" / "orders.sql"
-    later = project.manifest_path.stat().st_mtime + 5
-    os.utime(model, (later, later))
+    earlier = model.stat().st_mtime - 10
+    os.utime(project.manifest_path, (earlier, earlier))
+    built = project.manifest_path.stat().st_mtime_ns
     assert project.manifest_is_stale()
     project.prepare_if_dev()
     assert project.manifest_path.stat().st_mtime_ns != built
