@@ -101,7 +101,8 @@ def open_instance(workspace: Workspace | None) -> Instance:
     """The workspace's instance (``.bakehouse/``, or what BAKEHOUSE_HOME / _STORAGE_URL say)."""
     from bakehouse.storage import Instance
 
-    return Instance.from_env(instance_home(workspace))
+    durability = workspace.durability if workspace is not None else None
+    return Instance.from_env(instance_home(workspace), durability=durability)
 
 
 def open_instance_here() -> Instance:

@@ -157,8 +157,10 @@ class DagsterInstance:
         from bakehouse.project.workspace import find_workspace
         from bakehouse.storage.instance import ENV_HOME, ENV_STORAGE_URL, Instance
 
+        durability = None
         try:
-            home = find_workspace(Path.cwd()).home
+            workspace = find_workspace(Path.cwd())
+            home, durability = workspace.home, workspace.durability
         except ProjectError:
             if not (os.environ.get(ENV_HOME) or os.environ.get(ENV_STORAGE_URL)):
                 raise ExecutionError(
@@ -167,7 +169,7 @@ class DagsterInstance:
                     "in tests"
                 ) from None
             home = Path.cwd() / ".bakehouse"
-        return cls(Instance.from_env(home), owned=True)
+        return cls(Instance.from_env(home, durability=durability), owned=True)
 
     # -- runs -------------------------------------------------------------------------------
 

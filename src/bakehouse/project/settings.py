@@ -199,7 +199,8 @@ def load_env_file(root: Path) -> dict[str, str]:
 # Every key a settings table may hold, by sub-table ("" is the table itself). Dagster's keys
 # that bakehouse reads no meaning from are known too, so a dg project checks clean.
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("directory_type", "project", "workspace", "cli", "run_queue"),
+    "": ("directory_type", "project", "workspace", "cli", "run_queue", "storage"),
+    "storage": ("durability",),
     "project": (
         "root_module",
         "defs_module",
@@ -236,7 +237,7 @@ def settings_warnings(config: Path) -> list[str]:
                 warnings.append(f"{config}: {shown}.{key}: unknown key, ignored{hint}")
 
     check(table, "", prefix)
-    for section in ("project", "workspace"):
+    for section in ("project", "workspace", "storage"):
         value = table.get(section)
         if isinstance(value, dict):
             check(value, section, f"{prefix}.{section}")

@@ -21,6 +21,8 @@ from bakehouse.project.settings import (
     read_project,
     settings_file_in,
 )
+from bakehouse.project.storage_settings import read_durability
+from bakehouse.storage.durability import Durability
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +34,8 @@ class Workspace:
     projects: tuple[ProjectSettings, ...]
     is_single_project: bool = False
     run_queue: RunQueueSettings = field(default_factory=RunQueueSettings)
+    # `[tool.bakehouse.storage] durability` (None: not set, the storage's default).
+    durability: Durability | None = None
     # Two locations may define one asset key (shown as a conflict) instead of the later one
     # failing to load (`host/key_clashes.py`).
     allow_duplicate_asset_keys: bool = False
@@ -82,6 +86,7 @@ def read_workspace(config: Path) -> Workspace:
     root = config.parent.resolve()
     kind = table.get("directory_type")
     run_queue = read_run_queue(table, prefix, config)
+    durability = read_durability(table, prefix, config)
     if kind == "project":
         project = read_project(config)
         return Workspace(
@@ -90,6 +95,7 @@ def read_workspace(config: Path) -> Workspace:
             projects=(project,),
             is_single_project=True,
             run_queue=run_queue,
+            durability=durability,
         )
     if kind != "workspace":
         raise ProjectError(
@@ -132,6 +138,7 @@ def read_workspace(config: Path) -> Workspace:
         config_file=config,
         projects=tuple(projects),
         run_queue=run_queue,
+        durability=durability,
         allow_duplicate_asset_keys=allow,
     )
 

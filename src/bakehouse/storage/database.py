@@ -16,16 +16,28 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bakehouse.errors import StorageError
 from bakehouse.storage import dialect, migrate
+from bakehouse.storage.durability import DEFAULT_DURABILITY, Durability
 
 
 class Database:
     """One engine on one database, opened and migrated to head on construction."""
 
-    def __init__(self, url: str | URL, *, storage_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        storage_dir: Path | None = None,
+        durability: Durability | None = None,
+    ) -> None:
         """Open `url` and bring its schema to head; `storage_dir` is the instance's storage
-        folder, where a migration may find data older versions kept in files."""
-        self.url = dialect.parse_url(url)
-        self.engine = dialect.create_engine(self.url)
+        folder, where a migration may find data older versions kept in files.
+
+        Commits are as durable as the URL's ``durability`` parameter says, else `durability`,
+        else the default (``normal``).
+        """
+        self.url, in_url = dialect.split_durability(dialect.parse_url(url))
+        self.durability: Durability = in_url or durability or DEFAULT_DURABILITY
+        self.engine = dialect.create_engine(self.url, self.durability)
         # An in-memory SQLite database is one connection shared by all threads; they take turns.
         self._turn: AbstractContextManager[Any] = (
             threading.RLock() if dialect.shares_one_connection(self.url) else nullcontext()

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,6 +23,12 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import Insert
 
 from bakehouse.errors import StorageError
+from bakehouse.storage.durability import (
+    DEFAULT_DURABILITY,
+    DURABILITY_LEVELS,
+    Durability,
+    is_durability,
+)
 from bakehouse.storage.schema import (
     SCHEDULE_TICKS,
     asset_keys,
@@ -45,6 +52,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # SQLITE_BUSY without waiting when another process committed in between.
 WRITE_OPTIONS: dict[str, Any] = {"bakehouse_write": True}
 
+# The query parameter of a storage URL that names its durability, so that every process opened
+# on the URL an instance hands on (run workers, step processes) commits the same way.
+DURABILITY_PARAM = "durability"
+
 # PostgreSQL advisory lock keys (two int4): a namespace of our own, then a key within it.
 _LOCK_NAMESPACE_SCHEMA = 0x62616B65  # "bake"
 _LOCK_NAMESPACE_RUN_LOG = 0x62616B66
@@ -67,6 +78,33 @@ def parse_url(url: str | URL) -> URL:
         # SQLAlchemy's default PostgreSQL driver is psycopg2, which we do not depend on.
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
+
+
+def check_durability(value: object, where: str) -> Durability:
+    """`value` as a durability level; raises StorageError naming `where` otherwise."""
+    if not is_durability(value):
+        raise StorageError(
+            f"{where}: durability must be one of {', '.join(map(repr, DURABILITY_LEVELS))}, "
+            f"got {value!r}"
+        )
+    return cast(Durability, value)
+
+
+def split_durability(url: URL) -> tuple[URL, Durability | None]:
+    """`url` without its ``durability`` query parameter, and that parameter's level (None when
+    the URL does not name one); raises StorageError for an unknown level."""
+    value = url.query.get(DURABILITY_PARAM)
+    if value is None:
+        return url, None
+    level = check_durability(value, f"the storage URL's {DURABILITY_PARAM} parameter")
+    return url.difference_update_query([DURABILITY_PARAM]), level
+
+
+def with_durability(url: URL, durability: Durability) -> URL:
+    """`url` naming `durability` when it is not the default (the default URL stays as given)."""
+    if durability == DEFAULT_DURABILITY:
+        return url
+    return url.update_query_dict({DURABILITY_PARAM: durability})
 
 
 def is_sqlite_memory(url: URL) -> bool:
@@ -103,10 +141,13 @@ def check_sqlite_folder(url: URL) -> None:
         )
 
 
-def create_engine(url: URL) -> Engine:
-    """An engine for `url`, with every connection set up for how bakehouse uses the database."""
+def create_engine(url: URL, durability: Durability = DEFAULT_DURABILITY) -> Engine:
+    """An engine for `url`, with every connection set up for how bakehouse uses the database
+    and commits as `durability` says."""
     if url.get_backend_name() != "sqlite":
-        return sa.create_engine(url)
+        engine = sa.create_engine(url)
+        sa.event.listen(engine, "connect", partial(_setup_postgres_connection, durability))
+        return engine
     if is_sqlite_memory(url):
         # One connection is the whole database, so every thread must share it; callers
         # serialize their transactions on it (see `shares_one_connection`).
@@ -116,7 +157,7 @@ def create_engine(url: URL) -> Engine:
     else:
         check_sqlite_folder(url)
         engine = sa.create_engine(url)
-    sa.event.listen(engine, "connect", _setup_sqlite_connection)
+    sa.event.listen(engine, "connect", partial(_setup_sqlite_connection, durability))
     sa.event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine
 
@@ -126,7 +167,28 @@ def shares_one_connection(url: URL) -> bool:
     return is_sqlite_memory(url)
 
 
-def _setup_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+# SQLite's `synchronous` per durability. In WAL mode NORMAL syncs only at checkpoints: a commit
+# survives a crash of any process but may be lost (never half-applied) on a power cut; FULL
+# syncs the log at every commit, as Dagster's SQLite storage does.
+_SQLITE_SYNCHRONOUS: dict[str, str] = {"normal": "NORMAL", "full": "FULL"}
+
+
+def _setup_postgres_connection(durability: Durability, dbapi_connection: Any, _record: Any) -> None:
+    if durability == "full":
+        return  # the server's own setting: synchronous_commit is on unless its admin said not
+    # The same promise as SQLite's NORMAL: a commit returns before its WAL record is flushed,
+    # so the newest commits (up to three wal_writer_delay periods) may be lost if the database
+    # server or its machine crashes, never half-applied; a bakehouse process's crash loses none.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET synchronous_commit = off")
+    finally:
+        cursor.close()
+    # A SET opens a transaction in psycopg's default mode; end it so the pool gets a clean one.
+    dbapi_connection.commit()
+
+
+def _setup_sqlite_connection(durability: Durability, dbapi_connection: Any, _record: Any) -> None:
     # sqlite3's own transaction handling does not BEGIN before SELECT or DDL, which breaks
     # consistent reads and transactional schema setup; we emit BEGIN ourselves instead.
     dbapi_connection.isolation_level = None
@@ -134,10 +196,9 @@ def _setup_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     try:
         # busy_timeout first: switching a fresh file to WAL needs a lock another process may hold.
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        # WAL lets readers (UI, CLI) run while a run worker writes; NORMAL skips the fsync per
-        # commit, which keeps every commit across a process crash, not across a power loss.
+        # WAL lets readers (UI, CLI) run while a run worker writes.
         _switch_to_wal(cursor)
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute(f"PRAGMA synchronous = {_SQLITE_SYNCHRONOUS[durability]}")
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()

@@ -34,6 +34,7 @@ from bakehouse.storage.automation_records import AutomationCursor, AutomationEva
 from bakehouse.storage.compute_logs import LocalComputeLogManager
 from bakehouse.storage.corrupt import skip_corrupt
 from bakehouse.storage.database import Database
+from bakehouse.storage.durability import Durability
 from bakehouse.storage.records import (
     ApiTokenRecord,
     AssetMaterializationRecord,
@@ -82,12 +83,19 @@ class Instance:
     # -- opening ----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str | URL, *, storage_dir: Path | None = None) -> Instance:
+    def open(
+        cls,
+        url: str | URL,
+        *,
+        storage_dir: Path | None = None,
+        durability: Durability | None = None,
+    ) -> Instance:
         """Open the database at `url`, creating or migrating its schema as needed.
 
         Files go to `storage_dir`; if it is not given they go next to a SQLite file
         (``<folder>/storage``), or to a temporary folder removed on close for in-memory SQLite.
-        Other databases need `storage_dir`. Raises StorageError.
+        Other databases need `storage_dir`. `durability` (``normal`` or ``full``) applies
+        unless the URL names one (``?durability=full``). Raises StorageError.
         """
         parsed = dialect.parse_url(url)
         owns = False
@@ -99,15 +107,17 @@ class Instance:
                 storage_dir, owns = Path(tempfile.mkdtemp(prefix="bakehouse-")), True
             else:
                 raise StorageError(f"storage_dir is required with {parsed.get_backend_name()}")
-        return cls._open(parsed, storage_dir=storage_dir, owns_storage_dir=owns)
+        return cls._open(
+            parsed, storage_dir=storage_dir, owns_storage_dir=owns, durability=durability
+        )
 
     @classmethod
-    def for_home(cls, home: Path) -> Instance:
+    def for_home(cls, home: Path, *, durability: Durability | None = None) -> Instance:
         """The instance kept in folder `home`: SQLite in ``bakehouse.db``, files in ``storage/``."""
         home = Path(home).absolute()
         home.mkdir(parents=True, exist_ok=True)
         url = URL.create("sqlite", database=str(home / DATABASE_FILE))
-        return cls._open(url, storage_dir=home / STORAGE_FOLDER, home=home)
+        return cls._open(url, storage_dir=home / STORAGE_FOLDER, home=home, durability=durability)
 
     @classmethod
     def ephemeral(cls) -> Instance:
@@ -115,17 +125,23 @@ class Instance:
         return cls.open("sqlite://")
 
     @classmethod
-    def from_env(cls, default_home: Path) -> Instance:
+    def from_env(cls, default_home: Path, *, durability: Durability | None = None) -> Instance:
         """The instance the environment names, else the one in `default_home`.
 
         ``BAKEHOUSE_STORAGE_URL`` selects the database (files then go to the home's ``storage/``);
         otherwise ``BAKEHOUSE_HOME``, else `default_home`, is opened with `for_home`.
+        `durability` is the settings' (``[tool.bakehouse.storage]``); the URL's wins.
         """
         home = Path(os.environ.get(ENV_HOME) or default_home).absolute()
         url = os.environ.get(ENV_STORAGE_URL)
         if not url:
-            return cls.for_home(home)
-        return cls._open(dialect.parse_url(url), storage_dir=home / STORAGE_FOLDER, home=home)
+            return cls.for_home(home, durability=durability)
+        return cls._open(
+            dialect.parse_url(url),
+            storage_dir=home / STORAGE_FOLDER,
+            home=home,
+            durability=durability,
+        )
 
     @classmethod
     def _open(
@@ -135,13 +151,14 @@ class Instance:
         storage_dir: Path,
         home: Path | None = None,
         owns_storage_dir: bool = False,
+        durability: Durability | None = None,
     ) -> Instance:
         dialect.check_sqlite_folder(url)
         try:
             storage_dir.mkdir(parents=True, exist_ok=True)
             # The storage folder is where revision 0004 finds the dynamic partition keys that
             # older versions kept in a file.
-            database = Database(url, storage_dir=storage_dir)
+            database = Database(url, storage_dir=storage_dir, durability=durability)
         except BaseException:
             if owns_storage_dir:
                 shutil.rmtree(storage_dir, ignore_errors=True)
@@ -152,8 +169,17 @@ class Instance:
 
     @property
     def url(self) -> str:
-        """The database URL, password included (pass it to other processes, do not show it)."""
-        return self._db.url.render_as_string(hide_password=False)
+        """The database URL, password included (pass it to other processes, do not show it);
+        it names the durability when that is not the default, so processes opened on it commit
+        the same way."""
+        url = dialect.with_durability(self._db.url, self._db.durability)
+        return url.render_as_string(hide_password=False)
+
+    @property
+    def durability(self) -> Durability:
+        """How durable a commit is: ``normal`` (survives any process crash) or ``full`` (a power
+        cut too: SQLite ``synchronous=FULL``, PostgreSQL's ``synchronous_commit`` as set)."""
+        return self._db.durability
 
     @property
     def home(self) -> Path | None:
