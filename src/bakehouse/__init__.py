@@ -94,7 +94,8 @@ _PUBLIC_API: dict[str, str] = {
     "IOManager": "bakehouse.execution.io_managers",
     "InputContext": "bakehouse.execution.io_managers",
     "OutputContext": "bakehouse.execution.io_managers",
-    "FilesystemIOManager": "bakehouse.execution.io_managers",
+    "FilesystemIOManager": "bakehouse.execution.fs_io_manager",
+    "UPathIOManager": "bakehouse.execution.upath_io_manager",
     "InMemoryIOManager": "bakehouse.execution.io_managers",
     "ConfigurableIOManager": "bakehouse.execution.configurable_io_manager",
     "materialize": "bakehouse.execution.materialize",
@@ -435,6 +436,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bakehouse.execution.configurable_io_manager import (
         ConfigurableIOManager as ConfigurableIOManager,
     )
+    from bakehouse.execution.fs_io_manager import FilesystemIOManager as FilesystemIOManager
     from bakehouse.execution.instance import (
         AssetRecordsFilter as AssetRecordsFilter,
         DagsterEventType as DagsterEventType,
@@ -444,7 +446,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         RunsFilter as RunsFilter,
     )
     from bakehouse.execution.io_managers import (
-        FilesystemIOManager as FilesystemIOManager,
         InMemoryIOManager as InMemoryIOManager,
         InputContext as InputContext,
         IOManager as IOManager,
@@ -458,6 +459,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from bakehouse.execution.resource_setup import (
         build_resources as build_resources,
     )
+    from bakehouse.execution.upath_io_manager import UPathIOManager as UPathIOManager
     from bakehouse.graph.keys import (
         AssetKey as AssetKey,
     )

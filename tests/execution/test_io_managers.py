@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import bakehouse as dg
+from bakehouse.execution.fs_io_manager import FilesystemIOManager
 from bakehouse.execution.io_managers import (
-    FilesystemIOManager,
     InMemoryIOManager,
     InputContext,
     MissingValueError,

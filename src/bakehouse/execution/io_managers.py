@@ -1,17 +1,17 @@
-"""IO managers: how an asset's value is stored after its step and loaded by downstream steps."""
+"""IO managers: how an asset's value is stored after its step and loaded by downstream steps.
+
+The interface and its contexts, the partition rules every IO manager shares, and the in-memory
+one; the file-based ones build on `upath_io_manager.UPathIOManager`.
+"""
 
 from __future__ import annotations
 
-import os
-import pickle
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bakehouse.authoring.context import RunLogger
-from bakehouse.authoring.metadata import MetadataValue, metadata_values
+from bakehouse.authoring.metadata import metadata_values
 from bakehouse.graph.keys import AssetKey
 
 if TYPE_CHECKING:
@@ -233,71 +233,14 @@ class MissingValueError(LookupError):
     """Raised when an input's upstream asset has no stored value."""
 
 
-def _missing(key: AssetKey, where: str, partition: str | None = None) -> MissingValueError:
+def missing_value(key: AssetKey, where: str, partition: str | None = None) -> MissingValueError:
+    """The error for an input whose upstream value (or partition) was never stored."""
     what = f"partition {partition!r} of asset" if partition is not None else "asset"
     return MissingValueError(
         f"no stored value for {what} '{key.to_user_string()}' ({where}). Materialize it first; "
         "if its function returns nothing and you only need ordering, use deps=[...] instead of "
         "a parameter"
     )
-
-
-class FilesystemIOManager(IOManager):
-    """Pickles each value to ``<base_dir>/<key parts>`` (plus ``/<partition>`` when partitioned).
-
-    The default IO manager, with `base_dir` the instance's storage folder.
-    """
-
-    def __init__(self, base_dir: str | os.PathLike[str] | None = None) -> None:
-        self.base_dir = Path(base_dir) if base_dir is not None else None
-
-    def _path(self, key: AssetKey, partition_key: str | None) -> Path:
-        if self.base_dir is None:
-            raise RuntimeError("FilesystemIOManager needs a base_dir")
-        path = self.base_dir.joinpath(*key.path)
-        if partition_key is None:
-            return path
-        # A multi-partition key "2024-01-01|us" is stored as 2024-01-01/us, as Dagster does.
-        parts = partition_key.split("|")
-        if any(p in ("", ".", "..") or p.startswith("/") for p in parts):
-            raise ValueError(f"partition key {partition_key!r} cannot name a file")
-        return path.joinpath(*parts)
-
-    def handle_output(self, context: OutputContext, obj: Any) -> None:
-        """Pickle `obj` atomically (write to a temp file, then rename); over several partitions,
-        `obj` is a dict by partition key and each value gets its partition's file."""
-        written: list[Path] = []
-
-        def store_one(partition: str | None, value: Any) -> None:
-            path = self._path(context.asset_key, partition)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            written.append(path)
-
-        store_partitions(context, obj, store_one)
-        # Several partitions share one materialization's metadata: name their folder.
-        shown = written[0] if len(written) == 1 else self._path(context.asset_key, None)
-        context.add_output_metadata({"path": MetadataValue.path(shown)})
-
-    def load_input(self, context: InputContext) -> Any:
-        """Unpickle the upstream value (a dict by partition key for several partitions)."""
-
-        def load_one(partition: str | None) -> Any:
-            path = self._path(context.asset_key, partition)
-            try:
-                with path.open("rb") as fh:
-                    return pickle.load(fh)
-            except FileNotFoundError:
-                raise _missing(context.asset_key, f"expected at {path}", partition) from None
-
-        return load_partitions(context, load_one)
 
 
 class InMemoryIOManager(IOManager):
@@ -322,6 +265,6 @@ class InMemoryIOManager(IOManager):
                 return self.values[(context.asset_key, partition)]
             except KeyError:
                 where = "not in this in-memory IO manager"
-                raise _missing(context.asset_key, where, partition) from None
+                raise missing_value(context.asset_key, where, partition) from None
 
         return load_partitions(context, load_one)

@@ -17,8 +17,9 @@ from bakehouse.authoring.definitions_class import Definitions
 from bakehouse.authoring.graph_assets import graph_of
 from bakehouse.errors import ErrorInfo, ExecutionError, RunConfigError
 from bakehouse.execution.events import EventWriter
+from bakehouse.execution.fs_io_manager import FilesystemIOManager
 from bakehouse.execution.instance import as_dagster_instance
-from bakehouse.execution.io_managers import FilesystemIOManager, IOManager
+from bakehouse.execution.io_managers import IOManager
 from bakehouse.execution.partitions import (
     check_run_partition,
     run_partition_keys,
