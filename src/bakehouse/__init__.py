@@ -162,6 +162,11 @@ _PUBLIC_API: dict[str, str] = {
     "OpDefinition": "bakehouse.authoring.ops",
     "job": "bakehouse.authoring.graphs",
     "GraphDefinition": "bakehouse.authoring.graphs",
+    "DependencyDefinition": "bakehouse.authoring.dependencies",
+    "MultiDependencyDefinition": "bakehouse.authoring.dependencies",
+    "NodeInvocation": "bakehouse.authoring.dependencies",
+    "InputMapping": "bakehouse.authoring.dependencies",
+    "OutputMapping": "bakehouse.authoring.dependencies",
     "JobDefinition": "bakehouse.authoring.graphs",
     "graph_asset": "bakehouse.authoring.graph_assets",
     "graph_multi_asset": "bakehouse.authoring.graph_assets",
@@ -275,6 +280,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from bakehouse.authoring.definitions_class import (
         Definitions as Definitions,
+    )
+    from bakehouse.authoring.dependencies import (
+        DependencyDefinition as DependencyDefinition,
+        InputMapping as InputMapping,
+        MultiDependencyDefinition as MultiDependencyDefinition,
+        NodeInvocation as NodeInvocation,
+        OutputMapping as OutputMapping,
     )
     from bakehouse.authoring.executors import (
         ExecutorDefinition as ExecutorDefinition,

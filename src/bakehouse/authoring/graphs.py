@@ -4,10 +4,16 @@ record which op output feeds which input; `walk_graph` later calls the ops in th
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, overload
 
+from bakehouse.authoring.dependencies import (
+    DependencyMap,
+    InputMapping,
+    OutputMapping,
+    wire,
+)
 from bakehouse.authoring.ops import DEFAULT_OUTPUT, OpDefinition, refuse_unsupported
 from bakehouse.authoring.source import caller_source, source_of_function
 from bakehouse.errors import DefinitionError, SourceLocation
@@ -114,18 +120,41 @@ class GraphDefinition:
 
     def __init__(
         self,
-        *,
         name: str,
-        nodes: Iterable[Node],
+        description: str | None = None,
+        node_defs: Sequence[OpDefinition | GraphDefinition] | None = None,
+        dependencies: DependencyMap | None = None,
+        input_mappings: Sequence[InputMapping] | None = None,
+        output_mappings: Sequence[OutputMapping] | None = None,
+        config: Any = None,
+        tags: Mapping[str, str] | None = None,
+        *,
+        nodes: Iterable[Node] | None = None,
         input_names: Iterable[str] = (),
         outputs: Mapping[str, Source] | None = None,
-        description: str | None = None,
         source: SourceLocation | None = None,
+        **others: Any,
     ) -> None:
+        """Dagster's constructor (`node_defs` wired by `dependencies`, with input and output
+        mappings) or, as `@graph` builds it, the recorded `nodes` themselves."""
+        refuse_unsupported(f"GraphDefinition '{name}'", {"config": config, **others})
+        if node_defs is not None:
+            if nodes is not None:
+                raise DefinitionError(
+                    f"GraphDefinition '{name}': give node_defs (with dependencies) or nodes"
+                )
+            wired = wire(name, node_defs, dependencies, input_mappings, output_mappings)
+            nodes, input_names, outputs = wired.nodes, wired.input_names, wired.outputs
+            source = source or caller_source()
+        elif dependencies or input_mappings or output_mappings:
+            raise DefinitionError(
+                f"GraphDefinition '{name}': dependencies and mappings need node_defs"
+            )
         self.name = name
-        self.nodes = list(nodes)
+        self.nodes = list(nodes or ())
         self.input_names = tuple(input_names)
         self.outputs = dict(outputs or {})
+        self.tags = dict(tags or {})
         self.output_names = tuple(self.outputs)
         self.description = description
         self.source = source
