@@ -119,6 +119,8 @@ _PUBLIC_API: dict[str, str] = {
     # declarative automation
     "AutomationCondition": "bakehouse.authoring.automation_condition",
     "AutomationConditionSensorDefinition": "bakehouse.authoring.automation_sensor",
+    # freshness
+    "FreshnessPolicy": "bakehouse.authoring.freshness",
     "TimeWindow": "bakehouse.authoring.time_window_partitions",
     "TimeWindowPartitionsDefinition": "bakehouse.authoring.time_window_partitions",
     "HourlyPartitionsDefinition": "bakehouse.authoring.time_window_partitions",
@@ -293,6 +295,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         in_process_executor as in_process_executor,
         multiprocess_executor as multiprocess_executor,
     )
+    from bakehouse.authoring.freshness import FreshnessPolicy as FreshnessPolicy
     from bakehouse.authoring.graph_assets import (
         graph_asset as graph_asset,
         graph_multi_asset as graph_multi_asset,

@@ -18,6 +18,7 @@ from bakehouse.authoring.automation_condition import AutomationCondition, checke
 from bakehouse.authoring.backfill_policy import BackfillPolicy
 from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
 from bakehouse.authoring.dagster_types import DagsterType, dagster_type_of_annotation
+from bakehouse.authoring.freshness import FreshnessPolicy, checked_policy
 from bakehouse.authoring.source import caller_frame, caller_source, source_of_function
 from bakehouse.errors import DagsterInvalidInvocationError, DefinitionError, SourceLocation
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
@@ -69,6 +70,7 @@ class AssetOut:
     tags: Mapping[str, str] | None = None
     kinds: Iterable[str] | None = None
     automation_condition: AutomationCondition | None = None
+    freshness_policy: FreshnessPolicy | None = None
     # Checked against the output's value instead of nothing (a multi-asset's outputs have no
     # annotation of their own).
     dagster_type: DagsterType | type | None = None
@@ -113,6 +115,8 @@ class AssetSpec:
     partition_mappings: Mapping[AssetKey, PartitionMapping] = field(default_factory=dict)
     # When the daemon materializes it (evaluated on the host), or None.
     automation_condition: AutomationCondition | None = None
+    # How recently it should have materialized (evaluated on the host), or None.
+    freshness_policy: FreshnessPolicy | None = None
 
     def __init__(
         self,
@@ -132,6 +136,7 @@ class AssetSpec:
         partitions_def: PartitionsDefinition | None = None,
         partition_mappings: Mapping[AssetKey, PartitionMapping] | None = None,
         automation_condition: AutomationCondition | None = None,
+        freshness_policy: FreshnessPolicy | None = None,
     ) -> None:
         set_ = object.__setattr__
         source = source or caller_source()
@@ -155,6 +160,7 @@ class AssetSpec:
             "automation_condition",
             checked_condition(automation_condition, str(self.key), source),
         )
+        set_(self, "freshness_policy", checked_policy(freshness_policy, str(self.key), source))
 
     def replace_attributes(self, **changes: Any) -> AssetSpec:
         """A copy with the given attributes replaced (`deps` and `key` are coerced)."""
@@ -514,6 +520,7 @@ def asset(
     backfill_policy: BackfillPolicy | None = ...,
     dagster_type: DagsterType | type | None = ...,
     automation_condition: AutomationCondition | None = ...,
+    freshness_policy: FreshnessPolicy | None = ...,
 ) -> Callable[[AssetFunction], AssetsDefinition]: ...
 
 
@@ -542,6 +549,7 @@ def asset(
     backfill_policy: BackfillPolicy | None = None,
     dagster_type: DagsterType | type | None = None,
     automation_condition: AutomationCondition | None = None,
+    freshness_policy: FreshnessPolicy | None = None,
 ) -> AssetsDefinition | Callable[[AssetFunction], AssetsDefinition]:
     """Declare an asset computed by the decorated function.
 
@@ -553,7 +561,8 @@ def asset(
     With `check_specs`, the function also returns (in ``MaterializeResult(check_results=...)``)
     or yields an `AssetCheckResult` for each check. The returned value is type-checked against
     the return annotation, or against `dagster_type` when given. With `automation_condition`,
-    the daemon materializes it when the condition is true (`AutomationCondition`).
+    the daemon materializes it when the condition is true (`AutomationCondition`); with
+    `freshness_policy`, the daemon says whether it materialized recently enough.
     """
 
     def build(fn: AssetFunction) -> AssetsDefinition:
@@ -589,6 +598,7 @@ def asset(
             partitions_def=partitions_def,
             partition_mappings=mappings,
             automation_condition=automation_condition,
+            freshness_policy=freshness_policy,
         )
         return AssetsDefinition(
             specs=[spec],
@@ -737,6 +747,7 @@ def multi_asset(
                         partitions_def=partitions_def,
                         partition_mappings=mappings,
                         automation_condition=out.automation_condition,
+                        freshness_policy=out.freshness_policy,
                     )
                 )
                 output_names[out_key] = out_name

@@ -10,11 +10,13 @@ import os
 import platform
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from bakehouse.authoring.assets import AssetsDefinition
 from bakehouse.authoring.definitions_class import Definitions
+from bakehouse.authoring.freshness import FreshnessPolicy
 from bakehouse.authoring.loading import load_definitions
 from bakehouse.authoring.metadata import normalize_metadata
 from bakehouse.errors import ErrorInfo
@@ -24,6 +26,7 @@ from bakehouse.protocol.snapshot import (
     AutomationConditionSnap,
     BackfillPolicySnap,
     DynamicPartitionsSnap,
+    FreshnessPolicySnap,
     JobSnap,
     LoadFailure,
     LocationSnap,
@@ -102,6 +105,7 @@ def build_snapshot(
                 automation_condition=condition_snap(spec.automation_condition, graph.key_graph)
                 if assets_def is not None
                 else None,
+                freshness_policy=_freshness_snap(spec.freshness_policy),
             )
         )
     for key in sorted(graph.undefined_keys):
@@ -158,9 +162,28 @@ def _check_snaps(defs: Definitions) -> tuple[AssetCheckSnap, ...]:
                 additional_deps=tuple(d.to_user_string() for d in spec.additional_deps),
                 source_file=source.file if source else None,
                 source_line=source.line if source else None,
+                metadata=normalize_metadata(spec.metadata),
             )
         )
     return tuple(snaps)
+
+
+def _freshness_snap(policy: FreshnessPolicy | None) -> FreshnessPolicySnap | None:
+    """An asset's freshness policy as data (windows in seconds) for the host's daemon."""
+    if policy is None:
+        return None
+
+    def seconds(delta: timedelta | None) -> float | None:
+        return delta.total_seconds() if delta is not None else None
+
+    return FreshnessPolicySnap(
+        kind=policy.kind,
+        fail_window_seconds=seconds(policy.fail_window),
+        warn_window_seconds=seconds(policy.warn_window),
+        deadline_cron=policy.deadline_cron,
+        lower_bound_delta_seconds=seconds(policy.lower_bound_delta),
+        timezone=policy.timezone,
+    )
 
 
 def _op_names(assets_def: AssetsDefinition | None) -> tuple[str, ...]:

@@ -238,6 +238,11 @@ def _record_output(
         if env.captured_values is not None:
             env.captured_values[item.key] = item.value
     metadata = normalize_metadata(item.metadata)
+    data: dict[str, object] = {"metadata": metadata}
+    if spec.code_version is not None:
+        # Recorded with the materialization, as Dagster's dagster/code_version tag: the UI
+        # compares it with the definition's to say "code version changed".
+        data["code_version"] = spec.code_version
     for materialized in keys if keys is not None else [None]:
         where = f" partition {materialized}" if keys is not None and len(keys) > 1 else ""
         env.writer.emit(
@@ -246,7 +251,7 @@ def _record_output(
             step_key=step.key,
             asset_key=item.key.to_user_string(),
             partition_key=materialized,
-            data={"metadata": metadata},
+            data=dict(data),
             defer=not streaming,
         )
 

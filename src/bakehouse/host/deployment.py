@@ -19,6 +19,7 @@ from typing import Any
 
 from bakehouse.daemon.automation import AutomationDaemon
 from bakehouse.daemon.backfills import BackfillDaemon, unfinished_limit
+from bakehouse.daemon.freshness import FreshnessDaemon
 from bakehouse.daemon.loop import Loop
 from bakehouse.daemon.monitor import RunMonitor
 from bakehouse.daemon.run_queue import RunQueue, TagConcurrencyLimit
@@ -113,6 +114,7 @@ class Deployment:
                 Scheduler(instance, self.supervisor, on_launch=wake),
                 SensorDaemon(instance, self.supervisor, on_launch=wake),
                 AutomationDaemon(instance, self.supervisor, on_launch=wake),
+                FreshnessDaemon(instance, self.supervisor.global_graph),
                 RunMonitor(instance, self.coordinator),
                 self.backfills,
             ]

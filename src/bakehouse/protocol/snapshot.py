@@ -100,6 +100,18 @@ class AutomationConditionSnap(Record, frozen=True, kw_only=True):
     ignore: tuple[str, ...] = ()
 
 
+class FreshnessPolicySnap(Record, frozen=True, kw_only=True):
+    """An asset's `FreshnessPolicy`, which the host's daemon evaluates against storage."""
+
+    # "time_window" (fail/warn windows) or "cron" (deadline_cron, lower_bound_delta, timezone).
+    kind: str
+    fail_window_seconds: float | None = None
+    warn_window_seconds: float | None = None
+    deadline_cron: str | None = None
+    lower_bound_delta_seconds: float | None = None
+    timezone: str = "UTC"
+
+
 class AssetNodeSnap(Record, frozen=True, kw_only=True):
     """One asset as the host sees it."""
 
@@ -135,6 +147,8 @@ class AssetNodeSnap(Record, frozen=True, kw_only=True):
     op_names: tuple[str, ...] = ()
     # When the daemon materializes it (declarative automation), None when it has no condition.
     automation_condition: AutomationConditionSnap | None = None
+    # How recently it should have materialized, None when it has no policy.
+    freshness_policy: FreshnessPolicySnap | None = None
 
 
 class AssetCheckSnap(Record, frozen=True, kw_only=True):
@@ -149,6 +163,9 @@ class AssetCheckSnap(Record, frozen=True, kw_only=True):
     additional_deps: tuple[str, ...] = ()
     source_file: str | None = None
     source_line: int | None = None
+    # The spec's metadata, JSON-ready: a freshness check's "dagster/freshness_params" (lower
+    # bound, deadline cron, timezone) is how the host tells one and evaluates its sensor.
+    metadata: dict[str, Any] = {}
 
 
 class JobSnap(Record, frozen=True, kw_only=True):

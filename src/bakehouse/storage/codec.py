@@ -122,7 +122,13 @@ def materialization_to_row(event: EventRecord) -> dict[str, Any]:
         "last_materialization_timestamp": event.timestamp,
         "partition_key": event.partition_key,
         "metadata": body_text(event.data.get("metadata") or {}),
+        "code_version": _code_version(event.data),
     }
+
+
+def _code_version(data: dict[str, Any]) -> str | None:
+    found = data.get("code_version")
+    return found if isinstance(found, str) else None
 
 
 def materialization_from_row(row: Any) -> AssetMaterializationRecord:
@@ -134,6 +140,7 @@ def materialization_from_row(row: Any) -> AssetMaterializationRecord:
         timestamp=row.last_materialization_timestamp,
         partition_key=row.partition_key,
         metadata=loads_object(row.metadata, f"metadata of asset '{row.asset_key}'"),
+        code_version=row.code_version,
     )
 
 
@@ -149,6 +156,7 @@ def materialization_from_event(event: EventRecord) -> AssetMaterializationRecord
         timestamp=event.timestamp,
         partition_key=event.partition_key,
         metadata=metadata,
+        code_version=_code_version(event.data),
     )
 
 

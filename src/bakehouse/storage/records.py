@@ -131,7 +131,7 @@ class EventRecord(Record, frozen=True, kw_only=True):
     asset_key: str | None = None
     partition_key: str | None = None
     # JSON-ready payload: metadata ({label: {"type": ..., "value": ...}}), error (ErrorInfo dict),
-    # duration_ms, paths; its keys depend on event_type.
+    # duration_ms, paths, a materialization's code_version; its keys depend on event_type.
     data: dict[str, Any] = {}
     storage_id: int | None = None
 
@@ -160,6 +160,8 @@ class AssetMaterializationRecord(Record, frozen=True, kw_only=True):
     timestamp: float
     partition_key: str | None = None
     metadata: dict[str, Any] = {}
+    # The asset's code version when it was materialized (None: none recorded).
+    code_version: str | None = None
 
 
 class InstigatorType(str, enum.Enum):

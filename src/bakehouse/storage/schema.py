@@ -82,6 +82,8 @@ asset_keys = Table(
     Column("last_materialization_timestamp", Double, nullable=False),
     Column("partition_key", Text),
     Column("metadata", Text, nullable=False),
+    # The code version the latest materialization recorded (null: none).
+    Column("code_version", Text),
 )
 
 # A digest (SHA-256, hex; `codec.digest`) stands in for user text in the keys and indexes below:

@@ -3,6 +3,7 @@ materialization (the catalog's rows), filtered and sorted as the catalog page do
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -16,11 +17,13 @@ from bakehouse.storage.records import AssetMaterializationRecord, EventRecord
 from bakehouse.web.catalog import CatalogFacts, CatalogQuery, SortOrder, Status, read_facts, row_of
 from bakehouse.web.check_results import HISTORY, latest_by_check, outcome
 from bakehouse.web.deps import deployment
+from bakehouse.web.freshness import FreshnessView, is_watched, views_of
 from bakehouse.web.models import (
     AssetCheckOut,
     AssetDetailOut,
     AssetOut,
     CheckCountsOut,
+    FreshnessOut,
     MaterializationOut,
     PartitionCountOut,
 )
@@ -76,7 +79,19 @@ def _asset_fields(key: str, graph: GlobalAssetGraph, facts: CatalogFacts) -> dic
             if row.checks
             else None
         ),
+        "freshness": freshness_out(row.freshness) if row.freshness else None,
     }
+
+
+def freshness_out(view: FreshnessView) -> FreshnessOut:
+    """The API's form of one freshness source."""
+    return FreshnessOut(
+        state=view.state,
+        label=view.label,
+        reason=view.reason,
+        source=view.source,
+        evaluated_at=view.evaluated_at,
+    )
 
 
 def select_or_400(graph: GlobalAssetGraph, selection: str | None) -> list[str]:
@@ -124,6 +139,12 @@ def get_asset(key: str, dep: Deployment = Depends(deployment)) -> AssetDetailOut
     if placed is None:
         raise HTTPException(404, f"no asset with key {quoted(key)}")
     history = dep.instance.get_materialization_history(key, limit=50)
+    checks_read = (
+        dep.instance.get_asset_check_history(key, limit=HISTORY)
+        if graph.checks.get(key) or is_watched(graph, key)
+        else []
+    )
+    now = time.time()
     node = placed.node
     return AssetDetailOut(
         **_asset_fields(key, graph, read_facts(dep.instance, graph, [key])),
@@ -134,16 +155,17 @@ def get_asset(key: str, dep: Deployment = Depends(deployment)) -> AssetDetailOut
         source_file=node.source_file,
         source_line=node.source_line,
         history=[m for m in (_materialization(e) for e in history) if m is not None],
-        checks=_checks(key, graph, dep),
+        checks=_checks(key, graph, checks_read),
+        freshness_sources=[freshness_out(v) for v in views_of(graph, key, checks_read, now)],
     )
 
 
-def _checks(key: str, graph: GlobalAssetGraph, dep: Deployment) -> list[AssetCheckOut]:
+def _checks(key: str, graph: GlobalAssetGraph, events: list[EventRecord]) -> list[AssetCheckOut]:
     """The asset's checks (from every location), each with its latest result."""
     placed = graph.checks.get(key, [])
     if not placed:
         return []
-    latest = latest_by_check(dep.instance.get_asset_check_history(key, limit=HISTORY))
+    latest = latest_by_check(events)
     return [_check_out(p.check, p.location, latest.get(p.check.name)) for p in placed]
 
 

@@ -35,6 +35,13 @@ class GraphNodeOut(BaseModel):
         default=None,
         description="[materialized, total] partitions of a partitioned asset, else null",
     )
+    unsynced: list[str] = Field(
+        default=[],
+        description="Why its latest materialization is out of date: 'upstream' (an upstream "
+        "asset materialized since), 'code' (its code version changed), 'never' (never "
+        "materialized); empty when it is in sync",
+    )
+    unsynced_reasons: list[str] = Field(default=[], description="The same, one sentence each")
 
 
 class GraphBoxOut(BaseModel):

@@ -9,15 +9,17 @@ on the server, and ``static/catalog.js`` applies the same rules in the page (kee
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.storage.instance import Instance
-from bakehouse.storage.records import AssetMaterializationRecord, RunRecord
+from bakehouse.storage.records import AssetMaterializationRecord, EventRecord, RunRecord
 from bakehouse.web import asset_status
 from bakehouse.web.check_results import HISTORY, latest_by_check, outcome
+from bakehouse.web.freshness import FreshnessView, is_watched, views_of, worst
 from bakehouse.web.location_colors import location_color
 from bakehouse.web.partition_counts import PartitionCount, partition_counts
 
@@ -70,15 +72,22 @@ class CatalogRow:
     materialized_at: float | None
     materialized_run: str | None
     checks: CheckCounts | None
+    freshness: FreshnessView | None = None
+
+
+def _check_histories(
+    instance: Instance, graph: GlobalAssetGraph, keys: Sequence[str]
+) -> dict[str, list[EventRecord]]:
+    """The newest check results of the assets with checks or a freshness policy (one windowed
+    read per 500 of them)."""
+    wanted = [k for k in keys if graph.checks.get(k) or is_watched(graph, k)]
+    return instance.get_asset_check_histories(wanted, limit=HISTORY) if wanted else {}
 
 
 def _check_counts(
-    instance: Instance, graph: GlobalAssetGraph, keys: Sequence[str]
+    graph: GlobalAssetGraph, keys: Sequence[str], histories: dict[str, list[EventRecord]]
 ) -> dict[str, CheckCounts]:
     checked = [k for k in keys if graph.checks.get(k)]
-    if not checked:
-        return {}
-    histories = instance.get_asset_check_histories(checked, limit=HISTORY)
     counts = {}
     for key in checked:
         latest = latest_by_check(histories.get(key, []))
@@ -96,6 +105,7 @@ class CatalogFacts:
     newest_runs: dict[str, RunRecord]
     partitions: dict[str, PartitionCount]
     checks: dict[str, CheckCounts]
+    freshness: dict[str, FreshnessView]
 
 
 def read_facts(
@@ -105,11 +115,20 @@ def read_facts(
     asset of `graph` when None)."""
     chosen = sorted(graph.assets) if keys is None else list(keys)
     runs = instance.get_runs(limit=asset_status.RECENT_RUNS)
+    histories = _check_histories(instance, graph, chosen)
+    now = time.time()
+    freshness = {
+        key: badge
+        for key in chosen
+        if is_watched(graph, key)
+        and (badge := worst(views_of(graph, key, histories.get(key, []), now))) is not None
+    }
     return CatalogFacts(
         latest=instance.get_latest_materializations(None if keys is None else chosen),
         newest_runs=asset_status.newest_run_by_asset(runs),
         partitions=partition_counts(instance, graph, chosen),
-        checks=_check_counts(instance, graph, chosen),
+        checks=_check_counts(graph, chosen, histories),
+        freshness=freshness,
     )
 
 
@@ -131,6 +150,7 @@ def row_of(key: str, graph: GlobalAssetGraph, facts: CatalogFacts) -> CatalogRow
         materialized_at=status.materialized_at,
         materialized_run=status.materialized_run,
         checks=facts.checks.get(key),
+        freshness=facts.freshness.get(key),
     )
 
 
@@ -220,6 +240,7 @@ def page_payload(rows: Sequence[CatalogRow]) -> dict[str, Any]:
             "materialized_run",
             "checks",
             "external",
+            "freshness",
         ],
         "rows": [
             [
@@ -234,6 +255,7 @@ def page_payload(rows: Sequence[CatalogRow]) -> dict[str, Any]:
                 r.materialized_run,
                 [r.checks.total, r.checks.passed, r.checks.failed] if r.checks else None,
                 r.is_external,
+                [r.freshness.state, r.freshness.label, r.freshness.reason] if r.freshness else None,
             ]
             for r in rows
         ],

@@ -9,6 +9,7 @@ from typing import Any
 
 from bakehouse.host.deployment import Deployment
 from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.staleness import keys_to_read, staleness
 from bakehouse.web import asset_status
 from bakehouse.web.layout import GraphLayout, NodeSpec, layout_graph
 from bakehouse.web.location_colors import location_color
@@ -72,9 +73,12 @@ class GraphViews:
         version, graph, layout = self.layout(keys)
         instance = self.dep.instance
         placed_keys = [n.key for n in layout.nodes]
-        latest = instance.get_latest_materializations(None if keys is None else placed_keys)
+        latest = instance.get_latest_materializations(
+            None if keys is None else keys_to_read(graph, placed_keys)
+        )
         runs = instance.get_runs(limit=asset_status.RECENT_RUNS)
         states = asset_status.statuses(placed_keys, runs, latest)
+        unsynced = staleness(graph, placed_keys, latest)
         counts = partition_counts(instance, graph, placed_keys)
         data = layout.to_json()
         for box in data["locations"]:
@@ -92,6 +96,10 @@ class GraphViews:
             node["materialized_at"] = state.materialized_at
             node["materialized_run"] = state.materialized_run
             node["run_id"] = state.run_id
+            # Status, not structure: why its latest materialization is out of date, if it is.
+            stale = unsynced.get(node["key"])
+            node["unsynced"] = list(stale.causes) if stale else []
+            node["unsynced_reasons"] = stale.describe() if stale else []
         data["version"] = version
         data["total"] = len(graph.assets)
         data["locations_state"] = [

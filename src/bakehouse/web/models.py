@@ -91,6 +91,16 @@ class CheckCountsOut(Record, frozen=True, kw_only=True):
     failed: Annotated[int, Meta(description="Failed, or the check function raised")]
 
 
+class FreshnessOut(Record, frozen=True, kw_only=True):
+    """One source of an asset's freshness: its freshness policy, or a freshness check."""
+
+    state: Annotated[str, Meta(description="PASS (fresh), WARN (stale), FAIL (overdue) or UNKNOWN")]
+    label: Annotated[str, Meta(description="Fresh, Stale, Overdue or Unknown")]
+    reason: Annotated[str, Meta(description='Why, e.g. "last updated 3 h ago, fail window 2 h"')]
+    source: Annotated[str, Meta(description='"policy", or the name of the freshness check')]
+    evaluated_at: Annotated[float, Meta(description="When the state was recorded (0: never)")]
+
+
 class AssetOut(Record, frozen=True, kw_only=True):
     """An asset of the global graph."""
 
@@ -118,6 +128,10 @@ class AssetOut(Record, frozen=True, kw_only=True):
     ] = None
     check_counts: Annotated[
         CheckCountsOut | None, Meta(description="Null for an asset without checks")
+    ] = None
+    freshness: Annotated[
+        FreshnessOut | None,
+        Meta(description="The worst of its freshness sources; null when it has none"),
     ] = None
 
 
@@ -154,6 +168,7 @@ class AssetDetailOut(AssetOut, frozen=True, kw_only=True):
     source_line: int | None
     history: list[MaterializationOut]
     checks: list[AssetCheckOut] = []
+    freshness_sources: list[FreshnessOut] = []
 
 
 class RunRequest(BaseModel):

@@ -12,6 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from bakehouse.errors import SelectionError
 from bakehouse.host.deployment import Deployment
+from bakehouse.host.freshness import duration_words
+from bakehouse.host.staleness import keys_to_read, staleness
+from bakehouse.protocol.snapshot import FreshnessPolicySnap
 from bakehouse.web import asset_status
 from bakehouse.web.api_assets import get_asset
 from bakehouse.web.api_automation_conditions import automated
@@ -75,6 +78,20 @@ def partitions_context(dep: Deployment, key: str, partition: str | None) -> dict
     }
 
 
+def policy_text(policy: FreshnessPolicySnap | None) -> str | None:
+    """A freshness policy in words: "fail after 24 h, warn after 12 h", "by 0 10 * * * (UTC),
+    materialized in the 1 h before"."""
+    if policy is None:
+        return None
+    if policy.kind == "cron":
+        window = duration_words(policy.lower_bound_delta_seconds or 0)
+        return f"by {policy.deadline_cron} ({policy.timezone}), materialized in the {window} before"
+    text = f"fail after {duration_words(policy.fail_window_seconds or 0)}"
+    if policy.warn_window_seconds is not None:
+        text += f", warn after {duration_words(policy.warn_window_seconds)}"
+    return text
+
+
 @router.get("/assets/{key:path}", response_class=HTMLResponse)
 def asset_page(
     request: Request,
@@ -99,7 +116,8 @@ def asset_page(
         return render(request, "_asset_partitions.html", asset=asset, **parts)
     runs = dep.instance.get_runs(limit=asset_status.RECENT_RUNS)
     newest = asset_status.newest_run_by_asset(runs).get(key)
-    latest = dep.instance.get_latest_materializations([key]).get(key)
+    read = dep.instance.get_latest_materializations(keys_to_read(graph, [key]))
+    latest = read.get(key)
     status = asset_status.status_of(newest, latest)
     context: dict[str, Any] = {
         "asset": asset,
@@ -111,6 +129,10 @@ def asset_page(
             if k in graph.assets
         },
         "partitioned": partitioned,
+        "unsynced": staleness(graph, [key], read).get(key),
+        "freshness_policy": policy_text(graph.assets[key].node.freshness_policy)
+        if key in graph.assets
+        else None,
         "conflict": graph.conflicts.get(key, []),
         # Its automation condition and latest evaluation, if the daemon automates it.
         "automation": next(iter(automated(dep, only=key)), None),

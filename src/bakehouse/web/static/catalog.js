@@ -117,6 +117,14 @@
       (rest ? '<span class="muted">' + rest + " not run</span>" : "") + "</td>";
   }
 
+  const FRESHNESS_PILL = { PASS: "ok", WARN: "warn", FAIL: "bad", UNKNOWN: "muted" };
+  function freshnessCell(f) {
+    if (!f) return '<td class="muted">—</td>';
+    const [state, label, reason] = f;
+    return '<td><span class="pill pill-' + (FRESHNESS_PILL[state] || "muted") + '" data-freshness="' + esc(state) +
+      '" title="' + esc(reason) + '">' + esc(label) + "</span></td>";
+  }
+
   function rowHtml(r) {
     const key = r[F.key], loc = r[F.location], state = r[F.state];
     const [style, label] = STATUS_PILL[state] || ["muted", state];
@@ -130,7 +138,7 @@
       '<td><span class="pill pill-' + style + '" data-status="' + state + '">' + label + "</span></td>" +
       partitionsCell(r[F.partitions]) +
       (at === null ? '<td class="muted">—</td>' : '<td><a class="ago" data-at="' + at + '" href="/runs/' + encodeURIComponent(r[F.materialized_run]) + '">' + BH.ago(at) + "</a></td>") +
-      checksCell(r[F.checks]) + "</tr>";
+      checksCell(r[F.checks]) + freshnessCell(r[F.freshness]) + "</tr>";
   }
 
   // The rows in view come first, the rest a frame later: the page shows its first screen

@@ -98,7 +98,9 @@
       nodes[i].materialized_at = m.timestamp;
       nodes[i].materialized_run = m.run_id;
       nodes[i].state = assetState(nodes[i]);
-      if (nodes[i].partitioned) countsStale = true;
+      // Its partition counts, and whether it and what is downstream are in sync, are read
+      // again from the server rather than guessed.
+      countsStale = true;
     });
     if (countsStale) refreshPartitionCounts();
     invalidate();
@@ -117,12 +119,21 @@
         const data = await fetchGraph(filter);
         data.nodes.forEach((m) => {
           const i = byKey.get(m.key);
-          if (i !== undefined) { nodes[i].partitions = m.partitions; }
+          if (i !== undefined) {
+            nodes[i].partitions = m.partitions;
+            nodes[i].unsynced = m.unsynced;
+            nodes[i].unsynced_reasons = m.unsynced_reasons;
+          }
         });
         invalidate();
         renderPanel();
       } catch (_) { /* the next materialization asks again */ }
     }, 1000);
+  }
+
+  // Never materialized shows as the state already; the mark is for what was and is now behind.
+  function isUnsynced(n) {
+    return !!n.unsynced && n.unsynced.some((c) => c === "upstream" || c === "code");
   }
 
   function partitionText(n) {
@@ -345,8 +356,20 @@
         continue;
       }
       ctx.font = "600 13px " + SANS;
-      if (!n._label) n._label = fitText(n.key, W - 26);
+      const unsynced = isUnsynced(n);
+      if (!n._label) n._label = fitText(n.key, W - (unsynced ? 40 : 26));
       ctx.fillText(n._label, n.x + 14, n.y + 22);
+      if (unsynced && lod === 2) {
+        // Unsynced (an upstream changed since, or its code version did): a warning mark.
+        ctx.beginPath();
+        ctx.arc(n.x + W - 14, n.y + 17, 7, 0, Math.PI * 2);
+        ctx.fillStyle = C.warn;
+        ctx.fill();
+        ctx.fillStyle = "#ffffff";
+        ctx.font = "700 10px " + SANS;
+        ctx.fillText("!", n.x + W - 15.6, n.y + 20.6);
+        ctx.fillStyle = C.text;
+      }
       if (lod === 2) {
         ctx.font = "12px " + SANS;
         ctx.fillStyle = state === "failed" ? C.bad : state === "running" ? C.info : C.muted;
@@ -471,6 +494,8 @@
     panel.innerHTML = '<div class="card-head"><h2 style="overflow-wrap:anywhere">' + escapeHtml(n.key) + '</h2><button class="btn btn-sm btn-ghost" data-clear aria-label="Clear selection">✕</button></div>' +
       '<div class="card-body"><dl class="facts">' +
       "<dt>Status</dt><dd>" + pill(n.state) + when + "</dd>" +
+      (isUnsynced(n) ? '<dt>Sync</dt><dd data-unsynced="' + escapeHtml(n.unsynced.join(" ")) + '"><span class="pill pill-warn">Unsynced</span><ul class="unsynced-reasons">' +
+        n.unsynced_reasons.filter((r) => r !== "never materialized").map((r) => "<li>" + escapeHtml(r) + "</li>").join("") + "</ul></dd>" : "") +
       "<dt>Location</dt><dd>" + escapeHtml(n.location || "not defined") + "</dd>" +
       "<dt>Group</dt><dd>" + escapeHtml(n.group) + "</dd>" +
       (n.partitions ? "<dt>Partitions</dt><dd data-partitions>" + partitionText(n) + " materialized</dd>" : "") +
@@ -748,6 +773,7 @@
       return { x: r.left + view.x + (n.x + W / 2) * view.k, y: r.top + view.y + (n.y + H / 2) * view.k };
     },
     state: (key) => nodes[byKey.get(key)].state,
+    unsynced: (key) => nodes[byKey.get(key)].unsynced || [],
     partitions: (key) => partitionText(nodes[byKey.get(key)]),
     locationColor: (name) => locationColor.get(name),
     centerOn: (key) => centerOn(byKey.get(key)),
