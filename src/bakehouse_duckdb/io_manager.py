@@ -8,11 +8,12 @@ its table; a partitioned one replaces only its partition's rows (see `table_slic
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import Field
 
+from bakehouse.authoring.table_metadata import PARTITION_ROW_COUNT, ROW_COUNT
 from bakehouse.execution.configurable_io_manager import ConfigurableIOManager
 from bakehouse.execution.io_managers import InputContext, OutputContext
 from bakehouse_duckdb.connect import connect_with_retry
@@ -34,6 +35,11 @@ class DuckDBTypeHandler(ABC):
     @abstractmethod
     def read(self, connection: Any, query: str) -> Any:
         """The result of `query` as this handler's type."""
+
+    def metadata(self, obj: Any, *, partitioned: bool) -> Mapping[str, Any]:
+        """Metadata about `obj` for its materialization (DataFrames: row count, column schema,
+        preview); none by default."""
+        return {}
 
 
 class DuckDBIOManager(ConfigurableIOManager):
@@ -83,10 +89,12 @@ class DuckDBIOManager(ConfigurableIOManager):
             rows = _replace_slice(connection, handler, where, obj)
         finally:
             connection.close()
-        label = (
-            "dagster/partition_row_count" if context.has_asset_partitions else "dagster/row_count"
+        partitioned = context.has_asset_partitions
+        label = PARTITION_ROW_COUNT if partitioned else ROW_COUNT
+        described = handler.metadata(obj, partitioned=partitioned)
+        context.add_output_metadata(
+            {**described, label: rows, "table": f"{where.schema}.{where.table}"}
         )
-        context.add_output_metadata({label: rows, "table": f"{where.schema}.{where.table}"})
 
     def load_input(self, context: InputContext) -> Any:
         """The upstream asset's table (its partitions' rows, its `columns` if asked)."""
@@ -100,6 +108,9 @@ class DuckDBIOManager(ConfigurableIOManager):
         handler = self.type_handlers()[0]
         connection = self._connect()
         try:
+            # A TIMESTAMPTZ holds no zone: read it in UTC, not in whatever zone the machine
+            # running the step is set to, so a frame loads the same everywhere.
+            connection.execute("SET TimeZone = 'UTC'")
             return handler.read(connection, where.select_query())
         finally:
             connection.close()

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bakehouse_duckdb.io_manager import DuckDBIOManager, DuckDBTypeHandler
+from bakehouse_pandas.metadata import pandas_frame_metadata
 
 __all__ = ["DuckDBPandasIOManager", "DuckDBPandasTypeHandler"]
 
@@ -29,6 +30,10 @@ class DuckDBPandasTypeHandler(DuckDBTypeHandler):
     def read(self, connection: Any, query: str) -> Any:
         """The query's rows as a DataFrame."""
         return connection.execute(query).df()
+
+    def metadata(self, obj: Any, *, partitioned: bool) -> Mapping[str, Any]:
+        """Row count, column schema and a preview of the DataFrame."""
+        return pandas_frame_metadata(obj, partitioned=partitioned)
 
 
 class DuckDBPandasIOManager(DuckDBIOManager):

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bakehouse_duckdb.io_manager import DuckDBIOManager, DuckDBTypeHandler
+from bakehouse_polars.metadata import polars_frame_metadata
 
 __all__ = ["DuckDBPolarsIOManager", "DuckDBPolarsTypeHandler"]
 
@@ -32,6 +33,13 @@ class DuckDBPolarsTypeHandler(DuckDBTypeHandler):
     def read(self, connection: Any, query: str) -> Any:
         """The query's rows as a polars DataFrame."""
         return connection.sql(query).pl()
+
+    def metadata(self, obj: Any, *, partitioned: bool) -> Mapping[str, Any]:
+        """Row count, column schema and a preview of the DataFrame (a LazyFrame collected)."""
+        import polars
+
+        frame = obj.collect() if isinstance(obj, polars.LazyFrame) else obj
+        return polars_frame_metadata(frame, partitioned=partitioned)
 
 
 class DuckDBPolarsIOManager(DuckDBIOManager):

@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bakehouse.authoring.metadata import MetadataValue
+from bakehouse.authoring.metadata import MetadataValue, metadata_values
+from bakehouse.authoring.table_metadata import merge_partition_metadata
 from bakehouse.execution.io_managers import (
     InputContext,
     IOManager,
@@ -111,6 +112,11 @@ class UPathIOManager(IOManager):
         """Metadata about `obj` attached to its materialization (none by default)."""
         return {}
 
+    def prepare_for_storage(self, context: OutputContext, obj: Any) -> Any:
+        """The value to write and describe, made once per value (e.g. a lazy frame collected);
+        `obj` itself by default."""
+        return obj
+
     def path_for(self, key: AssetKey, partition_key: str | None = None) -> StoragePath:
         """The file of asset `key` (or of one of its partitions)."""
         path = self.base_path.joinpath(*key.path)
@@ -128,15 +134,17 @@ class UPathIOManager(IOManager):
         """Write `obj` to its file; over several partitions `obj` is a dict by partition key
         and each value gets its partition's file."""
         written: list[StoragePath] = []
-        metadata: dict[str, Any] = {}
+        described: list[dict[str, MetadataValue]] = []
 
         def store_one(partition: str | None, value: Any) -> None:
             path = self.path_for(context.asset_key, partition)
+            value = self.prepare_for_storage(context, value)
             self._write(context, value, path)
             written.append(path)
-            metadata.update(self.get_metadata(context, value))
+            described.append(metadata_values(self.get_metadata(context, value)))
 
         store_partitions(context, obj, store_one)
+        metadata = merge_partition_metadata(described)
         # Several partitions share one materialization's metadata: name their folder.
         shown = (
             written[0] if len(written) == 1 else self.base_path.joinpath(*context.asset_key.path)
