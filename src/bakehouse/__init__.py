@@ -98,6 +98,7 @@ _PUBLIC_API: dict[str, str] = {
     "UPathIOManager": "bakehouse.execution.upath_io_manager",
     "InMemoryIOManager": "bakehouse.execution.io_managers",
     "ConfigurableIOManager": "bakehouse.execution.configurable_io_manager",
+    "ConfigurableIOManagerFactory": "bakehouse.execution.configurable_io_manager",
     "materialize": "bakehouse.execution.materialize",
     "materialize_to_memory": "bakehouse.execution.materialize",
     "ExecuteInProcessResult": "bakehouse.execution.materialize",
@@ -450,6 +451,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from bakehouse.execution.configurable_io_manager import (
         ConfigurableIOManager as ConfigurableIOManager,
+        ConfigurableIOManagerFactory as ConfigurableIOManagerFactory,
     )
     from bakehouse.execution.fs_io_manager import FilesystemIOManager as FilesystemIOManager
     from bakehouse.execution.instance import (

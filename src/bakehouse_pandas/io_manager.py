@@ -8,9 +8,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from upath import UPath
+
 from bakehouse.execution.configurable_upath_io_manager import ConfigurableUPathIOManager
 from bakehouse.execution.io_managers import InputContext, OutputContext
-from bakehouse.execution.upath_io_manager import StoragePath, UPathIOManager
+from bakehouse.execution.upath_io_manager import UPathIOManager
 from bakehouse_pandas.metadata import pandas_frame_metadata
 
 
@@ -19,7 +21,7 @@ class PandasParquetUPathIOManager(UPathIOManager):
 
     extension = ".parquet"
 
-    def dump_to_path(self, context: OutputContext, obj: Any, path: StoragePath) -> None:
+    def dump_to_path(self, context: OutputContext, obj: Any, path: UPath) -> None:
         """Write the DataFrame as Parquet."""
         import pandas
 
@@ -31,7 +33,7 @@ class PandasParquetUPathIOManager(UPathIOManager):
         with path.open("wb") as fh:
             obj.to_parquet(fh)
 
-    def load_from_path(self, context: InputContext, path: StoragePath) -> Any:
+    def load_from_path(self, context: InputContext, path: UPath) -> Any:
         """Read the Parquet file (only the input's ``columns`` metadata, when it names some)."""
         import pandas
 

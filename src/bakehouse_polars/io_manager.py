@@ -7,9 +7,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from upath import UPath
+
 from bakehouse.execution.configurable_upath_io_manager import ConfigurableUPathIOManager
 from bakehouse.execution.io_managers import InputContext, OutputContext
-from bakehouse.execution.upath_io_manager import StoragePath, UPathIOManager
+from bakehouse.execution.upath_io_manager import UPathIOManager
 from bakehouse_polars.metadata import polars_frame_metadata
 
 
@@ -22,12 +24,12 @@ class PolarsParquetUPathIOManager(UPathIOManager):
         """The DataFrame to write: a LazyFrame is collected, once."""
         return _eager(context, obj)
 
-    def dump_to_path(self, context: OutputContext, obj: Any, path: StoragePath) -> None:
+    def dump_to_path(self, context: OutputContext, obj: Any, path: UPath) -> None:
         """Write the DataFrame as Parquet."""
         with path.open("wb") as fh:
             _eager(context, obj).write_parquet(fh)
 
-    def load_from_path(self, context: InputContext, path: StoragePath) -> Any:
+    def load_from_path(self, context: InputContext, path: UPath) -> Any:
         """Read the Parquet file (only the input's ``columns`` metadata, when it names some)."""
         import polars
 

@@ -8,8 +8,10 @@ import pickle
 from collections.abc import Mapping
 from typing import Any
 
+from upath import UPath
+
 from bakehouse.execution.io_managers import InputContext, OutputContext
-from bakehouse.execution.upath_io_manager import StoragePath, UPathIOManager
+from bakehouse.execution.upath_io_manager import UPathIOManager
 
 
 class FilesystemIOManager(UPathIOManager):
@@ -28,12 +30,12 @@ class FilesystemIOManager(UPathIOManager):
         super().__init__(base_dir, storage_options)
         self.base_dir = self._base_path
 
-    def dump_to_path(self, context: OutputContext, obj: Any, path: StoragePath) -> None:
+    def dump_to_path(self, context: OutputContext, obj: Any, path: UPath) -> None:
         """Pickle `obj` into `path`."""
         with path.open("wb") as fh:
             pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def load_from_path(self, context: InputContext, path: StoragePath) -> Any:
+    def load_from_path(self, context: InputContext, path: UPath) -> Any:
         """Unpickle the value in `path`."""
         with path.open("rb") as fh:
             return pickle.load(fh)

@@ -173,6 +173,10 @@ class DagsterInstance:
 
     # -- runs -------------------------------------------------------------------------------
 
+    def storage_directory(self) -> str:
+        """The folder where runs store files (the default IO manager's values among them)."""
+        return str(self.storage.storage_dir)
+
     def get_runs(
         self, filters: RunsFilter | None = None, cursor: str | None = None, limit: int | None = None
     ) -> list[RunRecord]:

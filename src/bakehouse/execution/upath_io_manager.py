@@ -15,7 +15,9 @@ import uuid
 from abc import abstractmethod
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from upath import UPath
 
 from bakehouse.authoring.metadata import MetadataValue, metadata_values
 from bakehouse.authoring.table_metadata import merge_partition_metadata
@@ -30,14 +32,6 @@ from bakehouse.execution.io_managers import (
 )
 from bakehouse.graph.keys import AssetKey
 
-if TYPE_CHECKING:
-    from upath import UPath
-
-    # A local `Path` or an fsspec `UPath`: both offer the pathlib calls used here.
-    StoragePath = Path | UPath
-else:
-    StoragePath = Any
-
 
 def is_url(base_dir: str) -> bool:
     """True when `base_dir` names an fsspec file system (``s3://...``) rather than a path."""
@@ -47,24 +41,20 @@ def is_url(base_dir: str) -> bool:
 
 
 def storage_path(
-    base_dir: str | os.PathLike[str], storage_options: Mapping[str, Any] | None = None
-) -> StoragePath:
-    """`base_dir` as a path to write under: a `Path` for the local disk (``file://`` URLs
-    included), a `UPath` (universal-pathlib) for any other fsspec URL, given `storage_options`
+    base_dir: str | os.PathLike[str] | UPath, storage_options: Mapping[str, Any] | None = None
+) -> UPath:
+    """`base_dir` as a path to write under: a local UPath (a `pathlib.Path` too) for the local
+    disk, ``file://`` URLs included; an fsspec UPath for any other URL, given `storage_options`
     (credentials, ``endpoint_url``, ...) for its file system."""
+    if isinstance(base_dir, UPath):
+        return base_dir  # keeps its own file system and options
     text = os.fspath(base_dir)
     if not is_url(text):
-        return Path(text)
+        return UPath(text)
     if text.startswith("file://"):
         from urllib.parse import unquote, urlparse
 
-        return Path(unquote(urlparse(text).path))
-    try:
-        from upath import UPath
-    except ImportError:  # pragma: no cover - universal-pathlib is a dependency of bakehouse
-        raise RuntimeError(
-            f"base_dir {text!r} is a URL: install universal-pathlib to store values there"
-        ) from None
+        return UPath(unquote(urlparse(text).path))
     try:
         path: UPath = UPath(text, **dict(storage_options or {}))
     except (ImportError, ValueError) as exc:
@@ -76,6 +66,9 @@ def storage_path(
 class UPathIOManager(IOManager):
     """Stores each asset value as one file under `base_path`, locally or in object storage.
 
+    Every path handed to `dump_to_path` / `load_from_path` is a `UPath`, as in Dagster: a local
+    one is also a `pathlib.Path`, any other an fsspec path; both open with ``path.open("wb")``.
+
     Subclass it, set `extension` (``".parquet"``) and implement `dump_to_path` and
     `load_from_path`; override `get_metadata` to attach metadata about the value stored.
     Writes to the local disk are atomic (a temporary file renamed into place); an object store
@@ -86,26 +79,26 @@ class UPathIOManager(IOManager):
 
     def __init__(
         self,
-        base_path: str | os.PathLike[str] | None = None,
+        base_path: str | os.PathLike[str] | UPath | None = None,
         storage_options: Mapping[str, Any] | None = None,
     ) -> None:
-        self._base_path: StoragePath | None = (
+        self._base_path = (
             storage_path(base_path, storage_options) if base_path is not None else None
         )
 
     @property
-    def base_path(self) -> StoragePath:
+    def base_path(self) -> UPath:
         """Where values are stored."""
         if self._base_path is None:
             raise RuntimeError(f"{type(self).__name__} needs a base_dir")
         return self._base_path
 
     @abstractmethod
-    def dump_to_path(self, context: OutputContext, obj: Any, path: StoragePath) -> None:
+    def dump_to_path(self, context: OutputContext, obj: Any, path: UPath) -> None:
         """Write `obj` to the file `path`."""
 
     @abstractmethod
-    def load_from_path(self, context: InputContext, path: StoragePath) -> Any:
+    def load_from_path(self, context: InputContext, path: UPath) -> Any:
         """Read the value stored in the file `path`."""
 
     def get_metadata(self, context: OutputContext, obj: Any) -> Mapping[str, Any]:
@@ -117,7 +110,7 @@ class UPathIOManager(IOManager):
         `obj` itself by default."""
         return obj
 
-    def path_for(self, key: AssetKey, partition_key: str | None = None) -> StoragePath:
+    def path_for(self, key: AssetKey, partition_key: str | None = None) -> UPath:
         """The file of asset `key` (or of one of its partitions)."""
         path = self.base_path.joinpath(*key.path)
         if partition_key is not None:
@@ -133,7 +126,7 @@ class UPathIOManager(IOManager):
     def handle_output(self, context: OutputContext, obj: Any) -> None:
         """Write `obj` to its file; over several partitions `obj` is a dict by partition key
         and each value gets its partition's file."""
-        written: list[StoragePath] = []
+        written: list[UPath] = []
         described: list[dict[str, MetadataValue]] = []
 
         def store_one(partition: str | None, value: Any) -> None:
@@ -166,7 +159,7 @@ class UPathIOManager(IOManager):
 
         return load_partitions(context, load_one)
 
-    def _write(self, context: OutputContext, obj: Any, path: StoragePath) -> None:
+    def _write(self, context: OutputContext, obj: Any, path: UPath) -> None:
         if not isinstance(path, Path):
             # An object store has no folders to make and no rename to lean on: a PUT replaces
             # the object whole. Other fsspec file systems (sftp, memory) need the parent.
@@ -184,7 +177,7 @@ class UPathIOManager(IOManager):
             raise
 
 
-def _path_text(path: StoragePath) -> str:
+def _path_text(path: UPath) -> str:
     """A path as people read it: ``s3://bucket/key`` for a UPath, the local path otherwise."""
     return str(path)
 
