@@ -122,6 +122,8 @@ _PUBLIC_API: dict[str, str] = {
     "AutomationConditionSensorDefinition": "bakehouse.authoring.automation_sensor",
     # freshness
     "FreshnessPolicy": "bakehouse.authoring.freshness",
+    "build_last_update_freshness_checks": "bakehouse.authoring.freshness_checks",
+    "build_sensor_for_freshness_checks": "bakehouse.authoring.freshness_checks",
     "TimeWindow": "bakehouse.authoring.time_window_partitions",
     "TimeWindowPartitionsDefinition": "bakehouse.authoring.time_window_partitions",
     "HourlyPartitionsDefinition": "bakehouse.authoring.time_window_partitions",
@@ -297,6 +299,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         multiprocess_executor as multiprocess_executor,
     )
     from bakehouse.authoring.freshness import FreshnessPolicy as FreshnessPolicy
+    from bakehouse.authoring.freshness_checks import (
+        build_last_update_freshness_checks as build_last_update_freshness_checks,
+        build_sensor_for_freshness_checks as build_sensor_for_freshness_checks,
+    )
     from bakehouse.authoring.graph_assets import (
         graph_asset as graph_asset,
         graph_multi_asset as graph_multi_asset,

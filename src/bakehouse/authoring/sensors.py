@@ -45,6 +45,8 @@ class SensorKind(str, enum.Enum):
     STANDARD = "standard"
     ASSET = "asset"
     RUN_STATUS = "run_status"
+    # build_sensor_for_freshness_checks: evaluated by the host's daemon from storage.
+    FRESHNESS_CHECKS = "freshness_checks"
 
 
 class SensorEvaluationContext:
@@ -242,6 +244,9 @@ class SensorDefinition:
         self.asset_key = asset_key
         self.run_status = run_status
         self.monitored_jobs = list(monitored_jobs or [])
+        # A freshness checks sensor's checks (``asset/key:check_name``) and its runs' tags.
+        self.check_keys: list[str] = []
+        self.run_tags: dict[str, str] = {}
 
     def _call(self, context: SensorEvaluationContext, *extra: Any) -> Any:
         params = list(inspect.signature(self.evaluation_fn).parameters)

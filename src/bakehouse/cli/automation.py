@@ -26,6 +26,7 @@ from bakehouse.storage.records import (
 )
 
 if TYPE_CHECKING:
+    from bakehouse.project.workspace import Workspace
     from bakehouse.storage import Instance
 
 Item = ScheduleSnap | SensorSnap
@@ -270,6 +271,9 @@ def preview(name: str, location: str | None, cursor: str | None, as_json: bool) 
             "bh automation show ASSET"
         )
     workspace = load_workspace()
+    if item.kind == "freshness_checks":
+        _preview_freshness_sensor(workspace, snap.name, item, as_json)
+        return
     target = workspace_targets(workspace)[snap.name]
     with open_instance(workspace) as instance:
         state = instance.get_instigator_state(origin_of(snap.name, name))
@@ -316,3 +320,23 @@ def preview(name: str, location: str | None, cursor: str | None, as_json: bool) 
     if not requests:
         out.print(f"  skipped: {answer.get('skip_reason') or 'no run requests'}")
     out.print(f"New cursor: {answer.get('cursor')!r} (not saved: this is a preview)")
+
+
+def _preview_freshness_sensor(
+    workspace: Workspace, location: str, sensor: SensorSnap, as_json: bool
+) -> None:
+    """What a freshness checks sensor would run now, decided from storage as the daemon does."""
+    from bakehouse.daemon.freshness_checks import checks_to_run
+
+    with open_instance(workspace) as instance:
+        chosen, why = checks_to_run(instance, sensor, time.time())
+    if as_json:
+        json_output.emit(
+            {"sensor": sensor.name, "location": location, "would_run": chosen, "why": why}
+        )
+        return
+    out = console()
+    out.print(f"Sensor [bold]{sensor.name}[/] (freshness checks, decided from storage):")
+    for check, reason in why.items():
+        mark = "run " if check in chosen else "wait"
+        out.print(f"  {mark} {check}: {reason}")

@@ -303,6 +303,8 @@ def _sensor_snap(sensor: Any) -> SensorSnap:
         asset_selection=tuple(k.to_user_string() for k in sensor.asset_selection)
         if getattr(sensor, "asset_selection", None) is not None
         else None,
+        run_tags=dict(getattr(sensor, "run_tags", None) or {}),
+        check_keys=tuple(getattr(sensor, "check_keys", None) or ()),
     )
 
 

@@ -10,18 +10,15 @@ store every asset's cursor and explained evaluation in one transaction.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bakehouse.daemon.automation_evaluator import RootEvaluation, condition_hash
 from bakehouse.daemon.automation_facts import Facts
+from bakehouse.daemon.host_sensors import HostSensorLoop, record_tick
 from bakehouse.daemon.launching import launch_request
-from bakehouse.daemon.loop import Clock, LaunchingLoop
-from bakehouse.daemon.scheduler import effective_status, origin_of
-from bakehouse.errors import CorruptRecordError, ErrorInfo
+from bakehouse.daemon.scheduler import origin_of
+from bakehouse.errors import ErrorInfo
 from bakehouse.host.global_graph import GlobalAssetGraph
-from bakehouse.host.supervisor import LocationSupervisor
 from bakehouse.protocol.snapshot import LocationSnap, SensorSnap
 from bakehouse.serdes import replace
 from bakehouse.storage.automation_records import (
@@ -31,8 +28,6 @@ from bakehouse.storage.automation_records import (
 )
 from bakehouse.storage.records import (
     InstigatorState,
-    InstigatorStatus,
-    InstigatorType,
     TickRecord,
     TickStatus,
 )
@@ -55,51 +50,11 @@ def is_automation_sensor(sensor: SensorSnap) -> bool:
     return sensor.kind == AUTOMATION_SENSOR_KIND
 
 
-class AutomationDaemon(LaunchingLoop):
+class AutomationDaemon(HostSensorLoop):
     """Ticks every running automation condition sensor that is due; `tick` does one pass."""
 
     name = "automation"
-
-    def __init__(
-        self,
-        instance: Instance,
-        supervisor: LocationSupervisor,
-        *,
-        clock: Clock = time.time,
-        on_launch: Callable[[], None] | None = None,
-        interval: float = 1.0,
-    ) -> None:
-        super().__init__(instance, supervisor, interval=interval, clock=clock, on_launch=on_launch)
-
-    def tick(self) -> list[TickRecord]:
-        """Evaluate each running automation condition sensor whose interval has passed."""
-        now = self.clock()
-        done = []
-        graph: GlobalAssetGraph | None = None
-        for location in self.supervisor.states():
-            if location.snapshot is None:
-                continue
-            for sensor in location.snapshot.sensors:
-                if not is_automation_sensor(sensor):
-                    continue
-                origin = origin_of(location.snapshot.name, sensor.name)
-                try:
-                    state = self.instance.get_instigator_state(origin)
-                except CorruptRecordError as exc:
-                    # One unreadable row stops only its own sensor; `bh doctor` lists it.
-                    log.warning("automation sensor %s skipped: %s", sensor.name, exc)
-                    continue
-                if effective_status(state, sensor.default_status) != InstigatorStatus.RUNNING:
-                    continue
-                last = state.last_tick_at if state else None
-                if last is not None and now - last < sensor.minimum_interval_seconds:
-                    continue
-                graph = graph or self.supervisor.global_graph()
-                tick = sensor_tick(self.instance, graph, location.snapshot, sensor, state, now)
-                if tick.run_ids:
-                    self.launched()
-                done.append(tick)
-        return done
+    kind = AUTOMATION_SENSOR_KIND
 
 
 def sensor_tick(
@@ -111,25 +66,17 @@ def sensor_tick(
     now: float,
 ) -> TickRecord:
     """One tick of `sensor`: evaluate, launch, store; returns the finished tick."""
-    origin = origin_of(snapshot.name, sensor.name)
-    state = state or InstigatorState(
-        origin=origin,
-        name=sensor.name,
-        location=snapshot.name,
-        type=InstigatorType.SENSOR,
-        status=InstigatorStatus.RUNNING,
+    return record_tick(
+        instance,
+        snapshot,
+        sensor,
+        state,
+        now,
+        lambda tick: _evaluate(instance, graph, snapshot, sensor, tick, now),
     )
-    tick = TickRecord(origin=origin, type=InstigatorType.SENSOR, tick_at=now)
-    tick = instance.create_tick(tick) or tick
-    try:
-        tick = _evaluate(instance, graph, snapshot, sensor, tick, now)
-    except Exception as exc:
-        log.exception("automation sensor %s failed", origin)
-        tick = replace(
-            tick, status=TickStatus.FAILURE, error=ErrorInfo.from_exception(exc).to_dict()
-        )
-    instance.set_instigator_state(replace(state, last_tick_at=now))
-    return instance.update_tick(tick) if tick.tick_id is not None else tick
+
+
+AutomationDaemon.sensor_tick = sensor_tick
 
 
 def _evaluate(

@@ -48,6 +48,7 @@ def launch_request(
         run_config=request.get("run_config") or {},
         tags=request.get("tags") or {},
         system_tags={**tags, **({"bakehouse/run_key": run_key} if run_key else {})},
+        check_keys=request.get("asset_check_keys"),
     )
     if run_key is not None:
         claimed = instance.claim_run_key(origin, run_key, plan.run_id)

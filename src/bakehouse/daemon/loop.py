@@ -73,7 +73,7 @@ class LaunchingLoop(Loop):
         instance: Instance,
         supervisor: LocationSupervisor,
         *,
-        interval: float,
+        interval: float = 1.0,
         clock: Clock = time.time,
         on_launch: Callable[[], None] | None = None,
     ) -> None:

@@ -13,17 +13,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bakehouse.daemon.automation import is_automation_sensor
+from bakehouse.daemon.freshness_checks import is_freshness_sensor
+from bakehouse.daemon.host_sensors import due_sensors, running_state
 from bakehouse.daemon.launching import launch_request
 from bakehouse.daemon.loop import Clock, LaunchingLoop
-from bakehouse.daemon.scheduler import effective_status, origin_of
-from bakehouse.errors import CorruptRecordError, ErrorInfo, ProtocolError
+from bakehouse.daemon.scheduler import origin_of
+from bakehouse.errors import ErrorInfo, ProtocolError
 from bakehouse.host.supervisor import LocationSupervisor
 from bakehouse.protocol.snapshot import LocationSnap, SensorSnap
 from bakehouse.serdes import replace
 from bakehouse.storage.records import (
     EventType,
     InstigatorState,
-    InstigatorStatus,
     InstigatorType,
     RunStatus,
     TickRecord,
@@ -124,6 +125,11 @@ def _failure_message(instance: Instance, run_id: str) -> str | None:
     return failures[-1].message if failures else None
 
 
+def _in_code_server(sensor: SensorSnap) -> bool:
+    """Automation and freshness checks sensors are evaluated on the host, by their loops."""
+    return not (is_automation_sensor(sensor) or is_freshness_sensor(sensor))
+
+
 class SensorDaemon(LaunchingLoop):
     """Evaluates every running sensor that is due; `tick` does one pass."""
 
@@ -143,27 +149,12 @@ class SensorDaemon(LaunchingLoop):
     def tick(self) -> list[TickRecord]:
         """Evaluate each running sensor whose interval has passed; returns the ticks."""
         now = self.clock()
-        done = []
-        for location in self.supervisor.states():
-            if location.snapshot is None:
-                continue
-            for sensor in location.snapshot.sensors:
-                if is_automation_sensor(sensor):
-                    continue  # the automation loop evaluates these, on the host
-                origin = origin_of(location.snapshot.name, sensor.name)
-                try:
-                    state = self.instance.get_instigator_state(origin)
-                except CorruptRecordError as exc:
-                    # One unreadable row stops only its own sensor; `bh doctor` lists it.
-                    log.warning("sensor %s skipped: %s", sensor.name, exc)
-                    continue
-                if effective_status(state, sensor.default_status) != InstigatorStatus.RUNNING:
-                    continue
-                last = state.last_tick_at if state else None
-                if last is not None and now - last < sensor.minimum_interval_seconds:
-                    continue
-                done.append(self.evaluate(location.snapshot, sensor, state, now))
-        return done
+        return [
+            self.evaluate(snapshot, sensor, state, now)
+            for snapshot, sensor, state in due_sensors(
+                self.instance, self.supervisor, now, _in_code_server
+            )
+        ]
 
     def evaluate(
         self,
@@ -177,13 +168,7 @@ class SensorDaemon(LaunchingLoop):
         """Evaluate `sensor` once, launch what it requests (unless `launch` is off: a preview),
         and record the tick and the new cursor."""
         origin = origin_of(snapshot.name, sensor.name)
-        state = state or InstigatorState(
-            origin=origin,
-            name=sensor.name,
-            location=snapshot.name,
-            type=InstigatorType.SENSOR,
-            status=InstigatorStatus.RUNNING,
-        )
+        state = state or running_state(snapshot, sensor)
         payload, cursor = sensor_payload(self.instance, sensor, state.cursor, now)
         tick = TickRecord(origin=origin, type=InstigatorType.SENSOR, tick_at=now, cursor=cursor)
         if launch:

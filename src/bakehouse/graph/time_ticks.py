@@ -270,3 +270,19 @@ def repeats_every_hour(cron_schedule: str) -> bool:
     from croniter import croniter
 
     return list(croniter.expand(cron_schedule)[0][1]) == ["*"]
+
+
+def latest_tick_at_or_before(cron_schedule: str, timezone_name: str, timestamp: float) -> float:
+    """The latest tick of `cron_schedule` (in the named zone) at or before `timestamp`: the
+    deadline a freshness policy or check judges by."""
+    ticks = ticks_for(cron_schedule, get_zone(timezone_name))
+    upcoming = next(ticks.at_or_after(timestamp)).timestamp()
+    return upcoming if upcoming <= timestamp else ticks.before(timestamp).timestamp()
+
+
+def next_tick_after(cron_schedule: str, timezone_name: str, timestamp: float) -> float:
+    """The first tick of `cron_schedule` (in the named zone) after `timestamp`."""
+    for tick in ticks_for(cron_schedule, get_zone(timezone_name)).at_or_after(timestamp):
+        if tick.timestamp() > timestamp:
+            return tick.timestamp()
+    raise ValueError(f"{cron_schedule!r} has no tick after {timestamp}")  # pragma: no cover

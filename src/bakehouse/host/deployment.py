@@ -20,6 +20,7 @@ from typing import Any
 from bakehouse.daemon.automation import AutomationDaemon
 from bakehouse.daemon.backfills import BackfillDaemon, unfinished_limit
 from bakehouse.daemon.freshness import FreshnessDaemon
+from bakehouse.daemon.freshness_checks import FreshnessChecksDaemon
 from bakehouse.daemon.loop import Loop
 from bakehouse.daemon.monitor import RunMonitor
 from bakehouse.daemon.run_queue import RunQueue, TagConcurrencyLimit
@@ -115,6 +116,7 @@ class Deployment:
                 SensorDaemon(instance, self.supervisor, on_launch=wake),
                 AutomationDaemon(instance, self.supervisor, on_launch=wake),
                 FreshnessDaemon(instance, self.supervisor.global_graph),
+                FreshnessChecksDaemon(instance, self.supervisor, on_launch=wake),
                 RunMonitor(instance, self.coordinator),
                 self.backfills,
             ]

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bakehouse.graph.time_ticks import latest_tick_at_or_before, next_tick_after
 from bakehouse.protocol.snapshot import FreshnessPolicySnap
 
 # The check name under which the daemon stores a policy's evaluations (as runless asset check
@@ -125,37 +126,18 @@ def _window_state(
     return PASS, last_updated + (warn if warn is not None else fail)
 
 
-def latest_tick(cron: str, timezone: str, now: float) -> float:
-    """The latest tick of `cron` (in `timezone`) at or before `now`."""
-    from bakehouse.graph.time_ticks import get_zone, ticks_for
-
-    ticks = ticks_for(cron, get_zone(timezone))
-    upcoming = next(ticks.at_or_after(now)).timestamp()
-    return upcoming if upcoming <= now else ticks.before(now).timestamp()
-
-
-def next_tick(cron: str, timezone: str, now: float) -> float:
-    """The first tick of `cron` (in `timezone`) after `now`."""
-    from bakehouse.graph.time_ticks import get_zone, ticks_for
-
-    for tick in ticks_for(cron, get_zone(timezone)).at_or_after(now):
-        if tick.timestamp() > now:
-            return tick.timestamp()
-    raise ValueError(f"{cron!r} has no tick after {now}")  # pragma: no cover - cron repeats
-
-
 def _cron_state(
     policy: FreshnessPolicySnap, last_updated: float | None, now: float, metadata: dict[str, Any]
 ) -> tuple[str, float | None]:
     cron, zone = policy.deadline_cron or "", policy.timezone or "UTC"
-    deadline = latest_tick(cron, zone, now)
+    deadline = latest_tick_at_or_before(cron, zone, now)
     lower_bound = deadline - (policy.lower_bound_delta_seconds or 0.0)
     metadata[LATEST_CRON_TICK] = _timestamp(deadline)
     metadata[LOWER_BOUND] = _timestamp(lower_bound)
     if last_updated is None:
         return UNKNOWN, None
     if last_updated >= lower_bound:
-        return PASS, next_tick(cron, zone, now)
+        return PASS, next_tick_after(cron, zone, now)
     return FAIL, None
 
 

@@ -67,8 +67,10 @@ def plan_run(
     tags: Mapping[str, str] | None = None,
     system_tags: Mapping[str, str] | None = None,
     run_id: str | None = None,
+    check_keys: Sequence[str] | None = None,
 ) -> RunPlan:
-    """Resolve a launch of a `selection`, explicit `asset_keys` or a job into a `RunPlan`.
+    """Resolve a launch of a `selection`, explicit `asset_keys` or a job into a `RunPlan`;
+    `check_keys` alone (``asset/key:check_name``) is a run of those asset checks only.
 
     Explicit keys narrow a job (a sensor's run request of part of a job). A job is looked up in
     `job_location` when given (a schedule's or sensor's own location), else in every location.
@@ -80,6 +82,8 @@ def plan_run(
     problem = tag_problem(tags or {})
     if problem is not None:
         raise LaunchError(problem)
+    if check_keys is not None and not (selection or asset_keys or job_name):
+        return _plan_checks(graph, check_keys, tags, system_tags, run_id)
     target = resolve_target(
         graph,
         selection=selection,
@@ -122,6 +126,34 @@ def plan_run(
             **(system_tags or {}),
             LOCATIONS_TAG: ",".join(locations),
         },
+        locations=tuple(locations),
+    )
+
+
+def _plan_checks(
+    graph: GlobalAssetGraph,
+    check_keys: Sequence[str],
+    tags: Mapping[str, str] | None,
+    system_tags: Mapping[str, str] | None,
+    run_id: str | None,
+) -> RunPlan:
+    """A run that evaluates `check_keys` and materializes nothing (a freshness sensor's)."""
+    defined = {f"{key}:{p.check.name}" for key, placed in graph.checks.items() for p in placed}
+    unknown = [c for c in check_keys if c not in defined]
+    if unknown or not check_keys:
+        raise LaunchError(
+            f"no asset check {unknown[0]!r} in the loaded locations"
+            if unknown
+            else "a run of asset checks needs at least one check"
+        )
+    checks = sorted(dict.fromkeys(check_keys))
+    locations = sorted(_check_locations(graph, checks))
+    check_locations_load(graph, locations)
+    return RunPlan(
+        run_id=run_id or str(uuid.uuid4()),
+        asset_keys=(),
+        check_keys=tuple(checks),
+        tags={**(tags or {}), **(system_tags or {}), LOCATIONS_TAG: ",".join(locations)},
         locations=tuple(locations),
     )
 

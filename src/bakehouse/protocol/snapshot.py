@@ -208,15 +208,18 @@ class SensorSnap(Record, frozen=True, kw_only=True):
     minimum_interval_seconds: int = 30
     default_status: str = "STOPPED"
     description: str | None = None
-    # "standard", "asset" (fed an asset's materializations), "run_status" (fed finished runs) or
-    # "automation_condition" (evaluated on the host: the conditions of `asset_selection`).
+    # "standard", "asset" (fed an asset's materializations), "run_status" (fed finished runs),
+    # "automation_condition" (evaluated on the host: the conditions of `asset_selection`) or
+    # "freshness_checks" (evaluated on the host: which of `check_keys` to run).
     kind: str = "standard"
     asset_key: str | None = None
     run_status: str | None = None
     monitored_jobs: tuple[str, ...] = ()
     asset_selection: tuple[str, ...] | None = None
-    # Tags of the runs an automation condition sensor launches.
+    # Tags of the runs an automation condition or freshness checks sensor launches.
     run_tags: dict[str, str] = {}
+    # "freshness_checks": the checks it runs (``asset/key:check_name``), evaluated on the host.
+    check_keys: tuple[str, ...] = ()
 
 
 class ResourceSnap(Record, frozen=True, kw_only=True):
