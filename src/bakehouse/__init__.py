@@ -117,6 +117,10 @@ _PUBLIC_API: dict[str, str] = {
     "DynamicPartitionsDefinition": "bakehouse.authoring.partitions",
     "PartitionKeyRange": "bakehouse.authoring.partitions",
     "BackfillPolicy": "bakehouse.authoring.backfill_policy",
+    # step retries
+    "RetryPolicy": "bakehouse.authoring.retries",
+    "Backoff": "bakehouse.authoring.retries",
+    "Jitter": "bakehouse.authoring.retries",
     # declarative automation
     "AutomationCondition": "bakehouse.authoring.automation_condition",
     "AutomationConditionSensorDefinition": "bakehouse.authoring.automation_sensor",
@@ -387,6 +391,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         AssetCheckSeverity as AssetCheckSeverity,
         MaterializeResult as MaterializeResult,
         Output as Output,
+    )
+    from bakehouse.authoring.retries import (
+        Backoff as Backoff,
+        Jitter as Jitter,
+        RetryPolicy as RetryPolicy,
     )
     from bakehouse.authoring.run_request import (
         AddDynamicPartitionsRequest as AddDynamicPartitionsRequest,

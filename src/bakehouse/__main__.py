@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     worker.add_argument(
         "--executor",
-        choices=("in_process", "multiprocess"),
+        choices=("in_process", "multiprocess", "celery"),
         help="executor to use, over the run's bakehouse/executor tag and the definitions'",
     )
     worker.set_defaults(handler=_run_worker)

@@ -51,7 +51,7 @@ def test_launch_materializes_the_bakery_with_either_executor(
 
 
 def test_an_unknown_executor_is_refused_before_any_run(bakery: Path, bh: RunBh) -> None:
-    result = bh("launch", "--assets", "*", "--executor", "celery", cwd=bakery)
+    result = bh("launch", "--assets", "*", "--executor", "dask", cwd=bakery)
 
     assert result.returncode == 2
-    assert "'celery' is not one of 'in_process', 'multiprocess'" in result.stderr
+    assert "'dask' is not one of 'in_process', 'multiprocess', 'celery'" in result.stderr

@@ -19,6 +19,7 @@ from bakehouse.authoring.backfill_policy import BackfillPolicy
 from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
 from bakehouse.authoring.dagster_types import DagsterType, dagster_type_of_annotation
 from bakehouse.authoring.freshness import FreshnessPolicy, checked_policy
+from bakehouse.authoring.retries import RetryPolicy
 from bakehouse.authoring.source import caller_frame, caller_source, source_of_function
 from bakehouse.errors import DagsterInvalidInvocationError, DefinitionError, SourceLocation
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
@@ -380,8 +381,11 @@ class AssetsDefinition:
         check_specs: Sequence[AssetCheckSpec] = (),
         backfill_policy: BackfillPolicy | None = None,
         output_types: Mapping[AssetKey, DagsterType] | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         self.specs = list(specs)
+        # How often the step is attempted again after a failed attempt (executors that retry).
+        self.retry_policy = retry_policy
         # The type each output's value is checked against (from dagster_type= or the return
         # annotation); keys without one are not checked.
         self.output_types = dict(output_types or {})
@@ -521,6 +525,7 @@ def asset(
     dagster_type: DagsterType | type | None = ...,
     automation_condition: AutomationCondition | None = ...,
     freshness_policy: FreshnessPolicy | None = ...,
+    retry_policy: RetryPolicy | None = ...,
 ) -> Callable[[AssetFunction], AssetsDefinition]: ...
 
 
@@ -550,6 +555,7 @@ def asset(
     dagster_type: DagsterType | type | None = None,
     automation_condition: AutomationCondition | None = None,
     freshness_policy: FreshnessPolicy | None = None,
+    retry_policy: RetryPolicy | None = None,
 ) -> AssetsDefinition | Callable[[AssetFunction], AssetsDefinition]:
     """Declare an asset computed by the decorated function.
 
@@ -613,6 +619,7 @@ def asset(
             check_specs=_checked_check_specs(check_specs, [asset_key], fn.__name__, source),
             backfill_policy=_checked_backfill_policy(backfill_policy, fn.__name__, source),
             output_types=_output_types({asset_key: dagster_type or _annotations(fn).get("return")}),
+            retry_policy=retry_policy,
         )
 
     if compute_fn is not None:
@@ -705,6 +712,7 @@ def multi_asset(
     partitions_def: PartitionsDefinition | None = None,
     check_specs: Sequence[AssetCheckSpec] | None = None,
     backfill_policy: BackfillPolicy | None = None,
+    retry_policy: RetryPolicy | None = None,
 ) -> Callable[[AssetFunction], AssetsDefinition]:
     """Declare several assets computed by one function, with ``outs=`` or ``specs=``.
 
@@ -796,6 +804,7 @@ def multi_asset(
             ),
             backfill_policy=_checked_backfill_policy(backfill_policy, fn.__name__, source),
             output_types=_output_types(out_types),
+            retry_policy=retry_policy,
         )
 
     return build

@@ -11,17 +11,25 @@ from bakehouse.errors import DefinitionError
 # fails at import rather than when a run starts. (The in-process executor ignores its config.)
 _MULTIPROCESS_CONFIG = ("max_concurrent", "start_method")
 _START_METHODS = ("fork", "spawn")
+# The keys of each executor that takes config; `bakehouse_celery` checks the celery executor's
+# values itself when it builds its app.
+_CONFIG_KEYS = {
+    "multiprocess": _MULTIPROCESS_CONFIG,
+    "celery": ("broker", "backend", "include", "config_source", "retries", "worker_timeout"),
+}
 
 
 def _check_config(name: str, config: dict[str, Any]) -> None:
-    if name != "multiprocess":
+    accepted = _CONFIG_KEYS.get(name)
+    if accepted is None:
         return
-    unknown = sorted(set(config) - set(_MULTIPROCESS_CONFIG))
+    unknown = sorted(set(config) - set(accepted))
     if unknown:
         raise DefinitionError(
-            f"executor '{name}' has no config {unknown} (it accepts: "
-            f"{', '.join(_MULTIPROCESS_CONFIG)})"
+            f"executor '{name}' has no config {unknown} (it accepts: {', '.join(accepted)})"
         )
+    if name != "multiprocess":
+        return
     limit = config.get("max_concurrent")
     if limit is not None and (type(limit) is not int or limit < 1):
         raise DefinitionError(

@@ -201,6 +201,7 @@ def _rekeyed_asset(
         is_multi=value.is_multi,
         check_specs=[_rekeyed_check_spec(c, rekey) for c in value.check_specs],
         backfill_policy=value.backfill_policy,
+        retry_policy=value.retry_policy,
         output_types={rekey(k): t for k, t in value.output_types.items()},
     )
 

@@ -39,6 +39,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "Rewrite a Dagster project to bakehouse (shows the diff first).",
     ),
     "token": ("bakehouse.cli.token:token", "Create, list and revoke API tokens."),
+    "worker": ("bakehouse.cli.worker:worker", "Start Celery step workers; list the workers."),
 }
 
 

@@ -85,9 +85,9 @@ def _parse_tags(tags: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option(
     "--executor",
-    type=click.Choice(["in_process", "multiprocess"]),
-    help="Execute steps in the run worker's process, or in parallel worker processes "
-    "(default: the project's executor, else multiprocess).",
+    type=click.Choice(["in_process", "multiprocess", "celery"]),
+    help="Execute steps in the run worker's process, in parallel worker processes, or as "
+    "Celery tasks on `bh worker` workers (default: the project's executor, else multiprocess).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print only the final summary.")
 @click.option("--url", help="Launch through the deployment at this URL.")

@@ -6,6 +6,8 @@ recorded in instance storage, which is how the CLI and the host follow it.
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +16,13 @@ from bakehouse.authoring.check_spec import AssetCheckKey
 from bakehouse.errors import ErrorInfo, StorageError
 from bakehouse.graph.keys import AssetKey
 from bakehouse.protocol.run_plan import RunPlan
-from bakehouse.protocol.wire import EXECUTOR_TAG, STORAGE_FAILED_EXIT, STORAGE_FAILURE_PREFIX
+from bakehouse.protocol.wire import (
+    DEFAULT_EXECUTOR_ENV,
+    EXECUTOR_TAG,
+    LOCATION_NAME_ENV,
+    STORAGE_FAILED_EXIT,
+    STORAGE_FAILURE_PREFIX,
+)
 from bakehouse.storage.records import EventType, RunRecord, RunStatus
 
 if TYPE_CHECKING:
@@ -112,7 +120,8 @@ def _run_worker(
             if missing:
                 raise ValueError(f"the run's plan names assets this location lacks: {missing}")
             executor_def = choose_executor(executor or plan.tags.get(EXECUTOR_TAG), job, defs)
-            step_executor = executor_for(executor_def, location=LocationModule(module, defs_module))
+            location = LocationModule(module, defs_module, name=os.environ.get(LOCATION_NAME_ENV))
+            step_executor = executor_for(executor_def, location=location)
         except StorageError:
             raise
         except Exception as exc:  # noqa: BLE001 - recorded as the run's failure
@@ -221,13 +230,23 @@ def choose_executor(
     override: str | None, job: AssetJobDefinition | None, defs: Definitions
 ) -> ExecutorDefinition:
     """The executor of a run: `override` if given, else the job's, else the definitions', else
-    multiprocess (``materialize()`` does not come here: it always runs in process).
+    the deployment's default (``[tool.bakehouse.executor]``, which the host hands over in
+    `DEFAULT_EXECUTOR_ENV`), else multiprocess (``materialize()`` does not come here: it always
+    runs in process).
 
-    An override keeps the config of the job's or definitions' executor of the same name.
+    An override keeps the config of the job's, definitions' or deployment's executor of the
+    same name.
     """
     from bakehouse.authoring.executors import ExecutorDefinition, multiprocess_executor
 
-    configured = [d for d in (job.executor_def if job else None, defs.executor) if d is not None]
+    default = os.environ.get(DEFAULT_EXECUTOR_ENV)
+    deployment = None
+    if default:
+        data = json.loads(default)
+        deployment = ExecutorDefinition(str(data["name"]), dict(data.get("config") or {}))
+    configured = [
+        d for d in (job.executor_def if job else None, defs.executor, deployment) if d is not None
+    ]
     if override:
         return next((d for d in configured if d.name == override), ExecutorDefinition(override))
     return configured[0] if configured else multiprocess_executor

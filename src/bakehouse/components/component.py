@@ -164,5 +164,6 @@ def located(assets_def: AssetsDefinition, source: SourceLocation) -> AssetsDefin
         is_multi=assets_def.is_multi,
         check_specs=assets_def.check_specs,
         backfill_policy=assets_def.backfill_policy,
+        retry_policy=assets_def.retry_policy,
         output_types=assets_def.output_types,
     )

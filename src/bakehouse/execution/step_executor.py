@@ -88,9 +88,13 @@ class LocationModule:
 
     module: str
     defs_module: str | None = None
+    # The location's name, where the process knows it (run workers the host starts do).
+    name: str | None = None
 
 
-EXECUTORS = ("in_process", "multiprocess")
+EXECUTORS = ("in_process", "multiprocess", "celery")
+# Executors that live in an integration package, imported only when a run uses them.
+_INTEGRATED = {"celery": ("bakehouse_celery.executor", "CeleryExecutor", "bakehouse[celery]")}
 
 
 def executor_for(
@@ -106,6 +110,21 @@ def executor_for(
         from bakehouse.execution.multiprocess import MultiprocessExecutor
 
         return MultiprocessExecutor.from_definition(definition, location=location)
+    if definition.name in _INTEGRATED:
+        import importlib
+
+        module_name, class_name, extra = _INTEGRATED[definition.name]
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ExecutionError(
+                f"executor '{definition.name}' needs {extra} installed in this location's "
+                f"environment: {exc}"
+            ) from None
+        built: StepExecutor = getattr(module, class_name).from_definition(
+            definition, location=location
+        )
+        return built
     raise ExecutionError(
         f"unknown executor '{definition.name}' (executors: {', '.join(EXECUTORS)})"
     )

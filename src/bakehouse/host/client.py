@@ -6,17 +6,20 @@ a snapshot over a pipe.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bakehouse.errors import ErrorInfo, LocationLoadError
 from bakehouse.host import stuck
 from bakehouse.project.settings import ProjectSettings
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap, loads
+from bakehouse.protocol.wire import DEFAULT_EXECUTOR_ENV, LOCATION_NAME_ENV
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,11 +33,17 @@ class LocationTarget:
     root: Path
     source_dir: Path
     env: Mapping[str, str] = field(default_factory=dict)
+    # The deployment's default executor (``[tool.bakehouse.executor]``): name and config.
+    executor: Mapping[str, Any] | None = None
 
     def process_env(self) -> dict[str, str]:
-        """The environment for the location's processes: the source folder on the import path."""
+        """The environment for the location's processes: the source folder on the import path,
+        the location's name and the deployment's default executor."""
         env = dict(os.environ)
         env.update(self.env)
+        env[LOCATION_NAME_ENV] = self.name
+        if self.executor is not None:
+            env[DEFAULT_EXECUTOR_ENV] = json.dumps(dict(self.executor))
         existing = env.get("PYTHONPATH")
         env["PYTHONPATH"] = (
             f"{self.source_dir}{os.pathsep}{existing}" if existing else str(self.source_dir)
@@ -75,6 +84,7 @@ def target_for_project(settings: ProjectSettings) -> LocationTarget:
         root=settings.root,
         source_dir=settings.source_dir,
         env=dict(settings.env),
+        executor=settings.executor,
     )
 
 

@@ -34,6 +34,8 @@ class ProjectSettings:
     registry_modules: tuple[str, ...] = ()
     tool_table: str = "tool.bakehouse"
     env: dict[str, str] = field(default_factory=dict)
+    # ``[tool.bakehouse.executor]``: the executor of runs whose definitions name none.
+    executor: dict[str, Any] | None = None
 
     @property
     def home(self) -> Path:
@@ -174,7 +176,34 @@ def read_project(pyproject: Path) -> ProjectSettings:
         registry_modules=tuple(registry),
         tool_table=table_name,
         env=load_env_file(root),
+        executor=read_executor(table, pyproject, prefix),
     )
+
+
+EXECUTOR_NAMES = ("in_process", "multiprocess", "celery")
+
+
+def read_executor(table: dict[str, Any], path: Path, prefix: str) -> dict[str, Any] | None:
+    """``[<prefix>.executor]``: ``name`` (in_process, multiprocess, celery) and a ``config``
+    table, as the deployment's default executor; None when absent."""
+    executor = table.get("executor")
+    if executor is None:
+        return None
+    if not isinstance(executor, dict):
+        raise ProjectError(f"{path}: {prefix}.executor must be a table")
+    name = executor.get("name")
+    if name not in EXECUTOR_NAMES:
+        raise ProjectError(
+            f"{path}: {prefix}.executor.name must be one of {', '.join(EXECUTOR_NAMES)}, "
+            f"got {name!r}"
+        )
+    unknown = sorted(set(executor) - {"name", "config"})
+    if unknown:
+        raise ProjectError(f"{path}: {prefix}.executor has no key {unknown} (keys: name, config)")
+    config = executor.get("config", {})
+    if not isinstance(config, dict):
+        raise ProjectError(f"{path}: {prefix}.executor.config must be a table")
+    return {"name": name, "config": config}
 
 
 def _guess_root_module(root: Path) -> str | None:
@@ -199,7 +228,7 @@ def load_env_file(root: Path) -> dict[str, str]:
 # Every key a settings table may hold, by sub-table ("" is the table itself). Dagster's keys
 # that bakehouse reads no meaning from are known too, so a dg project checks clean.
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("directory_type", "project", "workspace", "cli", "run_queue", "storage"),
+    "": ("directory_type", "project", "workspace", "cli", "run_queue", "storage", "executor"),
     "storage": ("durability",),
     "project": (
         "root_module",

@@ -14,6 +14,15 @@ EXECUTOR_TAG = "bakehouse/executor"
 """A run tag naming the executor to use (``in_process`` or ``multiprocess``); `bh launch
 --executor` sets it, and it reaches the run worker however the run is started."""
 
+LOCATION_NAME_ENV = "BAKEHOUSE_LOCATION_NAME"
+"""The environment variable naming the code location a host-started process serves (a run
+worker's celery executor sends steps to the queue of that name)."""
+
+DEFAULT_EXECUTOR_ENV = "BAKEHOUSE_DEFAULT_EXECUTOR"
+"""The environment variable holding the deployment's default executor
+(``[tool.bakehouse.executor]``) as JSON ``{"name": ..., "config": {...}}``: a run worker uses it
+when neither the run, its job nor the definitions name one."""
+
 LOCATIONS_TAG = "bakehouse/locations"
 """A run tag listing, comma-separated, the code locations whose run workers execute the run."""
 

@@ -28,6 +28,7 @@ from bakehouse.storage.records import (
     RunStatus,
     TickRecord,
     TickStatus,
+    WorkerRecord,
 )
 
 T = TypeVar("T")
@@ -271,3 +272,8 @@ def backfill_from_body(body: str, partition_runs: dict[str, str]) -> BackfillRec
     ordered = {key: partition_runs[key] for key in keys if key in partition_runs}
     ordered.update(partition_runs)  # keys outside the backfill's list (changed since) last
     return replace(backfill, partition_runs=ordered)
+
+
+def worker_from_body(body: str) -> WorkerRecord:
+    """The `WorkerRecord` a `workers` row holds."""
+    return _decode(body, WorkerRecord, "worker record")

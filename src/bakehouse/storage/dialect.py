@@ -39,6 +39,8 @@ from bakehouse.storage.schema import (
     instigators,
     run_keys,
     ticks,
+    worker_claims,
+    workers,
 )
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
@@ -432,3 +434,47 @@ def insert_dynamic_partitions(conn: Connection, rows: list[dict[str, Any]]) -> N
     table = dynamic_partitions
     unique = [table.c.partitions_def_digest, table.c.partition_digest]
     conn.execute(_insert_skipping_existing(conn, table, rows, unique))
+
+
+def _worker_upsert(insert: Any) -> Insert:
+    stmt = insert(workers)
+    upsert: Insert = stmt.on_conflict_do_update(
+        index_elements=[workers.c.worker_id],
+        set_={"heartbeat_at": stmt.excluded.heartbeat_at, "body": stmt.excluded.body},
+    )
+    return upsert
+
+
+def _claim_insert(insert: Any) -> Insert:
+    stmt: Insert = (
+        insert(worker_claims)
+        .on_conflict_do_nothing(
+            index_elements=[
+                worker_claims.c.run_id,
+                worker_claims.c.step_key,
+                worker_claims.c.attempt,
+            ]
+        )
+        .returning(worker_claims.c.worker_id)
+    )
+    return stmt
+
+
+_WORKER_UPSERTS: dict[str, Insert] = {
+    "sqlite": _worker_upsert(sqlite.insert),
+    "postgresql": _worker_upsert(postgresql.insert),
+}
+_CLAIM_INSERTS: dict[str, Insert] = {
+    "sqlite": _claim_insert(sqlite.insert),
+    "postgresql": _claim_insert(postgresql.insert),
+}
+
+
+def upsert_worker(conn: Connection, row: dict[str, Any]) -> None:
+    """Insert the `workers` row of ``row["worker_id"]``, or refresh its heartbeat and body."""
+    conn.execute(_WORKER_UPSERTS[conn.dialect.name], row)
+
+
+def insert_claim(conn: Connection, row: dict[str, Any]) -> bool:
+    """Insert a `worker_claims` row; False (nothing written) if that attempt was taken already."""
+    return conn.execute(_CLAIM_INSERTS[conn.dialect.name], row).first() is not None

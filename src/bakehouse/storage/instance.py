@@ -29,6 +29,7 @@ from bakehouse.storage import (
     runs,
     shared_secrets,
     tokens,
+    workers,
 )
 from bakehouse.storage.automation_records import AutomationCursor, AutomationEvaluation
 from bakehouse.storage.compute_logs import LocalComputeLogManager
@@ -50,6 +51,8 @@ from bakehouse.storage.records import (
     RunStatus,
     TickRecord,
     TickStatus,
+    WorkerClaim,
+    WorkerRecord,
 )
 from bakehouse.storage.run_filter import RunFilter
 
@@ -721,6 +724,28 @@ class Instance:
         """True if at least one token exists."""
         with self._db.read() as conn:
             return tokens.exists(conn)
+
+    # -- step workers -----------------------------------------------------------------------
+
+    def record_worker(self, record: WorkerRecord) -> None:
+        """Store a step worker's heartbeat: its current state (`bh worker start` writes it)."""
+        with self._db.write() as conn:
+            workers.upsert(conn, record)
+
+    def get_workers(self, *, seen_since: float | None = None) -> list[WorkerRecord]:
+        """Step workers by id; only those heard from at or after `seen_since` when given."""
+        with self._db.read() as conn:
+            return workers.select(conn, seen_since=seen_since)
+
+    def claim_step(self, claim: WorkerClaim) -> bool:
+        """Take an attempt of a step for a worker; False if some worker took it already."""
+        with self._db.write() as conn:
+            return workers.claim(conn, claim)
+
+    def get_step_claims(self, run_id: str) -> list[WorkerClaim]:
+        """Which worker took each attempt of each step of `run_id`, oldest first."""
+        with self._db.read() as conn:
+            return workers.claims_of(conn, run_id)
 
     # -- shared secrets ---------------------------------------------------------------------
 

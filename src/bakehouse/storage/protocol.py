@@ -11,7 +11,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from bakehouse.storage.records import EventRecord, EventType, RunRecord, RunStatus
+from bakehouse.storage.records import (
+    EventRecord,
+    EventType,
+    RunRecord,
+    RunStatus,
+    WorkerClaim,
+    WorkerRecord,
+)
 
 
 class InstanceProtocol(Protocol):
@@ -84,6 +91,14 @@ class InstanceProtocol(Protocol):
 
     def has_dynamic_partition(self, partitions_def_name: str, partition_key: str) -> bool:
         """True if `partition_key` is a key of the dynamic partitions definition now."""
+        ...
+
+    def get_workers(self, *, seen_since: float | None = None) -> list[WorkerRecord]:
+        """Step workers by id; only those heard from at or after `seen_since` when given."""
+        ...
+
+    def get_step_claims(self, run_id: str) -> list[WorkerClaim]:
+        """Which worker took each attempt of each step of `run_id`, oldest first."""
         ...
 
     def close(self) -> None:

@@ -52,6 +52,9 @@ class EventType(str, enum.Enum):
     STEP_SUCCESS = "STEP_SUCCESS"
     STEP_FAILURE = "STEP_FAILURE"
     STEP_SKIPPED = "STEP_SKIPPED"
+    # An attempt of a step failed (or its worker died under it) and its RetryPolicy attempts it
+    # again; data holds attempt, the next attempt's number and the error. Not a STEP_FAILURE.
+    STEP_UP_FOR_RETRY = "STEP_UP_FOR_RETRY"
     LOG = "LOG"
     ENGINE = "ENGINE"
 
@@ -306,3 +309,33 @@ class ApiTokenRecord(Record, frozen=True, kw_only=True):
     def expired(self, now: float) -> bool:
         """True once the token's expiry has passed (it is then refused)."""
         return self.expires_at is not None and now >= self.expires_at
+
+
+class WorkerRecord(Record, frozen=True, kw_only=True):
+    """A step worker as its last heartbeat described it (`bh worker start`)."""
+
+    worker_id: str
+    hostname: str
+    # Tells machines apart where hostnames may repeat (/etc/machine-id, else the hostname).
+    host_id: str = ""
+    pid: int = 0
+    location: str | None = None
+    queues: tuple[str, ...] = ()
+    concurrency: int = 1
+    # Celery task ids of the steps it executes now (``bh:<run_id>:<attempt>:<step_key>``).
+    active: tuple[str, ...] = ()
+    started_at: float = 0.0
+    heartbeat_at: float = 0.0
+    # Set when it stopped cleanly; a worker that died keeps None and goes stale.
+    stopped_at: float | None = None
+
+
+class WorkerClaim(Record, frozen=True, kw_only=True):
+    """One attempt of one step, taken by one worker."""
+
+    run_id: str
+    step_key: str
+    attempt: int
+    worker_id: str
+    task_id: str
+    claimed_at: float

@@ -307,3 +307,30 @@ instance_secrets = Table(
     Column("value", String(255), nullable=False),
     Column("created_at", Double, nullable=False),
 )
+
+workers = Table(
+    "workers",
+    metadata,
+    # Step workers of the deployment (`bh worker start`): each writes its row at start and on
+    # every heartbeat, so the host sees them without reaching their machines. The body holds the
+    # `WorkerRecord` (host, location, queues, the steps it executes now).
+    Column("worker_id", String(255), primary_key=True),
+    Column("heartbeat_at", Double, nullable=False),
+    Column("body", Text, nullable=False),
+    Index("ix_workers_heartbeat_at", "heartbeat_at"),
+)
+
+worker_claims = Table(
+    "worker_claims",
+    metadata,
+    # Which worker took each attempt of a step handed to workers. The primary key makes the
+    # claim atomic: a message the broker delivers twice runs once, and the run's executor knows
+    # whose heartbeat says whether the attempt is still alive.
+    Column("run_id", String(255), nullable=False),
+    Column("step_key", String(512), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("worker_id", String(255), nullable=False),
+    Column("task_id", String(1024), nullable=False),
+    Column("claimed_at", Double, nullable=False),
+    PrimaryKeyConstraint("run_id", "step_key", "attempt"),
+)

@@ -13,7 +13,7 @@ from bakehouse.errors import ProjectError
 from bakehouse.graph.selection import quoted
 from bakehouse.host.deployment import Deployment
 from bakehouse.web.deps import deployment
-from bakehouse.web.models import LocationOut
+from bakehouse.web.models import LocationOut, WorkerOut
 from bakehouse.web.responses import NO_LOCATION, UNREADABLE_WORKSPACE, guarded
 
 router = APIRouter(prefix="/api", tags=["locations"])
@@ -24,6 +24,15 @@ def list_locations(dep: Deployment = Depends(deployment)) -> list[LocationOut]:
     """Every code location: status (LOADING, LOADED, FAILED), when it last changed, its Python,
     process, version and error."""
     return [LocationOut.of(s) for s in dep.locations()]
+
+
+@router.get("/workers", response_model=list[WorkerOut], responses=guarded())
+def list_workers(dep: Deployment = Depends(deployment)) -> list[WorkerOut]:
+    """The Celery step workers heard from in the last day (``bh worker start``): host,
+    location, queues, the steps each executes now and its last heartbeat; live ones first."""
+    from bakehouse.host.workers import worker_rows
+
+    return [WorkerOut.of(row) for row in worker_rows(dep.instance)]
 
 
 @router.post(

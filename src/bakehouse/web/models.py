@@ -34,6 +34,38 @@ class ErrorOut(Record, frozen=True, kw_only=True):
         return cls(cls_name=error.cls_name, message=error.message, traceback=error.render())
 
 
+class ActiveStepOut(Record, frozen=True, kw_only=True):
+    """A step a worker executes now."""
+
+    run_id: str | None
+    step_key: str
+    attempt: int | None
+
+
+class WorkerOut(Record, frozen=True, kw_only=True):
+    """A Celery step worker of the deployment, as its last heartbeat described it."""
+
+    worker_id: str
+    status: Annotated[str, Meta(description="LIVE, LOST (heartbeats stopped) or STOPPED")]
+    hostname: str
+    pid: int
+    location: str | None
+    queues: list[str]
+    concurrency: int
+    active_steps: list[ActiveStepOut]
+    started_at: float
+    last_heartbeat_at: float
+    stopped_at: float | None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> WorkerOut:
+        """The API view of a `host.workers.worker_rows` row."""
+        return cls(
+            **{k: v for k, v in row.items() if k != "active_steps"},
+            active_steps=[ActiveStepOut(**s) for s in row["active_steps"]],
+        )
+
+
 class LocationOut(Record, frozen=True, kw_only=True):
     """A code location's state."""
 

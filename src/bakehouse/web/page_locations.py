@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bakehouse.errors import ProjectError
 from bakehouse.host.deployment import Deployment
+from bakehouse.host.workers import worker_rows
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import LocationOut
 from bakehouse.web.templating import problem, render
@@ -24,13 +25,20 @@ def locations_page(
     request: Request, part: str | None = None, dep: Deployment = Depends(deployment)
 ) -> HTMLResponse:
     """Every location with its status; ``?part=rows`` is the table body alone (live refresh)."""
+    if part == "workers":
+        return render(request, "_worker_rows.html", workers=worker_rows(dep.instance))
     locations = _locations(dep)
     if part == "rows":
         return render(request, "_location_rows.html", locations=locations)
     # Keys two locations define (only loaded with allow_duplicate_asset_keys): never silent.
     conflicts = dep.supervisor.global_graph().conflicts
     return render(
-        request, "locations.html", active="locations", locations=locations, conflicts=conflicts
+        request,
+        "locations.html",
+        active="locations",
+        locations=locations,
+        conflicts=conflicts,
+        workers=worker_rows(dep.instance),
     )
 
 

@@ -48,6 +48,9 @@ PILLS: dict[str, tuple[str, str]] = {
     # backfills (CANCELING, CANCELED and FAILED as above)
     "REQUESTED": ("info", "In progress"),
     "COMPLETED": ("ok", "Completed"),
+    # step workers (`bh worker start`; STOPPED as above, labelled Stopped there)
+    "LIVE": ("ok", "Live"),
+    "LOST": ("bad", "Lost"),
     # a stored row that cannot be read (see `bh doctor`)
     "CORRUPT": ("bad", "Unreadable"),
     # assets

@@ -1,0 +1,231 @@
+"""What a worker does with one step task: claim the attempt, execute the step, record it.
+
+Runs in a Celery pool process of `bh worker start`, in the location's own interpreter. The
+definitions were loaded once by the worker before it forked its pool (`preload`); storage is
+opened once per process and URL; a run's planned steps once per process and run. Every outcome
+lands in the event log, which is what the run's executor follows:
+
+- the run is finished (canceled, failed): the task is dropped, nothing recorded;
+- the attempt was claimed already (the broker delivered it again after a worker died): dropped,
+  so no step runs twice without a recorded retry; the executor retries it from the claim;
+- the step fails and its RetryPolicy has attempts left: STEP_UP_FOR_RETRY instead of
+  STEP_FAILURE, and the executor sends the next attempt.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bakehouse.errors import ErrorInfo
+from bakehouse.execution.events import EventWriter
+from bakehouse.storage.records import EventRecord, EventType, WorkerClaim
+
+if TYPE_CHECKING:
+    from bakehouse.authoring.definitions_class import Definitions
+    from bakehouse.execution.step_executor import RunSteps
+    from bakehouse.storage import Instance
+
+_lock = threading.Lock()
+_loaded: dict[tuple[str, str | None], Definitions] = {}
+_instances: dict[str, Instance] = {}
+_planned: dict[tuple[str, str], RunSteps] = {}
+# Who this process works for: set by the worker's main process before it forks its pool.
+WORKER: dict[str, str] = {"worker_id": f"{socket.gethostname()}:{os.getpid()}", "host_id": ""}
+
+
+def preload(module: str, defs_module: str | None, defs: Definitions) -> None:
+    """Keep the worker's loaded definitions, so pool processes forked later inherit them."""
+    _loaded[(module, defs_module)] = defs
+
+
+def _after_fork() -> None:
+    # A pool process must never use a connection its parent opened.
+    _instances.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def execute_step_task(task: Any, message: dict[str, Any]) -> dict[str, Any]:
+    """The step task: execute one attempt of one step of a run (see the module's docstring)."""
+    from bakehouse.storage import dialect
+
+    run_id, step_key, attempt = message["run_id"], message["step_key"], int(message["attempt"])
+    url = message["storage_url"]
+    if dialect.parse_url(url).get_backend_name() == "sqlite" and message.get("host_id") != (
+        WORKER["host_id"] or _host_id()
+    ):
+        # This worker cannot reach the run's SQLite file (another machine's disk); opening
+        # the path here would make a new, empty database. The executor reads the refusal.
+        return {
+            "ok": False,
+            "refused": (
+                f"worker {WORKER['worker_id']} is on another host than the run, whose storage is "
+                "SQLite (a file on the run's host): use PostgreSQL storage for workers on other "
+                "hosts"
+            ),
+        }
+    instance = _instance(url, message.get("storage_dir"))
+    if instance.get_run(run_id).status.is_finished:
+        return {"ok": False, "dropped": "the run has finished"}
+    tid = str(task.request.id)
+    claim = WorkerClaim(
+        run_id=run_id,
+        step_key=step_key,
+        attempt=attempt,
+        worker_id=WORKER["worker_id"],
+        task_id=tid,
+        claimed_at=time.time(),
+    )
+    if not instance.claim_step(claim):
+        return {"ok": False, "dropped": f"attempt {attempt} of '{step_key}' was claimed already"}
+    writer = _RetryWriter(instance, run_id, step_key, attempt, int(message.get("max_retries", 0)))
+    writer.emit(
+        EventType.ENGINE,
+        f"Step '{step_key}' attempt {attempt} started on worker {WORKER['worker_id']} "
+        f"(pid {os.getpid()}).",
+        level="DEBUG",
+        step_key=step_key,
+        data={
+            "worker_id": WORKER["worker_id"],
+            "attempt": attempt,
+            "pid": os.getpid(),
+            "task_id": tid,
+        },
+    )
+    try:
+        steps = _steps(message)
+        step = next(s for s in steps.plan.steps if s.key == step_key)
+    except Exception as exc:  # noqa: BLE001 - recorded as the step's failure
+        _record_setup_failure(writer, step_key, exc)
+        return {"ok": False}
+    from bakehouse.execution.run import open_step_environment
+    from bakehouse.execution.step import execute_step
+
+    try:
+        with open_step_environment(steps, instance, writer) as env:
+            ok = execute_step(step, env)
+    except Exception as exc:  # noqa: BLE001 - resources failed to set up or tear down
+        _record_setup_failure(writer, step_key, exc)
+        return {"ok": False}
+    return {"ok": ok}
+
+
+def _record_setup_failure(writer: EventWriter, step_key: str, exc: Exception) -> None:
+    error = ErrorInfo.from_exception(exc)
+    writer.emit(
+        EventType.STEP_FAILURE,
+        f"Execution of step '{step_key}' failed: {error.message}",
+        level="ERROR",
+        step_key=step_key,
+        data={"error": error.to_dict()},
+    )
+
+
+def _host_id() -> str:
+    from bakehouse_celery.app import host_id
+
+    return host_id()
+
+
+def _instance(url: str, storage_dir: str | None) -> Instance:
+    with _lock:
+        found = _instances.get(url)
+        if found is None:
+            from bakehouse.storage import Instance
+
+            found = Instance.open(url, storage_dir=Path(storage_dir) if storage_dir else None)
+            _instances[url] = found
+        return found
+
+
+def _steps(message: dict[str, Any]) -> RunSteps:
+    """The run's planned steps (the part this location executes), planned once per process."""
+    plan = message["plan"]
+    cache_key = (message["run_id"], message["plan_digest"])
+    with _lock:
+        found = _planned.get(cache_key)
+    if found is not None:
+        return found
+    from bakehouse.authoring.check_spec import AssetCheckKey
+    from bakehouse.authoring.loading import load_definitions
+    from bakehouse.execution.run import plan_steps
+    from bakehouse.graph.keys import AssetKey
+
+    location = message["location"]
+    where = (location["module"], location.get("defs_module"))
+    defs = _loaded.get(where)
+    if defs is None:
+        defs = load_definitions(where[0], defs_module=where[1])
+        _loaded[where] = defs
+    job_name = plan.get("job_name")
+    checks = [
+        AssetCheckKey(AssetKey.from_user_string(a), n)
+        for a, _, n in (c.rpartition(":") for c in plan.get("check_keys", ()))
+    ]
+    steps = plan_steps(
+        defs,
+        [AssetKey.from_user_string(k) for k in plan["asset_keys"]],
+        run_id=message["run_id"],
+        run_config=plan.get("run_config") or {},
+        tags=plan.get("tags") or {},
+        partition_key=plan.get("partition_key"),
+        partition_range=tuple(plan["partition_range"]) if plan.get("partition_range") else None,
+        check_keys=checks,
+        job_name=job_name,
+        hooks=defs.get_job_def(job_name).hooks if job_name else (),
+    )
+    with _lock:
+        _planned[cache_key] = steps
+    return steps
+
+
+class _RetryWriter(EventWriter):
+    """An `EventWriter` for one attempt: its step's STEP_FAILURE becomes STEP_UP_FOR_RETRY while
+    the step's RetryPolicy has attempts left (the executor then sends the next one)."""
+
+    def __init__(
+        self, instance: Instance, run_id: str, step_key: str, attempt: int, max_retries: int
+    ) -> None:
+        super().__init__(instance, run_id)
+        self.step_key = step_key
+        self.attempt = attempt
+        self.max_retries = max_retries
+
+    def emit(
+        self,
+        event_type: EventType,
+        message: str = "",
+        *,
+        level: str = "INFO",
+        step_key: str | None = None,
+        asset_key: str | None = None,
+        partition_key: str | None = None,
+        data: dict[str, Any] | None = None,
+        defer: bool = False,
+    ) -> EventRecord:
+        """Store one event, the attempt's number in its data; a failure with retries left is
+        recorded as STEP_UP_FOR_RETRY."""
+        if step_key == self.step_key:
+            data = {**(data or {}), "attempt": self.attempt}
+            if event_type == EventType.STEP_FAILURE and self.attempt <= self.max_retries:
+                event_type, level = EventType.STEP_UP_FOR_RETRY, "WARNING"
+                data["next_attempt"] = self.attempt + 1
+                message = (
+                    f"{message} Retrying (attempt {self.attempt + 1} of {self.max_retries + 1})."
+                )
+        return super().emit(
+            event_type,
+            message,
+            level=level,
+            step_key=step_key,
+            asset_key=asset_key,
+            partition_key=partition_key,
+            data=data,
+            defer=defer,
+        )

@@ -1,0 +1,245 @@
+"""The celery executor on real services: PostgreSQL, Redis or RabbitMQ, moto's S3, and one
+`bh worker start` per code location in its own folder and venv (`tests.support.celery_cluster`
+says why not in network namespaces).
+
+A 20-asset graph crossing two locations runs on both workers with values passing through S3;
+faults: a worker SIGKILLed mid-step, a cancel while steps run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bakehouse.storage import Instance
+from bakehouse.storage.records import EventType, RunStatus
+from tests.support.celery_cluster import (
+    Worker,
+    broker_url,
+    executor_table,
+    postgres_database,
+    start_worker,
+    worker_list,
+    worker_venv,
+    write_location,
+)
+from tests.support.projects import write_workspace
+from tests.support.s3 import S3Server
+from tests.support.waiting import eventually
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+BROKERS = ["redis", "rabbitmq"]
+
+
+def _io_manager(s3: S3Server, bucket: str) -> str:
+    return f"""
+from bakehouse_aws.s3 import S3PickleIOManager, S3Resource
+
+io_manager = S3PickleIOManager(
+    s3_resource=S3Resource(
+        endpoint_url="{s3.endpoint_url}", aws_access_key_id="testing",
+        aws_secret_access_key="testing", region_name="us-east-1",
+    ),
+    s3_bucket="{bucket}",
+    s3_prefix="runs",
+)
+defs = dg.Definitions(resources={{"io_manager": io_manager}})
+"""
+
+
+def _east(s3: S3Server, bucket: str, gate: str) -> dict[str, str]:
+    # e0 fans out to e1..e8; `total` (in east again) sums the ten west assets.
+    body = ["import bakehouse as dg", _io_manager(s3, bucket)]
+    body.append("@dg.asset\ndef e0() -> int:\n    return 1\n")
+    for i in range(1, 9):
+        body.append(f"@dg.asset\ndef e{i}(e0: int) -> int:\n    return e0 + {i}\n")
+    params = ", ".join(f"w{i}: int" for i in range(10))
+    body.append(
+        f"@dg.asset\ndef total({params}) -> int:\n"
+        f"    return {' + '.join(f'w{i}' for i in range(10))}\n"
+    )
+    return {"defs/assets.py": "\n\n".join(body)}
+
+
+def _west(s3: S3Server, bucket: str, gate: str) -> dict[str, str]:
+    # w_i reads e_(i mod 9) from S3; w5 waits for the test's gate file while it runs, so the
+    # test can act (kill, cancel) with a step mid-flight. Retries: once, for a lost worker.
+    body = ["import os, time\nimport bakehouse as dg", _io_manager(s3, bucket)]
+    body.append(f"GATE = {gate!r}\n")
+    for i in range(10):
+        upstream = f"e{i % 9}"
+        wait = ""
+        if i == 5:
+            wait = (
+                "    open(GATE + '.started', 'a').write(str(os.getpid()) + '\\n')\n"
+                "    while not os.path.exists(GATE):\n        time.sleep(0.05)\n"
+            )
+        body.append(
+            f"@dg.asset(retry_policy=dg.RetryPolicy(max_retries=1))\n"
+            f"def w{i}({upstream}: int) -> int:\n{wait}    return {upstream} * 10\n"
+        )
+    return {"defs/assets.py": "\n\n".join(body)}
+
+
+class Deployment:
+    """The deployment's side: a workspace of both locations, and `bh launch` from it."""
+
+    def __init__(self, root: Path, storage_url: str) -> None:
+        self.root = root
+        self.storage_url = storage_url
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "BAKEHOUSE_STORAGE_URL": self.storage_url}
+
+    def launch(self, selection: str = "*") -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bakehouse", "launch", "--assets", selection, "--json"],
+            cwd=self.root, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+
+    def instance(self) -> Instance:
+        return Instance.open(self.storage_url, storage_dir=self.root / ".bakehouse" / "storage")
+
+
+@pytest.fixture
+def cluster(
+    request: pytest.FixtureRequest, tmp_path: Path, s3_server: S3Server
+) -> Iterator[tuple[Deployment, dict[str, Worker], dict[str, Path], str, Path]]:
+    """Both locations' code in the deployment's workspace and, copied, in each worker's own
+    folder with its own venv; one worker per location, started as a deployment would."""
+    broker = broker_url(request.param)
+    suffix = os.urandom(4).hex()
+    bucket = s3_server.new_bucket()
+    gate = tmp_path / "gate"
+    names = {"east": f"east_{suffix}", "west": f"west_{suffix}"}
+    table = executor_table(broker, worker_timeout=8.0)
+    writers = {"east": _east, "west": _west}
+    with postgres_database() as storage_url:
+        deployment_root = tmp_path / "deployment"
+        for kind in ("east", "west"):
+            files = writers[kind](s3_server, bucket, str(gate))
+            write_location(deployment_root / kind, kind, names[kind], files, table)
+        write_workspace(deployment_root, ["east", "west"])
+        projects: dict[str, Path] = {}
+        workers: dict[str, Worker] = {}
+        try:
+            for kind in ("east", "west"):
+                folder = tmp_path / f"host-{kind}" / kind
+                shutil.copytree(deployment_root / kind, folder)
+                projects[kind] = folder
+                workers[kind] = start_worker(folder, worker_venv(kind), names[kind], storage_url)
+            yield Deployment(deployment_root, storage_url), workers, projects, bucket, gate
+        finally:
+            for worker in workers.values():
+                worker.stop()
+
+
+def _open_gate(gate: Path) -> None:
+    gate.write_text("go")
+
+
+@pytest.mark.parametrize("cluster", BROKERS, indirect=True)
+def test_twenty_assets_across_two_locations_run_on_their_workers_through_s3(
+    cluster: tuple[Deployment, dict[str, Worker], dict[str, Path], str, Path],
+    s3_server: S3Server,
+) -> None:
+    deployment, workers, _projects, bucket, gate = cluster
+    _open_gate(gate)
+    launched = deployment.launch()
+    out, err = launched.communicate(timeout=240)
+    assert launched.returncode == 0, (out + err).decode()[-6000:]
+    with deployment.instance() as instance:
+        (run,) = instance.get_runs()
+        assert run.status == RunStatus.SUCCESS
+        claims = instance.get_step_claims(run.run_id)
+        by_worker: dict[str, set[str]] = {}
+        for claim in claims:
+            by_worker.setdefault(claim.worker_id.split("@")[0], set()).add(claim.step_key)
+        east, west = (w.location for w in (workers["east"], workers["west"]))
+        assert by_worker[east] == {*(f"e{i}" for i in range(9)), "total"}
+        assert by_worker[west] == {f"w{i}" for i in range(10)}
+        assert all(c.attempt == 1 for c in claims)
+        assert not instance.get_events(run.run_id, event_types=[EventType.STEP_UP_FOR_RETRY])
+    keys = s3_server.keys(bucket)
+    assert keys == sorted(f"runs/{k}" for k in [*(f"e{i}" for i in range(9)), "total",
+                                                 *(f"w{i}" for i in range(10))])  # fmt: skip
+    total = s3_server.client().get_object(Bucket=bucket, Key="runs/total")["Body"].read()
+    import pickle
+
+    assert pickle.loads(total) == 460
+    rows = worker_list(deployment.root, deployment.storage_url)
+    live = {r["location"]: r for r in rows if r["status"] == "LIVE"}
+    assert set(live) == {workers["east"].location, workers["west"].location}
+    assert all(r["queues"] == [r["location"]] for r in live.values())
+
+
+@pytest.mark.parametrize("cluster", BROKERS, indirect=True)
+def test_a_worker_killed_mid_step_has_its_step_retried_on_another(
+    cluster: tuple[Deployment, dict[str, Worker], dict[str, Path], str, Path],
+) -> None:
+    deployment, workers, projects, _bucket, gate = cluster
+    west = workers["west"]
+    launched = deployment.launch()
+    started = Path(str(gate) + ".started")
+    eventually(started.exists, message="w5 to start on the west worker", timeout=180)
+    # A second west worker, then the first dies with w5 in its hands.
+    spare = start_worker(
+        projects["west"], worker_venv("west"), west.location, deployment.storage_url
+    )
+    try:
+        west.kill()
+        _open_gate(gate)
+        _out, err = launched.communicate(timeout=240)
+        assert launched.returncode == 0, err.decode()[-4000:]
+        with deployment.instance() as instance:
+            (run,) = instance.get_runs()
+            assert run.status == RunStatus.SUCCESS
+            retries = instance.get_events(run.run_id, event_types=[EventType.STEP_UP_FOR_RETRY])
+            assert [(e.step_key, e.data["attempt"]) for e in retries] == [("w5", 1)]
+            assert "WorkerLostError" in retries[0].message
+            w5 = {c.attempt: c.worker_id for c in instance.get_step_claims(run.run_id)
+                  if c.step_key == "w5"}  # fmt: skip
+            assert set(w5) == {1, 2}
+            assert w5[1] != w5[2]
+            assert w5[2].endswith(f":{spare.process.pid}")
+            starts = instance.get_events(run.run_id, event_types=[EventType.STEP_START])
+            assert [e.step_key for e in starts].count("w5") == 2
+    finally:
+        spare.stop()
+
+
+@pytest.mark.parametrize("cluster", ["redis"], indirect=True)
+def test_cancelling_a_run_revokes_its_tasks_and_ends_the_running_step(
+    cluster: tuple[Deployment, dict[str, Worker], dict[str, Path], str, Path],
+) -> None:
+    deployment, _workers, _projects, _bucket, gate = cluster
+    launched = deployment.launch()
+    started = Path(str(gate) + ".started")
+    eventually(started.exists, message="w5 to start on the west worker", timeout=180)
+    step_pid = int(started.read_text().split()[0])
+    launched.send_signal(2)  # Ctrl-C: bh launch cancels its run
+    launched.communicate(timeout=120)
+    with deployment.instance() as instance:
+        (run,) = instance.get_runs()
+        assert run.status == RunStatus.CANCELED
+
+    def no_task_left() -> bool:
+        rows = worker_list(deployment.root, deployment.storage_url)
+        return all(not r["active_steps"] for r in rows if r["status"] == "LIVE")
+
+    eventually(no_task_left, message="workers to drop the run's tasks", timeout=60)
+    eventually(
+        lambda: (
+            not Path(f"/proc/{step_pid}").exists()
+            or "zombie" in Path(f"/proc/{step_pid}/status").read_text().lower()
+        ),
+        message="the process running w5 to be terminated",
+        timeout=60,
+    )

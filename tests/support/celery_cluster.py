@@ -1,0 +1,161 @@
+"""A multi-host deployment on one machine, for the celery executor's tests: PostgreSQL (a fresh
+database), a broker, moto's S3, and `bh worker start` processes in working directories and venvs
+of their own.
+
+Network namespaces are not used: PostgreSQL, Redis and RabbitMQ on this machine listen on
+127.0.0.1 only, which a process in another network namespace cannot reach (its loopback is its
+own), and the tests may not reconfigure the machine's shared services. Each worker shares
+nothing else with the deployment: not its folder, not its Python, not its storage folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from tests.support.projects import cached_venv, link_venv, write_project
+from tests.support.waiting import eventually
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "BAKEHOUSE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_URL = "redis://127.0.0.1:6379"
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
+# What each worker's own venv holds beside bakehouse (this checkout): celery, and what the
+# locations' IO manager needs. The two lists differ so that each location has a venv of its own.
+WORKER_PACKAGES = {
+    "east": ["celery[redis]>=5.4", "boto3>=1.28", "psycopg[binary]>=3.1.18"],
+    "west": ["celery[redis]>=5.4", "boto3>=1.28", "psycopg[binary]>=3.1.18", "s3fs>=2024.2"],
+}
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database's URL, dropped (connections and all) at the end."""
+    admin_url = make_url(POSTGRES_ADMIN_URL)
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"bakehouse_celery_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def broker_url(kind: str, redis_url: str = REDIS_URL) -> str:
+    """The broker of `kind` ("redis" or "rabbitmq") on this machine."""
+    return f"{redis_url}/7" if kind == "redis" else RABBITMQ_URL
+
+
+def executor_table(broker: str, *, worker_timeout: float = 20.0) -> str:
+    """``[tool.bakehouse.executor]``: celery on `broker`, the deployment's default."""
+    backend = broker if broker.startswith("redis") else "rpc://"
+    return textwrap.dedent(
+        f"""
+        [tool.bakehouse.executor]
+        name = "celery"
+
+        [tool.bakehouse.executor.config]
+        broker = "{broker}"
+        backend = "{backend}"
+        worker_timeout = {worker_timeout}
+        """
+    )
+
+
+def write_location(
+    root: Path, module: str, location: str, files: dict[str, str], executor: str
+) -> Path:
+    """A project of root module `module` served as code location `location`, with `executor`
+    (a ``[tool.bakehouse.executor]`` table) appended to its pyproject.toml."""
+    write_project(root, module, files)
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text().replace(
+        f'root_module = "{module}"', f'root_module = "{module}"\ncode_location_name = "{location}"'
+    )
+    pyproject.write_text(text + executor)
+    return root
+
+
+@dataclass
+class Worker:
+    """A `bh worker start` process, in its own session (so it and its pool die together)."""
+
+    location: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes at once, as a machine that dies would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        """Stop the worker (warm shutdown), or kill it if it does not stop."""
+        if self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+
+def worker_venv(kind: str) -> Path:
+    """The cached venv of the `kind` ("east"/"west") workers."""
+    return cached_venv(sys.executable, WORKER_PACKAGES[kind])
+
+
+def start_worker(
+    project: Path, venv: Path, location: str, storage_url: str, *, concurrency: int = 2
+) -> Worker:
+    """`bh worker start` from the project's folder with its own venv's bh; returns once the
+    worker heartbeats in storage."""
+    if not (project / ".venv").exists():
+        link_venv(project, venv)
+    log = project / f"worker-{uuid.uuid4().hex[:6]}.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONPATH", "VIRTUAL_ENV"))}
+    env.update(BAKEHOUSE_STORAGE_URL=storage_url, PYTHONUNBUFFERED="1")
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(venv / "bin" / "bh"), "worker", "start", "--location", location,
+             "--concurrency", str(concurrency), "--heartbeat-interval", "0.5"],
+            cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    worker = Worker(location, process, log)
+    eventually(
+        lambda: process.poll() is not None or "ready." in log.read_text(errors="replace"),
+        message=f"worker for {location} to be ready (log: {log})",
+        timeout=120,
+    )
+    if process.poll() is not None:
+        raise AssertionError(f"worker for {location} exited:\n{log.read_text()[-4000:]}")
+    return worker
+
+
+def worker_list(cwd: Path, storage_url: str) -> list[dict[str, object]]:
+    """`bh worker list --json`, as the deployment's side sees the workers."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bakehouse", "worker", "list", "--json"],
+        cwd=cwd, env={**os.environ, "BAKEHOUSE_STORAGE_URL": storage_url},
+        capture_output=True, check=True, timeout=60,
+    )  # fmt: skip
+    rows: list[dict[str, object]] = json.loads(out.stdout)
+    return rows
