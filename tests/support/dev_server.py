@@ -57,10 +57,14 @@ def bh_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("BAKEHOUSE_")}
 
 
-def start_dev_server(root: Path, timeout: float = 60, args: Sequence[str] = ()) -> DevServer:
-    """Start ``bh dev --port 0 --no-reload [ARGS]`` in `root` and wait for the URL it prints."""
+def start_dev_server(
+    root: Path, timeout: float = 60, args: Sequence[str] = (), *, watch: bool = False
+) -> DevServer:
+    """Start ``bh dev --port 0 --no-reload [ARGS]`` in `root` and wait for the URL it prints;
+    with `watch`, without ``--no-reload``: a location reloads when its files change."""
+    reload_flags = [] if watch else ["--no-reload"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "bakehouse", "dev", "--port", "0", "--no-reload", *args],
+        [sys.executable, "-m", "bakehouse", "dev", "--port", "0", *reload_flags, *args],
         cwd=root,
         env=bh_env(),
         stdout=subprocess.PIPE,

@@ -3,7 +3,8 @@
 Started as ``<location python> -m bakehouse code-server ...``. It loads the user's code once,
 then listens on loopback and answers a small versioned JSON protocol:
 
-- ``GET /ping``: name, pid, status (LOADED or FAILED) and the protocol version.
+- ``GET /ping``: name, pid, status (LOADED or FAILED), the protocol version, and the process's
+  resident memory now and at its peak (bytes; None where the platform does not tell).
 - ``GET /snapshot``: the `LocationSnap`, or the `LoadFailure` whose traceback says why not.
 - ``POST /evaluate/schedule`` ``{"name", "scheduled_time"}`` and ``POST /evaluate/sensor``
   ``{"name", "cursor", "last_tick_at", "payload"}``: run requests, skip reason, new cursor, or
@@ -72,6 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "pid": os.getpid(),
                     "status": state.status,
                     "loaded_at": state.loaded_at,
+                    **_memory(),
                 },
             )
         elif self.path == "/snapshot":
@@ -116,6 +118,27 @@ class _Handler(BaseHTTPRequestHandler):
                 payload=body.get("payload") or {},
             )
         self._json(200, answer)
+
+
+def _memory() -> dict[str, int | None]:
+    """This process's resident memory now and at its peak, in bytes: VmRSS and VmHWM from Linux's
+    /proc (getrusage's peak elsewhere; on Linux it carries the parent's over the exec)."""
+    found: dict[str, int] = {}
+    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/self/status") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                found[name] = int(value.split()[0]) * 1024  # kB
+    if "VmRSS" in found:
+        return {"rss_bytes": found["VmRSS"], "peak_rss_bytes": found.get("VmHWM")}
+    peak: int | None = None
+    with contextlib.suppress(ImportError, OSError):
+        import resource
+
+        # Kilobytes on Linux, bytes on macOS.
+        scale = 1 if sys.platform == "darwin" else 1024
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    return {"rss_bytes": None, "peak_rss_bytes": peak}
 
 
 class _Server(ThreadingHTTPServer):

@@ -26,6 +26,7 @@ from bakehouse.daemon.monitor import RunMonitor
 from bakehouse.daemon.run_queue import RunQueue, TagConcurrencyLimit
 from bakehouse.daemon.scheduler import Scheduler
 from bakehouse.daemon.sensors import SensorDaemon
+from bakehouse.errors import StorageError
 from bakehouse.host.client import LocationTarget, target_for_project
 from bakehouse.host.discovery import DEPLOYMENT_FILE, find_running_deployment
 from bakehouse.host.global_graph import GlobalAssetGraph
@@ -41,6 +42,7 @@ from bakehouse.project.workspace import Workspace, read_workspace
 from bakehouse.protocol.run_plan import RunPlan
 from bakehouse.storage import Instance, RunRecord, RunStatus
 from bakehouse.storage.records import BACKFILL_TAG
+from bakehouse.storage.reload_records import ReloadRecord
 
 log = logging.getLogger("bakehouse.host")
 
@@ -52,7 +54,8 @@ class Deployment:
 
     With `daemon` off (a webserver beside a separate ``bh daemon``, or a CLI command in the
     foreground), no loop starts: runs it queues wait for a daemon, or for the command to drive
-    them. `supervisor`: the workspace's locations, maybe already loading.
+    them. `supervisor`: the workspace's locations, maybe already loading. `record_reloads`:
+    keep each reload in the instance's reload history (not for a foreground command's loads).
     """
 
     def __init__(
@@ -66,6 +69,7 @@ class Deployment:
         heartbeat_interval: float = 2.0,
         daemon: bool = True,
         supervisor: LocationSupervisor | None = None,
+        record_reloads: bool = True,
     ) -> None:
         self.workspace = workspace
         self.instance = instance
@@ -90,6 +94,8 @@ class Deployment:
         # workspace file does (`refresh_workspace`).
         self.targets: dict[str, LocationTarget] = supervisor.targets
         self.supervisor = supervisor
+        if record_reloads:
+            supervisor.subscribe_reloads(self._store_reload)
         self.log_dir = (instance.home or workspace.home) / "logs"
         self.coordinator = RunCoordinator(instance, self.targets, log_dir=self.log_dir)
         self.run_queue = RunQueue(
@@ -133,7 +139,13 @@ class Deployment:
         """A deployment for a CLI command that runs without a server: its code servers and
         coordinator, no daemon loop; the command drives its runs (`execute`) or its backfill
         (`drive_backfill`, ticking `backfills`) in the foreground."""
-        return cls(workspace, instance, daemon=False, max_concurrent_runs=max_concurrent_runs)
+        return cls(
+            workspace,
+            instance,
+            daemon=False,
+            max_concurrent_runs=max_concurrent_runs,
+            record_reloads=False,
+        )
 
     def __enter__(self) -> Deployment:
         self.start()
@@ -179,21 +191,35 @@ class Deployment:
         """Locations that are not serving (failed to load, or still loading)."""
         return [s for s in self.supervisor.states() if s.status is not LocationStatus.LOADED]
 
-    def reload(self, name: str) -> LocationState:
+    def reload(self, name: str, *, trigger: str = "api", actor: str | None = None) -> LocationState:
         """Reload one location (blocking until it loaded or failed). A name the workspace did
         not list when it was last read (a project just added to it) reads it again first;
-        `KeyError` if it is still not there."""
+        `KeyError` if it is still not there. `trigger` and `actor` (who asked) go into the
+        reload history."""
         if name not in self.targets:
             self.refresh_workspace()
         if name not in self.targets:
             raise KeyError(name)
-        return self.supervisor.reload(name)
+        return self.supervisor.reload(name, trigger=trigger, actor=actor)
 
-    def reload_all(self) -> list[LocationState]:
+    def reload_all(self, *, actor: str | None = None) -> list[LocationState]:
         """Read the workspace file again (projects added start, removed ones stop), then
         reload every location in parallel. `ProjectError` if the file no longer reads."""
         self.refresh_workspace()
-        return self.supervisor.reload_all()
+        return self.supervisor.reload_all(actor=actor)
+
+    def reloads(
+        self, name: str, *, limit: int | None = 20, before_id: int | None = None
+    ) -> list[ReloadRecord]:
+        """The reload history of location `name`, newest first (page with `before_id`)."""
+        return self.instance.get_reloads(name, limit=limit, before_id=before_id)
+
+    def _store_reload(self, record: ReloadRecord) -> None:
+        # The history is worth less than the reload it records: a storage hiccup is logged.
+        try:
+            self.instance.store_reload(record)
+        except StorageError as exc:
+            log.warning("could not store the reload of %s: %s", record.location, exc)
 
     def refresh_workspace(self) -> LocationChanges:
         """Serve the projects the workspace file lists now: new ones are listed (LOADING; a
@@ -298,7 +324,9 @@ class Deployment:
             names = {owner(path) for _, path in changes} - {None}
             for name in sorted(n for n in names if n is not None):
                 log.info("files of %s changed; reloading it", name)
-                threading.Thread(target=self.reload, args=(name,), daemon=True).start()
+                threading.Thread(
+                    target=self.reload, args=(name,), kwargs={"trigger": "file_change"}, daemon=True
+                ).start()
 
     # -- discovery by the CLI ----------------------------------------------------------------
 

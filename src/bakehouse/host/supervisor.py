@@ -5,6 +5,9 @@ traceback; the others serve on. A reload starts a new server and swaps it in onl
 if it did not, the location shows the error while its last good definitions keep serving. A
 server that dies is noticed by the heartbeat and restarted with back-off. The set of locations
 can change while it runs (`set_targets`: the workspace file was read again).
+
+Each reload gives a `ReloadRecord` (what asked for it, the definitions diff against what served
+before, or the error; load time and memory) to the reload listeners, which keep the history.
 """
 
 from __future__ import annotations
@@ -18,11 +21,25 @@ from dataclasses import dataclass, replace
 
 from bakehouse import serdes
 from bakehouse.errors import ErrorInfo, ProtocolError
-from bakehouse.host import key_clashes
+from bakehouse.host import key_clashes, stuck
 from bakehouse.host.client import LocationTarget
+from bakehouse.host.definitions_diff import diff_snapshots
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.process import CodeServerProcess, CodeServerStartError
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap, dumps
+from bakehouse.storage.reload_records import ReloadRecord
+
+# Packages whose versions a location's health shows when its Python has them.
+KEY_PACKAGES = (
+    "pandas",
+    "polars",
+    "pyarrow",
+    "duckdb",
+    "dbt-core",
+    "sqlalchemy",
+    "pydantic",
+    "numpy",
+)
 
 
 class LocationStatus(str, enum.Enum):
@@ -51,11 +68,39 @@ class LocationState:
     version: str | None = None
     python_version: str | None = None
     restarts: int = 0
+    # Health: the last good load's time in its code server; that server's resident memory
+    # (the heartbeat's latest answer) and its peak; how and when a server last exited unasked.
+    load_seconds: float | None = None
+    rss_bytes: int | None = None
+    peak_rss_bytes: int | None = None
+    last_exit: str | None = None
+    last_exit_at: float | None = None
+    # The latest reload: what asked for it, and its diff or error.
+    last_reload: ReloadRecord | None = None
 
     @property
     def asset_count(self) -> int:
         """Assets the location materializes."""
         return sum(1 for a in self.snapshot.assets if not a.is_external) if self.snapshot else 0
+
+    @property
+    def package_versions(self) -> dict[str, str]:
+        """bakehouse's version and those of the `KEY_PACKAGES` its Python has, as its code
+        server reported them."""
+        if self.snapshot is None:
+            return {}
+        found = {"bakehouse": self.snapshot.bakehouse_version}
+        packages = self.snapshot.packages
+        found.update({name: packages[name] for name in KEY_PACKAGES if name in packages})
+        return found
+
+
+def exit_reason(returncode: int | None) -> str:
+    """How a process ended, in a word or two: the signal's name ("SIGKILL") or "exit code 3"."""
+    if returncode is None:
+        return "unknown"
+    description = stuck.exit_description(returncode)
+    return description.removeprefix("was killed by signal ").removeprefix("exited with ")
 
 
 def snapshot_version(snapshot: LocationSnap) -> str:
@@ -65,6 +110,7 @@ def snapshot_version(snapshot: LocationSnap) -> str:
 
 
 Listener = Callable[[LocationState], None]
+ReloadListener = Callable[[ReloadRecord], None]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +154,10 @@ class LocationSupervisor:
         # One reload at a time per location; different locations reload in parallel.
         self._reload_locks = {name: threading.Lock() for name in self.targets}
         self._listeners: list[Listener] = []
+        self._reload_listeners: list[ReloadListener] = []
+        # Reloads finished before anybody listened (``bh dev`` loads before its deployment
+        # exists): handed to the first reload listener.
+        self._unheard: list[ReloadRecord] = []
         self._stopping = threading.Event()
         self._monitor: threading.Thread | None = None
         self._loaders: list[threading.Thread] | None = None
@@ -119,6 +169,23 @@ class LocationSupervisor:
     def subscribe(self, listener: Listener) -> None:
         """Call `listener` with each new state of any location (from supervisor threads)."""
         self._listeners.append(listener)
+
+    def subscribe_reloads(self, listener: ReloadListener) -> None:
+        """Call `listener` with each finished reload (from supervisor threads); the first one
+        also hears the reloads finished before it subscribed."""
+        with self._lock:
+            self._reload_listeners.append(listener)
+            unheard, self._unheard = self._unheard, []
+        for record in unheard:
+            listener(record)
+
+    def _reloaded(self, record: ReloadRecord) -> None:
+        with self._lock:
+            listeners = list(self._reload_listeners)
+            if not listeners:
+                self._unheard.append(record)
+        for listener in listeners:
+            listener(record)
 
     def states(self) -> list[LocationState]:
         """Every location's current state, by name."""
@@ -170,7 +237,13 @@ class LocationSupervisor:
         """
         if self._loaders is None:
             self._loaders = [
-                threading.Thread(target=self.reload, args=(name,), name=f"load-{name}", daemon=True)
+                threading.Thread(
+                    target=self.reload,
+                    args=(name,),
+                    kwargs={"trigger": "startup"},
+                    name=f"load-{name}",
+                    daemon=True,
+                )
                 for name in self.targets
             ]
             for thread in self._loaders:
@@ -181,12 +254,22 @@ class LocationSupervisor:
             for thread in self._loaders:
                 thread.join()
 
-    def reload(self, name: str) -> LocationState:
+    def reload(
+        self,
+        name: str,
+        *,
+        trigger: str = "api",
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> LocationState:
         """Load `name` anew in a new server; swap it in if it loaded, else keep the last good.
 
-        Blocks until the new server has loaded (or failed to).
+        Blocks until the new server has loaded (or failed to). `trigger` (a key of
+        `reload_records.TRIGGERS`), `actor` (who asked) and `reason` (why a restart was needed)
+        go into the reload's record.
         """
         with self._reload_locks[name]:
+            started = time.time()
             target = self.targets[name]  # read under the lock: the newest way to start it
             previous = self.state(name)
             self._set(replace(previous, status=LocationStatus.LOADING, updated_at=time.time()))
@@ -201,6 +284,7 @@ class LocationSupervisor:
                     else ErrorInfo.from_exception(exc)
                 )
                 loaded = LoadFailure(name=name, error=error, python_executable=target.python)
+            memory = _memory(server)
             self._placing.acquire()
             try:
                 if isinstance(loaded, LocationSnap) and not self.allow_duplicate_asset_keys:
@@ -213,9 +297,30 @@ class LocationSupervisor:
                             python_executable=target.python,
                             python_version=loaded.python_version,
                         )
-                return self._settle(name, target, previous, server, loaded)
+                record = ReloadRecord(
+                    location=name,
+                    started_at=started,
+                    trigger=trigger,
+                    actor=actor,
+                    reason=reason,
+                    loaded=isinstance(loaded, LocationSnap),
+                    diff=(
+                        diff_snapshots(previous.snapshot, loaded)
+                        if isinstance(loaded, LocationSnap) and previous.snapshot is not None
+                        else None
+                    ),
+                    error=loaded.error if isinstance(loaded, LoadFailure) else None,
+                    load_seconds=loaded.load_seconds if isinstance(loaded, LocationSnap) else None,
+                    wall_seconds=round(time.time() - started, 4),
+                    rss_bytes=memory[0],
+                    peak_rss_bytes=memory[1],
+                    version=snapshot_version(loaded) if isinstance(loaded, LocationSnap) else None,
+                )
+                settled = self._settle(name, target, previous, server, loaded, record, memory)
             finally:
                 self._placing.release()
+        self._reloaded(record)
+        return settled
 
     def _settle(
         self,
@@ -224,6 +329,8 @@ class LocationSupervisor:
         previous: LocationState,
         server: CodeServerProcess,
         loaded: LocationSnap | LoadFailure,
+        record: ReloadRecord,
+        memory: tuple[int | None, int | None],
     ) -> LocationState:
         """Record what loading `name` gave: FAILED (the last good still serving), or LOADED with
         `server` swapped in for the old one."""
@@ -238,17 +345,19 @@ class LocationSupervisor:
                 serving_last_good=previous.snapshot is not None,
                 load_failed=True,
                 python_version=loaded.python_version or previous.python_version,
+                last_reload=record,
             )
             self._set(state)
             return state
         with self._lock:
-            removed = name not in self.targets
+            # Dropped from the workspace, or the supervisor stopped, while it loaded.
+            removed = name not in self.targets or self._stopping.is_set()
             old = None if removed else self._servers.get(name)
             if not removed:
                 self._servers[name] = server
                 self._failures[name] = 0
                 self._next_restart.pop(name, None)
-        if removed:  # the workspace dropped it while it loaded: nothing serves it
+        if removed:  # nothing serves it
             server.stop()
         state = LocationState(
             name=name,
@@ -259,6 +368,12 @@ class LocationSupervisor:
             version=snapshot_version(loaded),
             python_version=loaded.python_version,
             restarts=previous.restarts,
+            load_seconds=loaded.load_seconds,
+            rss_bytes=memory[0],
+            peak_rss_bytes=memory[1],
+            last_exit=previous.last_exit,
+            last_exit_at=previous.last_exit_at,
+            last_reload=record,
         )
         self._set(state)
         if old is not None:
@@ -297,12 +412,12 @@ class LocationSupervisor:
             server.stop()
         return LocationChanges(added=tuple(added), removed=tuple(removed), changed=tuple(changed))
 
-    def reload_all(self) -> list[LocationState]:
-        """Reload every location in parallel; returns their new states."""
+    def reload_all(self, *, actor: str | None = None) -> list[LocationState]:
+        """Reload every location in parallel (asked by `actor`); returns their new states."""
         results: dict[str, LocationState] = {}
 
         def run(name: str) -> None:
-            results[name] = self.reload(name)
+            results[name] = self.reload(name, trigger="reload_all", actor=actor)
 
         threads = [threading.Thread(target=run, args=(n,), daemon=True) for n in list(self.targets)]
         for thread in threads:
@@ -323,17 +438,21 @@ class LocationSupervisor:
         if server is None or name not in self.targets or self._reload_locks[name].locked():
             return
         try:
-            server.ping(timeout=5.0)
-            return
+            answer = server.ping(timeout=5.0)
         except ProtocolError:
             pass
+        else:
+            self._note_memory(name, server, answer)
+            return
         now = time.time()
         due = self._next_restart.get(name)
         if due is None:
             # First time seen dead: record why, and schedule a restart with back-off.
+            hung = server.alive()
             server.kill()
             server.wait_stderr()
             code = server.returncode()
+            reason = "stopped answering" if hung else exit_reason(code)
             self._failures[name] = self._failures.get(name, 0) + 1
             delay = min(self.max_backoff, 2 ** (self._failures[name] - 1))
             self._next_restart[name] = now + delay
@@ -356,18 +475,33 @@ class LocationSupervisor:
                     error=error,
                     serving_last_good=state.snapshot is not None,
                     pid=None,
+                    rss_bytes=None,
+                    last_exit=reason,
+                    last_exit_at=now,
                 )
             )
         elif now >= due:
             self._next_restart.pop(name, None)
             state = self.state(name)
             self._set(replace(state, restarts=state.restarts + 1))
-            result = self.reload(name)
+            result = self.reload(name, trigger="restart", reason=state.last_exit)
             if result.status == LocationStatus.FAILED:
                 # Keep backing off until a restart succeeds.
                 self._failures[name] = self._failures.get(name, 0) + 1
                 delay = min(self.max_backoff, 2 ** (self._failures[name] - 1))
                 self._next_restart[name] = time.time() + delay
+
+    def _note_memory(self, name: str, server: CodeServerProcess, ping: dict[str, object]) -> None:
+        """Keep what the heartbeat's answer says of the server's memory, without telling the
+        listeners: a memory reading is no change of state to push."""
+        rss, peak = _memory_of(ping)
+        with self._lock:
+            state = self._states.get(name)
+            if state is None or state.pid != server.pid or rss is None:
+                return
+            # Only a change worth showing: the pages refresh when a location's state differs.
+            if _moved(state.rss_bytes, rss) or _moved(state.peak_rss_bytes, peak):
+                self._states[name] = replace(state, rss_bytes=rss, peak_rss_bytes=peak)
 
     def stop(self) -> None:
         """Stop the monitor and every code server."""
@@ -388,3 +522,26 @@ class LocationSupervisor:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _memory(server: CodeServerProcess) -> tuple[int | None, int | None]:
+    """The resident memory of a server that just loaded, now and at its peak, in bytes (None
+    when it does not answer or its platform does not tell)."""
+    if not server.alive():
+        return None, None
+    try:
+        return _memory_of(server.ping(timeout=5.0))
+    except ProtocolError:
+        return None, None
+
+
+def _memory_of(ping: dict[str, object]) -> tuple[int | None, int | None]:
+    rss, peak = ping.get("rss_bytes"), ping.get("peak_rss_bytes")
+    return (rss if isinstance(rss, int) else None, peak if isinstance(peak, int) else None)
+
+
+def _moved(before: int | None, after: int | None) -> bool:
+    """True when a memory reading moved by more than 5% (and 1 MB) since the one kept."""
+    if before is None or after is None:
+        return before != after
+    return abs(after - before) > max(1_000_000, before // 20)

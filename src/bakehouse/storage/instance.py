@@ -1,7 +1,7 @@
 """`Instance`: where a deployment keeps its runs, events and files, and the calls that use them.
 
 The public methods delegate to `runs`, `event_log`, `assets`, `partitions`, `backfills`,
-`dynamic_partitions`, `instigators` and `tokens`, each inside one transaction.
+`dynamic_partitions`, `instigators`, `reloads` and `tokens`, each inside one transaction.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from bakehouse.storage import (
     event_log,
     instigators,
     partitions,
+    reloads,
     runs,
     shared_secrets,
     tokens,
@@ -54,6 +55,7 @@ from bakehouse.storage.records import (
     WorkerClaim,
     WorkerRecord,
 )
+from bakehouse.storage.reload_records import ReloadRecord
 from bakehouse.storage.run_filter import RunFilter
 
 ENV_STORAGE_URL = "BAKEHOUSE_STORAGE_URL"
@@ -567,6 +569,20 @@ class Instance:
         """One stored evaluation by its storage id, if it is still kept."""
         with self._db.read() as conn:
             return automation.select_evaluation(conn, storage_id)
+
+    # -- reload history of code locations ------------------------------------------------------
+
+    def store_reload(self, record: ReloadRecord) -> ReloadRecord:
+        """Store one reload of a location; returns it with its storage id."""
+        with self._db.write() as conn:
+            return reloads.insert(conn, record)
+
+    def get_reloads(
+        self, location: str, *, limit: int | None = 20, before_id: int | None = None
+    ) -> list[ReloadRecord]:
+        """The location's stored reloads, newest first; page with `before_id`."""
+        with self._db.read() as conn:
+            return reloads.select(conn, location, limit=limit, before_id=before_id)
 
     # -- schedules and sensors --------------------------------------------------------------
 

@@ -334,3 +334,18 @@ worker_claims = Table(
     Column("claimed_at", Double, nullable=False),
     PrimaryKeyConstraint("run_id", "step_key", "attempt"),
 )
+
+location_reloads = Table(
+    "location_reloads",
+    metadata,
+    # Each reload of a code location: what it changed or why it failed, who asked, how heavy
+    # the load was; the newest 500 per location are kept (`storage.reloads.RELOADS_KEPT`).
+    Column("id", StorageId, primary_key=True, autoincrement=True),
+    Column("location_name", String(255), nullable=False),
+    Column("started_at", Double, nullable=False),
+    Column("loaded", Boolean, nullable=False),
+    Column("body", Text, nullable=False),
+    # One location's reloads, newest first.
+    Index("ix_location_reloads_location_name_id", "location_name", "id"),
+    sqlite_autoincrement=True,
+)

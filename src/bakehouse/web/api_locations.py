@@ -1,4 +1,4 @@
-"""``/api/locations`` and ``/api/reload``: code locations, their state and reloads.
+"""``/api/locations`` and ``/api/reload``: code locations, their state, reloads and reload history.
 
 Reloads read the workspace file again first, so a project added to it (or removed) since the
 deployment started is served (or dropped) by them.
@@ -6,7 +6,9 @@ deployment started is served (or dropped) by them.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from bakehouse.errors import ProjectError
@@ -14,6 +16,7 @@ from bakehouse.graph.selection import quoted
 from bakehouse.host.deployment import Deployment
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import LocationOut, WorkerOut
+from bakehouse.web.reload_models import ReloadOut
 from bakehouse.web.responses import NO_LOCATION, UNREADABLE_WORKSPACE, guarded
 
 router = APIRouter(prefix="/api", tags=["locations"])
@@ -40,12 +43,23 @@ def list_workers(dep: Deployment = Depends(deployment)) -> list[WorkerOut]:
     response_model=LocationOut,
     responses=guarded({404: NO_LOCATION, 409: UNREADABLE_WORKSPACE}, changes=True),
 )
-async def reload_location(name: str, dep: Deployment = Depends(deployment)) -> LocationOut:
-    """Reload one location; answers when it has loaded or failed. A failed reload keeps the last
-    good definitions serving (``serving_last_good``). A name the deployment does not know yet
-    reads the workspace file again: a project just added to it loads."""
+async def reload_location(
+    name: str,
+    request: Request,
+    via: Literal["api", "button"] = Query(
+        "api", description="What asked: the UI's Reload button says 'button' (kept in history)"
+    ),
+    dep: Deployment = Depends(deployment),
+) -> LocationOut:
+    """Reload one location; answers when it has loaded or failed, with the reload's diff in
+    ``last_reload``. A failed reload keeps the last good definitions serving
+    (``serving_last_good``). A name the deployment does not know yet reads the workspace file
+    again: a project just added to it loads."""
+    trigger = "reload" if via == "button" else "api"
     try:
-        state = await run_in_threadpool(dep.reload, name)
+        state = await run_in_threadpool(
+            lambda: dep.reload(name, trigger=trigger, actor=actor_of(request))
+        )
     except KeyError:
         raise HTTPException(404, f"no code location named {quoted(name)}") from None
     except ProjectError as exc:
@@ -58,14 +72,41 @@ async def reload_location(name: str, dep: Deployment = Depends(deployment)) -> L
     response_model=list[LocationOut],
     responses=guarded({409: UNREADABLE_WORKSPACE}, changes=True),
 )
-async def reload_all(dep: Deployment = Depends(deployment)) -> list[LocationOut]:
+async def reload_all(request: Request, dep: Deployment = Depends(deployment)) -> list[LocationOut]:
     """Read the workspace file again (projects added to it load, removed ones go), then reload
     every location in parallel."""
     try:
-        states = await run_in_threadpool(dep.reload_all)
+        states = await run_in_threadpool(lambda: dep.reload_all(actor=actor_of(request)))
     except ProjectError as exc:
         raise HTTPException(409, _unreadable(exc)) from None
     return [LocationOut.of(s) for s in states]
+
+
+@router.get(
+    "/locations/{name}/reloads",
+    response_model=list[ReloadOut],
+    responses=guarded({404: NO_LOCATION}),
+)
+def list_reloads(
+    name: str,
+    limit: int = Query(20, ge=1, le=500, description="At most this many, newest first"),
+    before: int | None = Query(None, description="Only reloads stored before this id"),
+    dep: Deployment = Depends(deployment),
+) -> list[ReloadOut]:
+    """The location's reload history, newest first: when, what asked (startup, a file change,
+    the Reload button, Reload all, the API, a restart) and who, the definitions diff or the
+    error, the load time and the code server's memory. Only the newest 500 are kept."""
+    found = dep.reloads(name, limit=limit, before_id=before)
+    if not found and name not in dep.targets:
+        raise HTTPException(404, f"no code location named {quoted(name)}")
+    return [ReloadOut.of(r) for r in found]
+
+
+def actor_of(request: Request) -> str:
+    """Who asked: the name of the request's API token, or "local" when the deployment needs
+    none."""
+    name = getattr(request.state, "token_name", None)
+    return name if isinstance(name, str) else "local"
 
 
 def _unreadable(exc: ProjectError) -> str:

@@ -11,27 +11,13 @@ from typing import Annotated, Any, Literal
 from msgspec import Meta
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from bakehouse.errors import ErrorInfo
 from bakehouse.host.backfill_requests import BackfillProgress
 from bakehouse.host.supervisor import LocationState
 from bakehouse.serdes import Record, fields_of
 from bakehouse.storage.records import BackfillRecord, CorruptRecord, EventRecord, RunRecord
+from bakehouse.web.error_out import ErrorOut as ErrorOut  # in its own module: reloads use it
 from bakehouse.web.input_limits import Tags
-
-
-class ErrorOut(Record, frozen=True, kw_only=True):
-    """An error as data: its type, message and the rendered traceback."""
-
-    cls_name: str
-    message: str
-    traceback: str
-
-    @classmethod
-    def of(cls, error: ErrorInfo | None) -> ErrorOut | None:
-        """`error`, if any, for the API."""
-        if error is None:
-            return None
-        return cls(cls_name=error.cls_name, message=error.message, traceback=error.render())
+from bakehouse.web.reload_models import LocationHealthOut, ReloadOut
 
 
 class ActiveStepOut(Record, frozen=True, kw_only=True):
@@ -81,6 +67,10 @@ class LocationOut(Record, frozen=True, kw_only=True):
         bool, Meta(description="A reload failed and the last good definitions are still serving")
     ]
     restarts: int
+    health: LocationHealthOut
+    last_reload: Annotated[
+        ReloadOut | None, Meta(description="The latest reload: its trigger, diff or error")
+    ] = None
 
     @classmethod
     def of(cls, state: LocationState) -> LocationOut:
@@ -96,6 +86,8 @@ class LocationOut(Record, frozen=True, kw_only=True):
             error=ErrorOut.of(state.error),
             serving_last_good=state.serving_last_good,
             restarts=state.restarts,
+            health=LocationHealthOut.of(state),
+            last_reload=ReloadOut.of(state.last_reload) if state.last_reload else None,
         )
 
 

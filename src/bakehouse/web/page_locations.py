@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from bakehouse.errors import ProjectError
 from bakehouse.host.deployment import Deployment
 from bakehouse.host.workers import worker_rows
+from bakehouse.web.api_locations import actor_of
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import LocationOut
 from bakehouse.web.templating import problem, render
@@ -47,16 +48,21 @@ def location_error(request: Request, name: str, dep: Deployment = Depends(deploy
     """A failed location's full traceback (the page behind View error, without scripts)."""
     found = next((loc for loc in _locations(dep) if loc.name == name), None)
     if found is None:
-        return problem(
-            request,
-            status_code=404,
-            title="No code location",
-            name=name,
-            hint="Code locations lists every location of this workspace.",
-            back=("/locations", "Code locations"),
-            active="locations",
-        )
+        return no_location(request, name)
     return render(request, "location_error.html", active="locations", location=found)
+
+
+def no_location(request: Request, name: str) -> HTMLResponse:
+    """The 404 page of a location name the workspace does not list."""
+    return problem(
+        request,
+        status_code=404,
+        title="No code location",
+        name=name,
+        hint="Code locations lists every location of this workspace.",
+        back=("/locations", "Code locations"),
+        active="locations",
+    )
 
 
 @router.post("/locations/reload")
@@ -64,7 +70,7 @@ async def reload_all(request: Request, dep: Deployment = Depends(deployment)) ->
     """Read the workspace file again and reload every location, then show the page again (the
     form behind Reload all, without scripts)."""
     try:
-        await run_in_threadpool(dep.reload_all)
+        await run_in_threadpool(lambda: dep.reload_all(actor=actor_of(request)))
     except ProjectError as exc:
         return _unreadable(request, exc)
     return RedirectResponse("/locations", status_code=303)
@@ -76,7 +82,7 @@ async def reload_one(
 ) -> Response:
     """Reload one location, then show the page again (the form behind Reload)."""
     try:
-        await run_in_threadpool(dep.reload, name)
+        await run_in_threadpool(lambda: dep.reload(name, trigger="reload", actor=actor_of(request)))
     except KeyError:
         pass  # gone from the workspace since the page was drawn: the page shows what is left
     except ProjectError as exc:

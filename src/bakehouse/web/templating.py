@@ -121,6 +121,11 @@ def duration(seconds: float | None) -> str:
     return f"{hours} h {minutes} min"
 
 
+def megabytes(value: int | None) -> str:
+    """A byte count in MB (``182 MB``), or a dash."""
+    return "—" if value is None else f"{value / 1_000_000:.0f} MB"
+
+
 def reltime(ts: float | None) -> Markup:
     """A ``<time>``: `ts` relative to now, the exact time on hover; JS keeps it fresh."""
     if ts is None:
@@ -177,6 +182,7 @@ def _environment() -> jinja2.Environment:
     env.filters["exact"] = exact
     env.filters["clock"] = clock
     env.filters["duration"] = duration
+    env.filters["megabytes"] = megabytes
     env.filters["tojson_script"] = tojson_script
     return env
 
