@@ -160,3 +160,53 @@ def test_frames_under_an_s3_url(s3_server: S3Server) -> None:
         "lake/loaves.parquet",
     ]
     assert_frame_equal(seen["loaves"], typed_frame())
+
+
+@dg.asset
+def lazy_reader(loaves: pl.LazyFrame) -> None:
+    seen["lazy_reader"] = loaves
+
+
+@dg.asset
+def lazy_days(bakes: dict[str, pl.LazyFrame]) -> None:
+    seen["lazy_days"] = bakes
+
+
+@dg.asset
+def maybe_reader(never_stored: pl.DataFrame | None) -> None:
+    seen["maybe_reader"] = never_stored
+
+
+@dg.asset
+def never_stored() -> pl.DataFrame:
+    return pl.DataFrame({"x": [1]})
+
+
+def test_an_input_annotated_lazy_is_a_lazy_frame(tmp_path: Path) -> None:
+    resources = {"io_manager": PolarsParquetIOManager(base_dir=str(tmp_path))}
+    assert dg.materialize([loaves, lazy_reader], resources=resources).success
+    assert isinstance(seen["lazy_reader"], pl.LazyFrame)
+    assert_frame_equal(seen["lazy_reader"].collect(), typed_frame())
+
+    for day in ("2024-01-01", "2024-01-02", "2024-01-03"):
+        assert dg.materialize([bakes], partition_key=day, resources=resources).success
+    assert dg.materialize([bakes, lazy_days], selection=["lazy_days"], resources=resources).success
+    assert all(isinstance(f, pl.LazyFrame) for f in seen["lazy_days"].values())
+
+
+def test_a_lazy_input_from_s3_is_a_lazy_frame_too(s3_server: S3Server) -> None:
+    bucket = s3_server.new_bucket()
+    manager = PolarsParquetIOManager(
+        base_dir=f"s3://{bucket}/lake", storage_options=s3_server.storage_options()
+    )
+    assert dg.materialize([loaves, lazy_reader], resources={"io_manager": manager}).success
+    assert_frame_equal(seen["lazy_reader"].collect(), typed_frame())
+
+
+def test_a_missing_input_annotated_optional_is_none(tmp_path: Path) -> None:
+    resources = {"io_manager": PolarsParquetIOManager(base_dir=str(tmp_path))}
+    result = dg.materialize(
+        [never_stored, maybe_reader], selection=["maybe_reader"], resources=resources
+    )
+    assert result.success
+    assert seen["maybe_reader"] is None

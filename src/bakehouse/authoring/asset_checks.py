@@ -225,7 +225,14 @@ def _check_params(
         )
     for param in primary:
         inputs[param] = spec.asset_key
-    return _Params(params.context, inputs, params.resources, params.config, params.input_metadata)
+    return _Params(
+        params.context,
+        inputs,
+        params.resources,
+        params.config,
+        params.input_metadata,
+        params.input_annotations,
+    )
 
 
 def _with_loaded_deps(spec: AssetCheckSpec, params: _Params) -> AssetCheckSpec:

@@ -255,6 +255,9 @@ class _Params:
     config: tuple[str, type] | None
     # Parameter name -> the metadata its AssetIn gives (read by IO managers loading it).
     input_metadata: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Input parameter name -> its annotation, when it has one (IO managers may load by it,
+    # e.g. a polars LazyFrame instead of a DataFrame).
+    input_annotations: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _defining_scope_locals() -> dict[str, Any] | None:
@@ -356,7 +359,12 @@ def _parse_params(
             source=source,
         )
     input_metadata = {name: dict(ins[name].metadata or {}) for name in inputs if name in ins}
-    return _Params(context, inputs, resources, config, input_metadata)
+    annotations = {
+        name: hints.get(name, params[name].annotation)
+        for name in inputs
+        if hints.get(name, params[name].annotation) is not inspect.Parameter.empty
+    }
+    return _Params(context, inputs, resources, config, input_metadata, annotations)
 
 
 class AssetsDefinition:

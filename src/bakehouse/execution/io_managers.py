@@ -15,6 +15,7 @@ from bakehouse.authoring.metadata import metadata_values
 from bakehouse.graph.keys import AssetKey
 
 if TYPE_CHECKING:
+    from bakehouse.authoring.dagster_types import DagsterType
     from bakehouse.authoring.partitions import PartitionKeyRange, PartitionsDefinition
     from bakehouse.authoring.time_window_partitions import TimeWindow
 
@@ -142,9 +143,13 @@ class InputContext(_AssetPartitions):
         asset_partition_keys: list[str] | _Same | None = _SAME,
         partitions_def: PartitionsDefinition | None = None,
         definition_metadata: Mapping[str, Any] | None = None,
+        dagster_type: DagsterType | None = None,
     ) -> None:
         self.asset_key = asset_key
         self.name = name
+        # The input's type, from its parameter's annotation (``typing_type`` is Any without
+        # one): IO managers may load by it, as dagster_polars loads a LazyFrame when asked.
+        self.dagster_type = dagster_type or input_type(None)
         self.upstream_output = upstream_output
         # The input's own metadata (``AssetIn(metadata=...)``), e.g. the columns to load.
         self.definition_metadata = dict(definition_metadata or {})
@@ -156,6 +161,15 @@ class InputContext(_AssetPartitions):
         self._asset_partition_keys = asset_partition_keys
         self._partitions_def = partitions_def
         self.log = log or RunLogger()
+
+
+def input_type(annotation: Any) -> DagsterType:
+    """The `DagsterType` an input context carries for a parameter annotated `annotation`."""
+    from bakehouse.authoring.dagster_types import DagsterType
+
+    typing_type = Any if annotation is None else annotation
+    name = getattr(typing_type, "__name__", None) or str(typing_type)
+    return DagsterType(lambda _context, _value: True, name=name, typing_type=typing_type)
 
 
 class IOManager(ABC):

@@ -30,7 +30,7 @@ from bakehouse.execution.compute_logs import step_logs
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.hooks import run_hooks
 from bakehouse.execution.instance import as_dagster_instance
-from bakehouse.execution.io_managers import InputContext, IOManager, OutputContext
+from bakehouse.execution.io_managers import InputContext, IOManager, OutputContext, input_type
 from bakehouse.execution.leftover_children import live_children
 from bakehouse.execution.partitions import input_partition_keys, step_partition_keys
 from bakehouse.execution.plan import Step
@@ -371,6 +371,7 @@ def _load_input(
             partitions_def=env.partitions_defs.get(key),
             log=log,
             definition_metadata=step.assets_def.params.input_metadata.get(param),
+            dagster_type=input_type(step.assets_def.params.input_annotations.get(param)),
         )
     )
     what = ""
