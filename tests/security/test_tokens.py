@@ -168,3 +168,28 @@ def test_the_ui_logs_in_with_a_token_and_read_only_cannot_launch(
     finally:
         context.close()
     assert not errors, errors
+
+
+def test_the_reload_history_names_the_token_that_asked(auth_server: AuthServer) -> None:
+    admin = auth_server.bearer("admin")
+    one = httpx.post(
+        f"{auth_server.url}/api/locations/{LOCATION}/reload", headers=admin, timeout=120
+    )
+    assert one.status_code == 200
+    assert (one.json()["last_reload"]["trigger"], one.json()["last_reload"]["actor"]) == (
+        "api",
+        "admin",
+    )
+    every = httpx.post(f"{auth_server.url}/api/reload", headers=admin, timeout=120)
+    assert every.status_code == 200
+    history = httpx.get(
+        f"{auth_server.url}/api/locations/{LOCATION}/reloads",
+        headers=auth_server.bearer("viewer"),  # reading the history needs no right to change
+        timeout=30,
+    ).json()
+    assert [(r["trigger"], r["actor"]) for r in history[:2]] == [
+        ("reload_all", "admin"),
+        ("api", "admin"),
+    ]
+    assert history[-1]["trigger"] == "startup"
+    assert history[-1]["actor"] is None

@@ -127,6 +127,10 @@ def test_the_reload_button_says_what_asked_and_that_nothing_changed(page: Any) -
     expect(toast).to_have_text("ui_bakery reloaded (reload button): no changes.")
     expect(row.locator("[data-reload-summary]")).to_have_text("no changes")
     expect(row.locator("[data-reload-cell] .sub")).to_have_text("Reload button")
+    # The row's health: load time and memory, the versions on hover.
+    cell = row.locator("[data-health-cell]")
+    expect(cell).to_contain_text(re.compile(r"\d+ (ms|s) · \d+ MB"))
+    expect(cell).to_have_attribute("title", re.compile(r"^Python 3\.\d+\.\d+, bakehouse "))
 
 
 def test_the_location_page_shows_history_health_and_chart(

@@ -47,6 +47,8 @@ def diff_snapshots(before: LocationSnap, after: LocationSnap) -> DefinitionsDiff
         for name in sorted(old.keys() - new.keys()):
             removed.append(DefinitionChange(kind=kind, name=name))
         for name in sorted(old.keys() & new.keys()):
+            if old[name] == new[name]:  # records compare by value: the common case, fast
+                continue
             fields = _field_changes(old[name], new[name])
             if fields:
                 changed.append(DefinitionChange(kind=kind, name=name, fields=fields))
