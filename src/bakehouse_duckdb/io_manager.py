@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field
@@ -92,8 +93,16 @@ class DuckDBIOManager(ConfigurableIOManager):
         partitioned = context.has_asset_partitions
         label = PARTITION_ROW_COUNT if partitioned else ROW_COUNT
         described = handler.metadata(obj, partitioned=partitioned)
+        # dagster/table_name is Dagster's fully qualified name: the catalog DuckDB names after
+        # the database file, the schema, the table.
+        catalog = Path(self.database).stem
         context.add_output_metadata(
-            {**described, label: rows, "table": f"{where.schema}.{where.table}"}
+            {
+                **described,
+                label: rows,
+                "table": f"{where.schema}.{where.table}",
+                "dagster/table_name": f"{catalog}.{where.schema}.{where.table}",
+            }
         )
 
     def load_input(self, context: InputContext) -> Any:

@@ -66,6 +66,7 @@ def test_pandas_outputs_carry_row_count_schema_and_preview(tmp_path: Path) -> No
 
     assert metadata["dagster/row_count"] == {"type": "int", "value": 3}
     assert metadata["table"] == {"type": "text", "value": "public.loaves"}
+    assert metadata["dagster/table_name"] == {"type": "text", "value": "db.public.loaves"}
     columns = metadata["dagster/column_schema"]["value"]["columns"]
     assert [c["name"] for c in columns] == ["id", "kind", "baked_at", "price", "fresh", "name"]
     assert columns[0]["type"] == "Int64"
