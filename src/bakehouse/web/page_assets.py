@@ -15,7 +15,7 @@ from bakehouse.host.deployment import Deployment
 from bakehouse.host.freshness import duration_words
 from bakehouse.host.staleness import keys_to_read, staleness
 from bakehouse.protocol.snapshot import FreshnessPolicySnap
-from bakehouse.web import asset_status
+from bakehouse.web import asset_status, metadata_plots
 from bakehouse.web.api_assets import get_asset
 from bakehouse.web.api_automation_conditions import automated
 from bakehouse.web.api_graph import views
@@ -130,6 +130,10 @@ def asset_page(
         },
         "partitioned": partitioned,
         "unsynced": staleness(graph, [key], read).get(key),
+        # Numeric metadata of the newest materializations, plotted.
+        "plots": metadata_plots.plots(
+            dep.instance.get_materialization_history(key, limit=metadata_plots.HISTORY)
+        ),
         "freshness_policy": policy_text(graph.assets[key].node.freshness_policy)
         if key in graph.assets
         else None,

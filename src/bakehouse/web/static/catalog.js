@@ -133,7 +133,7 @@
       '<td class="key-cell"><a href="' + esc(assetUrl(key)) + '">' + esc(key) + "</a>" + (r[F.external] ? ' <span class="tag">external</span>' : "") + "</td>" +
       "<td>" + esc(r[F.group]) + "</td>" +
       (loc === null ? '<td class="muted">none</td>' : '<td><i class="loc-dot loc-' + locIndex.get(loc) + '"></i>' + esc(loc) + "</td>") +
-      "<td>" + r[F.kinds].map((k) => '<span class="tag">' + esc(k) + "</span>").join(" ") + "</td>" +
+      "<td>" + r[F.kinds].map((k) => '<span class="tag kind-tag" data-kind="' + esc(String(k).toLowerCase()) + '">' + esc(k) + "</span>").join(" ") + "</td>" +
       '<td class="owners-cell">' + esc(r[F.owners].join(", ")) + "</td>" +
       '<td><span class="pill pill-' + style + '" data-status="' + state + '">' + label + "</span></td>" +
       partitionsCell(r[F.partitions]) +

@@ -384,12 +384,19 @@
         if (n.kinds && n.kinds.length) {
           const kind = n.kinds[0];
           ctx.font = "600 10.5px " + SANS;
-          const tw = ctx.measureText(kind).width + 10;
+          // The kind's icon (static/kinds.js) before its name, once the picture has loaded.
+          const icon = BH.kindIcon ? BH.kindIcon(String(kind).toLowerCase()) : null;
+          const iw = icon ? 14 : 0;
+          const tw = ctx.measureText(kind).width + 10 + iw;
           roundRect(n.x + W - tw - 8, n.y + 31, tw, 15, 4);
           ctx.fillStyle = "#f2f4f7";
           ctx.fill();
+          if (icon) {
+            if (icon.complete) ctx.drawImage(icon, n.x + W - tw - 4, n.y + 32.5, 12, 12);
+            else icon.onload = invalidate;
+          }
           ctx.fillStyle = C.muted;
-          ctx.fillText(kind, n.x + W - tw - 3, n.y + 42);
+          ctx.fillText(kind, n.x + W - tw - 3 + iw, n.y + 42);
         }
       }
     }
@@ -499,7 +506,7 @@
       "<dt>Location</dt><dd>" + escapeHtml(n.location || "not defined") + "</dd>" +
       "<dt>Group</dt><dd>" + escapeHtml(n.group) + "</dd>" +
       (n.partitions ? "<dt>Partitions</dt><dd data-partitions>" + partitionText(n) + " materialized</dd>" : "") +
-      (n.kinds && n.kinds.length ? "<dt>Kinds</dt><dd>" + n.kinds.map((x) => '<span class="tag">' + escapeHtml(x) + "</span>").join(" ") + "</dd>" : "") +
+      (n.kinds && n.kinds.length ? "<dt>Kinds</dt><dd>" + n.kinds.map((x) => '<span class="tag kind-tag" data-kind="' + escapeHtml(String(x).toLowerCase()) + '">' + escapeHtml(x) + "</span>").join(" ") + "</dd>" : "") +
       (n.run_id ? '<dt>Last run</dt><dd><a class="run-id" href="/runs/' + encodeURIComponent(n.run_id) + '">' + escapeHtml(n.run_id.slice(0, 8)) + "</a></dd>" : "") +
       '</dl><p style="margin:14px 0 0"><a class="btn btn-sm" href="' + assetUrl(n.key) + '">Open asset page →</a></p></div>' +
       '<div class="section-label">Upstream (' + parents[i].length + ")</div>" + keyButtons(parents[i]) +
