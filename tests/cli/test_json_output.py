@@ -102,12 +102,17 @@ def test_check_defs(bh: RunBh, kitchen: Path) -> None:
 
 
 def test_check_defs_of_a_broken_location(bh: RunBh, tmp_path: Path) -> None:
-    root = write_project(tmp_path / "broken", "broken", {"defs/bad.py": "def oops(:\n"})
+    root = write_project(
+        tmp_path / "broken", "broken", {"defs/bad.py": "def oops(:\n"}, defs_errors="fail"
+    )
     checked = _document(bh("check", "defs", "--json", cwd=root), 1)
     assert checked["ok"] is False
     (location,) = checked["locations"]
-    assert location["status"] == "FAILED"
-    assert "bad.py" in location["error"]["message"]
+    # A check loads every module whatever defs_errors says, and names each broken one.
+    assert location["status"] == "LOADED_WITH_ERRORS"
+    (error,) = location["module_errors"]
+    assert error["where"] == f"{root.resolve()}/src/broken/defs/bad.py:1"
+    assert "SyntaxError" in error["message"]
 
 
 def test_launch_prints_the_runs_outcome(bh: RunBh, kitchen: Path) -> None:

@@ -87,7 +87,9 @@ class Broken:
 
 @pytest.fixture(scope="module")
 def broken(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broken]:
-    root = write_project(tmp_path_factory.mktemp("last_good") / "bakery", "bakery", BAKERY)
+    root = write_project(
+        tmp_path_factory.mktemp("last_good") / "bakery", "bakery", BAKERY, defs_errors="fail"
+    )
     with Instance.for_home(root / ".bakehouse") as instance:
         deployment = Deployment(find_workspace(root), instance, daemon=False)
         deployment.start()

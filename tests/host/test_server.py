@@ -80,7 +80,10 @@ def test_ping_snapshot_and_shutdown(tmp_path: Path) -> None:
 
 def test_a_failed_import_still_serves_the_error_as_data(tmp_path: Path) -> None:
     root = write_project(
-        tmp_path / "p", "proto_broken", {"defs/bad.py": "import bakehouse\n\n1 / 0\n"}
+        tmp_path / "p",
+        "proto_broken",
+        {"defs/bad.py": "import bakehouse\n\n1 / 0\n"},
+        defs_errors="fail",
     )
     server = _server(root)
     try:

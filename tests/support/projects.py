@@ -23,12 +23,19 @@ VENV_CACHE = REPO / ".test-venvs"
 
 
 def write_project(
-    root: Path, module: str, files: dict[str, str], *, definitions: bool = True
+    root: Path,
+    module: str,
+    files: dict[str, str],
+    *,
+    definitions: bool = True,
+    defs_errors: str | None = None,
 ) -> Path:
     """A project at `root` with root module `module`; `files` are paths under ``src/<module>/``
     (dedented). Its ``definitions.py`` loads the defs folder, unless `definitions` is False or
-    `files` has its own."""
+    `files` has its own. `defs_errors` ("isolate" or "fail") is written to its settings when
+    given: a test of a location that fails to load as a whole breaks a defs module with "fail"."""
     root.mkdir(parents=True, exist_ok=True)
+    setting = f'defs_errors = "{defs_errors}"\n' if defs_errors else ""
     (root / "pyproject.toml").write_text(
         textwrap.dedent(
             f"""\
@@ -38,6 +45,11 @@ def write_project(
 
             [tool.bakehouse]
             directory_type = "project"
+            """
+        )
+        + setting
+        + textwrap.dedent(
+            f"""\
 
             [tool.bakehouse.project]
             root_module = "{module}"

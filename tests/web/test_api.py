@@ -52,7 +52,7 @@ BROKEN = {"defs/cake.py": "import bakehouse as dg\n\nraise ImportError('no eggs'
 def client(tmp_path: Path) -> Iterator[httpx.Client]:
     write_project(tmp_path / "mill", "api_mill", MILL)
     write_project(tmp_path / "oven", "api_oven", OVEN)
-    write_project(tmp_path / "cake", "api_cake", BROKEN)
+    write_project(tmp_path / "cake", "api_cake", BROKEN, defs_errors="fail")
     write_workspace(tmp_path, ["mill", "oven", "cake"])
     workspace = find_workspace(tmp_path)
     with Instance.for_home(tmp_path / ".bakehouse") as instance:
@@ -189,6 +189,6 @@ def test_unknown_run_is_404_and_openapi_is_served(client: httpx.Client) -> None:
     assert "storage_id" in schemas["EventRecord"]["properties"]
     # Records keep their field descriptions in the schema.
     status = schemas["LocationOut"]["properties"]["status"]
-    assert status["description"] == "LOADING, LOADED or FAILED"
+    assert status["description"] == "LOADING, LOADED, LOADED_WITH_ERRORS or FAILED"
     assert client.get("/api/runs", params={"limit": 0}).status_code == 422
     assert client.get("/api/runs", params={"status": "BOGUS"}).status_code == 422

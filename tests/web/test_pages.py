@@ -104,7 +104,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     root = tmp_path_factory.mktemp("ui")
     write_project(root / "mill", "ui_mill", MILL)
     write_project(root / "oven", "ui_oven", OVEN)
-    write_project(root / "cake", "ui_cake", {"defs/cake.py": BROKEN_CAKE})
+    write_project(root / "cake", "ui_cake", {"defs/cake.py": BROKEN_CAKE}, defs_errors="fail")
     write_workspace(root, ["mill", "oven", "cake"])
     with running_dev_server(root, loaded=set()) as dev:  # the pages show locations loading
         yield dev

@@ -3,6 +3,11 @@
 `load_defs` imports every module under a defs package (nested folders included) and collects
 every definition object found at module level, so nobody lists assets by hand; a folder holding
 ``defs.yaml`` is loaded through its component type instead.
+
+Inside `isolating_module_errors()` (the code server and run workers enter it when the project's
+``defs_errors`` is "isolate"), a module under the defs package that fails to load is recorded
+as a `ModuleLoadError` and skipped, so the rest of the location loads; outside it (tests,
+notebooks, ``defs_errors = "fail"``) the first such error is raised, as before.
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ import sys
 import sysconfig
 import traceback
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,7 +31,56 @@ from bakehouse.authoring.definitions_class import Definitions
 from bakehouse.authoring.graphs import JobDefinition
 from bakehouse.authoring.jobs import AssetJobDefinition
 from bakehouse.authoring.source import source_of_function
-from bakehouse.errors import DefinitionError, SourceLocation, is_framework_frame
+from bakehouse.errors import DefinitionError, ErrorInfo, SourceLocation, is_framework_frame
+from bakehouse.protocol.wire import DEFS_ERRORS_ENV
+
+
+@dataclass(frozen=True)
+class ModuleLoadError:
+    """A module under a defs package that failed to load and was left out of the location."""
+
+    # The dotted module name, or the component folder whose ``defs.yaml`` failed.
+    module: str
+    # The module's own file (its ``__init__.py`` for a package; the ``defs.yaml``).
+    path: str
+    # Where the error points: the user's file and line.
+    source: SourceLocation
+    error: ErrorInfo
+
+
+# The errors of the modules skipped so far, while `isolating_module_errors` is active.
+_ISOLATED: ContextVar[list[ModuleLoadError] | None] = ContextVar("_ISOLATED", default=None)
+
+
+def isolation_from_env() -> bool:
+    """True unless the host asked this process to fail on a defs module that does not load
+    (``defs_errors = "fail"``, passed as `DEFS_ERRORS_ENV` to code servers and run workers)."""
+    return os.environ.get(DEFS_ERRORS_ENV, "isolate") != "fail"
+
+
+@contextmanager
+def isolating_module_errors(enabled: bool = True) -> Iterator[list[ModuleLoadError]]:
+    """While active (and `enabled`), `load_defs` skips a module of the defs package that fails
+    to load and appends its error to the yielded list, instead of raising it."""
+    errors: list[ModuleLoadError] = []
+    token = _ISOLATED.set(errors if enabled else None)
+    try:
+        yield errors
+    finally:
+        _ISOLATED.reset(token)
+
+
+def isolate_module_error(module: str, path: Path | str, exc: DefinitionError) -> bool:
+    """Record `exc`, raised while loading `module` (file `path`), if module errors are being
+    isolated; False (the caller raises it) if not."""
+    errors = _ISOLATED.get()
+    if errors is None:
+        return False
+    source = exc.source or SourceLocation(str(path), 1)
+    # The message without the file:line prefix: every view shows the file:line beside it.
+    error = replace(ErrorInfo.from_exception(exc), message=exc.detail)
+    errors.append(ModuleLoadError(module=module, path=str(path), source=source, error=error))
+    return True
 
 
 class LazyDefinitions:
@@ -163,7 +220,13 @@ def _iter_modules(package: ModuleType) -> Iterator[ModuleType | Definitions]:
                 continue
             if entry.is_dir() and (entry / "defs.yaml").is_file():
                 seen.add(name)
-                yield _component_defs(entry)
+                try:
+                    component = _component_defs(entry)
+                except DefinitionError as exc:
+                    if not isolate_module_error(str(entry), entry / "defs.yaml", exc):
+                        raise
+                    continue
+                yield component
                 continue
             if not name.isidentifier():
                 continue
@@ -173,7 +236,15 @@ def _iter_modules(package: ModuleType) -> Iterator[ModuleType | Definitions]:
             elif entry.suffix != ".py":
                 continue
             seen.add(name)
-            yield from _iter_modules(_import(f"{package.__name__}.{name}"))
+            child_name = f"{package.__name__}.{name}"
+            try:
+                child = _import(child_name)
+            except DefinitionError as exc:
+                path = entry / "__init__.py" if entry.is_dir() else entry
+                if not isolate_module_error(child_name, path, exc):
+                    raise
+                continue
+            yield from _iter_modules(child)
 
 
 def iter_package_modules(package: ModuleType) -> list[ModuleType]:
@@ -203,7 +274,13 @@ def load_defs(defs_root: ModuleType | str) -> Definitions:
                 parts.append(value)
             elif isinstance(value, LazyDefinitions):
                 seen.add(id(value))
-                parts.append(value())
+                try:
+                    parts.append(value())
+                except DefinitionError as exc:
+                    # An @definitions function of one module raising is that module's error.
+                    path = getattr(module, "__file__", None) or module.__name__
+                    if module is root or not isolate_module_error(module.__name__, path, exc):
+                        raise
             elif _collectable(value):
                 seen.add(id(value))
                 found.append(value)

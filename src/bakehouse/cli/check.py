@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import click
 
 from bakehouse.cli import json_output
 from bakehouse.cli.context import fetch_snapshots, load_workspace, workspace_targets
-from bakehouse.cli.output import console, plural, print_load_failure
+from bakehouse.cli.output import (
+    console,
+    module_errors_json,
+    plural,
+    print_load_failure,
+    print_module_errors,
+)
 from bakehouse.project.workspace import Workspace
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap
 
@@ -132,8 +139,11 @@ def _print_result(snap: LocationSnap | LoadFailure) -> None:
     if isinstance(snap, LoadFailure):
         print_load_failure(out, snap)
         return
+    if snap.module_errors:
+        print_module_errors(out, snap.name, snap.module_errors)
+    mark = "[yellow]![/]" if snap.module_errors else "[green]✓[/]"
     out.print(
-        f"[green]✓[/] code location [bold]{snap.name}[/] ({snap.module}, Python "
+        f"{mark} code location [bold]{snap.name}[/] ({snap.module}, Python "
         f"{snap.python_version}): {summary(snap)}"
     )
 
@@ -148,12 +158,13 @@ def _location_json(result: LocationSnap | LoadFailure) -> dict[str, object]:
         }
     return {
         "name": result.name,
-        "status": "LOADED",
+        "status": "LOADED_WITH_ERRORS" if result.module_errors else "LOADED",
         "module": result.module,
         "python_version": result.python_version,
         "load_seconds": result.load_seconds,
         "counts": counts(result),
         "error": None,
+        "module_errors": module_errors_json(result.module_errors),
     }
 
 
@@ -170,7 +181,9 @@ def _location_json(result: LocationSnap | LoadFailure) -> dict[str, object]:
 )
 def check_defs(as_json: bool, load_timeout: float) -> None:
     """Load each code location in its own Python; print what it defines, or the error with its
-    file:line, as each one finishes. Exits 1 when any location fails to load.
+    file:line, as each one finishes. Exits 1 when any location fails to load, or loads with
+    errors: whatever defs_errors says, every module of the defs folder is loaded and each one
+    that fails is reported with its file:line (docs/projects.md).
 
     With --json: ``{"ok", "elapsed_seconds", "locations": [...], "warnings": [...]}``, each
     location with its status, counts or error (docs/cli.md).
@@ -178,8 +191,14 @@ def check_defs(as_json: bool, load_timeout: float) -> None:
     workspace = load_workspace(here_only=True)
     warnings = _print_settings_warnings(workspace)
     started = time.perf_counter()
+    # Isolated whatever the projects set: a check reports every broken module, not the first,
+    # and fails on any of them (a CI check must not pass with a module left out).
+    targets = {
+        name: replace(target, defs_errors="isolate")
+        for name, target in workspace_targets(workspace).items()
+    }
     results = fetch_snapshots(
-        workspace_targets(workspace),
+        targets,
         on_result=lambda _name, snap: _print_result(snap),
         timeout=load_timeout,
     )
@@ -188,6 +207,9 @@ def check_defs(as_json: bool, load_timeout: float) -> None:
     for clash in _report_key_clashes(workspace, results, warnings):
         results[clash.name] = clash
     failed = sum(1 for snap in results.values() if isinstance(snap, LoadFailure))
+    partly = sum(
+        1 for snap in results.values() if isinstance(snap, LocationSnap) and snap.module_errors
+    )
     if not failed:
         warnings += _print_unplaced_checks(
             [s for s in results.values() if isinstance(s, LocationSnap)]
@@ -195,13 +217,22 @@ def check_defs(as_json: bool, load_timeout: float) -> None:
     if as_json:
         json_output.emit(
             {
-                "ok": not failed,
+                "ok": not failed and not partly,
                 "elapsed_seconds": round(elapsed, 3),
                 "locations": [_location_json(r) for r in results.values()],
                 "warnings": warnings,
             }
         )
-    if failed:
-        out.print(f"[red]{failed} of {len(results)} code locations failed to load.[/]")
+    if failed or partly:
+        if failed:
+            out.print(f"[red]{failed} of {len(results)} code locations failed to load.[/]")
+        if partly:
+            broken = sum(
+                len(s.module_errors) for s in results.values() if isinstance(s, LocationSnap)
+            )
+            out.print(
+                f"[red]{partly} of {len(results)} code locations loaded with errors: "
+                f"{plural(broken, 'module')} failed to load.[/]"
+            )
         raise SystemExit(1)
     out.print(f"All definitions loaded in {elapsed:.2f} s.")

@@ -161,4 +161,16 @@ def foreground_deployment(
                 console().print(f"[red bold]✗ {title}[/] ({state.status.value})")
         if failed:
             raise SystemExit(1)
+        from bakehouse.cli.output import print_module_errors
+
+        for state in deployment.locations():
+            if state.snapshot is not None and state.snapshot.module_errors:
+                # defs_errors = "isolate": what does not need the failed modules still runs
+                # (a launch that needs them is refused by name); say what was left out.
+                print_module_errors(
+                    console(stderr=True),
+                    state.name,
+                    state.snapshot.module_errors,
+                    tracebacks=False,
+                )
         yield deployment

@@ -275,6 +275,7 @@ def _raise_stop(signum: int, frame: object) -> None:
 def _report_locations(deployment: object, out: object) -> None:
     """Print each location's outcome once it has loaded or failed."""
     from rich.console import Console
+    from rich.markup import escape
 
     from bakehouse.host.deployment import Deployment
     from bakehouse.host.supervisor import LocationStatus
@@ -289,6 +290,14 @@ def _report_locations(deployment: object, out: object) -> None:
             reported.add(state.name)
             if state.status == LocationStatus.LOADED:
                 out.print(f"  [green]✓[/] {state.name}: {state.asset_count} assets")
+            elif state.status == LocationStatus.LOADED_WITH_ERRORS and state.snapshot:
+                out.print(
+                    f"  [yellow]![/] {state.name}: {state.asset_count} assets, "
+                    f"{len(state.snapshot.module_errors)} modules failed to load"
+                )
+                for error in state.snapshot.module_errors:
+                    out.print(f"      {escape(error.where)}: {escape(error.error.message)}")
+                out.print("      the rest serves; fix them and reload")
             else:
                 message = state.error.message if state.error else "failed"
                 out.print(f"  [red]✗[/] {state.name}: {message}")

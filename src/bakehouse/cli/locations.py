@@ -17,7 +17,7 @@ from bakehouse.cli.context import (
     open_instance,
     workspace_targets,
 )
-from bakehouse.cli.output import console, format_duration, format_time, status_text
+from bakehouse.cli.output import console, format_duration, format_time, relpath, status_text
 from bakehouse.host.discovery import client_headers
 
 
@@ -73,8 +73,13 @@ def _loaded_here() -> list[dict[str, Any]]:
             }
             row.update(status="FAILED", asset_count=0, error=error)
         else:
+            from bakehouse.cli.output import module_errors_json
+
             assets = sum(1 for a in snap.assets if not a.is_external)
-            row.update(status="LOADED", asset_count=assets, error=None)
+            status = "LOADED_WITH_ERRORS" if snap.module_errors else "LOADED"
+            row.update(status=status, asset_count=assets, error=None)
+            row["module_errors"] = module_errors_json(snap.module_errors)
+        row.setdefault("module_errors", [])
         rows.append(row)
     return rows
 
@@ -93,7 +98,8 @@ def _key_packages(snap: Any) -> dict[str, str]:
 @json_output.option
 def list_locations(url: str | None, as_json: bool) -> None:
     """Each location's status, last update, Python, process, health (load time, memory,
-    restarts) and error; exits 1 when any failed.
+    restarts) and error; exits 1 when any failed or loaded with errors (a module of its defs
+    folder failed to load).
 
     Without a running deployment, each location is loaded once here and reported. With --json:
     the rows of ``GET /api/locations`` (``health``: load time, memory now and at peak, restarts
@@ -105,8 +111,12 @@ def list_locations(url: str | None, as_json: bool) -> None:
         json_output.emit(rows)
     else:
         _print(rows, base)
-    if any(r["status"] == "FAILED" for r in rows):
+    if any(r["status"] in BROKEN for r in rows):
         raise SystemExit(1)
+
+
+# Statuses that make `bh locations list` and `reload` exit 1: code on disk that does not load.
+BROKEN = ("FAILED", "LOADED_WITH_ERRORS")
 
 
 def _print(rows: list[dict[str, Any]], base: str | None) -> None:
@@ -129,6 +139,10 @@ def _print(rows: list[dict[str, Any]], base: str | None) -> None:
         if health.get("last_exit"):
             restarts += f" (last: {health['last_exit']})"
         last = row.get("last_reload") or {}
+        for module_error in row.get("module_errors") or ():
+            # Each module left out, by file:line first: what to open and fix.
+            where = f"{relpath(module_error['file'])}:{module_error['line']}"
+            error += ("\n" if error else "") + f"{where}: {module_error['message']}"
         table.add_row(
             escape(row["name"]),
             status,
@@ -168,7 +182,7 @@ def reload_location(name: str | None, reload_all: bool, url: str | None, as_json
         json_output.emit(rows)
     else:
         _print(rows, base)
-    if any(r["status"] == "FAILED" for r in rows):
+    if any(r["status"] in BROKEN for r in rows):
         raise SystemExit(1)
 
 

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from bakehouse.errors import ErrorInfo
-    from bakehouse.protocol.snapshot import LoadFailure
+    from bakehouse.protocol.snapshot import LoadFailure, ModuleErrorSnap
 
 STATUS_STYLES = {
     "SUCCESS": "green",
@@ -20,6 +20,9 @@ STATUS_STYLES = {
     "QUEUED": "yellow",
     "CANCELING": "yellow",
     "CANCELED": "magenta",
+    "LOADED": "green",
+    "LOADED_WITH_ERRORS": "yellow",
+    "FAILED": "red",
 }
 
 
@@ -80,6 +83,45 @@ def print_error(out: Console, error: ErrorInfo, *, title: str) -> None:
 def print_load_failure(out: Console, failure: LoadFailure) -> None:
     """A location that failed to load; the user's file:line comes first in the message."""
     print_error(out, failure.error, title=f"Code location '{failure.name}' failed to load")
+
+
+def print_module_errors(
+    out: Console, location: str, errors: tuple[ModuleErrorSnap, ...], *, tracebacks: bool = True
+) -> None:
+    """The modules of a location's defs folder that failed to load (and were left out), each
+    with its file:line first, then (with `tracebacks`) its traceback."""
+    from rich.markup import escape
+
+    count = len(errors)
+    out.print(
+        f"[yellow bold]! code location '{escape(location)}' loaded with errors: {count} "
+        f"module{'' if count == 1 else 's'} of its defs folder failed to load and "
+        f"{'was' if count == 1 else 'were'} left out[/]"
+    )
+    for error in errors:
+        # The whole path, as a failed location's error gives it: terminals make it a link.
+        out.print(f"[red]  {escape(error.where)}: {escape(error.error.message)}[/]")
+        if tracebacks:
+            rendered = error.error.render()
+            if rendered.strip() != error.error.message.strip():
+                out.print(escape(rendered), style="dim")
+
+
+def module_errors_json(errors: tuple[ModuleErrorSnap, ...]) -> list[dict[str, object]]:
+    """The module errors of a location as the API writes them (`web.models.ModuleErrorOut`)."""
+    return [
+        {
+            "module": e.module,
+            "path": e.path,
+            "file": e.file,
+            "line": e.line,
+            "where": e.where,
+            "cls_name": e.error.cls_name,
+            "message": e.error.message,
+            "traceback": e.error.render(),
+        }
+        for e in errors
+    ]
 
 
 def metadata_preview(entry: dict[str, Any], width: int = 80) -> str:

@@ -27,6 +27,7 @@ def _project_rows(project: ProjectSettings) -> list[tuple[str, str]]:
         ("registry_modules", ", ".join(project.registry_modules) or "none"),
         ("python", python),
         (".env variables", env),
+        ("defs_errors", project.defs_errors),
     ]
 
 

@@ -1,7 +1,9 @@
 """Code-server side: import a location's module, validate its `Definitions`, build its snapshot.
 
 Runs in the location's own interpreter. Every failure becomes a `LoadFailure` carrying the
-error as data, never an exception for the caller.
+error as data, never an exception for the caller. With ``defs_errors = "isolate"`` (the
+default; the host passes it as `DEFS_ERRORS_ENV`), a module of the defs folder that fails to
+load is left out and listed in the snapshot's `module_errors` instead.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,8 +20,14 @@ from typing import Any
 from bakehouse.authoring.assets import AssetsDefinition
 from bakehouse.authoring.definitions_class import Definitions
 from bakehouse.authoring.freshness import FreshnessPolicy
-from bakehouse.authoring.loading import load_definitions
+from bakehouse.authoring.loading import (
+    ModuleLoadError,
+    isolating_module_errors,
+    isolation_from_env,
+    load_definitions,
+)
 from bakehouse.authoring.metadata import normalize_metadata
+from bakehouse.codeserver.failed_modules import missing_nodes
 from bakehouse.errors import ErrorInfo
 from bakehouse.protocol.snapshot import (
     AssetCheckSnap,
@@ -30,6 +39,7 @@ from bakehouse.protocol.snapshot import (
     JobSnap,
     LoadFailure,
     LocationSnap,
+    ModuleErrorSnap,
     MultiPartitionsSnap,
     PartitionDimensionSnap,
     PartitionsSnap,
@@ -68,10 +78,26 @@ def _type_name(resource: object) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def module_error_snap(error: ModuleLoadError) -> ModuleErrorSnap:
+    """A skipped module's error as plain data."""
+    return ModuleErrorSnap(
+        module=error.module,
+        path=error.path,
+        file=error.source.file,
+        line=error.source.line,
+        error=error.error,
+    )
+
+
 def build_snapshot(
-    defs: Definitions, *, name: str, module: str, load_seconds: float
+    defs: Definitions,
+    *,
+    name: str,
+    module: str,
+    load_seconds: float,
+    module_errors: Sequence[ModuleLoadError] = (),
 ) -> LocationSnap:
-    """Describe `defs` as plain data."""
+    """Describe `defs` as plain data, with the errors of the defs modules left out."""
     import bakehouse
 
     graph = defs.resolve_asset_graph()
@@ -108,8 +134,10 @@ def build_snapshot(
                 freshness_policy=_freshness_snap(spec.freshness_policy),
             )
         )
-    for key in sorted(graph.undefined_keys):
-        assets.append(AssetNodeSnap(key=key.to_user_string(), is_external=True, is_undefined=True))
+    errors = tuple(module_error_snap(e) for e in module_errors)
+    assets += missing_nodes(
+        [a.key for a in assets], sorted(k.to_user_string() for k in graph.undefined_keys), errors
+    )
     jobs = tuple(
         JobSnap(
             name=job.name,
@@ -143,6 +171,7 @@ def build_snapshot(
         packages=_packages(),
         module=module,
         load_seconds=round(load_seconds, 4),
+        module_errors=errors,
     )
 
 
@@ -397,12 +426,14 @@ def load_location(
     """Load the location: its definitions and their snapshot, or why it could not be loaded."""
     started = time.perf_counter()
     try:
-        defs = load_definitions(module_name, defs_module=defs_module)
+        with isolating_module_errors(isolation_from_env()) as module_errors:
+            defs = load_definitions(module_name, defs_module=defs_module)
         return defs, build_snapshot(
             defs,
             name=name,
             module=module_name or defs_module or "",
             load_seconds=time.perf_counter() - started,
+            module_errors=module_errors,
         )
     except Exception as exc:  # noqa: BLE001 - a failed load is reported as data
         return None, LoadFailure(

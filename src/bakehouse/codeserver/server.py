@@ -3,8 +3,9 @@
 Started as ``<location python> -m bakehouse code-server ...``. It loads the user's code once,
 then listens on loopback and answers a small versioned JSON protocol:
 
-- ``GET /ping``: name, pid, status (LOADED or FAILED), the protocol version, and the process's
-  resident memory now and at its peak (bytes; None where the platform does not tell).
+- ``GET /ping``: name, pid, status (LOADED, LOADED_WITH_ERRORS or FAILED), the protocol
+  version, and the process's resident memory now and at its peak (bytes; None where the
+  platform does not tell).
 - ``GET /snapshot``: the `LocationSnap`, or the `LoadFailure` whose traceback says why not.
 - ``POST /evaluate/schedule`` ``{"name", "scheduled_time"}`` and ``POST /evaluate/sensor``
   ``{"name", "cursor", "last_tick_at", "payload"}``: run requests, skip reason, new cursor, or
@@ -41,7 +42,13 @@ class _State:
         self.snapshot_json = dumps(snapshot).encode()
         self.loaded_at = time.time()
         self.last_contact = time.monotonic()
-        self.status = "FAILED" if isinstance(snapshot, LoadFailure) else "LOADED"
+        self.status = (
+            "FAILED"
+            if isinstance(snapshot, LoadFailure)
+            else "LOADED_WITH_ERRORS"
+            if snapshot.module_errors
+            else "LOADED"
+        )
 
 
 class _Handler(BaseHTTPRequestHandler):

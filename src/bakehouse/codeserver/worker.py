@@ -93,11 +93,17 @@ def _run_worker(
         lifecycle = plan is None
         try:
             from bakehouse.authoring.graphs import JobDefinition
-            from bakehouse.authoring.loading import load_definitions
+            from bakehouse.authoring.loading import (
+                isolating_module_errors,
+                isolation_from_env,
+                load_definitions,
+            )
             from bakehouse.execution.run import execute_run
             from bakehouse.execution.step_executor import LocationModule, executor_for
 
-            defs = load_definitions(module, defs_module=defs_module)
+            # As the code server loaded it: the host refused any plan needing a skipped module.
+            with isolating_module_errors(isolation_from_env()):
+                defs = load_definitions(module, defs_module=defs_module)
             found = defs.get_job_def(run.job_name) if run.job_name else None
             if isinstance(found, JobDefinition):
                 # A job of ops: its one worker writes the whole run, start to end.

@@ -41,6 +41,7 @@ def project_of(folder: Path) -> tuple[Path | None, tuple[str, ...]]:
 def load_component_folder(folder: Path) -> Definitions:
     """The definitions of every component instance declared in ``folder/defs.yaml``."""
     from bakehouse.authoring.definitions_class import Definitions
+    from bakehouse.authoring.loading import isolate_module_error
 
     yaml_file = folder / DEFS_YAML
     documents = parse_yaml_documents(yaml_file)
@@ -50,7 +51,16 @@ def load_component_folder(folder: Path) -> Definitions:
             source=SourceLocation(str(yaml_file), 1),
         )
     project_root, registry = project_of(folder)
-    parts = [load_document(doc, project_root=project_root, registry=registry) for doc in documents]
+    parts = []
+    for index, document in enumerate(documents):
+        try:
+            parts.append(load_document(document, project_root=project_root, registry=registry))
+        except DefinitionError as exc:
+            # One failing document of several is that component's error alone when module
+            # errors are isolated (`authoring.loading.isolating_module_errors`).
+            name = f"{folder} (document {index + 1})" if len(documents) > 1 else str(folder)
+            if not isolate_module_error(name, yaml_file, exc):
+                raise
     merged = Definitions.merge(*parts)
     merged.source = SourceLocation(str(yaml_file), 1)
     return merged

@@ -28,7 +28,7 @@ from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.launching import plan_run, submit
 from bakehouse.host.partition_keys import partition_keys
 from bakehouse.host.run_coordinator import RunCoordinator
-from bakehouse.host.supervisor import LocationStatus, LocationSupervisor
+from bakehouse.host.supervisor import LocationSupervisor
 from bakehouse.serdes import replace
 from bakehouse.storage.records import (
     BACKFILL_TAG,
@@ -224,7 +224,7 @@ class BackfillDaemon(LaunchingLoop):
             state = states.get(name)
             if state is None:
                 return f"waiting: location '{name}' is not in the workspace"
-            if state.status is not LocationStatus.LOADED:
+            if not state.status.is_serving:
                 return f"waiting for location '{name}', which is {state.status.value}"
         missing = [k for k in backfill.asset_selection if graph.location_of(k) is None]
         if missing:

@@ -72,12 +72,18 @@ def serve_spawned(recipe: str, conn: Connection, parent_pid: int) -> None:
     storage = StorageAddress(url=data["storage_url"], storage_dir=data["storage_dir"])
 
     def reload() -> RunSteps:
-        from bakehouse.authoring.loading import load_definitions
+        from bakehouse.authoring.loading import (
+            isolating_module_errors,
+            isolation_from_env,
+            load_definitions,
+        )
         from bakehouse.execution.run import plan_steps
         from bakehouse.graph.keys import AssetKey
 
         location = LocationModule(**data["location"])
-        defs = load_definitions(location.module, defs_module=location.defs_module)
+        # As the run worker loaded it (the environment is inherited).
+        with isolating_module_errors(isolation_from_env()):
+            defs = load_definitions(location.module, defs_module=location.defs_module)
         keys = [AssetKey.from_user_string(k) for k in data["asset_keys"]]
         job_name = data.get("job_name")
         return plan_steps(

@@ -19,7 +19,7 @@ from bakehouse.errors import ErrorInfo, LocationLoadError
 from bakehouse.host import stuck
 from bakehouse.project.settings import ProjectSettings
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap, loads
-from bakehouse.protocol.wire import DEFAULT_EXECUTOR_ENV, LOCATION_NAME_ENV
+from bakehouse.protocol.wire import DEFAULT_EXECUTOR_ENV, DEFS_ERRORS_ENV, LOCATION_NAME_ENV
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +35,8 @@ class LocationTarget:
     env: Mapping[str, str] = field(default_factory=dict)
     # The deployment's default executor (``[tool.bakehouse.executor]``): name and config.
     executor: Mapping[str, Any] | None = None
+    # The project's ``defs_errors``: "isolate" or "fail" (`protocol.wire.DEFS_ERRORS_ENV`).
+    defs_errors: str = "isolate"
 
     def process_env(self) -> dict[str, str]:
         """The environment for the location's processes: the source folder on the import path,
@@ -49,6 +51,9 @@ class LocationTarget:
             f"{self.source_dir}{os.pathsep}{existing}" if existing else str(self.source_dir)
         )
         env.setdefault("PYTHONUNBUFFERED", "1")
+        # The code server and every run worker load the defs folder the same way, so a run
+        # never meets a module its snapshot skipped, nor misses one it served.
+        env[DEFS_ERRORS_ENV] = self.defs_errors
         return env
 
     def module_args(self) -> list[str]:
@@ -85,6 +90,7 @@ def target_for_project(settings: ProjectSettings) -> LocationTarget:
         source_dir=settings.source_dir,
         env=dict(settings.env),
         executor=settings.executor,
+        defs_errors=settings.defs_errors,
     )
 
 

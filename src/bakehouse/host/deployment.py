@@ -35,7 +35,6 @@ from bakehouse.host.run_coordinator import RunCoordinator
 from bakehouse.host.supervisor import (
     LocationChanges,
     LocationState,
-    LocationStatus,
     LocationSupervisor,
 )
 from bakehouse.project.workspace import Workspace, read_workspace
@@ -189,7 +188,7 @@ class Deployment:
 
     def failed_locations(self) -> list[LocationState]:
         """Locations that are not serving (failed to load, or still loading)."""
-        return [s for s in self.supervisor.states() if s.status is not LocationStatus.LOADED]
+        return [s for s in self.supervisor.states() if not s.status.is_serving]
 
     def reload(self, name: str, *, trigger: str = "api", actor: str | None = None) -> LocationState:
         """Reload one location (blocking until it loaded or failed). A name the workspace did

@@ -13,12 +13,14 @@ from __future__ import annotations
 import difflib
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bakehouse.errors import LaunchError, SelectionError
+from bakehouse.graph.selection import select_keys
 from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.module_errors import failed_module_of
 from bakehouse.host.partition_keys import (
     DynamicKeys,
     describe,
@@ -92,6 +94,7 @@ def plan_run(
         job_location=job_location,
     )
     keys, job_location, job = list(target.keys), target.job_location, target.job
+    check_failed_modules(graph, keys)
     check_partition(graph, keys, partition_key, partition_range, dynamic_keys=dynamic_keys)
     config = dict(run_config) if run_config else dict(job.run_config if job else {})
     # A job of ops has no assets: its location runs it; the Config classes of its top-level
@@ -190,6 +193,7 @@ def resolve_target(
         elif job is not None:
             keys = list(job.asset_keys)
         else:
+            _refuse_missing(graph, select_keys(selection or "", graph.key_graph))
             keys = graph.select(selection or "")
     except SelectionError as exc:
         raise LaunchError(str(exc)) from None
@@ -301,8 +305,40 @@ def check_partition(
         raise LaunchError(f"partition range {start}...{end} is empty: {start} comes after {end}")
 
 
+def check_failed_modules(graph: GlobalAssetGraph, keys: Sequence[str]) -> None:
+    """Refuse a run of an asset that needs an asset missing because the module defining it
+    failed to load (its location is LOADED_WITH_ERRORS): the upstream's IO manager and
+    partitions went with the module, so its stored value could not be read as it was written.
+    Assets that need nothing from a failed module run as usual."""
+    for key in keys:
+        placed = graph.assets.get(key)
+        for dep in placed.node.deps if placed is not None else ():
+            where = failed_module_of(graph.assets[dep].node if dep in graph.assets else None)
+            if where is not None and graph.location_of(dep) is None:
+                raise LaunchError(
+                    f"asset {key!r} needs {dep!r}, which is defined in a module that failed to "
+                    f"load: {where}. Fix that module and reload, then launch again"
+                )
+
+
+def _refuse_missing(graph: GlobalAssetGraph, keys: Iterable[str]) -> None:
+    """Refuse, naming the module, a launch that selects an asset missing because the module
+    defining it failed to load: it cannot run, and leaving it out silently would let "materialize
+    all" look done."""
+    for key in keys:
+        placed = graph.assets.get(key)
+        where = failed_module_of(placed.node if placed is not None else None)
+        if where is not None and graph.location_of(key) is None:
+            raise SelectionError(
+                f"asset {key!r} is defined in a module that failed to load: {where}. Fix that "
+                "module and reload, then launch again"
+            )
+
+
 def _explicit(graph: GlobalAssetGraph, asset_keys: Sequence[str]) -> list[str]:
-    """Explicit keys in dependency order; an unknown one is refused as a selection of it is."""
+    """Explicit keys in dependency order; an unknown one is refused as a selection of it is,
+    one missing because its module failed to load with that module's file:line."""
+    _refuse_missing(graph, asset_keys)
     for key in asset_keys:
         if key not in graph.assets:
             close = difflib.get_close_matches(key, list(graph.assets), n=3)

@@ -25,6 +25,7 @@ from bakehouse.host import key_clashes, stuck
 from bakehouse.host.client import LocationTarget
 from bakehouse.host.definitions_diff import diff_snapshots
 from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.module_errors import with_missing_assets
 from bakehouse.host.process import CodeServerProcess, CodeServerStartError
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap, dumps
 from bakehouse.storage.reload_records import ReloadRecord
@@ -47,7 +48,15 @@ class LocationStatus(str, enum.Enum):
 
     LOADING = "LOADING"
     LOADED = "LOADED"
+    # Loaded and serving, but some modules of its defs folder failed and were left out
+    # (``defs_errors = "isolate"``): `LocationSnap.module_errors` says which and why.
+    LOADED_WITH_ERRORS = "LOADED_WITH_ERRORS"
     FAILED = "FAILED"
+
+    @property
+    def is_serving(self) -> bool:
+        """Loaded, with or without module errors: its definitions serve and can run."""
+        return self in (LocationStatus.LOADED, LocationStatus.LOADED_WITH_ERRORS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -332,8 +341,9 @@ class LocationSupervisor:
         record: ReloadRecord,
         memory: tuple[int | None, int | None],
     ) -> LocationState:
-        """Record what loading `name` gave: FAILED (the last good still serving), or LOADED with
-        `server` swapped in for the old one."""
+        """Record what loading `name` gave: FAILED (the last good still serving), or LOADED (or
+        LOADED_WITH_ERRORS: some defs modules left out) with `server` swapped in for the old
+        one."""
         if isinstance(loaded, LoadFailure):
             if server.alive():
                 server.stop()
@@ -359,9 +369,12 @@ class LocationSupervisor:
                 self._next_restart.pop(name, None)
         if removed:  # nothing serves it
             server.stop()
+        loaded = with_missing_assets(loaded, previous.snapshot)
         state = LocationState(
             name=name,
-            status=LocationStatus.LOADED,
+            status=LocationStatus.LOADED_WITH_ERRORS
+            if loaded.module_errors
+            else LocationStatus.LOADED,
             updated_at=time.time(),
             snapshot=loaded,
             pid=server.pid,

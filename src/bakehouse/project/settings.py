@@ -17,6 +17,9 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 TOOL_TABLES = ("bakehouse", "dg")
+# The values of ``defs_errors``: a module that fails to load is skipped and reported, or fails
+# its whole location (see docs/projects.md, "When one module fails to load").
+DEFS_ERRORS_MODES = ("isolate", "fail")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +39,9 @@ class ProjectSettings:
     env: dict[str, str] = field(default_factory=dict)
     # ``[tool.bakehouse.executor]``: the executor of runs whose definitions name none.
     executor: dict[str, Any] | None = None
+    # What a serving location does with a module under its defs folder that fails to load:
+    # "isolate" loads the rest (LOADED_WITH_ERRORS), "fail" fails the whole location.
+    defs_errors: str = "isolate"
 
     @property
     def home(self) -> Path:
@@ -164,6 +170,12 @@ def read_project(pyproject: Path) -> ProjectSettings:
     python = project.get("python")
     if python is not None and not isinstance(python, str):
         raise ProjectError(f"{pyproject}: {prefix}.project.python must be a path string")
+    defs_errors = table.get("defs_errors", "isolate")
+    if defs_errors not in DEFS_ERRORS_MODES:
+        raise ProjectError(
+            f"{pyproject}: {prefix}.defs_errors must be one of "
+            f"{', '.join(repr(m) for m in DEFS_ERRORS_MODES)}, got {defs_errors!r}"
+        )
     return ProjectSettings(
         root=root,
         pyproject=pyproject,
@@ -177,6 +189,7 @@ def read_project(pyproject: Path) -> ProjectSettings:
         tool_table=table_name,
         env=load_env_file(root),
         executor=read_executor(table, pyproject, prefix),
+        defs_errors=defs_errors,
     )
 
 
@@ -228,7 +241,16 @@ def load_env_file(root: Path) -> dict[str, str]:
 # Every key a settings table may hold, by sub-table ("" is the table itself). Dagster's keys
 # that bakehouse reads no meaning from are known too, so a dg project checks clean.
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("directory_type", "project", "workspace", "cli", "run_queue", "storage", "executor"),
+    "": (
+        "directory_type",
+        "project",
+        "workspace",
+        "cli",
+        "run_queue",
+        "storage",
+        "executor",
+        "defs_errors",
+    ),
     "storage": ("durability",),
     "project": (
         "root_module",

@@ -149,6 +149,10 @@ class AssetNodeSnap(Record, frozen=True, kw_only=True):
     automation_condition: AutomationConditionSnap | None = None
     # How recently it should have materialized, None when it has no policy.
     freshness_policy: FreshnessPolicySnap | None = None
+    # For an undefined key: "file:line" of the module under the defs folder that failed to load
+    # and most likely defined it (`ModuleErrorSnap`); the host shows it as missing, not absent,
+    # and refuses launches that need it. Added with a default: older snapshots decode.
+    failed_module: str | None = None
 
 
 class AssetCheckSnap(Record, frozen=True, kw_only=True):
@@ -229,6 +233,27 @@ class ResourceSnap(Record, frozen=True, kw_only=True):
     type: str
 
 
+class ModuleErrorSnap(Record, frozen=True, kw_only=True):
+    """A module under a location's defs folder that failed to load while the rest of the
+    location loaded (``defs_errors = "isolate"``): the location is LOADED_WITH_ERRORS."""
+
+    # The dotted module name, or the component folder holding the ``defs.yaml`` that failed.
+    module: str
+    # The module's own file (or the component's ``defs.yaml``): what it would have defined is
+    # attributed to it.
+    path: str
+    # Where the error points: the user's line (the syntax error, the raising line, the YAML
+    # value at fault), which may be in a file the module imports.
+    file: str
+    line: int
+    error: ErrorInfo
+
+    @property
+    def where(self) -> str:
+        """``file:line`` of the error."""
+        return f"{self.file}:{self.line}"
+
+
 class LocationSnap(Record, frozen=True, kw_only=True, tag_field="__type__", tag="LocationSnap"):
     """Everything one code location defines, plus the environment that loaded it."""
 
@@ -246,6 +271,10 @@ class LocationSnap(Record, frozen=True, kw_only=True, tag_field="__type__", tag=
     packages: dict[str, str] = {}
     module: str = ""
     load_seconds: float = 0.0
+    # Modules of the defs folder that failed to load and were left out; the location is then
+    # LOADED_WITH_ERRORS. Added with a default: snapshots from older code servers decode as
+    # loaded without errors.
+    module_errors: tuple[ModuleErrorSnap, ...] = ()
 
 
 class LoadFailure(Record, frozen=True, kw_only=True, tag_field="__type__", tag="LoadFailure"):

@@ -31,3 +31,8 @@ LOCATIONS_TAG = "bakehouse/locations"
 # coordinator reads it from the worker's log and records it as the run's failure.
 STORAGE_FAILED_EXIT = 3
 STORAGE_FAILURE_PREFIX = "BAKEHOUSE_STORAGE_FAILURE "
+
+DEFS_ERRORS_ENV = "BAKEHOUSE_DEFS_ERRORS"
+"""An environment variable the host sets for a location's code server and run workers from the
+project's ``defs_errors`` setting: ``isolate`` (a module under the defs folder that fails to load
+is skipped and reported in the snapshot) or ``fail`` (it fails the location). Unset: isolate."""

@@ -24,8 +24,9 @@ router = APIRouter(prefix="/api", tags=["locations"])
 
 @router.get("/locations", response_model=list[LocationOut], responses=guarded())
 def list_locations(dep: Deployment = Depends(deployment)) -> list[LocationOut]:
-    """Every code location: status (LOADING, LOADED, FAILED), when it last changed, its Python,
-    process, version and error."""
+    """Every code location: status (LOADING, LOADED, LOADED_WITH_ERRORS, FAILED), when it last
+    changed, its Python, process, version and error; with LOADED_WITH_ERRORS, each defs module
+    that failed to load (``module_errors``: file:line, message, traceback)."""
     return [LocationOut.of(s) for s in dep.locations()]
 
 

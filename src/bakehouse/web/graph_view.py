@@ -9,6 +9,7 @@ from typing import Any
 
 from bakehouse.host.deployment import Deployment
 from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.module_errors import failed_module_of
 from bakehouse.host.staleness import keys_to_read, staleness
 from bakehouse.web import asset_status
 from bakehouse.web.layout import GraphLayout, NodeSpec, layout_graph
@@ -88,6 +89,8 @@ class GraphViews:
             state = states[node["key"]]
             node["kinds"] = list(placed.node.kinds)
             node["external"] = placed.node.is_external
+            # "file:line" of the module that failed to load and defined it: drawn as missing.
+            node["failed_module"] = failed_module_of(placed.node)
             node["partitioned"] = placed.node.partitions is not None
             count = counts.get(node["key"])
             # [materialized, total] for a partitioned asset ("7/12" on its node), else None.

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from bakehouse.host.backfill_requests import BackfillProgress
 from bakehouse.host.supervisor import LocationState
+from bakehouse.protocol.snapshot import ModuleErrorSnap
 from bakehouse.serdes import Record, fields_of
 from bakehouse.storage.records import BackfillRecord, CorruptRecord, EventRecord, RunRecord
 from bakehouse.web.error_out import ErrorOut as ErrorOut  # in its own module: reloads use it
@@ -52,11 +53,38 @@ class WorkerOut(Record, frozen=True, kw_only=True):
         )
 
 
+class ModuleErrorOut(Record, frozen=True, kw_only=True):
+    """A module of a location's defs folder that failed to load and was left out."""
+
+    module: Annotated[str, Meta(description="The dotted module name, or the component folder")]
+    path: Annotated[str, Meta(description="The module's own file (or its defs.yaml)")]
+    file: Annotated[str, Meta(description="The file the error points at")]
+    line: int
+    where: Annotated[str, Meta(description="file:line of the error")]
+    cls_name: str
+    message: str
+    traceback: str
+
+    @classmethod
+    def of(cls, error: ModuleErrorSnap) -> ModuleErrorOut:
+        """`error` for the API."""
+        return cls(
+            module=error.module,
+            path=error.path,
+            file=error.file,
+            line=error.line,
+            where=error.where,
+            cls_name=error.error.cls_name,
+            message=error.error.message,
+            traceback=error.error.render(),
+        )
+
+
 class LocationOut(Record, frozen=True, kw_only=True):
     """A code location's state."""
 
     name: str
-    status: Annotated[str, Meta(description="LOADING, LOADED or FAILED")]
+    status: Annotated[str, Meta(description="LOADING, LOADED, LOADED_WITH_ERRORS or FAILED")]
     updated_at: float
     python_version: str | None
     pid: int | None
@@ -71,6 +99,10 @@ class LocationOut(Record, frozen=True, kw_only=True):
     last_reload: Annotated[
         ReloadOut | None, Meta(description="The latest reload: its trigger, diff or error")
     ] = None
+    module_errors: Annotated[
+        tuple[ModuleErrorOut, ...],
+        Meta(description="LOADED_WITH_ERRORS: the defs modules that failed to load, left out"),
+    ] = ()
 
     @classmethod
     def of(cls, state: LocationState) -> LocationOut:
@@ -88,6 +120,10 @@ class LocationOut(Record, frozen=True, kw_only=True):
             restarts=state.restarts,
             health=LocationHealthOut.of(state),
             last_reload=ReloadOut.of(state.last_reload) if state.last_reload else None,
+            module_errors=tuple(
+                ModuleErrorOut.of(e)
+                for e in (state.snapshot.module_errors if state.snapshot else ())
+            ),
         )
 
 

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from bakehouse.errors import SelectionError
 from bakehouse.host.deployment import Deployment
 from bakehouse.host.freshness import duration_words
+from bakehouse.host.module_errors import failed_module_of
 from bakehouse.host.staleness import keys_to_read, staleness
 from bakehouse.protocol.snapshot import FreshnessPolicySnap
 from bakehouse.web import asset_status, metadata_plots
@@ -138,6 +139,8 @@ def asset_page(
         if key in graph.assets
         else None,
         "conflict": graph.conflicts.get(key, []),
+        # "file:line" when it is missing because the module defining it failed to load.
+        "failed_module": failed_module_of(graph.assets[key].node) if key in graph.assets else None,
         # Its automation condition and latest evaluation, if the daemon automates it.
         "automation": next(iter(automated(dep, only=key)), None),
         **parts,

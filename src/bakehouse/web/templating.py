@@ -31,6 +31,7 @@ STATIC = HERE / "static"
 PILLS: dict[str, tuple[str, str]] = {
     # locations
     "LOADED": ("ok", "Loaded"),
+    "LOADED_WITH_ERRORS": ("warn", "Loaded with errors"),
     "LOADING": ("info", "Loading"),
     "FAILED": ("bad", "Failed"),
     # schedules and sensors (on/off), and their ticks

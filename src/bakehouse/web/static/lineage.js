@@ -374,6 +374,8 @@
         ctx.font = "12px " + SANS;
         ctx.fillStyle = state === "failed" ? C.bad : state === "running" ? C.info : C.muted;
         let sub = n.external ? "External asset" : STATE_TEXT[state];
+        // Missing because the module defining it failed to load: say where (file:line).
+        if (n.failed_module) { ctx.fillStyle = C.bad; sub = fitText("Module failed: " + n.failed_module.split("/").pop(), W - 28); }
         if (n.partitions) {
           // Partitioned: how many of its partitions are materialized ("7/12 partitions").
           sub = (state === "materialized" || state === "never" ? "" : sub + " · ") + partitionText(n) + " partitions";

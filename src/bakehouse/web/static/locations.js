@@ -69,6 +69,12 @@
       BH.toast(s.name + " failed to load: " + (s.error ? s.error.message : "see View error") + "." + kept, "bad");
       return;
     }
+    if (s.status === "LOADED_WITH_ERRORS") {
+      // The rest serves; say which modules were left out (the row lists them with tracebacks).
+      const n = (s.module_errors || []).length;
+      const first = n ? " (" + s.module_errors[0].where + ": " + s.module_errors[0].message + ")" : "";
+      BH.toast(s.name + " loaded with errors: " + n + " module" + (n === 1 ? "" : "s") + " failed to load and " + (n === 1 ? "was" : "were") + " left out" + first + ".", "bad");
+    }
     const box = document.getElementById("toasts");
     if (!box) return;
     const what = reload.summary || s.asset_count + " asset" + (s.asset_count === 1 ? "" : "s");
