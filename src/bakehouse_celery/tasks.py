@@ -153,7 +153,11 @@ def _steps(message: dict[str, Any]) -> RunSteps:
     if found is not None:
         return found
     from bakehouse.authoring.check_spec import AssetCheckKey
-    from bakehouse.authoring.loading import load_definitions
+    from bakehouse.authoring.loading import (
+        isolating_module_errors,
+        isolation_from_env,
+        load_definitions,
+    )
     from bakehouse.execution.run import plan_steps
     from bakehouse.graph.keys import AssetKey
 
@@ -161,7 +165,8 @@ def _steps(message: dict[str, Any]) -> RunSteps:
     where = (location["module"], location.get("defs_module"))
     defs = _loaded.get(where)
     if defs is None:
-        defs = load_definitions(where[0], defs_module=where[1])
+        with isolating_module_errors(isolation_from_env()):
+            defs = load_definitions(where[0], defs_module=where[1])
         _loaded[where] = defs
     job_name = plan.get("job_name")
     checks = [

@@ -95,14 +95,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loglevel", default="INFO")
     args = parser.parse_args(argv)
 
-    from bakehouse.authoring.loading import load_definitions
+    from bakehouse.authoring.loading import (
+        isolating_module_errors,
+        isolation_from_env,
+        load_definitions,
+    )
     from bakehouse.serdes import replace
     from bakehouse.storage import Instance
     from bakehouse.storage.records import WorkerRecord
     from bakehouse_celery import tasks
     from bakehouse_celery.app import host_id, make_app
 
-    defs = load_definitions(args.module or "", defs_module=args.defs_module)
+    # As the location's code server and run workers load it (defs_errors): a broken defs module
+    # leaves only its own steps unrunnable, and the host refuses plans that need them.
+    with isolating_module_errors(isolation_from_env()):
+        defs = load_definitions(args.module or "", defs_module=args.defs_module)
     config = _celery_config(defs, args.executor, args.location)
     tasks.preload(args.module or "", args.defs_module, defs)
     queues = args.queue or [args.location]
