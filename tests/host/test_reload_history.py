@@ -188,3 +188,31 @@ def test_a_code_server_killed_twice_shows_two_restarts_with_their_signals(
     row = json.loads(listed.stdout)[0]
     assert row["health"]["restarts"] == 2
     assert row["health"]["last_exit"] == "SIGTERM"
+
+
+def test_a_reload_that_fails_is_kept_with_its_error_and_the_last_good_serves(
+    bakery: DevServer,
+) -> None:
+    broken = bakery.root / "src" / "bakery" / "defs" / "bread.py"
+    broken.write_text(broken.read_text() + "\nthis is not python\n")
+    failed = eventually(
+        lambda: next((r for r in _reloads(bakery) if not r["loaded"]), None),
+        message="the reload of the broken file to be recorded as failed",
+    )
+    assert failed["trigger"] == "file_change"
+    assert failed["diff"] is None
+    assert failed["summary"] is None
+    # Valid syntax, but a name nobody defined: the import fails at the file's last line.
+    assert failed["error"]["cls_name"] == "DefinitionError"
+    assert "bread.py:" in failed["error"]["message"]
+    assert "NameError: name 'this' is not defined" in failed["error"]["traceback"]
+    row = _location(bakery)
+    assert row["serving_last_good"]
+    assert not row["last_reload"]["loaded"]
+    # Fixed again: the next reload's diff is against what served all along (nothing changed).
+    broken.write_text(BREAD.replace("\n    ", "\n").lstrip())
+    fixed = eventually(
+        lambda: (newest := _reloads(bakery)[0])["loaded"] and newest,
+        message="the fixed file to load again",
+    )
+    assert fixed["summary"] == "no changes"

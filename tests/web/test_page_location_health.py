@@ -166,3 +166,17 @@ def test_the_location_page_shows_history_health_and_chart(
         points = page.locator(f"figure[data-chart={chart}] circle")
         expect(points).to_have_count(len(triggers))
     shots.take(page, "location-health")
+
+
+def test_a_failed_reload_shows_its_error_in_the_history(page: Any, server: DevServer) -> None:
+    expect = _expect()
+    bread = _defs(server) / "bread.py"
+    bread.write_text(bread.read_text() + "\nthis is not python\n")
+    page.goto("/locations/ui_bakery")
+    failed = page.locator("#reload-history tr[data-loaded=false]").first
+    # The message names the file and line (a name that does not exist, at import).
+    expect(failed.locator(".error-message")).to_contain_text("bread.py:8: error while importing")
+    assert failed.get_attribute("data-trigger") == "file_change"
+    failed.locator("summary").click()
+    expect(failed.locator("pre.traceback")).to_contain_text("bread.py")
+    expect(page.locator("figure[data-chart=load] .failed-mark")).to_have_count(1)
