@@ -179,14 +179,18 @@ def test_the_loaded_with_errors_row_on_the_code_locations_page(
             item = note.locator('[data-module-error="shop.defs.customers"]')
             expect(item).to_contain_text(f"customers.py:{where.rsplit(':', 1)[1]}")
             expect(item).to_contain_text("the customers database is unreachable")
+            shots.take(page, "locations-module-errors")
             # The traceback opens below it.
             note.locator("summary").click()
             expect(note.locator("pre.traceback")).to_contain_text("RuntimeError")
-            shots.take(page, "locations-module-errors")
 
-            # The missing asset on its own page names the module.
+            # The missing asset on its own page names the module, and the lineage says why
+            # assets are missing.
             page.goto("/assets/customers")
             expect(page.locator("[data-failed-module]")).to_contain_text(where)
+            page.goto("/lineage")
+            notice = page.locator('[data-module-errors-notice="shop"]')
+            expect(notice).to_contain_text(f"loaded with errors: {where} failed to load")
         finally:
             assert fix_customers(server, http)["status"] == "LOADED"
         eventually(
