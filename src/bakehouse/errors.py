@@ -266,6 +266,19 @@ class RunNotFoundError(StorageError, DagsterRunNotFoundError):
         super().__init__(f"no run with id '{run_id}'", invalid_run_id=run_id)
 
 
+class AmbiguousRunIdError(StorageError):
+    """Raised when a short run id is the start of more than one run's id."""
+
+    def __init__(self, prefix: str, candidates: Sequence[str], more: bool) -> None:
+        self.prefix = prefix
+        self.candidates = list(candidates)
+        listed = ", ".join(self.candidates) + (", ..." if more else "")
+        super().__init__(
+            f"run id '{prefix}' is the start of {'more than ' if more else ''}"
+            f"{len(self.candidates)} runs' ids: {listed}; give more of the id"
+        )
+
+
 class ProtocolError(BakehouseError):
     """Raised when a message between processes is malformed or of an unknown version."""
 

@@ -46,6 +46,20 @@ def test_runs_show_an_unknown_run_says_so(bakery: Path, bh: RunBh) -> None:
     assert "no run with id 'does-not-exist'" in result.stderr
 
 
+def test_runs_show_an_ambiguous_short_id_lists_the_runs_it_could_be(
+    bakery: Path, bh: RunBh
+) -> None:
+    with Instance.for_home(bakery / ".bakehouse") as instance:
+        for run_id in ("cafe0001", "cafe0002", "beef0001"):
+            instance.create_run(RunRecord(run_id=run_id))
+    result = bh("runs", "show", "cafe", cwd=bakery)
+    assert result.returncode == 1
+    assert "run id 'cafe' is the start of 2 runs' ids: cafe0001, cafe0002" in result.stderr
+    shown = bh("runs", "show", "beef", "--json", cwd=bakery)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["run"]["run_id"] == "beef0001"
+
+
 def test_runs_list_on_a_new_project_says_how_to_start(bakery: Path, bh: RunBh) -> None:
     result = bh("runs", "list", cwd=bakery)
     assert result.returncode == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -51,7 +52,7 @@ def _write_as_0001(engine: Engine, runs: list[RunRecord], events: list[EventReco
     with engine.connect() as conn:
         conn.execution_options(**dialect.WRITE_OPTIONS)
         with conn.begin():
-            conn.execute(sa.insert(schema.runs), [codec.run_to_row(run) for run in runs])
+            conn.execute(sa.insert(schema.runs), [_row_before_0014(run) for run in runs])
             for event in events:
                 event_log.store_event(conn, event)
 
@@ -119,3 +120,10 @@ def test_a_corrupt_run_body_does_not_stop_the_upgrade(
         with pytest.raises(StorageError, match="corrupt run record"):
             instance.get_run("run-00000")
         assert instance.get_runs_by_tag("bakehouse/schedule", "hourly") == [_run(1)]
+
+
+def _row_before_0014(run: RunRecord) -> dict[str, Any]:
+    """The `runs` row of `run` as an older revision has it: no `selection_digest` column."""
+    row = codec.run_to_row(run)
+    del row["selection_digest"]
+    return row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -43,7 +44,7 @@ def _write_as_0002(engine: Engine, runs: list[RunRecord], events: list[EventReco
     with engine.connect() as conn:
         conn.execution_options(**dialect.WRITE_OPTIONS)
         with conn.begin():
-            conn.execute(sa.insert(schema.runs), [codec.run_to_row(run) for run in runs])
+            conn.execute(sa.insert(schema.runs), [_row_before_0014(run) for run in runs])
             for event in events:
                 conn.execute(sa.insert(schema.event_logs), codec.event_to_row(event))
 
@@ -101,3 +102,10 @@ def test_a_database_at_0002_with_partitioned_materializations_upgrades_on_open(
         instance.create_backfill(BackfillRecord(backfill_id="bf", partition_keys=("a", "b")))
         assert instance.claim_backfill_partitions("bf", ["a"], "r9") == {}
         assert instance.claim_backfill_partitions("bf", ["a"], "r10") == {"a": "r9"}
+
+
+def _row_before_0014(run: RunRecord) -> dict[str, Any]:
+    """The `runs` row of `run` as an older revision has it: no `selection_digest` column."""
+    row = codec.run_to_row(run)
+    del row["selection_digest"]
+    return row

@@ -20,7 +20,7 @@ from bakehouse.cli.output import (
     status_text,
 )
 from bakehouse.cli.run_json import corrupt_json, run_json
-from bakehouse.errors import CorruptRecordError, ErrorInfo, RunNotFoundError
+from bakehouse.errors import AmbiguousRunIdError, CorruptRecordError, ErrorInfo, RunNotFoundError
 from bakehouse.storage.records import CorruptRecord, EventRecord, EventType, RunRecord, RunStatus
 
 if TYPE_CHECKING:
@@ -137,18 +137,14 @@ def _checked(parse: Callable[[str], object], text: str, option: str) -> None:
 def find_run(instance: Instance, run_id: str) -> RunRecord:
     """The run `run_id` names, or the one run whose id starts with it; a ClickException else."""
     try:
-        return instance.get_run(run_id)
+        # Accepts the short ids `bh runs list` prints: an indexed prefix query, any run.
+        return instance.find_run(run_id)
     except RunNotFoundError:
-        pass
+        raise click.ClickException(f"no run with id '{run_id}' (see bh runs list)") from None
+    except AmbiguousRunIdError as exc:
+        raise click.ClickException(str(exc)) from None
     except CorruptRecordError as exc:
         raise click.ClickException(f"{exc}; `bh doctor --move-aside` sets it aside") from None
-    # Accept the short ids `bh runs list` prints.
-    matches = [r for r in instance.get_runs(limit=10_000) if r.run_id.startswith(run_id)]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise click.ClickException(f"run id prefix '{run_id}' matches {len(matches)} runs")
-    raise click.ClickException(f"no run with id '{run_id}' (see bh runs list)")
 
 
 _HIDDEN_BY_DEFAULT = {EventType.STEP_INPUT, EventType.STEP_OUTPUT}

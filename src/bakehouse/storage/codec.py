@@ -13,7 +13,7 @@ import json
 from typing import Any, TypeVar
 
 from bakehouse.errors import DecodeError, StorageError
-from bakehouse.serdes import decode, encode, replace
+from bakehouse.serdes import Record, decode, encode, replace
 from bakehouse.storage.records import (
     AssetMaterializationRecord,
     BackfillRecord,
@@ -52,10 +52,51 @@ def _decode(text: str, type_: type[T], what: str) -> T:
         raise StorageError(str(exc)) from None
 
 
-def run_to_row(run: RunRecord) -> dict[str, Any]:
-    """The `runs` row of `run`."""
+# A run selecting more keys (assets and checks) than this keeps them in `run_selections`, once
+# per distinct selection, and its body leaves them out; fewer are cheaper inline than a lookup.
+INLINE_SELECTION_KEYS = 16
+
+
+class Selection(Record, frozen=True, kw_only=True):
+    """The keys of a run selection as `run_selections` keeps them (the row's ``body``)."""
+
+    asset_selection: tuple[str, ...] = ()
+    check_selection: tuple[str, ...] = ()
+
+
+def by_reference(run: RunRecord) -> bool:
+    """Whether `run`'s selection is stored in `run_selections` rather than in its body."""
+    return len(run.asset_selection) + len(run.check_selection) > INLINE_SELECTION_KEYS
+
+
+def selection_digest(run: RunRecord) -> str:
+    """The digest of `run`'s asset and check selections (in order): equal selections, one row."""
+    text = dumps([list(run.asset_selection), list(run.check_selection)])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def selection_row(run: RunRecord, digest_: str, created_at: float) -> dict[str, Any]:
+    """The `run_selections` row that holds `run`'s selection under `digest_`."""
+    selection = Selection(asset_selection=run.asset_selection, check_selection=run.check_selection)
+    return {
+        "selection_digest": digest_,
+        "asset_count": len(run.asset_selection),
+        "body": body_text(selection),
+        "created_at": created_at,
+    }
+
+
+def selection_from_body(body: str, digest_: str) -> Selection:
+    """The selection stored as `body` under `digest_`."""
+    return _decode(body, Selection, f"run selection {digest_}")
+
+
+def run_to_row(run: RunRecord, selection_digest: str | None = None) -> dict[str, Any]:
+    """The `runs` row of `run`: with `selection_digest` its body leaves the selection out (the
+    caller keeps it in `run_selections` under that digest)."""
     # Callers across a process boundary may hand us the plain string; the enum checks it.
     status = RunStatus(run.status).value
+    body = run if selection_digest is None else replace(run, asset_selection=(), check_selection=())
     return {
         "run_id": run.run_id,
         "status": status,
@@ -66,12 +107,23 @@ def run_to_row(run: RunRecord) -> dict[str, Any]:
         "started_at": run.started_at,
         "ended_at": run.ended_at,
         "updated_at": run.updated_at,
-        "body": body_text(run),
+        "body": body_text(body),
+        "selection_digest": selection_digest,
     }
 
 
-def run_from_body(body: str) -> RunRecord:
-    """The run stored as `body`."""
+def run_from_body(body: str, selection: Selection | None = None) -> RunRecord:
+    """The run stored as `body`, with `selection` (from `run_selections`) when its row refers to
+    one; a body from before 0014, or of a small selection, holds its keys itself."""
+    run = _run_from_body(body)
+    if selection is None:
+        return run
+    return replace(
+        run, asset_selection=selection.asset_selection, check_selection=selection.check_selection
+    )
+
+
+def _run_from_body(body: str) -> RunRecord:
     try:
         return decode(body, RunRecord, what="run record")
     except DecodeError:

@@ -38,6 +38,7 @@ from bakehouse.storage.schema import (
     instance_secrets,
     instigators,
     run_keys,
+    run_selections,
     ticks,
     worker_claims,
     workers,
@@ -478,3 +479,20 @@ def upsert_worker(conn: Connection, row: dict[str, Any]) -> None:
 def insert_claim(conn: Connection, row: dict[str, Any]) -> bool:
     """Insert a `worker_claims` row; False (nothing written) if that attempt was taken already."""
     return conn.execute(_CLAIM_INSERTS[conn.dialect.name], row).first() is not None
+
+
+def insert_run_selection(conn: Connection, row: dict[str, Any]) -> None:
+    """Insert a `run_selections` row, unless that selection is stored already (it stays)."""
+    table = run_selections
+    conn.execute(_insert_skipping_existing(conn, table, [row], [table.c.selection_digest]))
+
+
+def run_id_prefix(column: sa.ColumnElement[str], prefix: str, dialect_name: str) -> Any:
+    """Rows whose `column` starts with `prefix`, through an index: on SQLite the range of the
+    primary key (it orders bytes), on PostgreSQL `LIKE` with the pattern-ops index (its default
+    collation need not order bytes, so a range on the primary key could miss ids)."""
+    if dialect_name == "postgresql":
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return column.like(escaped + "%", escape="\\")
+    # Every string that starts with `prefix` is >= it and < it followed by the highest code point.
+    return sa.and_(column >= prefix, column < prefix + "\U0010ffff")

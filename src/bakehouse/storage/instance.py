@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from sqlalchemy.engine import URL
 
-from bakehouse.errors import StorageError
+from bakehouse.errors import AmbiguousRunIdError, RunNotFoundError, StorageError
 from bakehouse.storage import (
     assets,
     automation,
@@ -27,6 +27,7 @@ from bakehouse.storage import (
     instigators,
     partitions,
     reloads,
+    run_log,
     runs,
     shared_secrets,
     tokens,
@@ -57,6 +58,7 @@ from bakehouse.storage.records import (
 )
 from bakehouse.storage.reload_records import ReloadRecord
 from bakehouse.storage.run_filter import RunFilter
+from bakehouse.storage.run_log import StepMark
 
 ENV_STORAGE_URL = "BAKEHOUSE_STORAGE_URL"
 ENV_HOME = "BAKEHOUSE_HOME"
@@ -208,6 +210,24 @@ class Instance:
         with self._db.read() as conn:
             return runs.select_run(conn, run_id)
 
+    def find_run(self, run_id: str, *, candidates: int = 10) -> RunRecord:
+        """The run `run_id` names: its whole id, or the start of exactly one run's id (the short
+        ids lists show), found by an indexed prefix query however many runs there are. Raises
+        RunNotFoundError, or AmbiguousRunIdError listing up to `candidates` matching ids."""
+        with self._db.read() as conn:
+            try:
+                return runs.select_run(conn, run_id)
+            except RunNotFoundError:
+                pass
+            found = (
+                runs.select_run_ids_by_prefix(conn, run_id, limit=candidates + 1) if run_id else []
+            )
+            if len(found) == 1:
+                return runs.select_run(conn, found[0])
+        if not found:
+            raise RunNotFoundError(run_id)
+        raise AmbiguousRunIdError(run_id, found[:candidates], more=len(found) > candidates)
+
     @overload
     def get_runs(
         self,
@@ -339,6 +359,30 @@ class Instance:
                 event_types=event_types,
             )
         return found if include_corrupt else skip_corrupt(found)
+
+    def get_events_before(
+        self, run_id: str, before_storage_id: int, *, limit: int
+    ) -> list[EventRecord | CorruptRecord]:
+        """The run's `limit` events just before a cursor, in log order (page a log backwards
+        from its end with ``2**63 - 1``); an unreadable event is a `CorruptRecord` in place."""
+        with self._db.read() as conn:
+            return run_log.select_events_before(conn, run_id, before_storage_id, limit=limit)
+
+    def count_events(self, run_id: str) -> dict[EventType, int]:
+        """How many events of each type the run logged, counted in the database."""
+        with self._db.read() as conn:
+            return run_log.count_events(conn, run_id)
+
+    def get_step_marks(self, run_id: str) -> list[StepMark]:
+        """The run's steps' starts and ends (type, step key, time) in log order, read from the
+        log's columns without decoding an event: what a timeline of the steps needs."""
+        with self._db.read() as conn:
+            return run_log.select_step_marks(conn, run_id)
+
+    def get_error_events(self, run_id: str, *, limit: int = 50) -> list[EventRecord]:
+        """The run's first `limit` step and run failures and ERROR-level events, in log order."""
+        with self._db.read() as conn:
+            return skip_corrupt(run_log.select_error_events(conn, run_id, limit=limit))
 
     def get_asset_check_history(self, asset_key: str, *, limit: int = 100) -> list[EventRecord]:
         """The newest results of the asset's checks, newest first: ASSET_CHECK_EVALUATION events,

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bakehouse.errors import RunNotFoundError, StorageError
 from bakehouse.serdes import replace
-from bakehouse.storage import codec
+from bakehouse.storage import codec, dialect, selections
 from bakehouse.storage.corrupt import read_or_mark, read_or_raise
 from bakehouse.storage.records import (
     RUN_STATUS_BY_EVENT,
@@ -48,7 +48,7 @@ def insert_run(conn: Connection, run: RunRecord) -> RunRecord:
     if not run.updated_at:
         run = replace(run, updated_at=run.created_at)
     try:
-        conn.execute(_INSERT, codec.run_to_row(run))
+        conn.execute(_INSERT, codec.run_to_row(run, selections.store(conn, run)))
     except IntegrityError as exc:
         raise StorageError(f"a run with id '{run.run_id}' already exists") from exc
     _insert_tags(conn, run)
@@ -73,27 +73,49 @@ def _delete_tags(conn: Connection, run_id: str) -> None:
 
 def select_run(conn: Connection, run_id: str, *, for_update: bool = False) -> RunRecord:
     """The run `run_id`; `for_update` locks its row until the transaction ends (PostgreSQL)."""
-    stmt = sa.select(runs.c.body).where(runs.c.run_id == run_id)
+    return _select_run_row(conn, run_id, for_update=for_update)[0]
+
+
+def _select_run_row(
+    conn: Connection, run_id: str, *, for_update: bool = False
+) -> tuple[RunRecord, str | None]:
+    """The run `run_id` and the digest of the selection its row refers to (None: inline)."""
+    stmt = sa.select(*_COLUMNS).where(runs.c.run_id == run_id)
     if for_update:
         # Read-modify-write of the body must not lose a concurrent update. SQLite ignores
         # FOR UPDATE, but there the write transaction already excludes other writers.
         stmt = stmt.with_for_update()
-    body = conn.execute(stmt).scalar_one_or_none()
-    if body is None:
+    row = conn.execute(stmt).one_or_none()
+    if row is None:
         raise RunNotFoundError(run_id)
-    return read_or_raise("runs", run_id, partial(codec.run_from_body, body))
+    found = selections.load(conn, [row.selection_digest])
+    run = read_or_raise("runs", run_id, partial(_run_of_row, row, found))
+    return run, row.selection_digest
 
 
-def _decode(rows: sa.CursorResult[Any]) -> list[RunRecord | CorruptRecord]:
+def _run_of_row(row: Any, found: dict[str, codec.Selection | Exception]) -> RunRecord:
+    """The run of a `runs` row, with its selection from `found` when the row refers to one."""
+    if row.selection_digest is None:
+        return codec.run_from_body(row.body)
+    selection = found[row.selection_digest]
+    if isinstance(selection, Exception):
+        raise selection
+    return codec.run_from_body(row.body, selection)
+
+
+def _decode(conn: Connection, stmt: sa.Select[Any]) -> list[RunRecord | CorruptRecord]:
+    """The runs `stmt` (of `_COLUMNS`) finds, their selections read in one more query."""
+    fetched = conn.execute(stmt).all()
+    found = selections.load(conn, (row.selection_digest for row in fetched))
     return [
         read_or_mark(
-            "runs", row.run_id, partial(codec.run_from_body, row.body), created_at=row.created_at
+            "runs", row.run_id, partial(_run_of_row, row, found), created_at=row.created_at
         )
-        for row in rows
+        for row in fetched
     ]
 
 
-_COLUMNS = (runs.c.run_id, runs.c.created_at, runs.c.body)
+_COLUMNS = (runs.c.run_id, runs.c.created_at, runs.c.body, runs.c.selection_digest)
 
 
 def _with_tags(pairs: Sequence[tuple[str, str]]) -> sa.ColumnElement[bool]:
@@ -161,7 +183,7 @@ def select_runs(
         stmt = stmt.where(runs.c.created_at < before_created_at)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return _decode(conn.execute(stmt))
+    return _decode(conn, stmt)
 
 
 def select_runs_by_tag(
@@ -181,14 +203,27 @@ def select_runs_by_tag(
     )
     if limit is not None:
         stmt = stmt.limit(limit)
-    return _decode(conn.execute(stmt))
+    return _decode(conn, stmt)
+
+
+def select_run_ids_by_prefix(conn: Connection, prefix: str, *, limit: int) -> list[str]:
+    """Up to `limit` ids of runs that start with `prefix`, in id order, through an index."""
+    stmt = (
+        sa.select(runs.c.run_id)
+        .where(dialect.run_id_prefix(runs.c.run_id, prefix, conn.dialect.name))
+        .order_by(runs.c.run_id)
+        .limit(limit)
+    )
+    # The index finds them; this keeps only ids that really start with it (LIKE and the
+    # range are exact, but a database collation is not ours to trust).
+    return [run_id for run_id in conn.execute(stmt).scalars() if run_id.startswith(prefix)]
 
 
 def update_run(conn: Connection, run_id: str, changes: dict[str, Any]) -> RunRecord:
     """Apply `changes` (RunRecord fields) to the run and return it; updated_at defaults to now."""
     if changes.get("run_id", run_id) != run_id:
         raise StorageError(f"cannot change the id of run '{run_id}'")
-    current = select_run(conn, run_id, for_update=True)
+    current, digest = _select_run_row(conn, run_id, for_update=True)
     changes = {"updated_at": time.time(), **changes}
     if "status" in changes:
         changes["status"] = RunStatus(changes["status"])
@@ -196,7 +231,12 @@ def update_run(conn: Connection, run_id: str, changes: dict[str, Any]) -> RunRec
         updated = replace(current, **changes)
     except TypeError as exc:
         raise TypeError(f"update_run: {exc}; valid fields are those of RunRecord") from None
-    conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(codec.run_to_row(updated)))
+    if "asset_selection" in changes or "check_selection" in changes or digest is None:
+        # Unchanged, a selection kept by reference keeps its digest without hashing its keys
+        # again (a status change of a 20,000-asset run); an inline one may have grown past it.
+        digest = selections.store(conn, updated)
+    row = codec.run_to_row(updated, digest)
+    conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(row))
     if "tags" in changes or "created_at" in changes or "asset_selection" in changes:
         _delete_tags(conn, run_id)
         _insert_tags(conn, updated)

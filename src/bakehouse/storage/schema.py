@@ -42,10 +42,28 @@ runs = Table(
     Column("ended_at", Double),
     Column("updated_at", Double, nullable=False),
     Column("body", Text, nullable=False),
+    # A large selection is kept once in `run_selections` under this digest, and the body then
+    # leaves its keys out; null when the body holds them (small selections, rows before 0014).
+    Column("selection_digest", String(64)),
     # Runs are listed newest first, optionally filtered by status or job.
     Index("ix_runs_status", "status"),
     Index("ix_runs_created_at", "created_at"),
     Index("ix_runs_job_name_created_at", "job_name", "created_at"),
+    # Short run ids: `run_id LIKE 'abc%'` can use a btree index on PostgreSQL only with pattern
+    # ops (its default collation need not order bytes). SQLite's primary key would serve the
+    # range already; one schema on both backends is worth the small duplicate index there.
+    Index("ix_runs_run_id_pattern", "run_id", postgresql_ops={"run_id": "varchar_pattern_ops"}),
+)
+
+run_selections = Table(
+    "run_selections",
+    metadata,
+    # The asset keys and check keys of a large run selection, once per distinct selection (50
+    # runs of `*` over 20,000 assets share one row), so run rows and run lists stay small.
+    Column("selection_digest", String(64), primary_key=True),  # `codec.selection_digest`
+    Column("asset_count", Integer, nullable=False),
+    Column("body", Text, nullable=False),  # {"asset_selection": [...], "check_selection": [...]}
+    Column("created_at", Double, nullable=False),
 )
 
 event_logs = Table(
