@@ -106,7 +106,7 @@ class FoundJob:
             check_keys=list(job.check_keys),
             source_file=job.source_file,
             source_line=job.source_line,
-            runs=[RunOut.of(r) for r in self.runs],
+            runs=[RunOut.of(r, listed=True) for r in self.runs],
         )
 
 

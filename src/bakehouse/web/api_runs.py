@@ -34,7 +34,8 @@ from bakehouse.web.responses import (
 router = APIRouter(prefix="/api", tags=["runs"])
 
 
-def _run_or_404(dep: Deployment, run_id: str) -> RunRecord:
+def run_or_404(dep: Deployment, run_id: str) -> RunRecord:
+    """The run `run_id`, or a 404 naming it."""
     try:
         return dep.instance.get_run(run_id)
     except RunNotFoundError:
@@ -117,7 +118,10 @@ def list_runs(
         run_filter=run_filter,
         include_corrupt=True,
     )
-    return [RunOut.of(r) if isinstance(r, RunRecord) else CorruptRunOut.of(r) for r in listed]
+    return [
+        RunOut.of(r, listed=True) if isinstance(r, RunRecord) else CorruptRunOut.of(r)
+        for r in listed
+    ]
 
 
 @router.get(
@@ -131,15 +135,21 @@ def get_run(
     after: int = Query(
         default=0, ge=0, le=2**63 - 1, description="Only events after this storage id"
     ),
+    limit: int = Query(
+        default=1000, ge=1, le=10_000, description="At most this many events (has_more: more)"
+    ),
     dep: Deployment = Depends(deployment),
 ) -> RunDetailOut:
-    """A run and its events; an event whose stored row cannot be read is
-    ``{"storage_id", "corrupt": true, "reason"}`` in its place. A run whose own row cannot be
-    read is a 409 naming it."""
-    run = _run_or_404(dep, run_id)
-    events = dep.instance.get_events(run_id, after_storage_id=after, include_corrupt=True)
-    shown = [e if isinstance(e, EventRecord) else CorruptEventOut.of(e) for e in events]
-    return RunDetailOut.of_run(run, shown)
+    """A run and a page of its events (ask again after the last one's storage id while
+    ``has_more``; ``/api/runs/{run_id}/events`` pages by cursor); an event whose stored row
+    cannot be read is ``{"storage_id", "corrupt": true, "reason"}`` in its place. A run whose
+    own row cannot be read is a 409 naming it."""
+    run = run_or_404(dep, run_id)
+    events = dep.instance.get_events(
+        run_id, after_storage_id=after, limit=limit + 1, include_corrupt=True
+    )
+    shown = [e if isinstance(e, EventRecord) else CorruptEventOut.of(e) for e in events[:limit]]
+    return RunDetailOut.of_run(run, shown, has_more=len(events) > limit)
 
 
 @router.post(
@@ -147,7 +157,7 @@ def get_run(
 )
 async def cancel_run(run_id: str, dep: Deployment = Depends(deployment)) -> RunOut:
     """Cancel a queued or running run (a finished run is left as it is)."""
-    run = _run_or_404(dep, run_id)
+    run = run_or_404(dep, run_id)
     if not run.status.is_finished:
         await run_in_threadpool(dep.cancel, run_id)
     return RunOut.of(dep.instance.get_run(run_id))
@@ -165,7 +175,7 @@ async def reexecute_run(
     """Run the same assets again (of the same partition, with the same config), or with
     ``from_failure`` only those that failed or were skipped; planned as any launch, so what no
     longer fits the definitions is a 400, a run that did not fail or left nothing a 409."""
-    parent = _run_or_404(dep, run_id)
+    parent = run_or_404(dep, run_id)
     try:
         new = await run_in_threadpool(
             lambda: dep.submit(

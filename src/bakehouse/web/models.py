@@ -277,12 +277,23 @@ class ReexecuteRequest(BaseModel):
     from_failure: StrictBool = False
 
 
+# A run list shows at most this many of each run's asset keys: 50 runs of `*` over 20,000 assets
+# would otherwise be a 20 MB answer. A run's own endpoint has them all.
+LISTED_ASSET_KEYS = 20
+
+
 class RunOut(Record, frozen=True, kw_only=True):
     """A run."""
 
     run_id: str
     status: str
-    asset_selection: list[str]
+    asset_selection: Annotated[
+        list[str],
+        Meta(
+            description="The asset keys it selects, in order; in run lists only the first "
+            f"{LISTED_ASSET_KEYS} (asset_count says how many; GET /api/runs/{{run_id}} has all)"
+        ),
+    ]
     selection_query: str | None
     job_name: str | None
     location_name: str | None
@@ -296,14 +307,18 @@ class RunOut(Record, frozen=True, kw_only=True):
     started_at: float | None
     ended_at: float | None
     duration: float | None
+    asset_count: Annotated[int, Meta(description="How many asset keys it selects")] = 0
 
     @classmethod
-    def of(cls, run: RunRecord) -> RunOut:
-        """The API view of a run record."""
+    def of(cls, run: RunRecord, *, listed: bool = False) -> RunOut:
+        """The API view of a run record; `listed` (in a run list) keeps the first
+        `LISTED_ASSET_KEYS` asset keys only."""
+        keys = run.asset_selection[:LISTED_ASSET_KEYS] if listed else run.asset_selection
         return cls(
             run_id=run.run_id,
             status=run.status.value,
-            asset_selection=list(run.asset_selection),
+            asset_count=len(run.asset_selection),
+            asset_selection=list(keys),
             selection_query=run.selection_query,
             job_name=run.job_name,
             location_name=run.location_name,
@@ -344,15 +359,44 @@ class CorruptEventOut(Record, frozen=True, kw_only=True):
 
 
 class RunDetailOut(RunOut, frozen=True, kw_only=True):
-    """A run with its event log."""
+    """A run with a page of its event log."""
 
     # The stored records themselves: the API shows an event as storage keeps it.
     events: list[EventRecord | CorruptEventOut]
+    has_more: Annotated[
+        bool, Meta(description="More events are stored after these: ask again after the last")
+    ] = False
 
     @classmethod
-    def of_run(cls, run: RunRecord, events: list[EventRecord | CorruptEventOut]) -> RunDetailOut:
+    def of_run(
+        cls, run: RunRecord, events: list[EventRecord | CorruptEventOut], *, has_more: bool = False
+    ) -> RunDetailOut:
         """The API view of a run and the events shown with it."""
-        return cls(**fields_of(RunOut.of(run)), events=events)
+        return cls(**fields_of(RunOut.of(run)), events=events, has_more=has_more)
+
+
+class EventPageOut(Record, frozen=True, kw_only=True):
+    """A page of a run's event log, in log order, and the cursor of the next page."""
+
+    events: list[EventRecord | CorruptEventOut]
+    cursor: Annotated[
+        str | None,
+        Meta(
+            description="Pass as `cursor` for the next page in the same direction: after "
+            "these (set even at the end, to read what is logged next) or, paging backwards, "
+            "before them (null at the start of the log)"
+        ),
+    ]
+    has_more: Annotated[bool, Meta(description="More events are stored in that direction now")]
+
+
+class StepMarkOut(Record, frozen=True, kw_only=True):
+    """One step of a run as its timeline draws it."""
+
+    step_key: str
+    state: Annotated[str, Meta(description="running, succeeded, failed or skipped")]
+    start: float | None
+    end: float | None
 
 
 class PartitionRangeIn(BaseModel):

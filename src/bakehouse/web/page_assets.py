@@ -16,6 +16,7 @@ from bakehouse.host.freshness import duration_words
 from bakehouse.host.module_errors import failed_module_of
 from bakehouse.host.staleness import keys_to_read, staleness
 from bakehouse.protocol.snapshot import FreshnessPolicySnap
+from bakehouse.storage.run_filter import RunFilter
 from bakehouse.web import asset_status, metadata_plots
 from bakehouse.web.api_assets import get_asset
 from bakehouse.web.api_automation_conditions import automated
@@ -115,8 +116,11 @@ def asset_page(
         if not parts:
             return Response("not a partitioned asset", status_code=404)
         return render(request, "_asset_partitions.html", asset=asset, **parts)
-    runs = dep.instance.get_runs(limit=asset_status.RECENT_RUNS)
-    newest = asset_status.newest_run_by_asset(runs).get(key)
+    # The newest run that selects it, through the run_assets index: one run read, however many
+    # runs there are or however large their selections (50 runs of `*` over 20,000 assets
+    # would be a million keys to walk).
+    found = dep.instance.get_runs(limit=1, run_filter=RunFilter(asset_key=key))
+    newest = found[0] if found else None
     read = dep.instance.get_latest_materializations(keys_to_read(graph, [key]))
     latest = read.get(key)
     status = asset_status.status_of(newest, latest)

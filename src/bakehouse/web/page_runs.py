@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import heapq
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -16,6 +17,7 @@ from bakehouse.storage.compute_logs import started_steps
 from bakehouse.storage.records import CorruptRecord, EventRecord, EventType, RunRecord, RunStatus
 from bakehouse.storage.run_filter import RunFilter, parse_filter
 from bakehouse.web import api_runs
+from bakehouse.web.api_run_events import END_OF_LOG, encode_cursor
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import ReexecuteRequest
 from bakehouse.web.templating import problem, render
@@ -23,6 +25,8 @@ from bakehouse.web.templating import problem, render
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
+# The asset filter suggests at most this many keys (20,000 would be most of the page).
+ASSET_SUGGESTIONS = 1000
 FILTERS: dict[str, tuple[str, list[RunStatus] | None]] = {
     "": ("All", None),
     "in_progress": (
@@ -115,7 +119,8 @@ def _list_context(dep: Deployment, filters: ListFilters, before: float | None) -
         "chosen": filters,
         "filter_error": error,
         "jobs": sorted({j.name for snap in graph.locations.values() for j in snap.jobs}),
-        "asset_keys": sorted(graph.assets),
+        # Suggestions for the asset filter, not a catalog: any key typed in full still filters.
+        "asset_keys": heapq.nsmallest(ASSET_SUGGESTIONS, graph.assets),
         "launchers": _launchers(dep),
         "before": before,
         "older": runs[-1].created_at if len(runs) == PAGE_SIZE else None,
@@ -174,20 +179,33 @@ def failures(events: list[EventRecord]) -> list[Failure]:
     return steps or found
 
 
-def _header_context(dep: Deployment, run: RunRecord, events: list[EventRecord]) -> dict[str, Any]:
-    counts = {t: 0 for t in ("STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED")}
-    for event in events:
-        if event.event_type.value in counts:
-            counts[event.event_type.value] += 1
+# The run page shows the log's last events; earlier ones load page by page as asked for.
+EVENTS_SHOWN = 200
+# Failures shown in full at the top of a failed run's page (a count says how many more).
+FAILURES_SHOWN = 20
+
+
+def _header_context(dep: Deployment, run: RunRecord) -> dict[str, Any]:
+    """The header's facts, from counts and the failures the database finds, not from the log
+    read whole (a 10,000-step run logs ~50,000 events)."""
+    counted = dep.instance.count_events(run.run_id)
+    counts = {t.value: counted.get(t, 0) for t in _COUNTED}
+    found: list[Failure] = []
+    if run.status == RunStatus.FAILURE:
+        found = failures(dep.instance.get_error_events(run.run_id, limit=FAILURES_SHOWN + 1))
     parent = run.tags.get("bakehouse/parent_run_id")
     return {
         "run": run,
-        "failures": failures(events) if run.status == RunStatus.FAILURE else [],
+        "failures": found[:FAILURES_SHOWN],
+        "more_failures": max(0, counts["STEP_FAILURE"] - FAILURES_SHOWN),
         "counts": counts,
         "parent": parent,
         "launched_by": launched_by(run),
         "locations": locations_of(run),
     }
+
+
+_COUNTED = (EventType.STEP_SUCCESS, EventType.STEP_FAILURE, EventType.STEP_SKIPPED)
 
 
 def run_not_found(request: Request, run_id: str) -> Response:
@@ -215,20 +233,28 @@ def run_page(
     level: str = "",
     dep: Deployment = Depends(deployment),
 ) -> Response:
-    """A run: header, failures, step timeline, event log and each step's output (streamed live
-    by its scripts);
-    ``?part=header`` is the header alone. `step` and `level` filter the log."""
+    """A run: header, failures, step timeline, the event log's last page (earlier pages load
+    on request) and each step's output (streamed live by its scripts); ``?part=header`` is the
+    header alone. `step` and `level` filter the log."""
     try:
         run = dep.instance.get_run(run_id)
     except RunNotFoundError:
         return run_not_found(request, run_id)
-    logged = dep.instance.get_events(run_id, include_corrupt=True)
-    events = [e for e in logged if isinstance(e, EventRecord)]
-    context = _header_context(dep, run, events)
-    context["corrupt_events"] = [e for e in logged if isinstance(e, CorruptRecord)]
+    context = _header_context(dep, run)
     if part == "header":
         return render(request, "_run_header.html", **context)
-    steps = sorted({e.step_key for e in events if e.step_key})
+    # The log's last page; its script loads earlier pages (/api/runs/{id}/events) on request
+    # and streams what comes next.
+    logged = dep.instance.get_events_before(run_id, END_OF_LOG, limit=EVENTS_SHOWN + 1)
+    earlier = None
+    if len(logged) > EVENTS_SHOWN:
+        logged = logged[1:]
+        first = logged[0]
+        earlier = encode_cursor(
+            "before", int(first.key) if isinstance(first, CorruptRecord) else first.storage_id or 0
+        )
+    events = [e for e in logged if isinstance(e, EventRecord)]
+    steps = sorted({e.step_key for e in events if e.step_key} | ({step} if step else set()))
     # The output pane lists steps as they started: the one running is the last.
     log_steps = started_steps(events)
     minimum = LEVELS.get(level, 0)
@@ -240,6 +266,8 @@ def run_page(
         "run.html",
         active="runs",
         events=events,
+        corrupt_events=[e for e in logged if isinstance(e, CorruptRecord)],
+        earlier_cursor=earlier,
         shown=shown,
         levels=LEVELS,
         minimum=minimum,

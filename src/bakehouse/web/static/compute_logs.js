@@ -38,15 +38,17 @@
     return entry;
   }
 
-  function addStep(step) {
+  // `earlier`: the step started on a page of the log loaded later (older events), so it is
+  // listed first and does not take over from the step being followed.
+  function addStep(step, earlier) {
     if (!step) return;
     if (![...select.options].some((o) => o.value === step)) {
       const option = document.createElement("option");
       option.value = option.textContent = step;
-      select.append(option);
+      if (earlier) select.prepend(option); else select.append(option);
     }
     none.hidden = true;
-    if (!picked) {
+    if (!picked && !(earlier && select.value)) {
       select.value = step;
       show();
     }
@@ -111,7 +113,7 @@
   const log = document.getElementById("log");
   new MutationObserver((records) => {
     records.forEach((r) => r.addedNodes.forEach((node) => {
-      if (node.dataset && node.dataset.type === "STEP_START") addStep(node.dataset.step);
+      if (node.dataset && node.dataset.type === "STEP_START") addStep(node.dataset.step, !!node.dataset.earlier);
     }));
   }).observe(log, { childList: true });
 

@@ -1,6 +1,7 @@
-// Run page: streams the run's events into the log (/api/runs/{id}/stream), draws the step
-// timeline from the log, filters the log by step, level and text, and refreshes the header
-// (status, actions, failures) when the run's status changes.
+// Run page: shows the log's last page and loads earlier pages on request (/api/runs/{id}/events,
+// by cursor), streams new events into it (/api/runs/{id}/stream), draws the step timeline from
+// the steps' marks (/api/runs/{id}/steps, then the streamed events), filters the log by step,
+// level and text, and refreshes the header (status, actions, failures) when the status changes.
 "use strict";
 (() => {
   const info = JSON.parse(document.getElementById("run-data").textContent);
@@ -110,13 +111,17 @@
     if (text && !tr.textContent.toLowerCase().includes(text)) return false;
     return true;
   }
+  const earlierButton = document.getElementById("log-earlier");
+  function counted(total) {
+    return total + " events" + (earlierButton && !earlierButton.hidden ? " (the latest; earlier ones above)" : "");
+  }
   function applyFilters() {
     let shown = 0;
     log.querySelectorAll("tr").forEach((tr) => { tr.hidden = !matches(tr); if (!tr.hidden) shown++; });
     const total = log.children.length;
     empty.hidden = shown > 0;
     empty.textContent = total ? "No events match these filters." : "No events yet.";
-    status.textContent = shown === total ? total + " events" : shown + " of " + total + " events";
+    status.textContent = shown === total ? counted(total) : shown + " of " + counted(total);
     const params = new URLSearchParams();
     if (stepSelect.value) params.set("step", stepSelect.value);
     if (levelSelect.value) params.set("level", levelSelect.value);
@@ -135,23 +140,40 @@
   // ---- timeline ---------------------------------------------------------------------------
   const timeline = document.getElementById("timeline");
   const note = document.getElementById("timeline-note");
+  // Each step's start, end and state: from /api/runs/{id}/steps (the whole log's marks, read
+  // without its bodies), then from each event shown or streamed, so the timeline covers steps
+  // whose events are on pages not loaded.
+  const byStep = new Map();
+  const STATES = { running: "info", succeeded: "ok", failed: "bad", skipped: "muted" };
+  function mark(type, key, t) {
+    if (!key || !type.startsWith("STEP_")) return;
+    const s = byStep.get(key) || { key, start: null, end: null, state: "info" };
+    if (type === "STEP_START") s.start = t;
+    else if (type === "STEP_SUCCESS") { s.end = t; s.state = "ok"; }
+    else if (type === "STEP_FAILURE") { s.end = t; s.state = "bad"; }
+    else if (type === "STEP_SKIPPED") { s.end = t; s.state = "muted"; if (s.start === null) s.start = t; }
+    else return;
+    byStep.set(key, s);
+  }
+  function markRow(tr) { mark(tr.dataset.type, tr.dataset.step, parseFloat(tr.dataset.time)); }
+  log.querySelectorAll("tr").forEach(markRow);
+  async function loadSteps() {
+    try {
+      const response = await fetch("/api/runs/" + encodeURIComponent(info.run_id) + "/steps");
+      if (!response.ok) return;
+      (await response.json()).forEach((step) => {
+        const s = byStep.get(step.step_key);
+        // A streamed event may be newer than the answer: an ended step stays ended.
+        if (s && s.end !== null && step.end === null) return;
+        byStep.set(step.step_key, { key: step.step_key, start: step.start, end: step.end, state: STATES[step.state] || "info" });
+      });
+      queueTimeline();
+    } catch (_) { /* the streamed events still draw the steps they mention */ }
+  }
   function steps() {
-    const byStep = new Map();
-    let start = null;
-    log.querySelectorAll("tr").forEach((tr) => {
-      const t = parseFloat(tr.dataset.time), type = tr.dataset.type, key = tr.dataset.step;
-      if (type === "RUN_START" && start === null) start = t;
-      if (!key || !type.startsWith("STEP_")) return;
-      const s = byStep.get(key) || { key, start: null, end: null, state: "info" };
-      if (type === "STEP_START") s.start = t;
-      else if (type === "STEP_SUCCESS") { s.end = t; s.state = "ok"; }
-      else if (type === "STEP_FAILURE") { s.end = t; s.state = "bad"; }
-      else if (type === "STEP_SKIPPED") { s.end = t; s.state = "muted"; if (s.start === null) s.start = t; }
-      byStep.set(key, s);
-    });
     const list = [...byStep.values()].filter((s) => s.start !== null);
     list.sort((a, b) => a.start - b.start);
-    return { list, start };
+    return { list, start: info.started_at };
   }
   function drawTimeline() {
     const { list, start } = steps();
@@ -217,10 +239,11 @@
       const tr = row(e);
       tr.hidden = !matches(tr);
       log.append(tr);
+      markRow(tr);
       addStepOption(e.step_key);
       empty.hidden = !!log.querySelector("tr:not([hidden])");
       if (follow) wrap.scrollTop = wrap.scrollHeight;
-      status.textContent = log.children.length + " events";
+      status.textContent = counted(log.children.length);
       queueTimeline();
     });
     source.addEventListener("run", (msg) => {
@@ -245,7 +268,39 @@
     };
   }
 
+  // ---- earlier pages ------------------------------------------------------------------------
+  async function loadEarlier() {
+    const cursor = earlierButton.dataset.cursor;
+    if (!cursor || earlierButton.disabled) return;
+    earlierButton.disabled = true;
+    try {
+      const url = "/api/runs/" + encodeURIComponent(info.run_id) + "/events?limit=200&cursor=" + encodeURIComponent(cursor);
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(response.status + " " + response.statusText);
+      const page = await response.json();
+      const before = wrap.scrollHeight;
+      const frag = document.createDocumentFragment();
+      page.events.filter((e) => !e.corrupt).forEach((e) => {
+        const tr = row(e);
+        tr.dataset.earlier = "true";
+        tr.hidden = !matches(tr);
+        frag.append(tr);
+        addStepOption(e.step_key);
+      });
+      log.prepend(frag);
+      wrap.scrollTop += wrap.scrollHeight - before;  // keep what was in view in view
+      earlierButton.dataset.cursor = page.cursor || "";
+      earlierButton.hidden = !page.cursor;
+      applyFilters();
+    } catch (err) {
+      status.textContent = "Could not load earlier events: " + err.message;
+    }
+    earlierButton.disabled = false;
+  }
+  if (earlierButton) earlierButton.addEventListener("click", (e) => { e.preventDefault(); loadEarlier(); });
+
   applyFilters();
+  loadSteps();
   drawTimeline();
   wrap.scrollTop = wrap.scrollHeight;
   if (running) {
