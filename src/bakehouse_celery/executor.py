@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 # How often the event log is read for steps that ended, and how often workers' liveness is.
 _POLL_SECONDS = 0.02
 _LIVENESS_SECONDS = 1.0
+# How hard one publish tries before the executor moves on (it tries again on the next check).
+_PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 # A worker's heartbeat this long after a claim must list the claimed task, or its pool process
 # died under it (covers the heartbeat's own interval).
 _CLAIM_GRACE_SECONDS = 3.0
@@ -67,6 +69,11 @@ class _Attempt:
     queue: str
     sent_at: float
     task_id: str
+    message: dict[str, Any]
+    priority: int
+    # None once the broker took it; else when publishing first failed, and why.
+    unsent_since: float | None = None
+    unsent_error: str = ""
 
 
 class CeleryExecutor:
@@ -106,7 +113,9 @@ class CeleryExecutor:
                 driver.run()
             except _Canceled:
                 driver.revoke_all("the run worker was asked to stop (the run was canceled)")
-                raise
+                raise ExecutionError(
+                    "stopped by SIGTERM (the run was canceled): its Celery tasks were revoked"
+                ) from None
 
     def queue_of(self, step: Step) -> str:
         """The queue of `step`: its op tag, else its location's name, else its module."""
@@ -271,24 +280,45 @@ class _Driver:
                 self.check_liveness()
             time.sleep(_POLL_SECONDS)
 
-    def send(self, step: Step, number: int, countdown: float = 0.0) -> None:
-        queue = self.queues[step.key]
-        tid = task_id(self.steps.run_id, number, step.key)
+    def send(self, step: Step, number: int) -> None:
         message = {
             **self.message_base,
             "step_key": step.key,
             "attempt": number,
             "max_retries": self.max_retries(step),
         }
-        self.app.send_task(
-            TASK_NAME,
-            args=[message],
-            task_id=tid,
-            queue=queue,
+        attempt = _Attempt(
+            step=step,
+            number=number,
+            queue=self.queues[step.key],
+            sent_at=time.time(),
+            task_id=task_id(self.steps.run_id, number, step.key),
+            message=message,
             priority=_priority(step, self.steps, self.config.is_redis),
-            countdown=countdown or None,
         )
-        self.inflight[step.key] = _Attempt(step, number, queue, time.time(), tid)
+        self.inflight[step.key] = attempt
+        self.publish(attempt)
+
+    def publish(self, attempt: _Attempt) -> None:
+        """Hand `attempt` to the broker; one the broker does not take now is sent again on the
+        next liveness check, and failed once the broker stayed away `worker_timeout`."""
+        try:
+            self.app.send_task(
+                TASK_NAME,
+                args=[attempt.message],
+                task_id=attempt.task_id,
+                queue=attempt.queue,
+                priority=attempt.priority,
+                retry=True,
+                retry_policy=_PUBLISH_RETRY,
+            )
+        except Exception as exc:  # noqa: BLE001 - kombu's and the transports' connection errors
+            if attempt.unsent_since is None:
+                attempt.unsent_since = time.time()
+            attempt.unsent_error = f"{type(exc).__name__}: {exc}"
+            return
+        attempt.unsent_since = None
+        attempt.sent_at = time.time()
 
     def read_events(self) -> None:
         events = self.instance.get_events(
@@ -340,6 +370,31 @@ class _Driver:
                 if reason is not None:
                     self.lost(attempt, reason)
                 continue
+            if attempt.unsent_since is not None:
+                if now - attempt.unsent_since > self.config.worker_timeout:
+                    self.fail_unstarted(
+                        attempt,
+                        f"the broker did not take the task for "
+                        f"{now - attempt.unsent_since:.0f} s: {attempt.unsent_error}",
+                    )
+                else:
+                    self.publish(attempt)
+                continue
+            idle = any(attempt.queue in w.queues and len(w.active) < w.concurrency for w in live)
+            if idle and now - attempt.sent_at > self.config.worker_timeout:
+                # A worker on its queue has been idle while the task waited: the broker lost
+                # it (restarted without persistence, say). Sending it again is safe: a worker
+                # runs an attempt only once it claimed it.
+                self.writer.emit(
+                    EventType.ENGINE,
+                    f"Sent attempt {attempt.number} of step '{key}' again: no worker took it "
+                    f"in {now - attempt.sent_at:.0f} s though one on queue '{attempt.queue}' "
+                    "was idle.",
+                    level="WARNING",
+                    step_key=key,
+                )
+                self.publish(attempt)
+                continue
             waited = now - max(attempt.sent_at, self.queue_seen.get(attempt.queue, 0.0))
             if waited > self.config.worker_timeout:
                 self.fail_unstarted(
@@ -353,17 +408,20 @@ class _Driver:
 
     def check_refused(self, attempt: _Attempt) -> None:
         """Fail an attempt a worker refused without claiming it (the SQLite rule)."""
-        result = self.app.AsyncResult(attempt.task_id)
-        if not result.ready():
+        try:
+            result = self.app.AsyncResult(attempt.task_id)
+            if not result.ready():
+                return
+            value = result.result
+        except Exception:  # noqa: BLE001 - the result backend may be away; storage is the truth
             return
-        value = result.result
         if isinstance(value, dict) and value.get("refused"):
             self.fail_unstarted(attempt, str(value["refused"]))
 
     def lost(self, attempt: _Attempt, reason: str) -> None:
         key = attempt.step.key
         del self.inflight[key]
-        self.app.control.revoke(attempt.task_id)  # should the broker hand it out again
+        self.revoke([attempt.task_id])  # should the broker hand it out again
         error = ErrorInfo(cls_name="WorkerLostError", message=f"WorkerLostError: {reason}")
         partition = step_partition_key(attempt.step.assets_def, self.steps.partition_key)
         data = {"error": error.to_dict(), "attempt": attempt.number, "task_id": attempt.task_id}
@@ -394,7 +452,7 @@ class _Driver:
     def fail_unstarted(self, attempt: _Attempt, reason: str) -> None:
         key = attempt.step.key
         self.inflight.pop(key, None)
-        self.app.control.revoke(attempt.task_id)
+        self.revoke([attempt.task_id])
         error = ErrorInfo(cls_name="NoWorkerError", message=f"NoWorkerError: {reason}")
         self.writer.emit(
             EventType.STEP_FAILURE,
@@ -411,7 +469,7 @@ class _Driver:
         ids = [a.task_id for a in self.inflight.values()]
         ids += [task_id(self.steps.run_id, n, k) for _, k, n in self.delayed]
         if ids:
-            self.app.control.revoke(ids, terminate=True, signal="SIGTERM")
+            self.revoke(ids, terminate=True)
         self.writer.emit(
             EventType.ENGINE,
             f"Revoked {len(ids)} Celery task(s) of the run: {reason}.",
@@ -420,6 +478,19 @@ class _Driver:
         )
         self.inflight.clear()
         self.delayed.clear()
+
+    def revoke(self, ids: list[str], *, terminate: bool = False) -> None:
+        """Tell every worker to drop these tasks (and SIGTERM the processes running them)."""
+        try:
+            self.app.control.revoke(ids, terminate=terminate, signal="SIGTERM")
+        except Exception as exc:  # noqa: BLE001 - the broker may be away; workers drop tasks of
+            # finished runs and claimed attempts by themselves
+            self.writer.emit(
+                EventType.ENGINE,
+                f"Could not revoke {len(ids)} task(s) through the broker: {exc}",
+                level="WARNING",
+                data={"task_ids": ids},
+            )
 
     def succeeded(self, key: str) -> None:
         self.outcome.succeeded.append(key)

@@ -15,10 +15,12 @@ lands in the event log, which is what the run's executor follows:
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import threading
 import time
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from bakehouse.errors import ErrorInfo
@@ -107,13 +109,38 @@ def execute_step_task(task: Any, message: dict[str, Any]) -> dict[str, Any]:
     from bakehouse.execution.run import open_step_environment
     from bakehouse.execution.step import execute_step
 
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         with open_step_environment(steps, instance, writer) as env:
             ok = execute_step(step, env)
+    except StepTerminated:
+        # The base class's emit: a terminated step is not retried, whatever its RetryPolicy.
+        EventWriter.emit(
+            writer,
+            EventType.STEP_FAILURE,
+            f"Execution of step '{step_key}' failed: StepTerminated: its task was revoked "
+            "(the run was canceled) and its process stopped it.",
+            level="ERROR",
+            step_key=step_key,
+            data={"attempt": attempt, "error": ErrorInfo(cls_name="StepTerminated", message=
+                  "StepTerminated: the task was revoked and terminated").to_dict()},
+        )  # fmt: skip
+        return {"ok": False, "terminated": True}
     except Exception as exc:  # noqa: BLE001 - resources failed to set up or tear down
         _record_setup_failure(writer, step_key, exc)
         return {"ok": False}
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return {"ok": ok}
+
+
+class StepTerminated(BaseException):
+    """Raised in a step by SIGTERM (a revoke with terminate): a BaseException, so that neither
+    the step's own ``except Exception`` nor the engine's failure handling swallows it."""
+
+
+def _raise_terminated(_signum: int, _frame: FrameType | None) -> None:
+    raise StepTerminated
 
 
 def _record_setup_failure(writer: EventWriter, step_key: str, exc: Exception) -> None:
