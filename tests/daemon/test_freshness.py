@@ -147,6 +147,25 @@ def test_a_restarted_daemon_reads_the_stored_state_instead_of_storing_it_again(
     assert len(stored(instance, "orders")) == 1
 
 
+def test_a_changed_policy_is_judged_again_and_stored_even_in_the_same_state(
+    instance: Instance,
+) -> None:
+    clock = Clock(at(1, 10))
+    store_materialization(instance, "orders", at(1, 9))
+    daemon(instance, clock).tick()
+    looser = dg.AssetSpec(
+        "orders",
+        freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=48)),
+    )
+    snap = build_snapshot(dg.Definitions(assets=[looser]), name="loc", module="m", load_seconds=0)
+    graph = GlobalAssetGraph([snap])
+    FreshnessDaemon(instance, lambda: graph, clock=clock).tick()
+    assert stored(instance, "orders") == [
+        ("PASS", "last updated 1 h ago, fail window 24 h"),
+        ("PASS", "last updated 1 h ago, fail window 2 d"),
+    ]
+
+
 def test_policies_are_checked_where_they_are_written() -> None:
     with pytest.raises(DefinitionError, match=r"warn_window .* must be less than fail_window"):
         dg.FreshnessPolicy.time_window(

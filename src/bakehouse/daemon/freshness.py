@@ -2,13 +2,14 @@
 change of its state (fresh, stale, overdue, unknown) as an asset check result.
 
 Host side, from snapshots and storage only, as Dagster's freshness daemon: no run, no user code.
-A result is stored when an asset's state differs from its newest stored one (so the log holds
-state changes, not one row per pass), as a runless ASSET_CHECK_EVALUATION of the check
+A result is stored when an asset's state (or its policy) differs from its newest stored one (so
+the log holds changes, not one row per pass), as a runless ASSET_CHECK_EVALUATION of the check
 `host.freshness.POLICY_CHECK_NAME`; the asset page and the catalog read it back.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -21,6 +22,7 @@ from bakehouse.host.freshness import (
     Verdict,
     evaluate_policy,
     freshness_of_result,
+    policy_params,
 )
 from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.protocol.snapshot import FreshnessPolicySnap
@@ -51,8 +53,10 @@ class FreshnessDaemon(Loop):
         super().__init__(interval=interval, clock=clock)
         self.instance = instance
         self.graph = graph
-        # The newest stored state of each asset, read from storage the first time it is needed.
-        self._stored: dict[str, str] = {}
+        # The newest stored state of each asset and the policy parameters it was judged by,
+        # read from storage the first time it is needed: a new state, or a changed policy,
+        # is stored again.
+        self._stored: dict[str, tuple[str, str]] = {}
 
     def policies(self) -> dict[str, FreshnessPolicySnap]:
         """Each asset with a policy in the serving definitions, by key."""
@@ -76,12 +80,12 @@ class FreshnessDaemon(Loop):
         for key in keys:
             record = latest.get(key)
             verdict = evaluate_policy(policies[key], record.timestamp if record else None, now)
-            if self._stored.get(key) != verdict.state:
+            if self._stored.get(key) != (verdict.state, _params_text(policy_params(policies[key]))):
                 changed[key] = verdict
         if changed:
             self.instance.store_events(_event(key, v, now) for key, v in changed.items())
             for key, verdict in changed.items():
-                self._stored[key] = verdict.state
+                self._stored[key] = (verdict.state, _params_text(policy_params(policies[key])))
                 log.info("freshness of %s: %s (%s)", key, verdict.state, verdict.description)
         return changed
 
@@ -95,8 +99,12 @@ class FreshnessDaemon(Loop):
                     continue
                 found = freshness_of_result(event.data, event.timestamp, event.run_id)
                 if found is not None:
-                    self._stored[key] = found.state
+                    self._stored[key] = (found.state, _params_text(found.params))
                 break
+
+
+def _params_text(params: Mapping[str, object]) -> str:
+    return json.dumps(params, sort_keys=True, default=str)
 
 
 def _event(key: str, verdict: Verdict, now: float) -> EventRecord:
