@@ -87,6 +87,20 @@ def execute_step_task(task: Any, message: dict[str, Any]) -> dict[str, Any]:
     if not instance.claim_step(claim):
         return {"ok": False, "dropped": f"attempt {attempt} of '{step_key}' was claimed already"}
     writer = _RetryWriter(instance, run_id, step_key, attempt, int(message.get("max_retries", 0)))
+    # A step's events are stored together at its end (and every 100 ms); closing stores the rest.
+    with writer:
+        return _execute_attempt(instance, writer, message, step_key, attempt, tid)
+
+
+def _execute_attempt(
+    instance: Instance,
+    writer: _RetryWriter,
+    message: dict[str, Any],
+    step_key: str,
+    attempt: int,
+    tid: str,
+) -> dict[str, Any]:
+    """Execute one claimed attempt of the step, recording its events through `writer`."""
     writer.emit(
         EventType.ENGINE,
         f"Step '{step_key}' attempt {attempt} started on worker {WORKER['worker_id']} "
@@ -239,12 +253,16 @@ class _RetryWriter(EventWriter):
         asset_key: str | None = None,
         partition_key: str | None = None,
         data: dict[str, Any] | None = None,
-        defer: bool = False,
+        defer: bool | None = None,
     ) -> EventRecord:
         """Store one event, the attempt's number in its data; a failure with retries left is
         recorded as STEP_UP_FOR_RETRY."""
         if step_key == self.step_key:
             data = {**(data or {}), "attempt": self.attempt}
+            if event_type == EventType.STEP_START and defer is None:
+                # Stored at once, not with the step's end: a worker lost mid-step leaves its
+                # attempt's start in the log beside the retry (one commit more per task).
+                defer = False
             if event_type == EventType.STEP_FAILURE and self.attempt <= self.max_retries:
                 event_type, level = EventType.STEP_UP_FOR_RETRY, "WARNING"
                 data["next_attempt"] = self.attempt + 1

@@ -104,6 +104,7 @@ def queue_through(base: str, path: str, body: dict[str, Any], *, quiet: bool) ->
                     cursor = event.storage_id or cursor
                 if detail["status"] in ("SUCCESS", "FAILURE", "CANCELED") and not detail["events"]:
                     break
+                follower.render()
                 time.sleep(POLL_SECONDS)
         except KeyboardInterrupt:
             http.post(f"/api/runs/{run_id}/cancel")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from rich.segment import Segment, Segments
+from rich.style import Style
+from rich.text import Text
 
 from bakehouse.cli.output import format_duration, metadata_preview, plural, status_text
 from bakehouse.errors import ErrorInfo
@@ -34,16 +39,41 @@ def check_line(event: EventRecord) -> str:
     return head + (f" [dim]· {shown}[/]" if shown else "") + tail
 
 
-class RunFollower:
-    """Prints each step as it starts and ends, with a progress bar on a terminal."""
+_CYAN, _GREEN, _DIM = Style(color="cyan"), Style(color="green"), Style(dim=True)
+_NEWLINE = Segment.line()
 
-    def __init__(self, out: Console, *, quiet: bool = False, total: int = 0) -> None:
+# The terminal is drawn at most this often: lines and the bar are gathered in between, so a run
+# of many short steps costs the launcher one print per interval, not two per step.
+RENDER_INTERVAL = 0.1
+
+
+class RunFollower:
+    """Prints each step as it starts and ends, with a progress bar on a terminal.
+
+    `handle` gathers the lines; they are drawn by `render`, which the follower's poll loop calls
+    after each batch of events (at most every `RENDER_INTERVAL`), and by `close`.
+    """
+
+    def __init__(
+        self,
+        out: Console,
+        *,
+        quiet: bool = False,
+        total: int = 0,
+        render_interval: float = RENDER_INTERVAL,
+    ) -> None:
         self.out = out
         self.quiet = quiet
         self.total = total
         self.done = 0
+        self.render_interval = render_interval
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        # What is to be drawn, as rich's segments (styled pieces of text) so that drawing it
+        # has nothing left to parse, wrap or split.
+        self._segments: list[Segment] = []
+        self._drawn_at = 0.0
+        self._drawn_done = 0
 
     def _start_bar(self, total: int) -> None:
         self.total = total
@@ -70,29 +100,61 @@ class RunFollower:
 
     def _advance(self) -> None:
         self.done += 1
-        if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, completed=self.done)
 
-    def _line(self, text: str) -> None:
+    def _line(self, markup: str) -> None:
+        """Gather a line of rich markup."""
         if not self.quiet:
-            self.out.print(text)
+            self._segments.extend(Text.from_markup(markup).render(self.out))
+            self._segments.append(_NEWLINE)
+
+    def render(self, *, force: bool = False) -> None:
+        """Draw the lines gathered since the last draw and move the bar, unless the last draw
+        was under `render_interval` ago (`force`: draw anyway)."""
+        now = time.monotonic()
+        if not force and now - self._drawn_at < self.render_interval:
+            return
+        self._drawn_at = now
+        if self._segments:
+            segments, self._segments = self._segments, []
+            if self.out.is_terminal or self.out.record:
+                # One print of many lines: rich's cost is per call far more than per line.
+                self.out.print(Segments(segments))
+            else:
+                # Piped: no colours and no bar, so rich would only copy the text out.
+                self.out.file.write("".join(segment.text for segment in segments))
+                self.out.file.flush()
+        if self._progress is not None and self._task is not None and self.done != self._drawn_done:
+            self._drawn_done = self.done
+            self._progress.update(self._task, completed=self.done)
 
     def handle(self, event: EventRecord) -> None:
         """Show one event."""
-        from rich.markup import escape
-
         kind = event.event_type
-        step = escape(event.step_key or "")
+        # The lines every step makes are rich segments built here, not markup: parsing markup
+        # was most of the launcher's cost per step.
         if kind == EventType.STEP_START:
             if self._progress is None and self.total:
                 self._start_bar(self.total)
-            self._line(f"  [cyan]▶[/] {step}")
-        elif kind == EventType.STEP_SUCCESS:
+            if not self.quiet:
+                step_line = f" {event.step_key or ''}"
+                self._segments += (Segment("  ▶", _CYAN), Segment(step_line), _NEWLINE)
+            return
+        if kind == EventType.STEP_SUCCESS:
             self._advance()
             ms = event.data.get("duration_ms")
             took = format_duration(ms / 1000) if isinstance(ms, (int, float)) else ""
-            self._line(f"  [green]✓[/] {step} [dim]{took}[/]")
-        elif kind == EventType.STEP_FAILURE:
+            if not self.quiet:
+                self._segments += (
+                    Segment("  ✓", _GREEN),
+                    Segment(f" {event.step_key or ''} "),
+                    Segment(took, _DIM),
+                    _NEWLINE,
+                )
+            return
+        from rich.markup import escape
+
+        step = escape(event.step_key or "")
+        if kind == EventType.STEP_FAILURE:
             self._advance()
             self._line(f"  [red]✗ {step}[/] {escape(event.message)}")
         elif kind == EventType.STEP_SKIPPED:
@@ -101,14 +163,11 @@ class RunFollower:
         elif kind == EventType.ASSET_MATERIALIZATION:
             metadata = event.data.get("metadata", {})
             shown = ", ".join(
-                f"{escape(k)}={escape(metadata_preview(v, 40))}"
-                for k, v in metadata.items()
-                if k != "path"
+                f"{k}={metadata_preview(v, 40)}" for k, v in metadata.items() if k != "path"
             )
-            self._line(
-                f"    [dim]materialized {escape(event.asset_key or '')}"
-                f"{' · ' + shown if shown else ''}[/]"
-            )
+            if not self.quiet:
+                text = f"    materialized {event.asset_key or ''}{' · ' + shown if shown else ''}"
+                self._segments += (Segment(text, _DIM), _NEWLINE)
         elif kind == EventType.ASSET_CHECK_EVALUATION:
             self._line(f"    {check_line(event)}")
         elif kind == EventType.ENGINE and event.level == "ERROR":
@@ -117,7 +176,8 @@ class RunFollower:
             self._line(f"    [dim]{step} {event.level.lower()}:[/] {escape(event.message)}")
 
     def close(self) -> None:
-        """Stop the progress bar."""
+        """Draw what is left and stop the progress bar."""
+        self.render(force=True)
         if self._progress is not None:
             self._progress.stop()
             self._progress = None

@@ -110,6 +110,7 @@ def _follow(instance: Instance, run_id: str, driver: _Driver, follower: RunFollo
         for event in events:
             follower.handle(event)
             cursor = event.storage_id or cursor
+        follower.render()
         if finished:
             return
         # Wakes as soon as the run ends, rather than a whole poll later.

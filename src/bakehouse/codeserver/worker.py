@@ -89,77 +89,81 @@ def _run_worker(
             return 0 if run.status == RunStatus.SUCCESS else 1
         from bakehouse.execution.events import EventWriter
 
-        writer = EventWriter(instance, run_id)
-        lifecycle = plan is None
-        try:
-            from bakehouse.authoring.graphs import JobDefinition
-            from bakehouse.authoring.loading import (
-                isolating_module_errors,
-                isolation_from_env,
-                load_definitions,
-            )
-            from bakehouse.execution.run import execute_run
-            from bakehouse.execution.step_executor import LocationModule, executor_for
-
-            # As the code server loaded it: the host refused any plan needing a skipped module.
-            with isolating_module_errors(isolation_from_env()):
-                defs = load_definitions(module, defs_module=defs_module)
-            found = defs.get_job_def(run.job_name) if run.job_name else None
-            if isinstance(found, JobDefinition):
-                # A job of ops: its one worker writes the whole run, start to end.
-                run_config = dict(run.run_config) or dict(found.config or {})
-                tags = {**found.tags, **run.tags}
-                return _run_op_job(found, defs, run_id, writer, instance, run_config, tags)
-            job = found
-            if plan is None:
-                plan = plan_stored_run(defs, run)
-                instance.update_run(run_id, asset_selection=plan.asset_keys)
-            graph = defs.resolve_asset_graph()
-            runnable = [AssetKey.from_user_string(k) for k in plan.asset_keys]
-            check_keys = [_check_key(c) for c in plan.check_keys]
-            if not runnable and not check_keys:
-                raise ValueError(
-                    f"selection {run.selection_query or list(run.asset_selection)!r} contains no "
-                    "asset that can be materialized here (only external assets)"
+        # Stores what is still buffered however the run ends (a crash loses at most the last
+        # flush interval; the monitor then fails the run).
+        with EventWriter(instance, run_id) as writer:
+            lifecycle = plan is None
+            try:
+                from bakehouse.authoring.graphs import JobDefinition
+                from bakehouse.authoring.loading import (
+                    isolating_module_errors,
+                    isolation_from_env,
+                    load_definitions,
                 )
-            missing = [k.to_user_string() for k in runnable if k not in graph.assets_def_by_key]
-            if missing:
-                raise ValueError(f"the run's plan names assets this location lacks: {missing}")
-            executor_def = choose_executor(executor or plan.tags.get(EXECUTOR_TAG), job, defs)
-            location = LocationModule(module, defs_module, name=os.environ.get(LOCATION_NAME_ENV))
-            step_executor = executor_for(executor_def, location=location)
-        except StorageError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - recorded as the run's failure
-            error = ErrorInfo.from_exception(exc)
-            if lifecycle:
-                writer.emit(EventType.RUN_START, f"Started run {run_id}.")
-            writer.emit(
-                EventType.RUN_FAILURE if lifecycle else EventType.ENGINE,
-                f"Run {run_id} failed before any step ran: {error.message}",
-                level="ERROR",
-                data={"error": error.to_dict()},
+                from bakehouse.execution.run import execute_run
+                from bakehouse.execution.step_executor import LocationModule, executor_for
+
+                # As the code server loaded it: the host refused any plan needing a skipped module.
+                with isolating_module_errors(isolation_from_env()):
+                    defs = load_definitions(module, defs_module=defs_module)
+                found = defs.get_job_def(run.job_name) if run.job_name else None
+                if isinstance(found, JobDefinition):
+                    # A job of ops: its one worker writes the whole run, start to end.
+                    run_config = dict(run.run_config) or dict(found.config or {})
+                    tags = {**found.tags, **run.tags}
+                    return _run_op_job(found, defs, run_id, writer, instance, run_config, tags)
+                job = found
+                if plan is None:
+                    plan = plan_stored_run(defs, run)
+                    instance.update_run(run_id, asset_selection=plan.asset_keys)
+                graph = defs.resolve_asset_graph()
+                runnable = [AssetKey.from_user_string(k) for k in plan.asset_keys]
+                check_keys = [_check_key(c) for c in plan.check_keys]
+                if not runnable and not check_keys:
+                    raise ValueError(
+                        f"selection {run.selection_query or list(run.asset_selection)!r} "
+                        "contains no asset that can be materialized here (only external assets)"
+                    )
+                missing = [k.to_user_string() for k in runnable if k not in graph.assets_def_by_key]
+                if missing:
+                    raise ValueError(f"the run's plan names assets this location lacks: {missing}")
+                executor_def = choose_executor(executor or plan.tags.get(EXECUTOR_TAG), job, defs)
+                location = LocationModule(
+                    module, defs_module, name=os.environ.get(LOCATION_NAME_ENV)
+                )
+                step_executor = executor_for(executor_def, location=location)
+            except StorageError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - recorded as the run's failure
+                error = ErrorInfo.from_exception(exc)
+                if lifecycle:
+                    writer.emit(EventType.RUN_START, f"Started run {run_id}.")
+                writer.emit(
+                    EventType.RUN_FAILURE if lifecycle else EventType.ENGINE,
+                    f"Run {run_id} failed before any step ran: {error.message}",
+                    level="ERROR",
+                    data={"error": error.to_dict()},
+                )
+                return 1
+            outcome = execute_run(
+                defs=defs,
+                asset_keys=runnable,
+                run_id=run_id,
+                writer=writer,
+                instance=instance,
+                run_config=plan.run_config,
+                tags=plan.tags,
+                lifecycle=lifecycle,
+                executor=step_executor,
+                partition_key=plan.partition_key,
+                partition_range=plan.partition_range,
+                check_keys=check_keys,
+                job_name=job.name if job is not None else None,
+                hooks=job.hooks if job is not None else (),
+                # Each step's stdout and stderr, for the run page and `bh runs logs`.
+                capture_logs=True,
             )
-            return 1
-        outcome = execute_run(
-            defs=defs,
-            asset_keys=runnable,
-            run_id=run_id,
-            writer=writer,
-            instance=instance,
-            run_config=plan.run_config,
-            tags=plan.tags,
-            lifecycle=lifecycle,
-            executor=step_executor,
-            partition_key=plan.partition_key,
-            partition_range=plan.partition_range,
-            check_keys=check_keys,
-            job_name=job.name if job is not None else None,
-            hooks=job.hooks if job is not None else (),
-            # Each step's stdout and stderr, for the run page and `bh runs logs`.
-            capture_logs=True,
-        )
-        return 0 if outcome.success else 1
+            return 0 if outcome.success else 1
 
 
 def _run_op_job(

@@ -291,23 +291,23 @@ def execute_in_process(
                 partition_range_end=partition_range[1] if partition_range else None,
             )
         )
-        writer = EventWriter(inst, run_id)
-        outcome = execute_run(
-            defs=defs,
-            asset_keys=keys,
-            run_id=run_id,
-            writer=writer,
-            instance=inst,
-            run_config=config,
-            tags=tags,
-            capture_values=True,
-            partition_key=partition_key,
-            check_keys=check_keys,
-            partition_range=partition_range,
-            job_name=job_name,
-            hooks=hooks,
-            planned=(plan, partitions),
-        )
+        with EventWriter(inst, run_id) as writer:
+            outcome = execute_run(
+                defs=defs,
+                asset_keys=keys,
+                run_id=run_id,
+                writer=writer,
+                instance=inst,
+                run_config=config,
+                tags=tags,
+                capture_values=True,
+                partition_key=partition_key,
+                check_keys=check_keys,
+                partition_range=partition_range,
+                job_name=job_name,
+                hooks=hooks,
+                planned=(plan, partitions),
+            )
         events = inst.get_events(run_id)
     finally:
         if owned:

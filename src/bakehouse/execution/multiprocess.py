@@ -101,7 +101,7 @@ class MultiprocessExecutor:
             storage=storage,
             start_method=self.start_method,
             location=self.location,
-            before_fork=functools.partial(_release_connections, instance),
+            before_fork=functools.partial(_before_fork, writer, instance),
             on_started=functools.partial(_record_started, writer, self.start_method),
         ) as pool:
             setup_failure = _Scheduler(steps.plan, pool, writer, outcome).run()
@@ -249,6 +249,13 @@ def _storage_address(instance: InstanceProtocol) -> StorageAddress:
             "is in-memory SQLite: use the in_process executor"
         )
     return StorageAddress(url=url, storage_dir=str(instance.storage_dir))
+
+
+def _before_fork(writer: EventWriter, instance: InstanceProtocol) -> None:
+    """Store the buffered events, then close the connections: with nothing buffered the
+    writer's background flusher has nothing to store, so no connection is open at the fork."""
+    writer.flush()
+    _release_connections(instance)
 
 
 def _release_connections(instance: InstanceProtocol) -> None:

@@ -274,16 +274,17 @@ def execute_op_job_in_process(
         storage.create_run(
             RunRecord(run_id=run_id, job_name=job.name, tags=run_tags, run_config=config)
         )
-        outcome, values, outputs = execute_op_job(
-            job,
-            run_id=run_id,
-            writer=EventWriter(storage, run_id),
-            instance=storage,
-            run_config=config,
-            resources=resources,
-            tags=run_tags,
-            input_values=input_values,
-        )
+        with EventWriter(storage, run_id) as writer:
+            outcome, values, outputs = execute_op_job(
+                job,
+                run_id=run_id,
+                writer=writer,
+                instance=storage,
+                run_config=config,
+                resources=resources,
+                tags=run_tags,
+                input_values=input_values,
+            )
         events = storage.get_events(run_id)
     finally:
         if owned:

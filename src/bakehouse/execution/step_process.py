@@ -25,12 +25,17 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bakehouse.errors import ErrorInfo
 from bakehouse.execution.leftover_children import exit_without_joining
 from bakehouse.execution.step_executor import LocationModule, RunSteps
 from bakehouse.storage.protocol import InstanceProtocol
+
+if TYPE_CHECKING:
+    from bakehouse.execution.events import EventWriter
+    from bakehouse.execution.plan import Step
+    from bakehouse.execution.step import StepEnvironment
 
 # prctl(2) option that sends this process a signal when its parent dies (Linux only).
 _PR_SET_PDEATHSIG = 1
@@ -177,11 +182,24 @@ def _step_loop(
     steps: RunSteps, instance: InstanceProtocol, conn: Connection, resources: contextlib.ExitStack
 ) -> None:
     from bakehouse.execution.events import EventWriter
-    from bakehouse.execution.run import open_step_environment
-    from bakehouse.execution.step import StepEnvironment, execute_step
 
     by_key = {step.key: step for step in steps.plan.steps}
-    writer = EventWriter(instance, steps.run_id)
+    with EventWriter(instance, steps.run_id) as writer:
+        _execute_requests(steps, by_key, instance, conn, resources, writer)
+
+
+def _execute_requests(
+    steps: RunSteps,
+    by_key: dict[str, Step],
+    instance: InstanceProtocol,
+    conn: Connection,
+    resources: contextlib.ExitStack,
+    writer: EventWriter,
+) -> None:
+    """Execute each step the run worker asks for, until it says stop or goes away."""
+    from bakehouse.execution.run import open_step_environment
+    from bakehouse.execution.step import execute_step
+
     env: StepEnvironment | None = None
     while True:
         try:

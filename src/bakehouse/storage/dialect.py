@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, cast
@@ -35,6 +37,7 @@ from bakehouse.storage.schema import (
     asset_partitions,
     backfill_partition_runs,
     dynamic_partitions,
+    event_logs,
     instance_secrets,
     instigators,
     run_keys,
@@ -251,11 +254,74 @@ def lock_run_log(conn: Connection, run_id: str) -> None:
     insert until commit keeps one run's ids in commit order. SQLite writers are serialized anyway.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(
-            sa.select(
-                sa.func.pg_advisory_xact_lock(_LOCK_NAMESPACE_RUN_LOG, sa.func.hashtext(run_id))
+        # Straight to the driver: once per transaction, on the path of every step.
+        with _driver_cursor(conn, "SELECT pg_advisory_xact_lock") as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_NAMESPACE_RUN_LOG, run_id)
             )
-        )
+
+
+# The columns of an `event_logs` row as `codec.event_to_row` gives them, in the order the raw
+# inserts below bind them.
+_EVENT_COLUMNS = tuple(c.name for c in event_logs.c if c.name != "id")
+_SQLITE_EVENT_INSERT = (
+    f"INSERT INTO event_logs ({', '.join(_EVENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)})"
+)
+_POSTGRES_EVENT_ROW = f"({', '.join('%s' for _ in _EVENT_COLUMNS)})"
+# Rows per PostgreSQL statement: 9 parameters each, far below its limit of 65,535 per statement.
+_POSTGRES_EVENTS_PER_STATEMENT = 1000
+
+
+@contextmanager
+def _driver_cursor(conn: Connection, what: str) -> Iterator[Any]:
+    """A cursor of the DB-API connection under `conn` (in its transaction); the driver's errors
+    leave as SQLAlchemy's, as they would through `conn.execute`, so storage turns them into a
+    StorageError (a full disk, a lost server) the same way."""
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield cursor
+    except dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(what, None, exc, dbapi.Error) from exc
+    finally:
+        cursor.close()
+
+
+def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert `event_logs` rows in the order given, as few statements as the database allows;
+    returns their storage ids, in that order.
+
+    This is the hot path of every run (a step writes about five events), so it goes to the
+    DB-API driver directly: SQLAlchemy's statement machinery cost several times the insert.
+    Callers hold the run log's lock (`lock_run_log`) and the write transaction.
+    """
+    if not rows:
+        return []
+    with _driver_cursor(conn, "INSERT INTO event_logs") as cursor:
+        values = [tuple(row[name] for name in _EVENT_COLUMNS) for row in rows]
+        if conn.dialect.name == "sqlite":
+            # One prepared statement for every row. The write transaction (BEGIN IMMEDIATE)
+            # excludes every other writer and the table is AUTOINCREMENT, so the rows got the
+            # ids up to the last one, one apart.
+            if len(values) == 1:
+                cursor.execute(_SQLITE_EVENT_INSERT, values[0])
+                return [int(cursor.lastrowid)]
+            cursor.executemany(_SQLITE_EVENT_INSERT, values)
+            last = int(cursor.execute("SELECT last_insert_rowid()").fetchone()[0])
+            return list(range(last - len(rows) + 1, last + 1))
+        ids: list[int] = []
+        for start in range(0, len(values), _POSTGRES_EVENTS_PER_STATEMENT):
+            chunk = values[start : start + _POSTGRES_EVENTS_PER_STATEMENT]
+            sql = (
+                f"INSERT INTO event_logs ({', '.join(_EVENT_COLUMNS)}) VALUES "
+                f"{', '.join(_POSTGRES_EVENT_ROW for _ in chunk)} RETURNING id"
+            )
+            cursor.execute(sql, [value for row in chunk for value in row])
+            # The VALUES rows are inserted in order, each drawing the next id of the sequence,
+            # so ascending ids are the rows in order (other runs' rows may fall between them).
+            ids.extend(sorted(int(found[0]) for found in cursor.fetchall()))
+        return ids
 
 
 def lock_dynamic_partitions(conn: Connection, partitions_def_name: str) -> None:

@@ -22,10 +22,6 @@ from bakehouse.storage.corrupt import read_or_mark, skip_corrupt
 from bakehouse.storage.records import RUN_STATUS_BY_EVENT, CorruptRecord, EventRecord, EventType
 from bakehouse.storage.schema import asset_keys, event_logs
 
-# Built once: SQLAlchemy caches the compiled form of a statement object, and storing an event is
-# the hot path (several per step).
-_INSERT = sa.insert(event_logs)
-
 # Stay far below every backend's limit on bound parameters in one statement.
 _KEYS_PER_QUERY = 500
 
@@ -39,20 +35,34 @@ _CHANGES_PARTITION_STATUS = (
 
 def store_event(conn: Connection, event: EventRecord) -> EventRecord:
     """Append `event` and apply its consequences; returns it with its storage_id."""
-    event_type = EventType(event.event_type)
-    if event_type in _NEEDS_ASSET_KEY and not event.asset_key:
-        raise StorageError(f"{event_type.value} event of run '{event.run_id}' has no asset_key")
-    dialect.lock_run_log(conn, event.run_id)
-    key = conn.execute(_INSERT, codec.event_to_row(event)).inserted_primary_key
-    if key is None:  # only for an executemany, which this is not
-        raise StorageError("the database returned no storage_id for an event")
-    stored = replace(event, event_type=event_type, storage_id=int(key[0]))
-    if event_type in RUN_STATUS_BY_EVENT:
-        runs.apply_lifecycle_event(conn, stored)
-    elif event_type is EventType.ASSET_MATERIALIZATION:
-        assets.index_materialization(conn, stored)
-    if event_type in _CHANGES_PARTITION_STATUS:
-        partitions.record_event(conn, stored)
+    return store_events(conn, [event])[0]
+
+
+def store_events(conn: Connection, events: Sequence[EventRecord]) -> list[EventRecord]:
+    """Append `events` in order and apply their consequences; returns them with storage_ids.
+
+    One lock per run and one insert for all the rows (a step's events come together), then
+    each event's consequences in log order, all in the caller's transaction.
+    """
+    types = [EventType(event.event_type) for event in events]
+    for event, event_type in zip(events, types, strict=True):
+        if event_type in _NEEDS_ASSET_KEY and not event.asset_key:
+            raise StorageError(f"{event_type.value} event of run '{event.run_id}' has no asset_key")
+    for run_id in sorted({event.run_id for event in events}):
+        dialect.lock_run_log(conn, run_id)
+    ids = dialect.insert_events(conn, [codec.event_to_row(event) for event in events])
+    stored = [
+        replace(event, event_type=event_type, storage_id=storage_id)
+        for event, event_type, storage_id in zip(events, types, ids, strict=True)
+    ]
+    for event in stored:
+        event_type = event.event_type
+        if event_type in RUN_STATUS_BY_EVENT:
+            runs.apply_lifecycle_event(conn, event)
+        elif event_type is EventType.ASSET_MATERIALIZATION:
+            assets.index_materialization(conn, event)
+        if event_type in _CHANGES_PARTITION_STATUS:
+            partitions.record_event(conn, event)
     return stored
 
 

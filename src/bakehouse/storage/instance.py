@@ -312,7 +312,7 @@ class Instance:
     def store_events(self, events: Iterable[EventRecord]) -> list[EventRecord]:
         """`store_event` for each event, all in one transaction: all are stored or none."""
         with self._db.write() as conn:
-            return [event_log.store_event(conn, event) for event in events]
+            return event_log.store_events(conn, list(events))
 
     @overload
     def get_events(
