@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -190,29 +191,54 @@ def test_a_code_server_killed_twice_shows_two_restarts_with_their_signals(
     assert row["health"]["last_exit"] == "SIGTERM"
 
 
-def test_a_reload_that_fails_is_kept_with_its_error_and_the_last_good_serves(
+def _reload_until(server: DevServer, found: Any, message: str) -> dict[str, Any]:
+    """Reload through the API (the file watcher may reload too) until a stored reload satisfies
+    `found`; the first that did (later ones diff against it)."""
+
+    def check() -> dict[str, Any] | None:
+        with server.http() as http:
+            http.post("/api/locations/bakery/reload")
+        return next((r for r in reversed(_reloads(server)) if found(r)), None)
+
+    return eventually(check, message=message, interval=0.5)
+
+
+def test_failing_modules_and_a_failing_location_are_kept_with_their_errors(
     bakery: DevServer,
 ) -> None:
-    broken = bakery.root / "src" / "bakery" / "defs" / "bread.py"
-    broken.write_text(broken.read_text() + "\nthis is not python\n")
-    failed = eventually(
-        lambda: next((r for r in _reloads(bakery) if not r["loaded"]), None),
-        message="the reload of the broken file to be recorded as failed",
+    package = bakery.root / "src" / "bakery"
+    bread = package / "defs" / "bread.py"
+    good_bread = bread.read_text()
+    # One defs module fails: the rest loads, the reload says which module was left out and what
+    # went with it.
+    bread.write_text(good_bread + "\nthis is not python\n")
+    isolated = _reload_until(
+        bakery, lambda r: r["loaded"] and r["module_errors"], "bread.py to be left out"
     )
-    assert failed["trigger"] == "file_change"
+    assert len(isolated["module_errors"]) == 1
+    assert re.search(
+        r"bread\.py:\d+: .*NameError: name 'this' is not defined", isolated["module_errors"][0]
+    )
+    assert isolated["diff"]["removed"] == [
+        {"kind": "asset", "name": "bread", "fields": []},
+        {"kind": "schedule", "name": "nightly", "fields": []},
+    ]
+    # The location's own module fails: nothing new serves, the error is kept, no diff.
+    definitions = package / "definitions.py"
+    good_definitions = definitions.read_text()
+    definitions.write_text(good_definitions + "\nraise RuntimeError('the oven is cold')\n")
+    failed = _reload_until(bakery, lambda r: not r["loaded"], "the location to fail to load")
     assert failed["diff"] is None
     assert failed["summary"] is None
-    # Valid syntax, but a name nobody defined: the import fails at the file's last line.
-    assert failed["error"]["cls_name"] == "DefinitionError"
-    assert "bread.py:" in failed["error"]["message"]
-    assert "NameError: name 'this' is not defined" in failed["error"]["traceback"]
-    row = _location(bakery)
-    assert row["serving_last_good"]
-    assert not row["last_reload"]["loaded"]
-    # Fixed again: the next reload's diff is against what served all along (nothing changed).
-    broken.write_text(BREAD.replace("\n    ", "\n").lstrip())
-    fixed = eventually(
-        lambda: (newest := _reloads(bakery)[0])["loaded"] and newest,
-        message="the fixed file to load again",
+    assert "RuntimeError: the oven is cold" in failed["error"]["traceback"]
+    assert "definitions.py" in failed["error"]["traceback"]
+    assert _location(bakery)["serving_last_good"]
+    # Fixed again: the diff is against what served meanwhile (bread's module left out).
+    definitions.write_text(good_definitions)
+    bread.write_text(good_bread)
+    fixed = _reload_until(
+        bakery,
+        lambda r: r["loaded"] and not r["module_errors"] and r["diff"] and r["diff"]["added"],
+        "the fixed files to load again",
     )
-    assert fixed["summary"] == "no changes"
+    assert fixed["summary"] == "+1 asset, +1 schedule"

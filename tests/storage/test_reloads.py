@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bakehouse.errors import ErrorInfo
+from bakehouse.protocol.snapshot import ModuleErrorSnap
 from bakehouse.storage import Instance, reloads
 from bakehouse.storage.reload_records import DefinitionChange, DefinitionsDiff, ReloadRecord
 
@@ -28,9 +29,15 @@ def test_reloads_come_back_newest_first_per_location_with_their_diff_and_error(
     error = ErrorInfo(cls_name="SyntaxError", message="bad", stack=["  File x.py, line 3\n"])
     third = instance.store_reload(_record("bakery", 3.0, loaded=False, error=error))
     instance.store_reload(_record("other", 4.0))
+    left_out = ModuleErrorSnap(
+        module="bakery.defs.oven", path="/p/oven.py", file="/p/oven.py", line=7, error=error
+    )
+    fourth = instance.store_reload(_record("bakery", 5.0, module_errors=(left_out,)))
+    assert instance.get_reloads("bakery", limit=1) == [fourth]
+    assert fourth.module_errors[0].where == "/p/oven.py:7"
     assert first.storage_id is not None
     assert second.storage_id is not None
-    found = instance.get_reloads("bakery")
+    found = instance.get_reloads("bakery", before_id=fourth.storage_id)
     assert found == [third, second, first]
     assert found[1].diff == diff
     assert found[1].actor == "ci"

@@ -246,6 +246,8 @@ def _print_history(name: str, rows: list[dict[str, Any]]) -> None:
             error = row.get("error") or {}
             outcome = "[red]failed[/]: " + escape(error.get("message", ""))
         out.print(f"[bold]{head}[/]  {outcome}  [dim]{took}, {memory}[/]")
+        for module_error in row.get("module_errors") or ():
+            out.print(f"    [yellow]left out[/] {escape(module_error)}")
         diff = row.get("diff") or {}
         for sign, part in (("+", "added"), ("\u2212", "removed"), ("~", "changed")):
             for change in diff.get(part, ()):

@@ -319,6 +319,7 @@ class LocationSupervisor:
                         else None
                     ),
                     error=loaded.error if isinstance(loaded, LoadFailure) else None,
+                    module_errors=loaded.module_errors if isinstance(loaded, LocationSnap) else (),
                     load_seconds=loaded.load_seconds if isinstance(loaded, LocationSnap) else None,
                     wall_seconds=round(time.time() - started, 4),
                     rss_bytes=memory[0],

@@ -7,6 +7,7 @@ Written by the host (`host.definitions_diff` computes the diff), kept in `locati
 from __future__ import annotations
 
 from bakehouse.errors import ErrorInfo
+from bakehouse.protocol.snapshot import ModuleErrorSnap
 from bakehouse.serdes import Record
 
 # What asked for a reload (`ReloadRecord.trigger`), with the words the UI and CLI show.
@@ -99,6 +100,9 @@ class ReloadRecord(Record, frozen=True, kw_only=True):
     # Against the definitions serving before; None when nothing served before or it failed.
     diff: DefinitionsDiff | None = None
     error: ErrorInfo | None = None
+    # Loaded with errors: the defs modules left out because they failed (their definitions are
+    # in `diff` as removed).
+    module_errors: tuple[ModuleErrorSnap, ...] = ()
     # The code server's own import-and-describe time, and the whole reload's wall time
     # (process start included).
     load_seconds: float | None = None

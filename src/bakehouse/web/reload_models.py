@@ -32,6 +32,10 @@ class ReloadOut(Record, frozen=True, kw_only=True):
         DefinitionsDiff | None, Meta(description="Against what served before; null at first load")
     ]
     error: ErrorOut | None
+    module_errors: Annotated[
+        tuple[str, ...],
+        Meta(description="Loaded with errors: 'file:line: message' of each defs module left out"),
+    ]
     load_seconds: float | None
     wall_seconds: float | None
     rss_bytes: int | None
@@ -53,6 +57,7 @@ class ReloadOut(Record, frozen=True, kw_only=True):
             summary=record.diff.summary() if record.diff is not None else None,
             diff=record.diff,
             error=ErrorOut.of(record.error),
+            module_errors=tuple(f"{m.where}: {m.error.message}" for m in record.module_errors),
             load_seconds=record.load_seconds,
             wall_seconds=record.wall_seconds,
             rss_bytes=record.rss_bytes,
