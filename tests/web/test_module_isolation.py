@@ -139,6 +139,9 @@ def test_a_broken_module_leaves_the_other_launchable_and_is_named_everywhere(
         assert page.status_code == 200
         assert f'data-failed-module="{where}"' in page.text
         assert "defined in a module that failed to load" in page.text
+        assets = {a["key"]: a for a in http.get("/api/assets").json()}
+        assert assets["customers"]["failed_module"] == where
+        assert assets["orders"]["failed_module"] is None
 
         # The CLI says the same, and exits 1.
         listing = bh(server, "locations", "list", "--json")

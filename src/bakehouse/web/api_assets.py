@@ -12,6 +12,7 @@ from bakehouse.errors import SelectionError
 from bakehouse.graph.selection import QUOTE_LIMIT, quoted, select_keys
 from bakehouse.host.deployment import Deployment
 from bakehouse.host.global_graph import GlobalAssetGraph
+from bakehouse.host.module_errors import failed_module_of
 from bakehouse.protocol.snapshot import AssetCheckSnap
 from bakehouse.storage.records import AssetMaterializationRecord, EventRecord
 from bakehouse.web.catalog import CatalogFacts, CatalogQuery, SortOrder, Status, read_facts, row_of
@@ -63,6 +64,7 @@ def _asset_fields(key: str, graph: GlobalAssetGraph, facts: CatalogFacts) -> dic
         "kinds": list(row.kinds),
         "description": row.description,
         "is_external": row.is_external,
+        "failed_module": failed_module_of(graph.assets[key].node),
         "latest_materialization": _materialization(facts.latest.get(key)),
         "latest_run_status": run.status.value if run else None,
         "state": row.state,

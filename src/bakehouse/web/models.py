@@ -172,6 +172,13 @@ class AssetOut(Record, frozen=True, kw_only=True):
     description: str | None
     is_external: bool
     latest_materialization: MaterializationOut | None
+    failed_module: Annotated[
+        str | None,
+        Meta(
+            description="file:line of the defs module that failed to load and defined it, "
+            "when that is why it is missing (its location is LOADED_WITH_ERRORS)"
+        ),
+    ] = None
     latest_run_status: Annotated[
         str | None, Meta(description="Status of the newest run that included this asset")
     ] = None
