@@ -113,6 +113,8 @@ def _execute_attempt(
             "pid": os.getpid(),
             "task_id": tid,
         },
+        # Stored with the step's STEP_START, in one transaction.
+        defer=True,
     )
     try:
         steps = _steps(message)

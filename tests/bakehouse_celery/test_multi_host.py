@@ -20,6 +20,7 @@ import pytest
 from bakehouse.storage import Instance
 from bakehouse.storage.records import EventType, RunStatus
 from tests.support.celery_cluster import (
+    RedisServer,
     Worker,
     broker_url,
     executor_table,
@@ -91,9 +92,11 @@ def _west(s3: S3Server, bucket: str, gate: str) -> dict[str, str]:
 class Deployment:
     """The deployment's side: a workspace of both locations, and `bh launch` from it."""
 
-    def __init__(self, root: Path, storage_url: str) -> None:
+    def __init__(self, root: Path, storage_url: str, broker: RedisServer | None = None) -> None:
         self.root = root
         self.storage_url = storage_url
+        # The test's own broker, when it started one.
+        self.broker = broker
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "BAKEHOUSE_STORAGE_URL": self.storage_url}
@@ -114,7 +117,8 @@ def cluster(
 ) -> Iterator[tuple[Deployment, dict[str, Worker], dict[str, Path], str, Path]]:
     """Both locations' code in the deployment's workspace and, copied, in each worker's own
     folder with its own venv; one worker per location, started as a deployment would."""
-    broker = broker_url(request.param)
+    own = RedisServer(tmp_path / "redis") if request.param == "own-redis" else None
+    broker = own.url if own is not None else broker_url(request.param)
     suffix = os.urandom(4).hex()
     bucket = s3_server.new_bucket()
     gate = tmp_path / "gate"
@@ -130,15 +134,19 @@ def cluster(
         projects: dict[str, Path] = {}
         workers: dict[str, Worker] = {}
         try:
+            if own is not None:
+                own.start()
             for kind in ("east", "west"):
                 folder = tmp_path / f"host-{kind}" / kind
                 shutil.copytree(deployment_root / kind, folder)
                 projects[kind] = folder
                 workers[kind] = start_worker(folder, worker_venv(kind), names[kind], storage_url)
-            yield Deployment(deployment_root, storage_url), workers, projects, bucket, gate
+            yield Deployment(deployment_root, storage_url, own), workers, projects, bucket, gate
         finally:
             for worker in workers.values():
                 worker.stop()
+            if own is not None:
+                own.stop()
 
 
 def _succeeded(deployment: Deployment) -> set[str]:
@@ -267,3 +275,35 @@ def test_cancelling_a_run_revokes_its_tasks_and_ends_the_running_step(
             + "\n".join(w.log.read_text()[-3000:] for w in _workers.values())
         ) from None
     assert not Path(str(gate)).exists()
+
+
+@pytest.mark.parametrize("cluster", ["own-redis"], indirect=True)
+def test_a_broker_restart_mid_run_leaves_nothing_started(
+    cluster: tuple[Deployment, dict[str, Worker], dict[str, Path], str, Path],
+) -> None:
+    deployment, workers, _projects, _bucket, gate = cluster
+    assert deployment.broker is not None
+    launched = deployment.launch()
+    started = Path(str(gate) + ".started")
+    eventually(started.exists, message="w5 to start on the west worker", timeout=180)
+    deployment.broker.stop()
+    eventually(
+        lambda: "Connection to broker lost" in workers["west"].log.read_text(errors="replace"),
+        message="the west worker to notice the broker is gone",
+        timeout=60,
+    )
+    # Back on the same port, empty: what it held (queued tasks, results) is gone.
+    deployment.broker.start()
+    _open_gate(gate)
+    out, err = launched.communicate(timeout=300)
+    with deployment.instance() as instance:
+        (run,) = instance.get_runs()
+        events = instance.get_events(run.run_id)
+    assert run.status in (RunStatus.SUCCESS, RunStatus.FAILURE), run.status
+    if run.status == RunStatus.FAILURE:
+        (failure,) = [e for e in events if e.event_type == EventType.RUN_FAILURE]
+        assert "failed:" in failure.message
+    ends = {EventType.STEP_SUCCESS, EventType.STEP_FAILURE, EventType.STEP_SKIPPED}
+    ended = {e.step_key for e in events if e.event_type in ends}
+    begun = {e.step_key for e in events if e.event_type == EventType.STEP_START}
+    assert begun <= ended, (begun - ended, (out + err).decode()[-3000:])
