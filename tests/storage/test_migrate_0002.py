@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bakehouse.errors import StorageError
+from bakehouse.serdes import replace
 from bakehouse.storage import (
     EventRecord,
     EventType,
@@ -54,7 +55,18 @@ def _write_as_0001(engine: Engine, runs: list[RunRecord], events: list[EventReco
         with conn.begin():
             conn.execute(sa.insert(schema.runs), [_row_before_0014(run) for run in runs])
             for event in events:
-                event_log.store_event(conn, event)
+                if event.event_type is not EventType.ASSET_MATERIALIZATION:
+                    event_log.store_event(conn, event)
+                    continue
+                # The asset index of 0001 had no code_version column (revision 0011 adds it).
+                stored_id = conn.execute(
+                    sa.insert(schema.event_logs), codec.event_to_row(event)
+                ).inserted_primary_key
+                assert stored_id is not None
+                stored = replace(event, storage_id=int(stored_id[0]))
+                index_row = codec.materialization_to_row(stored)
+                del index_row["code_version"]
+                conn.execute(sa.insert(schema.asset_keys), index_row)
 
 
 def test_a_database_at_0001_with_runs_and_events_upgrades_on_open(
