@@ -1,0 +1,111 @@
+"""The celery executor on one host: SQLite storage (allowed only with every worker here), the
+executor named in `Definitions`, and a step's RetryPolicy after the user's own failure."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bakehouse.errors import ExecutionError
+from bakehouse.storage import Instance
+from bakehouse.storage.records import EventType, RunStatus, WorkerRecord
+from bakehouse_celery.app import host_id
+from bakehouse_celery.executor import _refuse_sqlite_across_hosts
+from tests.support.celery_cluster import REDIS_URL, start_worker, worker_venv
+from tests.support.projects import write_project
+
+
+def _worker(host: str) -> WorkerRecord:
+    now = time.time()
+    return WorkerRecord(
+        worker_id=f"mill@{host}:1", hostname=host, host_id=host, queues=("mill",),
+        started_at=now, heartbeat_at=now,
+    )  # fmt: skip
+
+
+def test_sqlite_storage_is_refused_when_a_worker_is_on_another_host(tmp_path: Path) -> None:
+    with Instance.for_home(tmp_path / ".bakehouse") as instance:
+        instance.record_worker(_worker(host_id()))
+        _refuse_sqlite_across_hosts(instance, {"mill"})  # every worker here: allowed
+        instance.record_worker(_worker("other-machine"))
+        _refuse_sqlite_across_hosts(instance, {"bakery"})  # not on the run's queues
+        with pytest.raises(ExecutionError, match=r"mill@other-machine:1 on other-machine is not"):
+            _refuse_sqlite_across_hosts(instance, {"mill"})
+
+
+FLAKY = """
+import os
+from pathlib import Path
+
+import bakehouse as dg
+from bakehouse_celery import celery_executor
+
+MARK = Path(os.environ["FLAKY_MARK"])
+
+
+@dg.asset
+def flour() -> int:
+    return 2
+
+
+@dg.asset(retry_policy=dg.RetryPolicy(max_retries=2))
+def dough(flour: int) -> int:
+    if not MARK.exists():
+        MARK.write_text("failed once")
+        raise RuntimeError("the oven was cold")
+    return flour * 3
+
+
+defs = dg.Definitions(
+    executor=celery_executor.configured(
+        {"broker": BROKER, "backend": BROKER, "worker_timeout": 20}
+    )
+)
+"""
+
+
+@pytest.mark.slow
+def test_a_failed_attempt_is_retried_as_its_policy_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broker = f"{REDIS_URL}/8"
+    queue = f"mill_{os.urandom(4).hex()}"
+    project = write_project(
+        tmp_path / "mill", "mill", {"defs/assets.py": FLAKY.replace("BROKER", repr(broker))}
+    )
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'root_module = "mill"', f'root_module = "mill"\ncode_location_name = "{queue}"'
+        )
+    )
+    mark = tmp_path / "flaky-mark"
+    monkeypatch.setenv("FLAKY_MARK", str(mark))  # the worker's and the launch's environment
+    (project / ".bakehouse").mkdir()
+    sqlite = f"sqlite:///{project / '.bakehouse' / 'bakehouse.db'}"
+    worker = start_worker(project, worker_venv("east"), queue, sqlite)
+    try:
+        launched = subprocess.run(
+            [sys.executable, "-m", "bakehouse", "launch", "--assets", "*"],
+            cwd=project, capture_output=True, timeout=240,
+            env={**os.environ, "BAKEHOUSE_STORAGE_URL": sqlite},
+        )  # fmt: skip
+        assert launched.returncode == 0, (launched.stdout + launched.stderr).decode()[-4000:]
+    finally:
+        worker.stop()
+    with Instance.open(sqlite) as instance:
+        (run,) = instance.get_runs()
+        assert run.status == RunStatus.SUCCESS
+        retries = instance.get_events(run.run_id, event_types=[EventType.STEP_UP_FOR_RETRY])
+        assert [(e.step_key, e.data["attempt"], e.data["next_attempt"]) for e in retries] == [
+            ("dough", 1, 2)
+        ]
+        assert "the oven was cold" in retries[0].message
+        assert not instance.get_events(run.run_id, event_types=[EventType.STEP_FAILURE])
+        claims = [(c.step_key, c.attempt) for c in instance.get_step_claims(run.run_id)]
+        assert sorted(claims) == [("dough", 1), ("dough", 2), ("flour", 1)]
