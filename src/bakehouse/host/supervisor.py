@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from bakehouse import serdes
 from bakehouse.errors import ErrorInfo, ProtocolError
@@ -160,6 +161,9 @@ class LocationSupervisor:
             for name in self.targets
         }
         self._servers: dict[str, CodeServerProcess] = {}
+        # The merged graph and what it was built from (each serving snapshot, by identity, and
+        # its staleness): merging 20,000 assets costs seconds, and pages ask for it per request.
+        self._graph: tuple[list[tuple[Any, ...]], GlobalAssetGraph] | None = None
         # One reload at a time per location; different locations reload in parallel.
         self._reload_locks = {name: threading.Lock() for name in self.targets}
         self._listeners: list[Listener] = []
@@ -214,14 +218,18 @@ class LocationSupervisor:
         """All serving locations merged into one asset graph; those serving their last good
         snapshot after a failed load are marked stale with the failure's message."""
         states = self.states()
-        return GlobalAssetGraph(
-            [s.snapshot for s in states if s.snapshot is not None],
-            stale={
-                s.name: s.error.message if s.error is not None else "its latest load failed"
-                for s in states
-                if s.snapshot is not None and s.load_failed
-            },
-        )
+        stale = {
+            s.name: s.error.message if s.error is not None else "its latest load failed"
+            for s in states
+            if s.snapshot is not None and s.load_failed
+        }
+        made_of = [(s.name, s.snapshot, stale.get(s.name)) for s in states if s.snapshot]
+        cached = self._graph
+        if cached is not None and _same(cached[0], made_of):
+            return cached[1]
+        graph = GlobalAssetGraph([snapshot for _, snapshot, _ in made_of], stale=stale)
+        self._graph = (made_of, graph)
+        return graph
 
     def server(self, name: str) -> CodeServerProcess | None:
         """The code server serving `name`, if any."""
@@ -559,3 +567,10 @@ def _moved(before: int | None, after: int | None) -> bool:
     if before is None or after is None:
         return before != after
     return abs(after - before) > max(1_000_000, before // 20)
+
+
+def _same(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]]) -> bool:
+    """Whether two lists of (name, snapshot, staleness) name the same snapshot objects."""
+    return len(a) == len(b) and all(
+        x[0] == y[0] and x[1] is y[1] and x[2] == y[2] for x, y in zip(a, b, strict=True)
+    )
