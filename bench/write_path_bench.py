@@ -145,7 +145,8 @@ def bakehouse_run(project: Path, storage: str, durability: str, executor: str) -
 def _dagster_steps(home: Path) -> tuple[int, float]:
     """Steps and seconds from the first STEP_START to the last STEP_SUCCESS of the one run
     in `home` (Dagster keeps each run's events in ``history/runs/<run id>.db``)."""
-    (db,) = (home / "history" / "runs").glob("*.db")
+    # Beside the run's own file the folder holds index.db (the runs table).
+    (db,) = [p for p in (home / "history" / "runs").glob("*.db") if p.name != "index.db"]
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
         rows = conn.execute(
             "SELECT dagster_event_type, timestamp FROM event_logs "
