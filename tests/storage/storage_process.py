@@ -5,6 +5,7 @@ once its work is committed. Commands:
 
 - ``write-log``: RUN_START, ARG LOG events a few milliseconds apart, then RUN_SUCCESS.
 - ``finish-and-hang``: a whole run with a materialization, committed; then it waits to be killed.
+- ``materialize``: a whole run (RUN_START, a materialization of asset ARG, RUN_SUCCESS); then exits.
 - ``open-at``: waits until the time ARG (so that several processes open a fresh file at once),
   opens the instance and creates run RUN_ID.
 """
@@ -48,6 +49,11 @@ def main(command: str, url: str, storage_dir: str, run_id: str, arg: str = "") -
         instance.store_event(_event(run_id, EventType.RUN_SUCCESS))
     elif command == "open-at":
         instance.create_run(RunRecord(run_id=run_id))
+    elif command == "materialize":
+        instance.create_run(RunRecord(run_id=run_id, asset_selection=(arg,)))
+        instance.store_event(_event(run_id, EventType.RUN_START))
+        instance.store_event(_event(run_id, EventType.ASSET_MATERIALIZATION, asset_key=arg))
+        instance.store_event(_event(run_id, EventType.RUN_SUCCESS))
     else:
         raise SystemExit(f"unknown command {command}")
     print("ready", flush=True)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from fastapi import FastAPI
 
 from bakehouse.host.deployment import Deployment
 from bakehouse.web.app import create_app
@@ -14,11 +15,15 @@ from tests.support.waiting import eventually
 
 
 @contextmanager
-def serve(deployment: Deployment) -> Iterator[str]:
-    """Serve `deployment`'s app until the block ends; yields its base URL."""
+def serve(deployment: Deployment, app: FastAPI | None = None) -> Iterator[str]:
+    """Serve `app` (by default `deployment`'s) until the block ends; yields its base URL."""
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(deployment), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+            app or create_app(deployment),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

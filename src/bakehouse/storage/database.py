@@ -43,6 +43,10 @@ class Database:
             threading.RLock() if dialect.shares_one_connection(self.url) else nullcontext()
         )
         self._closed = False
+        # Counts this process's committed writes, so a change watcher (`changes.py`) wakes at
+        # once for them; other processes' commits reach it through the database itself.
+        self._generation = 0
+        self._committed = threading.Condition()
         try:
             with self._turn, self._errors("open"):
                 migrate.ensure_schema(self.engine, storage_dir=storage_dir)
@@ -65,6 +69,22 @@ class Database:
             conn.execution_options(**dialect.WRITE_OPTIONS)
             with conn.begin():
                 yield conn
+        with self._committed:
+            self._generation += 1
+            self._committed.notify_all()
+
+    @property
+    def generation(self) -> int:
+        """How many write transactions this object has committed."""
+        return self._generation
+
+    def wait_for_write(self, seen: int, timeout: float) -> int:
+        """Block until this object commits a write after generation `seen`, or `timeout`
+        seconds pass; return the generation then."""
+        with self._committed:
+            if self._generation == seen:
+                self._committed.wait(timeout)
+            return self._generation
 
     def close(self) -> None:
         """Close every pooled connection; further use raises StorageError."""

@@ -21,6 +21,7 @@ from bakehouse.storage import (
     assets,
     automation,
     backfills,
+    changes,
     dialect,
     dynamic_partitions,
     event_log,
@@ -34,6 +35,7 @@ from bakehouse.storage import (
     workers,
 )
 from bakehouse.storage.automation_records import AutomationCursor, AutomationEvaluation
+from bakehouse.storage.changes import ChangeWatcher, LoggedChange, RunHead
 from bakehouse.storage.compute_logs import LocalComputeLogManager
 from bakehouse.storage.corrupt import skip_corrupt
 from bakehouse.storage.database import Database
@@ -572,6 +574,28 @@ class Instance:
             return dynamic_partitions.has_key(conn, partitions_def_name, partition_key)
 
     # -- declarative automation -------------------------------------------------------------
+
+    # -- following changes ------------------------------------------------------------------
+
+    def watch_changes(self) -> ChangeWatcher:
+        """A watcher that wakes when this database may have changed (close it when done)."""
+        return ChangeWatcher(self._db)
+
+    def get_logged_changes(self, after: int, *, limit: int = 10_000) -> list[LoggedChange]:
+        """Run status changes and materializations logged after storage id `after`, oldest
+        first, at most `limit`: their indexed columns only."""
+        with self._db.read() as conn:
+            return changes.select_logged_changes(conn, after, limit=limit)
+
+    def get_run_heads(self, *, limit: int) -> list[RunHead]:
+        """The newest `limit` runs' ids, statuses and update times, without decoding them."""
+        with self._db.read() as conn:
+            return changes.select_run_heads(conn, limit=limit)
+
+    def get_runs_by_id(self, run_ids: Sequence[str]) -> list[RunRecord]:
+        """The stored, readable runs among `run_ids`, newest first."""
+        with self._db.read() as conn:
+            return changes.select_runs_by_id(conn, run_ids)
 
     def get_max_event_storage_id(self) -> int:
         """The storage id of the newest event (0 for an empty log): a point in the log that

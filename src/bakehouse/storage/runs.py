@@ -186,6 +186,25 @@ def select_runs(
     return _decode(conn, stmt)
 
 
+def select_runs_by_id(conn: Connection, run_ids: Sequence[str]) -> list[RunRecord | CorruptRecord]:
+    """The stored runs among `run_ids`, newest first (a row that cannot be read is a
+    `CorruptRecord`); ids of no run are left out."""
+    found: list[RunRecord | CorruptRecord] = []
+    ids = list(dict.fromkeys(run_ids))
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[start : start + _IDS_PER_QUERY]
+        found.extend(_decode(conn, sa.select(*_COLUMNS).where(runs.c.run_id.in_(chunk))))
+    return sorted(
+        found,
+        key=lambda r: (r.created_at or 0.0, r.run_id if isinstance(r, RunRecord) else r.key),
+        reverse=True,
+    )
+
+
+# Stay far below every backend's limit on bound parameters in one statement.
+_IDS_PER_QUERY = 500
+
+
 def select_runs_by_tag(
     conn: Connection, key: str, value: str, *, limit: int | None
 ) -> list[RunRecord | CorruptRecord]:

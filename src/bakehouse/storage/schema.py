@@ -20,8 +20,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
     text,
 )
+from sqlalchemy.schema import DDL
 
 metadata = MetaData()
 
@@ -369,3 +371,32 @@ location_reloads = Table(
     Index("ix_location_reloads_location_name_id", "location_name", "id"),
     sqlite_autoincrement=True,
 )
+# PostgreSQL: a write to one of these tables notifies this channel when it commits, so a reader
+# that follows changes (`changes.ChangeWatcher`) LISTENs instead of polling the tables.
+CHANGES_CHANNEL = "bakehouse_changes"
+NOTIFYING_TABLES = ("event_logs", "runs", "instigators", "ticks", "backfills")
+
+
+def notify_trigger_sql() -> list[str]:
+    """The PostgreSQL statements that make writes to `NOTIFYING_TABLES` notify `CHANGES_CHANNEL`:
+    one trigger per statement (not per row), and PostgreSQL folds a transaction's identical
+    notifications into one."""
+    statements = [
+        "CREATE OR REPLACE FUNCTION bakehouse_notify_change() RETURNS trigger AS $$ "
+        f"BEGIN PERFORM pg_notify('{CHANGES_CHANNEL}', TG_TABLE_NAME); RETURN NULL; END; "
+        "$$ LANGUAGE plpgsql"
+    ]
+    for table in NOTIFYING_TABLES:
+        statements.append(
+            f"CREATE TRIGGER bakehouse_notify_{table} AFTER INSERT OR UPDATE OR DELETE "
+            f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION bakehouse_notify_change()"
+        )
+    return statements
+
+
+for _statement in notify_trigger_sql():
+    event.listen(
+        metadata,
+        "after_create",
+        DDL(_statement).execute_if(dialect="postgresql"),  # type: ignore[no-untyped-call]
+    )

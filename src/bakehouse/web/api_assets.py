@@ -3,10 +3,14 @@ materialization (the catalog's rows), filtered and sorted as the catalog page do
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from bakehouse.errors import SelectionError
 from bakehouse.graph.selection import QUOTE_LIMIT, quoted, select_keys
@@ -15,7 +19,14 @@ from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.module_errors import failed_module_of
 from bakehouse.protocol.snapshot import AssetCheckSnap
 from bakehouse.storage.records import AssetMaterializationRecord, EventRecord
-from bakehouse.web.catalog import CatalogFacts, CatalogQuery, SortOrder, Status, read_facts, row_of
+from bakehouse.web.catalog import (
+    CatalogFacts,
+    CatalogQuery,
+    SortOrder,
+    Status,
+    read_facts,
+    row_of,
+)
 from bakehouse.web.check_results import HISTORY, latest_by_check, outcome
 from bakehouse.web.deps import deployment
 from bakehouse.web.freshness import FreshnessView, is_watched, views_of
@@ -28,7 +39,7 @@ from bakehouse.web.models import (
     MaterializationOut,
     PartitionCountOut,
 )
-from bakehouse.web.responses import BAD_SELECTION, NO_ASSET, guarded
+from bakehouse.web.responses import NO_ASSET, guarded, problem
 
 router = APIRouter(prefix="/api", tags=["assets"])
 
@@ -106,8 +117,64 @@ def select_or_400(graph: GlobalAssetGraph, selection: str | None) -> list[str]:
         raise HTTPException(400, str(exc)) from None
 
 
-@router.get("/assets", response_model=list[AssetOut], responses=guarded({400: BAD_SELECTION}))
+# A page of `/api/assets` when the request names no `limit`, and the most one may ask for.
+DEFAULT_PAGE = 1_000
+MAX_PAGE = 10_000
+# Sorts by what the definitions alone decide: with no status filter, only the rows of the page
+# are read from storage.
+_SNAPSHOT_SORTS = ("key", "group", "location")
+
+BAD_SELECTION_OR_CURSOR = problem(
+    "The selection does not parse or matches no asset, or the cursor is not one this listing "
+    "gave for this sort",
+    "not a cursor of /api/assets: 'x'",
+)
+
+
+def encode_cursor(sort: str, position: int, key: str) -> str:
+    """The opaque cursor of the page after row `position` (whose key is `key`) in `sort`."""
+    text = json.dumps([sort, position, key], separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[int, str]:
+    """The position and key a cursor continues after; a cursor of another sort, or not one of
+    ours, is the client's error (400)."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        made_for, position, key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not (isinstance(made_for, str) and isinstance(position, int) and isinstance(key, str)):
+            raise ValueError(cursor)
+        if position < 0:
+            raise ValueError(cursor)
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+        raise HTTPException(400, f"not a cursor of /api/assets: {quoted(cursor)}") from None
+    if made_for != sort:
+        raise HTTPException(
+            400, f"the cursor continues a listing sorted by {quoted(made_for)}, not {quoted(sort)}"
+        )
+    return position, key
+
+
+def _start(ordered: Sequence[str], position: int, key: str) -> int:
+    """Where the page after (`position`, `key`) starts in `ordered`: after `key` where it still
+    is (rows may have moved since), else at `position`."""
+    if position < len(ordered) and ordered[position] == key:
+        return position + 1
+    try:
+        return ordered.index(key) + 1
+    except ValueError:
+        return min(position + 1, len(ordered))
+
+
+@router.get(
+    "/assets",
+    response_model=list[AssetOut],
+    responses=guarded({400: BAD_SELECTION_OR_CURSOR}),
+)
 def list_assets(
+    response: Response,
+    request: Request,
     selection: str | None = Query(default=None, description="Selection syntax, e.g. group:x+"),
     q: str = Query(default="", max_length=QUOTE_LIMIT, description="Part of the key, any case"),
     group: str | None = Query(default=None, description="Only this group"),
@@ -118,19 +185,47 @@ def list_assets(
     sort: SortOrder = Query(
         default="key", description="The field to sort by; a leading '-' sorts descending"
     ),
+    limit: int = Query(
+        default=DEFAULT_PAGE, ge=1, le=MAX_PAGE, description="The most rows in one answer"
+    ),
+    cursor: str | None = Query(
+        default=None,
+        max_length=QUOTE_LIMIT,
+        description="Continue after the page that gave it (the X-Next-Cursor header)",
+    ),
     dep: Deployment = Depends(deployment),
 ) -> list[AssetOut]:
     """Every asset of every location (or those `selection` picks and the filters keep), with
     its location, group, deps, owners, state, partition and check counts and latest
-    materialization: what the asset catalog lists."""
+    materialization: what the asset catalog lists. A page of at most `limit` rows (1,000 by
+    default); when more follow, the ``X-Next-Cursor`` header holds the `cursor` of the next
+    page and ``Link`` its URL (``rel="next"``)."""
     graph = dep.graph()
     keys = select_or_400(graph, selection)
-    facts = read_facts(dep.instance, graph, None if not selection else keys)
+    after = decode_cursor(cursor, sort) if cursor is not None else None
     query = CatalogQuery(
         q=q, group=group, location=location, kind=kind, owner=owner, status=status, sort=sort
     )
-    rows = query.apply(row_of(k, graph, facts) for k in keys)
-    return [AssetOut(**_asset_fields(r.key, graph, facts)) for r in rows]
+    if status is None and sort.lstrip("-") in _SNAPSHOT_SORTS:
+        # Filter and order by the definitions, then read storage for this page's rows only.
+        bare = CatalogFacts(latest={}, newest_runs={}, partitions={}, checks={}, freshness={})
+        ordered = [r.key for r in query.apply(row_of(k, graph, bare) for k in keys)]
+        begin = 0 if after is None else _start(ordered, *after)
+        page = ordered[begin : begin + limit]
+        facts = read_facts(dep.instance, graph, page)
+    else:
+        facts = read_facts(dep.instance, graph, None if not selection else keys)
+        ordered = [r.key for r in query.apply(row_of(k, graph, facts) for k in keys)]
+        begin = 0 if after is None else _start(ordered, *after)
+        page = ordered[begin : begin + limit]
+    end = begin + len(page)
+    if end < len(ordered):
+        following = encode_cursor(sort, end - 1, ordered[end - 1])
+        response.headers["X-Next-Cursor"] = following
+        url = request.url.include_query_params(cursor=following, limit=limit)
+        response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
+    response.headers["X-Total-Count"] = str(len(ordered))
+    return [AssetOut(**_asset_fields(key, graph, facts)) for key in page]
 
 
 @router.get("/assets/{key:path}", response_model=AssetDetailOut, responses=guarded({404: NO_ASSET}))

@@ -1,11 +1,12 @@
-"""``/api/graph``: the global asset graph laid out for drawing, with each asset's status."""
+"""``/api/graph``: the global asset graph laid out for drawing; ``/api/graph/status``: each
+asset's status."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/api", tags=["assets"])
 
 
 class GraphNodeOut(BaseModel):
-    """An asset placed on the canvas (top-left corner, pixels at zoom 1) with its status."""
+    """An asset placed on the canvas (top-left corner, pixels at zoom 1)."""
 
     key: str
     location: str | None
@@ -26,22 +27,10 @@ class GraphNodeOut(BaseModel):
     y: float
     kinds: list[str]
     external: bool
-    state: str
-    materialized_at: float | None
-    materialized_run: str | None
-    run_id: str | None
+    failed_module: str | None = Field(
+        default=None, description="file:line of the defs module that failed to load and defined it"
+    )
     partitioned: bool
-    partitions: list[int] | None = Field(
-        default=None,
-        description="[materialized, total] partitions of a partitioned asset, else null",
-    )
-    unsynced: list[str] = Field(
-        default=[],
-        description="Why its latest materialization is out of date: 'upstream' (an upstream "
-        "asset materialized since), 'code' (its code version changed), 'never' (never "
-        "materialized); empty when it is in sync",
-    )
-    unsynced_reasons: list[str] = Field(default=[], description="The same, one sentence each")
 
 
 class GraphBoxOut(BaseModel):
@@ -60,9 +49,11 @@ class GraphBoxOut(BaseModel):
 
 
 class GraphOut(BaseModel):
-    """Nodes, edges as [parent index, child index], boxes, and the drawing's size."""
+    """Nodes, edges as [parent index, child index], boxes, and the drawing's size: what only
+    the definitions decide (statuses are at ``/api/graph/status``)."""
 
     version: str
+    etag: str = Field(description="The answer's ETag: send it as If-None-Match to get a 304")
     total: int
     node_width: float
     node_height: float
@@ -72,6 +63,31 @@ class GraphOut(BaseModel):
     edges: list[tuple[int, int]]
     lanes: list[GraphBoxOut]
     locations: list[GraphBoxOut]
+
+
+class GraphStatusOut(BaseModel):
+    """Each asset's status, in the order of the nodes of ``/api/graph`` (same `selection`)."""
+
+    version: str = Field(description="The definitions version; the graph's must be the same")
+    cursor: int = Field(description="Live updates (``/api/stream``) after it are newer")
+    states: list[str] = Field(description="The states `state` indexes")
+    state: list[int]
+    materialized_at: list[float | None]
+    materialized_run: list[int | None] = Field(description="Index into `runs`, or null")
+    run: list[int | None] = Field(description="The newest run with the asset: index into `runs`")
+    runs: list[tuple[str, str | None, float | None]] = Field(
+        description="[run_id, status, created_at] of each run the other arrays name"
+    )
+    partitions: dict[str, tuple[int, int]] = Field(
+        description="By node index: [materialized, total] partitions of a partitioned asset"
+    )
+    unsynced: dict[str, list[str]] = Field(
+        description="By node index, for assets out of date: why, 'upstream' (an upstream asset "
+        "materialized since), 'code' (its code version changed) or 'never' (never materialized)"
+    )
+    unsynced_reasons: dict[str, list[str]] = Field(
+        description="By node index: the same, one sentence each"
+    )
     locations_state: list[dict[str, Any]]
 
 
@@ -81,18 +97,47 @@ def views(request: Request) -> GraphViews:
     return value
 
 
-@router.get("/graph", response_model=GraphOut, responses=guarded({400: BAD_SELECTION}))
+async def _keys(graphs: GraphViews, selection: str | None) -> list[str] | None:
+    if not selection:
+        return None
+    _, graph = await run_in_threadpool(graphs.graph)
+    return select_or_400(graph, selection)
+
+
+@router.get(
+    "/graph",
+    response_model=GraphOut,
+    responses=guarded(
+        {
+            304: {"description": "Not modified: the If-None-Match ETag is current"},
+            400: BAD_SELECTION,
+        }
+    ),
+)
 async def get_graph(
+    selection: str | None = Query(default=None, description="Selection syntax, e.g. group:x+"),
+    if_none_match: str | None = Header(default=None),
+    graphs: GraphViews = Depends(views),
+) -> Response:
+    """The asset graph (every asset, or those `selection` picks) laid out left to right by
+    dependency and boxed by location and group. It changes only when the definitions do: the
+    answer carries an ETag, and a request whose If-None-Match names it gets a 304."""
+    keys = await _keys(graphs, selection)
+    built = await run_in_threadpool(graphs.structure, keys)
+    headers = {"ETag": built.etag, "Cache-Control": "no-cache"}
+    if if_none_match and built.etag in {tag.strip() for tag in if_none_match.split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(built.body, media_type="application/json", headers=headers)
+
+
+@router.get("/graph/status", response_model=GraphStatusOut, responses=guarded({400: BAD_SELECTION}))
+async def get_graph_status(
     selection: str | None = Query(default=None, description="Selection syntax, e.g. group:x+"),
     graphs: GraphViews = Depends(views),
 ) -> JSONResponse:
-    """The asset graph (every asset, or those `selection` picks) laid out left to right by
-    dependency and boxed by location and group, with each asset's status: ``never``,
-    ``materialized``, ``failed`` (its newest run failed without it), ``running`` or ``queued``."""
-    keys = None
-    if selection:
-        _, graph = await run_in_threadpool(graphs.graph)
-        keys = select_or_400(graph, selection)
-    data = await run_in_threadpool(graphs.view, keys)
-    # Built from plain data already; skip re-validating thousands of nodes.
+    """Each asset's status: ``never``, ``materialized``, ``failed`` (its newest run failed
+    without it), ``running`` or ``queued``, with its latest materialization and newest run, as
+    arrays in the order of ``/api/graph``'s nodes."""
+    keys = await _keys(graphs, selection)
+    data = await run_in_threadpool(graphs.status, keys)
     return JSONResponse(data)

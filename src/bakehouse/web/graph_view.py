@@ -1,11 +1,21 @@
-"""The lineage graph as the UI draws it: the laid-out global graph (or a selection of it) with
-each asset's status; layouts are cached per version of the serving definitions."""
+"""The lineage graph as the UI draws it: the laid-out global graph (or a selection of it) and,
+apart, each asset's status; layouts and their JSON are cached per version of the serving
+definitions.
+
+The structure (`GraphViews.structure`) changes only with the definitions, so it is served once
+per version with an ETag; the status (`GraphViews.status`) is compact parallel arrays in the
+structure's node order, and the live feed sends its changes.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from bakehouse.host.deployment import Deployment
 from bakehouse.host.global_graph import GlobalAssetGraph
@@ -17,6 +27,18 @@ from bakehouse.web.location_colors import location_color
 from bakehouse.web.partition_counts import partition_counts
 
 CACHED_LAYOUTS = 8
+
+# The states a status array holds, by index (``asset_status``'s words).
+STATES = ("never", "materialized", "failed", "running", "queued")
+_STATE_INDEX = {name: i for i, name in enumerate(STATES)}
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The laid-out graph as JSON bytes, and its entity tag (a digest of what it was built from)."""
+
+    etag: str
+    body: bytes
 
 
 def definitions_version(dep: Deployment) -> str:
@@ -34,6 +56,7 @@ class GraphViews:
         self._lock = threading.Lock()
         self._graph: tuple[str, GlobalAssetGraph] | None = None
         self._layouts: OrderedDict[tuple[str, tuple[str, ...] | None], GraphLayout] = OrderedDict()
+        self._structures: OrderedDict[tuple[str, tuple[str, ...] | None], Structure] = OrderedDict()
 
     def graph(self) -> tuple[str, GlobalAssetGraph]:
         """The definitions version and the global graph of the definitions serving now."""
@@ -69,8 +92,111 @@ class GraphViews:
                 self._layouts.popitem(last=False)
         return version, graph, layout
 
+    def structure(self, keys: list[str] | None = None) -> Structure:
+        """The layout of `keys` (every asset when None) with what each node shows that only the
+        definitions decide (kinds, external, partitioned), encoded once per version."""
+        version, graph, layout = self.layout(keys)
+        cache_key = (version, tuple(keys) if keys is not None else None)
+        with self._lock:
+            cached = self._structures.get(cache_key)
+            if cached is not None:
+                self._structures.move_to_end(cache_key)
+                return cached
+        data = layout.to_json()
+        for box in data["locations"]:
+            box["color"] = location_color(box["location"])
+        for node in data["nodes"]:
+            placed = graph.assets[node["key"]]
+            node["kinds"] = list(placed.node.kinds)
+            node["external"] = placed.node.is_external
+            # "file:line" of the module that failed to load and defined it: drawn as missing.
+            node["failed_module"] = failed_module_of(placed.node)
+            node["partitioned"] = placed.node.partitions is not None
+        data["version"] = version
+        data["total"] = len(graph.assets)
+        digest = hashlib.sha256(repr(cache_key).encode()).hexdigest()[:32]
+        data["etag"] = f'"{digest}"'
+        built = Structure(etag=data["etag"], body=msgspec.json.encode(data))
+        with self._lock:
+            self._structures[cache_key] = built
+            while len(self._structures) > CACHED_LAYOUTS:
+                self._structures.popitem(last=False)
+        return built
+
+    def status(self, keys: list[str] | None = None) -> dict[str, Any]:
+        """Each placed asset's status, as arrays in the structure's node order: ``state`` (an
+        index into ``states``), ``materialized_at``, ``materialized_run`` and ``run`` (indexes
+        into ``runs``, each ``[run_id, status, created_at]``, or null), ``partitions``
+        (``{node index: [materialized, total]}``) and ``unsynced`` / ``unsynced_reasons``
+        (``{node index: [...]}``: why its latest materialization is out of date). ``cursor``
+        is the event log's storage id before it was read: the live feed's changes after it are
+        newer than this answer."""
+        version, graph, layout = self.layout(keys)
+        instance = self.dep.instance
+        cursor = instance.get_max_event_storage_id()
+        placed_keys = [n.key for n in layout.nodes]
+        # Staleness compares with upstream materializations, placed or not: read those too.
+        latest = instance.get_latest_materializations(
+            None if keys is None else keys_to_read(graph, placed_keys)
+        )
+        recent = instance.get_runs(limit=asset_status.RECENT_RUNS)
+        states = asset_status.statuses(placed_keys, recent, latest)
+        stale = staleness(graph, placed_keys, latest)
+        counts = partition_counts(instance, graph, placed_keys)
+        run_index: dict[str, int] = {}
+        runs: list[list[Any]] = []
+        by_id = {r.run_id: r for r in recent}
+
+        def index_of(run_id: str | None) -> int | None:
+            if run_id is None:
+                return None
+            found = run_index.get(run_id)
+            if found is None:
+                found = run_index[run_id] = len(runs)
+                run = by_id.get(run_id)
+                runs.append(
+                    [run_id, run.status.value, run.created_at] if run else [run_id, None, None]
+                )
+            return found
+
+        state_list, at_list, materialized_list, run_list = [], [], [], []
+        partitions: dict[str, list[int]] = {}
+        unsynced: dict[str, list[str]] = {}
+        unsynced_reasons: dict[str, list[str]] = {}
+        for i, key in enumerate(placed_keys):
+            behind = stale.get(key)
+            if behind:
+                unsynced[str(i)] = list(behind.causes)
+                unsynced_reasons[str(i)] = behind.describe()
+            state = states[key]
+            state_list.append(_STATE_INDEX[state.state])
+            at_list.append(state.materialized_at)
+            materialized_list.append(index_of(state.materialized_run))
+            run_list.append(index_of(state.run_id))
+            count = counts.get(key)
+            if count:
+                partitions[str(i)] = count.as_list()
+        return {
+            "version": version,
+            "cursor": cursor,
+            "states": list(STATES),
+            "state": state_list,
+            "materialized_at": at_list,
+            "materialized_run": materialized_list,
+            "run": run_list,
+            "runs": runs,
+            "partitions": partitions,
+            "unsynced": unsynced,
+            "unsynced_reasons": unsynced_reasons,
+            "locations_state": [
+                {"name": s.name, "status": s.status.value, "serving_last_good": s.serving_last_good}
+                for s in self.dep.locations()
+            ],
+        }
+
     def view(self, keys: list[str] | None = None) -> dict[str, Any]:
-        """What the lineage page draws: layout, asset details and statuses, as plain data."""
+        """Layout, asset details and statuses in one piece, as plain data: what a job's page
+        embeds (small graphs, drawn without a request)."""
         version, graph, layout = self.layout(keys)
         instance = self.dep.instance
         placed_keys = [n.key for n in layout.nodes]

@@ -25,26 +25,29 @@ async def lineage_page(
     dep: Deployment = Depends(deployment),
     graphs: GraphViews = Depends(views),
 ) -> HTMLResponse:
-    """The laid-out graph (of `selection`, if given) embedded in the page for its script to draw;
+    """The page around the graph; its script fetches the graph (``/api/graph``, cached by
+    ETag) and the statuses (``/api/graph/status``) of `selection`, if given, and draws them.
     ``?part=notices`` is the banner of failed locations alone (live refresh)."""
     locations = [LocationOut.of(s) for s in dep.locations()]
     if part == "notices":
         return render(request, "_lineage_notices.html", locations=locations)
     error = None
-    keys = None
+    _, graph = await run_in_threadpool(graphs.graph)
+    keys = list(graph.assets)
     if selection:
-        _, graph = await run_in_threadpool(graphs.graph)
         try:
             keys = select_or_400(graph, selection)
         except HTTPException as exc:
             error = str(exc.detail)
-    data = await run_in_threadpool(graphs.view, keys)
+    shown_locations = {graph.assets[k].location for k in keys if k in graph.assets}
     return render(
         request,
         "lineage.html",
         body_class="full",
         active="lineage",
-        graph=data,
+        shown=len(keys),
+        total=len(graph.assets),
+        shown_locations=len(shown_locations),
         selection=selection or "",
         selection_error=error,
         locations=locations,

@@ -1,6 +1,7 @@
 // bakehouse UI: shared behaviour for every page. No framework, no build step.
 // - relative times (<time data-ts>) kept fresh, exact time on hover
-// - one EventSource on /api/stream shared by the page (BH.on(name, fn))
+// - one EventSource on /api/stream shared by the page (BH.on(name, fn)); "runs" carries the
+//   runs whose status changed, "materializations" the assets newly materialized
 // - [data-refresh-on="runs locations"][data-src]: re-fetch that fragment when the event arrives
 // - form[data-api]: post to the JSON API instead, then follow the result
 // - a[data-dialog-template]: open the template's content in the shared dialog
@@ -95,6 +96,12 @@ const BH = (() => {
       document.dispatchEvent(new CustomEvent("bh:stream-open"));
     };
     source.onerror = () => setLive("down", "Reconnecting…");
+    // The stream resumes from the last event's id after a reconnection; when that is too far
+    // back it says "resync", and the page re-reads what it shows, as on a first connection.
+    source.addEventListener("resync", () => {
+      refreshAll();
+      document.dispatchEvent(new CustomEvent("bh:stream-open"));
+    });
     Object.keys(listeners).forEach((name) => {
       source._names.add(name);
       source.addEventListener(name, (e) => dispatch(name, e.data));

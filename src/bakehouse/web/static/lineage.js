@@ -36,6 +36,11 @@
   const listen = (id, name, fn) => { const node = document.getElementById(id); if (node) node.addEventListener(name, fn); };
 
   // ---- data ------------------------------------------------------------------------------
+  // The lineage page fetches the structure (/api/graph, revalidated by its ETag) and the
+  // statuses (/api/graph/status) apart; a job's page embeds both in one piece (#graph-data).
+  const embedded = document.getElementById("graph-data");
+  let statusCursor = null, helloCursor = null;
+
   function load(data) {
     graph = data;
     nodes = data.nodes;
@@ -58,13 +63,62 @@
     byId("lineage-empty").hidden = nodes.length > 0;
     const all = document.querySelector("#materialize-all button");
     if (all) all.disabled = !nodes.some((n) => !n.external);
-    if (!nodes.length) {
-      const stillLoading = (data.locations_state || []).some((l) => l.status === "LOADING");
-      if (stillLoading) {
-        byId("empty-title").textContent = "Loading code locations…";
-        byId("empty-text").textContent = "The graph appears as soon as they have loaded.";
-      }
+    emptyText();
+  }
+
+  function emptyText() {
+    if (nodes.length) return;
+    const stillLoading = (graph.locations_state || []).some((l) => l.status === "LOADING");
+    if (stillLoading) {
+      byId("empty-title").textContent = "Loading code locations…";
+      byId("empty-text").textContent = "The graph appears as soon as they have loaded.";
     }
+  }
+
+  // Live updates that arrive before the graph has loaded wait for it (applying one twice is
+  // harmless: each sets the newest state).
+  let early = [];
+  const whenLoaded = (fn) => (data) => { if (graph && early === null) fn(data); else if (early) early.push(() => fn(data)); };
+
+  // Statuses arrive as arrays in the order of the structure's nodes (see graph_view.py).
+  function applyStatus(st) {
+    if (st.version !== graph.version) { refreshGraph(); return; }
+    nodes.forEach((n, i) => {
+      n.state = st.states[st.state[i]];
+      n.materialized_at = st.materialized_at[i];
+      const made = st.materialized_run[i];
+      n.materialized_run = made === null ? null : st.runs[made][0];
+      const r = st.run[i];
+      n.run_id = r === null ? null : st.runs[r][0];
+      if (r !== null && st.runs[r][1]) {
+        const [run_id, status, created_at] = st.runs[r];
+        const known = newestRun.get(n.key);
+        if (!known || known.created_at <= created_at) newestRun.set(n.key, { run_id, status, created_at, asset_selection: [] });
+      }
+      n.partitions = st.partitions[String(i)] || null;
+      n.unsynced = st.unsynced[String(i)] || [];
+      n.unsynced_reasons = st.unsynced_reasons[String(i)] || [];
+    });
+    graph.locations_state = st.locations_state;
+    emptyText();
+    statusCursor = st.cursor;
+    checkGap();
+  }
+
+  // A status read before the stream started misses what changed in between: read it again.
+  let gapTimer = 0;
+  function checkGap() {
+    if (embedded || statusCursor === null || helloCursor === null || statusCursor >= helloCursor) return;
+    if (gapTimer) return;
+    gapTimer = setTimeout(() => { gapTimer = 0; refreshStatus(); }, 50);
+  }
+
+  async function refreshStatus() {
+    try {
+      applyStatus(await fetchStatus(filter));
+      invalidate();
+      renderPanel();
+    } catch (_) { /* the next change asks again */ }
   }
 
   function assetState(n) {
@@ -78,14 +132,20 @@
     return n.materialized_at != null ? "materialized" : "never";
   }
 
+  // The stream sends the runs whose status changed (a catch-up sends the newest runs): each
+  // becomes the newest run of its assets unless a newer run of theirs is already known.
   function onRuns(runs) {
-    newestRun = new Map();
+    const touched = new Set();
     runs.forEach((run) => run.asset_selection.forEach((key) => {
-      if (!newestRun.has(key)) newestRun.set(key, run);
+      const known = newestRun.get(key);
+      if (!known || known.run_id === run.run_id || run.created_at >= known.created_at) {
+        newestRun.set(key, run);
+        touched.add(key);
+      }
     }));
-    newestRun.forEach((run, key) => {
+    touched.forEach((key) => {
       const i = byKey.get(key);
-      if (i !== undefined) { nodes[i].state = assetState(nodes[i]); nodes[i].run_id = run.run_id; }
+      if (i !== undefined) { nodes[i].state = assetState(nodes[i]); nodes[i].run_id = newestRun.get(key).run_id; }
     });
     invalidate();
     renderPanel();
@@ -116,15 +176,20 @@
       countsTimer = 0;
       countsStale = false;
       try {
-        const data = await fetchGraph(filter);
-        data.nodes.forEach((m) => {
-          const i = byKey.get(m.key);
-          if (i !== undefined) {
-            nodes[i].partitions = m.partitions;
-            nodes[i].unsynced = m.unsynced;
-            nodes[i].unsynced_reasons = m.unsynced_reasons;
-          }
-        });
+        if (embedded) {
+          const data = await fetchEmbeddedShape(filter);
+          data.nodes.forEach((m) => {
+            const i = byKey.get(m.key);
+            if (i !== undefined) {
+              nodes[i].partitions = m.partitions;
+              nodes[i].unsynced = m.unsynced;
+              nodes[i].unsynced_reasons = m.unsynced_reasons;
+            }
+          });
+        } else {
+          const st = await fetchStatus(filter);
+          if (st.version === graph.version) applyStatus(st);
+        }
         invalidate();
         renderPanel();
       } catch (_) { /* the next materialization asks again */ }
@@ -235,6 +300,7 @@
   }
 
   function draw() {
+    if (!graph) return;
     const started = performance.now();
     const { w: sw, h: sh } = size();
     const k = view.k;
@@ -656,21 +722,47 @@
   const filterInput = byId("lineage-selection");
   const filterError = byId("selection-error");
   // The job page has no filter: its graph is its job's selection, kept on the data.
-  let filter = (filterInput.value || document.getElementById("graph-data").dataset.selection || "").trim();
+  // A selection the server refused shows its error and the whole graph, as the page says.
+  let filter = (byId("selection-error").hidden === false ? "" : filterInput.value ||
+    (embedded && embedded.dataset.selection) || "").trim();
 
-  async function fetchGraph(selection) {
-    const url = "/api/graph" + (selection ? "?selection=" + encodeURIComponent(selection) : "");
-    return BH.api("GET", url);
+  const query = (selection) => (selection ? "?selection=" + encodeURIComponent(selection) : "");
+  const fetchGraph = (selection) => BH.api("GET", "/api/graph" + query(selection));
+  const fetchStatus = (selection) => BH.api("GET", "/api/graph/status" + query(selection));
+  // A job's graph: structure and statuses merged into its nodes, as the page embeds them.
+  async function fetchEmbeddedShape(selection) {
+    const [data, st] = await Promise.all([fetchGraph(selection), fetchStatus(selection)]);
+    data.nodes.forEach((n, i) => {
+      n.state = st.states[st.state[i]];
+      n.materialized_at = st.materialized_at[i];
+      n.materialized_run = st.materialized_run[i] === null ? null : st.runs[st.materialized_run[i]][0];
+      n.run_id = st.run[i] === null ? null : st.runs[st.run[i]][0];
+      n.partitions = st.partitions[String(i)] || null;
+      n.unsynced = st.unsynced[String(i)] || [];
+      n.unsynced_reasons = st.unsynced_reasons[String(i)] || [];
+    });
+    data.locations_state = st.locations_state;
+    return data;
+  }
+  // Structure and statuses, applied: what a filter, a reload or new definitions draw.
+  async function fetchAll(selection) {
+    if (embedded) return { data: await fetchEmbeddedShape(selection), st: null };
+    const [data, st] = await Promise.all([fetchGraph(selection), fetchStatus(selection)]);
+    return { data, st };
+  }
+  function show({ data, st }) {
+    load(data);
+    if (st) applyStatus(st);
   }
 
   filterForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     const selection = filterInput.value.trim();
     try {
-      const data = await fetchGraph(selection);
+      const fetched = await fetchAll(selection);
       filterError.hidden = true;
       filter = selection;
-      load(data);
+      show(fetched);
       fit();
       renderPanel();
       history.replaceState(null, "", selection ? "/lineage?selection=" + encodeURIComponent(selection) : "/lineage");
@@ -690,9 +782,9 @@
 
   async function refreshGraph() {
     try {
-      const data = await fetchGraph(filter);
-      const wasEmpty = !nodes.length;
-      load(data);
+      const fetched = await fetchAll(filter);
+      const wasEmpty = !nodes || !nodes.length;
+      show(fetched);
       if (wasEmpty) fit(); else invalidate();
       renderPanel();
     } catch (err) {
@@ -733,40 +825,66 @@
   });
 
   // ---- live updates ----------------------------------------------------------------------
-  BH.on("materializations", onMaterializations);
-  BH.on("runs", onRuns);
+  BH.on("materializations", whenLoaded(onMaterializations));
+  BH.on("runs", whenLoaded(onRuns));
   function onLocations(locations) {
+    if (!graph) return;
     const version = locations.filter((l) => l.version).map((l) => l.name + "=" + l.version).join(";");
     graph.locations_state = locations.map((l) => ({ name: l.name, status: l.status, serving_last_good: l.serving_last_good }));
     if (version !== graph.version) refreshGraph(); else invalidate();
   }
-  BH.on("locations", onLocations);
+  BH.on("locations", whenLoaded(onLocations));
+  // The stream's first event says where it starts; a resumed stream sent what was missed.
+  BH.on("hello", (hello) => {
+    if (hello.resumed) return;
+    helloCursor = hello.cursor;
+    checkGap();
+  });
   document.addEventListener("bh:stream-open", async () => {
-    // Catch up with what happened between rendering the page and the stream's first event.
+    // Catch up with what happened between rendering the page and the stream's first event
+    // (the lineage page's statuses: by the cursors above; a job's embedded graph: its runs).
     try {
-      const [locations, runs] = await Promise.all([BH.api("GET", "/api/locations"), BH.api("GET", "/api/runs?limit=50")]);
+      const [locations, runs] = await Promise.all([
+        BH.api("GET", "/api/locations"), embedded ? BH.api("GET", "/api/runs?limit=50") : null,
+      ]);
       onLocations(locations);
-      onRuns(runs);
+      if (runs) onRuns(runs);
     } catch (_) { /* the next event brings the news */ }
   });
   setInterval(invalidate, 30000); // keep "materialized 3 min ago" fresh
 
   // ---- start -----------------------------------------------------------------------------
-  load(JSON.parse(document.getElementById("graph-data").textContent));
-  new ResizeObserver(resize).observe(wrap);
-  resize();
-  fit();
-  renderPanel();
-  draw();
-  const wanted = new URLSearchParams(window.location.search).get("focus");
-  if (wanted && byKey.has(wanted)) {
-    select(byKey.get(wanted), false);
-    centerOn(byKey.get(wanted), 0.9);
+  function start() {
+    new ResizeObserver(resize).observe(wrap);
+    resize();
+    fit();
+    renderPanel();
+    draw();
+    const wanted = new URLSearchParams(window.location.search).get("focus");
+    if (wanted && byKey.has(wanted)) {
+      select(byKey.get(wanted), false);
+      centerOn(byKey.get(wanted), 0.9);
+    }
+  }
+  function replayEarly() {
+    const waiting = early || [];
+    early = null;
+    waiting.forEach((fn) => fn());
+  }
+  if (embedded) {
+    load(JSON.parse(embedded.textContent));
+    start();
+    replayEarly();
+  } else {
+    fetchAll(filter).then((fetched) => { show(fetched); start(); replayEarly(); }).catch((err) => {
+      byId("lineage-loading").hidden = true;
+      BH.toast("Could not load the graph: " + err.message, "bad");
+    });
   }
 
   // A small handle for tests and the bench: where a node is on screen, what was drawn.
   window.bhLineage = {
-    get count() { return nodes.length; },
+    get count() { return nodes ? nodes.length : 0; },
     get selected() { return [...selected]; },
     drawnNodes: () => drawn.nodes,
     lastDrawMs: () => drawn.ms,
