@@ -155,10 +155,25 @@ _ITERATOR_ORIGINS = (
 )
 
 
+# The DagsterType of each plain class annotation, made once: thousands of assets returning
+# ``int`` share one (a DagsterType is not changed after it is made).
+_OF_CLASS: dict[type, DagsterType | None] = {}
+
+
 def dagster_type_of_annotation(annotation: Any) -> DagsterType | None:
     """The type an output annotated `annotation` is checked against; None checks nothing."""
     if isinstance(annotation, DagsterType):
         return annotation
+    if type(annotation) is type:
+        try:
+            return _OF_CLASS[annotation]
+        except KeyError:
+            made = _OF_CLASS[annotation] = _dagster_type_of(annotation)
+            return made
+    return _dagster_type_of(annotation)
+
+
+def _dagster_type_of(annotation: Any) -> DagsterType | None:
     annotation = _unwrapped(annotation)
     checker = _checker(annotation)
     if checker is None:
