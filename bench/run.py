@@ -1188,7 +1188,7 @@ def bakehouse_verify(assets: set[str]) -> Probe:
     """The host's global graph (GET /api/assets) holds exactly `assets`."""
 
     def verify(port: int) -> str | None:
-        answer = http_json(port, "/api/assets", timeout=60)
+        answer = http_json(port, "/api/assets?limit=10000", timeout=60)
         if not isinstance(answer, list):
             return f"GET /api/assets gave no list: {str(answer)[:200]}"
         return _same_assets({str(a.get("key")) for a in answer}, assets)
@@ -1416,7 +1416,7 @@ def ui_session(ctx: Ctx, tool: str, pkg: str, n: int) -> Session:
         try:
             if tool == "bakehouse":
                 graph: tuple[str, object] = ("/api/graph", None)
-                listing: tuple[str, object] = ("/api/assets", None)
+                listing: tuple[str, object] = ("/api/assets?limit=10000", None)
             else:
                 graph = ("/graphql", {"query": DAGSTER_GRAPH_QUERY, "variables": {"name": pkg}})
                 listing = ("/graphql", {"query": DAGSTER_ASSET_LIST_QUERY})
