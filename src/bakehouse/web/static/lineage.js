@@ -375,8 +375,10 @@
     strokeEdges(buckets.cross, C.accent, 1.6, [6, 4]);
     strokeEdges(buckets.hot, C.accent, 2.4);
 
-    // Nodes.
+    // Nodes. Far out (tens of thousands in view) each is a block in its state's colour: one
+    // path and one fill per colour, not a fill per node.
     let count = 0;
+    const blocks = new Map();
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i];
       if (!visible(n.x, n.y, W, H)) continue;
@@ -384,8 +386,10 @@
       const state = n.state || "never";
       const isSel = selected.has(n.key);
       if (lod === 0) {
-        ctx.fillStyle = isSel || i === focus ? C.accent : STATE_COLOR[state];
-        ctx.fillRect(n.x, n.y, W, H);
+        const fill = isSel || i === focus ? C.accent : STATE_COLOR[state];
+        let list = blocks.get(fill);
+        if (!list) blocks.set(fill, (list = []));
+        list.push(n);
         continue;
       }
       roundRect(n.x, n.y, W, H, 8);
@@ -468,6 +472,12 @@
         }
       }
     }
+    blocks.forEach((list, fill) => {
+      ctx.beginPath();
+      list.forEach((n) => ctx.rect(n.x, n.y, W, H));
+      ctx.fillStyle = fill;
+      ctx.fill();
+    });
     drawn.nodes = count;
 
     // Labels in screen space, so they stay readable at any zoom.
