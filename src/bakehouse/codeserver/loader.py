@@ -8,6 +8,7 @@ load is left out and listed in the snapshot's `module_errors` instead.
 
 from __future__ import annotations
 
+import gc
 import os
 import platform
 import sys
@@ -425,6 +426,11 @@ def load_location(
 ) -> tuple[Definitions | None, LocationSnap | LoadFailure]:
     """Load the location: its definitions and their snapshot, or why it could not be loaded."""
     started = time.perf_counter()
+    # Loading makes objects that live as long as the definitions, few of them garbage: the
+    # cyclic collector would scan them again and again as they pile up (about 40% of the CPU
+    # of loading 20,000 assets). It runs again once they are made.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         with isolating_module_errors(isolation_from_env()) as module_errors:
             defs = load_definitions(module_name, defs_module=defs_module)
@@ -442,6 +448,9 @@ def load_location(
             python_version=platform.python_version(),
             python_executable=sys.executable,
         )
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def load_snapshot(

@@ -75,10 +75,10 @@ class GraphStatusOut(BaseModel):
     materialized_at: list[float | None]
     materialized_run: list[int | None] = Field(description="Index into `runs`, or null")
     run: list[int | None] = Field(description="The newest run with the asset: index into `runs`")
-    runs: list[tuple[str, str | None, float | None]] = Field(
+    runs: list[list[str | float | None]] = Field(
         description="[run_id, status, created_at] of each run the other arrays name"
     )
-    partitions: dict[str, tuple[int, int]] = Field(
+    partitions: dict[str, list[int]] = Field(
         description="By node index: [materialized, total] partitions of a partitioned asset"
     )
     unsynced: dict[str, list[str]] = Field(
