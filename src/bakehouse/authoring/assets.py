@@ -387,9 +387,9 @@ def _parse_params(
         )
     input_metadata = {name: dict(ins[name].metadata or {}) for name in inputs if name in ins}
     annotations = {
-        name: hints.get(name, params[name].annotation)
+        name: hints.get(name, params[name])
         for name in inputs
-        if hints.get(name, params[name].annotation) is not inspect.Parameter.empty
+        if hints.get(name, params[name]) is not inspect.Parameter.empty
     }
     return _Params(context, inputs, resources, config, input_metadata, annotations)
 
