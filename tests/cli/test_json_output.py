@@ -63,6 +63,7 @@ NO_RESULT = {
     "dev",
     "webserver",
     "daemon",
+    "worker start",  # a Celery worker: it serves until stopped
     "create project",
     "create workspace",
     "scaffold defs",
