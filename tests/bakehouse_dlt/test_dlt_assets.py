@@ -78,9 +78,7 @@ def test_one_asset_per_resource_with_dagsters_default_keys_deps_and_kinds(tmp_pa
     assert sorted(specs) == ["dlt_shop_customer_names", "dlt_shop_customers", "dlt_shop_orders"]
     assert list(specs["dlt_shop_orders"].deps) == [dg.AssetKey("shop_orders")]
     # A transformer depends on the data its parent resource loads.
-    assert list(specs["dlt_shop_customer_names"].deps) == [
-        dg.AssetKey("shop_customers")
-    ]
+    assert list(specs["dlt_shop_customer_names"].deps) == [dg.AssetKey("shop_customers")]
     assert specs["dlt_shop_customers"].description == "Customers of the shop."
     assert set(specs["dlt_shop_orders"].kinds) == {"dlt", "duckdb"}
     assert {s.group_name for s in specs.values()} == {"ingest"}
