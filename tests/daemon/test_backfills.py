@@ -117,7 +117,9 @@ def test_cancel_stops_launching_and_cancels_unfinished_runs(make_parts: MakePart
 def test_a_location_that_is_not_loaded_is_waited_for(make_parts: MakeParts) -> None:
     parts = make_parts("bf_wait", DAILY)
     backfill_id = _request(parts, partition_keys=["2024-01-01"])
-    source = parts.root / "src" / "bf_wait" / "defs" / "sales.py"
+    # definitions.py itself: a broken defs module alone would leave the location
+    # LOADED_WITH_ERRORS, still serving its other modules.
+    source = parts.root / "src" / "bf_wait" / "definitions.py"
     good = source.read_text()
     source.write_text(good + "\nraise ImportError('broken on purpose')\n")
     assert parts.supervisor.reload("bf_wait").status.value == "FAILED"

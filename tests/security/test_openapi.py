@@ -99,6 +99,7 @@ def test_every_route_lists_its_client_errors_with_examples(server: DevServer) ->
             assert "404" in answers, (method, path)
         for code, answer in answers.items():
             if code.startswith("4") and code != "422":
+                assert "content" in answer, (method, path, code, answer)
                 example = answer["content"]["application/json"]["example"]
                 assert example["detail"], (method, path, code)
 

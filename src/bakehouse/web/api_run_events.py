@@ -17,7 +17,7 @@ from bakehouse.storage.run_log import StepMark
 from bakehouse.web.api_runs import run_or_404
 from bakehouse.web.deps import deployment
 from bakehouse.web.models import CorruptEventOut, EventPageOut, StepMarkOut
-from bakehouse.web.responses import NO_RUN, guarded
+from bakehouse.web.responses import NO_RUN, guarded, problem
 
 router = APIRouter(prefix="/api", tags=["runs"])
 
@@ -25,7 +25,9 @@ router = APIRouter(prefix="/api", tags=["runs"])
 END_OF_LOG = 2**63 - 1
 EVENTS_PER_PAGE = 200
 _CURSOR = re.compile(r"(after|before):(\d{1,19})")
-BAD_CURSOR = {"description": "A cursor this endpoint did not hand out"}
+BAD_CURSOR = problem(
+    "A cursor this endpoint did not hand out", "cursor 'x' is not one this API handed out"
+)
 
 
 def encode_cursor(direction: str, storage_id: int) -> str:
