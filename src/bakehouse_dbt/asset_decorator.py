@@ -3,13 +3,13 @@ manifest, with the project's tests as its asset checks."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from bakehouse.authoring.assets import AssetsDefinition, multi_asset
 from bakehouse.authoring.backfill_policy import BackfillPolicy
+from bakehouse.authoring.context_info import with_info_on_context
 from bakehouse.authoring.partitions import PartitionsDefinition
 from bakehouse.errors import DefinitionError
 from bakehouse_dbt.manifest import (
@@ -80,19 +80,9 @@ def dbt_assets(
                 f"{fn.__name__}: @dbt_assets(select={select!r}, exclude={exclude!r}) chooses "
                 "no model, seed or snapshot of the manifest"
             )
-        context_param: list[str | None] = [None]
-
-        @functools.wraps(fn)
-        def compute(*args: Any, **kwargs: Any) -> Any:
-            # The run's context learns its definition, so DbtCliResource.cli(context=...)
-            # knows the manifest, the translator and which nodes the run selected.
-            param = context_param[0]
-            given = kwargs.get(param) if param else None
-            if given is None and args:
-                given = args[0]
-            if given is not None:
-                setattr(given, INFO_ATTRIBUTE, info)
-            return fn(*args, **kwargs)
+        # The run's context learns its definition, so DbtCliResource.cli(context=...)
+        # knows the manifest, the translator and which nodes the run selected.
+        compute, bind_context = with_info_on_context(fn, INFO_ATTRIBUTE, info)
 
         policy = backfill_policy
         if policy is None and partitions_def is not None and _is_time_window(partitions_def):
@@ -110,7 +100,7 @@ def dbt_assets(
             op_tags=tags,
             required_resource_keys=required_resource_keys,
         )(compute)
-        context_param[0] = assets_def.params.context
+        bind_context(assets_def.params.context)
         setattr(assets_def, INFO_ATTRIBUTE, info)
         return assets_def
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bakehouse.authoring.assets import AssetsDefinition, AssetSpec, multi_asset
 from bakehouse.authoring.backfill_policy import BackfillPolicy
+from bakehouse.authoring.context_info import with_info_on_context
 from bakehouse.authoring.partitions import PartitionsDefinition
 from bakehouse.errors import DefinitionError
 from bakehouse.graph.keys import AssetKey
@@ -82,17 +82,7 @@ def dlt_assets(
         info = DltAssetsInfo(
             dlt_source, dlt_pipeline, translator, {s.key: n for n, s in specs.items()}
         )
-        context_param: list[str | None] = [None]
-
-        @functools.wraps(fn)
-        def compute(*args: Any, **kwargs: Any) -> Any:
-            param = context_param[0]
-            given = kwargs.get(param) if param else None
-            if given is None and args:
-                given = args[0]
-            if given is not None:
-                setattr(given, INFO_ATTRIBUTE, info)
-            return fn(*args, **kwargs)
+        compute, bind_context = with_info_on_context(fn, INFO_ATTRIBUTE, info)
 
         tags = {k: str(v) for k, v in (op_tags or {}).items()}
         if pool:
@@ -105,7 +95,7 @@ def dlt_assets(
             backfill_policy=backfill_policy,
             op_tags=tags,
         )(compute)
-        context_param[0] = assets_def.params.context
+        bind_context(assets_def.params.context)
         setattr(assets_def, INFO_ATTRIBUTE, info)
         return assets_def
 
