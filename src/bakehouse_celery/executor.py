@@ -28,7 +28,8 @@ from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.partitions import step_partition_key
 from bakehouse.execution.plan import Step
-from bakehouse.execution.step_executor import LocationModule, RunSteps, record_skipped
+from bakehouse.execution.step_executor import LocationModule, RunSteps
+from bakehouse.execution.step_scheduler import StepScheduler
 from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType, WorkerClaim, WorkerRecord
 from bakehouse_celery import PRIORITY_TAG, QUEUE_TAG, RUN_PRIORITY_TAG
@@ -209,18 +210,8 @@ class _Driver:
         self.steps = steps
         self.writer = writer
         self.instance = instance
-        self.outcome = outcome
         self.queues = queues
-        plan = steps.plan
-        self.index = {s.key: i for i, s in enumerate(plan.steps)}
-        self.downstream: dict[str, list[str]] = {s.key: [] for s in plan.steps}
-        self.waiting: dict[str, set[str]] = {}
-        for step in plan.steps:
-            self.waiting[step.key] = set(step.upstream_steps)
-            for upstream in step.upstream_steps:
-                self.downstream[upstream].append(step.key)
-        self.ready = [i for i, s in enumerate(plan.steps) if not s.upstream_steps]
-        self.unsuccessful: set[str] = set()
+        self.scheduler = StepScheduler(steps.plan, writer, outcome, steps.partition_key)
         self.inflight: dict[str, _Attempt] = {}
         # Retries waiting for their RetryPolicy's delay: (due time, step key, attempt).
         self.delayed: list[tuple[float, str, int]] = []
@@ -263,12 +254,12 @@ class _Driver:
     def run(self) -> None:
         next_liveness = time.monotonic() + _LIVENESS_SECONDS
         while True:
-            while self.ready:
-                self.send(self.steps.plan.steps[heapq.heappop(self.ready)], 1)
+            while self.scheduler.has_ready():
+                self.send(self.scheduler.pop_ready(), 1)
             now = time.time()
             while self.delayed and self.delayed[0][0] <= now:
                 _, key, number = heapq.heappop(self.delayed)
-                self.send(self.steps.plan.steps[self.index[key]], number)
+                self.send(self.scheduler.step(key), number)
             if not self.inflight and not self.delayed:
                 return
             self.read_events()
@@ -337,10 +328,10 @@ class _Driver:
                 continue
             if event.event_type == EventType.STEP_SUCCESS:
                 del self.inflight[attempt.step.key]
-                self.succeeded(attempt.step.key)
+                self.scheduler.succeeded(attempt.step.key)
             elif event.event_type == EventType.STEP_FAILURE:
                 del self.inflight[attempt.step.key]
-                self.failed(attempt.step.key)
+                self.scheduler.failed(attempt.step.key)
             elif int(event.data.get("attempt", attempt.number)) == attempt.number:
                 self.retry_later(attempt)
 
@@ -447,7 +438,7 @@ class _Driver:
             partition_key=partition,
             data=data,
         )
-        self.failed(key)
+        self.scheduler.failed(key)
 
     def fail_unstarted(self, attempt: _Attempt, reason: str) -> None:
         key = attempt.step.key
@@ -462,7 +453,7 @@ class _Driver:
             partition_key=step_partition_key(attempt.step.assets_def, self.steps.partition_key),
             data={"error": error.to_dict(), "attempt": attempt.number},
         )
-        self.failed(key)
+        self.scheduler.failed(key)
 
     def revoke_all(self, reason: str) -> None:
         """Revoke every task of the run: queued ones are dropped, running ones terminated."""
@@ -491,30 +482,6 @@ class _Driver:
                 level="WARNING",
                 data={"task_ids": ids},
             )
-
-    def succeeded(self, key: str) -> None:
-        self.outcome.succeeded.append(key)
-        for child in self.downstream[key]:
-            self.waiting[child].discard(key)
-            if not self.waiting[child] and child not in self.unsuccessful:
-                heapq.heappush(self.ready, self.index[child])
-
-    def failed(self, key: str) -> None:
-        self.outcome.failed.append(key)
-        self.unsuccessful.add(key)
-        behind: set[str] = set()
-        stack = [key]
-        while stack:
-            for child in self.downstream[stack.pop()]:
-                if child not in behind and child not in self.unsuccessful:
-                    behind.add(child)
-                    stack.append(child)
-        for child in sorted(behind, key=self.index.__getitem__):
-            step = self.steps.plan.steps[self.index[child]]
-            cause = next(u for u in step.upstream_steps if u in self.unsuccessful)
-            self.unsuccessful.add(child)
-            partition = step_partition_key(step.assets_def, self.steps.partition_key)
-            record_skipped(self.writer, self.outcome, child, cause, partition)
 
 
 def _lost_reason(

@@ -9,7 +9,6 @@ the failure of a step whose process died under it.
 from __future__ import annotations
 
 import functools
-import heapq
 import multiprocessing
 import os
 import signal
@@ -28,8 +27,9 @@ from bakehouse.execution.process_pool import (
     StepDone,
     StepLost,
 )
-from bakehouse.execution.step_executor import LocationModule, RunSteps, record_skipped
+from bakehouse.execution.step_executor import LocationModule, RunSteps
 from bakehouse.execution.step_process import StorageAddress
+from bakehouse.execution.step_scheduler import StepScheduler
 from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType
 
@@ -141,29 +141,21 @@ class _Scheduler:
     def __init__(
         self, plan: ExecutionPlan, pool: ProcessPool, writer: EventWriter, outcome: RunOutcome
     ) -> None:
-        self.plan = plan
         self.pool = pool
         self.writer = writer
-        self.outcome = outcome
-        self.index = {step.key: i for i, step in enumerate(plan.steps)}
-        self.downstream: dict[str, list[str]] = {step.key: [] for step in plan.steps}
-        self.waiting: dict[str, set[str]] = {}
-        for step in plan.steps:
-            self.waiting[step.key] = set(step.upstream_steps)
-            for upstream in step.upstream_steps:
-                self.downstream[upstream].append(step.key)
-        # Plan indexes of steps whose upstream steps all succeeded; a heap, so that steps start
-        # in plan order as far as concurrency allows.
-        self.ready = [i for i, step in enumerate(plan.steps) if not step.upstream_steps]
-        self.unsuccessful: set[str] = set()  # failed or skipped
+        self.steps = StepScheduler(plan, writer, outcome, pool.steps.partition_key)
         self.setup_failure: SetupFailed | None = None
 
     def run(self) -> SetupFailed | None:
         """Execute until no step can start; the first setup failure, if any stopped the run."""
         while True:
             # After a setup failure nothing new starts: the run fails once running steps end.
-            while self.ready and self.pool.busy < self.pool.size and self.setup_failure is None:
-                self.pool.submit(self.plan.steps[heapq.heappop(self.ready)].key)
+            while (
+                self.steps.has_ready()
+                and self.pool.busy < self.pool.size
+                and self.setup_failure is None
+            ):
+                self.pool.submit(self.steps.pop_ready().key)
             if not self.pool.busy:
                 return self.setup_failure
             for report in self.pool.wait():
@@ -172,39 +164,14 @@ class _Scheduler:
     def _handle(self, report: Report) -> None:
         if isinstance(report, StepDone):
             if report.ok:
-                self._succeeded(report.step_key)
+                self.steps.succeeded(report.step_key)
             else:
-                self._failed(report.step_key)
+                self.steps.failed(report.step_key)
         elif isinstance(report, StepLost):
             self._record_lost(report)
-            self._failed(report.step_key)
+            self.steps.failed(report.step_key)
         elif self.setup_failure is None:
             self.setup_failure = report
-
-    def _succeeded(self, key: str) -> None:
-        self.outcome.succeeded.append(key)
-        for child in self.downstream[key]:
-            self.waiting[child].discard(key)
-            if not self.waiting[child] and child not in self.unsuccessful:
-                heapq.heappush(self.ready, self.index[child])
-
-    def _failed(self, key: str) -> None:
-        self.outcome.failed.append(key)
-        self.unsuccessful.add(key)
-        behind: set[str] = set()
-        stack = [key]
-        while stack:
-            for child in self.downstream[stack.pop()]:
-                if child not in behind and child not in self.unsuccessful:
-                    behind.add(child)
-                    stack.append(child)
-        # In plan order, so each skip names an upstream step already failed or skipped.
-        for child in sorted(behind, key=self.index.__getitem__):
-            step = self.plan.steps[self.index[child]]
-            cause = next(u for u in step.upstream_steps if u in self.unsuccessful)
-            self.unsuccessful.add(child)
-            partition = step_partition_key(step.assets_def, self.pool.steps.partition_key)
-            record_skipped(self.writer, self.outcome, child, cause, partition)
 
     def _record_lost(self, report: StepLost) -> None:
         code = report.exitcode
@@ -220,8 +187,7 @@ class _Scheduler:
             level="ERROR",
             step_key=report.step_key,
             partition_key=step_partition_key(
-                self.plan.steps[self.index[report.step_key]].assets_def,
-                self.pool.steps.partition_key,
+                self.steps.step(report.step_key).assets_def, self.pool.steps.partition_key
             ),
             data={
                 "error": error.to_dict(),

@@ -23,13 +23,13 @@ from bakehouse.execution.io_managers import IOManager
 from bakehouse.execution.partitions import (
     check_run_partition,
     run_partition_keys,
-    step_partition_key,
     step_partition_keys,
 )
 from bakehouse.execution.plan import ExecutionPlan, build_plan
 from bakehouse.execution.resource_setup import ResourceOpener
 from bakehouse.execution.step import StepEnvironment, execute_step
-from bakehouse.execution.step_executor import RunSteps, StepExecutor, record_skipped
+from bakehouse.execution.step_executor import RunSteps, StepExecutor
+from bakehouse.execution.step_scheduler import StepScheduler
 from bakehouse.graph.keys import AssetKey
 from bakehouse.storage.compute_logs import LocalComputeLogManager
 from bakehouse.storage.protocol import InstanceProtocol
@@ -372,15 +372,10 @@ def _record_planned_partitions(
 
 
 def _execute_in_process(plan: ExecutionPlan, env: StepEnvironment, outcome: RunOutcome) -> None:
-    blocked: dict[str, str] = {}  # step -> the failed or skipped upstream step that blocks it
-    for step in plan.steps:
-        cause = next((u for u in step.upstream_steps if u in blocked or u in outcome.failed), None)
-        if cause is not None:
-            blocked[step.key] = cause
-            partition = step_partition_key(step.assets_def, env.partition_key)
-            record_skipped(env.writer, outcome, step.key, cause, partition)
-            continue
+    scheduler = StepScheduler(plan, env.writer, outcome, env.partition_key)
+    while scheduler.has_ready():
+        step = scheduler.pop_ready()
         if execute_step(step, env):
-            outcome.succeeded.append(step.key)
+            scheduler.succeeded(step.key)
         else:
-            outcome.failed.append(step.key)
+            scheduler.failed(step.key)
