@@ -14,7 +14,7 @@ import pytest
 
 from bakehouse.host.deployment import Deployment
 from bakehouse.project.workspace import find_workspace
-from bakehouse.storage import EventRecord, EventType, Instance, RunRecord
+from bakehouse.storage import EventRecord, EventType, Instance, RunRecord, RunStatus
 from tests.support.projects import write_project, write_workspace
 from tests.web.server import serve
 
@@ -147,6 +147,45 @@ def test_statuses_follow_the_graph_s_node_order(served: Served) -> None:
     picked = http.get("/api/graph/status", params={"selection": "d_loaf"}).json()
     assert [picked["states"][s] for s in picked["state"]] == ["materialized"]
     assert http.get("/api/graph/status", params={"selection": "nope"}).status_code == 400
+
+
+def test_statuses_and_asset_pages_are_read_once_per_data_version(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    http = served.http
+    instance = served.instance
+    reads: list[object] = []
+    real = instance.get_latest_materializations
+
+    def counted(*args: object, **kwargs: object) -> object:
+        reads.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    # The deployment's own instance: count how often the answers read every latest row.
+    monkeypatch.setattr(instance, "get_latest_materializations", counted)
+    _materialize(instance, "r1", "d_loaf")
+    first = http.get("/api/graph/status").content
+    page = http.get("/api/assets", params={"limit": 2}).content
+    read_once = len(reads)
+    assert read_once == 2
+    assert http.get("/api/graph/status").content == first
+    assert http.get("/api/assets", params={"limit": 2}).content == page
+    assert len(reads) == read_once  # nothing changed: nothing read again
+
+    # A run's status changed without an event (`update_run`): both are read again.
+    instance.create_run(RunRecord(run_id="r2", asset_selection=("d_loaf",)))
+    keys = [n["key"] for n in http.get("/api/graph").json()["nodes"]]
+    status = http.get("/api/graph/status").json()
+    assert status["states"][status["state"][keys.index("d_loaf")]] == "queued"
+    instance.update_run("r2", status=RunStatus.FAILURE)
+    status = http.get("/api/graph/status").json()
+    assert status["states"][status["state"][keys.index("d_loaf")]] == "failed"
+    rows = http.get("/api/assets", params={"selection": "d_loaf"}).json()
+    assert [r["state"] for r in rows] == ["failed"]
+    # A new event: read again too.
+    _materialize(instance, "r3", "e_slice")
+    status = http.get("/api/graph/status").json()
+    assert status["states"][status["state"][keys.index("e_slice")]] == "materialized"
 
 
 def _all_pages(http: httpx.Client, **params: str | int) -> tuple[list[str], int]:

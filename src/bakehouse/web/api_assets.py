@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import TypeAdapter
 
 from bakehouse.errors import SelectionError
 from bakehouse.graph.selection import QUOTE_LIMIT, quoted, select_keys
@@ -28,8 +29,10 @@ from bakehouse.web.catalog import (
     row_of,
 )
 from bakehouse.web.check_results import HISTORY, latest_by_check, outcome
+from bakehouse.web.data_version import VersionedCache, data_version
 from bakehouse.web.deps import deployment
 from bakehouse.web.freshness import FreshnessView, is_watched, views_of
+from bakehouse.web.graph_view import definitions_version
 from bakehouse.web.models import (
     AssetCheckOut,
     AssetDetailOut,
@@ -167,13 +170,29 @@ def _start(ordered: Sequence[str], position: int, key: str) -> int:
         return min(position + 1, len(ordered))
 
 
+_ASSET_LIST = TypeAdapter(list[AssetOut])
+
+
+class AssetPages:
+    """Answers of ``/api/assets`` (body and paging headers), each kept while the definitions
+    and storage (`data_version`) are unchanged: a page asked again, or by another client, is
+    not read and encoded again."""
+
+    def __init__(self) -> None:
+        self.cache: VersionedCache[tuple[bytes, dict[str, str]]] = VersionedCache(16)
+
+
+def _pages(request: Request) -> AssetPages:
+    pages: AssetPages = request.app.state.asset_pages
+    return pages
+
+
 @router.get(
     "/assets",
     response_model=list[AssetOut],
     responses=guarded({400: BAD_SELECTION_OR_CURSOR}),
 )
 def list_assets(
-    response: Response,
     request: Request,
     selection: str | None = Query(default=None, description="Selection syntax, e.g. group:x+"),
     q: str = Query(default="", max_length=QUOTE_LIMIT, description="Part of the key, any case"),
@@ -194,18 +213,39 @@ def list_assets(
         description="Continue after the page that gave it (the X-Next-Cursor header)",
     ),
     dep: Deployment = Depends(deployment),
-) -> list[AssetOut]:
+    pages: AssetPages = Depends(_pages),
+) -> Response:
     """Every asset of every location (or those `selection` picks and the filters keep), with
     its location, group, deps, owners, state, partition and check counts and latest
     materialization: what the asset catalog lists. A page of at most `limit` rows (1,000 by
     default); when more follow, the ``X-Next-Cursor`` header holds the `cursor` of the next
     page and ``Link`` its URL (``rel="next"``)."""
+    version = definitions_version(dep)
     graph = dep.graph()
-    keys = select_or_400(graph, selection)
-    after = decode_cursor(cursor, sort) if cursor is not None else None
     query = CatalogQuery(
         q=q, group=group, location=location, kind=kind, owner=owner, status=status, sort=sort
     )
+    after = decode_cursor(cursor, sort) if cursor is not None else None
+    # The whole address: the answer's Link header repeats its query.
+    key = (version, data_version(dep.instance), str(request.url))
+    body, headers = pages.cache.get(
+        key, lambda: _asset_page(request, dep, graph, selection, query, limit, after)
+    )
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _asset_page(
+    request: Request,
+    dep: Deployment,
+    graph: GlobalAssetGraph,
+    selection: str | None,
+    query: CatalogQuery,
+    limit: int,
+    after: tuple[int, str] | None,
+) -> tuple[bytes, dict[str, str]]:
+    """One page of ``/api/assets``: its JSON body and its paging headers."""
+    status, sort = query.status, query.sort
+    keys = select_or_400(graph, selection)
     if status is None and sort.lstrip("-") in _SNAPSHOT_SORTS:
         # Filter and order by the definitions, then read storage for this page's rows only.
         bare = CatalogFacts(latest={}, newest_runs={}, partitions={}, checks={}, freshness={})
@@ -219,13 +259,15 @@ def list_assets(
         begin = 0 if after is None else _start(ordered, *after)
         page = ordered[begin : begin + limit]
     end = begin + len(page)
+    headers = {}
     if end < len(ordered):
         following = encode_cursor(sort, end - 1, ordered[end - 1])
-        response.headers["X-Next-Cursor"] = following
+        headers["X-Next-Cursor"] = following
         url = request.url.include_query_params(cursor=following, limit=limit)
-        response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
-    response.headers["X-Total-Count"] = str(len(ordered))
-    return [AssetOut(**_asset_fields(key, graph, facts)) for key in page]
+        headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
+    headers["X-Total-Count"] = str(len(ordered))
+    rows = [AssetOut(**_asset_fields(key, graph, facts)) for key in page]
+    return _ASSET_LIST.dump_json(rows), headers
 
 
 @router.get("/assets/{key:path}", response_model=AssetDetailOut, responses=guarded({404: NO_ASSET}))

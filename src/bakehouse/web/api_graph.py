@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -134,10 +134,10 @@ async def get_graph(
 async def get_graph_status(
     selection: str | None = Query(default=None, description="Selection syntax, e.g. group:x+"),
     graphs: GraphViews = Depends(views),
-) -> JSONResponse:
+) -> Response:
     """Each asset's status: ``never``, ``materialized``, ``failed`` (its newest run failed
     without it), ``running`` or ``queued``, with its latest materialization and newest run, as
     arrays in the order of ``/api/graph``'s nodes."""
     keys = await _keys(graphs, selection)
-    data = await run_in_threadpool(graphs.status, keys)
-    return JSONResponse(data)
+    body = await run_in_threadpool(graphs.status_body, keys)
+    return Response(body, media_type="application/json")

@@ -61,6 +61,7 @@ def create_app(dep: Deployment, access: AccessPolicy | None = None) -> FastAPI:
     app.state.deployment = dep
     app.state.access = access
     app.state.feed = streams.ChangeFeed(dep)
+    app.state.asset_pages = api_assets.AssetPages()
     # Partitions before assets: ``/api/assets/{key:path}`` would take ``KEY/partitions``.
     modules = (
         api_locations,

@@ -2,24 +2,20 @@
 
 A row shows the serving definitions, what the event log says (materializations, partition
 statuses, check results) and the statuses of the recent runs; the key of the cached payload is
-the definitions version, the newest event's storage id and the recent runs' statuses (cheap
-reads), plus a 30-second clock: time-window partitions and dynamic partition keys (added without
-an event) change the partition totals, which may so lag by up to 30 seconds.
+the definitions version and `data_version.data_version` (the newest event's storage id, the
+recent runs' heads and a 30-second clock: cheap reads, no run body decoded).
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 from bakehouse.storage.instance import Instance
-from bakehouse.web import asset_status
 from bakehouse.web.catalog import catalog_rows, page_payload
+from bakehouse.web.data_version import data_version
 from bakehouse.web.graph_view import GraphViews
 from bakehouse.web.templating import tojson_script
-
-CLOCK_S = 30
 
 
 class CatalogCache:
@@ -32,13 +28,7 @@ class CatalogCache:
         self._cached: tuple[Any, dict[str, Any], str] | None = None
 
     def _key(self, version: str) -> tuple[Any, ...]:
-        runs = self.instance.get_runs(limit=asset_status.RECENT_RUNS)
-        return (
-            version,
-            self.instance.get_max_event_storage_id(),
-            tuple((r.run_id, r.status) for r in runs),
-            int(time.time() // CLOCK_S),
-        )
+        return (version, data_version(self.instance))
 
     def payload(self) -> tuple[dict[str, Any], str]:
         """Every row (`catalog.page_payload`) and the same as JSON safe in a script element."""

@@ -22,6 +22,7 @@ from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.module_errors import failed_module_of
 from bakehouse.host.staleness import keys_to_read, staleness
 from bakehouse.web import asset_status
+from bakehouse.web.data_version import VersionedCache, data_version
 from bakehouse.web.layout import GraphLayout, NodeSpec, layout_graph
 from bakehouse.web.location_colors import location_color
 from bakehouse.web.partition_counts import partition_counts
@@ -57,6 +58,7 @@ class GraphViews:
         self._graph: tuple[str, GlobalAssetGraph] | None = None
         self._layouts: OrderedDict[tuple[str, tuple[str, ...] | None], GraphLayout] = OrderedDict()
         self._structures: OrderedDict[tuple[str, tuple[str, ...] | None], Structure] = OrderedDict()
+        self._statuses: VersionedCache[bytes] = VersionedCache(CACHED_LAYOUTS)
 
     def graph(self) -> tuple[str, GlobalAssetGraph]:
         """The definitions version and the global graph of the definitions serving now."""
@@ -122,6 +124,19 @@ class GraphViews:
             while len(self._structures) > CACHED_LAYOUTS:
                 self._structures.popitem(last=False)
         return built
+
+    def status_body(self, keys: list[str] | None = None) -> bytes:
+        """`status` as JSON bytes, kept while neither the definitions, storage (`data_version`)
+        nor the locations' states change: a warm request reads two small rows, not every
+        latest materialization."""
+        version, _ = self.graph()
+        key = (
+            version,
+            tuple(keys) if keys is not None else None,
+            data_version(self.dep.instance),
+            tuple((s.name, s.status.value, s.serving_last_good) for s in self.dep.locations()),
+        )
+        return self._statuses.get(key, lambda: msgspec.json.encode(self.status(keys)))
 
     def status(self, keys: list[str] | None = None) -> dict[str, Any]:
         """Each placed asset's status, as arrays in the structure's node order: ``state`` (an
