@@ -21,15 +21,23 @@
     running: "Running…", queued: "Queued",
   };
   const MIN_ZOOM = 0.01, MAX_ZOOM = 2.5;
+  // Past this many edges in view the graph is an overview: nodes are blocks and only the
+  // edges of the selection are drawn (at that zoom each edge is under a pixel; stroking tens of
+  // thousands would cost frames, not show more).
+  const EDGE_BUDGET = 20000;
+  // A node far out is at least this many screen pixels, so every asset stays visible.
+  const MIN_BLOCK_PX = 1.5;
+  // Zooming out stops at MIN_ZOOM, or at the zoom that fits the whole graph if that is less.
+  let minZoom = MIN_ZOOM;
   const SANS = css.getPropertyValue("--sans");
 
-  let graph, nodes, edges, byKey, parents, children, locationColor, W, H;
+  let graph, nodes, edges, byKey, parents, children, edgesOf, locationColor, W, H;
   const view = { k: 1, x: 0, y: 0 };
   let selected = new Set();
   let focus = -1, hover = -1;
   let newestRun = new Map();
   let frameRequested = false;
-  const drawn = { nodes: 0, edges: [], ms: 0 };
+  const drawn = { nodes: 0, edges: [], ms: 0, lod: 2, overview: false };
   const dpr = () => window.devicePixelRatio || 1;
   // The job page draws a job's graph with this script too, without the lineage page's toolbar.
   const byId = (id) => document.getElementById(id) || document.createElement("div");
@@ -50,7 +58,8 @@
     byKey = new Map(nodes.map((n, i) => [n.key, i]));
     parents = nodes.map(() => []);
     children = nodes.map(() => []);
-    edges.forEach(([p, c]) => { parents[c].push(p); children[p].push(c); });
+    edgesOf = nodes.map(() => []);
+    edges.forEach(([p, c], e) => { parents[c].push(p); children[p].push(c); edgesOf[p].push(e); edgesOf[c].push(e); });
     // Colours come from the server, derived from each location's name: the same on every load.
     locationColor = new Map(data.locations.map((b) => [b.location, b.color || "#98a2b3"]));
     nodes.forEach((n) => { n._label = null; });
@@ -221,7 +230,9 @@
     if (!nodes.length) return;
     const pad = 40;
     const k = Math.min((w - pad * 2) / graph.width, (h - pad * 2) / graph.height, 1);
-    view.k = Math.max(MIN_ZOOM, k);
+    // A graph too large for MIN_ZOOM still fits whole: far out, every node is a block.
+    minZoom = Math.min(MIN_ZOOM, k);
+    view.k = Math.max(minZoom, k);
     view.x = (w - graph.width * view.k) / 2;
     view.y = Math.max(pad, (h - graph.height * view.k) / 2);
     if (graph.height * view.k > h) view.y = pad;
@@ -230,7 +241,7 @@
 
   function zoomAt(factor, sx, sy) {
     animation++;
-    const k = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, view.k * factor));
+    const k = Math.min(MAX_ZOOM, Math.max(minZoom, view.k * factor));
     view.x = sx - ((sx - view.x) * k) / view.k;
     view.y = sy - ((sy - view.y) * k) / view.k;
     view.k = k;
@@ -265,9 +276,11 @@
 
   function hit(sx, sy) {
     const p = toWorld(sx, sy);
+    // Far out a node is drawn larger than it is (MIN_BLOCK_PX): it is hit where it is drawn.
+    const w = Math.max(W, MIN_BLOCK_PX / view.k), h = Math.max(H, MIN_BLOCK_PX / view.k);
     for (let i = nodes.length - 1; i >= 0; i--) {
       const n = nodes[i];
-      if (p.x >= n.x && p.x <= n.x + W && p.y >= n.y && p.y <= n.y + H) return i;
+      if (p.x >= n.x && p.x <= n.x + w && p.y >= n.y && p.y <= n.y + h) return i;
     }
     return -1;
   }
@@ -336,15 +349,35 @@
     const lod = k < 0.28 ? 0 : k < 0.5 ? 1 : 2;
     const buckets = { plain: [], cross: [], hot: [] };
     drawn.edges = [];
-    for (let e = 0; e < edges.length; e++) {
+    const inView = (e) => {
+      const a = nodes[edges[e][0]], b = nodes[edges[e][1]];
+      const x0 = a.x + W, y0 = a.y + H / 2, x1 = b.x, y1 = b.y + H / 2;
+      return !(Math.max(x0, x1) < vx0 || Math.min(x0, x1) > vx1 || Math.max(y0, y1) < vy0 || Math.min(y0, y1) > vy1);
+    };
+    // Level of detail: count the edges in view first; past the budget only the selection's.
+    let edgesInView = 0;
+    if (lod === 0) for (let e = 0; e < edges.length && edgesInView <= EDGE_BUDGET; e++) if (inView(e)) edgesInView++;
+    const overview = lod === 0 && edgesInView > EDGE_BUDGET;
+    let candidates = null;
+    if (overview) {
+      const near = new Set();
+      selected.forEach((key) => near.add(byKey.get(key)));
+      if (focus >= 0) near.add(focus);
+      candidates = [];
+      near.forEach((i) => { if (i !== undefined) edgesOf[i].forEach((e) => candidates.push(e)); });
+    }
+    const edgeCount = candidates ? candidates.length : edges.length;
+    for (let j = 0; j < edgeCount; j++) {
+      const e = candidates ? candidates[j] : j;
+      if (!inView(e)) continue;
       const [p, c] = edges[e];
       const a = nodes[p], b = nodes[c];
-      const x0 = a.x + W, y0 = a.y + H / 2, x1 = b.x, y1 = b.y + H / 2;
-      if (Math.max(x0, x1) < vx0 || Math.min(x0, x1) > vx1 || Math.max(y0, y1) < vy0 || Math.min(y0, y1) > vy1) continue;
       drawn.edges.push(e);
       const hot = selected.has(a.key) || selected.has(b.key) || p === focus || c === focus;
-      (hot ? buckets.hot : a.location !== b.location ? buckets.cross : buckets.plain).push([x0, y0, x1, y1]);
+      (hot ? buckets.hot : a.location !== b.location ? buckets.cross : buckets.plain).push([a.x + W, a.y + H / 2, b.x, b.y + H / 2]);
     }
+    drawn.lod = lod;
+    drawn.overview = overview;
     function strokeEdges(list, style, width, dash) {
       if (!list.length) return;
       ctx.beginPath();
@@ -472,9 +505,10 @@
         }
       }
     }
+    const bw = Math.max(W, MIN_BLOCK_PX / k), bh = Math.max(H, MIN_BLOCK_PX / k);
     blocks.forEach((list, fill) => {
       ctx.beginPath();
-      list.forEach((n) => ctx.rect(n.x, n.y, W, H));
+      list.forEach((n) => ctx.rect(n.x, n.y, bw, bh));
       ctx.fillStyle = fill;
       ctx.fill();
     });
@@ -614,7 +648,7 @@
       const b = graph.locations.find((x) => x.location === name);
       if (!b) return;
       const { w, h } = size();
-      const k = Math.max(MIN_ZOOM, Math.min(1, (w - 80) / b.width, (h - 80) / b.height));
+      const k = Math.max(minZoom, Math.min(1, (w - 80) / b.width, (h - 80) / b.height));
       animateTo({ k, x: (w - b.width * k) / 2 - b.x * k, y: (h - b.height * k) / 2 - b.y * k });
     }
   });
@@ -898,6 +932,9 @@
     get selected() { return [...selected]; },
     drawnNodes: () => drawn.nodes,
     lastDrawMs: () => drawn.ms,
+    // The level of detail of the last frame: 0 blocks, 1 keys only, 2 everything; overview:
+    // too many edges in view to stroke, so only the selection's were.
+    lod: () => ({ lod: drawn.lod, overview: drawn.overview, zoom: view.k, edges: drawn.edges.length }),
     redraw: () => { draw(); return drawn.ms; },
     zoom(k) { const { w, h } = size(); zoomAt(k / view.k, w / 2, h / 2); },
     edgeDrawn(from, to) {
