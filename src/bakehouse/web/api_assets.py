@@ -29,10 +29,10 @@ from bakehouse.web.catalog import (
     row_of,
 )
 from bakehouse.web.check_results import HISTORY, latest_by_check, outcome
-from bakehouse.web.data_version import VersionedCache, data_version
+from bakehouse.web.data_version import VersionedCache
 from bakehouse.web.deps import deployment
 from bakehouse.web.freshness import FreshnessView, is_watched, views_of
-from bakehouse.web.graph_view import definitions_version
+from bakehouse.web.graph_view import GraphViews
 from bakehouse.web.models import (
     AssetCheckOut,
     AssetDetailOut,
@@ -178,7 +178,8 @@ class AssetPages:
     and storage (`data_version`) are unchanged: a page asked again, or by another client, is
     not read and encoded again."""
 
-    def __init__(self) -> None:
+    def __init__(self, graphs: GraphViews) -> None:
+        self.graphs = graphs
         self.cache: VersionedCache[tuple[bytes, dict[str, str]]] = VersionedCache(16)
 
 
@@ -220,14 +221,14 @@ def list_assets(
     materialization: what the asset catalog lists. A page of at most `limit` rows (1,000 by
     default); when more follow, the ``X-Next-Cursor`` header holds the `cursor` of the next
     page and ``Link`` its URL (``rel="next"``)."""
-    version = definitions_version(dep)
+    version = pages.graphs.data_version()
     graph = dep.graph()
     query = CatalogQuery(
         q=q, group=group, location=location, kind=kind, owner=owner, status=status, sort=sort
     )
     after = decode_cursor(cursor, sort) if cursor is not None else None
     # The whole address: the answer's Link header repeats its query.
-    key = (version, data_version(dep.instance), str(request.url))
+    key = (version, str(request.url))
     body, headers = pages.cache.get(
         key, lambda: _asset_page(request, dep, graph, selection, query, limit, after)
     )

@@ -30,6 +30,7 @@ from bakehouse.web import (
 from bakehouse.web.access import AccessPolicy
 from bakehouse.web.auth import AuthMiddleware
 from bakehouse.web.csrf import CSRF_KEY_NAME, CsrfMiddleware
+from bakehouse.web.graph_view import GraphViews
 from bakehouse.web.hosts import TrustedHostMiddleware
 from bakehouse.web.methods import MethodsMiddleware
 from bakehouse.web.same_origin import SameOriginMiddleware
@@ -61,7 +62,9 @@ def create_app(dep: Deployment, access: AccessPolicy | None = None) -> FastAPI:
     app.state.deployment = dep
     app.state.access = access
     app.state.feed = streams.ChangeFeed(dep)
-    app.state.asset_pages = api_assets.AssetPages()
+    # The graph, its layouts and the asset views' caches, shared by the API and the pages.
+    app.state.graph_views = GraphViews(dep)
+    app.state.asset_pages = api_assets.AssetPages(app.state.graph_views)
     # Partitions before assets: ``/api/assets/{key:path}`` would take ``KEY/partitions``.
     modules = (
         api_locations,

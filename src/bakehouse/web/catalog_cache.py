@@ -2,8 +2,9 @@
 
 A row shows the serving definitions, what the event log says (materializations, partition
 statuses, check results) and the statuses of the recent runs; the key of the cached payload is
-the definitions version and `data_version.data_version` (the newest event's storage id, the
-recent runs' heads and a 30-second clock: cheap reads, no run body decoded).
+`GraphViews.data_version`: the definitions version, the newest event's storage id, the recent
+runs' heads (cheap reads, no run body decoded) and, for graphs whose views change with time, a
+30-second clock.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 
 from bakehouse.storage.instance import Instance
 from bakehouse.web.catalog import catalog_rows, page_payload
-from bakehouse.web.data_version import data_version
 from bakehouse.web.graph_view import GraphViews
 from bakehouse.web.templating import tojson_script
 
@@ -27,13 +27,10 @@ class CatalogCache:
         self._lock = threading.Lock()
         self._cached: tuple[Any, dict[str, Any], str] | None = None
 
-    def _key(self, version: str) -> tuple[Any, ...]:
-        return (version, data_version(self.instance))
-
     def payload(self) -> tuple[dict[str, Any], str]:
         """Every row (`catalog.page_payload`) and the same as JSON safe in a script element."""
-        version, graph = self.graphs.graph()
-        key = self._key(version)
+        key = self.graphs.data_version()
+        _, graph = self.graphs.graph()
         with self._lock:
             if self._cached is not None and self._cached[0] == key:
                 return self._cached[1], self._cached[2]

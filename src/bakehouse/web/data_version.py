@@ -2,11 +2,12 @@
 
 The asset views (statuses, catalog rows, ``/api/assets``) show the event log and the recent
 runs. Rather than re-read every latest materialization per request, they are kept until the
-token moves: the newest event's storage id (one indexed read), the newest runs' ids, statuses
-and update times (their indexed columns, no run body decoded), and a 30-second clock, since
-time-window partitions and dynamic partition keys (added without an event) change partition
-totals, which may so lag by up to 30 seconds. Reading it costs two small queries whatever the
-number of assets or the size of the runs.
+token moves: the newest event's storage id (one indexed read) and the newest runs' ids, statuses
+and update times (their indexed columns, no run body decoded). Where the graph has partitioned
+assets or freshness policies (`changes_with_time`), a 30-second clock too: time-window partitions
+and dynamic partition keys (added without an event) change partition totals, and freshness
+changes as time passes, which may so lag by up to 30 seconds. Reading it costs two small
+queries whatever the number of assets or the size of the runs.
 """
 
 from __future__ import annotations
@@ -17,22 +18,33 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
+from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.storage.instance import Instance
 from bakehouse.web import asset_status
+from bakehouse.web.freshness import is_watched
 
 CLOCK_S = 30
 
 T = TypeVar("T")
 
 
-def data_version(instance: Instance) -> tuple[Hashable, ...]:
+def changes_with_time(graph: GlobalAssetGraph) -> bool:
+    """Whether what the asset views show of `graph` can change with no write to storage: a
+    partitioned asset (time windows, dynamic partition keys) or a freshness policy or check."""
+    return any(
+        placed.node.partitions is not None or is_watched(graph, key)
+        for key, placed in graph.assets.items()
+    )
+
+
+def data_version(instance: Instance, *, clocked: bool = True) -> tuple[Hashable, ...]:
     """A token that changes whenever an asset's status, materialization, partition or check
-    counts may have (and at least every `CLOCK_S` seconds)."""
+    counts may have (and, `clocked`, at least every `CLOCK_S` seconds)."""
     heads = instance.get_run_heads(limit=asset_status.RECENT_RUNS)
     return (
         instance.get_max_event_storage_id(),
         tuple((h.run_id, h.status, h.updated_at) for h in heads),
-        int(time.time() // CLOCK_S),
+        int(time.time() // CLOCK_S) if clocked else None,
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from bakehouse.host.global_graph import GlobalAssetGraph
 from bakehouse.host.module_errors import failed_module_of
 from bakehouse.host.staleness import keys_to_read, staleness
 from bakehouse.web import asset_status
-from bakehouse.web.data_version import VersionedCache, data_version
+from bakehouse.web.data_version import VersionedCache, changes_with_time, data_version
 from bakehouse.web.layout import GraphLayout, NodeSpec, layout_graph
 from bakehouse.web.location_colors import location_color
 from bakehouse.web.partition_counts import partition_counts
@@ -56,6 +57,7 @@ class GraphViews:
         self.dep = dep
         self._lock = threading.Lock()
         self._graph: tuple[str, GlobalAssetGraph] | None = None
+        self._clocked: tuple[str, bool] | None = None
         self._layouts: OrderedDict[tuple[str, tuple[str, ...] | None], GraphLayout] = OrderedDict()
         self._structures: OrderedDict[tuple[str, tuple[str, ...] | None], Structure] = OrderedDict()
         self._statuses: VersionedCache[bytes] = VersionedCache(CACHED_LAYOUTS)
@@ -67,6 +69,15 @@ class GraphViews:
             if self._graph is None or self._graph[0] != version:
                 self._graph = (version, self.dep.graph())
             return self._graph
+
+    def data_version(self) -> tuple[str, tuple[Hashable, ...]]:
+        """The definitions version and storage's `data_version.data_version`, with a clock only
+        when the serving graph `changes_with_time` (decided once per definitions version)."""
+        version, graph = self.graph()
+        clocked = self._clocked
+        if clocked is None or clocked[0] != version:
+            clocked = self._clocked = (version, changes_with_time(graph))
+        return version, data_version(self.dep.instance, clocked=clocked[1])
 
     def layout(self, keys: list[str] | None = None) -> tuple[str, GlobalAssetGraph, GraphLayout]:
         """The layout of `keys` (every asset when None), from the cache when it is fresh."""
@@ -129,11 +140,11 @@ class GraphViews:
         """`status` as JSON bytes, kept while neither the definitions, storage (`data_version`)
         nor the locations' states change: a warm request reads two small rows, not every
         latest materialization."""
-        version, _ = self.graph()
+        version, stored = self.data_version()
         key = (
             version,
             tuple(keys) if keys is not None else None,
-            data_version(self.dep.instance),
+            stored,
             tuple((s.name, s.status.value, s.serving_last_good) for s in self.dep.locations()),
         )
         return self._statuses.get(key, lambda: msgspec.json.encode(self.status(keys)))

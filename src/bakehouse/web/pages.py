@@ -28,7 +28,6 @@ from bakehouse.web import (
     page_runs,
 )
 from bakehouse.web.catalog_cache import CatalogCache
-from bakehouse.web.graph_view import GraphViews
 from bakehouse.web.templating import STATIC, problem
 
 router = APIRouter(include_in_schema=False)
@@ -58,7 +57,6 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 def mount(app: FastAPI) -> None:
     """Add the pages, their static files and ``/api/graph`` to `app`."""
-    app.state.graph_views = GraphViews(app.state.deployment)
     app.state.catalog_cache = CatalogCache(app.state.deployment.instance, app.state.graph_views)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (
