@@ -15,7 +15,10 @@ the layer before) is measured:
   every row embedded): first, warm, size;
 - in Debian's chromium (headless, 1440x900, a fresh context per load; first load, then the
   median of the next): the lineage page until its canvas has drawn every node
-  (`lineage_browser.py`'s watcher), and the catalog page until its table holds every row
+  (`lineage_browser.py`'s watcher: the page opens fitted on the whole graph, so that frame
+  has every node in view, drawn at the level of detail of that zoom: blocks far out, and only
+  the selection's edges past 20,000 edges in view), then one redraw at fit and one zoomed in
+  to 1:1 (what panning and zooming cost); and the catalog page until its table holds every row
   (`catalog_bench.py`'s watcher); each in the page's own clock from navigation start;
 - **idle CPU**: the webserver process's user+system CPU time (``/proc/PID/stat``) over 30 s,
   as a share of one core, with no page open, then with one client on ``/api/stream`` (a page
@@ -217,7 +220,13 @@ def _browser(url: str, n: int, loads: int) -> dict[str, Any]:
     executable = shutil.which("chromium")
     if executable is None:
         raise RuntimeError("no chromium on PATH (Debian: apt-get install chromium)")
-    found: dict[str, list[float]] = {"lineage": [], "catalog": [], "frame_fit_ms": []}
+    found: dict[str, list[float]] = {
+        "lineage": [],
+        "catalog": [],
+        "frame_fit_ms": [],
+        "frame_close_ms": [],
+    }
+    lod: dict[str, Any] = {}
     pages = (("lineage", "/lineage", WATCH_BAKEHOUSE), ("catalog", "/assets", WATCH_CATALOG))
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
@@ -234,7 +243,14 @@ def _browser(url: str, n: int, loads: int) -> dict[str, Any]:
                         )
                         found[name].append(page.evaluate("window.__bench.at") / 1000)
                         if name == "lineage":
+                            lod = page.evaluate("bhLineage.lod()")
                             found["frame_fit_ms"].append(
+                                statistics.median(
+                                    page.evaluate("bhLineage.redraw()") for _ in range(5)
+                                )
+                            )
+                            page.evaluate("bhLineage.zoom(1)")
+                            found["frame_close_ms"].append(
                                 statistics.median(
                                     page.evaluate("bhLineage.redraw()") for _ in range(5)
                                 )
@@ -249,6 +265,9 @@ def _browser(url: str, n: int, loads: int) -> dict[str, Any]:
         row[f"{name}_drawn_first_s"] = times[0]
         row[f"{name}_drawn_next_s"] = statistics.median(times[1:]) if len(times) > 1 else None
     row["lineage_frame_fit_ms"] = statistics.median(found["frame_fit_ms"])
+    row["lineage_frame_close_ms"] = statistics.median(found["frame_close_ms"])
+    # The level of detail of the frame at fit: 0 = blocks; overview = too many edges in view.
+    row["lineage_fit_lod"] = lod
     return row
 
 
@@ -356,6 +375,13 @@ def _mb(size: int) -> str:
     return f"{size / 1e6:.2f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
 
 
+def _lod_text(row: dict[str, Any]) -> str:
+    lod = row["lineage_fit_lod"]
+    shown = ("blocks", "keys", "full")[lod["lod"]]
+    edges = "selection's edges only" if lod["overview"] else f"{lod['edges']:,} edges"
+    return f"{shown}, {edges}, zoom {lod['zoom']:.3f}"
+
+
 def report(rows: list[dict[str, Any]], idle_s: float) -> str:
     """A Markdown table, one column per size."""
     head = "| | " + " | ".join(f"{r['assets']:,} assets" for r in rows) + " |"
@@ -393,10 +419,14 @@ def report(rows: list[dict[str, Any]], idle_s: float) -> str:
     )
     if "lineage_drawn_first_s" in rows[0]:
         line(
-            "lineage page drawn in chromium, first / next",
+            "lineage page, every node drawn (at fit, level of detail), first / next",
             lambda r: f"{_s(r['lineage_drawn_first_s'])} / {_s(r['lineage_drawn_next_s'])}",
         )
-        line("lineage frame at fit", lambda r: f"{r['lineage_frame_fit_ms']:.0f} ms")
+        line("lineage fit: level of detail", _lod_text)
+        line(
+            "lineage frame at fit / zoomed in to 1:1",
+            lambda r: f"{r['lineage_frame_fit_ms']:.0f} ms / {r['lineage_frame_close_ms']:.0f} ms",
+        )
         line(
             "catalog page drawn in chromium, first / next",
             lambda r: f"{_s(r['catalog_drawn_first_s'])} / {_s(r['catalog_drawn_next_s'])}",
