@@ -16,6 +16,7 @@ from bakehouse.cli.output import (
     print_load_failure,
     print_module_errors,
 )
+from bakehouse.project.code_server_settings import LoadLimit
 from bakehouse.project.workspace import Workspace
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap
 
@@ -172,14 +173,15 @@ def _location_json(result: LocationSnap | LoadFailure) -> dict[str, object]:
 @json_output.option
 @click.option(
     "--load-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=60.0,
-    show_default=True,
+    type=click.FloatRange(min=0),
+    default=None,
     envvar="BAKEHOUSE_LOAD_TIMEOUT",
-    help="Seconds a location may take to load; one still loading then fails with the Python "
-    "stack it was stuck in.",
+    help="Seconds of its own time a location may take to load (time spent waiting for a CPU "
+    "that other processes held does not count; 0: no limit); one still loading then fails "
+    "with the Python stack it was stuck in. Default: [tool.bakehouse.code_servers] "
+    "local_startup_timeout, else 180.",
 )
-def check_defs(as_json: bool, load_timeout: float) -> None:
+def check_defs(as_json: bool, load_timeout: float | None) -> None:
     """Load each code location in its own Python; print what it defines, or the error with its
     file:line, as each one finishes. Exits 1 when any location fails to load, or loads with
     errors: whatever defs_errors says, every module of the defs folder is loaded and each one
@@ -200,7 +202,9 @@ def check_defs(as_json: bool, load_timeout: float) -> None:
     results = fetch_snapshots(
         targets,
         on_result=lambda _name, snap: _print_result(snap),
-        timeout=load_timeout,
+        limit=None
+        if load_timeout is None
+        else LoadLimit(load_timeout, "--load-timeout (or BAKEHOUSE_LOAD_TIMEOUT)"),
     )
     elapsed = time.perf_counter() - started
     out = console()

@@ -12,12 +12,8 @@ from typing import TYPE_CHECKING
 import click
 
 from bakehouse.errors import ProjectError
-from bakehouse.host.client import (
-    DEFAULT_LOAD_TIMEOUT,
-    LocationTarget,
-    fetch_snapshot,
-    target_for_project,
-)
+from bakehouse.host.client import LocationTarget, fetch_snapshot, target_for_project
+from bakehouse.project.code_server_settings import LoadLimit
 from bakehouse.project.workspace import Workspace, find_workspace
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap
 
@@ -61,7 +57,8 @@ def deployment_url(url: str | None, workspace: Workspace | None = None) -> str |
 
 def workspace_targets(workspace: Workspace) -> dict[str, LocationTarget]:
     """Each code location of the workspace, by name."""
-    return {p.location_name: target_for_project(p) for p in workspace.projects}
+    limit = workspace.load_limit
+    return {p.location_name: target_for_project(p, limit) for p in workspace.projects}
 
 
 def fetch_snapshots(
@@ -69,17 +66,17 @@ def fetch_snapshots(
     *,
     meanwhile: Callable[[], object] | None = None,
     on_result: Callable[[str, LocationSnap | LoadFailure], object] | None = None,
-    timeout: float = DEFAULT_LOAD_TIMEOUT,
+    limit: LoadLimit | None = None,
 ) -> dict[str, LocationSnap | LoadFailure]:
     """Load every location once, in parallel, each in its own interpreter; call `meanwhile`
     here while they load (this process mostly waits for them), and `on_result` (under a lock)
-    as each one finishes. A location still loading after `timeout` seconds fails with the
-    stack it was stuck in."""
+    as each one finishes. A location still loading after `limit` (else its own limit) fails
+    with the stack it was stuck in."""
     results: dict[str, LocationSnap | LoadFailure] = {}
     lock = threading.Lock()
 
     def load(name: str) -> None:
-        result = fetch_snapshot(targets[name], timeout=timeout)
+        result = fetch_snapshot(targets[name], limit=limit)
         with lock:
             results[name] = result
             if on_result is not None:

@@ -17,6 +17,8 @@ from typing import Any
 
 from bakehouse.errors import ErrorInfo, LocationLoadError
 from bakehouse.host import stuck
+from bakehouse.host.load_clock import LoadClock
+from bakehouse.project.code_server_settings import LoadLimit
 from bakehouse.project.settings import ProjectSettings
 from bakehouse.protocol.snapshot import LoadFailure, LocationSnap, loads
 from bakehouse.protocol.wire import DEFAULT_EXECUTOR_ENV, DEFS_ERRORS_ENV, LOCATION_NAME_ENV
@@ -37,6 +39,8 @@ class LocationTarget:
     executor: Mapping[str, Any] | None = None
     # The project's ``defs_errors``: "isolate" or "fail" (`protocol.wire.DEFS_ERRORS_ENV`).
     defs_errors: str = "isolate"
+    # How long it may take to load (``[tool.bakehouse.code_servers] local_startup_timeout``).
+    load_limit: LoadLimit = field(default_factory=LoadLimit)
 
     def process_env(self) -> dict[str, str]:
         """The environment for the location's processes: the source folder on the import path,
@@ -79,8 +83,11 @@ def interpreter_for(settings: ProjectSettings) -> str:
     return sys.executable
 
 
-def target_for_project(settings: ProjectSettings) -> LocationTarget:
-    """The location a project defines."""
+def target_for_project(
+    settings: ProjectSettings, load_limit: LoadLimit | None = None
+) -> LocationTarget:
+    """The location a project defines, loading within `load_limit` (its workspace's) or the
+    default limit."""
     return LocationTarget(
         name=settings.location_name,
         python=interpreter_for(settings),
@@ -91,6 +98,7 @@ def target_for_project(settings: ProjectSettings) -> LocationTarget:
         env=dict(settings.env),
         executor=settings.executor,
         defs_errors=settings.defs_errors,
+        load_limit=load_limit or LoadLimit(),
     )
 
 
@@ -112,16 +120,14 @@ def _startup_failure(target: LocationTarget, detail: str) -> LoadFailure:
     )
 
 
-DEFAULT_LOAD_TIMEOUT = 600.0
-
-
 def fetch_snapshot(
-    target: LocationTarget, *, timeout: float = DEFAULT_LOAD_TIMEOUT
+    target: LocationTarget, *, limit: LoadLimit | None = None
 ) -> LocationSnap | LoadFailure:
     """Load the location once in a subprocess of its own interpreter and return its snapshot.
 
-    A process still loading after `timeout` seconds is asked for its Python stack and killed;
-    one that exits without a snapshot is reported with its exit code or signal.
+    A process still loading after `limit` (else the target's) seconds of its own time
+    (`load_clock`) is asked for its Python stack and killed; one that exits without a snapshot
+    is reported with its exit code or signal.
     """
     cmd = [
         target.python,
@@ -143,12 +149,18 @@ def fetch_snapshot(
         )
     except FileNotFoundError:
         return _startup_failure(target, f"interpreter not found: {target.python}")
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        stuck.dump_stack_and_kill(proc)
-        stdout, stderr = proc.communicate()
-        return _stuck_failure(target, timeout, stderr.decode(errors="replace"))
+    clock = LoadClock(proc.pid, limit or target.load_limit)
+    while True:
+        try:
+            # Retrying communicate after its timeout loses no output (subprocess docs).
+            stdout, stderr = proc.communicate(timeout=clock.nap())
+            break
+        except subprocess.TimeoutExpired:
+            if clock.expired():
+                message = clock.timeout_message(target.name)
+                stuck.dump_stack_and_kill(proc)
+                stdout, stderr = proc.communicate()
+                return _stuck_failure(target, message, stderr.decode(errors="replace"))
     out = stdout.decode(errors="replace").strip()
     if not out:
         detail = stderr.decode(errors="replace")
@@ -158,11 +170,7 @@ def fetch_snapshot(
     return loads(out)
 
 
-def _stuck_failure(target: LocationTarget, timeout: float, stderr: str) -> LoadFailure:
-    message = (
-        f"code location '{target.name}' did not finish loading within {timeout:.0f} s; "
-        "the stack shows where its Python was when it was stopped"
-    )
+def _stuck_failure(target: LocationTarget, message: str, stderr: str) -> LoadFailure:
     return _failure(target, "LocationLoadTimeout", message, stuck.stack_part(stderr))
 
 

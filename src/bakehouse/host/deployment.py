@@ -83,7 +83,7 @@ class Deployment:
             ]
         if supervisor is None:
             supervisor = LocationSupervisor(
-                [target_for_project(p) for p in workspace.projects],
+                [target_for_project(p, workspace.load_limit) for p in workspace.projects],
                 heartbeat_interval=heartbeat_interval,
                 allow_duplicate_asset_keys=workspace.allow_duplicate_asset_keys,
             )
@@ -226,7 +226,9 @@ class Deployment:
         and key) when it does not read; then nothing changes."""
         with self._refreshing:
             workspace = read_workspace(self.workspace.config_file)
-            changes = self.supervisor.set_targets(target_for_project(p) for p in workspace.projects)
+            changes = self.supervisor.set_targets(
+                target_for_project(p, workspace.load_limit) for p in workspace.projects
+            )
             self.workspace = workspace
             if changes.added or changes.removed:
                 log.info("workspace changed: added %s, removed %s", changes.added, changes.removed)

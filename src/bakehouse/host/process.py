@@ -15,12 +15,13 @@ import os
 import selectors
 import subprocess
 import threading
-import time
+from dataclasses import replace
 from typing import Any
 
 from bakehouse.errors import ErrorInfo, ProtocolError
 from bakehouse.host import stuck
 from bakehouse.host.client import LocationTarget
+from bakehouse.host.load_clock import LoadClock
 from bakehouse.protocol.snapshot import READABLE_PROTOCOLS, LoadFailure, LocationSnap, loads
 from bakehouse.protocol.wire import READY_PREFIX
 
@@ -57,10 +58,11 @@ class CodeServerProcess:
         """The server's process id once started."""
         return self.proc.pid if self.proc else None
 
-    def start(self, *, timeout: float = 300.0) -> LocationSnap | LoadFailure:
+    def start(self, *, timeout: float | None = None) -> LocationSnap | LoadFailure:
         """Start the server, wait until it has loaded the code, and return what it loaded.
 
-        Raises `CodeServerStartError` if it dies or stays silent for `timeout` seconds.
+        Raises `CodeServerStartError` if it dies, or is still loading after `timeout` (else the
+        target's limit) seconds of its own time (`load_clock`).
         """
         cmd = [
             self.target.python, "-m", "bakehouse", "code-server",
@@ -87,7 +89,10 @@ class CodeServerProcess:
             target=self._drain_stderr, args=(self.proc.stderr,), daemon=True
         )
         self._stderr_thread.start()
-        ready = self._read_ready_line(timeout)
+        limit = self.target.load_limit
+        if timeout is not None:
+            limit = replace(limit, seconds=timeout)
+        ready = self._read_ready_line(LoadClock(self.proc.pid, limit))
         self.host, self.port = str(ready["host"]), int(ready["port"])
         return self.snapshot()
 
@@ -96,17 +101,16 @@ class CodeServerProcess:
             self._stderr.append(raw.decode(errors="replace"))
         stream.close()
 
-    def _read_ready_line(self, timeout: float) -> dict[str, Any]:
+    def _read_ready_line(self, clock: LoadClock) -> dict[str, Any]:
         assert self.proc is not None
         assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
         selector = selectors.DefaultSelector()
         selector.register(self.proc.stdout, selectors.EVENT_READ)
         buffer = b""
         ended = False  # stdout closed or the process exited: it is gone, not slow
         try:
-            while time.monotonic() < deadline:
-                if selector.select(timeout=0.1):
+            while not clock.expired():
+                if selector.select(timeout=min(clock.nap(), 0.1)):
                     chunk = os.read(self.proc.stdout.fileno(), 65536)
                     if not chunk:
                         ended = True
@@ -128,8 +132,7 @@ class CodeServerProcess:
         self.wait_stderr()
         if code is None:
             raise CodeServerStartError(
-                f"location '{self.target.name}' did not finish loading within {timeout:.0f} s; "
-                "the stack shows where its Python was when it was stopped",
+                clock.timeout_message(self.target.name),
                 stuck.stack_part(self.stderr_tail(STDERR_LINES)),
             )
         tail = self.stderr_tail()

@@ -141,7 +141,7 @@ class LocationSupervisor:
         *,
         heartbeat_interval: float = 2.0,
         heartbeat_timeout: float = 60.0,
-        load_timeout: float = 300.0,
+        load_timeout: float | None = None,
         max_backoff: float = 30.0,
         allow_duplicate_asset_keys: bool = False,
     ) -> None:
@@ -153,6 +153,7 @@ class LocationSupervisor:
         self._placing = threading.Lock()
         self.heartbeat_interval = heartbeat_interval
         self.heartbeat_timeout = heartbeat_timeout
+        # Seconds each location may take to load; None: each target's own limit.
         self.load_timeout = load_timeout
         self.max_backoff = max_backoff
         self._lock = threading.RLock()

@@ -250,8 +250,10 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
         "storage",
         "executor",
         "defs_errors",
+        "code_servers",
     ),
     "storage": ("durability",),
+    "code_servers": ("local_startup_timeout",),
     "project": (
         "root_module",
         "defs_module",
@@ -288,7 +290,7 @@ def settings_warnings(config: Path) -> list[str]:
                 warnings.append(f"{config}: {shown}.{key}: unknown key, ignored{hint}")
 
     check(table, "", prefix)
-    for section in ("project", "workspace", "storage"):
+    for section in ("project", "workspace", "storage", "code_servers"):
         value = table.get(section)
         if isinstance(value, dict):
             check(value, section, f"{prefix}.{section}")

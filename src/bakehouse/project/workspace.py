@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bakehouse.errors import ProjectError
+from bakehouse.project.code_server_settings import LoadLimit, read_load_limit
 from bakehouse.project.run_queue import RunQueueSettings, read_run_queue
 from bakehouse.project.settings import (
     ProjectSettings,
@@ -36,6 +37,8 @@ class Workspace:
     run_queue: RunQueueSettings = field(default_factory=RunQueueSettings)
     # `[tool.bakehouse.storage] durability` (None: not set, the storage's default).
     durability: Durability | None = None
+    # `[tool.bakehouse.code_servers] local_startup_timeout`: how long a location may load.
+    load_limit: LoadLimit = field(default_factory=LoadLimit)
     # Two locations may define one asset key (shown as a conflict) instead of the later one
     # failing to load (`host/key_clashes.py`).
     allow_duplicate_asset_keys: bool = False
@@ -87,6 +90,7 @@ def read_workspace(config: Path) -> Workspace:
     kind = table.get("directory_type")
     run_queue = read_run_queue(table, prefix, config)
     durability = read_durability(table, prefix, config)
+    load_limit = read_load_limit(table, prefix, config)
     if kind == "project":
         project = read_project(config)
         return Workspace(
@@ -96,6 +100,7 @@ def read_workspace(config: Path) -> Workspace:
             is_single_project=True,
             run_queue=run_queue,
             durability=durability,
+            load_limit=load_limit,
         )
     if kind != "workspace":
         raise ProjectError(
@@ -139,6 +144,7 @@ def read_workspace(config: Path) -> Workspace:
         projects=tuple(projects),
         run_queue=run_queue,
         durability=durability,
+        load_limit=load_limit,
         allow_duplicate_asset_keys=allow,
     )
 
