@@ -18,10 +18,12 @@ def _snapshot(args: argparse.Namespace) -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     try:
+        from bakehouse.codeserver.lifetime import keep_for_the_process
         from bakehouse.codeserver.loader import load_snapshot
         from bakehouse.protocol.snapshot import LoadFailure, dumps
 
         snap = load_snapshot(args.module or "", name=args.name, defs_module=args.defs_module)
+        keep_for_the_process()
         payload = dumps(snap).encode()
     finally:
         sys.stdout.flush()

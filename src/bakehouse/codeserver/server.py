@@ -186,9 +186,11 @@ def serve(
     # User code may print while loading; stdout carries only the ready line.
     real_stdout = sys.stdout
     sys.stdout = sys.stderr
+    from bakehouse.codeserver.lifetime import keep_for_the_process
     from bakehouse.codeserver.loader import load_location
 
     defs, snapshot = load_location(module, name=name, defs_module=defs_module)
+    keep_for_the_process()  # this process serves these definitions until it exits
     state = _State(name, defs, snapshot)
     server = _Server((host, port), state)
     bound_host, bound_port = server.server_address[:2]

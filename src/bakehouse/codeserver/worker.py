@@ -100,12 +100,14 @@ def _run_worker(
                     isolation_from_env,
                     load_definitions,
                 )
+                from bakehouse.codeserver.lifetime import collector_paused, keep_for_the_process
                 from bakehouse.execution.run import execute_run
                 from bakehouse.execution.step_executor import LocationModule, executor_for
 
                 # As the code server loaded it: the host refused any plan needing a skipped module.
-                with isolating_module_errors(isolation_from_env()):
+                with collector_paused(), isolating_module_errors(isolation_from_env()):
                     defs = load_definitions(module, defs_module=defs_module)
+                keep_for_the_process()  # the run's definitions, until the worker exits
                 found = defs.get_job_def(run.job_name) if run.job_name else None
                 if isinstance(found, JobDefinition):
                     # A job of ops: its one worker writes the whole run, start to end.
