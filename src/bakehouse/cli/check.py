@@ -87,7 +87,9 @@ def _print_unplaced_checks(snaps: list[LocationSnap]) -> list[str]:
     from bakehouse.cli.output import relpath
     from bakehouse.host.global_graph import GlobalAssetGraph
 
-    warnings = []
+    warnings: list[str] = []
+    if not any(snap.asset_checks for snap in snaps):
+        return warnings  # nothing to place: no graph to build (a third of a second at 50,000)
     for placed in GlobalAssetGraph(snaps).checks_of_missing_assets():
         check = placed.check
         where = f"{relpath(check.source_file)}:{check.source_line}: " if check.source_file else ""
