@@ -51,7 +51,7 @@ def test_the_limit_reaches_every_target(tmp_path: Path, value: str, seconds: flo
 )
 def test_a_bad_limit_names_the_file_and_key(tmp_path: Path, text: str) -> None:
     root = _project(tmp_path, text)
-    with pytest.raises(ProjectError, match="code_servers.local_startup_timeout must be") as raised:
+    with pytest.raises(ProjectError, match=r"\.local_startup_timeout must be") as raised:
         find_workspace(root)
     assert str(root / "pyproject.toml") in str(raised.value)
 
