@@ -17,7 +17,7 @@ from bakehouse.execution.events import EventWriter
 from bakehouse.execution.run import execute_run
 from bakehouse.graph.keys import AssetKey
 from bakehouse.storage import Instance
-from bakehouse.storage.records import EventType, RunRecord
+from bakehouse.storage.records import EventRecord, EventType, RunRecord
 from tests.storage.conftest import backend, db_url, postgres_database
 from tests.support.waiting import eventually
 
@@ -150,3 +150,42 @@ def test_a_refused_store_keeps_the_events_for_the_next_try(instance: Instance) -
     assert [e.message for e in stored] == ["before", "Started."]
     assert [e.storage_id for e in stored] == [e.storage_id for e in instance.get_events("ghost")]
     writer.close()
+
+
+class _CountingCondition(threading.Condition):
+    """A condition that counts its wake-ups, to see whether emits wake the flusher."""
+
+    def __init__(self, lock: threading.RLock) -> None:
+        super().__init__(lock)
+        self.notified = 0
+
+    def notify(self, n: int = 1) -> None:
+        self.notified += 1
+        super().notify(n)
+
+
+def test_emits_never_wake_the_flusher_and_a_later_event_is_still_stored_in_time(
+    instance: Instance,
+) -> None:
+    instance.create_run(RunRecord(run_id="r1"))
+    writer = EventWriter(instance, "r1", flush_interval=0.2)
+    wake = _CountingCondition(writer._lock)
+    writer._wake = wake
+    try:
+        writer.emit(EventType.STEP_START, "Started.", step_key="s")
+        eventually(lambda: instance.get_events("r1"), message="the first event to be stored")
+        # The flusher now sleeps with an empty buffer; a step's many events must not wake it
+        # (each wake-up is a thread switch on the step's path)...
+        for n in range(200):
+            writer.emit(EventType.LOG, f"line {n}", step_key="s")
+        assert wake.notified == 0
+
+        # ...yet it stores them within the interval, as a live view needs.
+        def lines() -> list[EventRecord] | None:
+            found = [e for e in instance.get_events("r1") if e.event_type == EventType.LOG]
+            return found if len(found) == 200 else None
+
+        stored = eventually(lines, message="the buffered lines to be stored by the flusher")
+        assert [e.message for e in stored] == [f"line {n}" for n in range(200)]
+    finally:
+        writer.close()

@@ -7,6 +7,10 @@ one commit per step instead of one per event. Live views still see a long step w
 `FLUSH_INTERVAL`: what is buffered longer than that is stored by a background thread (and by
 the next emit). A process killed outright loses at most the events of that last interval, never
 a step's outcome without its events.
+
+An emit never wakes the background thread: it sleeps at most `FLUSH_INTERVAL` at a time and
+looks at the buffer when it wakes, so a step's few events cost no thread switch (a wake-up per
+event, and the GIL hand-over it brings, cost more than the events themselves).
 """
 
 from __future__ import annotations
@@ -162,10 +166,9 @@ class EventWriter:
         return list(stored)
 
     def _ensure_flusher(self) -> None:
-        if self._closed or self.instance is None:
-            return
-        if self._flusher is not None:
-            self._wake.notify()
+        # A running flusher is not woken: it wakes by itself within the flush interval, which
+        # is as late as the oldest pending event may be stored (see `_flush_in_background`).
+        if self._closed or self.instance is None or self._flusher is not None:
             return
         self._flusher = threading.Thread(
             target=self._flush_in_background, name=f"events-{self.run_id[:8]}", daemon=True
@@ -173,7 +176,12 @@ class EventWriter:
         self._flusher.start()
 
     def _flush_in_background(self) -> None:
-        """Store what has waited `flush_interval`, until closed or idle for a while."""
+        """Store what has waited `flush_interval`, until closed or idle for a while.
+
+        Emits do not wake this thread, so it never sleeps longer than `flush_interval` with an
+        empty buffer: an event buffered meanwhile is due no earlier than the next wake-up, which
+        then sleeps until it is due. Closing wakes it at once.
+        """
         with self._lock:
             idle_since = time.monotonic()
             while not self._closed:
@@ -183,7 +191,7 @@ class EventWriter:
                         # Said under the lock: an emit after this starts a new flusher.
                         self._flusher = None
                         return
-                    self._wake.wait(_IDLE_SECONDS)
+                    self._wake.wait(self.flush_interval)
                     continue
                 idle_since = now
                 due = self._oldest + self.flush_interval - now
@@ -194,5 +202,5 @@ class EventWriter:
                     self._flush_locked()
                 except StorageError:
                     # The run's own next store raises it where it is handled; do not spin on
-                    # it here. Wait for the next event instead.
-                    self._wake.wait()
+                    # it here: try again after a pause (the events stay buffered).
+                    self._wake.wait(_IDLE_SECONDS)
