@@ -62,17 +62,9 @@ defs = dg.Definitions(
 
 def dagster_python() -> str:
     """bench/.venv-dagster's interpreter, with dagster-dbt and dbt-duckdb added."""
-    venv = bench_run.VENVS["dagster"]
-    # The base interpreter compat_table.py and run.py use, so the venv is not made again.
-    error = bench_run.ensure_venv(venv, shutil.which("python3") or sys.executable, force=False)
-    if error:
-        sys.exit(f"dbt_bench: cannot make {venv.path}: {error}")
-    python = str(venv.python)
-    if subprocess.run([python, "-c", "import dagster_dbt"], capture_output=True).returncode:
-        # dbt-core 1.12 builds a parser it downloads from outside the package index.
-        packages = ["dagster-dbt", "dbt-duckdb", "dbt-core<1.12"]
-        subprocess.run([python, "-m", "pip", "install", "-q", *packages], check=True)
-    return python
+    # dbt-core 1.12 builds a parser it downloads from outside the package index.
+    packages = ["dagster-dbt", "dbt-duckdb", "dbt-core<1.12"]
+    return str(bench_run.dagster_venv_with("dagster_dbt", packages, "dbt_bench"))
 
 
 def write_dbt_project(root: Path, models: int) -> None:

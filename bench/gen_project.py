@@ -42,9 +42,10 @@ SHAPES = ("chain", "layered", "fanout")
 TOOLS = {"dagster": "import dagster as dg", "bakehouse": "import bakehouse as dg"}
 
 # Bump when the generated code changes meaning (stale trees are then rewritten).
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 DEFINITIONS_PY = """\
+import importlib
 import os
 from pathlib import Path
 
@@ -56,6 +57,12 @@ def defs():
     loaded = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
     if os.environ.get("BENCH_EXECUTOR") == "in_process":
         return dg.Definitions.merge(loaded, dg.Definitions(executor=dg.in_process_executor))
+    if os.environ.get("BENCH_EXECUTOR") == "celery":
+        # dagster_celery or bakehouse_celery: the one line the trees differ in picks it.
+        celery = importlib.import_module(dg.__name__ + "_celery")
+        broker = os.environ["BENCH_CELERY_BROKER"]
+        executor = celery.celery_executor.configured({{"broker": broker, "backend": broker}})
+        return dg.Definitions.merge(loaded, dg.Definitions(executor=executor))
     return loaded
 """
 

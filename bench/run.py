@@ -214,6 +214,26 @@ def ensure_venv(venv: Venv, base_python: str, force: bool) -> str | None:
     return None
 
 
+def dagster_venv_with(imports: str, packages: list[str], who: str) -> Path:
+    """bench/.venv-dagster (made as this script makes it) with `packages` added unless
+    ``import <imports>`` already works there; returns its interpreter. Dagster stays at the
+    release it has, which makes pip pick the integrations' matching releases."""
+    venv = VENVS["dagster"]
+    # The base interpreter run.py and the other benches use, so the venv is not made again.
+    error = ensure_venv(venv, shutil.which("python3") or sys.executable, force=False)
+    if error:
+        sys.exit(f"{who}: cannot make {venv.path}: {error}")
+    python = str(venv.python)
+    if subprocess.run([python, "-c", f"import {imports}"], capture_output=True).returncode:
+        version = subprocess.run(
+            [python, "-c", "import dagster; print(dagster.__version__)"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        pins = [*packages, f"dagster=={version}"]
+        subprocess.run([python, "-m", "pip", "install", "-q", *pins], check=True)
+    return venv.python
+
+
 # --------------------------------------------------------------------------- processes
 
 
