@@ -3,7 +3,8 @@
 For each size, a ``layered`` project from `gen_project.py` (10 layers, each asset taking two of
 the layer before) is measured:
 
-- ``bh check defs``: process wall time, median of `--reps`;
+- ``bh check defs``: process wall time and the CPU time of its process tree, median of
+  `--reps` after one untimed run that writes the bytecode;
 - the asset index filled, untimed, straight into storage: one run of ``*`` with a
   materialization of every asset (``Instance.store_events``, 1,000 events a transaction), so
   that every asset is materialized without timing a 50,000-step run;
@@ -24,9 +25,10 @@ the layer before) is measured:
   as a share of one core, with no page open, then with one client on ``/api/stream`` (a page
   open, nothing changing). The code server is a process of its own and is reported apart.
 
-Dagster is not run here: see bench/README.md (``scale``) for why, and `run.py`'s ``ui_graph``
-for the side-by-side rows up to 5,000 assets. Usage (this repository's dev venv: httpx,
-playwright):
+Dagster beside the loading rows (`scale_dagster.py`, bench/.venv-dagster): ``dg check defs``
+and ``dg dev`` start to LOADED on the same project, once each within ``--dagster-cap`` seconds
+(the output says when it did not load within them); ``--no-dagster`` leaves them out. Usage
+(this repository's dev venv: httpx, playwright):
 
     .venv/bin/python bench/scale_bench.py                         # 5,000 / 20,000 / 50,000
     .venv/bin/python bench/scale_bench.py --sizes 5000 --idle 10 --json out.json
@@ -38,6 +40,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -49,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import scale_dagster
 from catalog_bench import WATCH as WATCH_CATALOG
 from lineage_browser import WATCH_BAKEHOUSE
 from ui_bench import CHROMIUM_ARGS, _gen_project
@@ -60,16 +64,28 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _env(home: Path, project: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BAKEHOUSE_")}
+    # Bytecode is written, so that runs after the first are warm (as a user's are).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BAKEHOUSE_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env["BAKEHOUSE_HOME"] = str(home)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), str(project / "src")])
     return env
 
 
-def check_defs(project: Path, home: Path, reps: int) -> float:
-    """Median wall seconds of ``bh check defs`` in `project`."""
-    times = []
-    for _ in range(max(reps, 1)):
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def check_defs(project: Path, home: Path, reps: int) -> tuple[float, float]:
+    """Median wall seconds of ``bh check defs`` in `project`, and median CPU seconds of its
+    process tree (the command and the location's loading process), after one untimed run."""
+    times, cpu = [], []
+    for rep in range(max(reps, 1) + 1):
+        cpu_before = _children_cpu()
         started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "bakehouse", "check", "defs"],
@@ -79,10 +95,12 @@ def check_defs(project: Path, home: Path, reps: int) -> float:
             text=True,
             check=False,
         )
-        times.append(time.perf_counter() - started)
+        if rep:
+            times.append(time.perf_counter() - started)
+            cpu.append(_children_cpu() - cpu_before)
         if done.returncode != 0:
             raise RuntimeError(f"bh check defs failed:\n{done.stdout}\n{done.stderr}")
-    return statistics.median(times)
+    return statistics.median(times), statistics.median(cpu)
 
 
 def materialize_all(home: Path, keys: list[str]) -> float:
@@ -311,7 +329,13 @@ def _children(pid: int) -> list[int]:
 
 
 def measure(
-    root: Path, n: int, reps: int, loads: int, idle_s: float, browser: bool
+    root: Path,
+    n: int,
+    reps: int,
+    loads: int,
+    idle_s: float,
+    browser: bool,
+    dagster_cap: float | None = None,
 ) -> dict[str, Any]:
     """Every number for one project size."""
     gen = _gen_project()
@@ -320,7 +344,7 @@ def measure(
     home = Path(tempfile.mkdtemp(prefix="bh-scale-"))
     try:
         row: dict[str, Any] = {"assets": n}
-        row["check_defs_s"] = check_defs(project, home, reps)
+        row["check_defs_s"], row["check_defs_cpu_s"] = check_defs(project, home, reps)
         row["materialize_untimed_s"] = materialize_all(home, keys)
         with (
             Webserver(project, home) as server,
@@ -358,6 +382,8 @@ def measure(
                 assert listener.thread.is_alive(), "the listening client was disconnected"
             finally:
                 listener.close()
+        if dagster_cap:
+            row.update(scale_dagster.measure(root, n, dagster_cap))
         return row
     finally:
         shutil.rmtree(home, ignore_errors=True)
@@ -382,6 +408,12 @@ def _lod_text(row: dict[str, Any]) -> str:
     return f"{shown}, {edges}, zoom {lod['zoom']:.3f}"
 
 
+def _dagster(row: dict[str, Any], name: str) -> str:
+    """A Dagster cell: its seconds, or why there are none (not loaded within the cap, failed)."""
+    seconds = row.get(f"{name}_s")
+    return _s(seconds) if seconds is not None else str(row.get(f"{name}_note") or "—")
+
+
 def report(rows: list[dict[str, Any]], idle_s: float) -> str:
     """A Markdown table, one column per size."""
     head = "| | " + " | ".join(f"{r['assets']:,} assets" for r in rows) + " |"
@@ -390,8 +422,22 @@ def report(rows: list[dict[str, Any]], idle_s: float) -> str:
     def line(label: str, fmt: Any) -> None:
         lines.append(f"| {label} | " + " | ".join(fmt(r) for r in rows) + " |")
 
-    line("`bh check defs`", lambda r: _s(r["check_defs_s"]))
+    line(
+        "`bh check defs` wall (CPU)",
+        lambda r: f"{_s(r['check_defs_s'])} ({_s(r.get('check_defs_cpu_s'))})",
+    )
+    if "dagster_check_defs_s" in rows[0]:
+        line(
+            "`dg check defs` wall (CPU)",
+            lambda r: (
+                _dagster(r, "dagster_check_defs")
+                if r["dagster_check_defs_s"] is None
+                else f"{_s(r['dagster_check_defs_s'])} ({_s(r['dagster_check_defs_cpu_s'])})"
+            ),
+        )
     line("`bh webserver` start to LOADED", lambda r: _s(r["start_to_loaded_s"]))
+    if "dagster_start_to_loaded_s" in rows[0]:
+        line("`dg dev` start to LOADED", lambda r: _dagster(r, "dagster_start_to_loaded"))
     line("webserver RSS when LOADED", lambda r: f"{r['webserver_rss_mb']:.0f} MB")
     line(
         "`/api/graph` first / warm / 304",
@@ -451,12 +497,27 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=30.0, help="seconds of idle CPU measured")
     parser.add_argument("--no-browser", action="store_true", help="skip the chromium rows")
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--no-dagster", action="store_true", help="skip Dagster's rows")
+    parser.add_argument(
+        "--dagster-cap",
+        type=float,
+        default=600.0,
+        help="seconds each Dagster row may take before it is stopped and reported as not loaded",
+    )
     parser.add_argument("--work", type=Path, default=HERE / ".work" / "scale")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     rows = []
     for n in args.sizes:
-        row = measure(args.work, n, args.reps, args.loads, args.idle, not args.no_browser)
+        row = measure(
+            args.work,
+            n,
+            args.reps,
+            args.loads,
+            args.idle,
+            not args.no_browser,
+            None if args.no_dagster else args.dagster_cap,
+        )
         print(json.dumps(row), flush=True)
         rows.append(row)
     if args.json:
