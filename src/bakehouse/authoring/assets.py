@@ -21,7 +21,12 @@ from bakehouse.authoring.check_spec import AssetCheckKey, AssetCheckSpec
 from bakehouse.authoring.dagster_types import DagsterType, dagster_type_of_annotation
 from bakehouse.authoring.freshness import FreshnessPolicy, checked_policy
 from bakehouse.authoring.retries import RetryPolicy
-from bakehouse.authoring.source import caller_frame, caller_source, source_of_function
+from bakehouse.authoring.source import (
+    caller_frame,
+    caller_source,
+    function_doc,
+    source_of_function,
+)
 from bakehouse.errors import DagsterInvalidInvocationError, DefinitionError, SourceLocation
 from bakehouse.graph.keys import AssetKey, CoercibleToAssetKey, coerce_key
 
@@ -356,8 +361,10 @@ def _parse_params(
     ins: Mapping[str, AssetIn],
     key_prefix: tuple[str, ...],
     source: SourceLocation | None,
+    hints: Mapping[str, Any] | None = None,
 ) -> _Params:
-    hints = _annotations(fn)
+    """What `fn`'s parameters ask for; `hints` are its `_annotations` when the caller has them."""
+    hints = _annotations(fn) if hints is None else hints
     params = _parameter_names(fn, source)
     context: str | None = None
     inputs: dict[str, AssetKey] = {}
@@ -621,13 +628,14 @@ def asset(
             )
         except (TypeError, ValueError) as exc:
             raise DefinitionError(f"{fn.__name__}: {exc}", source=source) from None
-        params = _parse_params(fn, ins or {}, prefix, source)
+        hints = _annotations(fn)
+        params = _parse_params(fn, ins or {}, prefix, source, hints)
         upstream = [*params.inputs.values(), *_deps_or_error(deps, fn.__name__, source)]
         mappings = {**dep_partition_mappings(deps), **_in_partition_mappings(ins, params)}
         spec = AssetSpec(
             asset_key,
             deps=upstream,
-            description=description or inspect.getdoc(fn),
+            description=description or function_doc(fn),
             metadata=metadata,
             group_name=group_name,
             code_version=code_version,
@@ -653,7 +661,7 @@ def asset(
             op_tags=op_tags,
             check_specs=_checked_check_specs(check_specs, [asset_key], fn.__name__, source),
             backfill_policy=_checked_backfill_policy(backfill_policy, fn.__name__, source),
-            output_types=_output_types({asset_key: dagster_type or _annotations(fn).get("return")}),
+            output_types=_output_types({asset_key: dagster_type or hints.get("return")}),
             retry_policy=retry_policy,
         )
 
