@@ -177,13 +177,17 @@
   }
 
   // A partition materialized: its asset's "7/12" is read again (once a second at most) rather
-  // than guessed, since the partition may have been materialized before.
-  let countsStale = false, countsTimer = 0;
+  // than guessed, since the partition may have been materialized before. Each read rebuilds
+  // every node's status on the server (tens of thousands of assets: a large share of a
+  // second), so the reads are spaced by at least three times what the last one took: a
+  // long run seen on a huge graph costs the server at most about a quarter of a core.
+  let countsStale = false, countsTimer = 0, lastReadMs = 0;
   function refreshPartitionCounts() {
     if (countsTimer) return;
     countsTimer = setTimeout(async () => {
       countsTimer = 0;
       countsStale = false;
+      const started = performance.now();
       try {
         if (embedded) {
           const data = await fetchEmbeddedShape(filter);
@@ -202,7 +206,8 @@
         invalidate();
         renderPanel();
       } catch (_) { /* the next materialization asks again */ }
-    }, 1000);
+      lastReadMs = performance.now() - started;
+    }, Math.max(1000, 3 * lastReadMs));
   }
 
   // Never materialized shows as the state already; the mark is for what was and is now behind.
