@@ -121,6 +121,8 @@ _PUBLIC_API: dict[str, str] = {
     "RetryPolicy": "bakehouse.authoring.retries",
     "Backoff": "bakehouse.authoring.retries",
     "Jitter": "bakehouse.authoring.retries",
+    "RetryRequested": "bakehouse.authoring.retries",
+    "Failure": "bakehouse.authoring.retries",
     # declarative automation
     "AutomationCondition": "bakehouse.authoring.automation_condition",
     "AutomationConditionSensorDefinition": "bakehouse.authoring.automation_sensor",
@@ -394,8 +396,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from bakehouse.authoring.retries import (
         Backoff as Backoff,
+        Failure as Failure,
         Jitter as Jitter,
         RetryPolicy as RetryPolicy,
+        RetryRequested as RetryRequested,
     )
     from bakehouse.authoring.run_request import (
         AddDynamicPartitionsRequest as AddDynamicPartitionsRequest,

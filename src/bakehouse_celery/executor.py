@@ -24,11 +24,14 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from bakehouse.authoring.executors import ExecutorDefinition
+from bakehouse.authoring.retries import RetryPolicy
 from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.partitions import step_partition_key
 from bakehouse.execution.plan import Step
+from bakehouse.execution.run import job_retry_policy
 from bakehouse.execution.step_executor import LocationModule, RunSteps
+from bakehouse.execution.step_retry import step_retry_policy
 from bakehouse.execution.step_scheduler import StepScheduler
 from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType, WorkerClaim, WorkerRecord
@@ -219,6 +222,7 @@ class _Driver:
         # When a live worker last listened on each queue (a step waits for one that long).
         self.queue_seen: dict[str, float] = {}
         self.message_base = self._message_base()
+        self.default_policy = job_retry_policy(steps)
 
     def _message_base(self) -> dict[str, Any]:
         assert self.location is not None
@@ -248,8 +252,11 @@ class _Driver:
         }
 
     def max_retries(self, step: Step) -> int:
-        policy = getattr(step.assets_def, "retry_policy", None)
+        policy = self.policy(step)
         return policy.max_retries if policy is not None and self.config.retries_enabled else 0
+
+    def policy(self, step: Step) -> RetryPolicy | None:
+        return step_retry_policy(step, self.default_policy)
 
     def run(self) -> None:
         next_liveness = time.monotonic() + _LIVENESS_SECONDS
@@ -277,6 +284,7 @@ class _Driver:
             "step_key": step.key,
             "attempt": number,
             "max_retries": self.max_retries(step),
+            "retries_enabled": self.config.retries_enabled,
         }
         attempt = _Attempt(
             step=step,
@@ -333,12 +341,17 @@ class _Driver:
                 del self.inflight[attempt.step.key]
                 self.scheduler.failed(attempt.step.key)
             elif int(event.data.get("attempt", attempt.number)) == attempt.number:
-                self.retry_later(attempt)
+                self.retry_later(attempt, event.data.get("seconds_to_wait"))
 
-    def retry_later(self, attempt: _Attempt) -> None:
+    def retry_later(self, attempt: _Attempt, seconds_to_wait: Any = None) -> None:
+        """Send the next attempt after the delay the attempt's STEP_UP_FOR_RETRY named (a
+        RetryRequested's own), else the step's RetryPolicy's."""
         del self.inflight[attempt.step.key]
-        policy = getattr(attempt.step.assets_def, "retry_policy", None)
-        delay = policy.delay_before(attempt.number + 1) if policy is not None else 0.0
+        if isinstance(seconds_to_wait, (int, float)):
+            delay = float(seconds_to_wait)
+        else:
+            policy = self.policy(attempt.step)
+            delay = policy.delay_before(attempt.number + 1) if policy is not None else 0.0
         heapq.heappush(self.delayed, (time.time() + delay, attempt.step.key, attempt.number + 1))
 
     def check_liveness(self) -> None:
@@ -426,7 +439,7 @@ class _Driver:
                 partition_key=partition,
                 data={**data, "next_attempt": attempt.number + 1},
             )
-            policy = getattr(attempt.step.assets_def, "retry_policy", None)
+            policy = self.policy(attempt.step)
             delay = policy.delay_before(attempt.number + 1) if policy is not None else 0.0
             heapq.heappush(self.delayed, (time.time() + delay, key, attempt.number + 1))
             return

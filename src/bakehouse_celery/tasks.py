@@ -8,8 +8,9 @@ lands in the event log, which is what the run's executor follows:
 - the run is finished (canceled, failed): the task is dropped, nothing recorded;
 - the attempt was claimed already (the broker delivered it again after a worker died): dropped,
   so no step runs twice without a recorded retry; the executor retries it from the claim;
-- the step fails and its RetryPolicy has attempts left: STEP_UP_FOR_RETRY instead of
-  STEP_FAILURE, and the executor sends the next attempt.
+- the step fails and its retry rules allow another attempt (`bakehouse.execution.step_retry`,
+  as in every executor): STEP_UP_FOR_RETRY, and the executor sends the next attempt after the
+  delay the event names; resources that fail to set up count as a failed attempt too.
 """
 
 from __future__ import annotations
@@ -127,12 +128,13 @@ def _execute_attempt(
 
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        with open_step_environment(steps, instance, writer) as env:
-            ok = execute_step(step, env)
+        with open_step_environment(
+            steps, instance, writer, retries_enabled=bool(message.get("retries_enabled", True))
+        ) as env:
+            end = execute_step(step, env, attempt)
     except StepTerminated:
-        # The base class's emit: a terminated step is not retried, whatever its RetryPolicy.
-        EventWriter.emit(
-            writer,
+        # A terminated step is not retried, whatever its RetryPolicy.
+        writer.emit(
             EventType.STEP_FAILURE,
             f"Execution of step '{step_key}' failed: StepTerminated: its task was revoked "
             "(the run was canceled) and its process stopped it.",
@@ -147,7 +149,7 @@ def _execute_attempt(
         return {"ok": False}
     finally:
         signal.signal(signal.SIGTERM, previous)
-    return {"ok": ok}
+    return {"ok": end.ok, "retry_in": end.retry_in}
 
 
 class StepTerminated(BaseException):
@@ -159,14 +161,28 @@ def _raise_terminated(_signum: int, _frame: FrameType | None) -> None:
     raise StepTerminated
 
 
-def _record_setup_failure(writer: EventWriter, step_key: str, exc: Exception) -> None:
+def _record_setup_failure(writer: _RetryWriter, step_key: str, exc: Exception) -> None:
+    """The step's code or resources could not be set up: a failed attempt, retried while the
+    step's RetryPolicy (as the executor sent it) has attempts left."""
     error = ErrorInfo.from_exception(exc)
+    data: dict[str, Any] = {"error": error.to_dict()}
+    if writer.attempt <= writer.max_retries:
+        data["next_attempt"] = writer.attempt + 1
+        writer.emit(
+            EventType.STEP_UP_FOR_RETRY,
+            f"Execution of step '{step_key}' failed: {error.message} Retrying (attempt "
+            f"{writer.attempt + 1} of {writer.max_retries + 1}).",
+            level="WARNING",
+            step_key=step_key,
+            data=data,
+        )
+        return
     writer.emit(
         EventType.STEP_FAILURE,
         f"Execution of step '{step_key}' failed: {error.message}",
         level="ERROR",
         step_key=step_key,
-        data={"error": error.to_dict()},
+        data=data,
     )
 
 
@@ -234,8 +250,8 @@ def _steps(message: dict[str, Any]) -> RunSteps:
 
 
 class _RetryWriter(EventWriter):
-    """An `EventWriter` for one attempt: its step's STEP_FAILURE becomes STEP_UP_FOR_RETRY while
-    the step's RetryPolicy has attempts left (the executor then sends the next one)."""
+    """An `EventWriter` for one attempt: its step's events carry the attempt's number, and the
+    attempt's start is stored at once."""
 
     def __init__(
         self, instance: Instance, run_id: str, step_key: str, attempt: int, max_retries: int
@@ -257,20 +273,14 @@ class _RetryWriter(EventWriter):
         data: dict[str, Any] | None = None,
         defer: bool | None = None,
     ) -> EventRecord:
-        """Store one event, the attempt's number in its data; a failure with retries left is
-        recorded as STEP_UP_FOR_RETRY."""
+        """Store one event, the attempt's number in its data."""
         if step_key == self.step_key:
             data = {**(data or {}), "attempt": self.attempt}
-            if event_type == EventType.STEP_START and defer is None:
+            starts = (EventType.STEP_START, EventType.STEP_RESTARTED)
+            if event_type in starts and defer is None:
                 # Stored at once, not with the step's end: a worker lost mid-step leaves its
                 # attempt's start in the log beside the retry (one commit more per task).
                 defer = False
-            if event_type == EventType.STEP_FAILURE and self.attempt <= self.max_retries:
-                event_type, level = EventType.STEP_UP_FOR_RETRY, "WARNING"
-                data["next_attempt"] = self.attempt + 1
-                message = (
-                    f"{message} Retrying (attempt {self.attempt + 1} of {self.max_retries + 1})."
-                )
         return super().emit(
             event_type,
             message,

@@ -61,7 +61,8 @@ def test_task_ids_name_the_run_attempt_and_step() -> None:
 
 def test_retry_policy_delays() -> None:
     policy = dg.RetryPolicy(max_retries=3, delay=0.5, backoff=dg.Backoff.EXPONENTIAL)
-    assert [policy.delay_before(n) for n in (2, 3, 4)] == [0.5, 1.0, 2.0]
+    # Dagster's EXPONENTIAL backoff: (2**n - 1) * delay for retry number n.
+    assert [policy.delay_before(n) for n in (2, 3, 4)] == [0.5, 1.5, 3.5]
     assert dg.RetryPolicy(max_retries=2).delay_before(2) == 0.0
     with pytest.raises(DefinitionError, match="max_retries"):
         dg.RetryPolicy(max_retries=-1)

@@ -232,8 +232,11 @@ def test_a_worker_killed_mid_step_has_its_step_retried_on_another(
             assert set(w5) == {1, 2}
             assert w5[1] != w5[2]
             assert w5[2].endswith(f":{spare.process.pid}")
+            # The second attempt starts as Dagster's do: STEP_RESTARTED, its number in data.
             starts = instance.get_events(run.run_id, event_types=[EventType.STEP_START])
-            assert [e.step_key for e in starts].count("w5") == 2
+            assert [e.step_key for e in starts].count("w5") == 1
+            restarts = instance.get_events(run.run_id, event_types=[EventType.STEP_RESTARTED])
+            assert [(e.step_key, e.data["attempt"]) for e in restarts] == [("w5", 2)]
     finally:
         spare.stop()
 

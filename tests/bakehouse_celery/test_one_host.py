@@ -61,6 +61,15 @@ def dough(flour: int) -> int:
     return flour * 3
 
 
+@dg.asset
+def proof(dough: int) -> int:
+    mark = MARK.with_suffix(".proof")
+    if not mark.exists():
+        mark.write_text("asked once")
+        raise dg.RetryRequested(max_retries=1, seconds_to_wait=1.5)
+    return dough
+
+
 defs = dg.Definitions(
     executor=celery_executor.configured(
         {"broker": BROKER, "backend": BROKER, "worker_timeout": 20}
@@ -103,9 +112,17 @@ def test_a_failed_attempt_is_retried_as_its_policy_says(
         assert run.status == RunStatus.SUCCESS
         retries = instance.get_events(run.run_id, event_types=[EventType.STEP_UP_FOR_RETRY])
         assert [(e.step_key, e.data["attempt"], e.data["next_attempt"]) for e in retries] == [
-            ("dough", 1, 2)
+            ("dough", 1, 2),
+            ("proof", 1, 2),
         ]
         assert "the oven was cold" in retries[0].message
         assert not instance.get_events(run.run_id, event_types=[EventType.STEP_FAILURE])
         claims = [(c.step_key, c.attempt) for c in instance.get_step_claims(run.run_id)]
-        assert sorted(claims) == [("dough", 1), ("dough", 2), ("flour", 1)]
+        assert sorted(claims) == [
+            ("dough", 1), ("dough", 2), ("flour", 1), ("proof", 1), ("proof", 2)
+        ]  # fmt: skip
+        # The RetryRequested's own wait, not the (absent) policy's, held the second attempt.
+        restarts = instance.get_events(run.run_id, event_types=[EventType.STEP_RESTARTED])
+        assert [(e.step_key, e.data["attempt"]) for e in restarts] == [("dough", 2), ("proof", 2)]
+        assert retries[1].data["seconds_to_wait"] == 1.5
+        assert restarts[1].timestamp - retries[1].timestamp >= 1.5

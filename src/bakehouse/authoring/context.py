@@ -107,6 +107,7 @@ class AssetExecutionContext:
         partitions_def: PartitionsDefinition | None = None,
         partition_range_keys: Sequence[str] | None = None,
         check_keys: Iterable[AssetCheckKey] = (),
+        retry_number: int = 0,
     ) -> None:
         if partition_key is not None and partition_range_keys is not None:
             raise ValueError("a context has a partition_key or partition_range_keys, not both")
@@ -124,6 +125,8 @@ class AssetExecutionContext:
         self.log = log or RunLogger()
         self.instance = instance
         self.run_tags = dict(run_tags or {})
+        # How many attempts of this step failed before this one (0 on the first).
+        self.retry_number = retry_number
         self._partition_key = partition_key
         # Every key, in order, of the range a run of several partitions materializes at once.
         self._range_keys = list(partition_range_keys) if partition_range_keys is not None else None

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from bakehouse.authoring.asset_selection import AssetSelection, coerce_selection
 from bakehouse.authoring.executors import ExecutorDefinition
+from bakehouse.authoring.retries import RetryPolicy
 from bakehouse.authoring.run_config import plain_run_config
 from bakehouse.authoring.source import caller_source
 from bakehouse.errors import DefinitionError, SourceLocation
@@ -34,6 +35,8 @@ class AssetJobDefinition:
     partitions_def: PartitionsDefinition | None = None
     # `HookDefinition`s called after each step of the job's runs.
     hooks: tuple[Any, ...] = ()
+    # The RetryPolicy of every step of the job's runs that has none of its own.
+    op_retry_policy: RetryPolicy | None = None
 
     def bind(self, defs: Any) -> None:
         """Remember the `Definitions` that hold this job's assets (`Definitions.get_job_def`
@@ -66,12 +69,14 @@ def define_asset_job(
     executor_def: ExecutorDefinition | None = None,
     partitions_def: PartitionsDefinition | None = None,
     hooks: Iterable[Any] | None = None,
+    op_retry_policy: RetryPolicy | None = None,
 ) -> AssetJobDefinition:
     """Define a job that materializes `selection` (default: every asset).
 
     `selection` is an `AssetSelection`, a selection string (``"group:sales+"``) or a list of
     assets or keys. With `partitions_def`, each run materializes one of its partitions (the
-    selected partitioned assets must be partitioned the same way).
+    selected partitioned assets must be partitioned the same way). `op_retry_policy` applies
+    to every step of the job's runs whose asset has no RetryPolicy of its own.
     """
     source = caller_source()
     if not isinstance(name, str) or not _NAME.match(name):
@@ -93,6 +98,16 @@ def define_asset_job(
         source=source,
         partitions_def=partitions_def,
         hooks=checked_hooks(hooks, f"job '{name}'", source),
+        op_retry_policy=_checked_policy(op_retry_policy, name, source),
+    )
+
+
+def _checked_policy(policy: object, name: str, source: SourceLocation | None) -> RetryPolicy | None:
+    if policy is None or isinstance(policy, RetryPolicy):
+        return policy
+    raise DefinitionError(
+        f"job '{name}': op_retry_policy must be a RetryPolicy, not a {type(policy).__name__}",
+        source=source,
     )
 
 

@@ -13,13 +13,14 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from typing import TYPE_CHECKING
 
 from bakehouse.authoring.executors import ExecutorDefinition
 from bakehouse.errors import ErrorInfo, ExecutionError, ResourceSetupError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.partitions import step_partition_key
-from bakehouse.execution.plan import ExecutionPlan
+from bakehouse.execution.plan import ExecutionPlan, Step
 from bakehouse.execution.process_pool import (
     ProcessPool,
     Report,
@@ -145,25 +146,42 @@ class _Scheduler:
         self.writer = writer
         self.steps = StepScheduler(plan, writer, outcome, pool.steps.partition_key)
         self.setup_failure: SetupFailed | None = None
+        # Retries due while every process was busy, and each running step's attempt number.
+        self.held: list[tuple[Step, int]] = []
+        self.attempts: dict[str, int] = {}
 
     def run(self) -> SetupFailed | None:
         """Execute until no step can start; the first setup failure, if any stopped the run."""
         while True:
+            self.held += self.steps.pop_due()
             # After a setup failure nothing new starts: the run fails once running steps end.
-            while (
-                self.steps.has_ready()
-                and self.pool.busy < self.pool.size
-                and self.setup_failure is None
-            ):
-                self.pool.submit(self.steps.pop_ready().key)
+            # Retries whose delay has passed go first, then ready steps in plan order.
+            while self.pool.busy < self.pool.size and self.setup_failure is None:
+                if self.held:
+                    step, attempt = self.held.pop(0)
+                elif self.steps.has_ready():
+                    step, attempt = self.steps.pop_ready(), 1
+                else:
+                    break
+                self.attempts[step.key] = attempt
+                self.pool.submit(step.key, attempt)
+            wait = self.steps.seconds_to_next_retry()
+            if self.setup_failure is not None:
+                wait = None  # held retries are dropped with the run
             if not self.pool.busy:
-                return self.setup_failure
-            for report in self.pool.wait():
+                if wait is None:
+                    return self.setup_failure
+                time.sleep(wait)
+                continue
+            for report in self.pool.wait(wait):
                 self._handle(report)
 
     def _handle(self, report: Report) -> None:
         if isinstance(report, StepDone):
-            if report.ok:
+            if report.retry_in is not None:
+                attempt = self.attempts[report.step_key] + 1
+                self.steps.retry(report.step_key, attempt, report.retry_in)
+            elif report.ok:
                 self.steps.succeeded(report.step_key)
             else:
                 self.steps.failed(report.step_key)

@@ -43,10 +43,12 @@ TERMINATE_TIMEOUT_SECONDS = 3.0
 
 @dataclass(frozen=True)
 class StepDone:
-    """A process finished a step; `ok` is False when the step failed (its events say why)."""
+    """A process finished an attempt of a step; `ok` is False when it failed (its events say
+    why); `retry_in` is set when the step is up for retry after that many seconds."""
 
     step_key: str
     ok: bool
+    retry_in: float | None = None
 
 
 @dataclass(frozen=True)
@@ -152,30 +154,33 @@ class ProcessPool:
 
     # -- work ---------------------------------------------------------------------------------
 
-    def submit(self, step_key: str) -> None:
-        """Send `step_key` to an idle process, starting one if none is idle."""
+    def submit(self, step_key: str, attempt: int = 1) -> None:
+        """Send attempt number `attempt` of `step_key` to an idle process, starting one if none
+        is idle."""
         if self.busy >= self.size:
             raise RuntimeError("every process of the pool is busy")
         while True:
             worker = next((w for w in self._workers if w.step is None), None) or self._start()
             worker.step = step_key
             try:
-                worker.conn.send_bytes(json.dumps({"op": "run", "step": step_key}).encode())
+                request = {"op": "run", "step": step_key, "attempt": attempt}
+                worker.conn.send_bytes(json.dumps(request).encode())
                 return
             except OSError:
                 # It died while idle and never got the step: drop it and try a fresh one.
                 worker.step = None
                 self._drop(worker, deadline=time.monotonic() + TERMINATE_TIMEOUT_SECONDS)
 
-    def wait(self) -> list[Report]:
-        """Block until a process answers or dies; return what happened."""
+    def wait(self, timeout: float | None = None) -> list[Report]:
+        """Block until a process answers or dies (or `timeout` seconds pass); return what
+        happened."""
         if not self._workers:
             return []
         watched: dict[Any, _Worker] = {}
         for worker in self._workers:
             watched[worker.conn] = worker
             watched[worker.process.sentinel] = worker
-        ready = wait(list(watched))
+        ready = wait(list(watched), timeout)
         reports: list[Report] = []
         for worker in {id(watched[r]): watched[r] for r in ready}.values():
             reports.extend(self._collect(worker))
@@ -247,7 +252,12 @@ class ProcessPool:
                 kind = message.get("kind")
                 if kind == "done":
                     worker.step = None
-                    yield StepDone(message["step"], bool(message["ok"]))
+                    retry_in = message.get("retry_in")
+                    yield StepDone(
+                        message["step"],
+                        bool(message["ok"]),
+                        float(retry_in) if retry_in is not None else None,
+                    )
                 elif kind == "setup_failed":
                     worker.step = None  # the step was never started
                     yield SetupFailed(

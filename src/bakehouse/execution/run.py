@@ -7,6 +7,7 @@ what depends on it; independent steps still run.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from bakehouse.authoring.check_spec import AssetCheckKey
 from bakehouse.authoring.context import InitResourceContext, RunLogger
 from bakehouse.authoring.definitions_class import Definitions
 from bakehouse.authoring.graph_assets import graph_of
+from bakehouse.authoring.retries import RetryPolicy
 from bakehouse.errors import ErrorInfo, ExecutionError, RunConfigError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.fs_io_manager import FilesystemIOManager
@@ -160,11 +162,13 @@ def open_step_environment(
     writer: EventWriter,
     *,
     capture_values: bool = False,
+    retries_enabled: bool = True,
 ) -> Iterator[StepEnvironment]:
     """Set up the resources `steps` need and yield the environment their steps execute in.
 
     Executors that run steps in other processes call this in each of them, with that process's
-    own storage and writer; resources are torn down when the context exits.
+    own storage and writer; resources are torn down when the context exits. `retries_enabled`
+    off: no failed attempt is retried, whatever the steps' RetryPolicy.
     """
     graph = steps.defs.resolve_asset_graph()
     with _open_resources(steps, instance, writer) as (ready, managers):
@@ -192,6 +196,8 @@ def open_step_environment(
                 if steps.capture_logs and instance is not None
                 else None
             ),
+            retry_policy=job_retry_policy(steps),
+            retries_enabled=retries_enabled,
         )
 
 
@@ -373,9 +379,35 @@ def _record_planned_partitions(
 
 def _execute_in_process(plan: ExecutionPlan, env: StepEnvironment, outcome: RunOutcome) -> None:
     scheduler = StepScheduler(plan, env.writer, outcome, env.partition_key)
-    while scheduler.has_ready():
-        step = scheduler.pop_ready()
-        if execute_step(step, env):
-            scheduler.succeeded(step.key)
-        else:
-            scheduler.failed(step.key)
+    while True:
+        # Retries whose delay has passed go first, then the next ready step in plan order.
+        work = scheduler.pop_due()
+        if not work and scheduler.has_ready():
+            work = [(scheduler.pop_ready(), 1)]
+        if not work:
+            wait = scheduler.seconds_to_next_retry()
+            if wait is None:
+                return
+            time.sleep(wait)
+            continue
+        for step, attempt in work:
+            end = execute_step(step, env, attempt)
+            if end.retry_in is not None:
+                scheduler.retry(step.key, attempt + 1, end.retry_in)
+            elif end.ok:
+                scheduler.succeeded(step.key)
+            else:
+                scheduler.failed(step.key)
+
+
+def job_retry_policy(steps: RunSteps) -> RetryPolicy | None:
+    """The RetryPolicy of the run's steps that have none of their own: its job's
+    ``op_retry_policy``, if the run is of a job that has one."""
+    if not steps.job_name:
+        return None
+    try:
+        job = steps.defs.get_job_def(steps.job_name)
+    except Exception:  # noqa: BLE001 - a run of a job these definitions lack has no default
+        return None
+    policy = getattr(job, "op_retry_policy", None)
+    return policy if isinstance(policy, RetryPolicy) else None

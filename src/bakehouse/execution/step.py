@@ -6,6 +6,7 @@ check specs) or a check function (recording its check's evaluation).
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import time
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from bakehouse.authoring.context import AssetExecutionContext, RunLogger
 from bakehouse.authoring.dagster_types import TypeCheckContext, check_output_type
 from bakehouse.authoring.metadata import normalize_metadata
 from bakehouse.authoring.results import AssetCheckResult
+from bakehouse.authoring.retries import RetryPolicy
 from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.check_results import (
     AssetCheckFailedError,
@@ -35,6 +37,7 @@ from bakehouse.execution.leftover_children import live_children
 from bakehouse.execution.partitions import input_partition_keys, step_partition_keys
 from bakehouse.execution.plan import Step
 from bakehouse.execution.step_outputs import Produced, StepOutputs
+from bakehouse.execution.step_retry import decide_retry, step_retry_policy
 from bakehouse.graph.keys import AssetKey
 from bakehouse.storage.compute_logs import LocalComputeLogManager
 from bakehouse.storage.protocol import InstanceProtocol
@@ -73,19 +76,34 @@ class StepEnvironment:
     hooks: tuple[Any, ...] = ()
     # Where each step's stdout and stderr are captured; None leaves them alone (materialize()).
     compute_logs: LocalComputeLogManager | None = None
+    # The RetryPolicy of steps without their own (the run's job's op_retry_policy), and whether
+    # failed attempts are retried at all.
+    retry_policy: RetryPolicy | None = None
+    retries_enabled: bool = True
 
 
-def execute_step(step: Step, env: StepEnvironment) -> bool:
-    """Run `step`, recording STEP_START, its materializations and STEP_SUCCESS or STEP_FAILURE.
+@dataclass(frozen=True)
+class StepEnd:
+    """How one attempt of a step ended: succeeded, failed for good, or up for retry."""
 
-    Returns True on success. A user exception never escapes: it is recorded with its traceback.
-    With `env.compute_logs`, the step's stdout and stderr go to its compute log files.
+    ok: bool
+    # Up for retry: the seconds to wait before the next attempt (None: the step has ended).
+    retry_in: float | None = None
+
+
+def execute_step(step: Step, env: StepEnvironment, attempt: int = 1) -> StepEnd:
+    """Run attempt number `attempt` of `step`, recording STEP_START (STEP_RESTARTED for a retry),
+    its materializations and STEP_SUCCESS, STEP_FAILURE or STEP_UP_FOR_RETRY.
+
+    A user exception never escapes: it is recorded with its traceback, and the step's retry
+    rules (`step_retry`) say whether the step is up for another attempt. With
+    `env.compute_logs`, the step's stdout and stderr go to its compute log files.
     """
     with step_logs(env.compute_logs, env.run_id, step.key):
-        return _execute_step(step, env)
+        return _execute_step(step, env, attempt)
 
 
-def _execute_step(step: Step, env: StepEnvironment) -> bool:
+def _execute_step(step: Step, env: StepEnvironment, attempt: int) -> StepEnd:
     writer = env.writer
     keys = step_partition_keys(step.assets_def, env.partition_keys)
     # Events carry one partition key; a step over several names them in its messages and
@@ -94,21 +112,45 @@ def _execute_step(step: Step, env: StepEnvironment) -> bool:
     where = f" for partition {partition}" if partition is not None else ""
     if keys is not None and len(keys) > 1:
         where = f" for {len(keys)} partitions {keys[0]}...{keys[-1]}"
-    writer.emit(
-        EventType.STEP_START,
-        f"Started execution of step '{step.key}'{where}.",
-        step_key=step.key,
-        partition_key=partition,
-    )
+    if attempt > 1:
+        writer.emit(
+            EventType.STEP_RESTARTED,
+            f"Started re-execution (attempt # {attempt}) of step '{step.key}'{where}.",
+            step_key=step.key,
+            partition_key=partition,
+            data={"attempt": attempt},
+        )
+    else:
+        writer.emit(
+            EventType.STEP_START,
+            f"Started execution of step '{step.key}'{where}.",
+            step_key=step.key,
+            partition_key=partition,
+        )
     started = time.perf_counter()
     children_before = live_children()
     try:
-        _run(step, env, started, keys)
+        _run(step, env, started, keys, attempt)
     # SystemExit too: a sys.exit() in an asset fails its step, not the whole worker.
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's failure, as data
-        env.exceptions[step.key] = exc
         error = ErrorInfo.from_exception(exc)
+        decision = decide_retry(
+            exc,
+            step_retry_policy(step, env.retry_policy),
+            attempt,
+            enabled=env.retries_enabled,
+        )
+        if decision is not None and decision.retry:
+            _record_up_for_retry(step, env, error, attempt, decision.seconds_to_wait, partition,
+                                 decision.max_retries, started)  # fmt: skip
+            _report_leftover_children(step, env, children_before)
+            return StepEnd(ok=False, retry_in=decision.seconds_to_wait)
+        if decision is not None and decision.message:
+            error = dataclasses.replace(error, message=decision.message)
+        env.exceptions[step.key] = exc
         data: dict[str, Any] = {"error": error.to_dict(), "duration_ms": _ms_since(started)}
+        if attempt > 1:
+            data["attempt"] = attempt
         checked: str | None = None
         if isinstance(step.assets_def, AssetChecksDefinition) and not isinstance(
             exc, AssetCheckFailedError
@@ -132,10 +174,40 @@ def _execute_step(step: Step, env: StepEnvironment) -> bool:
         )
         _report_leftover_children(step, env, children_before)
         run_hooks(step.key, env, exc)
-        return False
+        return StepEnd(ok=False)
     _report_leftover_children(step, env, children_before)
     run_hooks(step.key, env, None)
-    return True
+    return StepEnd(ok=True)
+
+
+def _record_up_for_retry(
+    step: Step,
+    env: StepEnvironment,
+    error: ErrorInfo,
+    attempt: int,
+    wait: float,
+    partition: str | None,
+    max_retries: int,
+    started: float,
+) -> None:
+    """STEP_UP_FOR_RETRY, with Dagster's message: the step's hooks wait for its last attempt."""
+    in_seconds = f" in {wait:g} seconds" if wait else ""
+    env.writer.emit(
+        EventType.STEP_UP_FOR_RETRY,
+        f"Execution of step '{step.key}' failed and has requested a retry{in_seconds} "
+        f"(attempt {attempt + 1} of {max_retries + 1}): {error.message}",
+        level="WARNING",
+        step_key=step.key,
+        partition_key=partition,
+        data={
+            "error": error.to_dict(),
+            "attempt": attempt,
+            "next_attempt": attempt + 1,
+            "max_retries": max_retries,
+            "seconds_to_wait": wait,
+            "duration_ms": _ms_since(started),
+        },
+    )
 
 
 def _report_leftover_children(step: Step, env: StepEnvironment, before: set[int]) -> None:
@@ -158,11 +230,13 @@ def _ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
 
-def _run(step: Step, env: StepEnvironment, started: float, keys: list[str] | None) -> None:
+def _run(
+    step: Step, env: StepEnvironment, started: float, keys: list[str] | None, attempt: int
+) -> None:
     assets_def = step.assets_def
     partition = keys[0] if keys is not None and len(keys) == 1 else None
     if isinstance(assets_def, AssetChecksDefinition):
-        _run_check(step, assets_def, env, started)
+        _run_check(step, assets_def, env, started, attempt)
         return
     params = assets_def.params
     log = RunLogger(env.writer.step_logger(step.key, partition), prefix=f"[{step.key}] ")
@@ -179,6 +253,7 @@ def _run(step: Step, env: StepEnvironment, started: float, keys: list[str] | Non
         partitions_def=assets_def.partitions_def,
         partition_range_keys=keys if env.partition_range is not None else None,
         check_keys=step.check_keys,
+        retry_number=attempt - 1,
     )
     specs = _specs_of(step, assets_def.check_specs)
 
@@ -300,7 +375,7 @@ def _specs_of(step: Step, check_specs: list[AssetCheckSpec]) -> dict[AssetCheckK
 
 
 def _run_check(
-    step: Step, check_def: AssetChecksDefinition, env: StepEnvironment, started: float
+    step: Step, check_def: AssetChecksDefinition, env: StepEnvironment, started: float, attempt: int
 ) -> None:
     """Call a check function with the checked asset's value and record its result."""
     log = RunLogger(env.writer.step_logger(step.key), prefix=f"[{step.key}] ")
@@ -318,6 +393,7 @@ def _run_check(
         # Checks are unpartitioned (as in Dagster 1.13); in a run of one partition they still
         # see it, and their evaluations record it, so a check can look at that partition.
         partition_key=env.partition_key,
+        retry_number=attempt - 1,
     )
     result = check_def.fn(**_arguments(step, env, check_def.params, context, log, None))
     items = list(result) if inspect.isgenerator(result) else [result]

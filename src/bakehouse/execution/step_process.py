@@ -6,8 +6,9 @@ own storage, sets up the run's resources on its first step, executes each step i
 `execute_step` (so the step's events are written from here), answers with the outcome, and
 tears the resources down when told to stop, when the run worker goes away, or on SIGTERM.
 
-Messages are JSON over a pipe. From the run worker: ``{"op": "run", "step": KEY}`` and
-``{"op": "stop"}``. Answers: ``{"kind": "done", "step": KEY, "ok": BOOL}``,
+Messages are JSON over a pipe. From the run worker: ``{"op": "run", "step": KEY, "attempt": N}``
+and ``{"op": "stop"}``. Answers: ``{"kind": "done", "step": KEY, "ok": BOOL, "retry_in":
+SECONDS|null}`` (``retry_in`` set when the step is up for retry),
 ``{"kind": "setup_failed", "step": KEY|null, "detail": STR, "error": ERROR}`` when storage, code
 or resources cannot be set up (the step was not started), and ``{"kind": "stopped", "error":
 ERROR|null}`` once resources are torn down.
@@ -216,8 +217,8 @@ def _execute_requests(
             except Exception as exc:  # noqa: BLE001 - reported; the run worker fails the run
                 _send(conn, _setup_failed(key, exc))
                 continue
-        ok = execute_step(by_key[key], env)
-        _send(conn, {"kind": "done", "step": key, "ok": ok})
+        end = execute_step(by_key[key], env, int(request.get("attempt", 1)))
+        _send(conn, {"kind": "done", "step": key, "ok": end.ok, "retry_in": end.retry_in})
 
 
 def _setup_failed(step_key: str | None, exc: Exception) -> dict[str, object]:

@@ -3,12 +3,14 @@ ended: the bookkeeping every executor shares, whatever runs the steps.
 
 An executor asks for ready steps (in plan order, as far as its concurrency allows), executes them
 its own way, and reports each one's end here; the scheduler fills the run's outcome and records
-STEP_SKIPPED for every step behind a failed one.
+STEP_SKIPPED for every step behind a failed one. An attempt up for retry is held until its
+RetryPolicy's delay has passed, then handed out again with the next attempt's number.
 """
 
 from __future__ import annotations
 
 import heapq
+import time
 from typing import TYPE_CHECKING
 
 from bakehouse.execution.events import EventWriter
@@ -45,6 +47,8 @@ class StepScheduler:
         # in plan order as far as concurrency allows.
         self.ready = [i for i, step in enumerate(plan.steps) if not step.upstream_steps]
         self.unsuccessful: set[str] = set()  # failed or skipped
+        # Attempts up for retry: (when it is due, time.monotonic(); plan index; attempt number).
+        self.delayed: list[tuple[float, int, int]] = []
 
     def step(self, key: str) -> Step:
         """The plan's step `key`."""
@@ -57,6 +61,26 @@ class StepScheduler:
     def pop_ready(self) -> Step:
         """The first ready step in plan order, now the executor's to start."""
         return self.plan.steps[heapq.heappop(self.ready)]
+
+    def retry(self, key: str, attempt: int, seconds_to_wait: float) -> None:
+        """Hold attempt number `attempt` of `key` until `seconds_to_wait` have passed."""
+        due = time.monotonic() + max(0.0, seconds_to_wait)
+        heapq.heappush(self.delayed, (due, self.index[key], attempt))
+
+    def pop_due(self) -> list[tuple[Step, int]]:
+        """The retries whose delay has passed, with their attempt numbers, now the executor's."""
+        now = time.monotonic()
+        due: list[tuple[Step, int]] = []
+        while self.delayed and self.delayed[0][0] <= now:
+            _, index, attempt = heapq.heappop(self.delayed)
+            due.append((self.plan.steps[index], attempt))
+        return due
+
+    def seconds_to_next_retry(self) -> float | None:
+        """How long until the next held retry is due; None when none is held."""
+        if not self.delayed:
+            return None
+        return max(0.0, self.delayed[0][0] - time.monotonic())
 
     def succeeded(self, key: str) -> None:
         """Record that `key` succeeded; the steps waiting only for it become ready."""

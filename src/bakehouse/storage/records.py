@@ -55,6 +55,9 @@ class EventType(str, enum.Enum):
     # An attempt of a step failed (or its worker died under it) and its RetryPolicy attempts it
     # again; data holds attempt, the next attempt's number and the error. Not a STEP_FAILURE.
     STEP_UP_FOR_RETRY = "STEP_UP_FOR_RETRY"
+    # The start of a step's next attempt after STEP_UP_FOR_RETRY (its first attempt starts with
+    # STEP_START); data holds the attempt's number.
+    STEP_RESTARTED = "STEP_RESTARTED"
     LOG = "LOG"
     ENGINE = "ENGINE"
 
