@@ -159,15 +159,23 @@ class AssetSpec:
         set_(self, "skippable", skippable)
         set_(self, "io_manager_key", io_manager_key or DEFAULT_IO_MANAGER_KEY)
         set_(self, "source", source)
-        set_(self, "partitions_def", _checked_partitions_def(partitions_def, str(self.key), source))
+        # Each check runs only for a value given: most assets give none, and loading 50,000 of
+        # them notices four calls and four key strings each.
+        if partitions_def is not None:
+            partitions_def = _checked_partitions_def(partitions_def, str(self.key), source)
+        set_(self, "partitions_def", partitions_def)
         mappings = {**dep_partition_mappings(deps), **(partition_mappings or {})}
-        set_(self, "partition_mappings", _checked_mappings(mappings, str(self.key), source))
         set_(
             self,
-            "automation_condition",
-            checked_condition(automation_condition, str(self.key), source),
+            "partition_mappings",
+            _checked_mappings(mappings, str(self.key), source) if mappings else {},
         )
-        set_(self, "freshness_policy", checked_policy(freshness_policy, str(self.key), source))
+        if automation_condition is not None:
+            automation_condition = checked_condition(automation_condition, str(self.key), source)
+        set_(self, "automation_condition", automation_condition)
+        if freshness_policy is not None:
+            freshness_policy = checked_policy(freshness_policy, str(self.key), source)
+        set_(self, "freshness_policy", freshness_policy)
 
     def replace_attributes(self, **changes: Any) -> AssetSpec:
         """A copy with the given attributes replaced (`deps` and `key` are coerced)."""
@@ -222,6 +230,8 @@ def dep_partition_mappings(deps: Iterable[Any] | None) -> dict[AssetKey, Partiti
 
 
 def _keys_of(value: Any) -> list[AssetKey]:
+    if isinstance(value, AssetKey):
+        return [value]
     if isinstance(value, AssetsDefinition):
         return list(value.keys)
     if isinstance(value, AssetSpec):
@@ -318,7 +328,7 @@ def _loaded_subclass(annotation: Any, module: str, class_name: str) -> bool:
 
 
 def _is_resource(annotation: Any) -> bool:
-    if typing.get_origin(annotation) is typing.Annotated:
+    if not isinstance(annotation, type) and typing.get_origin(annotation) is typing.Annotated:
         resources = sys.modules.get("bakehouse.authoring.resources")
         marker = getattr(resources, "_ResourceParamMarker", None)
         return marker is not None and marker in typing.get_args(annotation)[1:]
