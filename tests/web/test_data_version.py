@@ -71,9 +71,9 @@ def test_the_clock_moves_the_version_only_when_asked(
 ) -> None:
     with Instance.for_home(tmp_path) as instance:
         now = time.time()
-        monkeypatch.setattr(dv.time, "time", lambda: now)
+        monkeypatch.setattr(time, "time", lambda: now)
         clocked, plain_version = data_version(instance), data_version(instance, clocked=False)
-        monkeypatch.setattr(dv.time, "time", lambda: now + dv.CLOCK_S)
+        monkeypatch.setattr(time, "time", lambda: now + dv.CLOCK_S)
         assert data_version(instance) != clocked
         assert data_version(instance, clocked=False) == plain_version
 
