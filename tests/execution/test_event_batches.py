@@ -16,7 +16,7 @@ from bakehouse.errors import RunNotFoundError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.run import execute_run
 from bakehouse.graph.keys import AssetKey
-from bakehouse.storage import Instance
+from bakehouse.storage import Instance, dialect, event_log
 from bakehouse.storage.records import EventRecord, EventType, RunRecord
 from tests.storage.conftest import backend, db_url, postgres_database
 from tests.support.waiting import eventually
@@ -189,3 +189,47 @@ def test_emits_never_wake_the_flusher_and_a_later_event_is_still_stored_in_time(
         assert [e.message for e in stored] == [f"line {n}" for n in range(200)]
     finally:
         writer.close()
+
+
+def test_a_batch_holds_its_runs_log_lock_until_commit_and_keeps_its_order(
+    instance: Instance, backend: str
+) -> None:
+    if backend != "postgres":
+        pytest.skip("SQLite serializes every writer; the run log lock is PostgreSQL's")
+    instance.create_run(RunRecord(run_id="r1"))
+    instance.create_run(RunRecord(run_id="r2"))
+    probe = sa.create_engine(instance._db.url)
+
+    def lock_is_free(run_id: str) -> bool:
+        # Another session tries the lock `store_events` takes; released at once if it got it.
+        with probe.connect() as conn:
+            return bool(
+                conn.execute(
+                    sa.select(
+                        sa.func.pg_try_advisory_xact_lock(
+                            dialect._LOCK_NAMESPACE_RUN_LOG, sa.func.hashtext(run_id)
+                        )
+                    )
+                ).scalar_one()
+            )
+
+    events = [
+        EventRecord(run_id="r1", event_type=EventType.LOG, timestamp=n, message=f"line {n}")
+        for n in range(7)
+    ]
+    try:
+        with instance._db.write() as conn:
+            stored = event_log.store_events(conn, events)
+            assert not lock_is_free("r1")  # held by the open transaction
+            assert lock_is_free("r2")  # only the batch's own run
+        assert lock_is_free("r1")  # committed: released
+        ids = [e.storage_id or 0 for e in stored]
+        assert ids == sorted(ids)
+        assert len(set(ids)) == len(ids)
+        read = instance.get_events("r1")
+        assert [(e.storage_id, e.message) for e in read] == [
+            (e.storage_id, e.message) for e in stored
+        ]
+        assert [e.message for e in read] == [f"line {n}" for n in range(7)]
+    finally:
+        probe.dispose()

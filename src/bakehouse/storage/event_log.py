@@ -48,9 +48,12 @@ def store_events(conn: Connection, events: Sequence[EventRecord]) -> list[EventR
     for event, event_type in zip(events, types, strict=True):
         if event_type in _NEEDS_ASSET_KEY and not event.asset_key:
             raise StorageError(f"{event_type.value} event of run '{event.run_id}' has no asset_key")
-    for run_id in sorted({event.run_id for event in events}):
-        dialect.lock_run_log(conn, run_id)
-    ids = dialect.insert_events(conn, [codec.event_to_row(event) for event in events])
+    # Each run's log lock (`dialect.lock_run_log`) is taken by the insert, first.
+    ids = dialect.insert_events(
+        conn,
+        [codec.event_to_row(event) for event in events],
+        lock_runs=sorted({event.run_id for event in events}),
+    )
     stored = [
         replace(event, event_type=event_type, storage_id=storage_id)
         for event, event_type, storage_id in zip(events, types, ids, strict=True)
