@@ -204,3 +204,102 @@ def test_the_prefix_query_goes_through_an_index(instance: Instance, engine: Engi
     assert "ix_runs_run_id_pattern" in plan or "sqlite_autoindex_runs_1" in plan, plan
     assert "SCAN runs" not in plan, plan
     assert "Seq Scan" not in plan, plan
+
+
+# -- which runs selected an asset ------------------------------------------------------------
+
+
+def _count(engine: Engine, table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
+    with engine.connect() as conn:
+        stmt = sa.select(sa.func.count()).select_from(table).where(*where)
+        return int(conn.execute(stmt).scalar_one())
+
+
+def test_a_selection_by_reference_indexes_its_keys_once_not_per_run(
+    instance: Instance, engine: Engine
+) -> None:
+    for i in range(5):
+        instance.create_run(RunRecord(run_id=f"star{i}", asset_selection=KEYS, created_at=i + 1.0))
+    # Inline selections still get a row per key; the referenced one its keys once.
+    instance.create_run(RunRecord(run_id="small", asset_selection=(KEYS[7], "b"), created_at=2.5))
+    instance.create_run(
+        RunRecord(run_id="other", asset_selection=tuple(f"x{i}" for i in range(50)), created_at=9)
+    )
+    assert _count(engine, schema.run_assets) == 2
+    assert _count(engine, schema.run_selection_assets) == len(KEYS) + 50
+    listed = instance.get_runs(limit=None, run_filter=_asset(KEYS[7]))
+    assert [r.run_id for r in listed] == ["star4", "star3", "star2", "small", "star1", "star0"]
+    assert [r.run_id for r in instance.get_runs(limit=2, run_filter=_asset(KEYS[7]))] == [
+        "star4",
+        "star3",
+    ]
+    paged = instance.get_runs(limit=2, before_created_at=3.0, run_filter=_asset(KEYS[7]))
+    assert [r.run_id for r in paged] == ["small", "star1"]
+    assert [r.run_id for r in instance.get_runs(limit=None, run_filter=_asset("x3"))] == ["other"]
+    assert instance.get_runs(limit=None, run_filter=_asset("b")) == [instance.get_run("small")]
+    assert instance.get_runs(limit=None, run_filter=_asset("nowhere")) == []
+
+
+def test_updates_and_deletes_keep_the_asset_index_right(instance: Instance, engine: Engine) -> None:
+    instance.create_run(RunRecord(run_id="r", asset_selection=KEYS, created_at=1.0))
+    instance.update_run("r", asset_selection=("a", "b"))  # into the body: rows of its own
+    assert _count(engine, schema.run_assets) == 2
+    assert [r.run_id for r in instance.get_runs(limit=None, run_filter=_asset("a"))] == ["r"]
+    assert instance.get_runs(limit=None, run_filter=_asset(KEYS[5])) == []
+    instance.update_run("r", asset_selection=KEYS[:100])  # by reference again
+    assert _count(engine, schema.run_assets) == 0
+    assert [r.run_id for r in instance.get_runs(limit=None, run_filter=_asset(KEYS[5]))] == ["r"]
+    assert instance.get_runs(limit=None, run_filter=_asset("a")) == []
+    instance.create_run(RunRecord(run_id="s", asset_selection=("a",), created_at=2.0))
+    instance.delete_run("s")
+    assert _count(engine, schema.run_assets) == 0
+
+
+def test_0017_moves_referenced_selections_out_of_run_assets_and_back(
+    db_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    upgrade_to(engine, "0016")
+    big = RunRecord(run_id="big", asset_selection=KEYS[:40], created_at=2.0, updated_at=2.0)
+    small = RunRecord(run_id="small", asset_selection=(KEYS[3],), created_at=1.0, updated_at=1.0)
+    digest = codec.selection_digest(big)
+    with engine.connect() as conn:
+        conn.execution_options(**dialect.WRITE_OPTIONS)
+        with conn.begin():
+            # As revision 0016's create_run wrote them: a row per key for every run.
+            conn.execute(sa.insert(schema.run_selections), codec.selection_row(big, digest, 1.0))
+            conn.execute(
+                sa.insert(schema.runs), [codec.run_to_row(big, digest), codec.run_to_row(small)]
+            )
+            rows = [
+                {
+                    "run_id": run.run_id,
+                    "asset_key": key,
+                    "asset_digest": codec.digest(key),
+                    "created_at": run.created_at,
+                }
+                for run in (big, small)
+                for key in run.asset_selection
+            ]
+            conn.execute(
+                sa.text(
+                    "INSERT INTO run_assets (run_id, asset_key, asset_digest, created_at) "
+                    "VALUES (:run_id, :asset_key, :asset_digest, :created_at)"
+                ),
+                rows,
+            )
+    with Instance.open(db_url, storage_dir=tmp_path / "storage") as instance:
+        assert _count(engine, schema.run_assets) == 1
+        assert _count(engine, schema.run_selection_assets) == 40
+        found = instance.get_runs(limit=None, run_filter=_asset(KEYS[3]))
+        assert [r.run_id for r in found] == ["big", "small"]
+    from alembic import command
+    from alembic.config import Config
+
+    from bakehouse.storage import migrate
+
+    config = Config()
+    config.set_main_option("script_location", str(migrate.MIGRATIONS_DIR))
+    with engine.connect() as conn, conn.begin():
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0016")
+    assert _count(engine, schema.run_assets) == 41

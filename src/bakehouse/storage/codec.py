@@ -258,7 +258,10 @@ def run_tag_rows(run: RunRecord) -> list[dict[str, Any]]:
 
 
 def run_asset_rows(run: RunRecord) -> list[dict[str, Any]]:
-    """The `run_assets` rows of `run`, one per asset key it selects."""
+    """The `run_assets` rows of `run`, one per asset key it selects; none when its selection
+    is kept by reference (`selection_asset_rows` index those keys, once per selection)."""
+    if by_reference(run):
+        return []
     return [
         {
             "run_id": run.run_id,
@@ -266,6 +269,15 @@ def run_asset_rows(run: RunRecord) -> list[dict[str, Any]]:
             "asset_digest": digest(key),
             "created_at": run.created_at,
         }
+        for key in dict.fromkeys(str(k) for k in run.asset_selection)
+    ]
+
+
+def selection_asset_rows(run: RunRecord, digest_: str) -> list[dict[str, Any]]:
+    """The `run_selection_assets` rows of `run`'s selection kept under `digest_`, one per
+    asset key."""
+    return [
+        {"asset_digest": digest(key), "selection_digest": digest_, "asset_key": key}
         for key in dict.fromkeys(str(k) for k in run.asset_selection)
     ]
 

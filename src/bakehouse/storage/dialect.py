@@ -576,10 +576,14 @@ def insert_claim(conn: Connection, row: dict[str, Any]) -> bool:
     return conn.execute(_CLAIM_INSERTS[conn.dialect.name], row).first() is not None
 
 
-def insert_run_selection(conn: Connection, row: dict[str, Any]) -> None:
-    """Insert a `run_selections` row, unless that selection is stored already (it stays)."""
+def insert_run_selection(conn: Connection, row: dict[str, Any]) -> bool:
+    """Insert a `run_selections` row, unless that selection is stored already (it stays);
+    True when this statement inserted it. A concurrent writer of the same selection waits
+    for the first (its unique entry) and then inserts nothing."""
     table = run_selections
-    conn.execute(_insert_skipping_existing(conn, table, [row], [table.c.selection_digest]))
+    stmt = _insert_skipping_existing(conn, table, [row], [table.c.selection_digest])
+    # RETURNING, not rowcount: psycopg's pipeline mode does not report a skipped row as 0.
+    return conn.execute(stmt.returning(table.c.selection_digest)).first() is not None
 
 
 def run_id_prefix(column: sa.ColumnElement[str], prefix: str, dialect_name: str) -> Any:

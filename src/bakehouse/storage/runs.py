@@ -1,8 +1,9 @@
 """Reads and writes the `runs` table, including the status changes that lifecycle events make.
 
-Each run's tags are also rows of `run_tags`, and its asset keys rows of `run_assets`, written in
-the same transaction as the run, so that runs can be found by tag (a schedule's or sensor's runs)
-or by asset without reading every run.
+Each run's tags are also rows of `run_tags`, and its asset keys rows of `run_assets` (or, for a
+selection kept by reference, of `run_selection_assets`, once per selection), written in the same
+transaction as the run, so that runs can be found by tag (a schedule's or sensor's runs) or by
+asset without reading every run.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from bakehouse.storage.run_filter import (
     LaunchedBy,
     RunFilter,
 )
-from bakehouse.storage.schema import run_assets, run_tags, runs
+from bakehouse.storage.schema import run_assets, run_selection_assets, run_tags, runs
 
 _INSERT = sa.insert(runs)
 _INSERT_TAGS = sa.insert(run_tags)
@@ -52,22 +53,32 @@ def insert_run(conn: Connection, run: RunRecord) -> RunRecord:
     except IntegrityError as exc:
         raise StorageError(f"a run with id '{run.run_id}' already exists") from exc
     _insert_tags(conn, run)
+    _insert_assets(conn, run)
     return run
 
 
 def _insert_tags(conn: Connection, run: RunRecord) -> None:
-    """Index the run's tags and asset keys."""
+    """Index the run's tags."""
     rows = codec.run_tag_rows(run)
     if rows:
         conn.execute(_INSERT_TAGS, rows)
+
+
+def _insert_assets(conn: Connection, run: RunRecord) -> None:
+    """Index the run's asset keys, when its body holds them (a selection kept by reference is
+    indexed once, with its `run_selections` row)."""
     keys = codec.run_asset_rows(run)
     if keys:
         conn.execute(_INSERT_ASSETS, keys)
 
 
 def _delete_tags(conn: Connection, run_id: str) -> None:
-    """Forget the run's indexed tags and asset keys."""
+    """Forget the run's indexed tags."""
     conn.execute(sa.delete(run_tags).where(run_tags.c.run_id == run_id))
+
+
+def _delete_assets(conn: Connection, run_id: str) -> None:
+    """Forget the run's own indexed asset keys."""
     conn.execute(sa.delete(run_assets).where(run_assets.c.run_id == run_id))
 
 
@@ -142,6 +153,22 @@ def _launched_by(who: LaunchedBy) -> sa.ColumnElement[bool]:
     return _with_tags([(LAUNCHED_BY_TAG, who.kind)])
 
 
+def _selecting(key: str) -> sa.ColumnElement[bool]:
+    """Runs that select the asset `key`: by their own `run_assets` rows (selections in the
+    body), or by a selection kept by reference that holds it (`run_selection_assets`, then
+    runs' (selection_digest, created_at) index). The digest finds the rows; comparing the key
+    makes a collision harmless."""
+    asset_digest = codec.digest(key)
+    own = sa.select(run_assets.c.run_id).where(
+        run_assets.c.asset_digest == asset_digest, run_assets.c.asset_key == key
+    )
+    shared = sa.select(run_selection_assets.c.selection_digest).where(
+        run_selection_assets.c.asset_digest == asset_digest,
+        run_selection_assets.c.asset_key == key,
+    )
+    return sa.or_(runs.c.run_id.in_(own), runs.c.selection_digest.in_(shared))
+
+
 def filter_conditions(run_filter: RunFilter) -> list[sa.ColumnElement[bool]]:
     """The WHERE conditions of `run_filter` on `runs`, each on an indexed column or table."""
     found: list[sa.ColumnElement[bool]] = []
@@ -150,14 +177,7 @@ def filter_conditions(run_filter: RunFilter) -> list[sa.ColumnElement[bool]]:
     if run_filter.job_name is not None:
         found.append(runs.c.job_name == run_filter.job_name)
     if run_filter.asset_key is not None:
-        key = run_filter.asset_key
-        found.append(
-            runs.c.run_id.in_(
-                sa.select(run_assets.c.run_id).where(
-                    run_assets.c.asset_digest == codec.digest(key), run_assets.c.asset_key == key
-                )
-            )
-        )
+        found.append(_selecting(run_filter.asset_key))
     found.extend(_with_tags([pair]) for pair in run_filter.tags)
     if run_filter.launched_by is not None:
         found.append(_launched_by(run_filter.launched_by))
@@ -250,15 +270,20 @@ def update_run(conn: Connection, run_id: str, changes: dict[str, Any]) -> RunRec
         updated = replace(current, **changes)
     except TypeError as exc:
         raise TypeError(f"update_run: {exc}; valid fields are those of RunRecord") from None
+    before = digest
     if "asset_selection" in changes or "check_selection" in changes or digest is None:
         # Unchanged, a selection kept by reference keeps its digest without hashing its keys
         # again (a status change of a 20,000-asset run); an inline one may have grown past it.
         digest = selections.store(conn, updated)
     row = codec.run_to_row(updated, digest)
     conn.execute(sa.update(runs).where(runs.c.run_id == run_id).values(row))
-    if "tags" in changes or "created_at" in changes or "asset_selection" in changes:
+    if "tags" in changes or "created_at" in changes:
         _delete_tags(conn, run_id)
         _insert_tags(conn, updated)
+    if "created_at" in changes or "asset_selection" in changes or digest != before:
+        # A body from before 0014 whose keys moved out leaves its run_assets rows behind.
+        _delete_assets(conn, run_id)
+        _insert_assets(conn, updated)
     return updated
 
 
@@ -278,3 +303,4 @@ def delete_run(conn: Connection, run_id: str) -> None:
     if conn.execute(sa.delete(runs).where(runs.c.run_id == run_id)).rowcount == 0:
         raise RunNotFoundError(run_id)
     _delete_tags(conn, run_id)
+    _delete_assets(conn, run_id)

@@ -51,6 +51,9 @@ runs = Table(
     Index("ix_runs_status", "status"),
     Index("ix_runs_created_at", "created_at"),
     Index("ix_runs_job_name_created_at", "job_name", "created_at"),
+    # The runs of one selection kept by reference, newest first: with `run_selection_assets`,
+    # the runs that selected an asset (its page, the list filtered by asset).
+    Index("ix_runs_selection_digest_created_at", "selection_digest", "created_at"),
     # Short run ids: `run_id LIKE 'abc%'` can use a btree index on PostgreSQL only with pattern
     # ops (its default collation need not order bytes). SQLite's primary key would serve the
     # range already; one schema on both backends is worth the small duplicate index there.
@@ -129,7 +132,10 @@ run_tags = Table(
 run_assets = Table(
     "run_assets",
     metadata,
-    # One row per asset key a run selects, kept by create_run/update_run/delete_run.
+    # One row per asset key of a run whose selection its body holds (at most
+    # `codec.INLINE_SELECTION_KEYS`, or any number for rows before 0014), kept by
+    # create_run/update_run/delete_run. A selection kept by reference has its keys once in
+    # `run_selection_assets` instead: 50 runs of `*` over 20,000 assets are 20,000 rows, not 1M.
     Column("run_id", String(255), nullable=False),
     Column("asset_key", Text, nullable=False),
     Column("asset_digest", Digest, nullable=False),  # digest of the key
@@ -137,6 +143,18 @@ run_assets = Table(
     PrimaryKeyConstraint("run_id", "asset_digest"),
     # An asset's runs, newest first (the Runs list filtered by asset).
     Index("ix_run_assets_asset_digest_created_at", "asset_digest", "created_at", "run_id"),
+)
+
+run_selection_assets = Table(
+    "run_selection_assets",
+    metadata,
+    # The asset keys of each `run_selections` row, written with it (once per distinct
+    # selection): which selections hold an asset, and through runs' (selection_digest,
+    # created_at) index, which runs. A selection row and its keys are never deleted.
+    Column("asset_digest", Digest, nullable=False),  # digest of the key
+    Column("selection_digest", String(64), nullable=False),
+    Column("asset_key", Text, nullable=False),
+    PrimaryKeyConstraint("asset_digest", "selection_digest"),
 )
 
 instigators = Table(

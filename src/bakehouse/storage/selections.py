@@ -1,5 +1,5 @@
-"""Keeps large run selections in `run_selections`, once per distinct selection, and reads them
-back for the runs that refer to them.
+"""Keeps large run selections in `run_selections`, once per distinct selection (their asset keys
+indexed in `run_selection_assets`), and reads them back for the runs that refer to them.
 
 A selection row never changes (its key is the digest of its content), so what one read found is
 kept in a small process-wide cache: a list of 50 runs of `*` reads its 20,000 keys once, and a
@@ -20,12 +20,13 @@ from bakehouse.errors import StorageError
 from bakehouse.storage import codec, dialect
 from bakehouse.storage.codec import Selection
 from bakehouse.storage.records import RunRecord
-from bakehouse.storage.schema import run_selections
+from bakehouse.storage.schema import run_selection_assets, run_selections
 
 # The cache holds at most this many keys in all (a 20,000-key selection is ~2 MB of tuples).
 _CACHED_KEYS = 200_000
 # Stay far below every backend's limit on bound parameters in one statement.
 _DIGESTS_PER_QUERY = 500
+_INSERT_ASSETS = sa.insert(run_selection_assets)
 
 
 class _Cache:
@@ -72,8 +73,12 @@ def store(conn: Connection, run: RunRecord) -> str | None:
         return None
     digest = codec.selection_digest(run)
     # Inserted even when cached: the cache is the process's, and this database may not have
-    # the row yet. A row that exists (an earlier run of the same selection) is left as it is.
-    dialect.insert_run_selection(conn, codec.selection_row(run, digest, time.time()))
+    # the row yet. A row that exists (an earlier run of the same selection) is left as it is,
+    # and so are its asset keys, written with it.
+    if dialect.insert_run_selection(conn, codec.selection_row(run, digest, time.time())):
+        rows = codec.selection_asset_rows(run, digest)
+        if rows:  # a selection of checks alone has none
+            conn.execute(_INSERT_ASSETS, rows)
     selection = Selection(asset_selection=run.asset_selection, check_selection=run.check_selection)
     _cache.put(digest, selection)
     return digest
