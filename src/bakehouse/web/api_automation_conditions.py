@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from bakehouse.graph.selection import quoted
 from bakehouse.host.automation_view import AutomatedAsset, automated_assets
 from bakehouse.host.deployment import Deployment
-from bakehouse.protocol.snapshot import LocationSnap
 from bakehouse.storage.automation_records import AutomationEvaluation
 from bakehouse.web.deps import deployment
 from bakehouse.web.responses import guarded, problem
@@ -25,13 +24,11 @@ NO_EVALUATION = problem(
 )
 
 
-def _snapshots(dep: Deployment) -> list[LocationSnap]:
-    return [s.snapshot for s in dep.locations() if s.snapshot is not None]
-
-
 def automated(dep: Deployment, only: str | None = None) -> list[AutomatedAsset]:
-    """Every automated asset of the serving locations (or only asset `only`)."""
-    return automated_assets(_snapshots(dep), dep.instance, only=only)
+    """Every automated asset of the serving locations (or only asset `only`), through the
+    deployment's cached merged graph."""
+    graph = dep.graph()
+    return automated_assets(list(graph.locations.values()), dep.instance, only=only, graph=graph)
 
 
 @router.get("/conditions", response_model=list[AutomatedAsset], responses=guarded())
