@@ -156,13 +156,30 @@ def test_an_unknown_run_has_no_events_page_or_steps(client: httpx.Client) -> Non
     assert client.get("/api/runs/nope/steps").status_code == 404
 
 
-def test_the_steps_give_each_steps_state_and_times(
+def test_the_steps_give_each_steps_state_and_times_a_window_at_a_time(
     client: httpx.Client, long_run: list[int]
 ) -> None:
-    steps = client.get("/api/runs/long-run/steps").json()
-    assert len(steps) == STEPS
+    page = client.get("/api/runs/long-run/steps", params={"limit": 40}).json()
+    steps = page["steps"]
+    assert len(steps) == 40
+    assert page["total"] == STEPS
     assert steps[0] == {"step_key": "step_000", "state": "succeeded", "start": 2.0, "end": 2.5}
     assert steps[7]["state"] == "failed"
+    # The axis spans the whole run, not just the window.
+    assert page["first_start"] == 2.0
+    assert page["last_end"] == 2.0 + (STEPS - 1) + 0.5
+    seen = [s["step_key"] for s in steps]
+    while page["cursor"] is not None:
+        page = client.get(
+            "/api/runs/long-run/steps", params={"limit": 40, "cursor": page["cursor"]}
+        ).json()
+        seen += [s["step_key"] for s in page["steps"]]
+    assert seen == [f"step_{i:03d}" for i in range(STEPS)]
+    # The default window is what the timeline draws.
+    assert len(client.get("/api/runs/long-run/steps").json()["steps"]) == STEPS
+    bad = client.get("/api/runs/long-run/steps", params={"cursor": "nope"})
+    assert bad.status_code == 400
+    assert "cursor" in bad.json()["detail"]
 
 
 def test_a_run_reads_a_page_of_events_at_a_time(client: httpx.Client, long_run: list[int]) -> None:

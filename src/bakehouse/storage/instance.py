@@ -60,7 +60,7 @@ from bakehouse.storage.records import (
 )
 from bakehouse.storage.reload_records import ReloadRecord
 from bakehouse.storage.run_filter import RunFilter
-from bakehouse.storage.run_log import StepMark
+from bakehouse.storage.run_log import StepMark, StepPage
 
 ENV_STORAGE_URL = "BAKEHOUSE_STORAGE_URL"
 ENV_HOME = "BAKEHOUSE_HOME"
@@ -380,6 +380,18 @@ class Instance:
         log's columns without decoding an event: what a timeline of the steps needs."""
         with self._db.read() as conn:
             return run_log.select_step_marks(conn, run_id)
+
+    def get_step_page(
+        self, run_id: str, *, after_storage_id: int = 0, limit: int = 300
+    ) -> StepPage:
+        """A window of `limit` of the run's steps, in the order they first appear in its log
+        after `after_storage_id` (the previous window's `last_id`), with all their marks, the
+        run's number of steps and its steps' earliest start and latest end; read from an index
+        of the log's columns, without decoding an event."""
+        with self._db.read() as conn:
+            return run_log.select_step_page(
+                conn, run_id, after_storage_id=after_storage_id, limit=limit
+            )
 
     def get_error_events(self, run_id: str, *, limit: int = 50) -> list[EventRecord]:
         """The run's first `limit` step and run failures and ERROR-level events, in log order."""

@@ -88,8 +88,16 @@ event_logs = Table(
     # A run's log, in order, from a cursor: WHERE run_id = ? AND id > ? ORDER BY id. It also
     # serves lookups by run_id alone, so that column has no index of its own.
     Index("ix_event_logs_run_id_id", "run_id", "id"),
-    # A run's count of each event type (the run page's header) without reading its rows.
-    Index("ix_event_logs_run_id_event_type", "run_id", "event_type"),
+    # A run's count of each event type (the run page's header) and its steps' marks (a window
+    # of the timeline: a step's marks by key, its steps counted, their span) from the index
+    # alone, without reading its rows.
+    Index(
+        "ix_event_logs_run_id_event_type_step_key",
+        "run_id",
+        "event_type",
+        "step_key",
+        "timestamp",
+    ),
     Index("ix_event_logs_event_type", "event_type"),
     # Materialization history of one asset, newest first; also serves lookups by asset_key alone.
     Index("ix_event_logs_asset_key_event_type_id", "asset_key", "event_type", "id"),

@@ -1,5 +1,5 @@
 """``/api/runs/{id}/events`` and ``/api/runs/{id}/steps``: a run's event log a page at a time,
-by an opaque cursor, and its steps' starts and ends for the timeline."""
+by an opaque cursor, and its steps' starts and ends for the timeline, a window at a time."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bakehouse.storage.records import CorruptRecord, EventRecord, EventType
 from bakehouse.storage.run_log import StepMark
 from bakehouse.web.api_runs import run_or_404
 from bakehouse.web.deps import deployment
-from bakehouse.web.models import CorruptEventOut, EventPageOut, StepMarkOut
+from bakehouse.web.models import CorruptEventOut, EventPageOut, StepMarkOut, StepPageOut
 from bakehouse.web.responses import NO_RUN, guarded, problem
 
 router = APIRouter(prefix="/api", tags=["runs"])
@@ -135,11 +135,40 @@ def fold_steps(marks: list[StepMark]) -> list[StepMarkOut]:
     return list(steps.values())
 
 
+STEPS_PER_PAGE = 300
+
+
 @router.get(
-    "/runs/{run_id}/steps", response_model=list[StepMarkOut], responses=guarded({404: NO_RUN})
+    "/runs/{run_id}/steps",
+    response_model=StepPageOut,
+    responses=guarded({400: BAD_CURSOR, 404: NO_RUN}),
 )
-def run_steps(run_id: str, dep: Deployment = Depends(deployment)) -> list[StepMarkOut]:
-    """Each step of the run that started or was skipped: its state and start and end times, as
-    the log has them now (read from the log's columns, without decoding its events)."""
+def run_steps(
+    run_id: str,
+    cursor: Annotated[
+        str | None, Query(description="The `cursor` of the window before (none: the first)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = STEPS_PER_PAGE,
+    dep: Deployment = Depends(deployment),
+) -> StepPageOut:
+    """A window of the run's steps that started or were skipped, in the order they first
+    appear in the log: each one's state and start and end times as the log has them now (from
+    an index of the log's columns, without decoding its events), with the run's number of
+    steps and their span, so a timeline draws the window on the whole run's axis."""
     run_or_404(dep, run_id)
-    return fold_steps(dep.instance.get_step_marks(run_id))
+    after = 0
+    if cursor is not None:
+        try:
+            direction, after = decode_cursor(cursor)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        if direction != "after":
+            raise HTTPException(400, f"cursor {cursor!r} is not one this API handed out")
+    page = dep.instance.get_step_page(run_id, after_storage_id=after, limit=limit)
+    return StepPageOut(
+        steps=fold_steps(page.marks),
+        total=page.total,
+        first_start=page.first_start,
+        last_end=page.last_end,
+        cursor=encode_cursor("after", page.last_id) if page.has_more else None,
+    )

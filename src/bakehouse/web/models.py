@@ -406,6 +406,22 @@ class StepMarkOut(Record, frozen=True, kw_only=True):
     end: float | None
 
 
+class StepPageOut(Record, frozen=True, kw_only=True):
+    """A window of a run's steps, in the order they first appear in its log, and what a
+    timeline drawing only them needs of the rest."""
+
+    steps: list[StepMarkOut]
+    total: Annotated[int, Meta(description="The run's steps (started or skipped)")]
+    first_start: Annotated[
+        float | None, Meta(description="The earliest start of any of the run's steps")
+    ]
+    last_end: Annotated[float | None, Meta(description="The latest end of any of its steps")]
+    cursor: Annotated[
+        str | None,
+        Meta(description="Pass as `cursor` for the next window; null when this is the last"),
+    ]
+
+
 class PartitionRangeIn(BaseModel):
     """An inclusive range of partition keys."""
 

@@ -1,6 +1,6 @@
 // Run page: shows the log's last page and loads earlier pages on request (/api/runs/{id}/events,
 // by cursor), streams new events into it (/api/runs/{id}/stream), draws the step timeline from
-// the steps' marks (/api/runs/{id}/steps, then the streamed events), filters the log by step,
+// the steps' marks (a window of /api/runs/{id}/steps, then the streamed events), filters the log by step,
 // level and text, and refreshes the header (status, actions, failures) when the status changes.
 "use strict";
 (() => {
@@ -140,10 +140,14 @@
   // ---- timeline ---------------------------------------------------------------------------
   const timeline = document.getElementById("timeline");
   const note = document.getElementById("timeline-note");
-  // Each step's start, end and state: from /api/runs/{id}/steps (the whole log's marks, read
-  // without its bodies), then from each event shown or streamed, so the timeline covers steps
-  // whose events are on pages not loaded.
+  // Each step's start, end and state: from /api/runs/{id}/steps (the window of steps the
+  // timeline draws, read from an index without the events' bodies, with the run's number of
+  // steps and their span), then from each event shown or streamed, so the timeline covers
+  // steps whose events are on pages not loaded.
   const byStep = new Map();
+  const DRAWN = 300;
+  let stepTotal = 0;
+  let stepsEnd = null;
   const STATES = { running: "info", succeeded: "ok", failed: "bad", skipped: "muted" };
   function mark(type, key, t) {
     if (!key || !type.startsWith("STEP_")) return;
@@ -159,9 +163,12 @@
   log.querySelectorAll("tr").forEach(markRow);
   async function loadSteps() {
     try {
-      const response = await fetch("/api/runs/" + encodeURIComponent(info.run_id) + "/steps");
+      const response = await fetch("/api/runs/" + encodeURIComponent(info.run_id) + "/steps?limit=" + DRAWN);
       if (!response.ok) return;
-      (await response.json()).forEach((step) => {
+      const page = await response.json();
+      stepTotal = page.total;
+      stepsEnd = page.last_end;
+      page.steps.forEach((step) => {
         const s = byStep.get(step.step_key);
         // A streamed event may be newer than the answer: an ended step stays ended.
         if (s && s.end !== null && step.end === null) return;
@@ -184,14 +191,14 @@
     }
     const now = Date.now() / 1000;
     const t0 = start !== null ? Math.min(start, list[0].start) : list[0].start;
-    const t1 = Math.max(...list.map((s) => (s.end !== null ? s.end : running ? now : s.start)), ended || 0, t0 + 0.001);
+    const t1 = Math.max(...list.map((s) => (s.end !== null ? s.end : running ? now : s.start)), stepsEnd || 0, ended || 0, t0 + 0.001);
     const span = t1 - t0;
     const frag = document.createDocumentFragment();
     const axis = document.createElement("div");
     axis.className = "timeline-axis";
     axis.innerHTML = "<span></span><span class='ticks'>" + [0, 0.25, 0.5, 0.75, 1].map((f) => "<span>" + BH.duration(span * f) + "</span>").join("") + "</span><span></span>";
     frag.append(axis);
-    const shownSteps = list.slice(0, 300);
+    const shownSteps = list.slice(0, DRAWN);
     shownSteps.forEach((s) => {
       const end = s.end !== null ? s.end : running ? now : s.start;
       const div = document.createElement("div");
@@ -217,7 +224,9 @@
       frag.append(div);
     });
     timeline.replaceChildren(frag);
-    note.textContent = list.length + " step" + (list.length === 1 ? "" : "s") + (list.length > shownSteps.length ? " (first " + shownSteps.length + " shown)" : "");
+    // Steps streamed since the window was read may be new to the server's count too.
+    const total = Math.max(stepTotal, list.length);
+    note.textContent = total + " step" + (total === 1 ? "" : "s") + (total > shownSteps.length ? " (first " + shownSteps.length + " shown)" : "");
   }
 
   // ---- stream -----------------------------------------------------------------------------
