@@ -259,6 +259,40 @@ def test_a_failed_run_shows_its_traceback_and_re_executes_from_failure(
     expect(page.locator("#run-header")).to_contain_text("Re-execution of")
 
 
+def test_a_long_runs_timeline_draws_its_first_window_on_the_whole_runs_axis(
+    page: Any, server: DevServer
+) -> None:
+    from bakehouse.storage import EventRecord, EventType, Instance, RunRecord, RunStatus
+
+    expect = _expect()
+    steps = 350  # more than the timeline draws (300)
+    home = server.root / ".bakehouse"
+    assert home.is_dir()
+    with Instance.for_home(home) as instance:
+        instance.create_run(
+            RunRecord(run_id="long-timeline", status=RunStatus.SUCCESS, created_at=1.0)
+        )
+        events = [EventRecord(run_id="long-timeline", event_type=EventType.RUN_START, timestamp=1)]
+        for i in range(steps):
+            for kind, dt in ((EventType.STEP_START, 0.0), (EventType.STEP_SUCCESS, 0.5)):
+                events.append(
+                    EventRecord(
+                        run_id="long-timeline",
+                        event_type=kind,
+                        timestamp=2.0 + i + dt,
+                        step_key=f"step_{i:03d}",
+                    )
+                )
+        instance.store_events(events)
+    page.goto("/runs/long-timeline")
+    expect(page.locator(".timeline-row")).to_have_count(300)
+    expect(page.locator("#timeline-note")).to_have_text("350 steps (first 300 shown)")
+    # The axis is the whole run's: the last drawn step ends before its right edge.
+    last = page.locator(".timeline-row[data-step=step_299] .bar")
+    left = float(last.evaluate("b => parseFloat(b.style.left)"))
+    assert 80 < left < 90, left
+
+
 def test_lineage_statuses_update_live(page: Any, server: DevServer) -> None:
     _lineage(page)
     before = page.evaluate("bhLineage.state('sugar')")
