@@ -121,6 +121,9 @@ def _plan(engine: Engine, run_filter: RunFilter) -> str:
     [
         (RunFilter(job_name="bake"), "ix_runs_job_name_created_at"),
         (RunFilter(asset_key="clean"), "ix_run_assets_asset_digest_created_at"),
+        # Runs whose selection is kept by reference: the selection's keys, then its runs.
+        (RunFilter(asset_key="clean"), "sqlite_autoindex_run_selection_assets_1"),
+        (RunFilter(asset_key="clean"), "ix_runs_selection_digest_created_at"),
         (RunFilter(tags=(("team", "data"),)), "ix_run_tags_tag_digest_created_at"),
         (RunFilter(launched_by=LaunchedBy("schedule", "x")), "ix_run_tags_tag_digest_created_at"),
         (RunFilter(launched_by=LaunchedBy("backfill")), "sqlite_autoindex_run_tags_1"),

@@ -303,3 +303,36 @@ def test_0017_moves_referenced_selections_out_of_run_assets_and_back(
         config.attributes["connection"] = conn
         command.downgrade(config, "0016")
     assert _count(engine, schema.run_assets) == 41
+
+
+def test_the_runs_of_an_asset_are_found_through_indexes(instance: Instance, engine: Engine) -> None:
+    from bakehouse.storage.runs import filter_conditions
+
+    instance.create_run(RunRecord(run_id="star", asset_selection=KEYS, created_at=1.0))
+    instance.create_run(RunRecord(run_id="small", asset_selection=(KEYS[1],), created_at=2.0))
+    runs = schema.runs
+    stmt = (
+        sa.select(runs.c.run_id)
+        .where(*filter_conditions(_asset(KEYS[1])))
+        .order_by(runs.c.created_at.desc())
+        .limit(50)
+    )
+    compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            # A handful of rows: the planner would rather scan them; this asks whether it can
+            # use the indexes at all, which is what 100,000 runs need.
+            conn.exec_driver_sql("SET enable_seqscan = off")
+        explain = "EXPLAIN QUERY PLAN" if engine.dialect.name == "sqlite" else "EXPLAIN"
+        plan = " ".join(
+            str(p) for row in conn.exec_driver_sql(f"{explain} {compiled}") for p in row
+        )
+        assert [r for (r,) in conn.execute(stmt)] == ["small", "star"]
+    # Both sources of the answer are index lookups, on either backend.
+    assert "ix_run_assets_asset_digest_created_at" in plan, plan
+    assert "run_selection_assets_1" in plan or "run_selection_assets_pkey" in plan, plan
+    assert "SCAN runs" not in plan, plan
+    assert "Seq Scan" not in plan, plan
+    if engine.dialect.name == "sqlite":
+        # PostgreSQL may instead walk runs newest first, probing both (hashed) subplans.
+        assert "ix_runs_selection_digest_created_at" in plan, plan
