@@ -109,7 +109,9 @@ def test_a_long_asset_key_and_tag_are_found_through_their_digests(instance: Inst
 
 
 def _plan(engine: Engine, run_filter: RunFilter) -> str:
-    stmt = sa.select(schema.runs.c.run_id).where(*filter_conditions(run_filter))
+    stmt = sa.select(schema.runs.c.run_id).where(
+        *filter_conditions(run_filter, engine.dialect.name)
+    )
     compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
     with engine.connect() as conn:
         rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").all()

@@ -313,7 +313,7 @@ def test_the_runs_of_an_asset_are_found_through_indexes(instance: Instance, engi
     runs = schema.runs
     stmt = (
         sa.select(runs.c.run_id)
-        .where(*filter_conditions(_asset(KEYS[1])))
+        .where(*filter_conditions(_asset(KEYS[1]), engine.dialect.name))
         .order_by(runs.c.created_at.desc())
         .limit(50)
     )

@@ -153,11 +153,17 @@ def _launched_by(who: LaunchedBy) -> sa.ColumnElement[bool]:
     return _with_tags([(LAUNCHED_BY_TAG, who.kind)])
 
 
-def _selecting(key: str) -> sa.ColumnElement[bool]:
+def _selecting(key: str, dialect_name: str) -> sa.ColumnElement[bool]:
     """Runs that select the asset `key`: by their own `run_assets` rows (selections in the
     body), or by a selection kept by reference that holds it (`run_selection_assets`, then
     runs' (selection_digest, created_at) index). The digest finds the rows; comparing the key
-    makes a collision harmless."""
+    makes a collision harmless.
+
+    Spelt for each planner, so that both answer in time proportional to the asset's runs, not
+    to all runs: SQLite reads an OR of two IN lists through both indexes (MULTI-INDEX OR);
+    PostgreSQL, given that OR, walks every run newest first probing both lists (160 ms for an
+    asset of 51 runs among 100,000), so it gets one IN over the union of both sources.
+    """
     asset_digest = codec.digest(key)
     own = sa.select(run_assets.c.run_id).where(
         run_assets.c.asset_digest == asset_digest, run_assets.c.asset_key == key
@@ -166,18 +172,23 @@ def _selecting(key: str) -> sa.ColumnElement[bool]:
         run_selection_assets.c.asset_digest == asset_digest,
         run_selection_assets.c.asset_key == key,
     )
-    return sa.or_(runs.c.run_id.in_(own), runs.c.selection_digest.in_(shared))
+    if dialect_name == "sqlite":
+        return sa.or_(runs.c.run_id.in_(own), runs.c.selection_digest.in_(shared))
+    referring = runs.alias("referring")
+    by_selection = sa.select(referring.c.run_id).where(referring.c.selection_digest.in_(shared))
+    return runs.c.run_id.in_(own.union_all(by_selection))
 
 
-def filter_conditions(run_filter: RunFilter) -> list[sa.ColumnElement[bool]]:
-    """The WHERE conditions of `run_filter` on `runs`, each on an indexed column or table."""
+def filter_conditions(run_filter: RunFilter, dialect_name: str) -> list[sa.ColumnElement[bool]]:
+    """The WHERE conditions of `run_filter` on `runs`, each on an indexed column or table, as
+    the database `dialect_name` plans them best."""
     found: list[sa.ColumnElement[bool]] = []
     if run_filter.statuses:
         found.append(runs.c.status.in_([RunStatus(s).value for s in run_filter.statuses]))
     if run_filter.job_name is not None:
         found.append(runs.c.job_name == run_filter.job_name)
     if run_filter.asset_key is not None:
-        found.append(_selecting(run_filter.asset_key))
+        found.append(_selecting(run_filter.asset_key, dialect_name))
     found.extend(_with_tags([pair]) for pair in run_filter.tags)
     if run_filter.launched_by is not None:
         found.append(_launched_by(run_filter.launched_by))
@@ -198,7 +209,7 @@ def select_runs(
     if statuses is not None:
         stmt = stmt.where(runs.c.status.in_([RunStatus(s).value for s in statuses]))
     if run_filter is not None:
-        stmt = stmt.where(*filter_conditions(run_filter))
+        stmt = stmt.where(*filter_conditions(run_filter, conn.dialect.name))
     if before_created_at is not None:
         stmt = stmt.where(runs.c.created_at < before_created_at)
     if limit is not None:
