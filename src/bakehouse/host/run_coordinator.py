@@ -2,9 +2,11 @@
 
 A run may select assets of several code locations (an asset in one may depend on an asset in
 another). The selection is cut into phases, each a stretch of the dependency order that one
-location executes in a run worker of its own; phases run one after another, so every asset
-runs after its upstream assets, whichever location they live in. The coordinator writes the
-run's start and end; workers write their steps' events.
+location executes in a run worker of its own. A phase starts once the phases holding its
+upstream assets (and the assets its checks check) have ended, so every asset runs after its
+upstream assets, whichever location they live in, and phases that do not depend on each other
+run at the same time (each location's steps go to its own workers or processes anyway). The
+coordinator writes the run's start and end; workers write their steps' events.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,6 +91,18 @@ def plan_phases(
     ]
 
 
+def phase_dependencies(graph: GlobalAssetGraph, phases: Sequence[Phase]) -> list[set[int]]:
+    """For each phase, the (earlier) phases it waits for: those holding an upstream asset of one
+    of its keys, or the asset one of its checks checks."""
+    phase_of = {key: i for i, phase in enumerate(phases) for key in phase.keys}
+    needs: list[set[int]] = []
+    for i, phase in enumerate(phases):
+        upstream = {p for key in phase.keys for p in graph.key_graph.parents(key)}
+        upstream |= {check.rpartition(":")[0] for check in phase.checks}
+        needs.append({phase_of[k] for k in upstream if k in phase_of} - {i})
+    return needs
+
+
 def _check_location(graph: GlobalAssetGraph, check: str) -> str:
     asset, _, name = check.rpartition(":")
     for placed in graph.checks.get(asset, ()):
@@ -123,8 +138,8 @@ class RunCoordinator:
         # workspace file changes.
         self.targets = targets
         self.log_dir = log_dir
-        # The worker each run is waiting on now, so a cancel or shutdown can stop it.
-        self._workers: dict[str, subprocess.Popen[bytes]] = {}
+        # The workers each run is waiting on now, so a cancel or shutdown can stop them.
+        self._workers: dict[str, list[subprocess.Popen[bytes]]] = {}
         self._driving: set[str] = set()
         self._lock = threading.Lock()
         # Set when the deployment stops: failures still waiting for storage stop retrying.
@@ -175,32 +190,62 @@ class RunCoordinator:
                      data={"phases": [[p.location, list(p.keys)] for p in phases]}))  # fmt: skip
         failed_keys: set[str] = set()
         problems: list[str] = []
-        for phase in phases:
-            if self.instance.get_run(run_id).status.is_finished:
-                break  # canceled while an earlier phase ran
-            blocked = [k for k in phase.keys if graph.key_graph.upstream([k]) & failed_keys - {k}]
-            runnable = [k for k in phase.keys if k not in blocked]
-            for key in blocked:
-                store(_skip_event(run_id, graph, key))
-                failed_keys.add(key)
-            checks = [c for c in phase.checks if c.rpartition(":")[0] not in blocked]
-            if not runnable and not checks:
-                continue
-            part = run_plan_of(run, runnable, checks)
-            code, phase_failed = self._run_phase(run_id, graph, phase, part, on_worker_started)
-            failed_keys |= phase_failed
-            if code == STORAGE_FAILED_EXIT:
-                cause = _storage_failure_in(self.log_dir / f"{run_id}.log")
-                self._store_failure(run_id, describe(cause or "the run worker's writes failed"))
-                return RunStatus.FAILURE
-            if code not in (0, 1):
-                problems.append(
-                    f"run worker for location '{phase.location}' exited with code {code}"
+        storage_failure: str | None = None
+        needs = phase_dependencies(graph, phases)
+        waiting = list(range(len(phases)))
+        ended: set[int] = set()
+        running: dict[Future[tuple[int, set[str]]], int] = {}
+        with ThreadPoolExecutor(max_workers=max(1, len(phases))) as pool:
+            while waiting or running:
+                stopped = storage_failure is not None or (
+                    self.instance.get_run(run_id).status.is_finished  # canceled meanwhile
                 )
-                failed_keys |= set(runnable)
-            elif code == 1 and not phase_failed:
-                problems.append(f"location '{phase.location}' could not execute its steps")
-                failed_keys |= set(runnable)
+                for index in [i for i in waiting if needs[i] <= ended and not stopped]:
+                    waiting.remove(index)
+                    phase = phases[index]
+                    # Its upstream phases have ended: their failures are all known.
+                    blocked = [
+                        k for k in phase.keys if graph.key_graph.upstream([k]) & failed_keys - {k}
+                    ]
+                    runnable = [k for k in phase.keys if k not in blocked]
+                    for key in blocked:
+                        store(_skip_event(run_id, graph, key))
+                        failed_keys.add(key)
+                    checks = [c for c in phase.checks if c.rpartition(":")[0] not in blocked]
+                    if not runnable and not checks:
+                        ended.add(index)
+                        continue
+                    part = run_plan_of(run, runnable, checks)
+                    future = pool.submit(
+                        self._run_phase, run_id, graph, phase, part, on_worker_started
+                    )
+                    running[future] = index
+                if stopped and not running:
+                    break
+                if not running:
+                    continue  # a phase with nothing to run ended: look again
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    index = running.pop(future)
+                    ended.add(index)
+                    phase = phases[index]
+                    runnable = [k for k in phase.keys if k not in failed_keys]
+                    code, phase_failed = future.result()
+                    failed_keys |= phase_failed
+                    if code == STORAGE_FAILED_EXIT:
+                        cause = _storage_failure_in(self.log_dir / f"{run_id}.log")
+                        storage_failure = describe(cause or "the run worker's writes failed")
+                    elif code not in (0, 1):
+                        problems.append(
+                            f"run worker for location '{phase.location}' exited with code {code}"
+                        )
+                        failed_keys |= set(runnable)
+                    elif code == 1 and not phase_failed:
+                        problems.append(f"location '{phase.location}' could not execute its steps")
+                        failed_keys |= set(runnable)
+        if storage_failure is not None:
+            self._store_failure(run_id, storage_failure)
+            return RunStatus.FAILURE
         if self.instance.get_run(run_id).status.is_finished:  # canceled meanwhile
             return self.instance.get_run(run_id).status
         if failed_keys or problems:
@@ -233,15 +278,13 @@ class RunCoordinator:
             storage_dir=self.instance.storage_dir,
             log_path=self.log_dir / f"{run_id}.log",
         )
-        with self._lock:
-            self._workers[run_id] = worker
+        self._watch(run_id, worker)
         try:
             if on_worker_started is not None:
                 on_worker_started(Phase(location, ()), worker)
             code = worker.wait()
         finally:
-            with self._lock:
-                self._workers.pop(run_id, None)
+            self._unwatch(run_id, worker)
         run = self.instance.get_run(run_id)
         if not run.status.is_finished:  # the worker died before it recorded the end
             self.instance.store_event(
@@ -275,6 +318,7 @@ class RunCoordinator:
         ) as fh:
             fh.write(dump_plan(part))
             plan_file = fh.name
+        worker: subprocess.Popen[bytes] | None = None
         try:
             worker = spawn_run_worker(
                 target,
@@ -292,14 +336,13 @@ class RunCoordinator:
                     data={"pid": worker.pid, "location": phase.location, "python": target.python},
                 )
             )  # fmt: skip
-            with self._lock:
-                self._workers[run_id] = worker
+            self._watch(run_id, worker)
             if on_worker_started is not None:
                 on_worker_started(phase, worker)
             code = worker.wait()
         finally:
-            with self._lock:
-                self._workers.pop(run_id, None)
+            if worker is not None:
+                self._unwatch(run_id, worker)
             os.unlink(plan_file)
         failed_steps = {
             e.step_key
@@ -317,8 +360,8 @@ class RunCoordinator:
                 _event(run_id, EventType.RUN_CANCELED, reason, level="WARNING")
             )
         with self._lock:
-            worker = self._workers.get(run_id)
-        if worker is not None:
+            workers = list(self._workers.get(run_id, ()))
+        for worker in workers:
             _stop_process(worker)
 
     def cancel_all(self, reason: str) -> None:
@@ -328,6 +371,18 @@ class RunCoordinator:
             run_ids = list(self._workers)
         for run_id in run_ids:
             self.cancel(run_id, reason)
+
+    def _watch(self, run_id: str, worker: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._workers.setdefault(run_id, []).append(worker)
+
+    def _unwatch(self, run_id: str, worker: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            workers = self._workers.get(run_id, [])
+            if worker in workers:
+                workers.remove(worker)
+            if not workers:
+                self._workers.pop(run_id, None)
 
     def _store_failure(self, run_id: str, message: str) -> None:
         """Record the run's RUN_FAILURE with `message`, retrying until storage accepts it (or
