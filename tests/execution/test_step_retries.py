@@ -8,14 +8,19 @@ STEP_RESTARTED per retry, then STEP_SUCCESS or STEP_FAILURE.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import bakehouse as dg
 from bakehouse.errors import DefinitionError
+from bakehouse.storage import Instance
 from bakehouse.storage.records import EventType, RunStatus
 from tests.execution.test_multiprocess import Finished, run_project
+from tests.support.projects import write_project
 
 pytestmark = pytest.mark.slow
 
@@ -228,3 +233,54 @@ def test_bad_retry_arguments_are_refused_by_name() -> None:
         dg.RetryRequested(seconds_to_wait=-2)
     with pytest.raises(DefinitionError, match="op_retry_policy must be a RetryPolicy"):
         dg.define_asset_job("nightly", op_retry_policy=3)  # type: ignore[arg-type]
+
+
+@pytest.mark.timeout(180)
+def test_bh_launch_shows_each_retry_and_the_run_succeeds(tmp_path: Path) -> None:
+    """Dagster's guide example (``RetryPolicy(max_retries=3, delay=0.2, backoff=Backoff.
+    EXPONENTIAL, jitter=Jitter.PLUS_MINUS)``) through `bh launch` and its default executor."""
+    project = write_project(
+        tmp_path / "mill",
+        "mill",
+        {
+            "defs/assets.py": """
+from pathlib import Path
+
+import bakehouse as dg
+
+COUNTER = Path(__file__).parent / "attempts"
+
+
+@dg.asset(
+    retry_policy=dg.RetryPolicy(
+        max_retries=3, delay=0.2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+    )
+)
+def better() -> int:
+    count = int(COUNTER.read_text()) + 1 if COUNTER.exists() else 1
+    COUNTER.write_text(str(count))
+    if count < 2:
+        raise RuntimeError("fails sometimes")
+    return count
+"""
+        },
+    )
+    (project / ".bakehouse").mkdir()
+    sqlite = f"sqlite:///{project / '.bakehouse' / 'bakehouse.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BAKEHOUSE_")}
+    launched = subprocess.run(
+        [sys.executable, "-m", "bakehouse", "launch", "--assets", "*"],
+        cwd=project, capture_output=True, text=True, timeout=150,
+        env={**env, "BAKEHOUSE_STORAGE_URL": sqlite},
+    )  # fmt: skip
+    assert launched.returncode == 0, launched.stdout + launched.stderr
+    assert "↻ better" in launched.stdout
+    assert "fails sometimes" in launched.stdout
+    assert "✓ better" in launched.stdout
+    assert "1 step succeeded, 0 failed, 0 skipped" in launched.stdout
+    with Instance.open(sqlite) as instance:
+        (run,) = instance.get_runs()
+        assert run.status == RunStatus.SUCCESS
+        kinds = [e.event_type for e in instance.get_events(run.run_id) if e.step_key == "better"]
+    assert EventType.STEP_RESTARTED in kinds
+    assert kinds.count(EventType.STEP_UP_FOR_RETRY) == 1

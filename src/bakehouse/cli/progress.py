@@ -160,6 +160,9 @@ class RunFollower:
         elif kind == EventType.STEP_SKIPPED:
             self._advance()
             self._line(f"  [yellow]↷ {step}[/] [dim]{escape(event.message)}[/]")
+        elif kind == EventType.STEP_UP_FOR_RETRY:
+            # Not an end: the step's next attempt follows (STEP_RESTARTED), so no advance.
+            self._line(f"  [yellow]↻ {step}[/] [dim]{escape(event.message)}[/]")
         elif kind == EventType.ASSET_MATERIALIZATION:
             metadata = event.data.get("metadata", {})
             shown = ", ".join(

@@ -191,7 +191,7 @@ def _record_up_for_retry(
     started: float,
 ) -> None:
     """STEP_UP_FOR_RETRY, with Dagster's message: the step's hooks wait for its last attempt."""
-    in_seconds = f" in {wait:g} seconds" if wait else ""
+    in_seconds = f" in {wait:.3g} seconds" if wait else ""
     env.writer.emit(
         EventType.STEP_UP_FOR_RETRY,
         f"Execution of step '{step.key}' failed and has requested a retry{in_seconds} "
