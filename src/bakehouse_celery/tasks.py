@@ -250,8 +250,7 @@ def _steps(message: dict[str, Any]) -> RunSteps:
 
 
 class _RetryWriter(EventWriter):
-    """An `EventWriter` for one attempt: its step's events carry the attempt's number, and the
-    attempt's start is stored at once."""
+    """An `EventWriter` for one attempt: its step's events carry the attempt's number."""
 
     def __init__(
         self, instance: Instance, run_id: str, step_key: str, attempt: int, max_retries: int
@@ -275,12 +274,11 @@ class _RetryWriter(EventWriter):
     ) -> EventRecord:
         """Store one event, the attempt's number in its data."""
         if step_key == self.step_key:
+            # The attempt's start is buffered like any event: stored with the step's end, or by
+            # the writer's flusher within its interval (0.1 s) for a longer step, so a worker
+            # lost mid-step still leaves it in the log beside the retry, and a short step costs
+            # one commit fewer. The claim, stored before the step ran, is the attempt's record.
             data = {**(data or {}), "attempt": self.attempt}
-            starts = (EventType.STEP_START, EventType.STEP_RESTARTED)
-            if event_type in starts and defer is None:
-                # Stored at once, not with the step's end: a worker lost mid-step leaves its
-                # attempt's start in the log beside the retry (one commit more per task).
-                defer = False
         return super().emit(
             event_type,
             message,
