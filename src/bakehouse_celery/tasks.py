@@ -25,8 +25,15 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from bakehouse.errors import ErrorInfo
+from bakehouse.execution.compute_log_upload import uploading_logs
 from bakehouse.execution.events import EventWriter
+from bakehouse.storage.compute_logs import LocalComputeLogManager
 from bakehouse.storage.records import EventRecord, EventType, WorkerClaim
+from bakehouse.storage.remote_compute_logs import (
+    ObjectStoreComputeLogs,
+    remote_compute_logs,
+    upload_interval,
+)
 
 if TYPE_CHECKING:
     from bakehouse.authoring.definitions_class import Definitions
@@ -38,7 +45,14 @@ _loaded: dict[tuple[str, str | None], Definitions] = {}
 _instances: dict[str, Instance] = {}
 _planned: dict[tuple[str, str], RunSteps] = {}
 # Who this process works for: set by the worker's main process before it forks its pool.
-WORKER: dict[str, str] = {"worker_id": f"{socket.gethostname()}:{os.getpid()}", "host_id": ""}
+# Its storage_url and storage_dir are the worker's own: the database as this host reaches it,
+# and its folder (where steps are captured before their upload).
+WORKER: dict[str, str] = {
+    "worker_id": f"{socket.gethostname()}:{os.getpid()}",
+    "host_id": "",
+    "storage_dir": "",
+    "storage_url": "",
+}
 
 
 def preload(module: str, defs_module: str | None, defs: Definitions) -> None:
@@ -73,6 +87,15 @@ def execute_step_task(task: Any, message: dict[str, Any]) -> dict[str, Any]:
                 "hosts"
             ),
         }
+    own = WORKER.get("storage_url", "")
+    if (
+        own
+        and dialect.parse_url(url).get_backend_name() != "sqlite"
+        and (dialect.parse_url(own).get_backend_name() != "sqlite")
+    ):
+        # The same database as the run's (the executor sees this worker's heartbeats there),
+        # by the address this host reaches it at: the run's host may name it otherwise.
+        url = own
     instance = _instance(url, message.get("storage_dir"))
     if instance.get_run(run_id).status.is_finished:
         return {"ok": False, "dropped": "the run has finished"}
@@ -126,12 +149,15 @@ def _execute_attempt(
     from bakehouse.execution.run import open_step_environment
     from bakehouse.execution.step import execute_step
 
+    local, remote, interval = _compute_logs(message)
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         with open_step_environment(
             steps, instance, writer, retries_enabled=bool(message.get("retries_enabled", True))
         ) as env:
-            end = execute_step(step, env, attempt)
+            env.compute_logs = local
+            with uploading_logs(local, remote, message["run_id"], step_key, interval=interval):
+                end = execute_step(step, env, attempt)
     except StepTerminated:
         # A terminated step is not retried, whatever its RetryPolicy.
         writer.emit(
@@ -150,6 +176,27 @@ def _execute_attempt(
     finally:
         signal.signal(signal.SIGTERM, previous)
     return {"ok": end.ok, "retry_in": end.retry_in}
+
+
+def _compute_logs(
+    message: dict[str, Any],
+) -> tuple[LocalComputeLogManager | None, ObjectStoreComputeLogs | None, float | None]:
+    """Where this step's stdout and stderr are captured, and the store they are uploaded to.
+
+    With ``BAKEHOUSE_COMPUTE_LOGS_URL`` (the deployment's object store) the step is captured
+    under this worker's own storage folder and uploaded, so the web app reads it from any host.
+    Without it, a worker on the run's host captures into the run's storage folder, which the
+    web app reads directly (as for steps run there); a worker on another host captures nothing
+    (the output stays in its own log), having no place the web app could read.
+    """
+    remote = remote_compute_logs()
+    if remote is not None:
+        folder = WORKER.get("storage_dir") or message.get("storage_dir")
+        if folder:
+            return LocalComputeLogManager(Path(folder)), remote, upload_interval()
+    if message.get("storage_dir") and message.get("host_id") == (WORKER["host_id"] or _host_id()):
+        return LocalComputeLogManager(Path(message["storage_dir"])), None, None
+    return None, None, None
 
 
 class StepTerminated(BaseException):

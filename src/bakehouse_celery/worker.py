@@ -80,6 +80,20 @@ class _Heartbeat(threading.Thread):
                 print(f"bakehouse worker: heartbeat failed: {exc}", file=sys.stderr, flush=True)
 
 
+def _check_compute_logs() -> None:
+    """Fail at start, not on the first step, when the compute logs' object store is set wrong
+    (a bad upload interval, a URL whose fsspec filesystem is not installed here)."""
+    from bakehouse.storage.remote_compute_logs import remote_compute_logs, upload_interval
+
+    try:
+        upload_interval()
+        store = remote_compute_logs()
+    except (ValueError, ImportError) as exc:
+        raise SystemExit(f"bh worker: compute logs: {exc}") from None
+    if store is not None:
+        print(f"bakehouse worker: uploading compute logs to {store.url}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the worker; returns when Celery's worker stops."""
     parser = argparse.ArgumentParser(prog="python -m bakehouse_celery.worker")
@@ -111,12 +125,18 @@ def main(argv: list[str] | None = None) -> int:
     with isolating_module_errors(isolation_from_env()):
         defs = load_definitions(args.module or "", defs_module=args.defs_module)
     config = _celery_config(defs, args.executor, args.location)
+    _check_compute_logs()
     tasks.preload(args.module or "", args.defs_module, defs)
     queues = args.queue or [args.location]
     concurrency = args.concurrency or os.cpu_count() or 1
     hostname = socket.gethostname()
     worker_id = f"{args.location}@{hostname}:{os.getpid()}"
-    tasks.WORKER.update(worker_id=worker_id, host_id=host_id())
+    tasks.WORKER.update(
+        worker_id=worker_id,
+        host_id=host_id(),
+        storage_dir=args.storage_dir or "",
+        storage_url=args.storage_url,
+    )
     instance = Instance.open(
         args.storage_url, storage_dir=Path(args.storage_dir) if args.storage_dir else None
     )

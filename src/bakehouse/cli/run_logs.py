@@ -13,6 +13,7 @@ from bakehouse.cli.context import open_instance_here
 from bakehouse.cli.runs import find_run
 from bakehouse.storage.compute_logs import ComputeIOType, LocalComputeLogManager, started_steps
 from bakehouse.storage.records import EventType
+from bakehouse.storage.remote_compute_logs import compute_log_manager
 
 # How often --follow looks for new output.
 FOLLOW_INTERVAL = 0.2
@@ -34,7 +35,7 @@ def logs(run_id: str, step_key: str | None, use_stderr: bool, follow: bool) -> N
     io_type = ComputeIOType.STDERR if use_stderr else ComputeIOType.STDOUT
     with open_instance_here() as instance:
         run = find_run(instance, run_id)
-        manager = LocalComputeLogManager(instance.storage_dir)
+        manager = compute_log_manager(instance.storage_dir)
 
         def steps() -> list[str]:
             events = instance.get_events(run.run_id, event_types=[EventType.STEP_START])

@@ -76,6 +76,20 @@ class LogChunk:
     complete: bool
     exists: bool
 
+    @classmethod
+    def read(cls, raw: bytes, start: int, size: int, complete: bool) -> LogChunk:
+        """The chunk of bytes `raw` read from `start` of a stream of `size` bytes, without a
+        character cut at its end (the next read starts with it)."""
+        whole = _whole_characters(raw)
+        return cls(
+            whole.decode("utf-8", errors="replace"),
+            offset=start,
+            next_offset=start + len(whole),
+            size=size,
+            complete=complete,
+            exists=True,
+        )
+
 
 class LocalComputeLogManager:
     """The compute logs of one instance's storage folder: paths and reads (Dagster's name)."""
@@ -131,15 +145,7 @@ class LocalComputeLogManager:
                 raw = fh.read(max(0, min(max_bytes, size - start)))
         except FileNotFoundError:
             return LogChunk("", 0, 0, 0, complete, exists=False)
-        whole = _whole_characters(raw)
-        return LogChunk(
-            whole.decode("utf-8", errors="replace"),
-            offset=start,
-            next_offset=start + len(whole),
-            size=size,
-            complete=complete,
-            exists=True,
-        )
+        return LogChunk.read(raw, start, size, complete)
 
 
 def _whole_characters(raw: bytes) -> bytes:

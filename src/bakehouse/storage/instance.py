@@ -36,7 +36,6 @@ from bakehouse.storage import (
 )
 from bakehouse.storage.automation_records import AutomationCursor, AutomationEvaluation
 from bakehouse.storage.changes import ChangeWatcher, LoggedChange, RunHead
-from bakehouse.storage.compute_logs import LocalComputeLogManager
 from bakehouse.storage.corrupt import skip_corrupt
 from bakehouse.storage.database import Database
 from bakehouse.storage.durability import Durability
@@ -59,6 +58,7 @@ from bakehouse.storage.records import (
     WorkerRecord,
 )
 from bakehouse.storage.reload_records import ReloadRecord
+from bakehouse.storage.remote_compute_logs import compute_log_manager
 from bakehouse.storage.run_filter import RunFilter
 from bakehouse.storage.run_log import StepMark, StepPage
 
@@ -298,7 +298,7 @@ class Instance:
         with self._db.write() as conn:
             runs.delete_run(conn, run_id)
             event_log.delete_events(conn, run_id)
-        LocalComputeLogManager(self._storage_dir).delete_logs(run_id)
+        compute_log_manager(self._storage_dir).delete_logs(run_id)
 
     # -- events -----------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from bakehouse.storage.compute_logs import (
     started_steps,
 )
 from bakehouse.storage.records import EventType
+from bakehouse.storage.remote_compute_logs import compute_log_manager
 from bakehouse.web.deps import deployment
 from bakehouse.web.responses import guarded, problem
 
@@ -71,7 +72,7 @@ class ComputeLogOut(Record, frozen=True, kw_only=True):
 
 
 def _manager(dep: Deployment) -> LocalComputeLogManager:
-    return LocalComputeLogManager(dep.instance.storage_dir)
+    return compute_log_manager(dep.instance.storage_dir)
 
 
 def _check_step(dep: Deployment, run_id: str, step_key: str) -> None:
