@@ -2,10 +2,11 @@
 database), a broker, moto's S3, and `bh worker start` processes in working directories and venvs
 of their own.
 
-Network namespaces are not used: PostgreSQL, Redis and RabbitMQ on this machine listen on
-127.0.0.1 only, which a process in another network namespace cannot reach (its loopback is its
-own), and the tests may not reconfigure the machine's shared services. Each worker shares
-nothing else with the deployment: not its folder, not its Python, not its storage folder.
+Each worker host is a network namespace (`tests.support.netns`) where the machine allows it: the
+worker reaches PostgreSQL, the broker and S3 only through the relay at its veth's address, never
+the machine's loopback. Where it does not (not root, no iproute2), workers run in the machine's
+network and the tests say why (`namespace_fallback`). Either way a worker shares nothing else
+with the deployment: not its folder, not its Python, not its storage folder.
 """
 
 from __future__ import annotations
@@ -17,15 +18,19 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from tests.support.dev_server import SERVING, DevServer, stop_dev_server
+from tests.support.netns import NetNamespace, unavailable_reason
 from tests.support.projects import cached_venv, link_venv, write_project
 from tests.support.waiting import eventually
 
@@ -34,12 +39,27 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 REDIS_URL = "redis://127.0.0.1:6379"
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
-# What each worker's own venv holds beside bakehouse (this checkout): celery, and what the
-# locations' IO manager needs. The two lists differ so that each location has a venv of its own.
+# What each worker's own venv holds beside bakehouse (this checkout): celery, what the
+# locations' IO manager needs, and s3fs for the compute logs' upload. The two lists differ so
+# that each location has a venv of its own (python-dateutil is boto3's dependency anyway).
 WORKER_PACKAGES = {
-    "east": ["celery[redis]>=5.4", "boto3>=1.28", "psycopg[binary]>=3.1.18"],
-    "west": ["celery[redis]>=5.4", "boto3>=1.28", "psycopg[binary]>=3.1.18", "s3fs>=2024.2"],
-}
+    "east": ["celery[redis]>=5.4", "boto3>=1.28", "psycopg[binary]>=3.1.18", "s3fs>=2024.2"],
+    "west": ["celery[redis]>=5.4", "boto3>=1.28", "psycopg[binary]>=3.1.18", "s3fs>=2024.2",
+             "python-dateutil>=2.8"],
+}  # fmt: skip
+
+
+def namespace_fallback(config: pytest.Config) -> str | None:
+    """None when workers can have network namespaces here; else why not, printed in pytest's
+    output (the test then runs its workers in the machine's network: not a silent skip)."""
+    reason = unavailable_reason()
+    if reason is not None:
+        message = f"workers run without network namespaces: {reason}"
+        print(message, file=sys.stderr)
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"\n{message}", yellow=True)
+    return reason
 
 
 @contextmanager
@@ -124,20 +144,34 @@ def worker_venv(kind: str) -> Path:
 
 
 def start_worker(
-    project: Path, venv: Path, location: str, storage_url: str, *, concurrency: int = 2
+    project: Path,
+    venv: Path,
+    location: str,
+    storage_url: str,
+    *,
+    concurrency: int = 2,
+    namespace: NetNamespace | None = None,
+    env: dict[str, str] | None = None,
 ) -> Worker:
-    """`bh worker start` from the project's folder with its own venv's bh; returns once the
-    worker heartbeats in storage."""
+    """`bh worker start` from the project's folder with its own venv's bh, inside `namespace`
+    when given (the storage URL then reaches PostgreSQL through its relay); `env` is added to
+    its environment. Returns once the worker is ready."""
     if not (project / ".venv").exists():
         link_venv(project, venv)
     log = project / f"worker-{uuid.uuid4().hex[:6]}.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONPATH", "VIRTUAL_ENV"))}
-    env.update(BAKEHOUSE_STORAGE_URL=storage_url, PYTHONUNBUFFERED="1")
+    environ = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PYTHONPATH", "VIRTUAL_ENV"))
+    }
+    if namespace is not None:
+        storage_url = namespace.reach(storage_url)
+    environ.update(env or {})
+    environ.update(BAKEHOUSE_STORAGE_URL=storage_url, PYTHONUNBUFFERED="1")
+    prefix = namespace.exec_prefix() if namespace is not None else []
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(venv / "bin" / "bh"), "worker", "start", "--location", location,
+            [*prefix, str(venv / "bin" / "bh"), "worker", "start", "--location", location,
              "--concurrency", str(concurrency), "--heartbeat-interval", "0.5"],
-            cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=project, env=environ, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
     worker = Worker(location, process, log)
@@ -149,6 +183,35 @@ def start_worker(
     if process.poll() is not None:
         raise AssertionError(f"worker for {location} exited:\n{log.read_text()[-4000:]}")
     return worker
+
+
+def start_webserver(root: Path, env: dict[str, str], timeout: float = 180) -> DevServer:
+    """``bh webserver --port 0`` in `root` with `env`, once it prints its URL (stop it with
+    `stop_dev_server`)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bakehouse", "webserver", "--port", "0"],
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    server = DevServer("", process, root)
+
+    # Never wait forever for a server that hangs before printing: stop it after `timeout`.
+    def stop_if_silent() -> None:
+        if not server.url:
+            process.kill()
+
+    watchdog = threading.Timer(timeout, stop_if_silent)
+    watchdog.start()
+    while line := process.stdout.readline():
+        server.output.append(line)
+        match = SERVING.search(line)
+        if match:
+            server.url = match.group(1)
+            watchdog.cancel()
+            return server
+    watchdog.cancel()
+    stop_dev_server(server)
+    raise AssertionError("bh webserver did not print its URL:\n" + "".join(server.output))
 
 
 def worker_list(cwd: Path, storage_url: str) -> list[dict[str, object]]:
