@@ -43,7 +43,12 @@ from tests.support.projects import write_workspace
 from tests.support.s3 import ACCESS_KEY, REGION, SECRET_KEY, S3Server
 from tests.support.waiting import eventually
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    # Where the machine gives no network namespaces, the fixture says so in a warning.
+    pytest.mark.filterwarnings("default:workers run without network namespaces:UserWarning"),
+]
 
 BROKERS = ["redis", "rabbitmq"]
 

@@ -50,11 +50,13 @@ MARK = Path(os.environ["FLAKY_MARK"])
 
 @dg.asset
 def flour() -> int:
+    print("milling flour")
     return 2
 
 
 @dg.asset(retry_policy=dg.RetryPolicy(max_retries=2))
 def dough(flour: int) -> int:
+    print("kneading")
     if not MARK.exists():
         MARK.write_text("failed once")
         raise RuntimeError("the oven was cold")
@@ -126,3 +128,13 @@ def test_a_failed_attempt_is_retried_as_its_policy_says(
         assert [(e.step_key, e.data["attempt"]) for e in restarts] == [("dough", 2), ("proof", 2)]
         assert retries[1].data["seconds_to_wait"] == 1.5
         assert restarts[1].timestamp - retries[1].timestamp >= 1.5
+    # A worker on the run's host captures what steps print into the run's storage folder (no
+    # object store is set), where `bh runs logs` reads it; a retried step's attempts append.
+    for step, text in [("flour", "milling flour\n"), ("dough", "kneading\nkneading\n")]:
+        logs = subprocess.run(
+            [sys.executable, "-m", "bakehouse", "runs", "logs", run.run_id, "--step", step],
+            cwd=project, capture_output=True, text=True, timeout=120,
+            env={**os.environ, "BAKEHOUSE_STORAGE_URL": sqlite},
+        )  # fmt: skip
+        assert logs.returncode == 0, logs.stderr
+        assert logs.stdout == text

@@ -11,6 +11,7 @@ with the deployment: not its folder, not its Python, not its storage folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,6 +21,7 @@ import sys
 import textwrap
 import threading
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,16 +51,25 @@ WORKER_PACKAGES = {
 }  # fmt: skip
 
 
+NO_NAMESPACES = "workers run without network namespaces"
+
+
 def namespace_fallback(config: pytest.Config) -> str | None:
     """None when workers can have network namespaces here; else why not, printed in pytest's
-    output (the test then runs its workers in the machine's network: not a silent skip)."""
+    output and as a warning in its summary, also under xdist (the test then runs its workers in
+    the machine's network: not a silent skip). Tests that call it let that warning through
+    (``filterwarnings("default:" + NO_NAMESPACES)``)."""
     reason = unavailable_reason()
     if reason is not None:
-        message = f"workers run without network namespaces: {reason}"
+        message = f"{NO_NAMESPACES}: {reason}"
         print(message, file=sys.stderr)
+        warnings.warn(message, UserWarning, stacklevel=2)
         reporter = config.pluginmanager.get_plugin("terminalreporter")
+        capture = config.pluginmanager.get_plugin("capturemanager")
         if reporter is not None:
-            reporter.write_line(f"\n{message}", yellow=True)
+            # Past pytest's capture of the test's output, as `capsys.disabled()` writes.
+            with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+                reporter.write_line(f"\n{message}", yellow=True)
     return reason
 
 
