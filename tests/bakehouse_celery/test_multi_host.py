@@ -203,7 +203,9 @@ def cluster(
     logs_url = f"s3://{s3_server.new_bucket()}/compute-logs"
     gate = tmp_path / "gate"
     names = {"east": f"east_{suffix}", "west": f"west_{suffix}"}
-    table = executor_table(broker, worker_timeout=8.0)
+    # Long enough for a heartbeat on a machine two such tests load at once (xdist: a worker's
+    # first step imports boto3 and s3fs), short enough for the kill test's retry to come soon.
+    table = executor_table(broker, worker_timeout=20.0)
     writers = {"east": _east, "west": _west}
     fallback = namespace_fallback(request.config)
     with postgres_database() as storage_url, contextlib.ExitStack() as hosts:
