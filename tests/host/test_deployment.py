@@ -77,6 +77,12 @@ def _finished(instance: Instance, run_id: str) -> RunStatus:
     return eventually(status_if_finished, timeout=120, message=f"run {run_id} to finish")
 
 
+def _wait_inside_slow(project: Path) -> None:
+    eventually(
+        (project / "slow-started").exists, timeout=60, message="the run worker to be in `slow`"
+    )
+
+
 def test_start_loads_every_location_in_its_own_code_server(
     two_locations: tuple[Deployment, Instance],
 ) -> None:
@@ -176,11 +182,7 @@ def test_stopping_cancels_a_running_run_and_leaves_no_process(tmp_path: Path) ->
         assert find_running_deployment(tmp_path / ".bakehouse") == "http://127.0.0.1:1"
         try:
             run = deployment.launch(selection="slow")
-            eventually(
-                (tmp_path / "s" / "slow-started").exists,
-                timeout=60,
-                message="the run worker to be inside the asset",
-            )
+            _wait_inside_slow(tmp_path / "s")
             started = set(descendants(os.getpid())) - before
             assert len(started) >= 2  # the code server and the run worker, at least
         finally:
@@ -193,6 +195,50 @@ def test_stopping_cancels_a_running_run_and_leaves_no_process(tmp_path: Path) ->
         timeout=30,
         message=f"the deployment's processes to exit: {[p for p in started if alive(p)]}",
     )
+
+
+def test_a_cancel_stored_by_a_webserver_beside_the_daemon_stops_the_worker(
+    tmp_path: Path,
+) -> None:
+    write_project(tmp_path / "s", "slow_loc", SLOW)
+    workspace = find_workspace(tmp_path / "s")
+    with Instance.for_home(tmp_path / ".bakehouse") as instance:
+        daemon = Deployment(workspace, instance)
+        daemon.start()
+        try:
+            run = daemon.launch(selection="slow")
+            _wait_inside_slow(tmp_path / "s")
+            (worker,) = [
+                int(e.data["pid"])
+                for e in instance.get_events(run.run_id, event_types=[EventType.ENGINE])
+                if "pid" in e.data
+            ]
+            # The webserver's own deployment: no loop, no code server; it reaches the run only
+            # through storage, as a webserver process beside `bh daemon` does.
+            with Instance.for_home(tmp_path / ".bakehouse") as its_instance:
+                Deployment(workspace, its_instance, daemon=False).cancel(run.run_id, "from the UI")
+            eventually(lambda: not alive(worker), timeout=30, message="the run worker to stop")
+            assert _finished(instance, run.run_id) == RunStatus.CANCELED
+            assert not instance.get_events(
+                run.run_id, event_types=[EventType.ASSET_MATERIALIZATION]
+            )
+        finally:
+            daemon.stop()
+
+
+def test_a_run_handed_over_after_the_deployment_stopped_is_canceled_unstarted(
+    tmp_path: Path,
+) -> None:
+    # The run queue may hand a run to the coordinator just as `stop` cancels what it drives.
+    write_project(tmp_path / "a", "late_loc", ONE)
+    with Instance.for_home(tmp_path / ".bakehouse") as instance:
+        with Deployment.foreground(find_workspace(tmp_path / "a"), instance) as deployment:
+            run = deployment.launch(selection="one")
+            deployment.coordinator.cancel_all("Run canceled: the deployment stopped.")
+            assert deployment.execute(run.run_id) == RunStatus.CANCELED
+        events = instance.get_events(run.run_id)
+        assert [e.event_type for e in events] == [EventType.RUN_QUEUED, EventType.RUN_CANCELED]
+        assert events[-1].message == "Run canceled: the deployment stopped."
 
 
 def test_reload_all_reads_the_workspace_file_again(

@@ -222,6 +222,24 @@ def test_failed_and_canceled_runs_get_ended_at(
     assert (run.status, run.ended_at) == (status, 3.0)
 
 
+def test_a_finished_run_stays_as_it_finished(instance: Instance) -> None:
+    # A cancel stored while the run queue and the coordinator start the run: their own events
+    # come after it, and so may the end a stopped worker reports.
+    instance.create_run(RunRecord(run_id="r1"))
+    instance.store_event(_event("r1", EventType.RUN_QUEUED, 1.0))
+    instance.store_event(_event("r1", EventType.RUN_CANCELED, 2.0))
+    for later, at in [(EventType.RUN_STARTING, 3.0), (EventType.RUN_START, 4.0),
+                      (EventType.RUN_SUCCESS, 5.0)]:  # fmt: skip
+        instance.store_event(_event("r1", later, at))
+    run = instance.get_run("r1")
+    assert (run.status, run.started_at, run.ended_at) == (RunStatus.CANCELED, None, 2.0)
+    assert [e.event_type for e in instance.get_events("r1")][-3:] == [
+        EventType.RUN_STARTING,
+        EventType.RUN_START,
+        EventType.RUN_SUCCESS,
+    ]
+
+
 def test_lifecycle_event_of_unknown_run_stores_nothing(instance: Instance) -> None:
     with pytest.raises(RunNotFoundError):
         instance.store_event(_event("ghost", EventType.RUN_START, 1.0))

@@ -11,6 +11,7 @@ coordinator writes the run's start and end; workers write their steps' events.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import tempfile
@@ -119,6 +120,8 @@ def _event(run_id: str, event_type: EventType, message: str, **kw: Any) -> Event
 
 # The longest wait between two attempts to record a failure that storage refused.
 _STORE_RETRY_MAX_SECONDS = 5.0
+# How often a run's status is read while its worker runs, to notice a cancel stored elsewhere.
+_CANCEL_POLL_SECONDS = 1.0
 
 WorkerStarted = Callable[[Phase, "subprocess.Popen[bytes]"], None]
 
@@ -141,9 +144,14 @@ class RunCoordinator:
         # The workers each run is waiting on now, so a cancel or shutdown can stop them.
         self._workers: dict[str, list[subprocess.Popen[bytes]]] = {}
         self._driving: set[str] = set()
+        # Runs driven here that were canceled: a worker started for one after the cancel looked
+        # for it is stopped as soon as it is watched.
+        self._canceled: set[str] = set()
         self._lock = threading.Lock()
-        # Set when the deployment stops: failures still waiting for storage stop retrying.
+        # Set when the deployment stops: failures still waiting for storage stop retrying, and
+        # a run handed over after `cancel_all` is canceled rather than started.
         self._stopping = threading.Event()
+        self._stop_reason = "Run canceled: the deployment stopped."
 
     def execute(
         self,
@@ -156,6 +164,9 @@ class RunCoordinator:
         with self._lock:
             self._driving.add(run_id)
         try:
+            if self._stopping.is_set():  # the run queue handed it over as the deployment stopped
+                self.cancel(run_id, self._stop_reason)
+                return self.instance.get_run(run_id).status
             return self._execute(run_id, graph, on_worker_started)
         except (RunNotFoundError, CorruptRecordError):
             raise
@@ -167,6 +178,7 @@ class RunCoordinator:
         finally:
             with self._lock:
                 self._driving.discard(run_id)
+                self._canceled.discard(run_id)
 
     def is_driving(self, run_id: str) -> bool:
         """True while this coordinator executes `run_id`."""
@@ -282,7 +294,7 @@ class RunCoordinator:
         try:
             if on_worker_started is not None:
                 on_worker_started(Phase(location, ()), worker)
-            code = worker.wait()
+            code = self._wait(run_id, worker)
         finally:
             self._unwatch(run_id, worker)
         run = self.instance.get_run(run_id)
@@ -328,6 +340,7 @@ class RunCoordinator:
                 log_path=self.log_dir / f"{run_id}.log",
                 extra_args=["--plan-file", plan_file],
             )
+            self._watch(run_id, worker)
             self.instance.store_event(
                 _event(
                     run_id, EventType.ENGINE,
@@ -336,10 +349,9 @@ class RunCoordinator:
                     data={"pid": worker.pid, "location": phase.location, "python": target.python},
                 )
             )  # fmt: skip
-            self._watch(run_id, worker)
             if on_worker_started is not None:
                 on_worker_started(phase, worker)
-            code = worker.wait()
+            code = self._wait(run_id, worker)
         finally:
             if worker is not None:
                 self._unwatch(run_id, worker)
@@ -354,27 +366,56 @@ class RunCoordinator:
         return code, failed
 
     def cancel(self, run_id: str, reason: str) -> None:
-        """Record the run as canceled and stop its current worker."""
+        """Record the run as canceled and stop its current workers, and any it starts next."""
         if not self.instance.get_run(run_id).status.is_finished:
             self.instance.store_event(
                 _event(run_id, EventType.RUN_CANCELED, reason, level="WARNING")
             )
         with self._lock:
+            if run_id in self._driving:
+                self._canceled.add(run_id)
             workers = list(self._workers.get(run_id, ()))
         for worker in workers:
             _stop_process(worker)
 
     def cancel_all(self, reason: str) -> None:
-        """Cancel every run this coordinator is executing (the deployment is stopping)."""
+        """Cancel every run this coordinator is executing, with or without a worker yet (the
+        deployment is stopping); runs handed to it from now on are canceled too."""
+        self._stop_reason = reason
         self._stopping.set()
         with self._lock:
-            run_ids = list(self._workers)
+            run_ids = sorted(self._driving | set(self._workers))
         for run_id in run_ids:
             self.cancel(run_id, reason)
 
     def _watch(self, run_id: str, worker: subprocess.Popen[bytes]) -> None:
+        """Make `worker` one that a cancel of `run_id` stops; stop it at once if the run was
+        canceled while it started (here, or in storage by another process)."""
         with self._lock:
             self._workers.setdefault(run_id, []).append(worker)
+            canceled = run_id in self._canceled
+        if not canceled:
+            with contextlib.suppress(StorageError):  # `_wait` reads the status again
+                canceled = self.instance.get_run(run_id).status.is_finished
+        if canceled:
+            _stop_process(worker)
+
+    def _wait(self, run_id: str, worker: subprocess.Popen[bytes]) -> int:
+        """Wait for `worker` to exit; stop it if its run is canceled in storage meanwhile (a
+        webserver beside this daemon stores the cancel; only this process can stop the worker)."""
+        while True:
+            try:
+                return worker.wait(timeout=_CANCEL_POLL_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                # Only a cancel: a worker that recorded its run's end itself (a job of ops) is
+                # left to exit on its own.
+                canceled = self.instance.get_run(run_id).status is RunStatus.CANCELED
+            except StorageError:
+                continue  # storage is down for a moment: keep waiting on the worker
+            if canceled:
+                _stop_process(worker)
 
     def _unwatch(self, run_id: str, worker: subprocess.Popen[bytes]) -> None:
         with self._lock:

@@ -274,6 +274,14 @@ def update_run(conn: Connection, run_id: str, changes: dict[str, Any]) -> RunRec
     if changes.get("run_id", run_id) != run_id:
         raise StorageError(f"cannot change the id of run '{run_id}'")
     current, digest = _select_run_row(conn, run_id, for_update=True)
+    return _apply(conn, current, digest, changes)
+
+
+def _apply(
+    conn: Connection, current: RunRecord, digest: str | None, changes: dict[str, Any]
+) -> RunRecord:
+    """Write `changes` over `current` (read for update, with its selection's `digest`)."""
+    run_id = current.run_id
     changes = {"updated_at": time.time(), **changes}
     if "status" in changes:
         changes["status"] = RunStatus(changes["status"])
@@ -299,14 +307,22 @@ def update_run(conn: Connection, run_id: str, changes: dict[str, Any]) -> RunRec
 
 
 def apply_lifecycle_event(conn: Connection, event: EventRecord) -> RunRecord:
-    """Set the run's status from a run lifecycle event, with started_at/ended_at from its time."""
+    """Set the run's status from a run lifecycle event, with started_at/ended_at from its time.
+
+    A finished run stays as it finished: the first end wins. A cancel stored while the run
+    queue or the coordinator was starting the run is followed by their RUN_STARTING/RUN_START,
+    and a canceled worker may still report its end; none of them may bring the run back.
+    """
+    current, digest = _select_run_row(conn, event.run_id, for_update=True)
+    if current.status.is_finished:
+        return current
     status = RUN_STATUS_BY_EVENT[event.event_type]
     changes: dict[str, Any] = {"status": status}
     if status is RunStatus.STARTED:
         changes["started_at"] = event.timestamp
     elif status.is_finished:
         changes["ended_at"] = event.timestamp
-    return update_run(conn, event.run_id, changes)
+    return _apply(conn, current, digest, changes)
 
 
 def delete_run(conn: Connection, run_id: str) -> None:
