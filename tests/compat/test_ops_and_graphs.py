@@ -313,18 +313,75 @@ def test_a_nothing_input_orders_ops_without_passing_a_value() -> None:
 
 
 def test_arguments_bakehouse_does_not_honour_are_refused() -> None:
-    # Differs on purpose: Dagster retries ops by policy; bakehouse says so instead of ignoring it.
-    with pytest.raises(dg.DefinitionError, match="retry_policy"):
+    # Differs on purpose: bakehouse refuses an argument it would ignore (Dagster's deprecated
+    # `version`), and a retry_policy that is not a RetryPolicy, instead of ignoring them.
+    with pytest.raises(dg.DefinitionError, match="version"):
 
-        @dg.op(retry_policy=object())
-        def flaky() -> None:
+        @dg.op(version="1")
+        def old_style() -> None:
             return None
+
+    with pytest.raises(dg.DefinitionError, match="retry_policy must be a RetryPolicy"):
+        dg.op(retry_policy=3)(old_style_fn)  # type: ignore[call-overload]
 
     @dg.op(code_version="1")  # descriptive only: accepted
     def versioned() -> int:
         return 1
 
     assert versioned() == 1
+
+
+def old_style_fn() -> None:
+    return None
+
+
+def test_op_retries_as_dagsters_guide_shows_them() -> None:
+    # The op retries guide: a RetryPolicy on the op, a manual RetryRequested, and a job's
+    # op_retry_policy for ops without their own.
+    calls: dict[str, int] = {"better": 0, "manual": 0, "plain": 0}
+
+    @dg.op(retry_policy=dg.RetryPolicy(max_retries=3, delay=0.05, backoff=dg.Backoff.LINEAR))
+    def better(context: dg.OpExecutionContext) -> int:
+        calls["better"] += 1
+        if context.retry_number < 2:
+            raise ConnectionError("fails sometimes")
+        return context.retry_number
+
+    @dg.op
+    def manual(previous: int) -> int:
+        calls["manual"] += 1
+        try:
+            raise TimeoutError("should retry")
+        except TimeoutError as e:
+            raise dg.RetryRequested(max_retries=1, seconds_to_wait=0.05) from e
+
+    @dg.op
+    def plain() -> int:
+        calls["plain"] += 1
+        if calls["plain"] < 2:
+            raise RuntimeError("once")
+        return 1
+
+    @dg.job(op_retry_policy=dg.RetryPolicy(max_retries=1))
+    def retrying_job() -> None:
+        manual(better())
+        plain()
+
+    result = retrying_job.execute_in_process(raise_on_error=False)
+    assert not result.success
+    assert calls == {"better": 3, "manual": 2, "plain": 2}
+    kinds = [(e.step_key, e.event_type.value) for e in result.all_events if e.step_key]
+    better_kinds = [k for s, k in kinds if s == "better"]
+    assert better_kinds.count("STEP_UP_FOR_RETRY") == 2
+    assert better_kinds.count("STEP_RESTARTED") == 2
+    assert better_kinds[-1] == "STEP_SUCCESS"
+    assert [k for s, k in kinds if s == "plain"][-1] == "STEP_SUCCESS"
+    manual_failure = next(
+        e
+        for e in result.all_events
+        if e.step_key == "manual" and e.event_type.value == "STEP_FAILURE"
+    )
+    assert "Exceeded max_retries of 1" in manual_failure.message
 
 
 def test_a_job_of_ops_also_gets_the_definitions_resources() -> None:

@@ -204,11 +204,13 @@ class GraphDefinition:
         tags: Mapping[str, str] | None = None,
         hooks: Iterable[Any] | None = None,
         executor_def: Any = None,
+        op_retry_policy: Any = None,
         **others: Any,
     ) -> JobDefinition:
-        """A job that runs this graph."""
+        """A job that runs this graph; `op_retry_policy` retries its ops without a policy of
+        their own."""
         refuse_unsupported("to_job", others)
-        from bakehouse.authoring.jobs import checked_hooks
+        from bakehouse.authoring.jobs import checked_hooks, checked_retry_policy
 
         job_name = name or self.name
         source = caller_source()
@@ -222,6 +224,7 @@ class GraphDefinition:
             hooks=checked_hooks(hooks, f"job '{job_name}'", source),
             executor_def=executor_def,
             source=source,
+            op_retry_policy=checked_retry_policy(op_retry_policy, job_name, source),
         )
 
     def execute_in_process(
@@ -319,9 +322,12 @@ class JobDefinition:
         hooks: tuple[Any, ...] = (),
         executor_def: Any = None,
         source: SourceLocation | None = None,
+        op_retry_policy: Any = None,
     ) -> None:
         self.name = name
         self.graph = graph
+        # The RetryPolicy of each op of its runs that has none of its own.
+        self.op_retry_policy = op_retry_policy
         self.description = description
         self.resource_defs = dict(resource_defs or {})
         to_dict = getattr(config, "to_config_dict", None)
@@ -400,6 +406,7 @@ def job(
     tags: Mapping[str, str] | None = None,
     hooks: Iterable[Any] | None = None,
     executor_def: Any = None,
+    op_retry_policy: Any = None,
     **others: Any,
 ) -> Callable[[Callable[..., Any]], JobDefinition]: ...
 
@@ -414,6 +421,7 @@ def job(
     tags: Mapping[str, str] | None = None,
     hooks: Iterable[Any] | None = None,
     executor_def: Any = None,
+    op_retry_policy: Any = None,
     **others: Any,
 ) -> JobDefinition | Callable[[Callable[..., Any]], JobDefinition]:
     """Decorate a body that calls ops into a job."""
@@ -428,6 +436,7 @@ def job(
             tags=tags,
             hooks=hooks,
             executor_def=executor_def,
+            op_retry_policy=op_retry_policy,
         )
 
     return build(fn) if fn is not None else build

@@ -98,11 +98,13 @@ def define_asset_job(
         source=source,
         partitions_def=partitions_def,
         hooks=checked_hooks(hooks, f"job '{name}'", source),
-        op_retry_policy=_checked_policy(op_retry_policy, name, source),
+        op_retry_policy=checked_retry_policy(op_retry_policy, name, source),
     )
 
 
-def _checked_policy(policy: object, name: str, source: SourceLocation | None) -> RetryPolicy | None:
+def checked_retry_policy(
+    policy: object, name: str, source: SourceLocation | None
+) -> RetryPolicy | None:
     if policy is None or isinstance(policy, RetryPolicy):
         return policy
     raise DefinitionError(

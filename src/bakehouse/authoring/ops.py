@@ -11,6 +11,7 @@ from typing import Any, overload
 from bakehouse.authoring.assets import _annotations, _is_config, _is_context, _is_resource
 from bakehouse.authoring.dagster_types import DagsterType, dagster_type_of_annotation
 from bakehouse.authoring.results import Output
+from bakehouse.authoring.retries import RetryPolicy
 from bakehouse.authoring.source import source_of_function
 from bakehouse.errors import DefinitionError, ExecutionError, RunConfigError, SourceLocation
 
@@ -126,7 +127,13 @@ class OpDefinition:
         config_schema: Any = None,
         required_resource_keys: Iterable[str] | None = None,
         tags: Mapping[str, str] | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
+        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+            raise DefinitionError(
+                f"op '{name}': retry_policy must be a RetryPolicy, not a "
+                f"{type(retry_policy).__name__}"
+            )
         self.fn = fn
         self.name = name
         self.source = source_of_function(fn)
@@ -138,6 +145,8 @@ class OpDefinition:
         self.description = description
         self.config_schema = config_schema
         self.tags = dict(tags or {})
+        # How a failed attempt of this op is retried (else the job's op_retry_policy).
+        self.retry_policy = retry_policy
         self.params = _parse_op_params(fn, self.ins, self.source)
         self.required_resource_keys = frozenset(required_resource_keys or ()) | frozenset(
             self.params.resources
@@ -216,6 +225,7 @@ def op(
     config_schema: Any = None,
     required_resource_keys: Iterable[str] | None = None,
     tags: Mapping[str, str] | None = None,
+    retry_policy: RetryPolicy | None = None,
     **others: Any,
 ) -> OpDecorator: ...
 
@@ -230,6 +240,7 @@ def op(
     config_schema: Any = None,
     required_resource_keys: Iterable[str] | None = None,
     tags: Mapping[str, str] | None = None,
+    retry_policy: RetryPolicy | None = None,
     **others: Any,
 ) -> OpDefinition | OpDecorator:
     """Decorate a function as an op; `out` is one `Out` or ``{name: Out}`` for several."""
@@ -246,6 +257,7 @@ def op(
             config_schema=config_schema,
             required_resource_keys=required_resource_keys,
             tags=tags,
+            retry_policy=retry_policy,
         )
 
     return build(fn) if fn is not None else build

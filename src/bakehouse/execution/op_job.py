@@ -1,13 +1,16 @@
 """Executing a job of ops: each op a step, in the graph's order, values passed in memory.
 
 Records the run's and each step's events as asset runs do (RUN_START, STEP_START, STEP_OUTPUT,
-STEP_SUCCESS or STEP_FAILURE, STEP_SKIPPED behind a failure, RUN_SUCCESS or RUN_FAILURE). Ops
-run one after another in the run's process whatever the executor: their values never leave it.
+STEP_SUCCESS or STEP_FAILURE, STEP_SKIPPED behind a failure, RUN_SUCCESS or RUN_FAILURE), and
+an op's retries as Dagster does (STEP_UP_FOR_RETRY, then STEP_RESTARTED after the wait) under the
+rules of `step_retry`. Ops run one after another in the run's process whatever the executor:
+their values never leave it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 import uuid
 from collections.abc import Mapping
@@ -27,6 +30,7 @@ from bakehouse.execution.materialize import ExecuteInProcessResult, raise_first_
 from bakehouse.execution.resource_setup import ResourceOpener
 from bakehouse.execution.run import RunOutcome, record_run_end
 from bakehouse.execution.step import StepEnvironment
+from bakehouse.execution.step_retry import decide_retry
 from bakehouse.storage.compute_logs import LocalComputeLogManager
 from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType, RunRecord
@@ -52,24 +56,54 @@ class _OpSteps:
         self, step_key: str, op_def: OpDefinition, inputs: dict[str, Any]
     ) -> dict[str, Any] | None:
         writer = self.env.writer
-        writer.emit(EventType.STEP_START, f"Started execution of step '{step_key}'.",
-                    step_key=step_key)  # fmt: skip
-        started = time.perf_counter()
-        try:
-            outputs = self._call(step_key, op_def, inputs)
-        except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's failure, as data
-            error = ErrorInfo.from_exception(exc)
-            self.outcome.failed.append(step_key)
-            self.outcome.exceptions[step_key] = exc
-            writer.emit(
-                EventType.STEP_FAILURE,
-                f"Execution of step '{step_key}' failed: {error.message}",
-                level="ERROR",
-                step_key=step_key,
-                data={"error": error.to_dict(), "duration_ms": _ms_since(started)},
-            )
-            run_hooks(step_key, self.env, exc)
-            return None
+        attempt = 1
+        while True:
+            if attempt == 1:
+                writer.emit(EventType.STEP_START, f"Started execution of step '{step_key}'.",
+                            step_key=step_key)  # fmt: skip
+            else:
+                writer.emit(
+                    EventType.STEP_RESTARTED,
+                    f"Started re-execution (attempt # {attempt}) of step '{step_key}'.",
+                    step_key=step_key,
+                    data={"attempt": attempt},
+                )
+            started = time.perf_counter()
+            try:
+                outputs = self._call(step_key, op_def, inputs, attempt)
+                break
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's failure, as data
+                error = ErrorInfo.from_exception(exc)
+                policy = op_def.retry_policy or self.env.retry_policy
+                decision = decide_retry(exc, policy, attempt)
+                if decision is not None and decision.retry:
+                    wait = decision.seconds_to_wait
+                    writer.emit(
+                        EventType.STEP_UP_FOR_RETRY,
+                        f"Execution of step '{step_key}' failed and has requested a retry"
+                        f"{f' in {wait:.3g} seconds' if wait else ''} (attempt {attempt + 1} "
+                        f"of {decision.max_retries + 1}): {error.message}",
+                        level="WARNING",
+                        step_key=step_key,
+                        data={"error": error.to_dict(), "attempt": attempt,
+                              "next_attempt": attempt + 1, "seconds_to_wait": wait},
+                    )  # fmt: skip
+                    time.sleep(wait)
+                    attempt += 1
+                    continue
+                if decision is not None and decision.message:
+                    error = dataclasses.replace(error, message=decision.message)
+                self.outcome.failed.append(step_key)
+                self.outcome.exceptions[step_key] = exc
+                writer.emit(
+                    EventType.STEP_FAILURE,
+                    f"Execution of step '{step_key}' failed: {error.message}",
+                    level="ERROR",
+                    step_key=step_key,
+                    data={"error": error.to_dict(), "duration_ms": _ms_since(started)},
+                )
+                run_hooks(step_key, self.env, exc)
+                return None
         for name in outputs:
             writer.emit(EventType.STEP_OUTPUT, f"Yielded output '{name}'.", level="DEBUG",
                         step_key=step_key, data={"output_name": name}, defer=True)  # fmt: skip
@@ -83,7 +117,9 @@ class _OpSteps:
         run_hooks(step_key, self.env, None)
         return outputs
 
-    def _call(self, step_key: str, op_def: OpDefinition, given: dict[str, Any]) -> dict[str, Any]:
+    def _call(
+        self, step_key: str, op_def: OpDefinition, given: dict[str, Any], attempt: int
+    ) -> dict[str, Any]:
         entry = self.ops_config.get(step_key, self.ops_config.get(op_def.name))
         config = self.env.configs.get(step_key)
         resources = {k: self.env.resources[k] for k in op_def.required_resource_keys}
@@ -96,6 +132,7 @@ class _OpSteps:
             log=RunLogger(self.env.writer.step_logger(step_key), prefix=f"[{step_key}] "),
             instance=as_dagster_instance(self.env.instance),
             run_tags=self.env.run_tags,
+            retry_number=attempt - 1,
         )
         outputs = call_op(
             op_def,
@@ -193,6 +230,7 @@ def execute_op_job(
                 compute_logs=(
                     LocalComputeLogManager(instance.storage_dir) if capture_logs else None
                 ),
+                retry_policy=job.op_retry_policy,
             )
             steps = _OpSteps(env, ops_config, outcome)
             job_outputs = walk_graph(job.graph, dict(input_values or {}), steps, values)
