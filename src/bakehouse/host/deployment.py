@@ -26,7 +26,7 @@ from bakehouse.daemon.monitor import RunMonitor
 from bakehouse.daemon.run_queue import RunQueue, TagConcurrencyLimit
 from bakehouse.daemon.scheduler import Scheduler
 from bakehouse.daemon.sensors import SensorDaemon
-from bakehouse.errors import StorageError
+from bakehouse.errors import ProjectError, StorageError
 from bakehouse.host.client import LocationTarget, target_for_project
 from bakehouse.host.discovery import DEPLOYMENT_FILE, find_running_deployment
 from bakehouse.host.global_graph import GlobalAssetGraph
@@ -128,6 +128,9 @@ class Deployment:
         self.watch = watch
         self._watcher: threading.Thread | None = None
         self._stop_watching = threading.Event()
+        # The workspace file's own watcher: it outlives the project watcher's restarts.
+        self._workspace_watcher: threading.Thread | None = None
+        self._stop_watching_workspace = threading.Event()
         self._refreshing = threading.Lock()
         self.started_at = time.time()
 
@@ -162,18 +165,24 @@ class Deployment:
             loop.start()
         if self.watch:
             self._start_watcher()
+            self._workspace_watcher = threading.Thread(
+                target=self._watch_workspace, name="workspace-watcher", daemon=True
+            )
+            self._workspace_watcher.start()
 
     def stop(self) -> None:
         """Stop everything this deployment started; runs still going are canceled."""
         with self._refreshing:  # no refresh starts a new watcher after this
             self._stop_watching.set()
+            self._stop_watching_workspace.set()
         for loop in self.loops:
             loop.stop()
         self.run_queue.stop()
         self.coordinator.cancel_all("Run canceled: the deployment stopped.")
         self.supervisor.stop()
-        if self._watcher is not None:
-            self._watcher.join(timeout=5)
+        for watcher in (self._watcher, self._workspace_watcher):
+            if watcher is not None:
+                watcher.join(timeout=5)
         self.remove_deployment_file()
 
     # -- what the API shows ------------------------------------------------------------------
@@ -327,6 +336,35 @@ class Deployment:
                 log.info("files of %s changed; reloading it", name)
                 threading.Thread(
                     target=self.reload, args=(name,), kwargs={"trigger": "file_change"}, daemon=True
+                ).start()
+
+    def _watch_workspace(self) -> None:
+        """Serve what the workspace file lists whenever it changes: added projects load,
+        removed ones stop, ones started another way reload (``bh dev`` needs no Reload all)."""
+        from watchfiles import watch
+
+        config = self.workspace.config_file.resolve()
+        # The folder, not the file: editors save by replacing the file, which ends a watch on it.
+        for _ in watch(
+            config.parent,
+            watch_filter=lambda _change, path: Path(path).name == config.name,
+            recursive=False,
+            stop_event=self._stop_watching_workspace,
+            debounce=400,
+            raise_interrupt=False,
+        ):
+            try:
+                changes = self.refresh_workspace()
+            except ProjectError as exc:  # half-saved, or wrong: what serves keeps serving
+                log.warning("the workspace file does not read; nothing changed: %s", exc)
+                continue
+            for name in (*changes.added, *changes.changed):
+                log.info("the workspace file changed; loading %s", name)
+                threading.Thread(
+                    target=self.reload,
+                    args=(name,),
+                    kwargs={"trigger": "file_change"},
+                    daemon=True,
                 ).start()
 
     # -- discovery by the CLI ----------------------------------------------------------------
