@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -122,6 +123,7 @@ class Deployment:
         self.s3 = s3
         # The test's own broker, when it started one.
         self.broker = broker
+        self.launched: list[subprocess.Popen[bytes]] = []
 
     def env(self) -> dict[str, str]:
         return {
@@ -131,10 +133,25 @@ class Deployment:
         }
 
     def launch(self, selection: str = "*") -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", "bakehouse", "launch", "--assets", selection, "--json"],
             cwd=self.root, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True,
         )  # fmt: skip
+        self.launched.append(process)
+        return process
+
+    def stop_launches(self) -> None:
+        """End any `bh launch` a failed test left running: Ctrl-C (it cancels its run and stops
+        its code servers), then SIGKILL to its whole process group if it does not exit."""
+        for process in self.launched:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.communicate(timeout=60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.communicate(timeout=30)
 
     def instance(self) -> Instance:
         return Instance.open(self.storage_url, storage_dir=self.root / ".bakehouse" / "storage")
@@ -232,6 +249,7 @@ def cluster(
                 made.workers[kind] = made.start_worker(kind, names[kind])
             yield made
         finally:
+            deployment.stop_launches()
             for worker in made.workers.values():
                 worker.stop()
             if own is not None:
