@@ -595,7 +595,7 @@ def test_stopping_the_run_worker_stops_its_processes_after_teardown(
     assert worker.returncode != 0
     eventually(
         lambda: not alive(step_pid),
-        timeout=5,
+        timeout=30,
         message=f"worker process {step_pid} outlived the run worker",
     )
     assert (tmp_path / f"teardown-{step_pid}").read_text() == "done"

@@ -110,7 +110,7 @@ def test_the_server_stops_by_itself_when_the_host_goes_quiet(tmp_path: Path) -> 
     server = _server(root, heartbeat_timeout=1.0)
     try:
         server.start(timeout=60)
-        eventually(lambda: not server.alive(), timeout=10, message="the server to stop itself")
+        eventually(lambda: not server.alive(), timeout=30, message="the server to stop itself")
         server.wait_stderr()
         assert "the host stopped calling" in server.stderr_tail()
     finally:

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -192,7 +193,7 @@ def test_a_killed_code_server_is_noticed_and_restarted(supervisor: LocationSuper
     os.kill(before, signal.SIGKILL)
     eventually(
         lambda: supervisor.state("mill").status == LocationStatus.FAILED,
-        timeout=10,
+        timeout=30,
         message="mill to fail once its code server is killed",
     )
     assert "stopped answering" in (supervisor.state("mill").error.message)  # type: ignore[union-attr]
@@ -272,3 +273,25 @@ def test_killing_the_host_leaves_no_code_server_behind(workspace: Path) -> None:
             host.wait()
         if host.stdout is not None:
             host.stdout.close()
+
+
+def test_a_code_server_slow_to_answer_is_not_restarted_until_it_hangs_too_long(
+    supervisor: LocationSupervisor,
+) -> None:
+    # A stopped process answers no ping, as one starved on a loaded machine may not for a while.
+    before = supervisor.state("oven").pid
+    assert before is not None
+    os.kill(before, signal.SIGSTOP)
+    try:
+        time.sleep(8)  # more than a ping's 5 s wait: one beat or more went unanswered
+        assert supervisor.state("oven").status == LocationStatus.LOADED
+        supervisor.hang_timeout = 1.0
+        eventually(
+            lambda: supervisor.state("oven").status == LocationStatus.FAILED,
+            timeout=30,
+            message="oven to fail once it has not answered for longer than hang_timeout",
+        )
+        assert "stopped answering" in supervisor.state("oven").error.message  # type: ignore[union-attr]
+    finally:
+        if alive(before):
+            os.kill(before, signal.SIGCONT)

@@ -144,6 +144,7 @@ class LocationSupervisor:
         load_timeout: float | None = None,
         max_backoff: float = 30.0,
         allow_duplicate_asset_keys: bool = False,
+        hang_timeout: float = 30.0,
     ) -> None:
         self.targets = {t.name: t for t in targets}
         # False: a location defining a key another loaded location defines fails to load.
@@ -156,6 +157,10 @@ class LocationSupervisor:
         # Seconds each location may take to load; None: each target's own limit.
         self.load_timeout = load_timeout
         self.max_backoff = max_backoff
+        # A server still running that has not answered a ping for this long is hung; one slow
+        # ping on a loaded machine is not (a ping waits 5 s: at load 25 that is not enough).
+        self.hang_timeout = hang_timeout
+        self._answered: dict[str, float] = {}
         self._lock = threading.RLock()
         self._states: dict[str, LocationState] = {
             name: LocationState(name=name, status=LocationStatus.LOADING, updated_at=time.time())
@@ -375,6 +380,7 @@ class LocationSupervisor:
             old = None if removed else self._servers.get(name)
             if not removed:
                 self._servers[name] = server
+                self._answered[name] = time.time()
                 self._failures[name] = 0
                 self._next_restart.pop(name, None)
         if removed:  # nothing serves it
@@ -422,6 +428,7 @@ class LocationSupervisor:
                 del self._states[name]
                 self._failures.pop(name, None)
                 self._next_restart.pop(name, None)
+                self._answered.pop(name, None)
             for name in (*added, *changed):
                 self.targets[name] = wanted[name]
             for name in added:
@@ -465,13 +472,16 @@ class LocationSupervisor:
         except ProtocolError:
             pass
         else:
+            self._answered[name] = time.time()
             self._note_memory(name, server, answer)
             return
         now = time.time()
         due = self._next_restart.get(name)
         if due is None:
-            # First time seen dead: record why, and schedule a restart with back-off.
             hung = server.alive()
+            if hung and now - self._answered.setdefault(name, now) < self.hang_timeout:
+                return  # slow to answer, not gone: ask again at the next beat
+            # First time seen dead: record why, and schedule a restart with back-off.
             server.kill()
             server.wait_stderr()
             code = server.returncode()
