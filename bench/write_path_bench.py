@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import io
 import json
 import os
@@ -44,6 +43,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -84,18 +84,58 @@ def _timed(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> f
 # --------------------------------------------------------------------------- bakehouse
 
 
-def _postgres_url(name: str) -> str:
-    """A fresh database `name` on the local server (dropped first if it exists)."""
+# What the runs leave (their folders, their PostgreSQL databases) is removed only once every
+# row is measured (`remove_leftovers`). On this machine's ext4, mounted with `discard`, removing
+# one run's ~4,000 files (and a database's) made file creation in the next runs 3-5 times slower
+# for minutes: measured in turn, 1,000-step runs took 0.83 then 2.9-4.4 ms per step when each
+# run's folder was removed after it, 0.84-0.95 ms when kept. A deployment does not delete a run
+# between every two runs, so neither does the bench.
+_LEFTOVER_DIRS: list[Path] = []
+_LEFTOVER_DATABASES: list[str] = []
+
+
+def _admin_engine() -> Any:
     import sqlalchemy as sa
 
-    admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    return sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+
+
+def _postgres_url(prefix: str) -> str:
+    """A fresh database on the local server, named `prefix` plus a number of its own."""
+    import sqlalchemy as sa
+
+    name = f"{prefix}_{len(_LEFTOVER_DATABASES)}"
+    admin = _admin_engine()
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     finally:
         admin.dispose()
+    _LEFTOVER_DATABASES.append(name)
     return sa.engine.make_url(POSTGRES_ADMIN).set(database=name).render_as_string(False)
+
+
+def _run_home(prefix: str) -> Path:
+    home = Path(tempfile.mkdtemp(prefix=prefix, dir=WORK))
+    _LEFTOVER_DIRS.append(home)
+    return home
+
+
+def remove_leftovers() -> None:
+    """Remove the runs' folders and databases, after the measurements."""
+    for home in _LEFTOVER_DIRS:
+        shutil.rmtree(home, ignore_errors=True)
+    _LEFTOVER_DIRS.clear()
+    if _LEFTOVER_DATABASES:
+        admin = _admin_engine()
+        try:
+            with admin.connect() as conn:
+                for name in _LEFTOVER_DATABASES:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            admin.dispose()
+        _LEFTOVER_DATABASES.clear()
 
 
 def _bakehouse_steps(url: str) -> tuple[int, float]:
@@ -114,7 +154,7 @@ def _bakehouse_steps(url: str) -> tuple[int, float]:
 
 def bakehouse_run(project: Path, storage: str, durability: str, executor: str) -> Row:
     """One `bh launch` of the chain; its wall and per-step time in the worker."""
-    home = Path(tempfile.mkdtemp(prefix="bh-", dir=WORK))
+    home = _run_home("bh-")
     if storage == "sqlite":
         url = f"sqlite:///{home}/bakehouse.db?durability={durability}"
     else:
@@ -131,11 +171,8 @@ def bakehouse_run(project: Path, storage: str, durability: str, executor: str) -
         env["BENCH_EXECUTOR"] = "in_process"
     argv = [str(BAKEHOUSE_PYTHON), "-m", "bakehouse", "launch", "--assets", "*"]
     argv += ["--executor", executor]
-    try:
-        wall = _timed(argv, project, env, timeout=1200)
-        steps, span = _bakehouse_steps(url)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    wall = _timed(argv, project, env, timeout=1200)
+    steps, span = _bakehouse_steps(url)
     return {"wall": wall, "steps": steps, "per_step_ms": span / steps * 1000}
 
 
@@ -168,7 +205,7 @@ def _seconds(stamp: object) -> float:
 def dagster_run(project: Path, pkg: str, executor: str) -> Row:
     """One `dagster asset materialize` of the chain; its wall and per-step time in the run."""
     venv = bench_run.VENVS["dagster"]
-    home = Path(tempfile.mkdtemp(prefix="dg-", dir=WORK))
+    home = _run_home("dg-")
     (home / "dagster.yaml").write_text(bench_run.DAGSTER_YAML)
     env = _clean_env(
         {
@@ -181,11 +218,8 @@ def dagster_run(project: Path, pkg: str, executor: str) -> Row:
         env["BENCH_EXECUTOR"] = "in_process"
     argv = [str(venv.bin("dagster")), "asset", "materialize", "--select", "*"]
     argv += ["-m", f"{pkg}.definitions"]
-    try:
-        wall = _timed(argv, project, env, timeout=3600)
-        steps, span = _dagster_steps(home)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    wall = _timed(argv, project, env, timeout=3600)
+    steps, span = _dagster_steps(home)
     return {"wall": wall, "steps": steps, "per_step_ms": span / steps * 1000}
 
 
@@ -306,41 +340,48 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
         ("PostgreSQL, durability=normal", "postgresql", "normal"),
         ("PostgreSQL, durability=full", "postgresql", "full"),
     ]
-    for executor in ("in_process", "multiprocess"):
+    configs = [
+        (executor, label, storage, durability)
+        for executor in ("in_process", "multiprocess")
+        for label, storage, durability in variants
+    ]
+    # Rounds over every configuration rather than each configuration's runs back to back: this
+    # machine's disk has slow phases lasting minutes (file creation and WAL writes several times
+    # slower), and back-to-back runs would let one phase land on one row only.
+    ours_by_config: dict[tuple[str, str], list[Row]] = {}
+    if "bakehouse" in tools:
+        for round_no in range(args.reps):
+            for executor, label, storage, durability in configs:
+                print(f"bakehouse, round {round_no + 1}, {executor}, {label}", flush=True)
+                row = bakehouse_run(bakehouse_project, storage, durability, executor)
+                print(f"    {json.dumps(row)}", flush=True)
+                ours_by_config.setdefault((executor, label), []).append(row)
+    for executor, label, storage, durability in configs:
         theirs = dagster.get(executor, [])
-        for label, storage, durability in variants:
-            ours: list[Row] = []
-            if "bakehouse" in tools:
-                print(f"bakehouse, {executor}, {label}", flush=True)
-                ours = reps(
-                    functools.partial(
-                        bakehouse_run, bakehouse_project, storage, durability, executor
-                    ),
-                    args.reps,
-                )
-            dagster_cell = _median([float(r["per_step_ms"]) for r in theirs])  # type: ignore[arg-type]
-            note = ""
-            if theirs:
-                note = f"Dagster: {theirs[0]['steps']} steps, its default SQLite storage"
+        ours = ours_by_config.get((executor, label), [])
+        dagster_cell = _median([float(r["per_step_ms"]) for r in theirs])  # type: ignore[arg-type]
+        note = ""
+        if theirs:
+            note = f"Dagster: {theirs[0]['steps']} steps, its default SQLite storage"
+        rows.append(
+            (
+                f"per step in the worker, {executor.replace('_', '-')}, {label}",
+                _median([float(r["per_step_ms"]) for r in ours]),  # type: ignore[arg-type]
+                dagster_cell if storage == "sqlite" and durability == "full" else "—",
+                note if storage == "sqlite" and durability == "full" else "",
+            )
+        )
+        if ours:
             rows.append(
                 (
-                    f"per step in the worker, {executor.replace('_', '-')}, {label}",
-                    _median([float(r["per_step_ms"]) for r in ours]),  # type: ignore[arg-type]
-                    dagster_cell if storage == "sqlite" and durability == "full" else "—",
-                    note if storage == "sqlite" and durability == "full" else "",
+                    f"  wall of the whole command, {executor.replace('_', '-')}, {label} (s)",
+                    _median([float(r["wall"]) for r in ours]),  # type: ignore[arg-type]
+                    _median([float(r["wall"]) for r in theirs])  # type: ignore[arg-type]
+                    if storage == "sqlite" and durability == "full"
+                    else "—",
+                    "",
                 )
             )
-            if ours:
-                rows.append(
-                    (
-                        f"  wall of the whole command, {executor.replace('_', '-')}, {label} (s)",
-                        _median([float(r["wall"]) for r in ours]),  # type: ignore[arg-type]
-                        _median([float(r["wall"]) for r in theirs])  # type: ignore[arg-type]
-                        if storage == "sqlite" and durability == "full"
-                        else "—",
-                        "",
-                    )
-                )
     if "bakehouse" in tools:
         for terminal in (True, False):
             costs = [console_cost(args.steps, terminal) for _ in range(args.reps)]
@@ -361,7 +402,7 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
 
 
 def _fresh_file() -> Path:
-    return Path(tempfile.mkdtemp(prefix="st-", dir=WORK)) / "bakehouse.db"
+    return _run_home("st-") / "bakehouse.db"
 
 
 def section(rows: list[tuple[str, str, str, str]], args: argparse.Namespace) -> str:
@@ -416,7 +457,10 @@ def main() -> None:
     parser.add_argument("--only", choices=["bakehouse", "dagster"])
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
-    rows = measure(args)
+    try:
+        rows = measure(args)
+    finally:
+        remove_leftovers()
     text = section(rows, args)
     print(text)
     if args.write_docs:
