@@ -138,3 +138,90 @@ def test_a_failed_attempt_is_retried_as_its_policy_says(
         )  # fmt: skip
         assert logs.returncode == 0, logs.stderr
         assert logs.stdout == text
+
+
+VANISHING = """
+import os
+import time
+from pathlib import Path
+
+import bakehouse as dg
+from bakehouse_celery import celery_executor
+
+STARTED = Path(os.environ["VANISH_STARTED"])
+
+
+@dg.asset(retry_policy=dg.RetryPolicy(max_retries=1))
+def long_proof() -> int:
+    STARTED.write_text(str(os.getpid()))
+    time.sleep(600)
+    return 1
+
+
+defs = dg.Definitions(
+    executor=celery_executor.configured(
+        {"broker": BROKER, "backend": BROKER, "worker_timeout": TIMEOUT}
+    )
+)
+"""
+
+
+@pytest.mark.slow
+def test_a_run_whose_only_worker_dies_fails_with_the_reason_in_bounded_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run monitoring for Celery runs: the only worker of the run's queue is SIGKILLed mid-step.
+    The step's attempt is recorded as lost and retried as its policy allows; with no worker
+    left on the queue the retry fails, naming the queue and how to start a worker, and the run
+    ends FAILURE within two worker timeouts, nothing left STARTED."""
+    timeout = 8.0
+    broker = f"{REDIS_URL}/9"
+    queue = f"mill_{os.urandom(4).hex()}"
+    source = VANISHING.replace("BROKER", repr(broker)).replace("TIMEOUT", repr(timeout))
+    project = write_project(tmp_path / "mill", "mill", {"defs/assets.py": source})
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'root_module = "mill"', f'root_module = "mill"\ncode_location_name = "{queue}"'
+        )
+    )
+    started = tmp_path / "started"
+    monkeypatch.setenv("VANISH_STARTED", str(started))
+    (project / ".bakehouse").mkdir()
+    sqlite = f"sqlite:///{project / '.bakehouse' / 'bakehouse.db'}"
+    worker = start_worker(project, worker_venv("east"), queue, sqlite)
+    launched = subprocess.Popen(
+        [sys.executable, "-m", "bakehouse", "launch", "--assets", "*"],
+        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "BAKEHOUSE_STORAGE_URL": sqlite},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while not started.exists():
+            assert launched.poll() is None, launched.communicate()[1].decode()[-4000:]
+            assert time.monotonic() < deadline, "long_proof never started on the worker"
+            time.sleep(0.2)
+        worker.kill()
+        killed_at = time.time()
+        _out, err = launched.communicate(timeout=240)
+    finally:
+        worker.stop()
+        if launched.poll() is None:
+            launched.kill()
+            launched.wait(timeout=30)
+    assert launched.returncode == 1, err.decode()[-4000:]
+    with Instance.open(sqlite) as instance:
+        (run,) = instance.get_runs()
+        assert run.status == RunStatus.FAILURE
+        events = instance.get_events(run.run_id)
+    (retry,) = [e for e in events if e.event_type == EventType.STEP_UP_FOR_RETRY]
+    assert retry.data["error"]["cls_name"] == "WorkerLostError"
+    assert "stopped heartbeating" in retry.message
+    (failure,) = [e for e in events if e.event_type == EventType.STEP_FAILURE]
+    assert failure.data["error"]["cls_name"] == "NoWorkerError"
+    assert f"no worker listening on queue '{queue}'" in failure.message
+    assert f"bh worker start -q {queue}" in failure.message
+    # Lost after one timeout of silence, the retry failed after a second one; the rest is the
+    # executor's once-a-second look at the workers and a loaded machine's slack.
+    assert run.ended_at is not None
+    assert run.ended_at - killed_at < 2 * timeout + 30
