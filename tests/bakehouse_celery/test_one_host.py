@@ -225,3 +225,105 @@ def test_a_run_whose_only_worker_dies_fails_with_the_reason_in_bounded_time(
     # executor's once-a-second look at the workers and a loaded machine's slack.
     assert run.ended_at is not None
     assert run.ended_at - killed_at < 2 * timeout + 30
+
+
+ROUTED = """
+import bakehouse as dg
+from bakehouse_celery import PRIORITY_TAG, QUEUE_TAG, celery_executor
+
+
+@dg.asset
+def flour() -> int:
+    return 2
+
+
+@dg.asset(op_tags={QUEUE_TAG: OVEN, PRIORITY_TAG: 2})
+def glaze() -> int:
+    return 3
+
+
+@dg.asset(op_tags={QUEUE_TAG: OVEN, PRIORITY_TAG: 9})
+def icing() -> int:
+    return 4
+
+
+@dg.asset(op_tags={QUEUE_TAG: OVEN})
+def crumb() -> int:
+    return 5
+
+
+defs = dg.Definitions(
+    executor=celery_executor.configured(
+        {"broker": BROKER, "backend": BROKER, "worker_timeout": 120}
+    )
+)
+"""
+
+
+@pytest.mark.slow
+def test_queue_and_priority_tags_route_and_order_steps(tmp_path: Path) -> None:
+    """An asset's ``bakehouse-celery/queue`` op tag sends its step to that queue instead of its
+    location's, and ``bakehouse-celery/priority`` orders the steps waiting there: a worker on
+    the location's queue takes only the untagged step; a worker started later on the tagged
+    queue, one step at a time, takes its three waiting steps highest priority first (9, the
+    default 5, then 2), on Redis, whose transport serves priorities in reverse."""
+    broker = f"{REDIS_URL}/10"
+    suffix = os.urandom(4).hex()
+    queue, oven = f"mill_{suffix}", f"oven_{suffix}"
+    source = ROUTED.replace("BROKER", repr(broker)).replace("OVEN", repr(oven))
+    project = write_project(tmp_path / "mill", "mill", {"defs/assets.py": source})
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'root_module = "mill"', f'root_module = "mill"\ncode_location_name = "{queue}"'
+        )
+    )
+    (project / ".bakehouse").mkdir()
+    sqlite = f"sqlite:///{project / '.bakehouse' / 'bakehouse.db'}"
+    venv = worker_venv("east")
+    mill = start_worker(project, venv, queue, sqlite)
+    oven_worker = None
+    launched = subprocess.Popen(
+        [sys.executable, "-m", "bakehouse", "launch", "--assets", "*"],
+        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "BAKEHOUSE_STORAGE_URL": sqlite},
+    )  # fmt: skip
+    try:
+        # flour runs on the location's worker; the oven's steps wait in their queue.
+        deadline = time.monotonic() + 180
+        while True:
+            assert launched.poll() is None, launched.communicate()[1].decode()[-4000:]
+            assert time.monotonic() < deadline, "flour never succeeded on the mill worker"
+            with Instance.open(sqlite) as instance:
+                runs = instance.get_runs()
+                done = runs and instance.get_events(
+                    runs[0].run_id, event_types=[EventType.STEP_SUCCESS]
+                )
+            if done:
+                break
+            time.sleep(0.3)
+        time.sleep(1.0)  # a wrongly routed step would be claimed by now
+        with Instance.open(sqlite) as instance:
+            claims = instance.get_step_claims(runs[0].run_id)
+        assert [c.step_key for c in claims] == ["flour"]
+        oven_worker = start_worker(project, venv, queue, sqlite, concurrency=1, queues=(oven,))
+        _out, err = launched.communicate(timeout=240)
+        assert launched.returncode == 0, err.decode()[-4000:]
+    finally:
+        mill.stop()
+        if oven_worker is not None:
+            oven_worker.stop()
+        if launched.poll() is None:
+            launched.kill()
+            launched.wait(timeout=30)
+    with Instance.open(sqlite) as instance:
+        (run,) = instance.get_runs()
+        assert run.status == RunStatus.SUCCESS
+        claims = instance.get_step_claims(run.run_id)
+    by_step = {c.step_key: c for c in claims}
+    assert by_step["flour"].worker_id.endswith(f":{mill.process.pid}")
+    assert oven_worker is not None
+    for step in ("icing", "crumb", "glaze"):
+        assert by_step[step].worker_id.endswith(f":{oven_worker.process.pid}"), step
+    oven_order = [c.step_key for c in sorted(claims, key=lambda c: c.claimed_at)][1:]
+    assert oven_order == ["icing", "crumb", "glaze"]

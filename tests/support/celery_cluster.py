@@ -163,10 +163,12 @@ def start_worker(
     concurrency: int = 2,
     namespace: NetNamespace | None = None,
     env: dict[str, str] | None = None,
+    queues: tuple[str, ...] = (),
 ) -> Worker:
     """`bh worker start` from the project's folder with its own venv's bh, inside `namespace`
     when given (the storage URL then reaches PostgreSQL through its relay); `env` is added to
-    its environment. Returns once the worker is ready."""
+    its environment; `queues` replace the location's own queue. Returns once the worker is
+    ready."""
     if not (project / ".venv").exists():
         link_venv(project, venv)
     log = project / f"worker-{uuid.uuid4().hex[:6]}.log"
@@ -181,7 +183,8 @@ def start_worker(
     with log.open("wb") as out:
         process = subprocess.Popen(
             [*prefix, str(venv / "bin" / "bh"), "worker", "start", "--location", location,
-             "--concurrency", str(concurrency), "--heartbeat-interval", "0.5"],
+             "--concurrency", str(concurrency), "--heartbeat-interval", "0.5",
+             *(arg for queue in queues for arg in ("-q", queue))],
             cwd=project, env=environ, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
