@@ -16,7 +16,7 @@ from bakehouse.storage import Instance
 from bakehouse.storage.records import EventType, RunStatus, WorkerRecord
 from bakehouse_celery.app import host_id
 from bakehouse_celery.executor import _refuse_sqlite_across_hosts
-from tests.support.celery_cluster import REDIS_URL, start_worker, worker_venv
+from tests.support.celery_cluster import RABBITMQ_URL, REDIS_URL, start_worker, worker_venv
 from tests.support.projects import write_project
 
 
@@ -254,23 +254,28 @@ def crumb() -> int:
 
 defs = dg.Definitions(
     executor=celery_executor.configured(
-        {"broker": BROKER, "backend": BROKER, "worker_timeout": 120}
+        {"broker": BROKER, "backend": BACKEND, "worker_timeout": 120}
     )
 )
 """
 
 
 @pytest.mark.slow
-def test_queue_and_priority_tags_route_and_order_steps(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["redis", "rabbitmq"])
+def test_queue_and_priority_tags_route_and_order_steps(tmp_path: Path, kind: str) -> None:
     """An asset's ``bakehouse-celery/queue`` op tag sends its step to that queue instead of its
     location's, and ``bakehouse-celery/priority`` orders the steps waiting there: a worker on
     the location's queue takes only the untagged step; a worker started later on the tagged
     queue, one step at a time, takes its three waiting steps highest priority first (9, the
-    default 5, then 2), on Redis, whose transport serves priorities in reverse."""
-    broker = f"{REDIS_URL}/10"
+    default 5, then 2), on Redis (whose transport serves priorities in reverse) and RabbitMQ."""
+    broker = f"{REDIS_URL}/10" if kind == "redis" else RABBITMQ_URL
     suffix = os.urandom(4).hex()
     queue, oven = f"mill_{suffix}", f"oven_{suffix}"
-    source = ROUTED.replace("BROKER", repr(broker)).replace("OVEN", repr(oven))
+    source = (
+        ROUTED.replace("BROKER", repr(broker))
+        .replace("BACKEND", repr(f"{REDIS_URL}/10"))
+        .replace("OVEN", repr(oven))
+    )
     project = write_project(tmp_path / "mill", "mill", {"defs/assets.py": source})
     pyproject = project / "pyproject.toml"
     pyproject.write_text(
