@@ -18,7 +18,7 @@ from bakehouse.protocol.snapshot import (
     StaticPartitionsSnap,
 )
 from bakehouse.storage import EventRecord, EventType, Instance, RunRecord, RunStatus
-from bakehouse.web.catalog import CatalogQuery, CatalogRow, catalog_rows
+from bakehouse.web.catalog import CatalogQuery, CatalogRow, catalog_rows, decoded_rows, page_payload
 from bakehouse.web.partition_counts import PartitionCount
 
 SIDES = StaticPartitionsSnap(keys=("n", "s", "e", "w"))
@@ -165,3 +165,39 @@ ROWS = [
 )
 def test_filters_and_sorts(query: CatalogQuery, keys: list[str]) -> None:
     assert [r.key for r in query.apply(ROWS)] == keys
+
+
+def test_the_page_payload_sends_repeated_values_once() -> None:
+    rows = [
+        *ROWS,
+        _row("returns", group="sales", materialized_run="r1", materialized_at=2.0),
+        _row("stock", group="sales", kinds=("sql",), materialized_run="r1", is_external=True),
+    ]
+    payload = page_payload(rows)
+    fields = payload["fields"]
+    # The interned fields hold indexes into one table each: every distinct value once.
+    assert payload["interned"]["group"] == ["sales", "crm"]
+    assert payload["interned"]["location"] == ["loc"]
+    assert payload["interned"]["kinds"] == [["sql"], []]
+    assert payload["interned"]["materialized_run"] == ["r1"]
+    assert [r[fields.index("group")] for r in payload["rows"]] == [0, 1, 0, 0, 0, 0]
+    assert payload["rows"][3][fields.index("location")] is None  # refunds: no location
+    # Decoded (as the page's script does), each row carries its values again.
+    decoded = {r[0]: dict(zip(fields, r, strict=True)) for r in decoded_rows(payload)}
+    assert decoded["stock"] == {
+        "key": "stock",
+        "group": "sales",
+        "location": "loc",
+        "kinds": ["sql"],
+        "owners": [],
+        "state": "never",
+        "partitions": None,
+        "materialized_at": None,
+        "materialized_run": "r1",
+        "checks": None,
+        "external": 1,
+        "freshness": None,
+    }
+    assert decoded["customers"]["owners"] == ["ann"]
+    assert decoded["refunds"]["location"] is None
+    assert decoded["order_items"]["partitions"] == [1, 4]

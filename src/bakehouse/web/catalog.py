@@ -219,13 +219,43 @@ class CatalogQuery:
         return present + absent
 
 
+class _Interned:
+    """A table of distinct values and each one's index in it, in order of first use."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self._index: dict[Any, int] = {}
+
+    def index(self, value: Any) -> int | None:
+        """The index of `value` (added when new); None stays None."""
+        if value is None:
+            return None
+        found = self._index.get(value)
+        if found is None:
+            found = self._index[value] = len(self.values)
+            self.values.append(list(value) if isinstance(value, tuple) else value)
+        return found
+
+
+# The fields whose values repeat across rows (a few groups, locations and states for thousands
+# of assets; one run for every asset it materialized): sent once each, rows hold indexes.
+INTERNED = ("group", "location", "kinds", "owners", "state", "materialized_run")
+
+
 def page_payload(rows: Sequence[CatalogRow]) -> dict[str, Any]:
     """The compact form the catalog page embeds for its script: one array per row, and the
-    values each filter offers."""
+    values each filter offers.
+
+    In a row, the `INTERNED` fields are indexes into ``interned[field]`` (None stays None) and
+    ``external`` is 0 or 1: a row of 50,000 then takes about half the bytes it did with the
+    strings repeated.
+    """
 
     def values(pick: Callable[[CatalogRow], Iterable[str | None]]) -> list[str]:
         return sorted({v for r in rows for v in pick(r) if v is not None})
 
+    tables = {name: _Interned() for name in INTERNED}
+    group, location, kinds, owners, state, run = (tables[name].index for name in INTERNED)
     locations = values(lambda r: [r.location])
     return {
         "fields": [
@@ -245,23 +275,39 @@ def page_payload(rows: Sequence[CatalogRow]) -> dict[str, Any]:
         "rows": [
             [
                 r.key,
-                r.group,
-                r.location,
-                list(r.kinds),
-                list(r.owners),
-                r.state,
+                group(r.group),
+                location(r.location),
+                kinds(r.kinds),
+                owners(r.owners),
+                state(r.state),
                 r.partitions.as_list() if r.partitions else None,
                 r.materialized_at,
-                r.materialized_run,
+                run(r.materialized_run),
                 [r.checks.total, r.checks.passed, r.checks.failed] if r.checks else None,
-                r.is_external,
+                int(r.is_external),
                 [r.freshness.state, r.freshness.label, r.freshness.reason] if r.freshness else None,
             ]
             for r in rows
         ],
+        "interned": {name: table.values for name, table in tables.items()},
         "groups": values(lambda r: [r.group]),
         "locations": locations,
         "kinds": values(lambda r: r.kinds),
         "owners": values(lambda r: r.owners),
         "colors": {name: location_color(name) for name in locations},
     }
+
+
+def decoded_rows(payload: dict[str, Any]) -> list[list[Any]]:
+    """The rows of `payload` with their interned fields put back (as ``static/catalog.js``
+    does): each a list in the order of ``payload["fields"]``."""
+    fields = payload["fields"]
+    interned = [(fields.index(name), values) for name, values in payload["interned"].items()]
+    rows = []
+    for row in payload["rows"]:
+        row = list(row)
+        for i, table in interned:
+            if row[i] is not None:
+                row[i] = table[row[i]]
+        rows.append(row)
+    return rows

@@ -30,6 +30,12 @@
     data = payload;
     F = Object.fromEntries(data.fields.map((name, i) => [name, i]));
     rows = data.rows;
+    // Repeated values (group, location, kinds, owners, state, run) come as indexes into the
+    // payload's tables (`catalog.page_payload`); put the values back in place, once.
+    Object.entries(data.interned).forEach(([name, values]) => {
+      const i = F[name];
+      for (const r of rows) if (r[i] !== null) r[i] = values[r[i]];
+    });
     locIndex = new Map(data.locations.map((name, i) => [name, i]));
     colorSheet.textContent = data.locations.map((name, i) => "#catalog-body .loc-" + i + "{background:" + data.colors[name] + "}").join("\n");
     // The server rendered the options of the first payload; a later one may add or drop some.
