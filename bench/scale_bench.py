@@ -234,6 +234,13 @@ def _timed(
     return first, statistics.median(warm) if warm else first, len(response.content)
 
 
+def _wire_bytes(http: httpx.Client, path: str) -> int:
+    """The size of `path`'s answer as sent to a client that accepts gzip (httpx's default)."""
+    with http.stream("GET", path) as response:
+        _ok(response)
+        return sum(len(chunk) for chunk in response.iter_raw())
+
+
 def _browser(url: str, n: int, loads: int) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
@@ -366,6 +373,7 @@ def measure(
             _, revalidated, _ = _timed(http, "/api/graph", reps, {"if-none-match": etag})
             row.update(graph_first_s=first, graph_warm_s=warm, graph_304_s=revalidated)
             row["graph_bytes"] = size
+            row["graph_wire_bytes"] = _wire_bytes(http, "/api/graph")
             first, warm, size = _timed(http, "/api/graph/status", reps)
             row.update(status_first_s=first, status_warm_s=warm, status_bytes=size)
             first, warm, size = _timed(http, "/api/assets", reps)
@@ -455,7 +463,10 @@ def report(rows: list[dict[str, Any]], idle_s: float) -> str:
         "`/api/graph` first / warm / 304",
         lambda r: f"{_ms(r['graph_first_s'])} / {_ms(r['graph_warm_s'])} / {_ms(r['graph_304_s'])}",
     )
-    line("`/api/graph` size", lambda r: _mb(r["graph_bytes"]))
+    line(
+        "`/api/graph` size (gzipped as sent)",
+        lambda r: f"{_mb(r['graph_bytes'])} ({_mb(r['graph_wire_bytes'])})",
+    )
     line(
         "`/api/graph/status` first / warm (size)",
         lambda r: (

@@ -4,6 +4,7 @@ server and real SQLite."""
 
 from __future__ import annotations
 
+import gzip
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -128,6 +129,33 @@ def test_the_graph_is_served_once_per_definitions_version_by_etag(served: Served
     assert changed.status_code == 200
     assert changed.headers["etag"] != etag
     assert len(changed.json()["nodes"]) == len(KEYS) + 1
+
+
+def test_api_answers_are_gzipped_and_pages_are_not(served: Served) -> None:
+    """The JSON API's answers come gzipped to a client that accepts it, plain to one that does
+    not; HTML pages, which embed the form token, never are (a compression side channel could
+    read the token from their sizes); a revalidated graph is still an empty 304."""
+    http = served.http
+    plain = http.get("/api/graph", headers={"accept-encoding": "identity"})
+    assert plain.status_code == 200
+    assert "content-encoding" not in plain.headers
+    assert len(plain.content) >= 1024  # over the compression's minimum size
+    with http.stream("GET", "/api/graph", headers={"accept-encoding": "gzip"}) as zipped:
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert "accept-encoding" in zipped.headers["vary"].lower()
+        wire = b"".join(zipped.iter_raw())
+    assert gzip.decompress(wire) == plain.content
+    assert len(wire) < len(plain.content)
+    not_modified = http.get(
+        "/api/graph", headers={"accept-encoding": "gzip", "if-none-match": plain.headers["etag"]}
+    )
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    for path in ("/assets", "/assets/c_dough", "/lineage"):
+        page = http.get(path, headers={"accept-encoding": "gzip"})
+        assert page.status_code == 200, path
+        assert "content-encoding" not in page.headers, path
+    assert 'name="csrf_token"' in page.text  # /lineage: the reload form
 
 
 def test_statuses_follow_the_graph_s_node_order(served: Served) -> None:

@@ -29,6 +29,7 @@ from bakehouse.web import (
 )
 from bakehouse.web.access import AccessPolicy
 from bakehouse.web.auth import AuthMiddleware
+from bakehouse.web.compression import ApiCompression
 from bakehouse.web.csrf import CSRF_KEY_NAME, CsrfMiddleware
 from bakehouse.web.graph_view import GraphViews
 from bakehouse.web.hosts import TrustedHostMiddleware
@@ -84,6 +85,8 @@ def create_app(dep: Deployment, access: AccessPolicy | None = None) -> FastAPI:
     pages.mount(app)
     corrupt_rows.install(app)
     input_limits.install(app)
+    # Innermost: it compresses what the routes answer, after every guard let the request in.
+    app.add_middleware(ApiCompression)
     _guard(app, dep, access)
     # Outermost: the guards (the form-token check reads a form's body) read at most this much.
     app.add_middleware(body_limit.BodyLimit, max_bytes=body_limit.configured_limit())
