@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,3 +148,23 @@ def test_a_bad_cursor_is_a_client_error(served: Served, cursor: str) -> None:
     answer = httpx.get(f"{served.url}/api/stream?cursor={cursor}", timeout=30)
     assert answer.status_code == 422
     assert "cursor" in answer.text
+
+
+def test_a_location_whose_state_changes_is_sent(served: Served, tmp_path: Path) -> None:
+    """The feed describes locations again only when one's state object changed (the supervisor
+    swaps a state whole): a reload that finds a broken file still reaches a listening page as a
+    ``locations`` event, loaded with errors, naming the error."""
+    with open_stream(served.url + "/api/stream") as stream:
+        stream.until("hello")
+        broken = tmp_path / "pantry" / "src" / "feed_pantry" / "defs" / "broken.py"
+        broken.write_text("import bakehouse as dg\n\nraise RuntimeError('the flour is damp')\n")
+        with httpx.Client(base_url=served.url, timeout=120) as http:
+            reloaded = http.post("/api/reload")
+        assert reloaded.status_code == 200, reloaded.text
+        deadline = time.monotonic() + 60
+        while True:
+            event = stream.until("locations", timeout=max(0.1, deadline - time.monotonic()))
+            (location,) = event.data
+            if location["status"] == "LOADED_WITH_ERRORS":
+                break
+        assert "the flour is damp" in str(location)
