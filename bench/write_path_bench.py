@@ -88,8 +88,8 @@ def _timed(argv: list[str], cwd: Path, env: dict[str, str], timeout: float) -> f
 # row is measured (`remove_leftovers`). On this machine's ext4, mounted with `discard`, removing
 # one run's ~4,000 files (and a database's) made file creation in the next runs 3-5 times slower
 # for minutes: measured in turn, 1,000-step runs took 0.83 then 2.9-4.4 ms per step when each
-# run's folder was removed after it, 0.84-0.95 ms when kept. A deployment does not delete a run
-# between every two runs, so neither does the bench.
+# run's folder was removed after it, 0.84-1.13 ms (median 0.92) when kept. A deployment does not
+# delete a run between every two runs, so neither does the bench.
 _LEFTOVER_DIRS: list[Path] = []
 _LEFTOVER_DATABASES: list[str] = []
 
