@@ -38,6 +38,20 @@ def test_sqlite_storage_is_refused_when_a_worker_is_on_another_host(tmp_path: Pa
             _refuse_sqlite_across_hosts(instance, {"mill"})
 
 
+def _mill(tmp_path: Path, assets: str, location: str) -> tuple[Path, str]:
+    """A project "mill" whose defs/assets.py is `assets`, named `location` (its steps' queue),
+    and the URL of the SQLite file under it that the launch and its workers share."""
+    project = write_project(tmp_path / "mill", "mill", {"defs/assets.py": assets})
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'root_module = "mill"', f'root_module = "mill"\ncode_location_name = "{location}"'
+        )
+    )
+    (project / ".bakehouse").mkdir()
+    return project, f"sqlite:///{project / '.bakehouse' / 'bakehouse.db'}"
+
+
 FLAKY = """
 import os
 from pathlib import Path
@@ -86,19 +100,9 @@ def test_a_failed_attempt_is_retried_as_its_policy_says(
 ) -> None:
     broker = f"{REDIS_URL}/8"
     queue = f"mill_{os.urandom(4).hex()}"
-    project = write_project(
-        tmp_path / "mill", "mill", {"defs/assets.py": FLAKY.replace("BROKER", repr(broker))}
-    )
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            'root_module = "mill"', f'root_module = "mill"\ncode_location_name = "{queue}"'
-        )
-    )
+    project, sqlite = _mill(tmp_path, FLAKY.replace("BROKER", repr(broker)), queue)
     mark = tmp_path / "flaky-mark"
     monkeypatch.setenv("FLAKY_MARK", str(mark))  # the worker's and the launch's environment
-    (project / ".bakehouse").mkdir()
-    sqlite = f"sqlite:///{project / '.bakehouse' / 'bakehouse.db'}"
     worker = start_worker(project, worker_venv("east"), queue, sqlite)
     try:
         launched = subprocess.run(
@@ -178,17 +182,9 @@ def test_a_run_whose_only_worker_dies_fails_with_the_reason_in_bounded_time(
     broker = f"{REDIS_URL}/9"
     queue = f"mill_{os.urandom(4).hex()}"
     source = VANISHING.replace("BROKER", repr(broker)).replace("TIMEOUT", repr(timeout))
-    project = write_project(tmp_path / "mill", "mill", {"defs/assets.py": source})
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            'root_module = "mill"', f'root_module = "mill"\ncode_location_name = "{queue}"'
-        )
-    )
+    project, sqlite = _mill(tmp_path, source, queue)
     started = tmp_path / "started"
     monkeypatch.setenv("VANISH_STARTED", str(started))
-    (project / ".bakehouse").mkdir()
-    sqlite = f"sqlite:///{project / '.bakehouse' / 'bakehouse.db'}"
     worker = start_worker(project, worker_venv("east"), queue, sqlite)
     launched = subprocess.Popen(
         [sys.executable, "-m", "bakehouse", "launch", "--assets", "*"],
@@ -276,15 +272,7 @@ def test_queue_and_priority_tags_route_and_order_steps(tmp_path: Path, kind: str
         .replace("BACKEND", repr(f"{REDIS_URL}/10"))
         .replace("OVEN", repr(oven))
     )
-    project = write_project(tmp_path / "mill", "mill", {"defs/assets.py": source})
-    pyproject = project / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            'root_module = "mill"', f'root_module = "mill"\ncode_location_name = "{queue}"'
-        )
-    )
-    (project / ".bakehouse").mkdir()
-    sqlite = f"sqlite:///{project / '.bakehouse' / 'bakehouse.db'}"
+    project, sqlite = _mill(tmp_path, source, queue)
     venv = worker_venv("east")
     mill = start_worker(project, venv, queue, sqlite)
     oven_worker = None

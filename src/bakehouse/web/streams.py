@@ -207,13 +207,11 @@ class ChangeFeed:
     def _round(self, storage_changed: bool) -> list[tuple[str, Any]]:
         """What changed since the last round, as the messages to broadcast."""
         messages: list[tuple[str, Any]] = []
-        states = self.dep.locations()
-        if not _same_objects(states, self._location_states):
-            # Described only when a state object changed: describing every location twice a
-            # second (an asset count over 50,000 assets among it) was most of an idle
-            # webserver's CPU while a page listened.
-            self._location_states = states
-            locations = [serdes.to_builtins(LocationOut.of(s)) for s in states]
+        # Described only when a state object changed: describing every location twice a
+        # second (an asset count over 50,000 assets among it) was most of an idle webserver's
+        # CPU while a page listened.
+        if not _same_objects(self.dep.locations(), self._location_states):
+            locations = self._locations()
             if locations != self._last.get("locations"):
                 self._last["locations"] = locations
                 messages.append(("locations", locations))
@@ -286,6 +284,7 @@ class ChangeFeed:
         return messages
 
     def _locations(self) -> list[Any]:
+        """Every location described, remembering the state objects described."""
         self._location_states = self.dep.locations()
         return [serdes.to_builtins(LocationOut.of(s)) for s in self._location_states]
 
