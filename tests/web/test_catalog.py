@@ -18,7 +18,7 @@ from bakehouse.protocol.snapshot import (
     StaticPartitionsSnap,
 )
 from bakehouse.storage import EventRecord, EventType, Instance, RunRecord, RunStatus
-from bakehouse.web.catalog import CatalogQuery, CatalogRow, catalog_rows, decoded_rows, page_payload
+from bakehouse.web.catalog import CatalogQuery, CatalogRow, catalog_rows, page_payload
 from bakehouse.web.partition_counts import PartitionCount
 
 SIDES = StaticPartitionsSnap(keys=("n", "s", "e", "w"))
@@ -95,6 +95,21 @@ def _statements(instance: Instance, graph: GlobalAssetGraph) -> int:
     finally:
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", counted)
     return count
+
+
+def decoded_rows(payload: dict[str, Any]) -> list[list[Any]]:
+    """The rows of `payload` with their interned fields put back, as ``static/catalog.js`` does
+    on load: each a list in the order of ``payload["fields"]``."""
+    fields = payload["fields"]
+    interned = [(fields.index(name), values) for name, values in payload["interned"].items()]
+    rows = []
+    for row in payload["rows"]:
+        row = list(row)
+        for i, table in interned:
+            if row[i] is not None:
+                row[i] = table[row[i]]
+        rows.append(row)
+    return rows
 
 
 def test_rows_carry_status_partitions_and_checks(instance: Instance) -> None:

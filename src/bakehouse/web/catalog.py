@@ -296,18 +296,3 @@ def page_payload(rows: Sequence[CatalogRow]) -> dict[str, Any]:
         "owners": values(lambda r: r.owners),
         "colors": {name: location_color(name) for name in locations},
     }
-
-
-def decoded_rows(payload: dict[str, Any]) -> list[list[Any]]:
-    """The rows of `payload` with their interned fields put back (as ``static/catalog.js``
-    does): each a list in the order of ``payload["fields"]``."""
-    fields = payload["fields"]
-    interned = [(fields.index(name), values) for name, values in payload["interned"].items()]
-    rows = []
-    for row in payload["rows"]:
-        row = list(row)
-        for i, table in interned:
-            if row[i] is not None:
-                row[i] = table[row[i]]
-        rows.append(row)
-    return rows
