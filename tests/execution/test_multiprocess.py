@@ -302,6 +302,36 @@ def test_a_chain_runs_in_order_and_values_pass_through_the_filesystem(
     assert f"({start_method})" in engine
 
 
+BRANCH_AND_LONER = """
+@dg.asset
+def a() -> int:
+    return 1
+
+@dg.asset
+def b(a: int) -> int:
+    return a + 1
+
+@dg.asset
+def c() -> int:
+    return 3
+
+defs = dg.Definitions(
+    assets=[a, b, c],
+    executor=dg.multiprocess_executor.configured({"max_concurrent": 1}),
+)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_chain_does_not_jump_ahead_of_steps_waiting_for_a_process(tmp_path: Path) -> None:
+    # The plan is a, c, b. With one process, c waits for it while a runs: a's process must not
+    # go on to b by itself (a chain), so the steps start in plan order.
+    done = run_project(tmp_path, BRANCH_AND_LONER)
+
+    assert done.code == 0, done.output
+    assert done.steps(EventType.STEP_START) == ["a", "c", "b"]
+
+
 # -- failures ---------------------------------------------------------------------------------
 
 BRANCHES = """

@@ -78,3 +78,63 @@ def test_external_and_unknown_keys_are_refused_by_name() -> None:
         build_plan(GRAPH, keys("ext"))
     with pytest.raises(ExecutionError, match="cannot materialize 'nope': it is not defined here"):
         build_plan(GRAPH, keys("nope"))
+
+
+def _plan_of(*assets: dg.AssetsDefinition) -> list[str]:
+    return [k.to_user_string() for a_ in assets for k in a_.keys]
+
+
+def test_chain_successors_are_the_steps_one_step_alone_makes_ready() -> None:
+    @dg.asset
+    def root() -> int:
+        return 1
+
+    @dg.asset
+    def left(root: int) -> int:  # root has two children: neither is its chain successor
+        return root
+
+    @dg.asset
+    def right(root: int) -> int:
+        return root
+
+    @dg.asset
+    def joined(left: int, right: int) -> int:  # waits for two steps: no one's successor
+        return left + right
+
+    @dg.asset
+    def tail(joined: int) -> int:  # joined's only child, waiting for joined alone
+        return joined
+
+    @dg.asset
+    def end(tail: int) -> int:
+        return tail
+
+    assets = [root, left, right, joined, tail, end]
+    graph = dg.Definitions(assets=assets).resolve_asset_graph()
+    plan = build_plan(graph, [AssetKey.from_user_string(k) for k in _plan_of(*assets)])
+    assert plan.chain_successors() == {"joined": "tail", "tail": "end"}
+
+
+def test_a_blocking_check_between_two_steps_makes_no_chain() -> None:
+    @dg.asset
+    def src() -> int:
+        return 1
+
+    @dg.asset_check(asset=src, blocking=True)
+    def src_ok() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=True)
+
+    @dg.asset
+    def dst(src: int) -> int:
+        return src
+
+    graph = dg.Definitions(assets=[src, dst], asset_checks=[src_ok]).resolve_asset_graph()
+    plan = build_plan(graph, [AssetKey(["src"]), AssetKey(["dst"])])
+    # src makes two steps ready (its check, and dst once the check passed): no chain; dst waits
+    # for src and for the check, so it follows neither.
+    assert [(s.key, s.upstream_steps) for s in plan.steps] == [
+        ("src", ()),
+        ("src_src_ok", ("src",)),
+        ("dst", ("src", "src_src_ok")),
+    ]
+    assert plan.chain_successors() == {}

@@ -2,6 +2,8 @@
 
 A step goes to the `ProcessPool` once every upstream step has succeeded, with never more than
 `max_concurrent` steps executing at once; a step behind a failed one is skipped, as in process.
+A process whose step succeeds goes on by itself to the step that waits for that one alone (a
+chain: a round trip saved per step), unless steps wait for a process or the run is stopping.
 Each process writes its own steps' events; this side writes the engine's events, the skips, and
 the failure of a step whose process died under it.
 """
@@ -164,7 +166,13 @@ class _Scheduler:
                 else:
                     break
                 self.attempts[step.key] = attempt
-                self.pool.submit(step.key, attempt)
+                self.pool.submit(step.key, attempt, chain=True)
+            if self.setup_failure is not None or (
+                self.pool.busy >= self.pool.size and (self.held or self.steps.has_ready())
+            ):
+                # Steps wait for a process (they go in plan order, as in the executor without
+                # chains), or nothing new may start: no process goes on by itself.
+                self.pool.hold()
             wait = self.steps.seconds_to_next_retry()
             if self.setup_failure is not None:
                 wait = None  # held retries are dropped with the run
@@ -183,6 +191,9 @@ class _Scheduler:
                 self.steps.retry(report.step_key, attempt, report.retry_in)
             elif report.ok:
                 self.steps.succeeded(report.step_key)
+                if report.chained is not None:
+                    self.steps.claim(report.chained)
+                    self.attempts[report.chained] = 1
             else:
                 self.steps.failed(report.step_key)
         elif isinstance(report, StepLost):

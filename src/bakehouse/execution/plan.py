@@ -60,6 +60,22 @@ class ExecutionPlan:
         graph = KeyGraph(NodeInfo(key=s.key, parents=s.upstream_steps) for s in self.steps)
         return graph.downstream([step_key]) - {step_key}
 
+    def chain_successors(self) -> dict[str, str]:
+        """Each step whose success makes exactly one step ready, and nothing else can: its one
+        downstream step, which waits for it alone. A worker that just ran the first may run the
+        second at once (the multiprocess executor's chains), as no other step competes for it.
+        """
+        downstream: dict[str, list[str]] = {}
+        for step in self.steps:
+            for upstream in step.upstream_steps:
+                downstream.setdefault(upstream, []).append(step.key)
+        waits_for = {step.key: step.upstream_steps for step in self.steps}
+        return {
+            key: children[0]
+            for key, children in downstream.items()
+            if len(children) == 1 and waits_for[children[0]] == (key,)
+        }
+
 
 def build_plan(
     graph: AssetGraph,

@@ -2,7 +2,10 @@
 
 Processes start on demand, up to a bound, and are reused for step after step. By default they
 are forked from the run worker, so they inherit its loaded code and the work per step is one
-message each way; with ``spawn`` each imports the location module once instead. A process that
+message each way; with ``spawn`` each imports the location module once instead. A step sent with
+``chain=True`` lets its process go on to the step that waits for it alone (see
+`bakehouse.execution.step_process`): the answer names it, and the pool counts the process busy
+with it, until `hold` stops such chains. A process that
 dies is reported with the step it held and dropped; the next step that needs a process starts a
 new one. `close` stops every process so that it tears its resources down; `terminate` (on an
 error or a signal) stops them at once.
@@ -44,11 +47,13 @@ TERMINATE_TIMEOUT_SECONDS = 3.0
 @dataclass(frozen=True)
 class StepDone:
     """A process finished an attempt of a step; `ok` is False when it failed (its events say
-    why); `retry_in` is set when the step is up for retry after that many seconds."""
+    why); `retry_in` is set when the step is up for retry after that many seconds; `chained`
+    names the step the process went on to by itself (attempt 1), now executing."""
 
     step_key: str
     ok: bool
     retry_in: float | None = None
+    chained: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,8 @@ class _Worker:
     pid: int
     # The step it is executing, if any.
     step: str | None = None
+    # True while it may go on to a chained step by itself (asked to, and not held since).
+    chaining: bool = False
 
 
 class ProcessPool:
@@ -154,22 +161,33 @@ class ProcessPool:
 
     # -- work ---------------------------------------------------------------------------------
 
-    def submit(self, step_key: str, attempt: int = 1) -> None:
+    def submit(self, step_key: str, attempt: int = 1, *, chain: bool = False) -> None:
         """Send attempt number `attempt` of `step_key` to an idle process, starting one if none
-        is idle."""
+        is idle; with `chain`, the process may go on to the steps that wait for it alone."""
         if self.busy >= self.size:
             raise RuntimeError("every process of the pool is busy")
         while True:
             worker = next((w for w in self._workers if w.step is None), None) or self._start()
             worker.step = step_key
+            worker.chaining = chain
             try:
-                request = {"op": "run", "step": step_key, "attempt": attempt}
+                request = {"op": "run", "step": step_key, "attempt": attempt, "chain": chain}
                 worker.conn.send_bytes(json.dumps(request).encode())
                 return
             except OSError:
                 # It died while idle and never got the step: drop it and try a fresh one.
                 worker.step = None
                 self._drop(worker, deadline=time.monotonic() + TERMINATE_TIMEOUT_SECONDS)
+
+    def hold(self) -> None:
+        """Ask every process that may chain to stop after its current step and wait to be sent
+        the next one: other steps wait for a process, or nothing new may start."""
+        for worker in self._workers:
+            if worker.step is not None and worker.chaining:
+                worker.chaining = False
+                # A process that died meanwhile is reported by `wait`.
+                with contextlib.suppress(OSError):
+                    worker.conn.send_bytes(json.dumps({"op": "hold"}).encode())
 
     def wait(self, timeout: float | None = None) -> list[Report]:
         """Block until a process answers or dies (or `timeout` seconds pass); return what
@@ -251,12 +269,16 @@ class ProcessPool:
                 message = json.loads(worker.conn.recv_bytes())
                 kind = message.get("kind")
                 if kind == "done":
-                    worker.step = None
+                    chained = message.get("next")
+                    # A chained step is this process's now: should it die, that step is lost.
+                    worker.step = chained
+                    worker.chaining = worker.chaining and chained is not None
                     retry_in = message.get("retry_in")
                     yield StepDone(
                         message["step"],
                         bool(message["ok"]),
                         float(retry_in) if retry_in is not None else None,
+                        chained,
                     )
                 elif kind == "setup_failed":
                     worker.step = None  # the step was never started

@@ -6,12 +6,21 @@ own storage, sets up the run's resources on its first step, executes each step i
 `execute_step` (so the step's events are written from here), answers with the outcome, and
 tears the resources down when told to stop, when the run worker goes away, or on SIGTERM.
 
-Messages are JSON over a pipe. From the run worker: ``{"op": "run", "step": KEY, "attempt": N}``
-and ``{"op": "stop"}``. Answers: ``{"kind": "done", "step": KEY, "ok": BOOL, "retry_in":
-SECONDS|null}`` (``retry_in`` set when the step is up for retry),
+Messages are JSON over a pipe. From the run worker: ``{"op": "run", "step": KEY, "attempt": N,
+"chain": BOOL}``, ``{"op": "hold"}`` and ``{"op": "stop"}``. Answers: ``{"kind": "done", "step":
+KEY, "ok": BOOL, "retry_in": SECONDS|null, "next": KEY|null}`` (``retry_in`` set when the step
+is up for retry; ``next`` when this process went on to that step by itself, see below),
 ``{"kind": "setup_failed", "step": KEY|null, "detail": STR, "error": ERROR}`` when storage, code
 or resources cannot be set up (the step was not started), and ``{"kind": "stopped", "error":
 ERROR|null}`` once resources are torn down.
+
+Chains: when a run request says ``"chain": true`` and its step succeeds, and the plan has one
+step that waits for that step alone and is the only one waiting for it
+(`ExecutionPlan.chain_successors`), the process goes on to that step at once and says so in its
+answer, instead of waiting a round trip for the run worker to send it. Nothing else could run it:
+it became ready this instant, and only because of this step. The run worker stops a chain by
+sending anything (``hold`` when other steps wait for a process); the process looks for a message
+before each step it would chain, and then answers without ``next`` and reads it.
 """
 
 from __future__ import annotations
@@ -202,14 +211,18 @@ def _execute_requests(
     from bakehouse.execution.step import execute_step
 
     env: StepEnvironment | None = None
+    successors = steps.plan.chain_successors()
     while True:
         try:
             request = json.loads(conn.recv_bytes())
         except EOFError:
             return  # the run worker is gone
-        if request.get("op") != "run":
+        op = request.get("op")
+        if op == "hold":
+            continue  # it came after the chain it was meant to stop had ended
+        if op != "run":
             return
-        key = request["step"]
+        key: str | None = request["step"]
         if env is None:
             # Resources are set up once per process, on its first step, and kept until it stops.
             try:
@@ -217,8 +230,23 @@ def _execute_requests(
             except Exception as exc:  # noqa: BLE001 - reported; the run worker fails the run
                 _send(conn, _setup_failed(key, exc))
                 continue
-        end = execute_step(by_key[key], env, int(request.get("attempt", 1)))
-        _send(conn, {"kind": "done", "step": key, "ok": end.ok, "retry_in": end.retry_in})
+        attempt = int(request.get("attempt", 1))
+        chain = bool(request.get("chain"))
+        while key is not None:
+            end = execute_step(by_key[key], env, attempt)
+            follow = chain and end.ok and end.retry_in is None and not _has_message(conn)
+            after = successors.get(key) if follow else None
+            _send(conn, {"kind": "done", "step": key, "ok": end.ok, "retry_in": end.retry_in,
+                         "next": after})  # fmt: skip
+            key, attempt = after, 1
+
+
+def _has_message(conn: Connection) -> bool:
+    """True when the run worker has said something (or gone away): no step is chained then."""
+    try:
+        return conn.poll()
+    except OSError:
+        return True
 
 
 def _setup_failed(step_key: str | None, exc: Exception) -> dict[str, object]:

@@ -62,6 +62,11 @@ class StepScheduler:
         """The first ready step in plan order, now the executor's to start."""
         return self.plan.steps[heapq.heappop(self.ready)]
 
+    def claim(self, key: str) -> None:
+        """Take the ready step `key` as started: a worker went on to it by itself (a chain)."""
+        self.ready.remove(self.index[key])
+        heapq.heapify(self.ready)
+
     def retry(self, key: str, attempt: int, seconds_to_wait: float) -> None:
         """Hold attempt number `attempt` of `key` until `seconds_to_wait` have passed."""
         due = time.monotonic() + max(0.0, seconds_to_wait)
