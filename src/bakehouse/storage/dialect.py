@@ -387,9 +387,27 @@ _ASSET_INDEX_UPSERTS: dict[str, Insert] = {
 }
 
 
+# The upserts compiled once per dialect for the driver: (SQL, the row's keys in bind order, or
+# None where the driver binds by name).
+_DRIVER_ASSET_INDEX_UPSERTS: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+
+
 def upsert_asset_index(conn: Connection, row: dict[str, Any]) -> None:
-    """Insert or replace the index row of ``row["asset_key"]``, unless it holds a newer one."""
-    conn.execute(_ASSET_INDEX_UPSERTS[conn.dialect.name], row)
+    """Insert or replace the index row of ``row["asset_key"]``, unless it holds a newer one.
+
+    Every materialization of every step comes through here, so the statement SQLAlchemy
+    builds is compiled once and handed to the driver, as the event inserts are: executing it
+    through SQLAlchemy cost several times the statement itself.
+    """
+    name = conn.dialect.name
+    compiled = _DRIVER_ASSET_INDEX_UPSERTS.get(name)
+    if compiled is None:
+        statement = _ASSET_INDEX_UPSERTS[name].compile(dialect=conn.dialect)
+        order = tuple(statement.positiontup) if statement.positiontup else None
+        compiled = _DRIVER_ASSET_INDEX_UPSERTS[name] = (str(statement), order)
+    sql, order = compiled
+    with _driver_cursor(conn, "INSERT INTO asset_keys") as cursor:
+        cursor.execute(sql, row if order is None else tuple(row[key] for key in order))
 
 
 def _asset_partition_upsert(insert: Any) -> Insert:
