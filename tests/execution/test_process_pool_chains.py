@@ -1,7 +1,7 @@
 """Chains in the multiprocess executor's pool, with real forked processes and a real SQLite file:
-a process whose step succeeds goes on by itself to the step that waits for that one alone, says
-so in its answer, stops when held or when a step fails, and a chained step whose process dies is
-the step reported lost."""
+a process whose step succeeds goes on by itself to the step that waits for that one alone, reports
+the chain's steps in order when it ends, stops when held or when a step fails, and when it dies
+mid-chain the steps it finished are reported done and the one it died in lost."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ GATE = "BAKEHOUSE_TEST_CHAIN_GATE"
 
 def _wait_for_gate() -> None:
     gate = Path(os.environ[GATE])
+    gate.with_name("waiting").touch()
     deadline = time.monotonic() + 30
     while not gate.exists():
         if time.monotonic() > deadline:
@@ -55,6 +56,8 @@ def b(a: int) -> int:
 
 @dg.asset
 def c(b: int) -> int:
+    if os.environ.get("CHAIN_C") == "die":
+        os.kill(os.getpid(), signal.SIGKILL)
     return b + 1
 
 
@@ -112,12 +115,17 @@ def test_a_held_process_ends_its_chain_after_its_current_step(
 ) -> None:
     monkeypatch.setenv("CHAIN_B", "gate")
     pool.submit("a", chain=True)
-    first = pool.wait(30)
-    assert first == [StepDone("a", ok=True, chained="b")]
-    assert pool.busy == 1  # with b, which it went on to
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "waiting").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pool.wait(0) == []  # nothing said between the steps of a chain
+    assert pool.busy == 1
     pool.hold()
     (tmp_path / "gate").touch()
-    assert _reports_until_idle(pool) == [StepDone("b", ok=True, chained=None)]
+    assert _reports_until_idle(pool) == [
+        StepDone("a", ok=True, chained="b"),
+        StepDone("b", ok=True, chained=None),
+    ]
     assert _succeeded(tmp_path) == ["a", "b"]
     # Still serving: the step it was not sent is sent now.
     pool.submit("c")
@@ -145,3 +153,18 @@ def test_a_chained_step_whose_process_dies_is_the_step_lost(
     [lost] = reports[1:]
     assert isinstance(lost, StepLost)
     assert (lost.step_key, lost.exitcode) == ("b", -signal.SIGKILL)
+
+
+def test_a_process_that_dies_further_down_its_chain_reports_the_steps_it_finished(
+    pool: ProcessPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHAIN_C", "die")
+    pool.submit("a", chain=True)
+    reports = _reports_until_idle(pool)
+    assert reports[:2] == [StepDone("a", ok=True, chained="b"), StepDone("b", ok=True, chained="c")]
+    [lost] = reports[2:]
+    assert isinstance(lost, StepLost)
+    assert lost.step_key == "c"
+    # A new process takes the next request, its count started afresh.
+    pool.submit("a")
+    assert _reports_until_idle(pool) == [StepDone("a", ok=True, chained=None)]

@@ -3,9 +3,10 @@
 Processes start on demand, up to a bound, and are reused for step after step. By default they
 are forked from the run worker, so they inherit its loaded code and the work per step is one
 message each way; with ``spawn`` each imports the location module once instead. A step sent with
-``chain=True`` lets its process go on to the step that waits for it alone (see
-`bakehouse.execution.step_process`): the answer names it, and the pool counts the process busy
-with it, until `hold` stops such chains. A process that
+``chain=True`` lets its process go on to the step that waits for it alone, and so on (see
+`bakehouse.execution.step_process`), until the chain ends or `hold` stops it: one answer then
+reports each step of the chain, in order; a process that dies mid-chain reports, through a shared
+count, the steps it finished and the one it died in. A process that
 dies is reported with the step it held and dropped; the next step that needs a process starts a
 new one. `close` stops every process so that it tears its resources down; `terminate` (on an
 error or a signal) stops them at once.
@@ -31,6 +32,7 @@ from typing import Any
 from bakehouse.errors import ErrorInfo
 from bakehouse.execution.step_executor import LocationModule, RunSteps
 from bakehouse.execution.step_process import (
+    Progress,
     StorageAddress,
     serve_forked,
     serve_spawned,
@@ -91,7 +93,9 @@ class _Worker:
     process: BaseProcess
     conn: Connection
     pid: int
-    # The step it is executing, if any.
+    # How many steps of its current chain have succeeded (a shared integer it counts up).
+    progress: Progress
+    # The step it was sent last and is executing, or a chain from it, if any.
     step: str | None = None
     # True while it may go on to a chained step by itself (asked to, and not held since).
     chaining: bool = False
@@ -126,6 +130,7 @@ class ProcessPool:
             else multiprocessing.get_context("spawn")
         )
         self._workers: list[_Worker] = []
+        self._successors: dict[str, str] | None = None
         self.started = 0
         self._previous_sigterm: Any = None
         self._sigterm_installed = False
@@ -170,6 +175,7 @@ class ProcessPool:
             worker = next((w for w in self._workers if w.step is None), None) or self._start()
             worker.step = step_key
             worker.chaining = chain
+            worker.progress.value = 0
             try:
                 request = {"op": "run", "step": step_key, "attempt": attempt, "chain": chain}
                 worker.conn.send_bytes(json.dumps(request).encode())
@@ -236,17 +242,20 @@ class ProcessPool:
 
     def _start(self) -> _Worker:
         parent_end, child_end = self._context.Pipe()
+        progress: Progress = self._context.RawValue("i", 0)
         if self.start_method == "fork":
             if self.before_fork is not None:
                 self.before_fork()
             inherited = [w.conn for w in self._workers] + [parent_end]
-            args: tuple[Any, ...] = (self.steps, self.storage, child_end, inherited, os.getpid())
+            args: tuple[Any, ...] = (
+                self.steps, self.storage, child_end, inherited, os.getpid(), progress,
+            )  # fmt: skip
             target: Any = serve_forked
         else:
             if self.location is None:
                 raise RuntimeError("a spawned worker process needs the location module's name")
             recipe = spawn_recipe(self.steps, self.storage, self.location)
-            args, target = (recipe, child_end, os.getpid()), serve_spawned
+            args, target = (recipe, child_end, os.getpid(), progress), serve_spawned
         process = self._context.Process(
             target=target, args=args, name=f"bakehouse-step-worker-{self.started}"
         )
@@ -254,7 +263,7 @@ class ProcessPool:
             process.start()
         finally:
             child_end.close()
-        worker = _Worker(process=process, conn=parent_end, pid=process.pid or 0)
+        worker = _Worker(process=process, conn=parent_end, pid=process.pid or 0, progress=progress)
         self._workers.append(worker)
         self.started += 1
         if self.on_started is not None:
@@ -269,16 +278,16 @@ class ProcessPool:
                 message = json.loads(worker.conn.recv_bytes())
                 kind = message.get("kind")
                 if kind == "done":
-                    chained = message.get("next")
-                    # A chained step is this process's now: should it die, that step is lost.
-                    worker.step = chained
-                    worker.chaining = worker.chaining and chained is not None
+                    worker.step = None
+                    worker.chaining = False
+                    yield from _chained(
+                        list(message.get("succeeded_before") or []), message["step"]
+                    )
                     retry_in = message.get("retry_in")
                     yield StepDone(
                         message["step"],
                         bool(message["ok"]),
                         float(retry_in) if retry_in is not None else None,
-                        chained,
                     )
                 elif kind == "setup_failed":
                     worker.step = None  # the step was never started
@@ -294,7 +303,19 @@ class ProcessPool:
             step = worker.step
             exitcode = self._drop(worker, deadline=time.monotonic() + TERMINATE_TIMEOUT_SECONDS)
             if step is not None:
-                yield StepLost(step, worker.pid, exitcode)
+                # It died in the step after those of its chain that it counted as done.
+                path = self._chain_from(step, worker.progress.value)
+                yield from _chained(path[:-1], path[-1])
+                yield StepLost(path[-1], worker.pid, exitcode)
+
+    def _chain_from(self, step: str, done: int) -> list[str]:
+        """`step` and the `done` steps that follow it in its chain."""
+        if self._successors is None:
+            self._successors = self.steps.plan.chain_successors()
+        path = [step]
+        for _ in range(done):
+            path.append(self._successors[path[-1]])
+        return path
 
     def _drop(self, worker: _Worker, *, deadline: float) -> int | None:
         """Reap `worker` (killing it if it outlives `deadline`), forget it; its exit code."""
@@ -310,6 +331,14 @@ class ProcessPool:
         exitcode = worker.process.exitcode
         worker.process.close()
         return exitcode
+
+
+def _chained(succeeded: list[str], then: str) -> Iterator[StepDone]:
+    """The reports of a chain's steps that succeeded, each naming the step that followed it
+    (the last one, `then`)."""
+    for index, key in enumerate(succeeded):
+        after = succeeded[index + 1] if index + 1 < len(succeeded) else then
+        yield StepDone(key, ok=True, chained=after)
 
 
 def _messages_until_closed(conn: Connection, deadline: float) -> Iterator[dict[str, Any]]:

@@ -8,19 +8,23 @@ tears the resources down when told to stop, when the run worker goes away, or on
 
 Messages are JSON over a pipe. From the run worker: ``{"op": "run", "step": KEY, "attempt": N,
 "chain": BOOL}``, ``{"op": "hold"}`` and ``{"op": "stop"}``. Answers: ``{"kind": "done", "step":
-KEY, "ok": BOOL, "retry_in": SECONDS|null, "next": KEY|null}`` (``retry_in`` set when the step
-is up for retry; ``next`` when this process went on to that step by itself, see below),
+KEY, "ok": BOOL, "retry_in": SECONDS|null, "succeeded_before": [KEY, ...]}`` (``retry_in`` set
+when the step is up for retry; ``succeeded_before`` lists the steps of a chain, see below, that
+succeeded before it in this request),
 ``{"kind": "setup_failed", "step": KEY|null, "detail": STR, "error": ERROR}`` when storage, code
 or resources cannot be set up (the step was not started), and ``{"kind": "stopped", "error":
 ERROR|null}`` once resources are torn down.
 
 Chains: when a run request says ``"chain": true`` and its step succeeds, and the plan has one
 step that waits for that step alone and is the only one waiting for it
-(`ExecutionPlan.chain_successors`), the process goes on to that step at once and says so in its
-answer, instead of waiting a round trip for the run worker to send it. Nothing else could run it:
-it became ready this instant, and only because of this step. The run worker stops a chain by
-sending anything (``hold`` when other steps wait for a process); the process looks for a message
-before each step it would chain, and then answers without ``next`` and reads it.
+(`ExecutionPlan.chain_successors`), the process goes on to that step at once instead of waiting a
+round trip for the run worker to send it. Nothing else could run it: it became ready this
+instant, and only because of this step. Nor does the process say anything between the steps of a
+chain (a message wakes the run worker, and on two cores that wake-up lands on the step's time):
+it counts the steps done in a shared integer, which the run worker reads only if the process
+dies, to know which step died with it, and answers once, when the chain ends. The run worker
+stops a chain by sending anything (``hold`` when other steps wait for a process); the process
+looks for a message before each step it would chain.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bakehouse.errors import ErrorInfo
 from bakehouse.execution.leftover_children import exit_without_joining
@@ -66,22 +70,30 @@ class _Terminated(BaseException):
     """
 
 
+class Progress(Protocol):
+    """A shared integer (``multiprocessing``'s ``RawValue("i")``): how many steps of the current
+    request's chain have succeeded, so far. The run worker zeroes it before each request."""
+
+    value: int
+
+
 def serve_forked(
     steps: RunSteps,
     storage: StorageAddress,
     conn: Connection,
     inherited: list[Connection],
     parent_pid: int,
+    progress: Progress,
 ) -> None:
     """Entry point of a forked worker process: the steps and loaded code are inherited."""
     # Copies of the run worker's ends of every pipe came along with the fork; holding them
     # would keep this process from seeing its own pipe close when the run worker dies.
     for other in inherited:
         other.close()
-    _serve(lambda: steps, storage, conn, parent_pid)
+    _serve(lambda: steps, storage, conn, parent_pid, progress)
 
 
-def serve_spawned(recipe: str, conn: Connection, parent_pid: int) -> None:
+def serve_spawned(recipe: str, conn: Connection, parent_pid: int, progress: Progress) -> None:
     """Entry point of a spawned worker process: imports the location module again by name."""
     data = json.loads(recipe)
     storage = StorageAddress(url=data["storage_url"], storage_dir=data["storage_dir"])
@@ -114,7 +126,7 @@ def serve_spawned(recipe: str, conn: Connection, parent_pid: int) -> None:
             capture_logs=bool(data.get("capture_logs")),
         )
 
-    _serve(reload, storage, conn, parent_pid)
+    _serve(reload, storage, conn, parent_pid, progress)
 
 
 def _range(value: Any) -> tuple[str, str] | None:
@@ -142,14 +154,18 @@ def spawn_recipe(steps: RunSteps, storage: StorageAddress, location: LocationMod
 
 
 def _serve(
-    load: Callable[[], RunSteps], storage: StorageAddress, conn: Connection, parent_pid: int
+    load: Callable[[], RunSteps],
+    storage: StorageAddress,
+    conn: Connection,
+    parent_pid: int,
+    progress: Progress,
 ) -> None:
     # Ctrl-C reaches the whole process group; the run worker decides when its workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         _die_with(parent_pid)
-        _serve_steps(load, storage, conn)
+        _serve_steps(load, storage, conn, progress)
     except _Terminated:
         # Resources are torn down by now; die of the signal so the run worker reports it.
         sys.stdout.flush()
@@ -163,7 +179,9 @@ def _serve(
     exit_without_joining(0)
 
 
-def _serve_steps(load: Callable[[], RunSteps], storage: StorageAddress, conn: Connection) -> None:
+def _serve_steps(
+    load: Callable[[], RunSteps], storage: StorageAddress, conn: Connection, progress: Progress
+) -> None:
     from bakehouse.storage import Instance
 
     try:
@@ -175,7 +193,7 @@ def _serve_steps(load: Callable[[], RunSteps], storage: StorageAddress, conn: Co
     with instance:
         resources = contextlib.ExitStack()
         try:
-            _step_loop(steps, instance, conn, resources)
+            _step_loop(steps, instance, conn, resources, progress)
         except BaseException:
             resources.close()  # a stop by signal still tears resources down
             raise
@@ -189,13 +207,17 @@ def _serve_steps(load: Callable[[], RunSteps], storage: StorageAddress, conn: Co
 
 
 def _step_loop(
-    steps: RunSteps, instance: InstanceProtocol, conn: Connection, resources: contextlib.ExitStack
+    steps: RunSteps,
+    instance: InstanceProtocol,
+    conn: Connection,
+    resources: contextlib.ExitStack,
+    progress: Progress,
 ) -> None:
     from bakehouse.execution.events import EventWriter
 
     by_key = {step.key: step for step in steps.plan.steps}
     with EventWriter(instance, steps.run_id) as writer:
-        _execute_requests(steps, by_key, instance, conn, resources, writer)
+        _execute_requests(steps, by_key, instance, conn, resources, writer, progress)
 
 
 def _execute_requests(
@@ -205,6 +227,7 @@ def _execute_requests(
     conn: Connection,
     resources: contextlib.ExitStack,
     writer: EventWriter,
+    progress: Progress,
 ) -> None:
     """Execute each step the run worker asks for, until it says stop or goes away."""
     from bakehouse.execution.run import open_step_environment
@@ -222,7 +245,7 @@ def _execute_requests(
             continue  # it came after the chain it was meant to stop had ended
         if op != "run":
             return
-        key: str | None = request["step"]
+        key: str = request["step"]
         if env is None:
             # Resources are set up once per process, on its first step, and kept until it stops.
             try:
@@ -232,13 +255,20 @@ def _execute_requests(
                 continue
         attempt = int(request.get("attempt", 1))
         chain = bool(request.get("chain"))
-        while key is not None:
+        succeeded: list[str] = []
+        while True:
             end = execute_step(by_key[key], env, attempt)
             follow = chain and end.ok and end.retry_in is None and not _has_message(conn)
             after = successors.get(key) if follow else None
-            _send(conn, {"kind": "done", "step": key, "ok": end.ok, "retry_in": end.retry_in,
-                         "next": after})  # fmt: skip
+            if after is None:
+                break
+            succeeded.append(key)
+            # Counted once the step's events are stored: should the process die from here on,
+            # the step it dies in is the next one.
+            progress.value = len(succeeded)
             key, attempt = after, 1
+        _send(conn, {"kind": "done", "step": key, "ok": end.ok, "retry_in": end.retry_in,
+                     "succeeded_before": succeeded})  # fmt: skip
 
 
 def _has_message(conn: Connection) -> bool:
