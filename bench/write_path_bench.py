@@ -308,6 +308,12 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
         gen_project.generate(projects, tool, "chain", args.steps)
     bakehouse_project = projects / "bakehouse" / pkg
     dagster_project = projects / "dagster" / pkg
+    # The chain lets bakehouse's multiprocess executor hand each step to the next in the same
+    # process (bench/README.md); a fan-out (one root, its leaves) has no chain, so every step
+    # goes through the run worker: that row shows the executor's round trip.
+    fanout_project = projects / "bakehouse" / gen_project.package_name("fanout", args.steps)
+    if "bakehouse" in tools:
+        gen_project.generate(projects, "bakehouse", "fanout", args.steps)
 
     def reps(fn: Callable[[], Row], n: int) -> list[Row]:
         done = []
@@ -341,23 +347,32 @@ def measure(args: argparse.Namespace) -> list[tuple[str, str, str, str]]:
         ("PostgreSQL, durability=full", "postgresql", "full"),
     ]
     configs = [
-        (executor, label, storage, durability)
+        (executor, label, storage, durability, bakehouse_project)
         for executor in ("in_process", "multiprocess")
         for label, storage, durability in variants
     ]
+    configs.append(
+        (
+            "multiprocess",
+            "SQLite, durability=normal, a fan-out (no chain: a round trip per step)",
+            "sqlite",
+            "normal",
+            fanout_project,
+        )
+    )
     # Rounds over every configuration rather than each configuration's runs back to back: this
     # machine's disk has slow phases lasting minutes (file creation and WAL writes several times
     # slower), and back-to-back runs would let one phase land on one row only.
     ours_by_config: dict[tuple[str, str], list[Row]] = {}
     if "bakehouse" in tools:
         for round_no in range(args.reps):
-            for executor, label, storage, durability in configs:
+            for executor, label, storage, durability, project in configs:
                 print(f"bakehouse, round {round_no + 1}, {executor}, {label}", flush=True)
-                row = bakehouse_run(bakehouse_project, storage, durability, executor)
+                row = bakehouse_run(project, storage, durability, executor)
                 print(f"    {json.dumps(row)}", flush=True)
                 ours_by_config.setdefault((executor, label), []).append(row)
-    for executor, label, storage, durability in configs:
-        theirs = dagster.get(executor, [])
+    for executor, label, storage, durability, project in configs:
+        theirs = dagster.get(executor, []) if project == bakehouse_project else []
         ours = ours_by_config.get((executor, label), [])
         dagster_cell = _median([float(r["per_step_ms"]) for r in theirs])  # type: ignore[arg-type]
         note = ""
