@@ -1,6 +1,7 @@
 """Declarative automation through a running `bh dev`: the daemon evaluates an eager asset's
-condition, launches it after its upstream updates, and the API, the evaluation view (headless
-chromium) and `bh automation` explain which sub-conditions were true."""
+condition, sees its upstream update, waits while the run that updated it is still going,
+launches it once that run is done, and the API, the evaluation view (headless chromium) and
+`bh automation` explain which sub-conditions were true at each of those evaluations."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.support.dev_server import DevServer, running_dev_server
@@ -20,12 +22,28 @@ pytestmark = pytest.mark.slow
 
 FILES = {
     "defs/assets.py": """\
+        import time
+        from pathlib import Path
+
         import bakehouse as dg
+
+        # sifting, in flour's run after flour, sifts until the test opens the sieve (a file beside
+        # the project's pyproject.toml): the run stays in progress for as long as the test needs.
+        SIEVE = Path(__file__).resolve().parents[3] / "sieve-open"
 
 
         @dg.asset(group_name="dough")
         def flour() -> int:
             return 500
+
+
+        @dg.asset(group_name="dough")
+        def sifting(flour: int) -> None:
+            deadline = time.monotonic() + 120
+            while not SIEVE.exists():
+                if time.monotonic() > deadline:
+                    raise RuntimeError("nobody opened the sieve")
+                time.sleep(0.02)
 
 
         @dg.asset(group_name="dough", automation_condition=dg.AutomationCondition.eager())
@@ -57,20 +75,48 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
         yield dev
 
 
+def _dough_evaluations(http: httpx.Client) -> list[dict[str, Any]]:
+    """Dough's evaluations, newest first."""
+    found: list[dict[str, Any]] = http.get(
+        "/api/automation/conditions/dough/evaluations?limit=50"
+    ).json()
+    return found
+
+
 @pytest.fixture(scope="module")
-def requested(server: DevServer) -> dict[str, Any]:
-    """The evaluation that requested `dough`, after `flour` was materialized, its run done."""
+def waiting(server: DevServer) -> dict[str, Any]:
+    """The evaluation that first saw `flour`'s materialization: flour's run was still going
+    (`sifting` holds it open until the sieve opens), so it did not request dough. Returned once
+    that run is done.
+
+    Which tick first sees the materialization decides the story: it is stored a moment before
+    its run ends, so without the sieve a tick may land in between, or after the run ended.
+    Held open, every run of this test takes the same path."""
     with server.http() as http:
         eventually(
-            lambda: http.get("/api/automation/conditions/dough/evaluations").json(),
+            lambda: _dough_evaluations(http),
             message="the daemon to evaluate dough's condition once",
         )
-        run_id = http.post("/api/runs", json={"asset_keys": ["flour"]}).json()["run_id"]
+        run_id = http.post("/api/runs", json={"asset_keys": ["flour", "sifting"]}).json()["run_id"]
+
+        def seeing() -> dict[str, Any] | None:
+            found = _dough_evaluations(http)
+            return next((e for e in found if "newly_updated@flour" in _true(e["tree"])), None)
+
+        evaluation = eventually(seeing, message="an evaluation of dough to see flour updated")
+        (server.root / "sieve-open").touch()
         assert server.wait_finished(run_id)["status"] == "SUCCESS"
+        return evaluation
+
+
+@pytest.fixture(scope="module")
+def requested(server: DevServer, waiting: dict[str, Any]) -> dict[str, Any]:
+    """The evaluation that requested `dough`: the first after flour's run was done, its run
+    finished."""
+    with server.http() as http:
 
         def requesting() -> dict[str, Any] | None:
-            found = http.get("/api/automation/conditions/dough/evaluations?limit=50").json()
-            return next((e for e in found if e["run_ids"]), None)
+            return next((e for e in _dough_evaluations(http) if e["run_ids"]), None)
 
         evaluation = eventually(requesting, message="an evaluation of dough to request a run")
         assert server.wait_finished(evaluation["run_ids"][0])["status"] == "SUCCESS"
@@ -88,10 +134,20 @@ def _true(node: dict[str, Any]) -> set[str]:
 
 
 def test_the_api_explains_the_evaluation_that_launched_the_run(
-    server: DevServer, requested: dict[str, Any]
+    server: DevServer, waiting: dict[str, Any], requested: dict[str, Any]
 ) -> None:
+    # Flour updated while its run was going: noted (SINCE), not requested.
+    assert waiting["requested"] == []
+    assert waiting["run_ids"] == []
+    seen = _true(waiting["tree"])
+    assert {"any_deps_updated", "newly_updated@flour", "any_deps_in_progress", "SINCE"} <= seen
+    assert "eager" not in seen
+    # The run done, the next evaluation requests dough for the update it noted.
+    assert requested["storage_id"] > waiting["storage_id"]
     assert requested["requested"] == [""]
-    assert {"eager", "any_deps_updated", "newly_updated@flour"} <= _true(requested["tree"])
+    launched = _true(requested["tree"])
+    assert {"eager", "SINCE", "in_latest_time_window"} <= launched
+    assert not {"any_deps_updated", "any_deps_in_progress", "handled"} & launched
     with server.http() as http:
         run = http.get(f"/api/runs/{requested['run_ids'][0]}").json()
         assert run["asset_selection"] == ["dough"]
@@ -116,20 +172,30 @@ def test_the_api_explains_the_evaluation_that_launched_the_run(
 
 
 def test_the_evaluation_view_shows_the_true_sub_conditions(
-    page: Any, server: DevServer, requested: dict[str, Any], shots: Shots
+    page: Any, server: DevServer, waiting: dict[str, Any], requested: dict[str, Any], shots: Shots
 ) -> None:
     expect = playwright_expect()
+
+    def node(name: str, dep: str | None = None) -> Any:
+        at = f"[data-dep='{dep}']" if dep else ""
+        return page.locator(f"#evaluation li[data-node='{name}']{at}").first
+
+    page.goto(f"/automation/conditions/dough?evaluation={waiting['storage_id']}")
+    expect(node("eager")).to_have_attribute("data-true", "false")
+    for name in ("any_deps_updated", "any_deps_in_progress", "SINCE"):
+        expect(node(name)).to_have_attribute("data-true", "true")
+    expect(node("newly_updated", "flour")).to_have_attribute("data-true", "true")
+
     page.goto(f"/automation/conditions/dough?evaluation={requested['storage_id']}")
     view = page.locator("#evaluation")
     expect(view).to_contain_text("Requested")
     root = view.locator("li.cond-node").first
     expect(root).to_have_attribute("data-node", "eager")
     expect(root).to_have_attribute("data-true", "true")
-    for name in ("any_deps_updated", "in_latest_time_window"):
-        expect(view.locator(f"li[data-node='{name}']").first).to_have_attribute("data-true", "true")
-    updated = view.locator("li[data-node='newly_updated'][data-dep='flour']").first
-    expect(updated).to_have_attribute("data-true", "true")
-    expect(view.locator("li[data-node='handled']").first).to_have_attribute("data-true", "false")
+    for name in ("SINCE", "in_latest_time_window"):
+        expect(node(name)).to_have_attribute("data-true", "true")
+    for name in ("any_deps_updated", "any_deps_in_progress", "handled"):
+        expect(node(name)).to_have_attribute("data-true", "false")
     expect(page.locator(f"tr[data-evaluation='{requested['storage_id']}']")).to_have_class(
         "selected"
     )
@@ -156,7 +222,7 @@ def test_the_evaluation_view_shows_the_true_sub_conditions(
 
 
 def test_bh_automation_prints_the_tree_with_the_true_nodes_marked(
-    server: DevServer, requested: dict[str, Any]
+    server: DevServer, waiting: dict[str, Any], requested: dict[str, Any]
 ) -> None:
     def bh(*args: str, code: int = 0) -> str:
         done = subprocess.run([sys.executable, "-m", "bakehouse", *args], cwd=server.root,
@@ -167,12 +233,26 @@ def test_bh_automation_prints_the_tree_with_the_true_nodes_marked(
     listed = bh("automation", "list")
     assert "dough" in listed
     assert "eager" in listed
-    shown = bh("automation", "show", "dough", "--evaluation", str(requested["storage_id"]))
-    assert f"Evaluation {requested['storage_id']} of dough" in shown
-    assert "✓ eager (AND)" in shown
-    assert "✓ any_deps_updated (ANY_DEPS_MATCH)" in shown
-    assert "✓ newly_updated [dep flour]" in shown
-    assert "✗ handled (OR)" in shown
+    # The evaluation that saw flour updated while its run went on, then the one that launched.
+    marked = {
+        waiting["storage_id"]: [
+            "✗ eager (AND)",
+            "✓ any_deps_updated (ANY_DEPS_MATCH)",
+            "✓ newly_updated [dep flour]",
+            "✓ any_deps_in_progress (ANY_DEPS_MATCH)",
+        ],
+        requested["storage_id"]: [
+            "✓ eager (AND)",
+            "✓ SINCE",
+            "✗ any_deps_updated (ANY_DEPS_MATCH)",
+            "✗ handled (OR)",
+        ],
+    }
+    for storage_id, lines in marked.items():
+        shown = bh("automation", "show", "dough", "--evaluation", str(storage_id))
+        assert f"Evaluation {storage_id} of dough" in shown
+        for line in lines:
+            assert line in shown, shown
     # The sensor is listed, and switched, with the others; it has no preview (no user code).
     sensors = bh("sensor", "list", "--json")
     assert '"automation_condition"' in sensors
