@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bakehouse.storage import EventRecord, EventType, Instance, RunRecord, RunStatus, schema
+from bakehouse.storage.run_log import STEP_MARKS
 
 E = EventType
 
@@ -67,6 +68,37 @@ def test_a_run_without_steps_has_an_empty_window(instance: Instance) -> None:
     assert (page.first_start, page.last_end) == (None, None)
 
 
+def test_a_steps_retries_are_among_its_marks_but_no_new_step(instance: Instance) -> None:
+    instance.create_run(RunRecord(run_id="r", status=RunStatus.STARTED, created_at=1.0))
+    instance.store_events(
+        [
+            _mark(E.STEP_START, "flaky", 1.0),
+            _mark(E.STEP_UP_FOR_RETRY, "flaky", 2.0),
+            _mark(E.STEP_START, "next", 2.5),
+            _mark(E.STEP_RESTARTED, "flaky", 3.0),
+            _mark(E.STEP_SUCCESS, "flaky", 4.0),
+        ]
+    )
+    first = instance.get_step_page("r", limit=1)
+    assert (first.total, first.has_more) == (2, True)
+    assert [(m.event_type, m.timestamp) for m in first.marks] == [
+        (E.STEP_START, 1.0),
+        (E.STEP_UP_FOR_RETRY, 2.0),
+        (E.STEP_RESTARTED, 3.0),
+        (E.STEP_SUCCESS, 4.0),
+    ]
+    rest = instance.get_step_page("r", after_storage_id=first.last_id, limit=1)
+    assert [m.step_key for m in rest.marks] == ["next"]
+    assert not rest.has_more
+    assert [m.event_type for m in instance.get_step_marks("r")] == [
+        E.STEP_START,
+        E.STEP_UP_FOR_RETRY,
+        E.STEP_START,
+        E.STEP_RESTARTED,
+        E.STEP_SUCCESS,
+    ]
+
+
 def test_the_marks_are_read_from_the_index_alone(instance: Instance, engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return  # PostgreSQL's planner picks by statistics; the index's use is checked here
@@ -74,7 +106,7 @@ def test_the_marks_are_read_from_the_index_alone(instance: Instance, engine: Eng
     log = schema.event_logs
     stmt = sa.select(log.c.step_key, log.c.event_type, log.c.timestamp).where(
         log.c.run_id == "r",
-        log.c.event_type.in_(["STEP_START", "STEP_SUCCESS"]),
+        log.c.event_type.in_([t.value for t in STEP_MARKS]),
         log.c.step_key.in_(["s1", "s2"]),
     )
     compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})

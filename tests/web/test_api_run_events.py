@@ -163,7 +163,13 @@ def test_the_steps_give_each_steps_state_and_times_a_window_at_a_time(
     steps = page["steps"]
     assert len(steps) == 40
     assert page["total"] == STEPS
-    assert steps[0] == {"step_key": "step_000", "state": "succeeded", "start": 2.0, "end": 2.5}
+    assert steps[0] == {
+        "step_key": "step_000",
+        "state": "succeeded",
+        "start": 2.0,
+        "end": 2.5,
+        "attempts": 1,
+    }
     assert steps[7]["state"] == "failed"
     # The axis spans the whole run, not just the window.
     assert page["first_start"] == 2.0
@@ -180,6 +186,50 @@ def test_the_steps_give_each_steps_state_and_times_a_window_at_a_time(
     bad = client.get("/api/runs/long-run/steps", params={"cursor": "nope"})
     assert bad.status_code == 400
     assert "cursor" in bad.json()["detail"]
+
+
+def test_a_retried_step_is_one_bar_over_its_attempts_and_retrying_between_them(
+    client: httpx.Client, instance: Instance
+) -> None:
+    instance.create_run(RunRecord(run_id="retries", status=RunStatus.STARTED, created_at=1.0))
+
+    def mark(kind: EventType, step: str, t: float) -> EventRecord:
+        return EventRecord(run_id="retries", event_type=kind, timestamp=t, step_key=step)
+
+    E = EventType
+    instance.store_events(
+        [
+            EventRecord(run_id="retries", event_type=E.RUN_START, timestamp=1.0),
+            # Fails once, then its second attempt succeeds.
+            mark(E.STEP_START, "flaky", 2.0),
+            mark(E.STEP_UP_FOR_RETRY, "flaky", 3.0),
+            mark(E.STEP_RESTARTED, "flaky", 5.0),
+            mark(E.STEP_SUCCESS, "flaky", 6.0),
+            # Fails every attempt: the last failure is its end.
+            mark(E.STEP_START, "doomed", 2.5),
+            mark(E.STEP_UP_FOR_RETRY, "doomed", 2.6),
+            mark(E.STEP_RESTARTED, "doomed", 4.0),
+            mark(E.STEP_UP_FOR_RETRY, "doomed", 4.1),
+            mark(E.STEP_RESTARTED, "doomed", 7.0),
+            mark(E.STEP_FAILURE, "doomed", 7.5),
+            # Waits for its next attempt, then one that is running its second.
+            mark(E.STEP_START, "waiting", 8.0),
+            mark(E.STEP_UP_FOR_RETRY, "waiting", 8.5),
+            mark(E.STEP_START, "again", 8.0),
+            mark(E.STEP_UP_FOR_RETRY, "again", 8.2),
+            mark(E.STEP_RESTARTED, "again", 9.0),
+        ]
+    )
+    page = client.get("/api/runs/retries/steps").json()
+    assert page["total"] == 4  # a restart is no new step
+    assert (page["first_start"], page["last_end"]) == (2.0, 7.5)
+    got = {s["step_key"]: (s["state"], s["start"], s["end"], s["attempts"]) for s in page["steps"]}
+    assert got == {
+        "flaky": ("succeeded", 2.0, 6.0, 2),
+        "doomed": ("failed", 2.5, 7.5, 3),
+        "waiting": ("retrying", 8.0, None, 1),
+        "again": ("running", 8.0, None, 2),
+    }
 
 
 def test_a_run_reads_a_page_of_events_at_a_time(client: httpx.Client, long_run: list[int]) -> None:

@@ -17,17 +17,22 @@ from bakehouse.storage.event_log import mark_event
 from bakehouse.storage.records import CorruptRecord, EventRecord, EventType
 from bakehouse.storage.schema import event_logs
 
+# A step's starts, ends and retries: what its timeline bar and state are folded from. Each is
+# an (event_type, step_key) range of the index (run_id, event_type, step_key, timestamp), so
+# reading them stays an index-only seek per type and key.
 STEP_MARKS = (
     EventType.STEP_START,
     EventType.STEP_SUCCESS,
     EventType.STEP_FAILURE,
     EventType.STEP_SKIPPED,
+    EventType.STEP_UP_FOR_RETRY,
+    EventType.STEP_RESTARTED,
 )
 ERROR_EVENTS = (EventType.STEP_FAILURE, EventType.RUN_FAILURE)
 
 
 class StepMark(NamedTuple):
-    """A step's start or end as the log has it, without the event's body."""
+    """A step's start, end or retry as the log has it, without the event's body."""
 
     step_key: str
     event_type: EventType
@@ -65,7 +70,8 @@ def count_events(conn: Connection, run_id: str) -> dict[EventType, int]:
 
 
 def select_step_marks(conn: Connection, run_id: str) -> list[StepMark]:
-    """Each step's start, success, failure and skip, in log order (columns only, no bodies)."""
+    """Each step's start, success, failure, skip and retry, in log order (columns only, no
+    bodies)."""
     stmt = (
         sa.select(event_logs.c.step_key, event_logs.c.event_type, event_logs.c.timestamp)
         .where(

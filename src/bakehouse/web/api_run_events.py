@@ -115,17 +115,26 @@ _STATE_OF_END = {
     EventType.STEP_FAILURE: "failed",
     EventType.STEP_SKIPPED: "skipped",
 }
+# A new attempt: STEP_START, or STEP_RESTARTED for a retry (a start after an end counts too).
+_ATTEMPTS = (EventType.STEP_START, EventType.STEP_RESTARTED)
 
 
 def fold_steps(marks: list[StepMark]) -> list[StepMarkOut]:
-    """Each step's state and times from its marks in log order, in the order steps appeared."""
+    """Each step's state and times from its marks in log order, in the order steps appeared.
+
+    One bar per step from its first start to its last end, over all its attempts: between a
+    STEP_UP_FOR_RETRY and the next attempt's start it is "retrying", not running (run.js's
+    `mark` folds the streamed events the same way)."""
     steps: dict[str, StepMarkOut] = {}
     for mark in marks:
         step = steps.get(mark.step_key) or StepMarkOut(
-            step_key=mark.step_key, state="running", start=None, end=None
+            step_key=mark.step_key, state="running", start=None, end=None, attempts=0
         )
-        if mark.event_type is EventType.STEP_START:
-            step = replace(step, start=mark.timestamp)
+        if mark.event_type in _ATTEMPTS:
+            start = step.start if step.start is not None else mark.timestamp
+            step = replace(step, state="running", start=start, end=None, attempts=step.attempts + 1)
+        elif mark.event_type is EventType.STEP_UP_FOR_RETRY:
+            step = replace(step, state="retrying")
         else:
             # A skipped step never started: its bar is a point at the skip.
             start = step.start if step.start is not None else mark.timestamp

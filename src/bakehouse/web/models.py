@@ -401,9 +401,19 @@ class StepMarkOut(Record, frozen=True, kw_only=True):
     """One step of a run as its timeline draws it."""
 
     step_key: str
-    state: Annotated[str, Meta(description="running, succeeded, failed or skipped")]
+    state: Annotated[
+        str,
+        Meta(
+            description="running, retrying (an attempt failed, the next has not started), "
+            "succeeded, failed or skipped"
+        ),
+    ]
+    # The first attempt's start and the last one's end: one bar for all of a step's attempts.
     start: float | None
     end: float | None
+    attempts: Annotated[
+        int, Meta(description="Attempts started (STEP_START, then a STEP_RESTARTED per retry)")
+    ]
 
 
 class StepPageOut(Record, frozen=True, kw_only=True):
