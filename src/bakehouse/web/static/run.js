@@ -148,11 +148,19 @@
   const DRAWN = 300;
   let stepTotal = 0;
   let stepsEnd = null;
-  const STATES = { running: "info", succeeded: "ok", failed: "bad", skipped: "muted" };
+  const STATES = { running: "info", retrying: "warn", succeeded: "ok", failed: "bad", skipped: "muted" };
+  const LABELS = { ok: "succeeded", bad: "failed", muted: "skipped", info: "running", warn: "waiting to retry" };
+  // The server's fold (fold_steps in api_run_events.py), event by event: one bar from a step's
+  // first start to its last end over all its attempts (STEP_START, then STEP_RESTARTED per
+  // retry), "warn" between a STEP_UP_FOR_RETRY and the next attempt rather than running.
   function mark(type, key, t) {
     if (!key || !type.startsWith("STEP_")) return;
-    const s = byStep.get(key) || { key, start: null, end: null, state: "info" };
-    if (type === "STEP_START") s.start = t;
+    const s = byStep.get(key) || { key, start: null, end: null, state: "info", attempts: 0 };
+    if (type === "STEP_START" || type === "STEP_RESTARTED") {
+      if (s.start === null) s.start = t;
+      s.end = null; s.state = "info"; s.attempts++;
+    }
+    else if (type === "STEP_UP_FOR_RETRY") s.state = "warn";
     else if (type === "STEP_SUCCESS") { s.end = t; s.state = "ok"; }
     else if (type === "STEP_FAILURE") { s.end = t; s.state = "bad"; }
     else if (type === "STEP_SKIPPED") { s.end = t; s.state = "muted"; if (s.start === null) s.start = t; }
@@ -161,6 +169,16 @@
   }
   function markRow(tr) { mark(tr.dataset.type, tr.dataset.step, parseFloat(tr.dataset.time)); }
   log.querySelectorAll("tr").forEach(markRow);
+  // A step as the server folded it, unless a streamed event is newer than the answer: a step
+  // that ended, or started another attempt, since stays so.
+  function take(step) {
+    const s = byStep.get(step.step_key);
+    const attempts = step.attempts || 0;
+    const newer = s && ((s.end !== null && step.end === null) || s.attempts > attempts);
+    byStep.set(step.step_key, newer
+      ? { key: step.step_key, start: step.start, end: s.end, state: s.state, attempts: Math.max(s.attempts, attempts) }
+      : { key: step.step_key, start: step.start, end: step.end, state: STATES[step.state] || "info", attempts });
+  }
   async function loadSteps() {
     try {
       const response = await fetch("/api/runs/" + encodeURIComponent(info.run_id) + "/steps?limit=" + DRAWN);
@@ -168,12 +186,7 @@
       const page = await response.json();
       stepTotal = page.total;
       stepsEnd = page.last_end;
-      page.steps.forEach((step) => {
-        const s = byStep.get(step.step_key);
-        // A streamed event may be newer than the answer: an ended step stays ended.
-        if (s && s.end !== null && step.end === null) return;
-        byStep.set(step.step_key, { key: step.step_key, start: step.start, end: step.end, state: STATES[step.state] || "info" });
-      });
+      page.steps.forEach(take);
       queueTimeline();
     } catch (_) { /* the streamed events still draw the steps they mention */ }
   }
@@ -200,7 +213,7 @@
     frag.append(axis);
     const shownSteps = list.slice(0, DRAWN);
     shownSteps.forEach((s) => {
-      const end = s.end !== null ? s.end : running ? now : s.start;
+      const end = s.end !== null ? s.end : running ? now : s.start;  // running or waiting to retry
       const div = document.createElement("div");
       div.className = "timeline-row";
       div.dataset.step = s.key;
@@ -215,11 +228,14 @@
       bar.className = "bar bar-" + s.state;
       bar.style.left = ((s.start - t0) / span) * 100 + "%";
       bar.style.width = Math.max(0, ((end - s.start) / span) * 100) + "%";
-      bar.title = s.key + ": " + { ok: "succeeded", bad: "failed", muted: "skipped", info: "running" }[s.state] + " in " + BH.duration(end - s.start);
+      const tries = s.attempts > 1 ? s.attempts + " attempts" : "";
+      div.dataset.attempts = s.attempts;
+      bar.title = s.key + ": " + LABELS[s.state] + " in " + BH.duration(end - s.start) + (tries ? ", " + tries : "");
       track.append(bar);
       const dur = document.createElement("span");
       dur.className = "dur";
-      dur.textContent = s.state === "muted" ? "skipped" : BH.duration(end - s.start);
+      dur.textContent = (s.state === "muted" ? "skipped" : BH.duration(end - s.start)) + (tries ? " · " + tries : "");
+      dur.title = bar.title;
       div.append(name, track, dur);
       frag.append(div);
     });
