@@ -286,7 +286,7 @@ def test_a_long_runs_timeline_draws_its_first_window_on_the_whole_runs_axis(
         instance.store_events(events)
     page.goto("/runs/long-timeline")
     expect(page.locator(".timeline-row")).to_have_count(300)
-    expect(page.locator("#timeline-note")).to_have_text("350 steps (first 300 shown)")
+    expect(page.locator("#timeline-note")).to_have_text("Steps 1\u2013300 of 350")
     # The axis is the whole run's: the last drawn step ends before its right edge.
     last = page.locator(".timeline-row[data-step=step_299] .bar")
     left = float(last.evaluate("b => parseFloat(b.style.left)"))

@@ -1,7 +1,8 @@
 // Run page: shows the log's last page and loads earlier pages on request (/api/runs/{id}/events,
 // by cursor), streams new events into it (/api/runs/{id}/stream), draws the step timeline from
-// the steps' marks (a window of /api/runs/{id}/steps, then the streamed events), filters the log by step,
-// level and text, and refreshes the header (status, actions, failures) when the status changes.
+// the steps' marks (windows of /api/runs/{id}/steps, paged by Previous and Next, then the
+// streamed events), filters the log by step, level and text, and refreshes the header (status,
+// actions, failures) when the status changes.
 "use strict";
 (() => {
   const info = JSON.parse(document.getElementById("run-data").textContent);
@@ -140,22 +141,37 @@
   // ---- timeline ---------------------------------------------------------------------------
   const timeline = document.getElementById("timeline");
   const note = document.getElementById("timeline-note");
-  // Each step's start, end and state: from /api/runs/{id}/steps (the window of steps the
-  // timeline draws, read from an index without the events' bodies, with the run's number of
-  // steps and their span), then from each event shown or streamed, so the timeline covers
-  // steps whose events are on pages not loaded.
+  const pager = document.getElementById("timeline-pager");
+  const prevButton = document.getElementById("timeline-prev");
+  const nextButton = document.getElementById("timeline-next");
+  // Each step's start, end, state and attempts: from /api/runs/{id}/steps (a window of steps,
+  // read from an index without the events' bodies, with the run's number of steps and their
+  // span), then from each event shown or streamed, so the timeline covers steps whose events
+  // are on pages not loaded.
   const byStep = new Map();
   const DRAWN = 300;
-  let stepTotal = 0;
+  // The windows of DRAWN steps read so far, in order: the cursor that reads each (null: the
+  // first), its steps' keys in the order they first appear (null until read) and the cursor of
+  // the next (null: none known). A window read is drawn again without a request: the stream
+  // keeps its steps current, and only the last window grows, with steps new to the run.
+  const windows = [{ cursor: null, keys: null, next: null }];
+  let current = 0;
+  const placed = new Set();  // the keys of the windows read
+  let stepTotal = 0;  // the run's steps when a window was last read
+  const fresh = new Set();  // steps first streamed since: not in stepTotal
+  let firstStart = null;
   let stepsEnd = null;
+  let paging = false;
+  let pagingError = "";
   const STATES = { running: "info", retrying: "warn", succeeded: "ok", failed: "bad", skipped: "muted" };
   const LABELS = { ok: "succeeded", bad: "failed", muted: "skipped", info: "running", warn: "waiting to retry" };
   // The server's fold (fold_steps in api_run_events.py), event by event: one bar from a step's
   // first start to its last end over all its attempts (STEP_START, then STEP_RESTARTED per
   // retry), "warn" between a STEP_UP_FOR_RETRY and the next attempt rather than running.
-  function mark(type, key, t) {
+  function mark(type, key, t, streamed) {
     if (!key || !type.startsWith("STEP_")) return;
-    const s = byStep.get(key) || { key, start: null, end: null, state: "info", attempts: 0 };
+    const known = byStep.get(key);
+    const s = known || { key, start: null, end: null, state: "info", attempts: 0 };
     if (type === "STEP_START" || type === "STEP_RESTARTED") {
       if (s.start === null) s.start = t;
       s.end = null; s.state = "info"; s.attempts++;
@@ -166,9 +182,21 @@
     else if (type === "STEP_SKIPPED") { s.end = t; s.state = "muted"; if (s.start === null) s.start = t; }
     else return;
     byStep.set(key, s);
+    if (streamed && !known && (type === "STEP_START" || type === "STEP_SKIPPED")) arrived(key);
   }
-  function markRow(tr) { mark(tr.dataset.type, tr.dataset.step, parseFloat(tr.dataset.time)); }
-  log.querySelectorAll("tr").forEach(markRow);
+  function markRow(tr, streamed) { mark(tr.dataset.type, tr.dataset.step, parseFloat(tr.dataset.time), streamed); }
+  log.querySelectorAll("tr").forEach((tr) => markRow(tr, false));
+  // A step new to the run, streamed: it counts, and joins the last window if that one is read
+  // and has room; beyond it, it waits for Next (the window drawn stays where it is).
+  function arrived(key) {
+    if (windows[0].keys === null) return;  // counted by the first window's answer
+    fresh.add(key);
+    const last = windows[windows.length - 1];
+    if (last.keys !== null && last.next === null && last.keys.length < DRAWN && !placed.has(key)) {
+      last.keys.push(key);
+      placed.add(key);
+    }
+  }
   // A step as the server folded it, unless a streamed event is newer than the answer: a step
   // that ended, or started another attempt, since stays so.
   function take(step) {
@@ -179,40 +207,143 @@
       ? { key: step.step_key, start: step.start, end: s.end, state: s.state, attempts: Math.max(s.attempts, attempts) }
       : { key: step.step_key, start: step.start, end: step.end, state: STATES[step.state] || "info", attempts });
   }
+  // Reads window `i` (its cursor is known): its steps, the next window's cursor, the run's count.
+  async function readWindow(i) {
+    const w = windows[i];
+    const url = "/api/runs/" + encodeURIComponent(info.run_id) + "/steps?limit=" + DRAWN +
+      (w.cursor ? "&cursor=" + encodeURIComponent(w.cursor) : "");
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(response.status + " " + response.statusText);
+    const page = await response.json();
+    page.steps.forEach(take);
+    w.keys = page.steps.map((s) => s.step_key);
+    w.keys.forEach((k) => placed.add(k));
+    w.next = page.cursor;
+    if (page.cursor && windows.length === i + 1) windows.push({ cursor: page.cursor, keys: null, next: null });
+    stepTotal = page.total;
+    firstStart = page.first_start;
+    stepsEnd = page.last_end;
+    fresh.clear();
+    if (page.cursor === null) {
+      // The last window, and every one before it read: a step in no window streamed after the
+      // server read the log, so it is new to its count; it joins this window while there is room.
+      const late = [...byStep.values()].filter((s) => s.start !== null && !placed.has(s.key));
+      late.sort((a, b) => a.start - b.start).forEach((s) => {
+        fresh.add(s.key);
+        if (w.keys.length < DRAWN) { w.keys.push(s.key); placed.add(s.key); }
+      });
+    }
+  }
   async function loadSteps() {
     try {
-      const response = await fetch("/api/runs/" + encodeURIComponent(info.run_id) + "/steps?limit=" + DRAWN);
-      if (!response.ok) return;
-      const page = await response.json();
-      stepTotal = page.total;
-      stepsEnd = page.last_end;
-      page.steps.forEach(take);
-      queueTimeline();
+      await readWindow(0);
     } catch (_) { /* the streamed events still draw the steps they mention */ }
+    queueTimeline();
   }
-  function steps() {
-    const list = [...byStep.values()].filter((s) => s.start !== null);
-    list.sort((a, b) => a.start - b.start);
-    return { list, start: info.started_at };
+  function totalSteps(shownTo) {
+    return Math.max(stepTotal + fresh.size, shownTo);
   }
-  function drawTimeline() {
-    const { list, start } = steps();
-    if (!list.length) {
-      timeline.innerHTML = '<p class="muted" style="margin:0">' + (running ? "No step has started yet." : "This run executed no steps.") + "</p>";
-      note.textContent = "";
+  function hasNext() {
+    const w = windows[current];
+    if (w.keys === null) return false;
+    // Known, or the last window filled with streamed steps and more followed.
+    return w.next !== null || (w.keys.length >= DRAWN && totalSteps(0) > (current + 1) * DRAWN);
+  }
+  // Draws window `i`: at once if it was read, else after reading it (Next past the last window
+  // read that has since filled with streamed steps reads that one again for its cursor first).
+  async function go(i) {
+    if (paging || i < 0 || i === current) return;
+    if (i < windows.length && windows[i].keys !== null) {
+      current = i;
+      pagingError = "";
+      drawTimeline();
       return;
     }
+    paging = true;
+    pagingError = "";
+    const button = i > current ? nextButton : prevButton;
+    button.setAttribute("aria-busy", "true");
+    try {
+      if (i >= windows.length) await readWindow(windows.length - 1);
+      if (i < windows.length) {
+        await readWindow(i);
+        current = i;
+      }
+    } catch (err) {
+      pagingError = "Could not load steps: " + err.message;
+    }
+    button.removeAttribute("aria-busy");
+    paging = false;
+    drawTimeline();
+  }
+  // The window drawn read again: at the run's end, for the server's final count and states.
+  async function refreshWindow() {
+    if (paging || windows[current].keys === null) { drawTimeline(); return; }
+    paging = true;
+    try { await readWindow(current); } catch (_) { /* the streamed events stand */ }
+    paging = false;
+    drawTimeline();
+  }
+  prevButton.addEventListener("click", () => go(current - 1));
+  nextButton.addEventListener("click", () => go(current + 1));
+  // The rows of the window drawn: its keys once read; before the first answer, the steps the
+  // log's page mentions.
+  function shownSteps() {
+    const keys = windows[current].keys;
+    if (keys === null) {
+      const list = [...byStep.values()].filter((s) => s.start !== null);
+      list.sort((a, b) => a.start - b.start);
+      return list.slice(0, DRAWN);
+    }
+    return keys.map((k) => byStep.get(k)).filter((s) => s && s.start !== null);
+  }
+  function count(n) { return n.toLocaleString("en"); }
+  function updatePager(from, shown) {
+    const read = windows[0].keys !== null;
+    const total = totalSteps(from + shown);
+    const paged = read && (current > 0 || total > shown);
+    let text = !read ? "" : paged
+      ? "Steps " + count(from + 1) + "–" + count(from + shown) + " of " + count(total)
+      : count(total) + " step" + (total === 1 ? "" : "s");
+    if (pagingError) text += " · " + pagingError;
+    if (note.textContent !== text) note.textContent = text;
+    pager.hidden = !paged;
+    const focused = document.activeElement;
+    prevButton.disabled = current === 0;
+    nextButton.disabled = !hasNext();
+    const ahead = Math.min(DRAWN, total - from - DRAWN);
+    const label = "Next " + count(ahead > 0 ? ahead : DRAWN) + " ›";
+    if (nextButton.textContent !== label) nextButton.textContent = label;
+    // A button that turns disabled under the keyboard would drop its focus to the page.
+    if (focused === nextButton && nextButton.disabled && !prevButton.disabled) prevButton.focus();
+    if (focused === prevButton && prevButton.disabled && !nextButton.disabled) nextButton.focus();
+  }
+  function drawTimeline() {
+    const list = shownSteps();
+    const from = current * DRAWN;
+    if (!list.length) {
+      timeline.innerHTML = '<p class="muted" style="margin:0">' + (running ? "No step has started yet." : "This run executed no steps.") + "</p>";
+      updatePager(from, 0);
+      return;
+    }
+    // The whole run's axis, whichever window is drawn, so that windows compare.
     const now = Date.now() / 1000;
-    const t0 = start !== null ? Math.min(start, list[0].start) : list[0].start;
-    const t1 = Math.max(...list.map((s) => (s.end !== null ? s.end : running ? now : s.start)), stepsEnd || 0, ended || 0, t0 + 0.001);
+    let t0 = list[0].start, t1 = Math.max(stepsEnd || 0, ended || 0);
+    list.forEach((s) => {
+      t0 = Math.min(t0, s.start);
+      t1 = Math.max(t1, s.end !== null ? s.end : running ? now : s.start);
+    });
+    if (firstStart !== null) t0 = Math.min(t0, firstStart);
+    if (info.started_at !== null) t0 = Math.min(t0, info.started_at);
+    if (running) t1 = Math.max(t1, now);
+    t1 = Math.max(t1, t0 + 0.001);
     const span = t1 - t0;
     const frag = document.createDocumentFragment();
     const axis = document.createElement("div");
     axis.className = "timeline-axis";
     axis.innerHTML = "<span></span><span class='ticks'>" + [0, 0.25, 0.5, 0.75, 1].map((f) => "<span>" + BH.duration(span * f) + "</span>").join("") + "</span><span></span>";
     frag.append(axis);
-    const shownSteps = list.slice(0, DRAWN);
-    shownSteps.forEach((s) => {
+    list.forEach((s) => {
       const end = s.end !== null ? s.end : running ? now : s.start;  // running or waiting to retry
       const div = document.createElement("div");
       div.className = "timeline-row";
@@ -240,9 +371,7 @@
       frag.append(div);
     });
     timeline.replaceChildren(frag);
-    // Steps streamed since the window was read may be new to the server's count too.
-    const total = Math.max(stepTotal, list.length);
-    note.textContent = total + " step" + (total === 1 ? "" : "s") + (total > shownSteps.length ? " (first " + shownSteps.length + " shown)" : "");
+    updatePager(from, list.length);
   }
 
   // ---- stream -----------------------------------------------------------------------------
@@ -264,7 +393,7 @@
       const tr = row(e);
       tr.hidden = !matches(tr);
       log.append(tr);
-      markRow(tr);
+      markRow(tr, true);
       addStepOption(e.step_key);
       empty.hidden = !!log.querySelector("tr:not([hidden])");
       if (follow) wrap.scrollTop = wrap.scrollHeight;
@@ -286,7 +415,7 @@
       running = false;
       document.body.dataset.runStream = "ended";
       if (header._refresh) header._refresh();
-      drawTimeline();
+      refreshWindow();
     });
     source.onerror = () => {
       status.textContent = "Connection lost; reconnecting…";
