@@ -19,6 +19,9 @@ what each attempt answered. Commands:
   this process recorded the partition, else the earlier claim).
 - ``claim-backfill-ranges``: attempt i claims the range ``p-i`` … ``p-(i+4)`` (clipped to
   COUNT) of backfill ``bf`` for run ``NAME-i`` in one call; prints what each claim returned.
+- ``count-in-cursor``: adds one to the number in the cursor of sensor ``loc:sensor`` (stored
+  RUNNING with cursor "1" by the first change, when there is no state yet), one
+  `update_instigator_state` each; prints each stored cursor.
 - ``claim-and-hang``: claims ``key-0`` of ``loc:sensor`` for run ``NAME-0`` and creates the tick
   of ``loc:daily`` at time 0, prints ``ready`` once both are committed and waits to be killed,
   the way a daemon killed before launching its run would.
@@ -32,7 +35,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bakehouse.storage import Instance, InstigatorType, TickRecord
+from bakehouse.serdes import replace
+from bakehouse.storage import (
+    Instance,
+    InstigatorState,
+    InstigatorStatus,
+    InstigatorType,
+    TickRecord,
+)
 
 SENSOR = "loc:sensor"
 SCHEDULE = "loc:daily"
@@ -40,6 +50,14 @@ SCHEDULE = "loc:daily"
 
 BACKFILL = "bf"
 RANGE = 5
+
+
+def _count(stored: InstigatorState | None) -> InstigatorState:
+    if stored is None:
+        return InstigatorState(origin=SENSOR, name="sensor", location="loc",
+                               type=InstigatorType.SENSOR, status=InstigatorStatus.RUNNING,
+                               cursor="1")  # fmt: skip
+    return replace(stored, cursor=str(int(stored.cursor or 0) + 1))
 
 
 def _attempt(instance: Instance, command: str, name: str, i: int, count: int) -> Any:
@@ -50,6 +68,8 @@ def _attempt(instance: Instance, command: str, name: str, i: int, count: int) ->
     if command == "claim-backfill-ranges":
         keys = [f"p-{k}" for k in range(i, min(i + RANGE, count))]
         return instance.claim_backfill_partitions(BACKFILL, keys, f"{name}-{i}")
+    if command == "count-in-cursor":
+        return instance.update_instigator_state(SENSOR, _count).cursor
     if command == "create-schedule-ticks":
         tick = TickRecord(origin=SCHEDULE, type=InstigatorType.SCHEDULE, tick_at=float(i))
     elif command == "create-sensor-ticks":

@@ -89,6 +89,36 @@ def test_set_instigator_state_replaces_the_state_of_its_origin(instance: Instanc
     assert instance.get_instigator_states() == [second]
 
 
+def test_update_instigator_state_changes_the_state_as_stored_now(instance: Instance) -> None:
+    seen: list[InstigatorState | None] = []
+
+    def tick_ends(stored: InstigatorState | None) -> InstigatorState:
+        seen.append(stored)
+        return replace(stored or _state(), cursor="c-2", last_tick_at=2.0)
+
+    first = instance.update_instigator_state("loc:daily", tick_ends)
+    assert seen == [None]
+    assert (first.status, first.cursor, first.last_tick_at) == (
+        InstigatorStatus.RUNNING, "c-2", 2.0)  # fmt: skip
+    # Stopped since: a change of the tick's fields keeps the stop, and sees it.
+    stopped = instance.set_instigator_state(replace(first, status=InstigatorStatus.STOPPED))
+    before = time.time()
+    second = instance.update_instigator_state("loc:daily", tick_ends)
+    assert seen[-1] == stopped
+    assert before <= second.updated_at <= time.time()
+    assert second == replace(stopped, updated_at=second.updated_at)
+    assert instance.get_instigator_state("loc:daily") == second
+
+
+def test_update_instigator_state_refuses_the_state_of_another_origin(instance: Instance) -> None:
+    with pytest.raises(StorageError, match="loc:daily returned that of loc:other"):
+        instance.update_instigator_state("loc:daily", lambda _: _state("loc:other"))
+    instance.set_instigator_state(_state())
+    with pytest.raises(StorageError, match="loc:daily returned that of loc:other"):
+        instance.update_instigator_state("loc:daily", lambda _: _state("loc:other"))
+    assert instance.get_instigator_state("loc:other") is None
+
+
 def test_instigator_states_by_origin_optionally_of_one_type(instance: Instance) -> None:
     for origin, kind in [
         ("b:s", InstigatorType.SENSOR),
@@ -388,6 +418,20 @@ def test_processes_creating_sensor_ticks_at_one_time_all_store_them(
     stored = instance.get_ticks("loc:sensor", limit=None)
     assert [t.tick_id for t in stored] == ids[::-1]
     assert instance.get_tick("loc:sensor", 1.0) == stored[0]
+
+
+@pytest.mark.slow
+def test_processes_changing_one_state_at_once_lose_no_change(
+    open_instance: OpenInstance, db_url: str, tmp_path: Path
+) -> None:
+    # Each change reads the cursor and stores it plus one, starting with no state at all: a
+    # change made on a state read before another writer's would lose that one's count.
+    answers = _race("count-in-cursor", db_url, tmp_path, processes=4, count=25)
+    counts = sorted(int(cursor) for process_answers in answers for cursor in process_answers)
+    assert counts == list(range(1, 101))
+    state = open_instance().get_instigator_state("loc:sensor")
+    assert state is not None
+    assert (state.cursor, state.status) == ("100", InstigatorStatus.RUNNING)
 
 
 def test_a_claim_and_a_tick_survive_a_killed_daemon(

@@ -481,6 +481,15 @@ def _instigator_upsert(insert: Any) -> Insert:
     return upsert
 
 
+def _instigator_insert(insert: Any) -> Insert:
+    stmt: Insert = (
+        insert(instigators)
+        .on_conflict_do_nothing(index_elements=[instigators.c.origin])
+        .returning(instigators.c.origin)
+    )
+    return stmt
+
+
 def _tick_insert(insert: Any) -> Insert:
     # The conflict target is the partial unique index on schedule ticks: a schedule tick that
     # exists already is not an error but the answer "taken". PostgreSQL waits for a concurrent
@@ -511,6 +520,10 @@ _INSTIGATOR_UPSERTS: dict[str, Insert] = {
     "sqlite": _instigator_upsert(sqlite.insert),
     "postgresql": _instigator_upsert(postgresql.insert),
 }
+_INSTIGATOR_INSERTS: dict[str, Insert] = {
+    "sqlite": _instigator_insert(sqlite.insert),
+    "postgresql": _instigator_insert(postgresql.insert),
+}
 _TICK_INSERTS: dict[str, Insert] = {
     "sqlite": _tick_insert(sqlite.insert),
     "postgresql": _tick_insert(postgresql.insert),
@@ -524,6 +537,12 @@ _RUN_KEY_INSERTS: dict[str, Insert] = {
 def upsert_instigator(conn: Connection, row: dict[str, Any]) -> None:
     """Insert the `instigators` row of ``row["origin"]``, or replace the one there is."""
     conn.execute(_INSTIGATOR_UPSERTS[conn.dialect.name], row)
+
+
+def insert_instigator(conn: Connection, row: dict[str, Any]) -> bool:
+    """Insert the `instigators` row of ``row["origin"]``; False (nothing written) if there is
+    one. PostgreSQL waits for a concurrent insert of that origin to commit or roll back."""
+    return conn.execute(_INSTIGATOR_INSERTS[conn.dialect.name], row).first() is not None
 
 
 def insert_tick(conn: Connection, row: dict[str, Any]) -> int | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -677,9 +677,29 @@ class Instance:
             return instigators.select_states(conn, type)
 
     def set_instigator_state(self, state: InstigatorState) -> InstigatorState:
-        """Store `state`, replacing the one of its origin; returns it with updated_at = now."""
+        """Store `state`, replacing the one of its origin; returns it with updated_at = now.
+
+        Every field is overwritten: a state read earlier and stored back undoes what others
+        changed since (a stop, a cursor). To change some fields, use `update_instigator_state`.
+        """
         with self._db.write() as conn:
             return instigators.upsert_state(conn, state)
+
+    def update_instigator_state(
+        self, origin: str, change: Callable[[InstigatorState | None], InstigatorState]
+    ) -> InstigatorState:
+        """Store `change(stored)` as the state of `origin` and return it (updated_at = now);
+        `stored` is the state as of now, in this write transaction (None if there is none).
+
+        Read and write are one step for every other writer of `origin`, in every process (they
+        wait for each other), so a change that sets some fields, as in
+        ``lambda s: replace(s, cursor=c)``, keeps what others changed in the rest meanwhile.
+        `change` runs inside the transaction: keep it quick and free of I/O. It may be called
+        twice (once with None, then with a state another writer inserted at the same time).
+        Raises StorageError if it returns the state of another origin.
+        """
+        with self._db.write() as conn:
+            return instigators.change_state(conn, origin, change)
 
     def create_tick(self, tick: TickRecord) -> TickRecord | None:
         """Store a new tick and return it with its tick_id (and created_at/updated_at if unset).

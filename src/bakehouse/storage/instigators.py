@@ -9,8 +9,9 @@ one run (`claim_run_key` answers the first claimer's run id to every later one).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -31,9 +32,12 @@ from bakehouse.storage.schema import instigators, run_keys, ticks
 # -- state ---------------------------------------------------------------------------------------
 
 
-def select_state(conn: Connection, origin: str) -> InstigatorState | None:
-    """The state of the schedule or sensor `origin`, if one was ever stored."""
+def select_state(conn: Connection, origin: str, *, lock: bool = False) -> InstigatorState | None:
+    """The state of the schedule or sensor `origin`, if one was ever stored; with `lock`, its
+    row is locked until the (write) transaction ends (PostgreSQL ``FOR UPDATE``)."""
     stmt = sa.select(instigators.c.body).where(instigators.c.origin == origin)
+    if lock:
+        stmt = stmt.with_for_update()
     body = conn.execute(stmt).scalar_one_or_none()
     if body is None:
         return None
@@ -56,6 +60,40 @@ def upsert_state(conn: Connection, state: InstigatorState) -> InstigatorState:
     row = codec.instigator_to_row(replace(state, updated_at=time.time()))
     dialect.upsert_instigator(conn, row)
     return codec.instigator_from_body(row["body"])
+
+
+def change_state(
+    conn: Connection,
+    origin: str,
+    change: Callable[[InstigatorState | None], InstigatorState],
+) -> InstigatorState:
+    """Store `change(stored)` for `origin`, `stored` being its state as of now (None if none);
+    updated_at becomes now.
+
+    The read and the write are one step for every other writer of `origin`: the row is locked
+    (PostgreSQL ``FOR UPDATE``; SQLite's write transaction excludes every other writer), and
+    when there is no row, a concurrent first insert is waited for and changed in turn rather
+    than replaced. So a change to some fields never undoes what another writer did meanwhile to
+    the others. Raises StorageError if `change` returns another origin's state.
+    """
+    stored = select_state(conn, origin, lock=True)
+    if stored is None:
+        row = _state_row(origin, change(None))
+        if dialect.insert_instigator(conn, row):
+            return codec.instigator_from_body(row["body"])
+        # Another writer inserted it since our read (we waited for its commit): change that.
+        stored = select_state(conn, origin, lock=True)
+        if stored is None:
+            raise StorageError(f"the state of {origin} was inserted and is gone")
+    row = _state_row(origin, change(stored))
+    conn.execute(sa.update(instigators).where(instigators.c.origin == origin).values(row))
+    return codec.instigator_from_body(row["body"])
+
+
+def _state_row(origin: str, state: InstigatorState) -> dict[str, Any]:
+    if state.origin != origin:
+        raise StorageError(f"a change of the state of {origin} returned that of {state.origin}")
+    return codec.instigator_to_row(replace(state, updated_at=time.time()))
 
 
 # -- ticks ---------------------------------------------------------------------------------------
