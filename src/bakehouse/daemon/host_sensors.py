@@ -112,9 +112,12 @@ def record_tick(
     evaluate: Evaluate,
 ) -> TickRecord:
     """Store a STARTED tick, `evaluate` it (an exception fails the tick, as data), note the
-    sensor's last tick time; returns the finished tick."""
+    sensor's last tick time; returns the finished tick.
+
+    `state` (what the loop read before the tick) is not written back: the sensor may have been
+    stopped while the tick ran, and that stop stays. Only the last tick time changes.
+    """
     origin = origin_of(snapshot.name, sensor.name)
-    state = state or running_state(snapshot, sensor)
     tick = TickRecord(origin=origin, type=InstigatorType.SENSOR, tick_at=now)
     tick = instance.create_tick(tick) or tick
     try:
@@ -124,5 +127,8 @@ def record_tick(
         tick = replace(
             tick, status=TickStatus.FAILURE, error=ErrorInfo.from_exception(exc).to_dict()
         )
-    instance.set_instigator_state(replace(state, last_tick_at=now))
+    default = state or running_state(snapshot, sensor)
+    instance.update_instigator_state(
+        origin, lambda stored: replace(stored or default, last_tick_at=now)
+    )
     return instance.update_tick(tick) if tick.tick_id is not None else tick

@@ -84,15 +84,25 @@ def set_running(
     """
     origin = origin_of(location, name)
     status = InstigatorStatus.RUNNING if running else InstigatorStatus.STOPPED
-    state = instance.get_instigator_state(origin)
-    was_running = state is not None and state.status == InstigatorStatus.RUNNING
-    state = state or InstigatorState(
-        origin=origin, name=name, location=location, type=type, status=status
-    )
-    last = state.last_tick_at
-    if running and type == InstigatorType.SCHEDULE and not was_running:
-        last = now
-    return instance.set_instigator_state(replace(state, status=status, last_tick_at=last))
+
+    def turn(stored: InstigatorState | None) -> InstigatorState:
+        # Decided on the state as stored now, so a tick that ended since keeps its cursor.
+        was_running = stored is not None and stored.status == InstigatorStatus.RUNNING
+        state = stored or InstigatorState(
+            origin=origin, name=name, location=location, type=type, status=status
+        )
+        last = state.last_tick_at
+        if running and type == InstigatorType.SCHEDULE and not was_running:
+            last = now
+        return replace(state, status=status, last_tick_at=last)
+
+    return instance.update_instigator_state(origin, turn)
+
+
+def _later(stored: InstigatorState | None, tick_at: float) -> float:
+    """`tick_at`, or the stored last tick if that is later (a start set it to its own time)."""
+    last = stored.last_tick_at if stored is not None else None
+    return tick_at if last is None else max(last, tick_at)
 
 
 class Scheduler(LaunchingLoop):
@@ -137,16 +147,18 @@ class Scheduler(LaunchingLoop):
         if effective_status(state, schedule.default_status) != InstigatorStatus.RUNNING:
             return []
         if state is None or state.last_tick_at is None:
-            # A schedule that starts running starts from now: no backfill of its past.
-            self.instance.set_instigator_state(
-                InstigatorState(
-                    origin=origin,
-                    name=schedule.name,
-                    location=snapshot.name,
-                    type=InstigatorType.SCHEDULE,
-                    status=InstigatorStatus.RUNNING,
-                    last_tick_at=now,
-                )
+            # A schedule that starts running starts from now: no backfill of its past. Only
+            # where nobody set a start meanwhile; a stop stored since the read above stays.
+            first = InstigatorState(
+                origin=origin,
+                name=schedule.name,
+                location=snapshot.name,
+                type=InstigatorType.SCHEDULE,
+                status=InstigatorStatus.RUNNING,
+            )
+            self.instance.update_instigator_state(
+                origin,
+                lambda stored: replace(stored or first, last_tick_at=_later(stored, now)),
             )
             return []
         unfinished = [
@@ -160,7 +172,12 @@ class Scheduler(LaunchingLoop):
         for tick_at in sorted(set(unfinished) | set(due)):
             processed.append(self._run_tick(snapshot, schedule, origin, tick_at))
         if due:
-            self.instance.set_instigator_state(replace(state, last_tick_at=due[-1]))
+            # Only the schedule's place moves on, and never back: stopped while these ticks
+            # ran, it stays stopped; started again meanwhile, it starts from that start.
+            self.instance.update_instigator_state(
+                origin,
+                lambda stored: replace(stored or state, last_tick_at=_later(stored, due[-1])),
+            )
         return processed
 
     def _run_tick(

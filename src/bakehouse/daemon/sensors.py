@@ -242,5 +242,9 @@ class SensorDaemon(LaunchingLoop):
     ) -> TickRecord:
         if not launch:
             return tick
-        self.instance.set_instigator_state(replace(state, cursor=cursor, last_tick_at=now))
+        # The tick's own fields only: a stop stored while the code server evaluated stays.
+        self.instance.update_instigator_state(
+            state.origin,
+            lambda stored: replace(stored or state, cursor=cursor, last_tick_at=now),
+        )
         return self.instance.update_tick(tick) if tick.tick_id is not None else tick
