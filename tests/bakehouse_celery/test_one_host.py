@@ -52,6 +52,15 @@ def _mill(tmp_path: Path, assets: str, location: str) -> tuple[Path, str]:
     return project, f"sqlite:///{project / '.bakehouse' / 'bakehouse.db'}"
 
 
+def _launch_all(project: Path, sqlite: str) -> subprocess.Popen[bytes]:
+    """`bh launch --assets '*'` of `project` on `sqlite`, in the background, its output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bakehouse", "launch", "--assets", "*"],
+        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "BAKEHOUSE_STORAGE_URL": sqlite},
+    )  # fmt: skip
+
+
 FLAKY = """
 import os
 from pathlib import Path
@@ -186,11 +195,7 @@ def test_a_run_whose_only_worker_dies_fails_with_the_reason_in_bounded_time(
     started = tmp_path / "started"
     monkeypatch.setenv("VANISH_STARTED", str(started))
     worker = start_worker(project, worker_venv("east"), queue, sqlite)
-    launched = subprocess.Popen(
-        [sys.executable, "-m", "bakehouse", "launch", "--assets", "*"],
-        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "BAKEHOUSE_STORAGE_URL": sqlite},
-    )  # fmt: skip
+    launched = _launch_all(project, sqlite)
     try:
         deadline = time.monotonic() + 180
         while not started.exists():
@@ -276,11 +281,7 @@ def test_queue_and_priority_tags_route_and_order_steps(tmp_path: Path, kind: str
     venv = worker_venv("east")
     mill = start_worker(project, venv, queue, sqlite)
     oven_worker = None
-    launched = subprocess.Popen(
-        [sys.executable, "-m", "bakehouse", "launch", "--assets", "*"],
-        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "BAKEHOUSE_STORAGE_URL": sqlite},
-    )  # fmt: skip
+    launched = _launch_all(project, sqlite)
     try:
         # flour runs on the location's worker; the oven's steps wait in their queue.
         deadline = time.monotonic() + 180

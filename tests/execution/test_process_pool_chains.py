@@ -20,6 +20,7 @@ from bakehouse.execution.run import plan_steps
 from bakehouse.execution.step_process import StorageAddress
 from bakehouse.storage import Instance
 from bakehouse.storage.records import EventType, RunRecord, RunStatus
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.skipif(
     MultiprocessExecutor().start_method != "fork", reason="the steps are defined in this module"
@@ -115,9 +116,7 @@ def test_a_held_process_ends_its_chain_after_its_current_step(
 ) -> None:
     monkeypatch.setenv("CHAIN_B", "gate")
     pool.submit("a", chain=True)
-    deadline = time.monotonic() + 30
-    while not (tmp_path / "waiting").exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually((tmp_path / "waiting").exists, message="b never reached its gate", timeout=30)
     assert pool.wait(0) == []  # nothing said between the steps of a chain
     assert pool.busy == 1
     pool.hold()
