@@ -379,3 +379,33 @@ def test_a_live_refresh_keeps_the_partition_key_being_typed(page: Any) -> None:
     )
     expect(field).to_have_value("2024-01-0")
     expect(field).to_be_focused()
+
+
+def test_keys_typed_while_a_refresh_downloads_are_kept(page: Any) -> None:
+    """The card's new HTML arrives in two parts (headers, then body); what is typed in between
+    must survive the swap. The page's fetch is wrapped so that the body waits for the test."""
+    expect = _expect()
+    page.goto("/assets/daily_sales")
+    # The stream's first connection refreshes every card; let that one finish first.
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    page.evaluate(
+        """() => {
+            const realFetch = window.fetch;
+            window.fetch = async (...args) => {
+                const response = await realFetch(...args);
+                const body = await response.text();
+                const gate = new Promise((open) => { window.releaseBody = open; });
+                return { ok: response.ok, status: response.status,
+                         text: async () => { await gate; return body; } };
+            };
+            window.cardRefreshed = new Promise((done) =>
+                document.addEventListener("bh:refreshed", () => done(), { once: true }));
+            BH.refreshAll();
+        }"""
+    )
+    page.wait_for_function("() => typeof window.releaseBody === 'function'")
+    field = page.locator("#partition-key")
+    field.fill("2024-01-0")
+    page.evaluate("async () => { window.releaseBody(); await window.cardRefreshed; }")
+    expect(field).to_have_value("2024-01-0")
+    expect(field).to_be_focused()

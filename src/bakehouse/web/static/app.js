@@ -174,8 +174,11 @@ const BH = (() => {
         try {
           const response = await fetch(el.dataset.src, { headers: { accept: "text/html" } });
           if (response.ok) {
+            const html = await response.text();
+            // Read what was typed only now, in the same task as the swap: keys pressed while
+            // the body was still arriving would otherwise be lost.
             const typed = typedValues(el);
-            el.innerHTML = await response.text();
+            el.innerHTML = html;
             restoreTyped(el, typed);
             refreshTimes(el);
             el.dispatchEvent(new CustomEvent("bh:refreshed", { bubbles: true }));
