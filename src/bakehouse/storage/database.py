@@ -6,7 +6,7 @@ Database errors leave here as StorageError, whatever the backend, so callers han
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from bakehouse.errors import StorageError
-from bakehouse.storage import dialect, migrate
+from bakehouse.storage import dialect, fork_guard, migrate
 from bakehouse.storage.durability import DEFAULT_DURABILITY, Durability
 
 
@@ -42,13 +42,17 @@ class Database:
         self._turn: AbstractContextManager[Any] = (
             threading.RLock() if dialect.shares_one_connection(self.url) else nullcontext()
         )
+        # A fork must not happen inside a transaction on a SQLite file (see `fork_guard`).
+        self._span: Callable[[], AbstractContextManager[Any]] = (
+            fork_guard.transaction if dialect.sqlite_file(self.url) is not None else nullcontext
+        )
         self._closed = False
         # Counts this process's committed writes, so a change watcher (`changes.py`) wakes at
         # once for them; other processes' commits reach it through the database itself.
         self._generation = 0
         self._committed = threading.Condition()
         try:
-            with self._turn, self._errors("open"):
+            with self._span(), self._turn, self._errors("open"):
                 migrate.ensure_schema(self.engine, storage_dir=storage_dir)
         except BaseException:
             self.engine.dispose()
@@ -58,14 +62,14 @@ class Database:
     def read(self) -> Iterator[Connection]:
         """A connection in a read transaction: one consistent snapshot, rolled back at the end."""
         self._check_open()
-        with self._turn, self._errors("read"), self.engine.connect() as conn:
+        with self._span(), self._turn, self._errors("read"), self.engine.connect() as conn:
             yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A connection in a write transaction, committed at the end unless an error escapes."""
         self._check_open()
-        with self._turn, self._errors("write"), self.engine.connect() as conn:
+        with self._span(), self._turn, self._errors("write"), self.engine.connect() as conn:
             conn.execution_options(**dialect.WRITE_OPTIONS)
             with conn.begin():
                 yield conn
