@@ -10,14 +10,16 @@ import time
 from pathlib import Path
 
 import pytest
+from kombu.connection import Connection
 
 from bakehouse.errors import ExecutionError
 from bakehouse.storage import Instance
 from bakehouse.storage.records import EventType, RunStatus, WorkerRecord
-from bakehouse_celery.app import host_id
+from bakehouse_celery.app import MAX_PRIORITY, host_id
 from bakehouse_celery.executor import _refuse_sqlite_across_hosts
 from tests.support.celery_cluster import RABBITMQ_URL, REDIS_URL, start_worker, worker_venv
 from tests.support.projects import write_project
+from tests.support.waiting import eventually
 
 
 def _worker(host: str) -> WorkerRecord:
@@ -50,6 +52,28 @@ def _mill(tmp_path: Path, assets: str, location: str) -> tuple[Path, str]:
     )
     (project / ".bakehouse").mkdir()
     return project, f"sqlite:///{project / '.bakehouse' / 'bakehouse.db'}"
+
+
+def _waiting(broker: str, queue: str) -> int:
+    """How many messages wait in `queue` on `broker` (0 while nobody declared it yet)."""
+    # Redis keeps one list per priority: count them all, as the app's transport does.
+    options = {"priority_steps": list(range(MAX_PRIORITY + 1))}
+    with Connection(broker, transport_options=options) as connection:  # type: ignore[no-untyped-call]
+        try:
+            return int(connection.default_channel.queue_declare(queue=queue, passive=True)[1])
+        except connection.channel_errors:
+            return 0
+
+
+def _stop(launched: subprocess.Popen[bytes]) -> None:
+    """Kill `launched` if it still runs, and close its pipes (a test that failed while it ran
+    must not leave them for the garbage collector to warn about in a later test)."""
+    if launched.poll() is None:
+        launched.kill()
+        launched.wait(timeout=30)
+    for pipe in (launched.stdout, launched.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 def _launch_all(project: Path, sqlite: str) -> subprocess.Popen[bytes]:
@@ -207,9 +231,7 @@ def test_a_run_whose_only_worker_dies_fails_with_the_reason_in_bounded_time(
         _out, err = launched.communicate(timeout=240)
     finally:
         worker.stop()
-        if launched.poll() is None:
-            launched.kill()
-            launched.wait(timeout=30)
+        _stop(launched)
     assert launched.returncode == 1, err.decode()[-4000:]
     with Instance.open(sqlite) as instance:
         (run,) = instance.get_runs()
@@ -296,7 +318,12 @@ def test_queue_and_priority_tags_route_and_order_steps(tmp_path: Path, kind: str
             if done:
                 break
             time.sleep(0.3)
-        time.sleep(1.0)  # a wrongly routed step would be claimed by now
+        # Start the oven's worker only once all three steps wait in its queue: one started
+        # earlier takes whichever the run worker published first, whatever its priority.
+        eventually(
+            lambda: _waiting(broker, oven) == 3, timeout=60, interval=0.2,
+            message="the three oven steps never waited in their queue",
+        )  # fmt: skip
         with Instance.open(sqlite) as instance:
             claims = instance.get_step_claims(runs[0].run_id)
         assert [c.step_key for c in claims] == ["flour"]
@@ -307,9 +334,7 @@ def test_queue_and_priority_tags_route_and_order_steps(tmp_path: Path, kind: str
         mill.stop()
         if oven_worker is not None:
             oven_worker.stop()
-        if launched.poll() is None:
-            launched.kill()
-            launched.wait(timeout=30)
+        _stop(launched)
     with Instance.open(sqlite) as instance:
         (run,) = instance.get_runs()
         assert run.status == RunStatus.SUCCESS
