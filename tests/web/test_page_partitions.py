@@ -374,7 +374,7 @@ def test_a_live_refresh_keeps_the_partition_key_being_typed(page: Any) -> None:
     page.evaluate(
         """() => new Promise((done) => {
             document.addEventListener("bh:refreshed", () => done(), { once: true });
-            BH.refreshAll();
+            BH.refreshAll(true);  // swapped in even though nothing changed
         })"""
     )
     expect(field).to_have_value("2024-01-0")
@@ -400,7 +400,7 @@ def test_keys_typed_while_a_refresh_downloads_are_kept(page: Any) -> None:
             };
             window.cardRefreshed = new Promise((done) =>
                 document.addEventListener("bh:refreshed", () => done(), { once: true }));
-            BH.refreshAll();
+            BH.refreshAll(true);  // swapped in even though nothing changed
         }"""
     )
     page.wait_for_function("() => typeof window.releaseBody === 'function'")
@@ -409,3 +409,30 @@ def test_keys_typed_while_a_refresh_downloads_are_kept(page: Any) -> None:
     page.evaluate("async () => { window.releaseBody(); await window.cardRefreshed; }")
     expect(field).to_have_value("2024-01-0")
     expect(field).to_be_focused()
+
+
+def test_a_refresh_that_brings_nothing_new_leaves_the_card_alone(
+    page: Any, server: DevServer
+) -> None:
+    """A live refresh whose HTML is what the card shows already does not replace the card (a
+    dropdown open in it, text selected, stay as they are); one that brings news does."""
+    expect = _expect()
+    page.goto("/assets/loaf")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    # A mark on the card's first element: a swap would replace the element and lose it.
+    page.evaluate(
+        "() => { document.querySelector('#asset-live').firstElementChild.dataset.mark = 'kept'; }"
+    )
+    changed = page.evaluate(
+        """() => new Promise((done) => {
+            document.addEventListener("bh:refreshed", (e) => done(e.detail.changed),
+                { once: true });
+            BH.refreshAll();
+        })"""
+    )
+    assert changed is False
+    expect(page.locator("#asset-live [data-mark=kept]")).to_have_count(1)
+    # A run of loaf is news: the stream's event brings the card again, and it is swapped in.
+    created = httpx.post(server.url + "/api/runs", json={"asset_keys": ["loaf"]}, timeout=60)
+    assert created.status_code == 201, created.text
+    expect(page.locator("#asset-live [data-mark=kept]")).to_have_count(0, timeout=60_000)

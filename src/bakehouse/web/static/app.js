@@ -2,7 +2,8 @@
 // - relative times (<time data-ts>) kept fresh, exact time on hover
 // - one EventSource on /api/stream shared by the page (BH.on(name, fn)); "runs" carries the
 //   runs whose status changed, "materializations" the assets newly materialized
-// - [data-refresh-on="runs locations"][data-src]: re-fetch that fragment when the event arrives
+// - [data-refresh-on="runs locations"][data-src]: re-fetch that fragment when the event arrives,
+//   and swap it in only when it says something new (or a form asks for it)
 // - form[data-api]: post to the JSON API instead, then follow the result
 // - a[data-dialog-template]: open the template's content in the shared dialog
 "use strict";
@@ -164,28 +165,70 @@ const BH = (() => {
     if (focus) focus.focus();
   }
 
+  // Each fragment's HTML as the page was rendered, kept before any script changes it (this
+  // script is deferred and runs first: the document is parsed, no other script has run).
+  const asRendered = new Map(
+    [...document.querySelectorAll("[data-refresh-on][data-src]")].map((el) => [el, comparable(el.cloneNode(true))])
+  );
+
+  // What to compare of a fragment: its HTML as the parser reads it (so the server's text and
+  // the page it rendered compare equal when they say the same), without the words and titles
+  // of its times and durations, which `refreshTimes` rewrites every second anyway ("12 s ago").
+  function comparable(root) {
+    const scope = root.content || root;
+    scope.querySelectorAll("time[data-ts]").forEach((time) => {
+      time.textContent = "";
+      time.removeAttribute("title");
+    });
+    scope.querySelectorAll("[data-since]").forEach((el) => { el.textContent = ""; });
+    return root.innerHTML.trim();
+  }
+
+  function comparableText(html) {
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    return comparable(template);
+  }
+
   // Re-fetch server-rendered fragments when their event arrives; one fetch in flight each.
   function bindFragments() {
     document.querySelectorAll("[data-refresh-on][data-src]").forEach((el) => {
       let busy = false, again = false;
-      async function refresh() {
-        if (busy) { again = true; return; }
+      // What the server last sent for this fragment: an answer that says the same is not
+      // swapped in, so nothing the user is doing in the card (a dropdown open, text selected,
+      // a key being typed) is disturbed for nothing.
+      let shown = asRendered.get(el) ?? comparable(el.cloneNode(true));
+      // `force`: swap even the same HTML in, undoing what scripts changed in the card (a switch
+      // flipped before its request failed, say).
+      let againForced = false;
+      async function refresh(force = false) {
+        if (busy) { again = true; againForced = againForced || force; return; }
         busy = true;
         try {
           const response = await fetch(el.dataset.src, { headers: { accept: "text/html" } });
           if (response.ok) {
             const html = await response.text();
-            // Read what was typed only now, in the same task as the swap: keys pressed while
-            // the body was still arriving would otherwise be lost.
-            const typed = typedValues(el);
-            el.innerHTML = html;
-            restoreTyped(el, typed);
-            refreshTimes(el);
-            el.dispatchEvent(new CustomEvent("bh:refreshed", { bubbles: true }));
+            const seen = comparableText(html);
+            const changed = seen !== shown;
+            if (changed || force) {
+              // Read what was typed only now, in the same task as the swap: keys pressed
+              // while the body was still arriving would otherwise be lost.
+              const typed = typedValues(el);
+              el.innerHTML = html;
+              shown = seen;
+              restoreTyped(el, typed);
+              refreshTimes(el);
+            }
+            // changed: the server's HTML differs from what it sent before; forced: swapped anyway.
+            el.dispatchEvent(new CustomEvent("bh:refreshed", { bubbles: true, detail: { changed, forced: force } }));
           }
         } catch (_) { /* the stream reconnects and triggers the next refresh */ }
         busy = false;
-        if (again) { again = false; refresh(); }
+        if (again) {
+          const forced = againForced;
+          again = againForced = false;
+          refresh(forced);
+        }
       }
       el._refresh = refresh;
       // data-refresh-key: only events about that asset (a runs list or a materializations map).
@@ -197,8 +240,9 @@ const BH = (() => {
     });
   }
 
-  function refreshAll() {
-    document.querySelectorAll("[data-refresh-on][data-src]").forEach((el) => el._refresh && el._refresh());
+  // Fetch every fragment of the page again; `force` swaps them in even when unchanged.
+  function refreshAll(force = false) {
+    document.querySelectorAll("[data-refresh-on][data-src]").forEach((el) => el._refresh && el._refresh(force));
   }
 
   // form[data-api="/api/..."] posts JSON (data-body) to the API; a run_id answer opens the run.
@@ -220,11 +264,11 @@ const BH = (() => {
         }
         if (form.dataset.done) toast(form.dataset.done, "ok");
         form.dispatchEvent(new CustomEvent("bh:done", { bubbles: true, detail: result }));
-        refreshAll();
+        refreshAll(true);
       } catch (err) {
         toast(err.message, "bad");
         form.dispatchEvent(new CustomEvent("bh:failed", { bubbles: true, detail: err }));
-        refreshAll();
+        refreshAll(true);
       } finally {
         if (button) button.removeAttribute("aria-busy");
       }
