@@ -481,15 +481,6 @@ def _instigator_upsert(insert: Any) -> Insert:
     return upsert
 
 
-def _instigator_insert(insert: Any) -> Insert:
-    stmt: Insert = (
-        insert(instigators)
-        .on_conflict_do_nothing(index_elements=[instigators.c.origin])
-        .returning(instigators.c.origin)
-    )
-    return stmt
-
-
 def _tick_insert(insert: Any) -> Insert:
     # The conflict target is the partial unique index on schedule ticks: a schedule tick that
     # exists already is not an error but the answer "taken". PostgreSQL waits for a concurrent
@@ -507,12 +498,10 @@ def _tick_insert(insert: Any) -> Insert:
     return stmt
 
 
-def _run_key_insert(insert: Any) -> Insert:
-    stmt: Insert = (
-        insert(run_keys)
-        .on_conflict_do_nothing(index_elements=[run_keys.c.key_digest])
-        .returning(run_keys.c.key_digest)
-    )
+def _insert_new(insert: Any, key: sa.Column[Any]) -> Insert:
+    """An INSERT into `key`'s table that writes nothing where a row with that key exists, and
+    returns the key only when it wrote."""
+    stmt: Insert = insert(key.table).on_conflict_do_nothing(index_elements=[key]).returning(key)
     return stmt
 
 
@@ -521,16 +510,16 @@ _INSTIGATOR_UPSERTS: dict[str, Insert] = {
     "postgresql": _instigator_upsert(postgresql.insert),
 }
 _INSTIGATOR_INSERTS: dict[str, Insert] = {
-    "sqlite": _instigator_insert(sqlite.insert),
-    "postgresql": _instigator_insert(postgresql.insert),
+    "sqlite": _insert_new(sqlite.insert, instigators.c.origin),
+    "postgresql": _insert_new(postgresql.insert, instigators.c.origin),
 }
 _TICK_INSERTS: dict[str, Insert] = {
     "sqlite": _tick_insert(sqlite.insert),
     "postgresql": _tick_insert(postgresql.insert),
 }
 _RUN_KEY_INSERTS: dict[str, Insert] = {
-    "sqlite": _run_key_insert(sqlite.insert),
-    "postgresql": _run_key_insert(postgresql.insert),
+    "sqlite": _insert_new(sqlite.insert, run_keys.c.key_digest),
+    "postgresql": _insert_new(postgresql.insert, run_keys.c.key_digest),
 }
 
 
