@@ -124,28 +124,36 @@ def test_turning_a_schedule_on_from_the_page_stores_it(page: Any, server: DevSer
 def test_a_switch_whose_request_fails_flips_back(page: Any) -> None:
     """The switch flips at once, before the server answers; when the server refuses, the row
     is fetched again and shown as stored (its HTML unchanged, so only a forced swap undoes the
-    flip). The refusal here is a real 404 from the server: the form posts to no such path."""
+    flip). The refusal is a real 404 from the server: the browser sends the switch's request to
+    no such path. (The request is redirected in the browser rather than by editing the form,
+    because a sensor's tick can swap the rows in, and a fresh form, at any moment.)"""
     expect = _expect()
     page.goto("/automation")
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
     nightly = _row(page, "nightly")
     switch = nightly.get_by_role("switch")
     before = switch.get_attribute("aria-checked")
-    form = nightly.locator("form")
-    form.evaluate("form => { form.dataset.api = '/api/no/such/switch'; }")
+    refused: list[str] = []
+
+    def to_nowhere(route: Any) -> None:
+        refused.append(route.request.url)
+        route.continue_(url=page.url.split("/automation")[0] + "/api/no/such/switch")
+
+    page.route("**/api/schedules/**", to_nowhere)
     # The switch as the refresh the failure asks for leaves it (a refresh for a sensor's tick
     # could come first, or later swap the rows in for its own news: neither counts).
-    form.evaluate(
-        """form => document.addEventListener("bh:refreshed", function seen(event) {
+    page.evaluate(
+        """() => document.addEventListener("bh:refreshed", function seen(event) {
             if (!event.detail.forced) return;
             document.removeEventListener("bh:refreshed", seen);
             window.switchAfterFailure = document.querySelector(
-                `[data-src] form[action="${form.getAttribute("action")}"] .switch`
+                "tr[data-instigator='auto_bakery:nightly'] .switch"
             ).getAttribute("aria-checked");
         })"""
     )
     switch.click()
     expect(page.locator(".toast-bad")).to_be_visible()
+    assert [url.rsplit("/", 2)[-2] for url in refused] == ["nightly"]
     page.wait_for_function("() => window.switchAfterFailure !== undefined")
     assert page.evaluate("() => window.switchAfterFailure") == before
     expect(switch).to_have_attribute("aria-checked", before)
