@@ -70,7 +70,11 @@ def served(tmp_path: Path) -> Iterator[Served]:
     write_project(project, "paging_bakery", BAKERY)
     write_workspace(tmp_path, ["bakery"])
     with Instance.for_home(tmp_path / ".bakehouse") as instance:
-        deployment = Deployment(find_workspace(tmp_path), instance, heartbeat_interval=0.5)
+        # No daemon: the tests write runs straight to storage, and a run queue would start
+        # the ones left QUEUED and change the statuses under test.
+        deployment = Deployment(
+            find_workspace(tmp_path), instance, heartbeat_interval=0.5, daemon=False
+        )
         deployment.start()
         try:
             with serve(deployment) as url, httpx.Client(base_url=url, timeout=120) as http:
