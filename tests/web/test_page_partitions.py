@@ -388,18 +388,22 @@ def test_keys_typed_while_a_refresh_downloads_are_kept(page: Any) -> None:
     page.goto("/assets/daily_sales")
     # The stream's first connection refreshes every card; let that one finish first.
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    # Only the partitions card's fetch is held (the page's other card refreshes too), and
+    # only its own refresh is awaited.
     page.evaluate(
         """() => {
+            const card = document.getElementById("asset-partitions");
             const realFetch = window.fetch;
-            window.fetch = async (...args) => {
-                const response = await realFetch(...args);
+            window.fetch = async (url, ...rest) => {
+                const response = await realFetch(url, ...rest);
+                if (url !== card.dataset.src) return response;
                 const body = await response.text();
                 const gate = new Promise((open) => { window.releaseBody = open; });
                 return { ok: response.ok, status: response.status,
                          text: async () => { await gate; return body; } };
             };
             window.cardRefreshed = new Promise((done) =>
-                document.addEventListener("bh:refreshed", () => done(), { once: true }));
+                card.addEventListener("bh:refreshed", () => done(), { once: true }));
             BH.refreshAll(true);  // swapped in even though nothing changed
         }"""
     )
