@@ -116,7 +116,10 @@ def test_transactions_started_while_a_fork_waits_wait_for_the_fork(tmp_path: Pat
     late = threading.Thread(target=write_later)
 
     def start_late_then_release() -> None:
-        time.sleep(0.2)  # the fork below is waiting by now
+        # Start the late write only once the fork waits: from then on it must wait too.
+        deadline = time.monotonic() + 20
+        while not fork_guard.fork_waiting() and time.monotonic() < deadline:
+            time.sleep(0.01)
         late.start()
         time.sleep(0.2)
         release.set()

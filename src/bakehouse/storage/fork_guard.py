@@ -81,6 +81,11 @@ def open_transactions() -> int:
     return _guard.active
 
 
+def fork_waiting() -> bool:
+    """True while a fork waits for other threads' transactions to end."""
+    return _guard.forking
+
+
 def _before_fork() -> None:
     guard = _guard
     guard.condition.acquire()
