@@ -161,6 +161,47 @@ def test_previous_and_next_page_through_a_long_runs_steps(page: Any, server: Ser
     expect(forward).to_be_focused()
 
 
+def test_a_long_timeline_scrolls_in_its_own_box_under_its_pager_and_axis(
+    page: Any, server: Served
+) -> None:
+    """A window of 300 rows is taller than the screen: it scrolls inside the card, so the
+    pager above it and the axis at its top stay in view at its last row, and the next window
+    is shown from its first row."""
+    expect = _expect()
+    run_id = "scrolled-timeline"
+    server.instance.create_run(RunRecord(run_id=run_id, status=RunStatus.SUCCESS, created_at=1.0))
+    server.instance.store_events(
+        [
+            EventRecord(run_id=run_id, event_type=E.RUN_START, timestamp=1.0),
+            *_steps(run_id, range(LONG), 2.0),
+        ]
+    )
+    page.goto(f"/runs/{run_id}")
+    note = page.locator("#timeline-note")
+    expect(note).to_have_text(_shown(1, 300, "650"))
+    box = page.locator("#timeline")
+    height, scrolled = box.evaluate("t => [t.clientHeight, t.scrollHeight]")
+    assert height <= 0.7 * 900  # the page fixture's viewport is 900 px high
+    assert scrolled > 300 * 26  # every row is there, below the fold of the box
+
+    last = page.locator(".timeline-row[data-step=step_299]")
+    last.scroll_into_view_if_needed()
+    expect(last).to_be_in_viewport()
+    forward = page.locator("#timeline-next")
+    expect(forward).to_be_in_viewport()
+    axis = page.locator(".timeline-axis")
+    expect(axis).to_be_in_viewport()
+    # The axis is drawn over the rows scrolled past, not among them.
+    axis_box, row_box = axis.bounding_box(), page.locator(".timeline-row").first.bounding_box()
+    assert axis_box["y"] <= box.bounding_box()["y"] + 1
+    assert row_box["y"] < axis_box["y"]
+
+    forward.click()
+    expect(note).to_have_text(_shown(301, 600, "650"))
+    assert box.evaluate("t => t.scrollTop") == 0
+    expect(page.locator(".timeline-row[data-step=step_300]")).to_be_in_viewport()
+
+
 def test_steps_streamed_while_a_run_goes_on_join_the_last_window_or_wait_beyond_it(
     page: Any, server: Served
 ) -> None:

@@ -257,6 +257,7 @@
       current = i;
       pagingError = "";
       drawTimeline();
+      timeline.scrollTop = 0;  // a new window is read from its first step
       return;
     }
     paging = true;
@@ -275,6 +276,7 @@
     button.removeAttribute("aria-busy");
     paging = false;
     drawTimeline();
+    if (current === i) timeline.scrollTop = 0;
   }
   // The window drawn read again: at the run's end, for the server's final count and states.
   async function refreshWindow() {
@@ -322,7 +324,7 @@
     const list = shownSteps();
     const from = current * DRAWN;
     if (!list.length) {
-      timeline.innerHTML = '<p class="muted" style="margin:0">' + (running ? "No step has started yet." : "This run executed no steps.") + "</p>";
+      timeline.innerHTML = '<p class="muted" style="margin:12px 0 0">' + (running ? "No step has started yet." : "This run executed no steps.") + "</p>";
       updatePager(from, 0);
       return;
     }
