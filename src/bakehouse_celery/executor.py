@@ -29,9 +29,8 @@ from bakehouse.errors import ErrorInfo, ExecutionError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.partitions import step_partition_key
 from bakehouse.execution.plan import Step
-from bakehouse.execution.run import job_retry_policy
 from bakehouse.execution.step_executor import LocationModule, RunSteps
-from bakehouse.execution.step_retry import step_retry_policy
+from bakehouse.execution.step_retry import job_retry_policy, step_retry_policy
 from bakehouse.execution.step_scheduler import StepScheduler
 from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType, WorkerClaim, WorkerRecord

@@ -496,6 +496,96 @@ def test_partition_status_of_a_run_whose_worker_process_was_killed(tmp_path: Pat
     }
 
 
+# A step whose process dies is retried by its RetryPolicy, as one that raised would be (Dagster
+# does so since its PR #24517: "op/asset RetryPolicy respected after the process crashed").
+KILLED_ONCE = """
+@dg.asset
+def root() -> int:
+    return 1
+
+@dg.asset(retry_policy=dg.RetryPolicy(max_retries=2))
+def flaky(root: int) -> int:
+    marker = HERE / "flaky-died"
+    if not marker.exists():
+        marker.touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return root + 1
+
+@dg.asset
+def after_flaky(flaky: int) -> int:
+    return flaky + 1
+
+defs = dg.Definitions(
+    assets=[root, flaky, after_flaky],
+    executor=dg.multiprocess_executor.configured({"max_concurrent": 1}),
+)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_step_whose_process_died_is_retried_by_its_retry_policy(tmp_path: Path) -> None:
+    done = run_project(tmp_path, KILLED_ONCE)
+
+    assert done.code == 0, done.output
+    [retry] = done.of_type(EventType.STEP_UP_FOR_RETRY)
+    assert retry.step_key == "flaky"
+    assert retry.data["error"]["cls_name"] == "WorkerProcessDied"
+    assert retry.data["signal"] == "SIGKILL"
+    assert (retry.data["attempt"], retry.data["next_attempt"]) == (1, 2)
+    assert "has requested a retry (attempt 2 of 3): WorkerProcessDied" in retry.message
+    assert done.steps(EventType.STEP_RESTARTED) == ["flaky"]
+    assert sorted(done.steps(EventType.STEP_SUCCESS)) == ["after_flaky", "flaky", "root"]
+    assert not done.of_type(EventType.STEP_FAILURE)
+    # The retry ran in a new process: the dead one was replaced.
+    restarted = done.of_type(EventType.STEP_RESTARTED)[0]
+    assert restarted.data.get("attempt") == 2
+    assert done.run.status == RunStatus.SUCCESS
+
+
+ALWAYS_KILLED = """
+@dg.asset
+def doomed() -> int:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return 1
+
+@dg.asset
+def after_doomed(doomed: int) -> int:
+    return doomed
+
+@dg.asset(retry_policy=dg.RetryPolicy(max_retries=0))
+def its_own_policy_wins() -> int:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return 1
+
+defs = dg.Definitions(
+    assets=[doomed, after_doomed, its_own_policy_wins],
+    jobs=[
+        dg.define_asset_job(
+            "retried_job", selection="*", op_retry_policy=dg.RetryPolicy(max_retries=1)
+        )
+    ],
+    executor=dg.multiprocess_executor.configured({"max_concurrent": 1}),
+)
+"""
+
+
+@pytest.mark.timeout(90)
+def test_a_step_whose_process_keeps_dying_fails_after_its_jobs_retries(tmp_path: Path) -> None:
+    done = run_project(tmp_path, ALWAYS_KILLED, job_name="retried_job")
+
+    assert done.code == 1, done.output
+    # The job's op_retry_policy: one retry, then the step fails on its second attempt.
+    assert done.steps(EventType.STEP_UP_FOR_RETRY) == ["doomed"]
+    failures = {e.step_key: e for e in done.of_type(EventType.STEP_FAILURE)}
+    assert set(failures) == {"doomed", "its_own_policy_wins"}
+    assert failures["doomed"].data["attempt"] == 2
+    assert "died with signal 9 while executing step 'doomed'" in failures["doomed"].message
+    # The asset's own policy (no retry) comes before the job's.
+    assert "attempt" not in failures["its_own_policy_wins"].data
+    assert done.steps(EventType.STEP_SKIPPED) == ["after_doomed"]
+    assert done.run.status == RunStatus.FAILURE
+
+
 # -- resources --------------------------------------------------------------------------------
 
 RESOURCES = """

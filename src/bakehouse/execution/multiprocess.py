@@ -5,7 +5,8 @@ A step goes to the `ProcessPool` once every upstream step has succeeded, with ne
 A process whose step succeeds goes on by itself to the step that waits for that one alone (a
 chain: a round trip saved per step), unless steps wait for a process or the run is stopping.
 Each process writes its own steps' events; this side writes the engine's events, the skips, and
-the failure of a step whose process died under it.
+what becomes of a step whose process died under it: retried as its RetryPolicy allows, as if it
+had raised, else failed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ from bakehouse.execution.process_pool import (
 )
 from bakehouse.execution.step_executor import LocationModule, RunSteps
 from bakehouse.execution.step_process import StorageAddress
+from bakehouse.execution.step_retry import (
+    job_retry_policy,
+    record_up_for_retry,
+    step_retry_policy,
+)
 from bakehouse.execution.step_scheduler import StepScheduler
 from bakehouse.storage.protocol import InstanceProtocol
 from bakehouse.storage.records import EventType
@@ -147,6 +153,9 @@ class _Scheduler:
         self.pool = pool
         self.writer = writer
         self.steps = StepScheduler(plan, writer, outcome, pool.steps.partition_key)
+        # The RetryPolicy of steps without their own: a step whose process died is retried by
+        # it as one that raised would be (in its process, which is gone).
+        self.default_policy = job_retry_policy(pool.steps)
         self.setup_failure: SetupFailed | None = None
         # Retries due while every process was busy, and each running step's attempt number.
         self.held: list[tuple[Step, int]] = []
@@ -197,34 +206,52 @@ class _Scheduler:
             else:
                 self.steps.failed(report.step_key)
         elif isinstance(report, StepLost):
-            self._record_lost(report)
-            self.steps.failed(report.step_key)
+            self._lost(report)
         elif self.setup_failure is None:
             self.setup_failure = report
 
-    def _record_lost(self, report: StepLost) -> None:
+    def _lost(self, report: StepLost) -> None:
+        """The step whose process died: up for retry if its RetryPolicy allows another attempt
+        (as in Dagster), else failed."""
+        key = report.step_key
+        step = self.steps.step(key)
         code = report.exitcode
         if code is not None and code < 0:
             how, signal_name = f"died with signal {-code}", _signal_name(-code)
         else:
             how, signal_name = f"exited with code {code}", None
-        text = f"worker process pid {report.pid} {how} while executing step '{report.step_key}'"
+        text = f"worker process pid {report.pid} {how} while executing step '{key}'"
         error = ErrorInfo(cls_name="WorkerProcessDied", message=f"WorkerProcessDied: {text}")
+        attempt = self.attempts.get(key, 1)
+        died = {"worker_process_pid": report.pid, "exitcode": code, "signal": signal_name}
+        partition = step_partition_key(step.assets_def, self.pool.steps.partition_key)
+        policy = step_retry_policy(step, self.default_policy)
+        if policy is not None and attempt <= policy.max_retries:
+            wait = policy.delay_before(attempt + 1)
+            record_up_for_retry(
+                self.writer,
+                key,
+                error,
+                attempt=attempt,
+                max_retries=policy.max_retries,
+                seconds_to_wait=wait,
+                partition_key=partition,
+                data=died,
+            )
+            self.steps.retry(key, attempt + 1, wait)
+            return
+        data: dict[str, object] = {"error": error.to_dict(), **died}
+        if attempt > 1:
+            data["attempt"] = attempt
         self.writer.emit(
             EventType.STEP_FAILURE,
-            f"Execution of step '{report.step_key}' failed: {error.message}",
+            f"Execution of step '{key}' failed: {error.message}",
             level="ERROR",
-            step_key=report.step_key,
-            partition_key=step_partition_key(
-                self.steps.step(report.step_key).assets_def, self.pool.steps.partition_key
-            ),
-            data={
-                "error": error.to_dict(),
-                "worker_process_pid": report.pid,
-                "exitcode": code,
-                "signal": signal_name,
-            },
+            step_key=key,
+            partition_key=partition,
+            data=data,
         )
+        self.steps.failed(key)
 
 
 def _signal_name(number: int) -> str | None:

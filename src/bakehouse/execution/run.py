@@ -16,7 +16,6 @@ from bakehouse.authoring.check_spec import AssetCheckKey
 from bakehouse.authoring.context import InitResourceContext, RunLogger
 from bakehouse.authoring.definitions_class import Definitions
 from bakehouse.authoring.graph_assets import graph_of
-from bakehouse.authoring.retries import RetryPolicy
 from bakehouse.errors import ErrorInfo, ExecutionError, RunConfigError
 from bakehouse.execution.events import EventWriter
 from bakehouse.execution.fs_io_manager import FilesystemIOManager
@@ -31,6 +30,7 @@ from bakehouse.execution.plan import ExecutionPlan, build_plan
 from bakehouse.execution.resource_setup import ResourceOpener
 from bakehouse.execution.step import StepEnvironment, execute_step
 from bakehouse.execution.step_executor import RunSteps, StepExecutor
+from bakehouse.execution.step_retry import job_retry_policy
 from bakehouse.execution.step_scheduler import StepScheduler
 from bakehouse.graph.keys import AssetKey
 from bakehouse.storage.compute_logs import LocalComputeLogManager
@@ -398,16 +398,3 @@ def _execute_in_process(plan: ExecutionPlan, env: StepEnvironment, outcome: RunO
                 scheduler.succeeded(step.key)
             else:
                 scheduler.failed(step.key)
-
-
-def job_retry_policy(steps: RunSteps) -> RetryPolicy | None:
-    """The RetryPolicy of the run's steps that have none of their own: its job's
-    ``op_retry_policy``, if the run is of a job that has one."""
-    if not steps.job_name:
-        return None
-    try:
-        job = steps.defs.get_job_def(steps.job_name)
-    except Exception:  # noqa: BLE001 - a run of a job these definitions lack has no default
-        return None
-    policy = getattr(job, "op_retry_policy", None)
-    return policy if isinstance(policy, RetryPolicy) else None

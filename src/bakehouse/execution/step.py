@@ -37,7 +37,7 @@ from bakehouse.execution.leftover_children import live_children
 from bakehouse.execution.partitions import input_partition_keys, step_partition_keys
 from bakehouse.execution.plan import Step
 from bakehouse.execution.step_outputs import Produced, StepOutputs
-from bakehouse.execution.step_retry import decide_retry, step_retry_policy
+from bakehouse.execution.step_retry import decide_retry, record_up_for_retry, step_retry_policy
 from bakehouse.graph.keys import AssetKey
 from bakehouse.storage.compute_logs import LocalComputeLogManager
 from bakehouse.storage.protocol import InstanceProtocol
@@ -141,8 +141,17 @@ def _execute_step(step: Step, env: StepEnvironment, attempt: int) -> StepEnd:
             enabled=env.retries_enabled,
         )
         if decision is not None and decision.retry:
-            _record_up_for_retry(step, env, error, attempt, decision.seconds_to_wait, partition,
-                                 decision.max_retries, started)  # fmt: skip
+            # The step's hooks wait for its last attempt.
+            record_up_for_retry(
+                env.writer,
+                step.key,
+                error,
+                attempt=attempt,
+                max_retries=decision.max_retries,
+                seconds_to_wait=decision.seconds_to_wait,
+                partition_key=partition,
+                data={"duration_ms": _ms_since(started)},
+            )
             _report_leftover_children(step, env, children_before)
             return StepEnd(ok=False, retry_in=decision.seconds_to_wait)
         if decision is not None and decision.message:
@@ -178,36 +187,6 @@ def _execute_step(step: Step, env: StepEnvironment, attempt: int) -> StepEnd:
     _report_leftover_children(step, env, children_before)
     run_hooks(step.key, env, None)
     return StepEnd(ok=True)
-
-
-def _record_up_for_retry(
-    step: Step,
-    env: StepEnvironment,
-    error: ErrorInfo,
-    attempt: int,
-    wait: float,
-    partition: str | None,
-    max_retries: int,
-    started: float,
-) -> None:
-    """STEP_UP_FOR_RETRY, with Dagster's message: the step's hooks wait for its last attempt."""
-    in_seconds = f" in {wait:.3g} seconds" if wait else ""
-    env.writer.emit(
-        EventType.STEP_UP_FOR_RETRY,
-        f"Execution of step '{step.key}' failed and has requested a retry{in_seconds} "
-        f"(attempt {attempt + 1} of {max_retries + 1}): {error.message}",
-        level="WARNING",
-        step_key=step.key,
-        partition_key=partition,
-        data={
-            "error": error.to_dict(),
-            "attempt": attempt,
-            "next_attempt": attempt + 1,
-            "max_retries": max_retries,
-            "seconds_to_wait": wait,
-            "duration_ms": _ms_since(started),
-        },
-    )
 
 
 def _report_leftover_children(step: Step, env: StepEnvironment, before: set[int]) -> None:
