@@ -36,6 +36,7 @@ from bakehouse.execution.step_process import StorageAddress
 from bakehouse.execution.step_retry import (
     job_retry_policy,
     record_up_for_retry,
+    retry_by_policy,
     step_retry_policy,
 )
 from bakehouse.execution.step_scheduler import StepScheduler
@@ -225,20 +226,19 @@ class _Scheduler:
         attempt = self.attempts.get(key, 1)
         died = {"worker_process_pid": report.pid, "exitcode": code, "signal": signal_name}
         partition = step_partition_key(step.assets_def, self.pool.steps.partition_key)
-        policy = step_retry_policy(step, self.default_policy)
-        if policy is not None and attempt <= policy.max_retries:
-            wait = policy.delay_before(attempt + 1)
+        decision = retry_by_policy(step_retry_policy(step, self.default_policy), attempt)
+        if decision is not None:
             record_up_for_retry(
                 self.writer,
                 key,
                 error,
                 attempt=attempt,
-                max_retries=policy.max_retries,
-                seconds_to_wait=wait,
+                max_retries=decision.max_retries,
+                seconds_to_wait=decision.seconds_to_wait,
                 partition_key=partition,
                 data=died,
             )
-            self.steps.retry(key, attempt + 1, wait)
+            self.steps.retry(key, attempt + 1, decision.seconds_to_wait)
             return
         data: dict[str, object] = {"error": error.to_dict(), **died}
         if attempt > 1:

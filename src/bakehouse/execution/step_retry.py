@@ -67,9 +67,16 @@ def decide_retry(
                 False, exc.max_retries, message=f"Exceeded max_retries of {exc.max_retries}"
             )
         return RetryDecision(True, exc.max_retries, float(exc.seconds_to_wait or 0.0))
-    if policy is None or not enabled or (isinstance(exc, Failure) and not exc.allow_retries):
+    if not enabled or (isinstance(exc, Failure) and not exc.allow_retries):
         return None
-    if attempt > policy.max_retries:
+    return retry_by_policy(policy, attempt)
+
+
+def retry_by_policy(policy: RetryPolicy | None, attempt: int) -> RetryDecision | None:
+    """What `policy` makes of failed attempt number `attempt`: another attempt after its delay
+    while it has retries left, else None (the step fails). For any failure but a
+    RetryRequested, a process that died included."""
+    if policy is None or attempt > policy.max_retries:
         return None
     return RetryDecision(True, policy.max_retries, policy.delay_before(attempt + 1))
 
